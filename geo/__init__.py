@@ -1,0 +1,1 @@
+"""Pure geospatial and scoring engine: no UI imports."""
