@@ -1,0 +1,323 @@
+"""Reading district boundaries and tables, writing ranked exports.
+
+Boundaries come from any OGR source pyogrio reads (GeoPackage, GeoJSON,
+FlatGeobuf, Shapefile, a zipped Shapefile) or GeoParquet. They must carry a
+CRS; invalid geometries are repaired and counted; district codes are kept as
+text so leading zeros survive.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from geo.errors import BoundaryError, LayerDataError, MissingCRSError, TargetingError
+from geo.text import normalise_code
+
+__all__ = [
+    "BoundaryReport",
+    "read_boundaries",
+    "read_table",
+    "write_table",
+    "EXPORT_SUFFIXES",
+]
+
+EXPORT_SUFFIXES = (".csv", ".xlsx", ".gpkg", ".geojson", ".parquet")
+
+
+@dataclass(frozen=True)
+class BoundaryReport:
+    """What reading a boundary file found and repaired."""
+
+    path: str
+    features: int
+    repaired: int = 0
+    empty: list[str] = field(default_factory=list)
+    crs: str = ""
+
+    def lines(self) -> list[str]:
+        """Human-readable summary."""
+        out = [f"{self.path}: {self.features} districts, CRS {self.crs}"]
+        if self.repaired:
+            out.append(f"  {self.repaired} invalid geometr{'y' if self.repaired == 1 else 'ies'} repaired (make_valid)")
+        if self.empty:
+            out.append(f"  {len(self.empty)} district(s) without geometry kept, shown as 'no shape': {self.empty[:10]}")
+        return out
+
+
+def _ogr_path(path: Path) -> str:
+    if path.suffix.lower() == ".zip":
+        _check_zip(path)
+        return f"/vsizip/{path}"
+    return str(path)
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except zipfile.BadZipFile as exc:
+        raise BoundaryError(f"{path}: not a valid zip file ({exc}); re-export the archive.") from None
+    bad = [n for n in names if n.startswith("/") or ".." in Path(n).parts]
+    if bad:
+        raise BoundaryError(
+            f"{path}: archive member names leave the archive folder ({bad[:3]}); refusing to read it. "
+            "Re-create the zip with plain relative names."
+        )
+    shps = [n for n in names if n.lower().endswith(".shp")]
+    for shp in shps:
+        stem = shp[:-4]
+        lowered = {n.lower() for n in names}
+        for ext in (".dbf", ".shx"):
+            if (stem + ext).lower() not in lowered:
+                raise BoundaryError(
+                    f"{path}: shapefile {shp!r} has no {ext} file in the archive; add it to the zip."
+                )
+        if (stem + ".prj").lower() not in lowered:
+            raise MissingCRSError(
+                f"{path}: shapefile {shp!r} has no .prj file, so its coordinate reference system is "
+                "unknown; add the .prj to the zip (or re-export with a CRS)."
+            )
+
+
+def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise BoundaryError(f"{path}: file not found; check the path in the configuration.")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return gpd.read_parquet(path)
+        return gpd.read_file(_ogr_path(path), layer=layer, engine="pyogrio")
+    except TargetingError:
+        raise
+    except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
+        layers = ""
+        try:
+            layers = f" Layers in the file: {[l[0] for l in pyogrio.list_layers(_ogr_path(path))]}."
+        except Exception:
+            pass
+        raise BoundaryError(
+            f"{path}: cannot read it as a vector dataset ({type(exc).__name__}: {exc}).{layers} "
+            "Use GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or a (zipped) Shapefile."
+        ) from None
+
+
+def read_boundaries(
+    path: str | Path,
+    *,
+    id_field: str,
+    name_field: str | None = None,
+    parent_field: str | None = None,
+    layer: str | None = None,
+    extra_fields: Sequence[str] = (),
+) -> tuple[gpd.GeoDataFrame, BoundaryReport]:
+    """Read district boundaries into a frame indexed by district code.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any vector file pyogrio reads, a zipped Shapefile, or GeoParquet.
+    id_field : str
+        Field holding the unique district code (kept as text).
+    name_field, parent_field : str, optional
+        Fields for the district name and its parent district's code.
+    layer : str, optional
+        Layer inside a multi-layer file (GeoPackage).
+    extra_fields : sequence of str
+        Further fields to keep (e.g. ``type``, ``parent_name``).
+
+    Returns
+    -------
+    (geopandas.GeoDataFrame, BoundaryReport)
+        Index ``code`` (str); columns ``name``, ``parent_code`` (when given),
+        the extra fields and ``geometry``.
+
+    Raises
+    ------
+    MissingCRSError
+        The file has no CRS.
+    BoundaryError
+        Unreadable file, missing field, duplicate or empty codes, no features,
+        coordinates outside the range of a geographic CRS.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> gdf, report = read_boundaries(Path("tests/data/own_data/districts.geojson"),
+    ...                               id_field="DIST_ID", name_field="DIST_NAME")  # doctest: +SKIP
+    """
+    path = Path(path)
+    raw = _read_any(path, layer)
+    _check_fields(raw, path, [id_field, name_field, parent_field, *extra_fields])
+    if len(raw) == 0:
+        raise BoundaryError(f"{path}: the layer has no features; check the file or the layer name.")
+    if raw.crs is None:
+        raise MissingCRSError(
+            f"{path}: no coordinate reference system. Set one, e.g. "
+            "gdf.set_crs('EPSG:4326') or re-export the file with its CRS."
+        )
+    _check_geographic_range(raw, path)
+    codes = normalise_code(raw[id_field])
+    _check_codes(codes, path, id_field)
+    out = gpd.GeoDataFrame(index=pd.Index(codes.to_numpy(), name="code"), crs=raw.crs,
+                           geometry=raw.geometry.to_numpy())
+    out.insert(0, "name", raw[name_field].astype(str).to_numpy() if name_field else codes.to_numpy())
+    if parent_field:
+        out.insert(1, "parent_code", normalise_code(raw[parent_field]).to_numpy())
+    for f in extra_fields:
+        out[f] = raw[f].to_numpy()
+    out = out.set_geometry("geometry")
+    geoms, repaired = _repair(out.geometry)
+    out = out.set_geometry(geoms)
+    empty = list(out.index[out.geometry.isna() | out.geometry.is_empty])
+    report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string())
+    return out, report
+
+
+def _check_fields(frame: pd.DataFrame, path: Path, fields: Sequence[str | None]) -> None:
+    missing = [f for f in fields if f and f not in frame.columns]
+    if missing:
+        available = [c for c in frame.columns if c != frame.geometry.name]
+        raise BoundaryError(
+            f"{path}: field(s) {missing} not found; available fields: {available}. "
+            "Fix the field names in the configuration."
+        )
+
+
+def _check_codes(codes: pd.Series, path: Path, id_field: str) -> None:
+    if codes.isna().any() or (codes == "").any():
+        n = int((codes.isna() | (codes == "")).sum())
+        raise BoundaryError(f"{path}: field {id_field!r} is empty for {n} feature(s); give every district a code.")
+    dup = codes[codes.duplicated(keep=False)]
+    if len(dup):
+        raise BoundaryError(
+            f"{path}: field {id_field!r} has duplicate codes {sorted(dup.unique())[:10]}; "
+            "codes must be unique (dissolve multi-part districts or fix the codes)."
+        )
+
+
+def _check_geographic_range(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    if not gdf.crs.is_geographic:
+        return
+    minx, miny, maxx, maxy = gdf.total_bounds
+    if np.isfinite([minx, miny, maxx, maxy]).all() and (
+        minx < -180.5 or maxx > 360.5 or miny < -90.5 or maxy > 90.5
+    ):
+        raise BoundaryError(
+            f"{path}: coordinates ({minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f}) are outside the range "
+            f"of the declared geographic CRS {gdf.crs.to_string()}; the file is probably projected and "
+            "mislabelled. Set its real CRS (e.g. gdf.set_crs('EPSG:32629', allow_override=True))."
+        )
+
+
+def _repair(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, int]:
+    arr = geoms.to_numpy()
+    present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
+    invalid = present & ~shapely.is_valid(arr)
+    if not invalid.any():
+        return geoms, 0
+    fixed = arr.copy()
+    repaired = shapely.make_valid(arr[invalid])
+    fixed[invalid] = [_polygonal(g) for g in repaired]
+    return gpd.GeoSeries(fixed, index=geoms.index, crs=geoms.crs), int(invalid.sum())
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Keep only the polygonal parts of a repaired geometry."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    polys = [p for g in parts for p in shapely.get_parts(g)]
+    return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
+
+
+def read_table(path: str | Path, *, key: str, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read an indicator table (CSV or Excel) with its key column as text.
+
+    CSV encoding (UTF-8, UTF-8 with BOM, Latin-1) and separator (``,`` ``;``
+    tab) are detected; the key column is never converted to numbers, so
+    leading zeros survive.
+
+    Raises
+    ------
+    LayerDataError
+        File missing or unreadable, or the key column absent.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise LayerDataError(f"{path}: file not found; check the path in the configuration.")
+    try:
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype={key: str})
+        else:
+            frame = _read_csv(path, key)
+    except TargetingError:
+        raise
+    except Exception as exc:
+        raise LayerDataError(f"{path}: cannot read the table ({type(exc).__name__}: {exc}).") from None
+    if key not in frame.columns:
+        raise LayerDataError(
+            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
+            "Fix the key name in the configuration."
+        )
+    frame[key] = normalise_code(frame[key])
+    return frame
+
+
+def _read_csv(path: Path, key: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            text_head = raw[:20000].decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    first = text_head.splitlines()[0] if text_head else ""
+    sep = max([",", ";", "\t"], key=first.count)
+    return pd.read_csv(path, sep=sep, encoding=encoding, dtype={key: str}, keep_default_na=True)
+
+
+def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None) -> Path:
+    """Write a ranked table by file suffix: .csv, .xlsx, .gpkg, .geojson, .parquet.
+
+    CSV is UTF-8 with full float precision; Excel gets a second sheet
+    ``settings`` with the metadata; GeoPackage/GeoJSON need a geometry column.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise TargetingError(
+            f"Unsupported export format {suffix!r} for {path}; use one of {list(EXPORT_SUFFIXES)}."
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    if suffix == ".csv":
+        plain.to_csv(path, index=False, float_format="%.17g")
+    elif suffix == ".xlsx":
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            plain.to_excel(xl, sheet_name="ranking", index=False)
+            if metadata:
+                pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str).to_excel(
+                    xl, sheet_name="settings", index=False
+                )
+    else:
+        if not isinstance(frame, gpd.GeoDataFrame):
+            raise TargetingError(f"{path}: {suffix} export needs district geometries.")
+        if suffix == ".parquet":
+            frame.to_parquet(path)
+        else:
+            driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
+            if path.exists():
+                path.unlink()
+            frame.to_file(path, driver=driver, engine="pyogrio", layer="ranking" if driver == "GPKG" else None)
+            if metadata and driver == "GPKG":
+                meta = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
+                pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)
+    return path

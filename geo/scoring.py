@@ -1,0 +1,461 @@
+"""Composite scoring: direction, outlier treatment, normalisation, weighting,
+aggregation, missing data, ranking and per-layer contributions.
+
+The steps follow the JRC/OECD Handbook on Constructing Composite Indicators:
+
+1. **Direction**: every layer is oriented so that a higher value means more need.
+2. **Outliers** (optional, the COINr rule): a layer with ``|skewness| > 2`` and
+   ``kurtosis > 3.5`` is winsorised, up to 5 points; if it is still skewed, the
+   original values are log-transformed instead.
+3. **Normalisation**: min-max to 0-100 (1-100 with geometric aggregation, so a
+   geometric mean never meets zero), z-score, or percentile rank (0-100].
+4. **Weights**: per-layer weights are rescaled to sum to 1 within each theme,
+   theme weights to sum to 1 across themes; a layer's effective weight is the
+   product, reported to the user.
+5. **Aggregation**: arithmetic ``sum(w x) / sum(w)`` (fully compensatory) or
+   geometric ``exp(sum(w ln x) / sum(w))`` (partly compensatory), over the
+   layers a district has, with the weights renormalised over them.
+6. **Missing data**: each district's data coverage is the share of the
+   effective weight it has data for. ``"renormalise"`` scores districts with a
+   coverage of at least ``min_coverage``; ``"exclude"`` scores only complete
+   districts. Districts left unscored are listed with the reason, never dropped.
+7. **Ranking**: rank 1 is the highest score (most in need); ties share the best
+   rank; decile 1 holds the 10 % most in need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import TargetingError
+
+__all__ = [
+    "NORMALISATIONS",
+    "AGGREGATIONS",
+    "MISSING_POLICIES",
+    "OUTLIER_TREATMENTS",
+    "Method",
+    "ScoreResult",
+    "orient",
+    "treat_outliers",
+    "normalise",
+    "effective_weights",
+    "aggregate",
+    "rank_scores",
+    "score",
+]
+
+NORMALISATIONS = ("minmax", "zscore", "rank")
+AGGREGATIONS = ("arithmetic", "geometric")
+MISSING_POLICIES = ("renormalise", "exclude")
+OUTLIER_TREATMENTS = ("none", "coinr")
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise TargetingError(f"Invalid {name}: {value!r}. {name} must be one of {list(allowed)}")
+
+
+@dataclass(frozen=True)
+class Method:
+    """Method choices of a composite score.
+
+    Examples
+    --------
+    >>> Method(normalisation="rank").aggregation
+    'arithmetic'
+    """
+
+    normalisation: str = "minmax"
+    aggregation: str = "arithmetic"
+    missing: str = "renormalise"
+    min_coverage: float = 0.5
+    outliers: str = "none"
+
+    def __post_init__(self) -> None:
+        _check_choice("normalisation", self.normalisation, NORMALISATIONS)
+        _check_choice("aggregation", self.aggregation, AGGREGATIONS)
+        _check_choice("missing", self.missing, MISSING_POLICIES)
+        _check_choice("outliers", self.outliers, OUTLIER_TREATMENTS)
+        if not 0.0 <= float(self.min_coverage) <= 1.0:
+            raise TargetingError(
+                f"Invalid min_coverage: {self.min_coverage!r}. It must lie between 0 and 1 "
+                "(a share of the effective weight)."
+            )
+        if self.aggregation == "geometric" and self.normalisation == "zscore":
+            raise TargetingError(
+                "Geometric aggregation needs positive values, which z-scores are not; "
+                "use normalisation 'minmax' or 'rank', or arithmetic aggregation."
+            )
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Everything a score is made of, so that every number can be explained.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``score, rank, decile, data_coverage`` and one ``theme_<id>`` sub-index
+        per theme, indexed like the input.
+    normalised : pandas.DataFrame
+        Normalised layer values (higher = more need).
+    contributions : pandas.DataFrame
+        Points each layer adds to the score; rows sum to the score.
+    effective_weights : pandas.Series
+        Weight of each layer in the composite after rescaling (sums to 1).
+    unscored : pandas.DataFrame
+        Districts without a score and why (column ``reason``).
+    notes : list of str
+        Layers left out or transformed, and why.
+    method : Method
+    """
+
+    table: pd.DataFrame
+    normalised: pd.DataFrame
+    contributions: pd.DataFrame
+    effective_weights: pd.Series
+    unscored: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    method: Method = Method()
+
+
+def orient(values: pd.DataFrame, higher_is_worse: Mapping[str, bool]) -> pd.DataFrame:
+    """Return the values with "lower is worse" layers negated, so higher means more need.
+
+    Examples
+    --------
+    >>> orient(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}), {"a": True, "b": False})["b"].tolist()
+    [-3.0, -4.0]
+    """
+    missing = [c for c in values.columns if c not in higher_is_worse]
+    if missing:
+        raise TargetingError(f"No direction declared for layer(s) {missing}; set higher_is_worse.")
+    signs = np.array([1.0 if higher_is_worse[c] else -1.0 for c in values.columns])
+    return values.astype(float) * signs
+
+
+def _skew_kurt(x: pd.Series) -> tuple[float, float]:
+    x = x.dropna()
+    if len(x) < 4 or x.nunique() < 3:
+        return 0.0, 0.0
+    return float(x.skew()), float(x.kurt())
+
+
+def _needs_treatment(x: pd.Series) -> bool:
+    skew, kurt = _skew_kurt(x)
+    return abs(skew) > 2 and kurt > 3.5
+
+
+def treat_outliers(values: pd.DataFrame, *, max_winsorised: int = 5) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Apply the COINr outlier rule to each column.
+
+    A column with ``|skewness| > 2`` and ``kurtosis > 3.5`` has its most extreme
+    value (on the side of the skew) set to the next one, repeatedly, up to
+    ``max_winsorised`` points; if the column is still beyond the thresholds, the
+    original values are log-transformed instead (``sign * log(1 + |x - m|)``
+    around the column's minimum or maximum so that all values are defined).
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The treated values and, per treated column, what was done.
+    """
+    out = values.astype(float).copy()
+    actions: dict[str, str] = {}
+    for col in out.columns:
+        x = out[col]
+        if not _needs_treatment(x):
+            continue
+        w = x.copy()
+        for n in range(1, max_winsorised + 1):
+            skew, _ = _skew_kurt(w)
+            ordered = w.dropna().sort_values(ascending=skew < 0)
+            extreme, nxt = ordered.index[-1], ordered.iloc[-2]
+            w[extreme] = nxt
+            if not _needs_treatment(w):
+                out[col] = w
+                actions[col] = f"winsorised {n} point(s)"
+                break
+        else:
+            skew, _ = _skew_kurt(x)
+            out[col] = np.log1p(x - x.min()) if skew > 0 else -np.log1p(x.max() - x)
+            actions[col] = "log-transformed"
+    return out, actions
+
+
+def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0) -> pd.DataFrame:
+    """Normalise oriented values column by column.
+
+    Parameters
+    ----------
+    oriented : pandas.DataFrame
+        Values where higher means more need.
+    how : {"minmax", "zscore", "rank"}
+        ``minmax``: ``(x - min) / (max - min) * (100 - lower) + lower``;
+        ``zscore``: ``(x - mean) / sd``; ``rank``: percentile rank in (0, 100]
+        (ties share their average rank).
+    lower : float
+        Lower end of the min-max scale (1 for geometric aggregation).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same shape and index; missing stays missing; a column without spread is
+        all missing (it carries no information).
+
+    Examples
+    --------
+    >>> normalise(pd.DataFrame({"a": [0.0, 5.0, 10.0]}))["a"].tolist()
+    [0.0, 50.0, 100.0]
+    """
+    _check_choice("normalisation", how, NORMALISATIONS)
+    x = oriented.astype(float)
+    if how == "minmax":
+        lo, hi = x.min(), x.max()
+        span = (hi - lo).where(hi > lo)
+        return (x - lo) / span * (100.0 - lower) + lower
+    if how == "zscore":
+        sd = x.std(ddof=1)
+        return (x - x.mean()) / sd.where(sd > 0)
+    ranked = x.rank(method="average", pct=True) * 100.0
+    spread = x.nunique() > 1
+    return ranked.where(spread, np.nan)
+
+
+def effective_weights(
+    themes: Mapping[str, str],
+    weights: Mapping[str, float],
+    theme_weights: Mapping[str, float] | None = None,
+) -> pd.Series:
+    """Rescale layer weights within themes and theme weights across themes.
+
+    Parameters
+    ----------
+    themes : Mapping[str, str]
+        Layer id -> theme id, for the layers in the score.
+    weights : Mapping[str, float]
+        Layer id -> weight (>= 0); layers not given weigh 1.
+    theme_weights : Mapping[str, float], optional
+        Theme id -> weight (>= 0); themes not given weigh 1.
+
+    Returns
+    -------
+    pandas.Series
+        Effective weight per layer, summing to 1.
+
+    Raises
+    ------
+    TargetingError
+        On a negative weight or when all weights are zero.
+
+    Examples
+    --------
+    >>> effective_weights({"a": "t1", "b": "t1", "c": "t2"}, {"a": 3, "b": 1, "c": 1}).round(3).tolist()
+    [0.375, 0.125, 0.5]
+    """
+    theme_weights = dict(theme_weights or {})
+    for name, w in list(weights.items()) + list(theme_weights.items()):
+        if not np.isfinite(float(w)) or float(w) < 0:
+            raise TargetingError(
+                f"Invalid weight {w!r} for {name!r}: weights must be finite and >= 0."
+            )
+    layer_w = pd.Series({lid: float(weights.get(lid, 1.0)) for lid in themes}, dtype=float)
+    theme_of = pd.Series(dict(themes), dtype=object)
+    within = layer_w.groupby(theme_of).transform("sum")
+    share_in_theme = (layer_w / within.where(within > 0)).fillna(0.0)
+    active = sorted(t for t in set(themes.values()) if within[theme_of == t].iloc[0] > 0)
+    tw = pd.Series({t: float(theme_weights.get(t, 1.0)) for t in active}, dtype=float)
+    if layer_w.sum() <= 0 or tw.sum() <= 0:
+        raise TargetingError(
+            "All weights are zero: give at least one layer (and its theme) a positive weight."
+        )
+    tw = tw / tw.sum()
+    eff = share_in_theme * theme_of.map(tw).fillna(0.0).astype(float)
+    return (eff / eff.sum()).rename("effective_weight")
+
+
+def aggregate(
+    normalised: pd.DataFrame, weights: pd.Series, how: str = "arithmetic"
+) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
+    """Aggregate normalised layers into one score per district.
+
+    Weights are renormalised over the layers each district has.
+
+    Returns
+    -------
+    (score, coverage, contributions)
+        ``coverage`` is the share of the total weight available per district;
+        ``contributions`` hold the points each layer adds (rows sum to the
+        score; for the geometric mean, the score is split in proportion to
+        ``w * ln(x)``).
+
+    Examples
+    --------
+    >>> s, c, _ = aggregate(pd.DataFrame({"a": [10.0, None], "b": [30.0, 40.0]}),
+    ...                     pd.Series({"a": 0.5, "b": 0.5}))
+    >>> s.tolist(), c.tolist()
+    ([20.0, 40.0], [1.0, 0.5])
+    """
+    _check_choice("aggregation", how, AGGREGATIONS)
+    x = normalised[weights.index].to_numpy(dtype=float)
+    w = weights.to_numpy(dtype=float)
+    have = ~np.isnan(x)
+    w_avail = (have * w).sum(axis=1)
+    coverage = w_avail / w.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how == "arithmetic":
+            parts = np.where(have, x * w, 0.0) / w_avail[:, None]
+            score = parts.sum(axis=1)
+        else:
+            if np.nanmin(x, initial=np.inf) <= 0:
+                raise TargetingError(
+                    "Geometric aggregation needs values above zero; use min-max (1-100) or rank "
+                    "normalisation."
+                )
+            logs = np.where(have, np.log(np.where(have, x, 1.0)) * w, 0.0)
+            log_total = logs.sum(axis=1)
+            score = np.exp(log_total / w_avail)
+            share = np.where(log_total[:, None] > 0, logs / log_total[:, None], have * w / w_avail[:, None])
+            parts = share * score[:, None]
+    score = np.where(w_avail > 0, score, np.nan)
+    parts = np.where(w_avail[:, None] > 0, parts, np.nan)
+    idx = normalised.index
+    return (
+        pd.Series(score, index=idx, name="score"),
+        pd.Series(coverage, index=idx, name="data_coverage"),
+        pd.DataFrame(parts, index=idx, columns=weights.index),
+    )
+
+
+def rank_scores(score: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Rank scores (1 = highest) and cut them into deciles (1 = the 10 % most in need).
+
+    Ties share the best rank (competition ranking); missing scores get no rank.
+
+    Examples
+    --------
+    >>> r, d = rank_scores(pd.Series([5.0, 9.0, 9.0, None]))
+    >>> r.tolist()
+    [3, 1, 1, <NA>]
+    """
+    rank = score.rank(ascending=False, method="min")
+    n = int(rank.notna().sum())
+    decile = np.ceil(rank * 10.0 / max(n, 1))
+    return rank.astype("Int64").rename("rank"), decile.astype("Int64").rename("decile")
+
+
+def _drop_uninformative(values: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    notes = []
+    keep = []
+    for col in values.columns:
+        n = values[col].nunique(dropna=True)
+        if n < 2:
+            what = "has no data" if n == 0 else "has the same value everywhere"
+            notes.append(f"Layer {col!r} {what} at this level and was left out of the score.")
+        else:
+            keep.append(col)
+    return values[keep], notes
+
+
+def score(
+    values: pd.DataFrame,
+    *,
+    higher_is_worse: Mapping[str, bool],
+    themes: Mapping[str, str],
+    weights: Mapping[str, float] | None = None,
+    theme_weights: Mapping[str, float] | None = None,
+    method: Method | None = None,
+) -> ScoreResult:
+    """Compute the composite score, theme sub-indices, ranks and contributions.
+
+    Parameters
+    ----------
+    values : pandas.DataFrame
+        Raw layer values, one column per layer, one row per district.
+    higher_is_worse : Mapping[str, bool]
+        Direction per layer.
+    themes : Mapping[str, str]
+        Theme per layer.
+    weights, theme_weights : Mapping[str, float], optional
+        Raw weights (rescaled here); missing entries weigh 1. Layers with a
+        zero weight are shown but do not count.
+    method : Method, optional
+
+    Returns
+    -------
+    ScoreResult
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"a": [0.0, 5.0, 10.0], "b": [1.0, 1.5, 2.0]}, index=["x", "y", "z"])
+    >>> r = score(v, higher_is_worse={"a": True, "b": False}, themes={"a": "t", "b": "t"})
+    >>> r.table["score"].tolist()
+    [50.0, 50.0, 50.0]
+    """
+    method = method or Method()
+    weights = dict(weights or {})
+    if values.shape[1] == 0:
+        raise TargetingError("No layers selected: choose at least one layer to score.")
+    usable, notes = _drop_uninformative(values.astype(float))
+    zero = [c for c in usable.columns if float(weights.get(c, 1.0)) == 0.0]
+    counted = [c for c in usable.columns if c not in zero]
+    if not counted:
+        raise TargetingError(
+            "All weights are zero or no selected layer has data: give at least one layer with "
+            "data a positive weight."
+        )
+    eff = effective_weights({c: themes[c] for c in counted}, weights, theme_weights)
+
+    treated = usable
+    if method.outliers == "coinr":
+        treated, actions = treat_outliers(usable)
+        notes += [f"Layer {c!r}: {a} (COINr outlier rule)." for c, a in actions.items()]
+    oriented = orient(treated, higher_is_worse)
+    lower = 1.0 if method.aggregation == "geometric" else 0.0
+    norm = normalise(oriented, method.normalisation, lower=lower)
+
+    composite, coverage, contrib = aggregate(norm[counted], eff, method.aggregation)
+    composite, unscored = _apply_missing_policy(composite, coverage, method)
+    contrib = contrib.where(composite.notna(), np.nan)
+
+    table = pd.DataFrame({"score": composite})
+    table["rank"], table["decile"] = rank_scores(composite)
+    table["data_coverage"] = coverage
+    for theme in sorted(set(themes[c] for c in counted)):
+        members = [c for c in counted if themes[c] == theme]
+        sub_w = eff[members] / eff[members].sum()
+        sub, _, _ = aggregate(norm[members], sub_w, method.aggregation)
+        table[f"theme_{theme}"] = sub
+    return ScoreResult(
+        table=table,
+        normalised=norm.reindex(columns=values.columns),
+        contributions=contrib.reindex(columns=values.columns),
+        effective_weights=eff.reindex(values.columns).fillna(0.0),
+        unscored=unscored,
+        notes=notes,
+        method=method,
+    )
+
+
+def _apply_missing_policy(
+    composite: pd.Series, coverage: pd.Series, method: Method
+) -> tuple[pd.Series, pd.DataFrame]:
+    threshold = 1.0 - 1e-9 if method.missing == "exclude" else method.min_coverage
+    too_low = composite.notna() & (coverage < threshold)
+    none = composite.isna()
+    reasons = pd.Series("", index=composite.index, dtype=object)
+    reasons[none] = "no data for any weighted layer"
+    if method.missing == "exclude":
+        reasons[too_low] = "incomplete data (missing-data policy 'exclude')"
+    else:
+        reasons[too_low] = coverage[too_low].map(
+            lambda c: f"data coverage {c:.0%} below the minimum {method.min_coverage:.0%}"
+        )
+    mask = none | too_low
+    unscored = pd.DataFrame({"reason": reasons[mask], "data_coverage": coverage[mask]})
+    return composite.where(~mask), unscored
