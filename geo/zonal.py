@@ -1,0 +1,1008 @@
+"""Zonal statistics of district polygons over a raster.
+
+The districts are burnt once into a label raster (one integer per pixel: 0 for no
+district, ``k`` for the district at position ``k - 1``) with the pixel-centre rule
+that ``rasterstats`` uses by default (``all_touched=False``). The label raster is
+kept run-length encoded, one list of runs per row, so that it costs a few bytes
+per district boundary crossing rather than per pixel, and it is built window by
+window so that peak memory is bounded by the window size, not by the raster size.
+
+The value raster is then read window by window (only the columns and rows that
+cover the districts) and each window is reduced run by run with
+``numpy.add.reduceat`` / ``numpy.minimum.reduceat`` / ``numpy.maximum.reduceat``;
+the per-run results are added up per district with ``numpy.bincount`` (sums,
+counts, weighted sums) and ``numpy.minimum.at`` / ``numpy.maximum.at`` (extremes).
+Because the per-run arrays are hundreds of times shorter than the pixel arrays,
+the cost per window is little more than reading it.
+
+A :class:`ZoneLabels` belongs to one boundary version and one grid. It can be
+reused for every raster on that grid (population, night lights, travel time...)
+and for point look-ups; :class:`LabelCache` keeps a few of them keyed by
+(boundary fingerprint, grid).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import rasterio
+import shapely
+from affine import Affine
+from rasterio.crs import CRS
+from rasterio.errors import RasterioIOError
+from rasterio.features import rasterize
+from rasterio.windows import Window
+
+from geo.errors import BoundaryError, ConfigError, MissingCRSError, RasterError
+
+__all__ = [
+    "STATS",
+    "Grid",
+    "ZoneLabels",
+    "LabelCache",
+    "boundary_fingerprint",
+    "zone_labels",
+    "zonal_stats",
+]
+
+#: Statistics :func:`zonal_stats` can compute, in output column order.
+STATS: tuple[str, ...] = ("mean", "sum", "count", "min", "max", "weighted_mean")
+
+#: Pixels per window when ``window_rows`` is not given (about 16 MB of float32).
+_WINDOW_PIXELS = 1 << 22
+
+#: Relative tolerance when comparing two grids' origins and pixel sizes.
+_GRID_TOLERANCE = 1e-9
+
+
+# --------------------------------------------------------------------------- grid
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The pixel grid of a raster: CRS, affine transform and size.
+
+    Parameters
+    ----------
+    crs_wkt : str
+        The raster's CRS as WKT.
+    transform : tuple of float
+        The six affine coefficients ``(a, b, c, d, e, f)`` mapping (col, row) to (x, y).
+    width, height : int
+        Number of columns and rows.
+
+    Examples
+    --------
+    >>> grid = Grid.of("tests/data/zonal_10x10.tif")
+    >>> (grid.width, grid.height)
+    (10, 10)
+    """
+
+    crs_wkt: str
+    transform: tuple[float, float, float, float, float, float]
+    width: int
+    height: int
+
+    @classmethod
+    def of(cls, raster: str | Path | Mapping[str, Any] | Any) -> Grid:
+        """Return the grid of a raster file, an open dataset, a profile or a grid.
+
+        Parameters
+        ----------
+        raster : str, Path, mapping, rasterio dataset or Grid
+            A raster path, an open ``rasterio`` dataset, or a profile-like mapping
+            with ``crs``, ``transform``, ``width`` and ``height``.
+
+        Returns
+        -------
+        Grid
+
+        Raises
+        ------
+        RasterError
+            If the file cannot be opened, has no CRS or a rotated transform.
+        """
+        if isinstance(raster, Grid):
+            return raster
+        if isinstance(raster, (str, Path)):
+            with _open_raster(raster, "raster") as src:
+                return cls.of(src)
+        name = getattr(raster, "name", "raster profile")
+        if isinstance(raster, Mapping):
+            crs, transform = raster.get("crs"), raster.get("transform")
+            width, height = raster.get("width"), raster.get("height")
+        else:
+            crs, transform = raster.crs, raster.transform
+            width, height = raster.width, raster.height
+        if crs is None:
+            raise RasterError(
+                f"raster '{name}': has no CRS; zones cannot be placed on it. "
+                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`."
+            )
+        if transform is None or width is None or height is None:
+            raise RasterError(
+                f"raster '{name}': profile lacks transform/width/height; "
+                "pass a rasterio profile or the raster's path."
+            )
+        transform = Affine(*tuple(transform)[:6])
+        if transform.b != 0 or transform.d != 0:
+            raise RasterError(
+                f"raster '{name}': rotated grid {tuple(transform)[:6]} is not supported; "
+                "warp it to a north-up grid first, e.g. with `gdalwarp`."
+            )
+        return cls(
+            crs_wkt=CRS.from_user_input(crs).to_wkt(),
+            transform=tuple(float(v) for v in tuple(transform)[:6]),  # type: ignore[arg-type]
+            width=int(width),
+            height=int(height),
+        )
+
+    @property
+    def affine(self) -> Affine:
+        """The transform as an :class:`affine.Affine`."""
+        return Affine(*self.transform)
+
+    @property
+    def crs(self) -> CRS:
+        """The CRS as a :class:`rasterio.crs.CRS`."""
+        return CRS.from_wkt(self.crs_wkt)
+
+    def matches(self, other: Grid) -> bool:
+        """Return whether two grids have the same CRS, size and pixels.
+
+        Origins and pixel sizes may differ by rounding (relative ``1e-9`` of a pixel).
+
+        Parameters
+        ----------
+        other : Grid
+
+        Returns
+        -------
+        bool
+        """
+        if (self.width, self.height) != (other.width, other.height):
+            return False
+        pixel = max(abs(self.transform[0]), abs(self.transform[4]))
+        close = all(
+            math.isclose(a, b, rel_tol=_GRID_TOLERANCE, abs_tol=_GRID_TOLERANCE * pixel)
+            for a, b in zip(self.transform, other.transform)
+        )
+        return close and (self.crs_wkt == other.crs_wkt or self.crs == other.crs)
+
+    def describe(self) -> str:
+        """Return a one-line description used in error messages."""
+        a, _, c, _, e, f = self.transform
+        return f"{self.width}x{self.height} pixels of {a:g} x {e:g} from ({c:g}, {f:g})"
+
+
+# ------------------------------------------------------------------------ labels
+
+
+@dataclass(frozen=True, eq=False)
+class ZoneLabels:
+    """The label raster of one boundary version on one grid, run-length encoded.
+
+    Build it with :func:`zone_labels` (or :meth:`LabelCache.get`) and pass it to
+    :func:`zonal_stats` for every raster on the same grid.
+
+    Only the window covering the zones' bounds is stored. Row ``r`` of that window
+    holds the runs ``row_ptr[r]:row_ptr[r + 1]``; run ``i`` starts at column
+    ``run_start[i]`` (relative to the window) and carries label ``run_label[i]``
+    (0 for no zone, ``k`` for the zone at position ``k - 1``).
+
+    Attributes
+    ----------
+    fingerprint : str
+        :func:`boundary_fingerprint` of the zones the labels were built from.
+    grid : Grid
+        The raster grid.
+    n_zones : int
+        Number of zones (rows of the zones' frame).
+    window : rasterio.windows.Window
+        Part of the grid covering the zones' bounds (may be empty).
+    row_ptr, run_start, run_label : numpy.ndarray
+        The runs, as described above. ``run_label`` is ``uint16`` for fewer than
+        65,535 zones, else ``uint32``.
+    fallback_zone, fallback_row, fallback_col : numpy.ndarray
+        Pixels (absolute row and column) for zones that hold no pixel centre: the
+        pixels the zone touches, or the pixel under its representative point.
+    """
+
+    fingerprint: str
+    grid: Grid
+    n_zones: int
+    window: Window
+    row_ptr: np.ndarray
+    run_start: np.ndarray
+    run_label: np.ndarray
+    fallback_zone: np.ndarray
+    fallback_row: np.ndarray
+    fallback_col: np.ndarray
+
+    @property
+    def key(self) -> tuple[str, Grid]:
+        """The cache key: (boundary fingerprint, grid)."""
+        return (self.fingerprint, self.grid)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the label arrays, in bytes."""
+        arrays = (self.row_ptr, self.run_start, self.run_label, self.fallback_zone)
+        return sum(a.nbytes for a in arrays) + self.fallback_row.nbytes * 2
+
+    def pixel_counts(self) -> np.ndarray:
+        """Return the number of pixel centres owned by each zone.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``int64`` array of length ``n_zones``; 0 for zones smaller than a pixel,
+            outside the grid or hidden under another zone.
+
+        Examples
+        --------
+        >>> zones = gpd.read_file("tests/data/zonal_zones.geojson")
+        >>> zone_labels(zones, "tests/data/zonal_10x10.tif").pixel_counts().tolist()
+        [12, 24, 24, 24, 0, 0, 0]
+        """
+        return _pixel_counts(self.row_ptr, self.run_start, self.run_label, int(self.window.width), self.n_zones)
+
+    def zone_at(self, x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Return the position of the zone owning the pixel under each point.
+
+        Parameters
+        ----------
+        x, y : array-like of float
+            Coordinates in the grid's CRS.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``int64`` zone positions (``zones.iloc[pos]``), ``-1`` where the pixel
+            belongs to no zone or lies outside the grid.
+
+        Examples
+        --------
+        >>> zones = gpd.read_file("tests/data/zonal_zones.geojson")
+        >>> labels = zone_labels(zones, "tests/data/zonal_10x10.tif")
+        >>> labels.zone_at([500_500.0, 500_500.0], [4_009_500.0, 4_006_500.0]).tolist()
+        [0, -1]
+        """
+        cols, rows = _to_pixel(self.grid, np.asarray(x, float), np.asarray(y, float))
+        rows = np.floor(np.asarray(rows)).astype(np.int64) - int(self.window.row_off)
+        cols = np.floor(np.asarray(cols)).astype(np.int64) - int(self.window.col_off)
+        inside = (rows >= 0) & (rows < self.window.height) & (cols >= 0) & (cols < self.window.width)
+        width = int(self.window.width)
+        run_row = np.repeat(np.arange(int(self.window.height)), np.diff(self.row_ptr))
+        flat_starts = run_row * width + self.run_start
+        keys = np.where(inside, rows * width + cols, 0)
+        found = self.run_label[np.searchsorted(flat_starts, keys, side="right") - 1] if len(flat_starts) else 0
+        return np.where(inside, np.asarray(found, np.int64) - 1, -1)
+
+    def window_runs(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the runs of window rows ``start:stop`` as flat offsets and labels.
+
+        Parameters
+        ----------
+        start, stop : int
+            Rows relative to :attr:`window`.
+
+        Returns
+        -------
+        offsets : numpy.ndarray
+            Start of each run in the row-major flattened ``(stop - start, width)`` block.
+        labels : numpy.ndarray
+            The run labels (0 = no zone).
+        """
+        first, last = int(self.row_ptr[start]), int(self.row_ptr[stop])
+        run_row = np.repeat(np.arange(stop - start, dtype=np.int64), np.diff(self.row_ptr[start : stop + 1]))
+        offsets = run_row * int(self.window.width) + self.run_start[first:last]
+        return offsets, self.run_label[first:last]
+
+    def to_array(self) -> np.ndarray:
+        """Return the dense label raster of :attr:`window` (for inspection and tests).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(window.height, window.width)`` array of labels.
+        """
+        height, width = int(self.window.height), int(self.window.width)
+        lengths = _run_lengths(self.row_ptr, self.run_start, width)
+        return np.repeat(self.run_label, lengths).reshape(height, width)
+
+
+class LabelCache:
+    """A few :class:`ZoneLabels` held by the caller, keyed by (boundary fingerprint, grid).
+
+    Parameters
+    ----------
+    maxsize : int, default 8
+        Number of label rasters kept; the least recently used goes first.
+
+    Examples
+    --------
+    >>> cache = LabelCache()
+    >>> zones = gpd.read_file("tests/data/zonal_zones.geojson")
+    >>> first = cache.get(zones, "tests/data/zonal_10x10.tif")
+    >>> cache.get(zones, "tests/data/zonal_weights.tif") is first  # same grid
+    True
+    """
+
+    def __init__(self, maxsize: int = 8) -> None:
+        if maxsize < 1:
+            raise ConfigError(f"LabelCache maxsize={maxsize!r} not valid; must be >= 1.")
+        self.maxsize = maxsize
+        self._items: OrderedDict[tuple[str, Grid], ZoneLabels] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, zones: gpd.GeoDataFrame, raster: str | Path | Mapping[str, Any] | Grid) -> ZoneLabels:
+        """Return the labels of ``zones`` on the grid of ``raster``, building them once.
+
+        Parameters
+        ----------
+        zones : geopandas.GeoDataFrame
+            The districts.
+        raster : str, Path, mapping or Grid
+            A raster path, a rasterio profile or a :class:`Grid`.
+
+        Returns
+        -------
+        ZoneLabels
+        """
+        key = (boundary_fingerprint(zones), Grid.of(raster))
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        labels = zone_labels(zones, key[1])
+        self._items[key] = labels
+        while len(self._items) > self.maxsize:
+            self._items.popitem(last=False)
+        return labels
+
+    def clear(self) -> None:
+        """Forget every label raster."""
+        self._items.clear()
+
+
+def boundary_fingerprint(zones: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
+    """Return a hash of the zones' CRS and geometries, in order.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame or GeoSeries
+
+    Returns
+    -------
+    str
+        A 32-character hexadecimal digest; the index and attributes do not count.
+
+    Raises
+    ------
+    MissingCRSError
+        If the zones have no CRS.
+
+    Examples
+    --------
+    >>> zones = gpd.read_file("tests/data/zonal_zones.geojson")
+    >>> boundary_fingerprint(zones) == boundary_fingerprint(zones.copy())
+    True
+    """
+    _check_zones(zones)
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(zones.crs.to_wkt().encode())
+    for wkb in shapely.to_wkb(np.asarray(zones.geometry.array)):
+        digest.update(b"\x00" if wkb is None else wkb)
+    return digest.hexdigest()
+
+
+def zone_labels(
+    zones: gpd.GeoDataFrame,
+    raster_profile_or_path: str | Path | Mapping[str, Any] | Grid,
+    *,
+    window_rows: int | None = None,
+) -> ZoneLabels:
+    """Rasterize the zones once into a label raster for one grid.
+
+    Zones are reprojected to the grid's CRS and burnt with the pixel-centre rule
+    (a pixel belongs to a zone when its centre lies inside, like ``rasterstats``
+    with ``all_touched=False``), one window of rows at a time, so memory stays
+    bounded by the window size. Where zones overlap, a pixel goes to the zone that
+    comes last in ``zones``; administrative boundaries do not overlap, so this only
+    matters for sliver overlaps from digitising. Zones that hold no pixel centre
+    (smaller than a pixel, or hidden under another zone) also get the pixels they
+    touch, used by :func:`zonal_stats` when ``small_zone_fallback=True``.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The districts, with a CRS.
+    raster_profile_or_path : str, Path, mapping or Grid
+        A raster path, a rasterio profile or a :class:`Grid`.
+    window_rows : int, optional
+        Rows rasterized at a time; by default about four million pixels.
+
+    Returns
+    -------
+    ZoneLabels
+
+    Raises
+    ------
+    MissingCRSError
+        If the zones have no CRS.
+    RasterError
+        If the raster cannot be opened or has no CRS.
+    ConfigError
+        If ``window_rows`` is not a positive integer.
+
+    Examples
+    --------
+    >>> zones = gpd.read_file("tests/data/zonal_zones.geojson")
+    >>> labels = zone_labels(zones, "tests/data/zonal_10x10.tif")
+    >>> labels.to_array()[0].tolist()
+    [1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
+    """
+    _check_window_rows(window_rows)
+    grid = Grid.of(raster_profile_or_path)
+    fingerprint = boundary_fingerprint(zones)
+    geoms = _geometries_in(zones, grid)
+    window = _zones_window(geoms, grid)
+    rows = window_rows or max(1, _WINDOW_PIXELS // max(int(window.width), 1))
+    row_ptr, run_start, run_label = _rasterize_runs(geoms, grid, window, rows)
+    owned = _pixel_counts(row_ptr, run_start, run_label, int(window.width), len(geoms))
+    fallback_zone, fallback_row, fallback_col = _fallback_pixels(geoms, grid, window, owned)
+    return ZoneLabels(
+        fingerprint=fingerprint,
+        grid=grid,
+        n_zones=len(geoms),
+        window=window,
+        row_ptr=row_ptr,
+        run_start=run_start,
+        run_label=run_label,
+        fallback_zone=fallback_zone,
+        fallback_row=fallback_row,
+        fallback_col=fallback_col,
+    )
+
+
+# ------------------------------------------------------------------ zonal stats
+
+
+def zonal_stats(
+    zones: gpd.GeoDataFrame,
+    raster: str | Path,
+    *,
+    stats: Sequence[str] | str = ("mean",),
+    weights: str | Path | None = None,
+    band: int = 1,
+    small_zone_fallback: bool = True,
+    labels: ZoneLabels | None = None,
+    window_rows: int | None = None,
+) -> pd.DataFrame:
+    """Summarise a raster's pixels inside each district.
+
+    The recipe: reproject the zones to the raster's CRS and rasterize them once
+    into a label raster (pixel-centre rule, as ``rasterstats`` by default), then
+    read only the window of the raster covering the zones, a block of rows at a
+    time, and add each block up per zone. Memory is bounded by the block size, not
+    the raster size; results do not depend on ``window_rows``.
+
+    - Nodata: pixels equal to the band's nodata value, and NaN pixels, are
+      skipped, in the value raster and in the weight raster.
+    - Overlapping zones: each pixel is given to one zone only (the last one in
+      ``zones``). Fine for administrative boundaries, which do not overlap.
+    - Small zones: a zone that holds no pixel centre (smaller than a pixel) gets
+      the statistics of the pixels it touches (``all_touched=True``; the pixel under
+      its representative point if it touches none) when ``small_zone_fallback`` is
+      true, else NaN and a count of 0.
+    - Zones outside the raster, or with an empty geometry, get NaN and a count
+      of 0; they are never dropped.
+    - GDAL decompresses with one thread unless told otherwise: wrap the call in
+      ``rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS")`` to use every core.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The districts, with a CRS (any; they are reprojected to the raster's).
+    raster : str or Path
+        A raster readable by GDAL, with a CRS.
+    stats : sequence of str or str, default ("mean",)
+        Among ``"mean"``, ``"sum"``, ``"count"`` (valid pixels), ``"min"``, ``"max"``
+        and ``"weighted_mean"``; a string may list several separated by spaces.
+    weights : str or Path, optional
+        A raster on the same grid (band 1), e.g. population, required by
+        ``"weighted_mean"``: ``sum(w * v) / sum(w)`` over pixels where both are valid.
+    band : int, default 1
+        Band of ``raster`` to summarise.
+    small_zone_fallback : bool, default True
+        Give zones smaller than a pixel the values of the pixels they touch.
+    labels : ZoneLabels, optional
+        Labels from :func:`zone_labels` for these zones and this grid, to skip
+        rasterizing when several rasters share a grid.
+    window_rows : int, optional
+        Rows read at a time; by default a multiple of the raster's block height
+        holding about four million pixels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``zones.index``, one column per requested statistic in the order
+        given: ``count`` is ``int64``, the others ``float64``.
+
+    Raises
+    ------
+    MissingCRSError
+        If the zones have no CRS.
+    RasterError
+        If a raster cannot be opened, has no CRS, lacks ``band``, or the weight
+        raster's grid differs from the value raster's.
+    ConfigError
+        If a statistic is unknown, ``weighted_mean`` lacks ``weights``,
+        ``window_rows`` is not positive, or ``labels`` belong to other zones.
+
+    Examples
+    --------
+    >>> zones = gpd.read_file("tests/data/zonal_zones.geojson")
+    >>> table = zonal_stats(zones, "tests/data/zonal_10x10.tif", stats=["sum", "count"])
+    >>> table.loc[0].tolist()
+    [138.0, 12.0]
+    """
+    wanted = _check_stats(stats, weights)
+    _check_window_rows(window_rows)
+    with _open_raster(raster, "raster") as src:
+        _check_band(src, band, raster)
+        grid = Grid.of(src)
+        if labels is None:
+            labels = zone_labels(zones, grid, window_rows=window_rows)
+        else:
+            _check_labels(labels, zones, grid, raster)
+        with _open_weights(weights, grid) as wsrc:
+            totals = _Totals.empty(labels.n_zones, wanted)
+            for start, stop in _row_windows(labels.window, window_rows, src.block_shapes[band - 1][0]):
+                block = _read_block(src, band, labels.window, start, stop)
+                wblock = None if wsrc is None else _read_block(wsrc, 1, labels.window, start, stop)
+                totals.add_runs(labels, start, stop, block, wblock)
+                if small_zone_fallback:
+                    totals.add_pixels(labels, start, stop, block, wblock)
+    return totals.to_frame(wanted, zones.index)
+
+
+# --------------------------------------------------------------------- helpers
+
+
+@dataclass
+class _Block:
+    """Values of one window of rows and the mask of valid pixels (None: all valid)."""
+
+    values: np.ndarray
+    valid: np.ndarray | None
+
+
+@dataclass
+class _Totals:
+    """Per-zone running totals; slot 0 collects pixels of no zone and is dropped."""
+
+    count: np.ndarray
+    total: np.ndarray | None
+    low: np.ndarray | None
+    high: np.ndarray | None
+    weighted: np.ndarray | None
+    weight: np.ndarray | None
+
+    @classmethod
+    def empty(cls, n_zones: int, wanted: Sequence[str]) -> _Totals:
+        size = n_zones + 1
+
+        def zeros(needed: bool, fill: float = 0.0) -> np.ndarray | None:
+            return np.full(size, fill) if needed else None
+
+        return cls(
+            count=np.zeros(size, np.int64),
+            total=zeros("sum" in wanted or "mean" in wanted),
+            low=zeros("min" in wanted, np.inf),
+            high=zeros("max" in wanted, -np.inf),
+            weighted=zeros("weighted_mean" in wanted),
+            weight=zeros("weighted_mean" in wanted),
+        )
+
+    def add_runs(self, labels: ZoneLabels, start: int, stop: int, block: _Block, wblock: _Block | None) -> None:
+        """Add the pixel-centre runs of rows ``start:stop`` of the label window."""
+        offsets, zone = labels.window_runs(start, stop)
+        size = self.count.size
+        values, valid = block.values.ravel(), _ravel(block.valid)
+        if valid is None:
+            counts = np.diff(np.append(offsets, values.size))
+        else:
+            counts = np.add.reduceat(valid, offsets, dtype=np.int64)
+        self.count += np.bincount(zone, weights=counts, minlength=size).astype(np.int64)
+        if self.total is not None:
+            filled = values if valid is None else np.where(valid, values, 0)
+            sums = np.add.reduceat(filled, offsets, dtype=np.float64)
+            self.total += np.bincount(zone, weights=sums, minlength=size)
+        if self.low is not None:
+            filled = values if valid is None else np.where(valid, values, np.inf)
+            np.minimum.at(self.low, zone, np.minimum.reduceat(filled, offsets))
+        if self.high is not None:
+            filled = values if valid is None else np.where(valid, values, -np.inf)
+            np.maximum.at(self.high, zone, np.maximum.reduceat(filled, offsets))
+        if self.weighted is not None and self.weight is not None and wblock is not None:
+            w, v = _weighted_terms(values, valid, wblock.values.ravel(), _ravel(wblock.valid))
+            self.weighted += np.bincount(zone, weights=np.add.reduceat(w * v, offsets), minlength=size)
+            self.weight += np.bincount(zone, weights=np.add.reduceat(w, offsets), minlength=size)
+
+    def add_pixels(self, labels: ZoneLabels, start: int, stop: int, block: _Block, wblock: _Block | None) -> None:
+        """Add the fallback pixels of small zones that fall in rows ``start:stop``."""
+        rows = labels.fallback_row - int(labels.window.row_off)
+        here = (rows >= start) & (rows < stop)
+        if not here.any():
+            return
+        zone = labels.fallback_zone[here] + 1
+        flat = (rows[here] - start) * int(labels.window.width) + labels.fallback_col[here] - int(labels.window.col_off)
+        values = block.values.ravel()[flat].astype(np.float64)
+        valid = np.ones(flat.size, bool) if block.valid is None else block.valid.ravel()[flat]
+        np.add.at(self.count, zone, valid.astype(np.int64))
+        if self.total is not None:
+            np.add.at(self.total, zone, np.where(valid, values, 0.0))
+        if self.low is not None:
+            np.minimum.at(self.low, zone, np.where(valid, values, np.inf))
+        if self.high is not None:
+            np.maximum.at(self.high, zone, np.where(valid, values, -np.inf))
+        if self.weighted is not None and self.weight is not None and wblock is not None:
+            wvalid = None if wblock.valid is None else wblock.valid.ravel()[flat]
+            w, v = _weighted_terms(values, valid, wblock.values.ravel()[flat], wvalid)
+            np.add.at(self.weighted, zone, w * v)
+            np.add.at(self.weight, zone, w)
+
+    def to_frame(self, wanted: Sequence[str], index: pd.Index) -> pd.DataFrame:
+        """Return the statistics as a frame indexed like the zones."""
+        count = self.count[1:]
+        empty = count == 0
+        columns: dict[str, np.ndarray] = {}
+        for stat in wanted:
+            if stat == "count":
+                columns[stat] = count.copy()
+            elif stat == "sum":
+                columns[stat] = np.where(empty, np.nan, self.total[1:])  # type: ignore[index]
+            elif stat == "mean":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    columns[stat] = np.where(empty, np.nan, self.total[1:] / count)  # type: ignore[index]
+            elif stat == "min":
+                columns[stat] = np.where(empty, np.nan, self.low[1:])  # type: ignore[index]
+            elif stat == "max":
+                columns[stat] = np.where(empty, np.nan, self.high[1:])  # type: ignore[index]
+            else:
+                weight = self.weight[1:]  # type: ignore[index]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    columns[stat] = np.where(weight != 0, self.weighted[1:] / weight, np.nan)  # type: ignore[index]
+        return pd.DataFrame(columns, index=index.copy())
+
+
+def _ravel(mask: np.ndarray | None) -> np.ndarray | None:
+    return None if mask is None else mask.ravel()
+
+
+def _weighted_terms(
+    values: np.ndarray, valid: np.ndarray | None, weights: np.ndarray, wvalid: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return float64 weights and values, both 0 where either is not valid."""
+    both = valid if wvalid is None else (wvalid if valid is None else valid & wvalid)
+    w = weights.astype(np.float64)
+    if both is None:
+        return w, values
+    return np.where(both, w, 0.0), np.where(both, values, 0)
+
+
+def _check_zones(zones: Any) -> None:
+    if not isinstance(zones, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        raise BoundaryError(
+            f"zones: got {type(zones).__name__}; must be a GeoDataFrame of district polygons. "
+            "Read the boundaries with geopandas.read_file."
+        )
+    if zones.crs is None:
+        raise MissingCRSError(
+            "zones: the district polygons have no CRS, so they cannot be placed on the raster. "
+            "Set it, e.g. `zones.set_crs('EPSG:4326')` if the coordinates are longitude/latitude."
+        )
+
+
+def _check_stats(stats: Sequence[str] | str, weights: str | Path | None) -> list[str]:
+    names = stats.split() if isinstance(stats, str) else list(stats)
+    if not names:
+        raise ConfigError(f"stats: empty; must list one or more of {list(STATS)}.")
+    for name in names:
+        if name not in STATS:
+            raise ConfigError(f"Stat {name!r} not valid; must be one of {list(STATS)}. Fix the `stats` argument.")
+    if "weighted_mean" in names and weights is None:
+        raise ConfigError(
+            "stats: 'weighted_mean' needs a weight raster; pass weights=PATH "
+            "(e.g. a population raster on the same grid)."
+        )
+    return list(dict.fromkeys(names))
+
+
+def _check_window_rows(window_rows: int | None) -> None:
+    if window_rows is not None and (not isinstance(window_rows, (int, np.integer)) or window_rows < 1):
+        raise ConfigError(f"window_rows={window_rows!r} not valid; must be a positive integer or None.")
+
+
+def _check_band(src: Any, band: int, path: str | Path) -> None:
+    if not isinstance(band, (int, np.integer)) or not 1 <= band <= src.count:
+        raise RasterError(f"raster '{path}': band={band!r} not valid; the file has bands 1..{src.count}.")
+
+
+def _check_labels(labels: ZoneLabels, zones: gpd.GeoDataFrame, grid: Grid, path: str | Path) -> None:
+    if not labels.grid.matches(grid):
+        raise RasterError(
+            f"raster '{path}': grid {grid.describe()} differs from the labels' grid "
+            f"{labels.grid.describe()}; build labels for this raster with zone_labels(zones, raster)."
+        )
+    if labels.fingerprint != boundary_fingerprint(zones):
+        raise ConfigError(
+            "labels: built from other district boundaries (fingerprint "
+            f"{labels.fingerprint} != {boundary_fingerprint(zones)}); "
+            "build them from these zones with zone_labels(zones, raster)."
+        )
+
+
+class _open_raster:
+    """Context manager opening a raster, turning GDAL errors into RasterError."""
+
+    def __init__(self, path: str | Path, role: str) -> None:
+        self.path, self.role = path, role
+        self.src: Any = None
+
+    def __enter__(self) -> Any:
+        try:
+            self.src = rasterio.open(self.path)
+        except RasterioIOError as exc:
+            raise RasterError(
+                f"{self.role} '{self.path}': cannot be opened ({exc}); "
+                "pass the path of a GeoTIFF or another raster GDAL can read."
+            ) from exc
+        if self.src.crs is None:
+            self.src.close()
+            raise RasterError(
+                f"{self.role} '{self.path}': has no CRS; zones cannot be placed on it. "
+                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`."
+            )
+        return self.src
+
+    def __exit__(self, *exc: object) -> None:
+        self.src.close()
+
+
+class _open_weights:
+    """Context manager opening the weight raster (or nothing) and checking its grid."""
+
+    def __init__(self, path: str | Path | None, grid: Grid) -> None:
+        self.path, self.grid = path, grid
+        self.opener: _open_raster | None = None
+
+    def __enter__(self) -> Any:
+        if self.path is None:
+            return None
+        self.opener = _open_raster(self.path, "weights")
+        src = self.opener.__enter__()
+        wgrid = Grid.of(src)
+        if not wgrid.matches(self.grid):
+            self.opener.__exit__()
+            raise RasterError(
+                f"weights '{self.path}': grid {wgrid.describe()} differs from the value raster's "
+                f"{self.grid.describe()}; the weight raster must be on the same grid and CRS. "
+                "Resample it, e.g. `gdalwarp -te ... -tr ... -r sum`."
+            )
+        return src
+
+    def __exit__(self, *exc: object) -> None:
+        if self.opener is not None:
+            self.opener.__exit__()
+
+
+def _geometries_in(zones: gpd.GeoDataFrame, grid: Grid) -> np.ndarray:
+    """Return the zones' geometries in the grid's CRS (None for missing or empty)."""
+    series = zones.geometry
+    if not zones.crs.equals(grid.crs_wkt, ignore_axis_order=True):
+        series = series.to_crs(grid.crs_wkt)
+    geoms = np.asarray(series.array, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    return np.where(missing, None, geoms)
+
+
+def _zones_window(geoms: np.ndarray, grid: Grid) -> Window:
+    """Return the grid window covering the zones' bounds, rounded outwards."""
+    rows, cols = _pixel_bounds(geoms, grid)
+    present = ~np.isnan(rows[:, 0])
+    if not present.any():
+        return Window(0, 0, 0, 0)
+    row0 = int(np.clip(rows[present, 0].min(), 0, grid.height))
+    row1 = int(np.clip(rows[present, 1].max(), 0, grid.height))
+    col0 = int(np.clip(cols[present, 0].min(), 0, grid.width))
+    col1 = int(np.clip(cols[present, 1].max(), 0, grid.width))
+    if row1 <= row0 or col1 <= col0:
+        return Window(0, 0, 0, 0)
+    return Window(col0, row0, col1 - col0, row1 - row0)
+
+
+def _pixel_bounds(geoms: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """Return each geometry's (first, stop) rows and columns, rounded outwards; NaN if empty."""
+    bounds = shapely.bounds(geoms)  # NaN for None
+    c0, r0 = _to_pixel(grid, bounds[:, 0], bounds[:, 1])
+    c1, r1 = _to_pixel(grid, bounds[:, 2], bounds[:, 3])
+    with np.errstate(invalid="ignore"):
+        rows = np.column_stack([np.floor(np.fmin(r0, r1)), np.ceil(np.fmax(r0, r1))])
+        cols = np.column_stack([np.floor(np.fmin(c0, c1)), np.ceil(np.fmax(c0, c1))])
+    return rows, cols
+
+
+def _to_pixel(grid: Grid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return fractional (col, row) of coordinates on a north-up grid."""
+    a, _, c, _, e, f = grid.transform
+    return (x - c) / a, (y - f) / e
+
+
+def _label_dtype(n_zones: int) -> type[np.unsignedinteger]:
+    return np.uint16 if n_zones < np.iinfo(np.uint16).max else np.uint32
+
+
+def _rasterize_runs(
+    geoms: np.ndarray, grid: Grid, window: Window, rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Burn the zones window by window and return the label runs of every row."""
+    height, width = int(window.height), int(window.width)
+    dtype = _label_dtype(len(geoms))
+    row_bounds, _ = _pixel_bounds(geoms, grid)
+    present = np.flatnonzero(~np.isnan(row_bounds[:, 0]))
+    counts, starts, labels = [np.zeros(1, np.int64)], [], []
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        first, stop = top + int(window.row_off), bottom + int(window.row_off)
+        near = present[(row_bounds[present, 1] >= first) & (row_bounds[present, 0] <= stop)]
+        block = _burn(geoms[near], near + 1, grid, Window(window.col_off, first, width, bottom - top), dtype)
+        row_counts, run_start, run_label = _encode_runs(block)
+        counts.append(row_counts)
+        starts.append(run_start)
+        labels.append(run_label)
+    row_ptr = np.cumsum(np.concatenate(counts))
+    if not starts:
+        return row_ptr, np.empty(0, np.int32), np.empty(0, dtype)
+    return row_ptr, np.concatenate(starts), np.concatenate(labels)
+
+
+def _burn(
+    geoms: np.ndarray, values: np.ndarray, grid: Grid, window: Window, dtype: Any, all_touched: bool = False
+) -> np.ndarray:
+    """Rasterize geometries with their values over one window of the grid."""
+    shape = (int(window.height), int(window.width))
+    if len(geoms) == 0:
+        return np.zeros(shape, dtype)
+    a, b, c, d, e, f = grid.transform
+    col, row = float(window.col_off), float(window.row_off)
+    transform = Affine(a, b, c + a * col + b * row, d, e, f + d * col + e * row)
+    return rasterize(
+        zip(geoms, values.tolist()),
+        out_shape=shape,
+        transform=transform,
+        fill=0,
+        all_touched=all_touched,
+        dtype=dtype,
+    )
+
+
+def _encode_runs(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (runs per row, run start columns, run labels) of a dense label block."""
+    height, width = block.shape
+    if height == 0 or width == 0:
+        return np.zeros(height, np.int64), np.empty(0, np.int32), np.empty(0, block.dtype)
+    starts = np.empty(block.shape, bool)
+    starts[:, 0] = True
+    np.not_equal(block[:, 1:], block[:, :-1], out=starts[:, 1:])
+    run_row, run_col = np.nonzero(starts)
+    return np.bincount(run_row, minlength=height), run_col.astype(np.int32), block[run_row, run_col]
+
+
+def _pixel_counts(
+    row_ptr: np.ndarray, run_start: np.ndarray, run_label: np.ndarray, width: int, n_zones: int
+) -> np.ndarray:
+    """Return the number of pixels labelled with each zone (label 0 left out)."""
+    lengths = _run_lengths(row_ptr, run_start, width)
+    return np.bincount(run_label, weights=lengths, minlength=n_zones + 1)[1:].astype(np.int64)
+
+
+def _run_lengths(row_ptr: np.ndarray, run_start: np.ndarray, width: int) -> np.ndarray:
+    """Return the length of every run; the last run of a row ends at ``width``."""
+    ends = np.empty(run_start.size, np.int64)
+    ends[:-1] = run_start[1:]
+    last = row_ptr[1:][np.diff(row_ptr) > 0] - 1
+    ends[last] = width
+    return ends - run_start
+
+
+def _fallback_pixels(
+    geoms: np.ndarray, grid: Grid, window: Window, pixel_counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (zone, row, col) of the pixels touched by zones that own no pixel centre."""
+    rows, cols = _pixel_bounds(geoms, grid)
+    r0, c0 = int(window.row_off), int(window.col_off)
+    r1, c1 = r0 + int(window.height), c0 + int(window.width)
+    zone, row, col = [], [], []
+    for pos in np.flatnonzero((pixel_counts == 0) & ~np.isnan(rows[:, 0])):
+        top, bottom = max(int(rows[pos, 0]) - 1, r0), min(int(rows[pos, 1]) + 1, r1)
+        left, right = max(int(cols[pos, 0]) - 1, c0), min(int(cols[pos, 1]) + 1, c1)
+        if bottom <= top or right <= left:
+            continue
+        box = Window(left, top, right - left, bottom - top)
+        hit_rows, hit_cols = np.nonzero(_burn(geoms[pos : pos + 1], np.ones(1), grid, box, np.uint8, True))
+        hit_rows, hit_cols = hit_rows + top, hit_cols + left
+        if hit_rows.size == 0:
+            hit_rows, hit_cols = _representative_pixel(geoms[pos], grid, (r0, r1, c0, c1))
+        zone.append(np.full(hit_rows.size, pos, np.int64))
+        row.append(hit_rows.astype(np.int64))
+        col.append(hit_cols.astype(np.int64))
+    if not zone:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(zone), np.concatenate(row), np.concatenate(col)
+
+
+def _representative_pixel(geom: Any, grid: Grid, limits: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pixel under the geometry's representative point, if inside ``limits``."""
+    point = shapely.point_on_surface(geom)
+    col, row = _to_pixel(grid, np.array([point.x]), np.array([point.y]))
+    row, col = math.floor(row[0]), math.floor(col[0])
+    r0, r1, c0, c1 = limits
+    if r0 <= row < r1 and c0 <= col < c1:
+        return np.array([row]), np.array([col])
+    return np.empty(0, np.int64), np.empty(0, np.int64)
+
+
+def _row_windows(window: Window, window_rows: int | None, block_height: int) -> Iterator[tuple[int, int]]:
+    """Yield (start, stop) rows of the label window, cut at multiples of the step.
+
+    The cuts fall on absolute raster rows that are multiples of the step, so with
+    the default step (a multiple of the block height) every block is decoded once.
+    """
+    height = int(window.height)
+    if height == 0 or int(window.width) == 0:
+        return
+    if window_rows is None:
+        block_height = max(int(block_height), 1)
+        target = max(_WINDOW_PIXELS // int(window.width), 1)
+        window_rows = max(block_height, target // block_height * block_height)
+    row_off = int(window.row_off)
+    start = 0
+    while start < height:
+        stop = min(((row_off + start) // window_rows + 1) * window_rows - row_off, height)
+        yield start, stop
+        start = stop
+
+
+def _read_block(src: Any, band: int, window: Window, start: int, stop: int) -> _Block:
+    """Read rows ``start:stop`` of the label window and mark nodata and NaN pixels."""
+    read = Window(window.col_off, window.row_off + start, window.width, stop - start)
+    values = src.read(band, window=read)
+    return _Block(values, _valid_mask(values, src.nodatavals[band - 1]))
+
+
+def _valid_mask(values: np.ndarray, nodata: float | None) -> np.ndarray | None:
+    """Return where values are neither nodata nor NaN, or None if all are valid."""
+    valid = None
+    is_float = np.issubdtype(values.dtype, np.floating)
+    if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
+        cast = np.asarray(nodata).astype(values.dtype)
+        if cast == nodata or is_float:
+            valid = values != cast
+    if is_float:
+        valid = ~np.isnan(values) if valid is None else np.logical_and(valid, values == values, out=valid)
+    if valid is not None and valid.all():
+        return None
+    return valid
