@@ -281,13 +281,16 @@ def _read_csv(path: Path, key: str) -> pd.DataFrame:
             continue
     first = text_head.splitlines()[0] if text_head else ""
     sep = max([",", ";", "\t"], key=first.count)
-    return pd.read_csv(path, sep=sep, encoding=encoding, dtype={key: str}, keep_default_na=True)
+    # A semicolon-separated file is the spreadsheet convention of decimal-comma locales.
+    decimal = "," if sep == ";" else "."
+    return pd.read_csv(path, sep=sep, encoding=encoding, dtype={key: str}, decimal=decimal,
+                       na_values=["n/a", "N/A", "-", "..", "…"], keep_default_na=True)
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None) -> Path:
     """Write a ranked table by file suffix: .csv, .xlsx, .gpkg, .geojson, .parquet.
 
-    CSV is UTF-8 with full float precision; Excel gets a second sheet
+    CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
     ``settings`` with the metadata; GeoPackage/GeoJSON need a geometry column.
     """
     path = Path(path)
@@ -299,7 +302,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if suffix == ".csv":
-        plain.to_csv(path, index=False, float_format="%.17g")
+        plain.to_csv(path, index=False)
     elif suffix == ".xlsx":
         with pd.ExcelWriter(path, engine="openpyxl") as xl:
             plain.to_excel(xl, sheet_name="ranking", index=False)

@@ -336,16 +336,18 @@ def rank_scores(score: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Rank scores (1 = highest) and cut them into deciles (1 = the 10 % most in need).
 
     Ties share the best rank (competition ranking); missing scores get no rank.
+    ``decile = floor((rank - 1) * 10 / N) + 1`` over the N ranked districts,
+    so the top district is always in decile 1.
 
     Examples
     --------
     >>> r, d = rank_scores(pd.Series([5.0, 9.0, 9.0, None]))
-    >>> r.tolist()
-    [3, 1, 1, <NA>]
+    >>> r.tolist(), d.tolist()
+    ([3, 1, 1, <NA>], [7, 1, 1, <NA>])
     """
     rank = score.rank(ascending=False, method="min")
     n = int(rank.notna().sum())
-    decile = np.ceil(rank * 10.0 / max(n, 1))
+    decile = np.floor((rank - 1) * 10.0 / max(n, 1)) + 1
     return rank.astype("Int64").rename("rank"), decile.astype("Int64").rename("decile")
 
 

@@ -1,0 +1,138 @@
+"""Command line: ``python -m geo {rank,check,build}``.
+
+Bad input ends with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from geo.config import Config, load_config
+from geo.dataset import export_metadata, load_level, ranked_table, score_level
+from geo.errors import TargetingError
+from geo.io import EXPORT_SUFFIXES, write_table
+from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method
+
+__all__ = ["main"]
+
+
+def _parse_weights(text: str | None) -> dict[str, float]:
+    if not text:
+        return {}
+    out = {}
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise TargetingError(
+                f"--weights: {item!r} is not name=number; write e.g. --weights illiteracy=2,unemployment=1"
+            ) from None
+    return out
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geo", description="Score and rank districts.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rank = sub.add_parser("rank", help="score districts and write the ranked list")
+    rank.add_argument("--config", default="config.toml", type=Path)
+    rank.add_argument("--level", help="admin level (default: the config's display.default_level)")
+    rank.add_argument("--out", required=True, type=Path, help=f"output file: {', '.join(EXPORT_SUFFIXES)}")
+    rank.add_argument("--layers", help="comma-separated layer ids (default: all configured)")
+    rank.add_argument("--weights", help="layer weights, e.g. illiteracy=2,unemployment=1")
+    rank.add_argument("--theme-weights", help="theme weights, e.g. poverty=2,infrastructure=0.5")
+    rank.add_argument("--normalisation", choices=NORMALISATIONS)
+    rank.add_argument("--aggregation", choices=AGGREGATIONS)
+    rank.add_argument("--missing", choices=MISSING_POLICIES)
+    rank.add_argument("--min-coverage", type=float)
+    rank.add_argument("--outliers", choices=OUTLIER_TREATMENTS)
+
+    check = sub.add_parser("check", help="validate a config and its data; print the join reports")
+    check.add_argument("--config", default="config.toml", type=Path)
+    check.add_argument("--level", help="only this level")
+
+    build = sub.add_parser("build", help="rebuild the dataset with the config's build script")
+    build.add_argument("--config", default="config.toml", type=Path)
+    return parser
+
+
+def _method(config: Config, args: argparse.Namespace) -> Method:
+    base = config.method
+    return Method(
+        normalisation=args.normalisation or base.normalisation,
+        aggregation=args.aggregation or base.aggregation,
+        missing=args.missing or base.missing,
+        min_coverage=base.min_coverage if args.min_coverage is None else args.min_coverage,
+        outliers=args.outliers or base.outliers,
+    )
+
+
+def _rank(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if args.out.suffix.lower() not in EXPORT_SUFFIXES:
+        raise TargetingError(f"--out {args.out}: unsupported format; use one of {list(EXPORT_SUFFIXES)}.")
+    level = args.level or config.display.default_level
+    layers = [s.strip() for s in args.layers.split(",")] if args.layers else None
+    weights = {**config.weights, **_parse_weights(args.weights)}
+    theme_weights = {**config.theme_weights, **_parse_weights(args.theme_weights)}
+    data = load_level(config, level, layers=layers)
+    unknown = sorted(set(weights) - set(data.values.columns))
+    if unknown and args.weights:
+        raise TargetingError(f"--weights names layer(s) {unknown} not in use; layers: {list(data.values.columns)}")
+    result = score_level(data, weights=weights, theme_weights=theme_weights, method=_method(config, args))
+    table = ranked_table(data, result)
+    meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
+    write_table(table, args.out, metadata=meta)
+    for line in data.report_lines() + result.notes:
+        print(line, file=sys.stderr)
+    if len(result.unscored):
+        print(f"{len(result.unscored)} district(s) not scored (listed at the end of the file, without rank).",
+              file=sys.stderr)
+    print(f"wrote {len(table)} districts to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    levels = [args.level] if args.level else list(config.levels)
+    incomplete = 0
+    for level in levels:
+        data = load_level(config, level)
+        print(f"[{level}] {len(data.districts)} districts, {data.values.shape[1]} layers")
+        for line in data.report_lines():
+            print(f"  {line}")
+        for layer in data.layers:
+            have = int(data.values[layer.id].notna().sum())
+            print(f"  layer {layer.id}: {have}/{len(data.values)} districts with data")
+        incomplete += sum(not r.complete for r in data.join_reports)
+    print("configuration OK" + (f"; {incomplete} join(s) with unmatched items (listed above)" if incomplete else ""))
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if config.build_script is None:
+        raise TargetingError(f"{config.path}: no [build] script configured; add script = \"scripts/...\".")
+    if not config.build_script.exists():
+        raise TargetingError(f"{config.path}: build.script {config.build_script} not found; fix the path.")
+    done = subprocess.run([sys.executable, str(config.build_script)], cwd=config.base_dir)
+    return 0 if done.returncode == 0 else 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"rank": _rank, "check": _check, "build": _build}[args.command](args)
+    except TargetingError as exc:
+        message = " ".join(str(exc).split())
+        print(f"error: {message}", file=sys.stderr)
+        return 2

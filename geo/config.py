@@ -1,0 +1,453 @@
+"""Reading and validating ``config.toml`` into a frozen :class:`Config`.
+
+The file is read once; every mistake raises :class:`~geo.errors.ConfigError`
+naming the key, the bad value, what is allowed and the fix. Paths are resolved
+relative to the config file's folder. ``geo`` functions receive values from the
+config as arguments and never read it themselves.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from geo.errors import ConfigError, TargetingError
+from geo.scoring import Method
+
+__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "Config", "load_config", "parse_config"]
+
+SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
+
+
+@dataclass(frozen=True)
+class LevelConfig:
+    """One admin level: where its boundaries are and which fields to use."""
+
+    name: str
+    label: str
+    path: Path
+    layer: str | None
+    id: str
+    name_field: str | None
+    parent: str | None
+    parent_level: str | None
+    parent_name: str | None
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    """An indicator table and how its rows map to districts."""
+
+    name: str
+    path: Path
+    key: str
+    by: str
+    parent_key: str | None
+    level_column: str | None
+    levels: Mapping[str, str]
+    crosswalk: Path | None
+    sheet: str | None
+
+    def rows_for(self, level: str) -> str | None | bool:
+        """Return the level value to filter on, ``True`` for all rows, ``False`` if absent."""
+        if level in self.levels:
+            return self.levels[level] if self.level_column else True
+        return False
+
+
+@dataclass(frozen=True)
+class DisplayConfig:
+    """Defaults of the dashboard's map."""
+
+    default_level: str
+    scheme: str = "quantiles"
+    classes: int = 5
+    palette: str = "YlOrRd"
+    top_n: int = 10
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration. Build it with :func:`load_config`."""
+
+    path: Path
+    title: str
+    analysis_crs: str | None
+    levels: Mapping[str, LevelConfig]
+    tables: Mapping[str, TableConfig]
+    population: tuple[str, str]
+    layers: tuple[Any, ...]
+    weights: Mapping[str, float]
+    theme_weights: Mapping[str, float]
+    method: Method
+    display: DisplayConfig
+    build_script: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths are resolved against."""
+        return self.path.parent
+
+    def layer(self, layer_id: str) -> Any:
+        """Return the configured layer ``layer_id``."""
+        for layer in self.layers:
+            if layer.id == layer_id:
+                return layer
+        raise ValueError(f"Unknown layer {layer_id!r}; expected one of {sorted(l.id for l in self.layers)}")
+
+    def child_level(self, level: str) -> str | None:
+        """The level whose districts nest in ``level``, if any."""
+        for lv in self.levels.values():
+            if lv.parent_level == level:
+                return lv.name
+        return None
+
+
+_TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "population", "layers",
+             "themes", "method", "display", "build"}
+_LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
+_TABLE_KEYS = {"path", "key", "by", "parent_key", "level_column", "levels", "level", "crosswalk", "sheet"}
+_LAYERS_KEYS = {"use", "weights", "custom"}
+_CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence",
+                "url", "description", "rollup_weight", "weight", "table", "column", "complement_of",
+                "scale", "numerator", "denominator", "per", "points", "raster", "stat", "x", "y",
+                "weights_raster"}
+_METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
+_DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n"}
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a configuration file.
+
+    Raises
+    ------
+    ConfigError
+        Missing file, invalid TOML, unknown key, wrong type, unknown layer,
+        weights summing to zero, missing data file.
+    """
+    path = Path(path).resolve()
+    if not path.exists():
+        raise ConfigError(f"{path}: configuration file not found; pass --config with an existing file.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at that line.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8.") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: Mapping[str, Any], path: Path) -> Config:
+    """Validate a parsed TOML mapping (see :func:`load_config`)."""
+    where = str(path)
+    _unknown(data, _TOP_KEYS, where, "")
+    base = path.parent
+    boundaries = _table(data, "boundaries", where, required=False)
+    default_path = boundaries.get("path")
+    levels = _levels(_table(data, "levels", where), base, default_path, where)
+    tables = _tables(_table(data, "tables", where, required=False), base, levels, where)
+    population = _population(data.get("population"), tables, where)
+    layers, weights = _layers(_table(data, "layers", where), tables, where)
+    themes = _table(data, "themes", where, required=False)
+    _unknown(themes, {"weights"}, where, "themes.")
+    theme_weights = _weights(themes.get("weights", {}), where, "themes.weights")
+    _check_theme_keys(theme_weights, where)
+    method = _method(_table(data, "method", where, required=False), where)
+    display = _display(_table(data, "display", where, required=False), levels, where)
+    build = _table(data, "build", where, required=False)
+    _unknown(build, {"script"}, where, "build.")
+    script = _path(base, build["script"], where, "build.script", must_exist=False) if "script" in build else None
+    crs = data.get("analysis_crs", "auto")
+    _type(crs, str, where, "analysis_crs")
+    if sum(weights.get(l.id, 1.0) for l in layers) <= 0:
+        raise ConfigError(f"{where}: layers.weights are all zero; give at least one layer a positive weight.")
+    return Config(
+        path=path,
+        title=str(data.get("title", "Targeting pockets of poverty")),
+        analysis_crs=None if crs == "auto" else crs,
+        levels=MappingProxyType(levels),
+        tables=MappingProxyType(tables),
+        population=population,
+        layers=tuple(layers),
+        weights=MappingProxyType(weights),
+        theme_weights=MappingProxyType(theme_weights),
+        method=method,
+        display=display,
+        build_script=script,
+    )
+
+
+def _unknown(section: Mapping[str, Any], allowed: set[str], where: str, prefix: str) -> None:
+    for key in section:
+        if key not in allowed:
+            raise ConfigError(
+                f"{where}: unknown key {prefix}{key!r}; allowed keys here: {sorted(allowed)}. "
+                "Remove it or fix its spelling."
+            )
+
+
+def _type(value: Any, kind: type | tuple[type, ...], where: str, key: str) -> None:
+    if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise ConfigError(f"{where}: {key} must be {_kind_name(kind)}, got {value!r}.")
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}: {key} must be {_kind_name(kind)}, got {value!r} ({type(value).__name__}).")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _table(data: Mapping[str, Any], key: str, where: str, required: bool = True) -> dict:
+    if key not in data:
+        if required:
+            raise ConfigError(f"{where}: missing section [{key}]; see the README for an example.")
+        return {}
+    _type(data[key], dict, where, f"[{key}]")
+    return data[key]
+
+
+def _path(base: Path, value: Any, where: str, key: str, must_exist: bool = True) -> Path:
+    _type(value, str, where, key)
+    p = Path(value)
+    p = p if p.is_absolute() else (base / p)
+    if must_exist and not p.exists():
+        raise ConfigError(f"{where}: {key} = {value!r}: file not found at {p}; fix the path.")
+    return p
+
+
+def _levels(section: dict, base: Path, default_path: str | None, where: str) -> dict[str, LevelConfig]:
+    if not section:
+        raise ConfigError(f"{where}: [levels] is empty; declare at least one admin level.")
+    levels = {}
+    for name, spec in section.items():
+        key = f"levels.{name}"
+        _type(spec, dict, where, f"[{key}]")
+        _unknown(spec, _LEVEL_KEYS, where, f"{key}.")
+        if "id" not in spec:
+            raise ConfigError(f"{where}: [{key}] needs id = \"<field with the district code>\".")
+        raw_path = spec.get("path", default_path)
+        if raw_path is None:
+            raise ConfigError(f"{where}: [{key}] has no path and [boundaries] gives none; add path = \"...\".")
+        for opt in ("label", "layer", "id", "name", "parent", "parent_level", "parent_name"):
+            if opt in spec:
+                _type(spec[opt], str, where, f"{key}.{opt}")
+        fields = spec.get("fields", [])
+        _type(fields, list, where, f"{key}.fields")
+        levels[name] = LevelConfig(
+            name=name,
+            label=spec.get("label", name.capitalize()),
+            path=_path(base, raw_path, where, f"{key}.path"),
+            layer=spec.get("layer"),
+            id=spec["id"],
+            name_field=spec.get("name"),
+            parent=spec.get("parent"),
+            parent_level=spec.get("parent_level"),
+            parent_name=spec.get("parent_name"),
+            fields=tuple(str(f) for f in fields),
+        )
+    for lv in levels.values():
+        if lv.parent_level and lv.parent_level not in levels:
+            raise ConfigError(
+                f"{where}: levels.{lv.name}.parent_level = {lv.parent_level!r} is not a declared level; "
+                f"declared: {sorted(levels)}."
+            )
+        if lv.parent_level and not lv.parent:
+            raise ConfigError(f"{where}: levels.{lv.name} has parent_level but no parent field; add parent = \"...\".")
+    return levels
+
+
+def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where: str) -> dict[str, TableConfig]:
+    tables = {}
+    for name, spec in section.items():
+        key = f"tables.{name}"
+        _type(spec, dict, where, f"[{key}]")
+        _unknown(spec, _TABLE_KEYS, where, f"{key}.")
+        for req in ("path", "key"):
+            if req not in spec:
+                raise ConfigError(f"{where}: [{key}] needs {req} = \"...\".")
+        by = spec.get("by", "code")
+        if by not in ("code", "name"):
+            raise ConfigError(f"{where}: {key}.by = {by!r}; must be 'code' or 'name'.")
+        if "level_column" in spec:
+            lv_map = spec.get("levels", {})
+            _type(lv_map, dict, where, f"{key}.levels")
+        else:
+            if "level" not in spec:
+                raise ConfigError(
+                    f"{where}: [{key}] needs level = \"<level its rows describe>\" "
+                    "(or level_column and levels for a table covering several levels)."
+                )
+            lv_map = {spec["level"]: spec["level"]}
+        for lv in lv_map:
+            if lv not in levels:
+                raise ConfigError(
+                    f"{where}: {key} refers to level {lv!r}, which is not declared; declared: {sorted(levels)}."
+                )
+        tables[name] = TableConfig(
+            name=name,
+            path=_path(base, spec["path"], where, f"{key}.path"),
+            key=spec["key"],
+            by=by,
+            parent_key=spec.get("parent_key"),
+            level_column=spec.get("level_column"),
+            levels=MappingProxyType({k: str(v) for k, v in lv_map.items()}),
+            crosswalk=_path(base, spec["crosswalk"], where, f"{key}.crosswalk") if "crosswalk" in spec else None,
+            sheet=spec.get("sheet"),
+        )
+    return tables
+
+
+def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tuple[str, str]:
+    if spec is None:
+        raise ConfigError(f"{where}: missing [population] with table = \"...\" and column = \"...\".")
+    _type(spec, dict, where, "[population]")
+    _unknown(spec, {"table", "column"}, where, "population.")
+    table, column = spec.get("table"), spec.get("column")
+    if table not in tables:
+        raise ConfigError(f"{where}: population.table = {table!r} is not a declared table; declared: {sorted(tables)}.")
+    _type(column, str, where, "population.column")
+    return table, column
+
+
+def _weights(section: Any, where: str, key: str) -> dict[str, float]:
+    _type(section, dict, where, f"[{key}]")
+    out = {}
+    for name, w in section.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)):
+            raise ConfigError(f"{where}: {key}.{name} = {w!r} must be a number >= 0.")
+        if w < 0 or w != w:
+            raise ConfigError(f"{where}: {key}.{name} = {w!r} is negative; weights must be >= 0.")
+        out[name] = float(w)
+    return out
+
+
+def _check_theme_keys(theme_weights: Mapping[str, float], where: str) -> None:
+    from layers import THEMES
+
+    for t in theme_weights:
+        if t not in THEMES:
+            raise ConfigError(f"{where}: themes.weights.{t}: unknown theme; expected one of {sorted(THEMES)}.")
+    if theme_weights and sum(theme_weights.values()) <= 0:
+        raise ConfigError(f"{where}: themes.weights are all zero; give at least one theme a positive weight.")
+
+
+def _layers(section: dict, tables: Mapping[str, TableConfig], where: str) -> tuple[list, dict[str, float]]:
+    from layers import LAYERS
+
+    _unknown(section, _LAYERS_KEYS, where, "layers.")
+    use = section.get("use", [])
+    _type(use, list, where, "layers.use")
+    chosen = []
+    for lid in use:
+        if lid not in LAYERS:
+            raise ConfigError(
+                f"{where}: layers.use lists {lid!r}, which is not a declared layer; built-in layers: "
+                f"{sorted(LAYERS)}. Declare it under [[layers.custom]] or fix the id."
+            )
+        chosen.append(LAYERS[lid])
+    weights = _weights(section.get("weights", {}), where, "layers.weights")
+    custom = section.get("custom", [])
+    _type(custom, list, where, "layers.custom")
+    for i, spec in enumerate(custom):
+        layer, weight = _custom_layer(spec, tables, where, f"layers.custom[{i}]")
+        if any(l.id == layer.id for l in chosen):
+            raise ConfigError(f"{where}: layer id {layer.id!r} is declared twice; ids must be unique.")
+        chosen.append(layer)
+        if weight is not None:
+            weights.setdefault(layer.id, weight)
+    if not chosen:
+        raise ConfigError(f"{where}: no layers: list built-in layers in layers.use or add [[layers.custom]].")
+    ids = {l.id for l in chosen}
+    for lid in weights:
+        if lid not in ids:
+            raise ConfigError(
+                f"{where}: layers.weights.{lid}: layer not in use; layers in use: {sorted(ids)}."
+            )
+    for layer in chosen:
+        if layer.table and layer.table not in tables:
+            raise ConfigError(
+                f"{where}: layer {layer.id!r} reads table {layer.table!r}, which is not declared under "
+                f"[tables]; declared: {sorted(tables)}."
+            )
+    return chosen, weights
+
+
+def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key: str) -> tuple[Any, float | None]:
+    from layers.base import Layer, PointStat, RasterStat, Ratio, Source, TableColumn
+
+    _type(spec, dict, where, key)
+    _unknown(spec, _CUSTOM_KEYS, where, f"{key}.")
+    for req in ("id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence"):
+        if req not in spec:
+            raise ConfigError(f"{where}: {key} needs {req} = ...; see 'Use your own data' in the README.")
+    _type(spec["higher_is_worse"], bool, where, f"{key}.higher_is_worse")
+    _type(spec["year"], int, where, f"{key}.year")
+    base = Path(where).parent
+    if "column" in spec:
+        loader = TableColumn(
+            column=spec["column"], table=spec.get("table", "census"),
+            complement_of=spec.get("complement_of"), scale=float(spec.get("scale", 1.0)),
+        )
+    elif "numerator" in spec:
+        loader = Ratio(spec["numerator"], spec.get("denominator", ""), float(spec.get("per", 1000)),
+                       spec.get("table", "census"))
+    elif "points" in spec:
+        _path(base, spec["points"], where, f"{key}.points")
+        loader = PointStat(spec["points"], spec.get("stat", "count"), spec.get("x"), spec.get("y"))
+    elif "raster" in spec:
+        _path(base, spec["raster"], where, f"{key}.raster")
+        loader = RasterStat(spec["raster"], spec.get("stat", "mean"), spec.get("weights_raster"))
+    else:
+        raise ConfigError(
+            f"{where}: {key} needs a source of values: column = \"...\" (with table), numerator/denominator, "
+            "points = \"file\" or raster = \"file\"."
+        )
+    weight = spec.get("weight")
+    if weight is not None:
+        _weights({spec["id"]: weight}, where, "layers.custom.weight")
+    try:
+        layer = Layer(
+            id=spec["id"], label=spec["label"], theme=spec["theme"], unit=spec["unit"],
+            higher_is_worse=spec["higher_is_worse"], kind=spec["kind"],
+            source=Source(spec["source"], spec["year"], spec["licence"], spec.get("url", "")),
+            loader=loader, rollup_weight=spec.get("rollup_weight"), description=spec.get("description", ""),
+        )
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {key}: {exc}") from None
+    return layer, (float(weight) if weight is not None else None)
+
+
+def _method(section: dict, where: str) -> Method:
+    _unknown(section, _METHOD_KEYS, where, "method.")
+    try:
+        return Method(**section)
+    except TargetingError as exc:
+        raise ConfigError(f"{where}: [method] {exc}") from None
+
+
+def _display(section: dict, levels: Mapping[str, LevelConfig], where: str) -> DisplayConfig:
+    _unknown(section, _DISPLAY_KEYS, where, "display.")
+    default_level = section.get("default_level", next(iter(levels)))
+    if default_level not in levels:
+        raise ConfigError(f"{where}: display.default_level = {default_level!r}; declared levels: {sorted(levels)}.")
+    scheme = section.get("scheme", "quantiles")
+    if scheme not in SCHEMES:
+        raise ConfigError(f"{where}: display.scheme = {scheme!r}; must be one of {list(SCHEMES)}.")
+    for k in ("classes", "top_n"):
+        if k in section:
+            _type(section[k], int, where, f"display.{k}")
+    classes = section.get("classes", 5)
+    if not 2 <= classes <= 9:
+        raise ConfigError(f"{where}: display.classes = {classes}; must be between 2 and 9.")
+    return DisplayConfig(
+        default_level=default_level, scheme=scheme, classes=classes,
+        palette=str(section.get("palette", "YlOrRd")), top_n=int(section.get("top_n", 10)),
+    )

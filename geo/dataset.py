@@ -1,0 +1,318 @@
+"""Assembling one admin level: districts, joined tables, layer values, population.
+
+This is the recipe the command line and the dashboard share:
+:func:`load_level` reads the boundaries, joins each indicator table (reporting
+what did not match), loads every layer, and rolls values up from the level
+below where a table has no rows of its own for this level;
+:func:`score_level` scores it; :func:`ranked_table` lays out the export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo.config import Config, TableConfig
+from geo.errors import ConfigError, LayerDataError
+from geo.io import BoundaryReport, read_boundaries, read_table
+from geo.join import JoinReport, join_table
+from geo.rollup import roll_up
+from geo.scoring import Method, ScoreResult, score
+from geo.text import normalise_code
+
+__all__ = ["LevelData", "load_level", "score_level", "ranked_table", "export_metadata", "EXPORT_COLUMNS"]
+
+EXPORT_COLUMNS = (
+    "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
+)
+
+
+@dataclass(frozen=True)
+class LevelData:
+    """One admin level, ready to score.
+
+    Attributes
+    ----------
+    level, label : str
+    districts : geopandas.GeoDataFrame
+        Index ``code``; ``name``, ``parent_code``, ``parent_name`` and any
+        configured fields; geometry in the boundary file's CRS.
+    values : pandas.DataFrame
+        Raw value of every layer (columns = layer ids).
+    population : pandas.Series
+    layers : tuple of Layer
+    tables : Mapping[str, pandas.DataFrame]
+        Tables joined at this level (for weights and profiles).
+    boundary_report : BoundaryReport
+    join_reports : tuple of JoinReport
+    notes : tuple of str
+        How values were obtained (e.g. rolled up from the level below).
+    """
+
+    level: str
+    label: str
+    districts: gpd.GeoDataFrame
+    values: pd.DataFrame
+    population: pd.Series
+    layers: tuple[Any, ...]
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    boundary_report: BoundaryReport | None = None
+    join_reports: tuple[JoinReport, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def report_lines(self) -> list[str]:
+        """Everything a user should know about how this level was assembled."""
+        lines = self.boundary_report.lines() if self.boundary_report else []
+        for rep in self.join_reports:
+            lines += rep.lines()
+        return lines + list(self.notes)
+
+
+def load_level(config: Config, level: str, *, layers: Sequence[str] | None = None) -> LevelData:
+    """Read, join and load every configured layer for ``level``.
+
+    Parameters
+    ----------
+    config : Config
+    level : str
+        A level declared in the config.
+    layers : sequence of str, optional
+        Subset of layer ids (default: all configured layers).
+
+    Raises
+    ------
+    ConfigError
+        Unknown level or layer.
+    TargetingError
+        Any problem with the files (see :mod:`geo.io` and :mod:`geo.join`).
+    """
+    lv = _level(config, level)
+    chosen = _layers(config, layers)
+    districts, boundary_report = read_boundaries(
+        lv.path, id_field=lv.id, name_field=lv.name_field, parent_field=lv.parent,
+        layer=lv.layer, extra_fields=tuple(f for f in (*lv.fields, lv.parent_name) if f),
+    )
+    districts = _with_parent_names(config, lv, districts)
+
+    needed = {l.table for l in chosen if l.table} | {config.population[0]}
+    tables, reports = {}, []
+    for name in sorted(needed):
+        tcfg = config.tables[name]
+        if tcfg.rows_for(level) is False:
+            continue
+        tables[name], rep = _join(tcfg, level, districts)
+        reports.append(rep)
+
+    from layers.base import LayerInputs
+
+    direct = [l for l in chosen if not l.table or l.table in tables]
+    rolled = [l for l in chosen if l not in direct]
+    pop_table = config.population[0]
+    notes: list[str] = []
+    if rolled or pop_table not in tables:
+        child_values, child_pop, notes = _roll_up_from_child(config, level, rolled, districts)
+    population = _population(config, tables) if pop_table in tables else child_pop
+    inputs = LayerInputs(
+        level=level, districts=districts, tables=tables,
+        table_paths={n: config.tables[n].path for n in tables},
+        base_dir=config.base_dir, analysis_crs=config.analysis_crs, population=population,
+    )
+    values = pd.DataFrame({l.id: l.load(inputs) for l in direct}, index=districts.index)
+    if rolled:
+        values = values.join(child_values)
+    values = values[[l.id for l in chosen]]
+    return LevelData(
+        level=level, label=lv.label, districts=districts, values=values,
+        population=population.rename("population"), layers=tuple(chosen), tables=tables,
+        boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
+    )
+
+
+def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series:
+    table, column = config.population
+    if column not in tables[table].columns:
+        raise LayerDataError(
+            f"{config.tables[table].path}: population column {column!r} not found; available columns: "
+            f"{list(tables[table].columns)}. Fix population.column in the configuration."
+        )
+    return pd.to_numeric(tables[table][column], errors="coerce")
+
+
+def _level(config: Config, level: str):
+    if level not in config.levels:
+        raise ConfigError(f"Unknown level {level!r}; expected one of {list(config.levels)}.")
+    return config.levels[level]
+
+
+def _layers(config: Config, layers: Sequence[str] | None) -> list:
+    if layers is None:
+        return list(config.layers)
+    known = {l.id: l for l in config.layers}
+    unknown = [lid for lid in layers if lid not in known]
+    if unknown:
+        raise ConfigError(f"Unknown layer(s) {unknown}; configured layers: {sorted(known)}.")
+    return [known[lid] for lid in layers]
+
+
+def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = districts.copy()
+    if "parent_code" not in out.columns:
+        out["parent_code"] = pd.Series(pd.NA, index=out.index, dtype=object)
+    if lv.parent_name:
+        out["parent_name"] = out.pop(lv.parent_name).astype(str)
+    elif lv.parent_level:
+        parent = config.levels[lv.parent_level]
+        names = pyogrio.read_dataframe(
+            parent.path, layer=parent.layer, columns=[c for c in (parent.id, parent.name_field) if c],
+            read_geometry=False,
+        )
+        lookup = pd.Series(
+            names[parent.name_field or parent.id].astype(str).to_numpy(),
+            index=normalise_code(names[parent.id]).to_numpy(),
+        )
+        out["parent_name"] = out["parent_code"].map(lookup)
+    else:
+        out["parent_name"] = pd.Series(pd.NA, index=out.index, dtype=object)
+    cols = ["name", "parent_code", "parent_name"]
+    return out[cols + [c for c in out.columns if c not in cols]]
+
+
+def _join(tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, JoinReport]:
+    table = read_table(tcfg.path, key=tcfg.key, sheet=tcfg.sheet)
+    rows = tcfg.rows_for(level)
+    if isinstance(rows, str):
+        if tcfg.level_column not in table.columns:
+            raise LayerDataError(
+                f"{tcfg.path}: level column {tcfg.level_column!r} not found; available columns: "
+                f"{list(table.columns)}. Fix tables.{tcfg.name}.level_column."
+            )
+        table = table[table[tcfg.level_column].astype(str) == rows].drop(columns=tcfg.level_column)
+    crosswalk = None
+    if tcfg.crosswalk is not None:
+        cw = read_table(tcfg.crosswalk, key="table_key")
+        if "district_code" not in cw.columns:
+            raise LayerDataError(
+                f"{tcfg.crosswalk}: a crosswalk needs columns 'table_key' and 'district_code'; "
+                f"found {list(cw.columns)}."
+            )
+        crosswalk = dict(zip(cw["table_key"], normalise_code(cw["district_code"])))
+    return join_table(
+        districts, table, key=tcfg.key, by=tcfg.by, name=f"{tcfg.path.name} ({level})",
+        parent_key=tcfg.parent_key, crosswalk=crosswalk,
+    )
+
+
+def _roll_up_from_child(
+    config: Config, level: str, layers: list, districts: gpd.GeoDataFrame
+) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    child = config.child_level(level)
+    if child is None:
+        missing = [l.id for l in layers] or [f"population ({config.population[1]})"]
+        raise ConfigError(
+            f"No table gives {missing} for level {level!r} and no lower level nests in it to roll up from; "
+            "add the level to the table's levels or declare a lower level with parent_level."
+        )
+    data = load_level(config, child, layers=[l.id for l in layers])
+    parent = data.districts["parent_code"]
+    rates, counts, notes = {}, [], []
+    for layer in layers:
+        if layer.kind == "count":
+            counts.append(layer.id)
+            notes.append(f"{layer.label}: summed from {data.label.lower()}.")
+            continue
+        weight_name = layer.rollup_weight
+        if weight_name and layer.table in data.tables and weight_name in data.tables[layer.table]:
+            weight = pd.to_numeric(data.tables[layer.table][weight_name], errors="coerce")
+        else:
+            weight, weight_name = data.population, "population"
+        rates[layer.id] = weight
+        notes.append(f"{layer.label}: {data.label.lower()} averaged, weighted by {weight_name}.")
+    frame = data.values.assign(_population=data.population)
+    up = roll_up(frame, parent, counts=counts + ["_population"], rates=rates)
+    up = up.reindex(districts.index)
+    orphans = sorted(set(parent.dropna()) - set(districts.index))
+    if orphans:
+        notes.append(f"{len(orphans)} parent code(s) of {data.label.lower()} match no district: {orphans[:10]}.")
+    return up[[l.id for l in layers]], up["_population"], notes
+
+
+def score_level(
+    data: LevelData,
+    *,
+    weights: Mapping[str, float] | None = None,
+    theme_weights: Mapping[str, float] | None = None,
+    method: Method | None = None,
+    layers: Sequence[str] | None = None,
+) -> ScoreResult:
+    """Score a loaded level (see :func:`geo.scoring.score`)."""
+    chosen = [l for l in data.layers if layers is None or l.id in layers]
+    return score(
+        data.values[[l.id for l in chosen]],
+        higher_is_worse={l.id: l.higher_is_worse for l in chosen},
+        themes={l.id: l.theme for l in chosen},
+        weights=weights,
+        theme_weights=theme_weights,
+        method=method,
+    )
+
+
+def ranked_table(data: LevelData, result: ScoreResult) -> gpd.GeoDataFrame:
+    """The ranked export: fixed leading columns, then ``<layer>`` and ``<layer>_norm`` per layer.
+
+    Rows are sorted by rank (unscored districts last, never dropped); theme
+    sub-indices follow the layer columns.
+    """
+    d = data.districts
+    out = pd.DataFrame(
+        {
+            "code": d.index.astype(str),
+            "name": d["name"].to_numpy(),
+            "parent_code": d["parent_code"].to_numpy(),
+            "parent_name": d["parent_name"].to_numpy(),
+            "population": data.population.reindex(d.index).to_numpy(),
+        },
+        index=d.index.rename(None),
+    )
+    out = out.join(result.table[["score", "rank", "decile", "data_coverage"]].rename_axis(None))
+    for col in result.normalised.columns:
+        out[col] = data.values[col]
+        out[f"{col}_norm"] = result.normalised[col]
+    for col in result.table.columns:
+        if col.startswith("theme_"):
+            out[col] = result.table[col]
+    out = out.sort_values(["rank", "code"], na_position="last", kind="mergesort")
+    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=d.geometry.reindex(out.index).to_numpy(),
+                            crs=d.crs)
+
+
+def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
+                    weights: Mapping[str, float] | None = None,
+                    theme_weights: Mapping[str, float] | None = None) -> dict[str, str]:
+    """The settings an export was made with, so that it can be reproduced."""
+    m = result.method
+    meta = {
+        "config": str(config.path),
+        "level": data.level,
+        "normalisation": m.normalisation,
+        "aggregation": m.aggregation,
+        "missing": m.missing,
+        "min_coverage": str(m.min_coverage),
+        "outliers": m.outliers,
+        "districts": str(len(data.districts)),
+        "scored": str(int(result.table["score"].notna().sum())),
+    }
+    for lid, w in result.effective_weights.items():
+        meta[f"effective_weight.{lid}"] = f"{w:.6f}"
+    for lid, w in (weights or {}).items():
+        meta[f"weight.{lid}"] = str(w)
+    for t, w in (theme_weights or {}).items():
+        meta[f"theme_weight.{t}"] = str(w)
+    for name, t in config.tables.items():
+        meta[f"table.{name}"] = t.path.name
+    for layer in data.layers:
+        meta[f"source.{layer.id}"] = f"{layer.source.name} ({layer.source.year}, {layer.source.licence})"
+    return meta
