@@ -1,0 +1,401 @@
+"""Point layers per district: counts, counts per 100,000 people, distance to the nearest point.
+
+Points are facilities, camps, incidents... read from a CSV of longitude/latitude
+(or any other x/y) columns, or from any vector file OGR reads. Rows that cannot be
+placed (missing or out-of-range coordinates) are returned in a report, never
+dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from geo.errors import BoundaryError, ConfigError, LayerDataError, MissingCRSError
+
+__all__ = ["X_NAMES", "Y_NAMES", "point_stats", "read_points"]
+
+#: Column names recognised as the x (longitude, easting) coordinate, lower case.
+X_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "point_x", "xcoord", "x_coord", "easting")
+
+#: Column names recognised as the y (latitude, northing) coordinate, lower case.
+Y_NAMES: tuple[str, ...] = ("lat", "latitude", "y", "point_y", "ycoord", "y_coord", "northing")
+
+#: File suffixes read as delimited text rather than through OGR.
+_TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def point_stats(
+    zones: gpd.GeoDataFrame,
+    points: gpd.GeoDataFrame,
+    *,
+    population: pd.Series | None = None,
+    crs: str | int | None = None,
+) -> pd.DataFrame:
+    """Count points per district and measure how far each district is from one.
+
+    - ``count``: points inside the district or on its boundary. A point on a
+      boundary shared by several districts is counted once, in the first of them in
+      ``zones`` order. Points outside every district are not counted.
+    - ``per_100k``: ``count / population * 100000``; NaN without ``population``, and
+      where the population is missing or not positive.
+    - ``distance_km``: distance in km from the district polygon to the nearest
+      point, 0 when a point lies inside or on the boundary; NaN when there are no
+      points or the district has no geometry. It is measured in a projected CRS:
+      ``crs`` if given, else the UTM zone of the districts
+      (``zones.estimate_utm_crs()``). UTM distorts distances by less than 0.1 % within
+      its zone and by about 1 % three zones away; for a country spanning many zones
+      pass an equidistant projection centred on it, e.g.
+      ``"+proj=aeqd +lat_0=31 +lon_0=-7"``.
+
+    Counting happens in the districts' own CRS (points are moved to it), so a
+    point exactly on a border stays on it.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The districts, with a CRS.
+    points : geopandas.GeoDataFrame
+        Point geometries with a CRS, e.g. from :func:`read_points`.
+    population : pandas.Series, optional
+        People per district, indexed like ``zones``.
+    crs : str or int, optional
+        Projected CRS (metres) for distances.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``zones.index``; columns ``count`` (``int64``), ``per_100k`` and
+        ``distance_km`` (``float64``).
+
+    Raises
+    ------
+    MissingCRSError
+        If the zones or the points have no CRS.
+    ConfigError
+        If ``crs`` is not a projected CRS.
+    LayerDataError
+        If ``population`` is not a Series, has a duplicated index or shares no
+        label with ``zones.index``, or ``points`` holds non-point geometries.
+
+    Examples
+    --------
+    >>> from shapely.geometry import Point, box
+    >>> squares = [box(500_000, 0, 501_000, 1000), box(501_000, 0, 502_000, 1000), box(503_000, 0, 504_000, 1000)]
+    >>> zones = gpd.GeoDataFrame(geometry=squares, crs=32631)
+    >>> points = gpd.GeoDataFrame(geometry=[Point(501_000, 500), Point(506_000, 500)], crs=32631)
+    >>> point_stats(zones, points, population=pd.Series([50_000, 0, 10_000])).round(6)
+       count  per_100k  distance_km
+    0      1       2.0          0.0
+    1      0       NaN          0.0
+    2      0       0.0          2.0
+    """
+    _check_layer(zones, "zones")
+    _check_layer(points, "points")
+    _check_point_geometries(points)
+    metric = _metric_crs(zones, crs)
+    pairs = _point_zone_pairs(zones, points)
+    count = _count_points(pairs, len(points), len(zones))
+    per_100k = _per_100k(count, zones.index, population)
+    distance = _nearest_distance_km(zones, points, metric, pairs)
+    return pd.DataFrame(
+        {"count": count, "per_100k": per_100k, "distance_km": distance},
+        index=zones.index.copy(),
+    )
+
+
+def read_points(
+    path: str | Path,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    crs: str | int = "EPSG:4326",
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    """Read a point layer from a CSV of coordinates or from any OGR vector file.
+
+    For a ``.csv``, ``.tsv`` or ``.txt`` file the coordinate columns are ``x`` and
+    ``y`` when given, else found by name (case-insensitive: :data:`X_NAMES`, such as
+    ``lon``, ``lng``, ``longitude``, ``x``, ``POINT_X``; :data:`Y_NAMES` alike). Other
+    files are read with OGR; their own CRS wins over ``crs``, which only fills in
+    when the file declares none. A vector table without geometry is treated like a
+    CSV.
+
+    Rows whose coordinates are missing, not numbers, infinite or, for a
+    geographic CRS, outside longitude -180..180 / latitude -90..90 are left out and
+    listed in the report with the reason; so are empty and non-point geometries.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    x, y : str, optional
+        Names of the coordinate columns of a table.
+    crs : str or int, default "EPSG:4326"
+        CRS of the coordinates in a table, or of a vector file that declares none.
+
+    Returns
+    -------
+    points : geopandas.GeoDataFrame
+        The usable rows with every attribute column; the index is the row's
+        position in the file (first data row = 0).
+    report : dict
+        ``file``, ``x``, ``y`` (column names, None for vector geometry), ``crs``,
+        ``rows`` (read), ``kept``, and ``dropped``: a list of
+        ``{"row": int, "reason": str, "x": ..., "y": ...}``, one per row left out.
+
+    Raises
+    ------
+    LayerDataError
+        If the file cannot be read, or its coordinate columns are missing or
+        ambiguous (the message lists the columns found).
+    ConfigError
+        If ``crs`` is not a valid CRS.
+
+    Examples
+    --------
+    >>> points, report = read_points("tests/data/points.csv")
+    >>> (report["x"], report["y"], report["rows"], report["kept"])
+    ('POINT_X', 'POINT_Y', 8, 5)
+    >>> [d["reason"] for d in report["dropped"]]
+    ['x is missing', 'x 190.5 outside -180..180', "x 'abc' is not a number"]
+    """
+    path = Path(path)
+    table = _read_table(path)
+    if isinstance(table, gpd.GeoDataFrame) and table.geometry.notna().any():
+        return _points_from_geometry(table, path, crs)
+    return _points_from_columns(pd.DataFrame(table), path, x, y, crs)
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def _check_layer(frame: Any, name: str) -> None:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        raise BoundaryError(f"{name}: got {type(frame).__name__}; must be a GeoDataFrame. Read it with read_points or geopandas.")
+    if frame.crs is None:
+        raise MissingCRSError(
+            f"{name}: has no CRS, so it cannot be matched with the other layer. "
+            f"Set it, e.g. `{name}.set_crs('EPSG:4326')` for longitude/latitude."
+        )
+
+
+def _check_point_geometries(points: gpd.GeoDataFrame) -> None:
+    kinds = points.geometry.geom_type.dropna()
+    wrong = sorted(set(kinds) - {"Point"})
+    if wrong:
+        raise LayerDataError(
+            f"points: geometry types {wrong} not valid; must be Point. "
+            "Use representative points, e.g. `layer.set_geometry(layer.representative_point())`."
+        )
+
+
+def _metric_crs(zones: gpd.GeoDataFrame, crs: str | int | None) -> CRS:
+    if crs is None:
+        return zones.estimate_utm_crs()
+    try:
+        metric = CRS.from_user_input(crs)
+    except CRSError as exc:
+        raise ConfigError(f"crs={crs!r} not valid ({exc}); pass an EPSG code or PROJ string of a projected CRS.") from exc
+    if not metric.is_projected:
+        raise ConfigError(
+            f"crs={crs!r} not valid for distances: it is not projected; pass a CRS in metres, "
+            "e.g. a UTM zone (32629) or '+proj=aeqd +lat_0=LAT +lon_0=LON'."
+        )
+    return metric
+
+
+def _point_zone_pairs(zones: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return (point position, zone position) of every point inside or on a zone, in the zones' CRS."""
+    geoms = np.asarray(points.to_crs(zones.crs).geometry.array, dtype=object)
+    tree = shapely.STRtree(np.asarray(zones.geometry.array, dtype=object))
+    point_pos, zone_pos = tree.query(geoms, predicate="intersects")
+    return point_pos.astype(np.int64), zone_pos.astype(np.int64)
+
+
+def _count_points(pairs: tuple[np.ndarray, np.ndarray], n_points: int, n_zones: int) -> np.ndarray:
+    """Return points per zone; a point on shared boundaries goes to the first zone."""
+    point_pos, zone_pos = pairs
+    first = np.full(n_points, n_zones, np.int64)
+    np.minimum.at(first, point_pos, zone_pos)
+    return np.bincount(first, minlength=n_zones + 1)[:n_zones].astype(np.int64)
+
+
+def _per_100k(count: np.ndarray, index: pd.Index, population: pd.Series | None) -> np.ndarray:
+    if population is None:
+        return np.full(len(count), np.nan)
+    if not isinstance(population, pd.Series):
+        raise LayerDataError(f"population: got {type(population).__name__}; must be a pandas Series indexed like zones.")
+    if population.index.has_duplicates:
+        dup = population.index[population.index.duplicated()].unique().tolist()[:5]
+        raise LayerDataError(f"population: index has duplicated labels {dup}; must have one value per district.")
+    if len(population) and len(index) and not population.index.isin(index).any():
+        raise LayerDataError(
+            f"population: none of its index labels (e.g. {population.index[:3].tolist()}) is in zones.index "
+            f"(e.g. {index[:3].tolist()}); index it by the districts' index, e.g. `series.reindex(zones.index)`."
+        )
+    people = pd.to_numeric(population, errors="coerce").reindex(index).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(people > 0, count / people * 100_000, np.nan)
+
+
+def _nearest_distance_km(
+    zones: gpd.GeoDataFrame, points: gpd.GeoDataFrame, metric: CRS, pairs: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """Return km from each zone to its nearest point, 0 if one is inside or on its boundary.
+
+    The 0 comes from the zones' own CRS, so reprojection rounding cannot turn a
+    point on a boundary into one a few millimetres away.
+    """
+    zone_geoms = np.asarray(zones.to_crs(metric).geometry.array, dtype=object)
+    point_geoms = np.asarray(points.to_crs(metric).geometry.array, dtype=object)
+    point_geoms = point_geoms[~(shapely.is_missing(point_geoms) | shapely.is_empty(point_geoms))]
+    distance = np.full(len(zone_geoms), np.nan)
+    usable = np.flatnonzero(~(shapely.is_missing(zone_geoms) | shapely.is_empty(zone_geoms)))
+    if len(point_geoms) == 0 or len(usable) == 0:
+        return distance
+    tree = shapely.STRtree(point_geoms)
+    (zone_pos, _), metres = tree.query_nearest(zone_geoms[usable], return_distance=True, all_matches=False)
+    distance[usable[zone_pos]] = metres / 1000.0
+    distance[pairs[1]] = 0.0
+    return distance
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise LayerDataError(f"points file '{path}': not found; check the path.")
+    try:
+        if path.suffix.lower() in _TEXT_SUFFIXES:
+            if path.suffix.lower() == ".tsv":
+                return pd.read_csv(path, sep="\t")
+            if path.suffix.lower() == ".txt":
+                return pd.read_csv(path, sep=None, engine="python")
+            return pd.read_csv(path)
+        return gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # any reader failure is a problem with the file
+        raise LayerDataError(
+            f"points file '{path}': cannot be read ({type(exc).__name__}: {exc}); "
+            "pass a CSV with coordinate columns or a vector file OGR reads (GeoPackage, GeoJSON, shapefile)."
+        ) from exc
+
+
+def _find_column(columns: Sequence[str], given: str | None, names: Sequence[str], axis: str, path: Path) -> str:
+    if given is not None:
+        if given not in columns:
+            raise LayerDataError(f"points file '{path}': {axis} column {given!r} not found; columns are {list(columns)}.")
+        return given
+    found = [c for c in columns if str(c).strip().lower() in names]
+    if len(found) != 1:
+        problem = "no" if not found else f"several ({found})"
+        raise LayerDataError(
+            f"points file '{path}': {problem} {axis} coordinate column among {list(columns)}; "
+            f"expected one of {list(names)} (any case). Pass {axis}='COLUMN'."
+        )
+    return found[0]
+
+
+def _points_from_columns(
+    table: pd.DataFrame, path: Path, x: str | None, y: str | None, crs: str | int
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    x = _find_column(list(table.columns), x, X_NAMES, "x", path)
+    y = _find_column(list(table.columns), y, Y_NAMES, "y", path)
+    target = _parse_crs(crs)
+    table = table.reset_index(drop=True)
+    reasons = _coordinate_problems(table[x], table[y], target)
+    keep = reasons.isna()
+    kept = table[keep]
+    xs = pd.to_numeric(kept[x].map(_clean_number), errors="coerce").to_numpy(float)
+    ys = pd.to_numeric(kept[y].map(_clean_number), errors="coerce").to_numpy(float)
+    points = gpd.GeoDataFrame(kept, geometry=gpd.points_from_xy(xs, ys), crs=target)
+    dropped = [
+        {"row": int(row), "reason": str(reasons[row]), "x": _raw(table.at[row, x]), "y": _raw(table.at[row, y])}
+        for row in table.index[~keep]
+    ]
+    return points, _report(path, x, y, target, len(table), dropped)
+
+
+def _points_from_geometry(
+    table: gpd.GeoDataFrame, path: Path, crs: str | int
+) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
+    table = table.reset_index(drop=True)
+    if table.crs is None:
+        table = table.set_crs(_parse_crs(crs))
+    geoms = np.asarray(table.geometry.array, dtype=object)
+    kinds = shapely.get_type_id(geoms)
+    reasons = pd.Series(np.nan, index=table.index, dtype=object)
+    reasons[shapely.is_missing(geoms) | shapely.is_empty(geoms)] = "geometry is missing"
+    not_point = reasons.isna().to_numpy() & (kinds != 0)
+    reasons[not_point] = [f"geometry is a {g.geom_type}, not a Point" for g in geoms[not_point]]
+    points_mask = reasons.isna().to_numpy()
+    xs = np.full(len(geoms), np.nan)
+    ys = np.full(len(geoms), np.nan)
+    xs[points_mask] = shapely.get_x(geoms[points_mask])
+    ys[points_mask] = shapely.get_y(geoms[points_mask])
+    coords = _coordinate_problems(pd.Series(xs, index=table.index), pd.Series(ys, index=table.index), table.crs)
+    reasons = reasons.where(reasons.notna(), coords)
+    keep = reasons.isna()
+    dropped = [
+        {"row": int(row), "reason": str(reasons[row]), "x": _raw(xs[row]), "y": _raw(ys[row])}
+        for row in table.index[~keep]
+    ]
+    return table[keep], _report(path, None, None, table.crs, len(table), dropped)
+
+
+def _parse_crs(crs: str | int) -> CRS:
+    try:
+        return CRS.from_user_input(crs)
+    except CRSError as exc:
+        raise ConfigError(f"crs={crs!r} not valid ({exc}); pass e.g. 'EPSG:4326' or an EPSG code.") from exc
+
+
+def _clean_number(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _coordinate_problems(xs: pd.Series, ys: pd.Series, crs: CRS) -> pd.Series:
+    """Return, per row, why its coordinates are unusable (NaN when they are fine)."""
+    reasons = pd.Series(np.nan, index=xs.index, dtype=object)
+    geographic = crs.is_geographic
+    for axis, raw, low, high in (("x", xs, -180.0, 180.0), ("y", ys, -90.0, 90.0)):
+        text = raw.map(_clean_number)
+        missing = text.isna() | text.isin(["", "NA", "NaN", "nan", "NULL", "null", "None"])
+        number = pd.to_numeric(text.where(~missing), errors="coerce")
+        not_number = ~missing & number.isna()
+        infinite = ~missing & ~not_number & ~np.isfinite(number.fillna(0.0))
+        outside = ~missing & ~not_number & ~infinite & ((number < low) | (number > high))
+        if not geographic:
+            outside[:] = False
+        for mask, why in (
+            (missing, lambda v: f"{axis} is missing"),
+            (not_number, lambda v: f"{axis} {v!r} is not a number"),
+            (infinite, lambda v: f"{axis} {v} is not finite"),
+            (outside, lambda v: f"{axis} {float(v):g} outside {low:g}..{high:g}"),
+        ):
+            fresh = mask & reasons.isna()
+            reasons[fresh] = [why(v) for v in text[fresh]]
+    return reasons
+
+
+def _raw(value: object) -> object:
+    if isinstance(value, (float, np.floating)):
+        return None if np.isnan(value) else float(value)
+    return value
+
+
+def _report(path: Path, x: str | None, y: str | None, crs: CRS, rows: int, dropped: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "x": x,
+        "y": y,
+        "crs": crs.to_string(),
+        "rows": rows,
+        "kept": rows - len(dropped),
+        "dropped": dropped,
+    }
