@@ -174,7 +174,7 @@ def treat_outliers(values: pd.DataFrame, *, max_winsorised: int = 5) -> tuple[pd
         w = x.copy()
         for n in range(1, max_winsorised + 1):
             skew, _ = _skew_kurt(w)
-            ordered = w.dropna().sort_values(ascending=skew < 0)
+            ordered = w.dropna().sort_values(ascending=skew > 0)
             extreme, nxt = ordered.index[-1], ordered.iloc[-2]
             w[extreme] = nxt
             if not _needs_treatment(w):
@@ -223,8 +223,9 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
         sd = x.std(ddof=1)
         return (x - x.mean()) / sd.where(sd > 0)
     ranked = x.rank(method="average", pct=True) * 100.0
-    spread = x.nunique() > 1
-    return ranked.where(spread, np.nan)
+    flat = x.columns[x.nunique() < 2]
+    ranked[flat] = np.nan
+    return ranked
 
 
 def effective_weights(
