@@ -81,7 +81,8 @@ class Method:
         _check_choice("aggregation", self.aggregation, AGGREGATIONS)
         _check_choice("missing", self.missing, MISSING_POLICIES)
         _check_choice("outliers", self.outliers, OUTLIER_TREATMENTS)
-        if not 0.0 <= float(self.min_coverage) <= 1.0:
+        if isinstance(self.min_coverage, bool) or not isinstance(self.min_coverage, (int, float)) \
+                or not 0.0 <= float(self.min_coverage) <= 1.0:
             raise TargetingError(
                 f"Invalid min_coverage: {self.min_coverage!r}. It must lie between 0 and 1 "
                 "(a share of the effective weight)."
