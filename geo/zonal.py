@@ -570,11 +570,13 @@ def zonal_stats(
         with _open_weights(weights, grid) as wsrc:
             totals = _Totals.empty(labels.n_zones, wanted)
             for start, stop in _row_windows(labels.window, window_rows, src.block_shapes[band - 1][0]):
-                block = _read_block(src, band, labels.window, start, stop)
-                wblock = None if wsrc is None else _read_block(wsrc, 1, labels.window, start, stop)
+                block = _read_block(src, band, _rows_of(labels.window, start, stop))
+                wblock = None if wsrc is None else _read_block(wsrc, 1, _rows_of(labels.window, start, stop))
                 totals.add_runs(labels, start, stop, block, wblock)
                 if small_zone_fallback:
                     totals.add_pixels(labels, start, stop, block, wblock)
+            if small_zone_fallback:
+                _add_touched_pixels(totals, zones, labels, src, band, wsrc)
     return totals.to_frame(wanted, zones.index)
 
 
@@ -587,6 +589,10 @@ class _Block:
 
     values: np.ndarray
     valid: np.ndarray | None
+
+    def take(self, flat: np.ndarray) -> _Block:
+        """Return the pixels at row-major positions ``flat`` as a flat block."""
+        return _Block(self.values.ravel()[flat], None if self.valid is None else self.valid.ravel()[flat])
 
 
 @dataclass
@@ -647,10 +653,14 @@ class _Totals:
         here = (rows >= start) & (rows < stop)
         if not here.any():
             return
-        zone = labels.fallback_zone[here] + 1
         flat = (rows[here] - start) * int(labels.window.width) + labels.fallback_col[here] - int(labels.window.col_off)
-        values = block.values.ravel()[flat].astype(np.float64)
-        valid = np.ones(flat.size, bool) if block.valid is None else block.valid.ravel()[flat]
+        self.add_values(labels.fallback_zone[here], block.take(flat), None if wblock is None else wblock.take(flat))
+
+    def add_values(self, zone_pos: np.ndarray, picked: _Block, wpicked: _Block | None) -> None:
+        """Add single pixels' values to the zones at positions ``zone_pos``."""
+        zone = zone_pos + 1
+        values = picked.values.astype(np.float64)
+        valid = np.ones(values.size, bool) if picked.valid is None else picked.valid
         np.add.at(self.count, zone, valid.astype(np.int64))
         if self.total is not None:
             np.add.at(self.total, zone, np.where(valid, values, 0.0))
@@ -658,9 +668,8 @@ class _Totals:
             np.minimum.at(self.low, zone, np.where(valid, values, np.inf))
         if self.high is not None:
             np.maximum.at(self.high, zone, np.where(valid, values, -np.inf))
-        if self.weighted is not None and self.weight is not None and wblock is not None:
-            wvalid = None if wblock.valid is None else wblock.valid.ravel()[flat]
-            w, v = _weighted_terms(values, valid, wblock.values.ravel()[flat], wvalid)
+        if self.weighted is not None and self.weight is not None and wpicked is not None:
+            w, v = _weighted_terms(values, valid, wpicked.values, wpicked.valid)
             np.add.at(self.weighted, zone, w * v)
             np.add.at(self.weight, zone, w)
 
@@ -932,37 +941,65 @@ def _fallback_pixels(
     geoms: np.ndarray, grid: Grid, window: Window, pixel_counts: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (zone, row, col) of the pixels touched by zones that own no pixel centre."""
-    rows, cols = _pixel_bounds(geoms, grid)
+    zone, row, col = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for pos in np.flatnonzero(pixel_counts == 0):
+        if geoms[pos] is None:
+            continue
+        rows, cols = _touched_pixels(geoms[pos], grid, window)
+        zone.append(np.full(rows.size, pos, np.int64))
+        row.append(rows)
+        col.append(cols)
+    return np.concatenate(zone), np.concatenate(row), np.concatenate(col)
+
+
+def _touched_pixels(geom: Any, grid: Grid, window: Window) -> tuple[np.ndarray, np.ndarray]:
+    """Return (rows, cols) of the pixels of ``window`` a geometry touches.
+
+    When it touches none (a degenerate sliver), the pixel under its representative
+    point is used if it lies in the window.
+    """
+    rows, cols = _pixel_bounds(np.array([geom], dtype=object), grid)
     r0, c0 = int(window.row_off), int(window.col_off)
     r1, c1 = r0 + int(window.height), c0 + int(window.width)
-    zone, row, col = [], [], []
-    for pos in np.flatnonzero((pixel_counts == 0) & ~np.isnan(rows[:, 0])):
-        top, bottom = max(int(rows[pos, 0]) - 1, r0), min(int(rows[pos, 1]) + 1, r1)
-        left, right = max(int(cols[pos, 0]) - 1, c0), min(int(cols[pos, 1]) + 1, c1)
-        if bottom <= top or right <= left:
-            continue
-        box = Window(left, top, right - left, bottom - top)
-        hit_rows, hit_cols = np.nonzero(_burn(geoms[pos : pos + 1], np.ones(1), grid, box, np.uint8, True))
-        hit_rows, hit_cols = hit_rows + top, hit_cols + left
-        if hit_rows.size == 0:
-            hit_rows, hit_cols = _representative_pixel(geoms[pos], grid, (r0, r1, c0, c1))
-        zone.append(np.full(hit_rows.size, pos, np.int64))
-        row.append(hit_rows.astype(np.int64))
-        col.append(hit_cols.astype(np.int64))
-    if not zone:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(zone), np.concatenate(row), np.concatenate(col)
+    top, bottom = max(int(rows[0, 0]) - 1, r0), min(int(rows[0, 1]) + 1, r1)
+    left, right = max(int(cols[0, 0]) - 1, c0), min(int(cols[0, 1]) + 1, c1)
+    if bottom <= top or right <= left:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    box = Window(left, top, right - left, bottom - top)
+    hit_rows, hit_cols = np.nonzero(_burn(np.array([geom], dtype=object), np.ones(1), grid, box, np.uint8, True))
+    if hit_rows.size:
+        return hit_rows.astype(np.int64) + top, hit_cols.astype(np.int64) + left
+    return _representative_pixel(geom, grid, (r0, r1, c0, c1))
 
 
 def _representative_pixel(geom: Any, grid: Grid, limits: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Return the pixel under the geometry's representative point, if inside ``limits``."""
     point = shapely.point_on_surface(geom)
     col, row = _to_pixel(grid, np.array([point.x]), np.array([point.y]))
-    row, col = math.floor(row[0]), math.floor(col[0])
+    row_i, col_i = math.floor(row[0]), math.floor(col[0])
     r0, r1, c0, c1 = limits
-    if r0 <= row < r1 and c0 <= col < c1:
-        return np.array([row]), np.array([col])
+    if r0 <= row_i < r1 and c0 <= col_i < c1:
+        return np.array([row_i], np.int64), np.array([col_i], np.int64)
     return np.empty(0, np.int64), np.empty(0, np.int64)
+
+
+def _add_touched_pixels(
+    totals: _Totals, zones: gpd.GeoDataFrame, labels: ZoneLabels, src: Any, band: int, wsrc: Any
+) -> None:
+    """Give zones whose pixel centres are all nodata the valid pixels they touch."""
+    retry = np.flatnonzero((totals.count[1:] == 0) & (labels.pixel_counts() > 0))
+    if retry.size == 0:
+        return
+    geoms = _geometries_in(zones.iloc[retry], labels.grid)
+    for pos, geom in zip(retry, geoms):
+        rows, cols = _touched_pixels(geom, labels.grid, labels.window)
+        if rows.size == 0:
+            continue
+        box = Window(cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1)
+        flat = (rows - rows.min()) * int(box.width) + cols - cols.min()
+        block = _read_block(src, band, box).take(flat)
+        wblock = None if wsrc is None else _read_block(wsrc, 1, box).take(flat)
+        totals.add_values(np.full(flat.size, pos), block, wblock)
 
 
 def _row_windows(window: Window, window_rows: int | None, block_height: int) -> Iterator[tuple[int, int]]:
@@ -986,11 +1023,15 @@ def _row_windows(window: Window, window_rows: int | None, block_height: int) -> 
         start = stop
 
 
-def _read_block(src: Any, band: int, window: Window, start: int, stop: int) -> _Block:
-    """Read rows ``start:stop`` of the label window and mark nodata and NaN pixels."""
-    read = Window(window.col_off, window.row_off + start, window.width, stop - start)
-    values = src.read(band, window=read)
+def _read_block(src: Any, band: int, window: Window) -> _Block:
+    """Read a window of a band and mark its nodata and NaN pixels."""
+    values = src.read(band, window=window)
     return _Block(values, _valid_mask(values, src.nodatavals[band - 1]))
+
+
+def _rows_of(window: Window, start: int, stop: int) -> Window:
+    """Return rows ``start:stop`` of a window as a window of the grid."""
+    return Window(window.col_off, window.row_off + start, window.width, stop - start)
 
 
 def _valid_mask(values: np.ndarray, nodata: float | None) -> np.ndarray | None:

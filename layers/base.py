@@ -105,6 +105,8 @@ class LayerInputs:
         Folder that relative paths in layer declarations are resolved against.
     analysis_crs : str or None
         Projected CRS for distances; ``None`` picks a UTM zone.
+    population : pandas.Series or None
+        Population per district, for rates per inhabitant.
     """
 
     level: str
@@ -113,6 +115,7 @@ class LayerInputs:
     table_paths: Mapping[str, Path] = field(default_factory=dict)
     base_dir: Path = Path(".")
     analysis_crs: str | None = None
+    population: pd.Series | None = None
 
     def column(self, table: str, column: str) -> pd.Series:
         """Return a numeric column of a joined table, with a clear error if absent."""
@@ -227,15 +230,13 @@ class PointStat:
     stat: Literal["count", "per_100k", "distance_km"] = "count"
     x: str | None = None
     y: str | None = None
-    population: tuple[str, str] | None = ("census", "population_legal")
 
     def __call__(self, inputs: LayerInputs) -> pd.Series:
         from geo.points import point_stats, read_points
 
         points, _report = read_points(_resolve(inputs.base_dir, self.path), x=self.x, y=self.y)
-        population = inputs.column(*self.population) if self.population else None
         stats = point_stats(
-            inputs.districts, points, population=population, crs=inputs.analysis_crs
+            inputs.districts, points, population=inputs.population, crs=inputs.analysis_crs
         )
         return stats[self.stat].astype(float)
 
