@@ -1,0 +1,1 @@
+"""Streamlit pages and their cached wrappers around the engine in ``geo``."""
