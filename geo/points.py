@@ -361,25 +361,27 @@ def _clean_number(value: object) -> object:
 
 def _coordinate_problems(xs: pd.Series, ys: pd.Series, crs: CRS) -> pd.Series:
     """Return, per row, why its coordinates are unusable (NaN when they are fine)."""
-    reasons = pd.Series(np.nan, index=xs.index, dtype=object)
-    geographic = crs.is_geographic
-    for axis, raw, low, high in (("x", xs, -180.0, 180.0), ("y", ys, -90.0, 90.0)):
-        text = raw.map(_clean_number)
-        missing = text.isna() | text.isin(["", "NA", "NaN", "nan", "NULL", "null", "None"])
-        number = pd.to_numeric(text.where(~missing), errors="coerce")
-        not_number = ~missing & number.isna()
-        infinite = ~missing & ~not_number & ~np.isfinite(number.fillna(0.0))
-        outside = ~missing & ~not_number & ~infinite & ((number < low) | (number > high))
-        if not geographic:
-            outside[:] = False
-        for mask, why in (
-            (missing, lambda v: f"{axis} is missing"),
-            (not_number, lambda v: f"{axis} {v!r} is not a number"),
-            (infinite, lambda v: f"{axis} {v} is not finite"),
-            (outside, lambda v: f"{axis} {float(v):g} outside {low:g}..{high:g}"),
-        ):
-            fresh = mask & reasons.isna()
-            reasons[fresh] = [why(v) for v in text[fresh]]
+    x_reasons = _axis_problems(xs, "x", -180.0, 180.0, crs.is_geographic)
+    y_reasons = _axis_problems(ys, "y", -90.0, 90.0, crs.is_geographic)
+    both = x_reasons.notna() & y_reasons.notna()
+    reasons = x_reasons.where(x_reasons.notna(), y_reasons)
+    reasons[both] = x_reasons[both] + "; " + y_reasons[both]
+    return reasons
+
+
+def _axis_problems(raw: pd.Series, axis: str, low: float, high: float, geographic: bool) -> pd.Series:
+    """Return, per row, why one coordinate is unusable (NaN when it is fine)."""
+    text = raw.map(_clean_number)
+    missing = text.isna() | text.isin(["", "NA", "NaN", "nan", "NULL", "null", "None"])
+    number = pd.to_numeric(text.where(~missing), errors="coerce")
+    not_number = ~missing & number.isna()
+    infinite = ~missing & ~not_number & ~np.isfinite(number.fillna(0.0))
+    outside = ~missing & ~not_number & ~infinite & ((number < low) | (number > high)) & geographic
+    reasons = pd.Series(np.nan, index=raw.index, dtype=object)
+    reasons[missing] = f"{axis} is missing"
+    reasons[not_number] = [f"{axis} {v!r} is not a number" for v in text[not_number]]
+    reasons[infinite] = [f"{axis} {v} is not finite" for v in number[infinite]]
+    reasons[outside] = [f"{axis} {v:g} outside {low:g}..{high:g}" for v in number[outside]]
     return reasons
 
 
