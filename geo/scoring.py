@@ -308,7 +308,7 @@ def aggregate(
     w = weights.to_numpy(dtype=float)
     have = ~np.isnan(x)
     w_avail = (have * w).sum(axis=1)
-    coverage = w_avail / w.sum()
+    coverage = np.round(w_avail / w.sum(), 12)
     with np.errstate(invalid="ignore", divide="ignore"):
         if how == "arithmetic":
             parts = np.where(have, x * w, 0.0) / w_avail[:, None]

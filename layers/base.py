@@ -165,7 +165,8 @@ class TableColumn:
     def __call__(self, inputs: LayerInputs) -> pd.Series:
         values = inputs.column(self.table, self.column) * self.scale
         if self.complement_of is not None:
-            values = self.complement_of - values
+            # published with one decimal: round away binary noise such as 11.799999999999997
+            values = (self.complement_of - values).round(9)
         return values
 
     @property
