@@ -152,6 +152,7 @@ class Hcp:
     fields: pd.DataFrame
     sources: dict[str, Any]
     renumbered: pd.DataFrame
+    people_2014: pd.DataFrame
 
 
 # --------------------------------------------------------------------------- #
@@ -277,6 +278,7 @@ def _load_hcp() -> Hcp:
         fields=pd.concat([mc.fields("indicators"), mc.fields("economy")], ignore_index=True),
         sources=mc.sources(),
         renumbered=mc.crosswalk(),
+        people_2014=mc.indicators("people", census="2014"),
     )
 
 
@@ -941,13 +943,21 @@ def _population_2014_checks(table: pd.DataFrame, hcp: Hcp) -> dict[str, Any]:
     """Describe the 2014 figures: communes without one, totals against HCP 2014."""
     communes = table[table["level"] == "commune"]
     missing = communes[communes["population_2014"].isna()]
+    hcp_2014 = _level_rows(hcp.people_2014, sex="all").set_index(["level", "code"])["population_legal"]
+    ours = table.set_index(["level", "code"])["population_2014"]
+    higher = ours.drop("commune", level="level")
+    differ = (higher - hcp_2014.reindex(higher.index)).abs()
     return {
+        "source": "mc.communes().population_2014 (mapped through the package's 2014-2024 crosswalk)",
         "communes_without_2014": [
             {"code": r["code"], "name": r["name"], "population_2024": int(r["population_legal"])}
             for _, r in missing.iterrows()
         ],
         "sum_of_communes": int(communes["population_2014"].sum()),
-        "source": "mc.communes().population_2014 (mapped through the package's 2014-2024 crosswalk)",
+        "national_hcp_2014": int(hcp_2014[("country", COUNTRY_CODE)]),
+        "summed_rows_differing_from_hcp_2014": [
+            f"{lvl} {code}" for lvl, code in differ[~(differ == 0)].index
+        ],
     }
 
 

