@@ -18,6 +18,11 @@ from ui import state
 YLORRD = [(255, 255, 204), (255, 237, 160), (254, 217, 118), (254, 178, 76), (253, 141, 60),
           (252, 78, 42), (227, 26, 28), (189, 0, 38), (128, 0, 38)]
 NO_DATA = (200, 200, 200)
+# A basemap style with no tiles: the map needs no tile server and makes no request.
+BLANK_STYLE = "data:application/json," + json.dumps(
+    {"version": 8, "sources": {}, "layers": [{"id": "bg", "type": "background",
+                                               "paint": {"background-color": "#eef2f5"}}]}
+)
 
 
 def _colour(cls: int, k: int) -> tuple[int, int, int]:
@@ -84,8 +89,8 @@ def render() -> None:
         get_fill_color="properties.fill", get_line_color=[80, 80, 80], line_width_min_pixels=0.5,
     )
     minx, miny, maxx, maxy = shapes.total_bounds
-    view = pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=4.2)
-    deck = pdk.Deck(layers=[layer], initial_view_state=view, map_style=None,
+    view = pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=4.3)
+    deck = pdk.Deck(layers=[layer], initial_view_state=view, map_provider=None, map_style=BLANK_STYLE,
                     tooltip={"text": "{name}\nRank {rank}\nScore {score}"})
     col_map, col_legend = st.columns([5, 1])
     with col_map:
