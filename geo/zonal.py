@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,12 @@ STATS: tuple[str, ...] = ("mean", "sum", "count", "min", "max", "weighted_mean")
 
 #: Pixels per window when ``window_rows`` is not given (about 16 MB of float32).
 _WINDOW_PIXELS = 1 << 22
+
+#: Blocks read ahead of the one being reduced.
+_READ_AHEAD = 2
+
+#: Zones with at most this many pixel centres, all nodata, fall back to touched pixels.
+_FEW_PIXELS = 4
 
 #: Relative tolerance when comparing two grids' origins and pixel sizes.
 _GRID_TOLERANCE = 1e-9
@@ -458,22 +465,10 @@ def zone_labels(
     fingerprint = boundary_fingerprint(zones)
     geoms = _geometries_in(zones, grid)
     window = _zones_window(geoms, grid)
-    rows = window_rows or max(1, _WINDOW_PIXELS // max(int(window.width), 1))
-    row_ptr, run_start, run_label = _rasterize_runs(geoms, grid, window, rows)
-    owned = _pixel_counts(row_ptr, run_start, run_label, int(window.width), len(geoms))
-    fallback_zone, fallback_row, fallback_col = _fallback_pixels(geoms, grid, window, owned)
-    return ZoneLabels(
-        fingerprint=fingerprint,
-        grid=grid,
-        n_zones=len(geoms),
-        window=window,
-        row_ptr=row_ptr,
-        run_start=run_start,
-        run_label=run_label,
-        fallback_zone=fallback_zone,
-        fallback_row=fallback_row,
-        fallback_col=fallback_col,
-    )
+    builder = _LabelBuilder(geoms, grid, window)
+    for start, stop in _row_windows(window, window_rows, 1):
+        builder.add(start, stop)
+    return builder.finish(fingerprint)
 
 
 # ------------------------------------------------------------------ zonal stats
@@ -558,24 +553,28 @@ def zonal_stats(
     >>> table.loc[0].tolist()
     [138.0, 12.0]
     """
+    _check_zones(zones)
     wanted = _check_stats(stats, weights)
     _check_window_rows(window_rows)
     with _open_raster(raster, "raster") as src:
         _check_band(src, band, raster)
         grid = Grid.of(src)
         if labels is None:
-            labels = zone_labels(zones, grid, window_rows=window_rows)
+            builder = _LabelBuilder(_geometries_in(zones, grid), grid)
+            window = builder.window
         else:
             _check_labels(labels, zones, grid, raster)
+            window = labels.window
         with _open_weights(weights, grid) as wsrc:
-            totals = _Totals.empty(labels.n_zones, wanted)
-            for start, stop in _row_windows(labels.window, window_rows, src.block_shapes[band - 1][0]):
-                block = _read_block(src, band, _rows_of(labels.window, start, stop))
-                wblock = None if wsrc is None else _read_block(wsrc, 1, _rows_of(labels.window, start, stop))
-                totals.add_runs(labels, start, stop, block, wblock)
-                if small_zone_fallback:
-                    totals.add_pixels(labels, start, stop, block, wblock)
+            totals = _Totals.empty(len(zones), wanted)
+            cuts = _row_windows(window, window_rows, src.block_shapes[band - 1][0])
+            for start, stop, block, wblock in _prefetched_blocks(src, band, wsrc, window, cuts):
+                runs = builder.add(start, stop) if labels is None else labels.window_runs(start, stop)
+                totals.add_runs(runs, block, wblock)
+            if labels is None:
+                labels = builder.finish(boundary_fingerprint(zones))
             if small_zone_fallback:
+                _add_fallback_pixels(totals, labels, src, band, wsrc)
                 _add_touched_pixels(totals, zones, labels, src, band, wsrc)
     return totals.to_frame(wanted, zones.index)
 
@@ -622,9 +621,12 @@ class _Totals:
             weight=zeros("weighted_mean" in wanted),
         )
 
-    def add_runs(self, labels: ZoneLabels, start: int, stop: int, block: _Block, wblock: _Block | None) -> None:
-        """Add the pixel-centre runs of rows ``start:stop`` of the label window."""
-        offsets, zone = labels.window_runs(start, stop)
+    def add_runs(self, runs: tuple[np.ndarray, np.ndarray], block: _Block, wblock: _Block | None) -> None:
+        """Add a block of rows, given its label runs as (flat offsets, labels)."""
+        offsets, zone = runs
+        if offsets.size == 0:
+            return
+        zone = zone.astype(np.intp)
         size = self.count.size
         values, valid = block.values.ravel(), _ravel(block.valid)
         if valid is None:
@@ -638,23 +640,14 @@ class _Totals:
             self.total += np.bincount(zone, weights=sums, minlength=size)
         if self.low is not None:
             filled = values if valid is None else np.where(valid, values, np.inf)
-            np.minimum.at(self.low, zone, np.minimum.reduceat(filled, offsets))
+            np.minimum.at(self.low, zone, np.minimum.reduceat(filled, offsets).astype(np.float64))
         if self.high is not None:
             filled = values if valid is None else np.where(valid, values, -np.inf)
-            np.maximum.at(self.high, zone, np.maximum.reduceat(filled, offsets))
+            np.maximum.at(self.high, zone, np.maximum.reduceat(filled, offsets).astype(np.float64))
         if self.weighted is not None and self.weight is not None and wblock is not None:
             w, v = _weighted_terms(values, valid, wblock.values.ravel(), _ravel(wblock.valid))
             self.weighted += np.bincount(zone, weights=np.add.reduceat(w * v, offsets), minlength=size)
             self.weight += np.bincount(zone, weights=np.add.reduceat(w, offsets), minlength=size)
-
-    def add_pixels(self, labels: ZoneLabels, start: int, stop: int, block: _Block, wblock: _Block | None) -> None:
-        """Add the fallback pixels of small zones that fall in rows ``start:stop``."""
-        rows = labels.fallback_row - int(labels.window.row_off)
-        here = (rows >= start) & (rows < stop)
-        if not here.any():
-            return
-        flat = (rows[here] - start) * int(labels.window.width) + labels.fallback_col[here] - int(labels.window.col_off)
-        self.add_values(labels.fallback_zone[here], block.take(flat), None if wblock is None else wblock.take(flat))
 
     def add_values(self, zone_pos: np.ndarray, picked: _Block, wpicked: _Block | None) -> None:
         """Add single pixels' values to the zones at positions ``zone_pos``."""
@@ -864,28 +857,55 @@ def _label_dtype(n_zones: int) -> type[np.unsignedinteger]:
     return np.uint16 if n_zones < np.iinfo(np.uint16).max else np.uint32
 
 
-def _rasterize_runs(
-    geoms: np.ndarray, grid: Grid, window: Window, rows: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Burn the zones window by window and return the label runs of every row."""
-    height, width = int(window.height), int(window.width)
-    dtype = _label_dtype(len(geoms))
-    row_bounds, _ = _pixel_bounds(geoms, grid)
-    present = np.flatnonzero(~np.isnan(row_bounds[:, 0]))
-    counts, starts, labels = [np.zeros(1, np.int64)], [], []
-    for top in range(0, height, rows):
-        bottom = min(top + rows, height)
-        first, stop = top + int(window.row_off), bottom + int(window.row_off)
-        near = present[(row_bounds[present, 1] >= first) & (row_bounds[present, 0] <= stop)]
-        block = _burn(geoms[near], near + 1, grid, Window(window.col_off, first, width, bottom - top), dtype)
+class _LabelBuilder:
+    """Rasterizes zones one block of rows at a time and keeps the label runs.
+
+    Blocks must be added in order, covering the window from its first row.
+    """
+
+    def __init__(self, geoms: np.ndarray, grid: Grid, window: Window | None = None) -> None:
+        self.geoms, self.grid = geoms, grid
+        self.window = _zones_window(geoms, grid) if window is None else window
+        self.dtype = _label_dtype(len(geoms))
+        self.row_bounds, _ = _pixel_bounds(geoms, grid)
+        self.present = np.flatnonzero(~np.isnan(self.row_bounds[:, 0]))
+        self.counts: list[np.ndarray] = [np.zeros(1, np.int64)]
+        self.starts: list[np.ndarray] = []
+        self.labels: list[np.ndarray] = []
+
+    def add(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rasterize rows ``start:stop`` of the window; return their runs as (flat offsets, labels)."""
+        width = int(self.window.width)
+        first, last = start + int(self.window.row_off), stop + int(self.window.row_off)
+        bounds = self.row_bounds[self.present]
+        near = self.present[(bounds[:, 1] >= first) & (bounds[:, 0] <= last)]
+        block = _burn(self.geoms[near], near + 1, self.grid, Window(self.window.col_off, first, width, stop - start), self.dtype)
         row_counts, run_start, run_label = _encode_runs(block)
-        counts.append(row_counts)
-        starts.append(run_start)
-        labels.append(run_label)
-    row_ptr = np.cumsum(np.concatenate(counts))
-    if not starts:
-        return row_ptr, np.empty(0, np.int32), np.empty(0, dtype)
-    return row_ptr, np.concatenate(starts), np.concatenate(labels)
+        self.counts.append(row_counts)
+        self.starts.append(run_start)
+        self.labels.append(run_label)
+        run_row = np.repeat(np.arange(stop - start, dtype=np.int64), row_counts)
+        return run_row * width + run_start, run_label
+
+    def finish(self, fingerprint: str) -> ZoneLabels:
+        """Return the labels, with the touched pixels of zones that own no pixel centre."""
+        row_ptr = np.cumsum(np.concatenate(self.counts))
+        run_start = np.concatenate(self.starts) if self.starts else np.empty(0, np.int32)
+        run_label = np.concatenate(self.labels) if self.labels else np.empty(0, self.dtype)
+        owned = _pixel_counts(row_ptr, run_start, run_label, int(self.window.width), len(self.geoms))
+        fallback_zone, fallback_row, fallback_col = _fallback_pixels(self.geoms, self.grid, self.window, owned)
+        return ZoneLabels(
+            fingerprint=fingerprint,
+            grid=self.grid,
+            n_zones=len(self.geoms),
+            window=self.window,
+            row_ptr=row_ptr,
+            run_start=run_start,
+            run_label=run_label,
+            fallback_zone=fallback_zone,
+            fallback_row=fallback_row,
+            fallback_col=fallback_col,
+        )
 
 
 def _burn(
@@ -983,23 +1003,39 @@ def _representative_pixel(geom: Any, grid: Grid, limits: tuple[int, int, int, in
     return np.empty(0, np.int64), np.empty(0, np.int64)
 
 
+def _add_fallback_pixels(totals: _Totals, labels: ZoneLabels, src: Any, band: int, wsrc: Any) -> None:
+    """Add the pixels touched by zones that own no pixel centre, reading a small box per zone."""
+    if labels.fallback_zone.size == 0:
+        return
+    cuts = np.flatnonzero(np.diff(labels.fallback_zone)) + 1
+    for zone, rows, cols in zip(
+        np.split(labels.fallback_zone, cuts), np.split(labels.fallback_row, cuts), np.split(labels.fallback_col, cuts)
+    ):
+        _add_pixel_values(totals, zone[0], rows, cols, src, band, wsrc)
+
+
+def _add_pixel_values(totals: _Totals, pos: int, rows: np.ndarray, cols: np.ndarray, src: Any, band: int, wsrc: Any) -> None:
+    """Read the box around some pixels and add their values to the zone at ``pos``."""
+    box = Window(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
+    flat = (rows - rows.min()) * int(box.width) + cols - cols.min()
+    block = _read_block(src, band, box).take(flat)
+    wblock = None if wsrc is None else _read_block(wsrc, 1, box).take(flat)
+    totals.add_values(np.full(flat.size, pos), block, wblock)
+
+
 def _add_touched_pixels(
     totals: _Totals, zones: gpd.GeoDataFrame, labels: ZoneLabels, src: Any, band: int, wsrc: Any
 ) -> None:
-    """Give zones whose pixel centres are all nodata the valid pixels they touch."""
-    retry = np.flatnonzero((totals.count[1:] == 0) & (labels.pixel_counts() > 0))
+    """Give zones with a few pixel centres, all nodata, the valid pixels they touch."""
+    owned = labels.pixel_counts()
+    retry = np.flatnonzero((totals.count[1:] == 0) & (owned > 0) & (owned <= _FEW_PIXELS))
     if retry.size == 0:
         return
     geoms = _geometries_in(zones.iloc[retry], labels.grid)
     for pos, geom in zip(retry, geoms):
         rows, cols = _touched_pixels(geom, labels.grid, labels.window)
-        if rows.size == 0:
-            continue
-        box = Window(cols.min(), rows.min(), cols.max() - cols.min() + 1, rows.max() - rows.min() + 1)
-        flat = (rows - rows.min()) * int(box.width) + cols - cols.min()
-        block = _read_block(src, band, box).take(flat)
-        wblock = None if wsrc is None else _read_block(wsrc, 1, box).take(flat)
-        totals.add_values(np.full(flat.size, pos), block, wblock)
+        if rows.size:
+            _add_pixel_values(totals, pos, rows, cols, src, band, wsrc)
 
 
 def _row_windows(window: Window, window_rows: int | None, block_height: int) -> Iterator[tuple[int, int]]:
@@ -1027,6 +1063,34 @@ def _read_block(src: Any, band: int, window: Window) -> _Block:
     """Read a window of a band and mark its nodata and NaN pixels."""
     values = src.read(band, window=window)
     return _Block(values, _valid_mask(values, src.nodatavals[band - 1]))
+
+
+def _prefetched_blocks(
+    src: Any, band: int, wsrc: Any, window: Window, cuts: Iterator[tuple[int, int]]
+) -> Iterator[tuple[int, int, _Block, _Block | None]]:
+    """Yield (start, stop, values, weights) per block of rows, reading ahead in a thread.
+
+    GDAL decompresses the next blocks while the caller reduces the current one; at
+    most ``_READ_AHEAD + 1`` blocks are held at a time. The reading thread runs in
+    the caller's GDAL settings (e.g. ``GDAL_NUM_THREADS``).
+    """
+    options = rasterio.env.getenv() if rasterio.env.hasenv() else {}
+
+    def read(start: int, stop: int) -> tuple[_Block, _Block | None]:
+        with rasterio.Env(**options):
+            rows = _rows_of(window, start, stop)
+            return _read_block(src, band, rows), None if wsrc is None else _read_block(wsrc, 1, rows)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending: deque[tuple[tuple[int, int], Future[tuple[_Block, _Block | None]]]] = deque()
+        for cut in cuts:
+            pending.append((cut, pool.submit(read, *cut)))
+            if len(pending) > _READ_AHEAD:
+                (start, stop), future = pending.popleft()
+                yield (start, stop, *future.result())
+        while pending:
+            (start, stop), future = pending.popleft()
+            yield (start, stop, *future.result())
 
 
 def _rows_of(window: Window, start: int, stop: int) -> Window:
