@@ -7,8 +7,10 @@ kept run-length encoded, one list of runs per row, so that it costs a few bytes
 per district boundary crossing rather than per pixel, and it is built window by
 window so that peak memory is bounded by the window size, not by the raster size.
 
-The value raster is then read window by window (only the columns and rows that
-cover the districts) and each window is reduced run by run with
+The value raster is read window by window (only the columns and rows that cover
+the districts; a thread reads ahead while the current window is reduced), the
+labels of each window are burnt just before it is reduced, and each window is
+reduced run by run with
 ``numpy.add.reduceat`` / ``numpy.minimum.reduceat`` / ``numpy.maximum.reduceat``;
 the per-run results are added up per district with ``numpy.bincount`` (sums,
 counts, weighted sums) and ``numpy.minimum.at`` / ``numpy.maximum.at`` (extremes).
@@ -487,11 +489,16 @@ def zonal_stats(
 ) -> pd.DataFrame:
     """Summarise a raster's pixels inside each district.
 
-    The recipe: reproject the zones to the raster's CRS and rasterize them once
-    into a label raster (pixel-centre rule, as ``rasterstats`` by default), then
-    read only the window of the raster covering the zones, a block of rows at a
-    time, and add each block up per zone. Memory is bounded by the block size, not
-    the raster size; results do not depend on ``window_rows``.
+    The recipe: reproject the zones to the raster's CRS; read only the window of
+    the raster covering the zones, a block of rows at a time (the next blocks are
+    read ahead in a thread); rasterize the zones over each block into labels
+    (pixel-centre rule, as ``rasterstats`` by default; skipped when ``labels`` are
+    given) and add the block up per zone. Results do not depend on ``window_rows``.
+
+    - Memory: a few blocks of about four million pixels, the run-length labels,
+      and GDAL's block cache, which keeps decompressed tiles up to
+      ``GDAL_CACHEMAX`` (default 5 % of RAM); set that environment variable (e.g.
+      ``GDAL_CACHEMAX=64``) to keep peak memory flat whatever the raster's size.
 
     - Nodata: pixels equal to the band's nodata value, and NaN pixels, are
       skipped, in the value raster and in the weight raster.
@@ -500,7 +507,11 @@ def zonal_stats(
     - Small zones: a zone that holds no pixel centre (smaller than a pixel) gets
       the statistics of the pixels it touches (``all_touched=True``; the pixel under
       its representative point if it touches none) when ``small_zone_fallback`` is
-      true, else NaN and a count of 0.
+      true, else NaN and a count of 0. So does a zone whose few (at most 4) pixel
+      centres are all nodata, such as a coastal city on a coarse grid. Touched
+      pixels are shared with neighbours, so for extensive quantities (people per
+      pixel) sums of small zones double count: use ``small_zone_fallback=False``
+      for totals, or a mean density times the zone's area.
     - Zones outside the raster, or with an empty geometry, get NaN and a count
       of 0; they are never dropped.
     - GDAL decompresses with one thread unless told otherwise: wrap the call in
@@ -521,7 +532,8 @@ def zonal_stats(
     band : int, default 1
         Band of ``raster`` to summarise.
     small_zone_fallback : bool, default True
-        Give zones smaller than a pixel the values of the pixels they touch.
+        Give zones smaller than a pixel (or with at most 4 pixel centres, all
+        nodata) the values of the pixels they touch.
     labels : ZoneLabels, optional
         Labels from :func:`zone_labels` for these zones and this grid, to skip
         rasterizing when several rasters share a grid.

@@ -363,15 +363,24 @@ def test_worldpop_population_per_moroccan_province(tmp_path):
     # counted for each, so sums are taken on pixel centres only.
     table = zonal_stats(provinces, derived, stats=["sum", "count"], small_zone_fallback=False)
     total = table["sum"].sum()
-    # Measured: 33,870,743 people (-8.0 % of the 2024 census' 36,828,330): WorldPop 2020
-    # at ~18 km cells loses coastal cells marked nodata and 7 urban prefectures smaller
-    # than a cell hold no pixel centre.
+    # Measured on the 75-province build: 33,783,179 people, -8.3 % of the 2024 census'
+    # 36,828,330. WorldPop 2020 at ~18 km cells marks some coastal cells nodata, and
+    # 7 urban prefectures smaller than a cell hold no pixel centre.
     assert total == pytest.approx(36_828_330, rel=0.15)
+    # Density is intensive, so small provinces may take the cells they touch: every
+    # province gets a mean density; mean density x area totals 39,075,546 (+6.1 %).
+    density = zonal_stats(provinces, WORLDPOP, stats=["mean"])["mean"]
+    area_km2 = provinces.to_crs("+proj=cea +lat_ts=0 +lon_0=0 +R=6371007.2").area.to_numpy() / 1e6
+    assert density.notna().all()
+    assert (density * area_km2).sum() == pytest.approx(36_828_330, rel=0.12)
     if CENSUS.exists():
         census = pd.read_csv(CENSUS, dtype={"code": str})
         census = census[census["level"] == "province"].set_index("code")["population_legal"]
-        both = pd.DataFrame({"raster": table["sum"].to_numpy(), "census": provinces["code"].astype(str).map(census).to_numpy()}).dropna()
-        # Measured: Spearman 0.70 over the 68 provinces with pixels (log-log Pearson 0.79);
-        # the coarse grid shifts whole city cells between neighbouring prefectures.
-        assert len(both) >= 0.8 * len(provinces) - 8
+        both = pd.DataFrame(
+            {"raster": table["sum"].to_numpy(), "census": provinces["code"].astype(str).map(census).to_numpy()}
+        ).dropna()
+        # Measured: Spearman 0.70 over the 68 provinces with pixel centres (log-log
+        # Pearson 0.79); the coarse grid shifts whole city cells between neighbouring
+        # prefectures, so a province-level match is only rough.
+        assert len(both) >= 0.85 * len(provinces)
         assert both["raster"].corr(both["census"], method="spearman") > 0.6
