@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+import shapely.geometry
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.errors import RasterioIOError
@@ -65,6 +66,9 @@ _WINDOW_PIXELS = 1 << 22
 
 #: Blocks read ahead of the one being reduced.
 _READ_AHEAD = 2
+
+#: Bytes read from one file handle before it is reopened to empty GDAL's block cache.
+_REOPEN_BYTES = 64 << 20
 
 #: Zones with at most this many pixel centres, all nodata, fall back to touched pixels.
 _FEW_PIXELS = 4
@@ -496,9 +500,9 @@ def zonal_stats(
     given) and add the block up per zone. Results do not depend on ``window_rows``.
 
     - Memory: a few blocks of about four million pixels, the run-length labels,
-      and GDAL's block cache, which keeps decompressed tiles up to
-      ``GDAL_CACHEMAX`` (default 5 % of RAM); set that environment variable (e.g.
-      ``GDAL_CACHEMAX=64``) to keep peak memory flat whatever the raster's size.
+      and at most about 64 MB of decompressed tiles in GDAL's block cache (the
+      file is reopened every 64 MB read, which empties it), whatever the
+      raster's size.
 
     - Nodata: pixels equal to the band's nodata value, and NaN pixels, are
       skipped, in the value raster and in the weight raster.
@@ -657,9 +661,9 @@ class _Totals:
             filled = values if valid is None else np.where(valid, values, -np.inf)
             np.maximum.at(self.high, zone, np.maximum.reduceat(filled, offsets).astype(np.float64))
         if self.weighted is not None and self.weight is not None and wblock is not None:
-            w, v = _weighted_terms(values, valid, wblock.values.ravel(), _ravel(wblock.valid))
-            self.weighted += np.bincount(zone, weights=np.add.reduceat(w * v, offsets), minlength=size)
-            self.weight += np.bincount(zone, weights=np.add.reduceat(w, offsets), minlength=size)
+            w, wv = _weighted_terms(values, valid, wblock.values.ravel(), _ravel(wblock.valid))
+            self.weighted += np.bincount(zone, weights=np.add.reduceat(wv, offsets, dtype=np.float64), minlength=size)
+            self.weight += np.bincount(zone, weights=np.add.reduceat(w, offsets, dtype=np.float64), minlength=size)
 
     def add_values(self, zone_pos: np.ndarray, picked: _Block, wpicked: _Block | None) -> None:
         """Add single pixels' values to the zones at positions ``zone_pos``."""
@@ -674,8 +678,8 @@ class _Totals:
         if self.high is not None:
             np.maximum.at(self.high, zone, np.where(valid, values, -np.inf))
         if self.weighted is not None and self.weight is not None and wpicked is not None:
-            w, v = _weighted_terms(values, valid, wpicked.values, wpicked.valid)
-            np.add.at(self.weighted, zone, w * v)
+            w, wv = _weighted_terms(values, valid, wpicked.values.astype(np.float64), wpicked.valid)
+            np.add.at(self.weighted, zone, wv)
             np.add.at(self.weight, zone, w)
 
     def to_frame(self, wanted: Sequence[str], index: pd.Index) -> pd.DataFrame:
@@ -709,12 +713,17 @@ def _ravel(mask: np.ndarray | None) -> np.ndarray | None:
 def _weighted_terms(
     values: np.ndarray, valid: np.ndarray | None, weights: np.ndarray, wvalid: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return float64 weights and values, both 0 where either is not valid."""
+    """Return weights and weight x value products, both 0 where either input is not valid.
+
+    Products keep the inputs' precision (float32 for float32 rasters); the sums
+    over runs are taken in float64.
+    """
     both = valid if wvalid is None else (wvalid if valid is None else valid & wvalid)
-    w = weights.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        product = np.multiply(values, weights)
     if both is None:
-        return w, values
-    return np.where(both, w, 0.0), np.where(both, values, 0)
+        return weights, product
+    return np.where(both, weights, 0), np.where(both, product, 0)
 
 
 def _check_zones(zones: Any) -> None:
@@ -884,6 +893,7 @@ class _LabelBuilder:
         self.counts: list[np.ndarray] = [np.zeros(1, np.int64)]
         self.starts: list[np.ndarray] = []
         self.labels: list[np.ndarray] = []
+        self.shapes: dict[int, dict[str, Any]] = {}
 
     def add(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Rasterize rows ``start:stop`` of the window; return their runs as (flat offsets, labels)."""
@@ -891,13 +901,22 @@ class _LabelBuilder:
         first, last = start + int(self.window.row_off), stop + int(self.window.row_off)
         bounds = self.row_bounds[self.present]
         near = self.present[(bounds[:, 1] >= first) & (bounds[:, 0] <= last)]
-        block = _burn(self.geoms[near], near + 1, self.grid, Window(self.window.col_off, first, width, stop - start), self.dtype)
+        shapes = [self._shape(pos) for pos in near]
+        block = _burn(shapes, near + 1, self.grid, Window(self.window.col_off, first, width, stop - start), self.dtype)
+        for pos in near[self.row_bounds[near, 1] < last]:
+            del self.shapes[pos]
         row_counts, run_start, run_label = _encode_runs(block)
         self.counts.append(row_counts)
         self.starts.append(run_start)
         self.labels.append(run_label)
         run_row = np.repeat(np.arange(stop - start, dtype=np.int64), row_counts)
         return run_row * width + run_start, run_label
+
+    def _shape(self, pos: int) -> dict[str, Any]:
+        """Return a zone as a GeoJSON-like mapping, converted once while blocks need it."""
+        if pos not in self.shapes:
+            self.shapes[pos] = shapely.geometry.mapping(self.geoms[pos])
+        return self.shapes[pos]
 
     def finish(self, fingerprint: str) -> ZoneLabels:
         """Return the labels, with the touched pixels of zones that own no pixel centre."""
@@ -921,7 +940,7 @@ class _LabelBuilder:
 
 
 def _burn(
-    geoms: np.ndarray, values: np.ndarray, grid: Grid, window: Window, dtype: Any, all_touched: bool = False
+    geoms: Sequence[Any], values: np.ndarray, grid: Grid, window: Window, dtype: Any, all_touched: bool = False
 ) -> np.ndarray:
     """Rasterize geometries with their values over one window of the grid."""
     shape = (int(window.height), int(window.width))
@@ -948,8 +967,9 @@ def _encode_runs(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     starts = np.empty(block.shape, bool)
     starts[:, 0] = True
     np.not_equal(block[:, 1:], block[:, :-1], out=starts[:, 1:])
-    run_row, run_col = np.nonzero(starts)
-    return np.bincount(run_row, minlength=height), run_col.astype(np.int32), block[run_row, run_col]
+    flat = np.flatnonzero(starts)
+    run_row, run_col = np.divmod(flat, width)
+    return np.bincount(run_row, minlength=height), run_col.astype(np.int32), block.ravel()[flat]
 
 
 def _pixel_counts(
@@ -1082,27 +1102,84 @@ def _prefetched_blocks(
 ) -> Iterator[tuple[int, int, _Block, _Block | None]]:
     """Yield (start, stop, values, weights) per block of rows, reading ahead in a thread.
 
-    GDAL decompresses the next blocks while the caller reduces the current one; at
-    most ``_READ_AHEAD + 1`` blocks are held at a time. The reading thread runs in
-    the caller's GDAL settings (e.g. ``GDAL_NUM_THREADS``).
+    GDAL decompresses the next blocks while the caller reduces the current one
+    (values and weights each in their own thread); at most ``_READ_AHEAD + 1``
+    blocks are held at a time. The reading threads run in the caller's GDAL
+    settings (e.g. ``GDAL_NUM_THREADS``).
     """
     options = rasterio.env.getenv() if rasterio.env.hasenv() else {}
+    values = _BlockReader(src.name, band)
+    weights = None if wsrc is None else _BlockReader(wsrc.name, 1)
 
-    def read(start: int, stop: int) -> tuple[_Block, _Block | None]:
+    def read(reader: _BlockReader, start: int, stop: int) -> _Block:
         with rasterio.Env(**options):
-            rows = _rows_of(window, start, stop)
-            return _read_block(src, band, rows), None if wsrc is None else _read_block(wsrc, 1, rows)
+            return reader.read(_rows_of(window, start, stop))
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending: deque[tuple[tuple[int, int], Future[tuple[_Block, _Block | None]]]] = deque()
+    with values, _maybe(weights), ThreadPoolExecutor(1) as value_pool, ThreadPoolExecutor(1) as weight_pool:
+
+        def submit(cut: tuple[int, int]) -> tuple[tuple[int, int], Future[_Block], Future[_Block] | None]:
+            later = None if weights is None else weight_pool.submit(read, weights, *cut)
+            return cut, value_pool.submit(read, values, *cut), later
+
+        pending: deque[tuple[tuple[int, int], Future[_Block], Future[_Block] | None]] = deque()
         for cut in cuts:
-            pending.append((cut, pool.submit(read, *cut)))
+            pending.append(submit(cut))
             if len(pending) > _READ_AHEAD:
-                (start, stop), future = pending.popleft()
-                yield (start, stop, *future.result())
+                (start, stop), block, wblock = pending.popleft()
+                yield start, stop, block.result(), None if wblock is None else wblock.result()
         while pending:
-            (start, stop), future = pending.popleft()
-            yield (start, stop, *future.result())
+            (start, stop), block, wblock = pending.popleft()
+            yield start, stop, block.result(), None if wblock is None else wblock.result()
+
+
+class _BlockReader:
+    """Reads windows of one band from its own handle, reopened every ``_REOPEN_BYTES``.
+
+    Closing a dataset drops its decompressed tiles from GDAL's block cache, so
+    memory stays flat however large the raster is, without touching the
+    process-wide ``GDAL_CACHEMAX``. Blocks are read once and in order, so the
+    cache has nothing to offer between them.
+    """
+
+    def __init__(self, path: str, band: int) -> None:
+        self.path, self.band = path, band
+        self.src: Any = None
+        self.bytes_read = 0
+
+    def read(self, window: Window) -> _Block:
+        if self.src is None or self.bytes_read >= _REOPEN_BYTES:
+            self.close()
+            self.src = rasterio.open(self.path)
+            self.bytes_read = 0
+        block = _read_block(self.src, self.band, window)
+        self.bytes_read += block.values.nbytes
+        return block
+
+    def close(self) -> None:
+        if self.src is not None:
+            self.src.close()
+            self.src = None
+
+    def __enter__(self) -> _BlockReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _maybe:
+    """Context manager entering ``reader`` when there is one."""
+
+    def __init__(self, reader: _BlockReader | None) -> None:
+        self.reader = reader
+
+    def __enter__(self) -> None:
+        if self.reader is not None:
+            self.reader.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.reader is not None:
+            self.reader.close()
 
 
 def _rows_of(window: Window, start: int, stop: int) -> Window:
