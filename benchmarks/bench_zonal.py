@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slow-repeat", type=int, default=None, help="runs for rasterstats' default mode (default: --repeat)")
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS, help="methods to run (default all)")
     parser.add_argument("--memory-scale", type=int, default=1, help="also run the project on a raster this many times wider and taller")
-    parser.add_argument("--quick", action="store_true", help="small run: 1,500 x 1,500, 77 and 750 zones, 3 runs")
+    parser.add_argument("--quick", action="store_true", help="small run: 1,000 x 1,000, 77 and 750 zones, 2 runs")
     parser.add_argument("--cache-dir", default=str(default_cache()), help="where generated data goes (default ~/.cache/poverty-targeting-bench)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--raster", help=argparse.SUPPRESS)
@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(worker(args.worker, args.raster, args.zones_file, args.weights, args.out)))
         return
     if args.quick:
-        args.size, args.zones, args.repeat = 1500, [77, 750], 3
+        args.size, args.zones, args.repeat = 1000, [77, 750], 2
     if args.slow_repeat is None:
         args.slow_repeat = args.repeat
     bench(args)
