@@ -169,7 +169,7 @@ def read_points(
     """
     path = Path(path)
     table = _read_table(path)
-    if isinstance(table, gpd.GeoDataFrame) and table.geometry.notna().any():
+    if isinstance(table, gpd.GeoDataFrame) and not shapely.is_missing(np.asarray(table.geometry.array)).all():
         return _points_from_geometry(table, path, crs)
     return _points_from_columns(pd.DataFrame(table), path, x, y, crs)
 

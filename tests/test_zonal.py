@@ -282,6 +282,7 @@ def random_case(tmp_path_factory) -> tuple[gpd.GeoDataFrame, Path]:
     return gpd.GeoDataFrame({"id": range(len(cells))}, geometry=cells, crs=4326), path
 
 
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
 def test_agrees_with_rasterstats(random_case):
     rasterstats = pytest.importorskip("rasterstats")
     zones, path = random_case
