@@ -9,7 +9,7 @@ config as arguments and never read it themselves.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -86,7 +86,6 @@ class Config:
     method: Method
     display: DisplayConfig
     build_script: Path | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -397,7 +396,9 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
             complement_of=spec.get("complement_of"), scale=float(spec.get("scale", 1.0)),
         )
     elif "numerator" in spec:
-        loader = Ratio(spec["numerator"], spec.get("denominator", ""), float(spec.get("per", 1000)),
+        if "denominator" not in spec:
+            raise ConfigError(f"{where}: {key} has numerator but no denominator; add denominator = \"...\".")
+        loader = Ratio(spec["numerator"], spec["denominator"], float(spec.get("per", 1000)),
                        spec.get("table", "census"))
     elif "points" in spec:
         _path(base, spec["points"], where, f"{key}.points")
