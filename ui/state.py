@@ -1,25 +1,34 @@
-"""Cached access to the engine for the dashboard.
+"""Dashboard state: the view in the URL, and cached access to the engine.
 
-Expensive work (reading files, joins, zonal statistics) is cached here with
-``st.cache_data``; cached objects are returned as copies by Streamlit, so a
-page can never change another session's data in place.
+The whole view (level, layers, weights, methods, filters, selected district,
+map layer) lives in the URL query parameters, so a copied URL restores it.
+Expensive work (reading files, joins, zonal statistics) is cached with
+``st.cache_data``, keyed by its arguments: a weight change only re-scores, it
+never re-reads files. Streamlit returns copies of cached data, so no session
+can change another's.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 import streamlit as st
 
-from geo.config import Config, load_config
-from geo.dataset import LevelData, load_level
+from geo.config import SCHEMES, Config, load_config
+from geo.dataset import LevelData, load_level, ranked_table, score_level
+from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_PATH = Path(os.environ.get("POCKETS_CONFIG", ROOT / "config.toml"))
+AREAS = ("all", "urban", "rural")
+UPLOADS_KEY = "uploaded_layers"  # session_state: {level: {layer_id: (Layer, pandas.Series)}}
 
 
 @st.cache_resource(show_spinner=False)
@@ -28,22 +37,209 @@ def config() -> Config:
     return load_config(CONFIG_PATH)
 
 
-@st.cache_data(show_spinner="Loading districts and layers…")
+# ----------------------------------------------------------------------------- the view
+@dataclass(frozen=True)
+class View:
+    """Everything that defines what the user sees; round-trips through the URL."""
+
+    level: str
+    layers: tuple[str, ...]
+    weights: Mapping[str, float] = field(default_factory=dict)
+    theme_weights: Mapping[str, float] = field(default_factory=dict)
+    normalisation: str = "minmax"
+    aggregation: str = "arithmetic"
+    missing: str = "renormalise"
+    map_layer: str = "score"
+    scheme: str = "quantiles"
+    classes: int = 5
+    region: str = ""
+    area: str = "all"
+    min_population: int = 0
+    top_n: int = 10
+    selected: str = ""
+
+    @property
+    def method(self) -> Method:
+        """The scoring method of this view (min coverage from the config)."""
+        return Method(normalisation=self.normalisation, aggregation=self.aggregation, missing=self.missing,
+                      min_coverage=config().method.min_coverage, outliers=config().method.outliers)
+
+    def replace(self, **changes: Any) -> "View":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+def default_view(level: str | None = None) -> View:
+    """The view defined by the configuration."""
+    cfg = config()
+    return View(
+        level=level or cfg.display.default_level,
+        layers=tuple(l.id for l in cfg.layers),
+        weights={l.id: float(cfg.weights.get(l.id, 1.0)) for l in cfg.layers},
+        theme_weights={t: float(cfg.theme_weights.get(t, 1.0)) for t in sorted({l.theme for l in cfg.layers})},
+        normalisation=cfg.method.normalisation,
+        aggregation=cfg.method.aggregation,
+        missing=cfg.method.missing,
+        scheme=cfg.display.scheme,
+        classes=cfg.display.classes,
+        top_n=cfg.display.top_n,
+    )
+
+
+def _pairs(text: str) -> dict[str, float]:
+    out = {}
+    for item in filter(None, text.split(",")):
+        name, _, value = item.partition(":")
+        out[name] = float(value)
+    return out
+
+
+def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = ()) -> tuple[View, list[str]]:
+    """Read a view from URL query parameters; bad values fall back to defaults, with messages."""
+    cfg = config()
+    problems: list[str] = []
+    level = params.get("level", cfg.display.default_level)
+    if level not in cfg.levels:
+        problems.append(f"Unknown level {level!r} in the link; showing {cfg.display.default_level!r}.")
+        level = cfg.display.default_level
+    view = default_view(level)
+    known = set(view.layers) | set(extra_layers)
+    changes: dict[str, Any] = {}
+
+    def take(key: str, convert, allowed=None):
+        if key not in params:
+            return
+        try:
+            value = convert(params[key])
+            if allowed is not None and value not in allowed:
+                raise ValueError
+            changes[key] = value
+        except (ValueError, TypeError):
+            problems.append(f"Ignored {key}={params[key]!r} in the link (not a valid value).")
+
+    take("layers", lambda s: tuple(x for x in s.split(",") if x))
+    if "layers" in changes and (not changes["layers"] or not set(changes["layers"]) <= known):
+        problems.append("Ignored layers in the link: unknown layer id(s).")
+        changes.pop("layers")
+    take("weights", _pairs)
+    take("theme_weights", _pairs)
+    for key, allowed in (("normalisation", NORMALISATIONS), ("aggregation", AGGREGATIONS),
+                         ("missing", MISSING_POLICIES), ("scheme", SCHEMES), ("area", AREAS)):
+        take(key, str, allowed)
+    take("classes", int, range(2, 10))
+    take("top_n", int, range(0, 101))
+    take("min_population", int)
+    take("region", str)
+    take("selected", str)
+    take("map_layer", str)
+    if "weights" in changes:
+        bad = [k for k, w in changes["weights"].items() if k not in known or w < 0]
+        if bad:
+            problems.append(f"Ignored weights for {bad} in the link.")
+        changes["weights"] = {**view.weights, **{k: w for k, w in changes["weights"].items() if k not in bad}}
+    if "theme_weights" in changes:
+        changes["theme_weights"] = {**view.theme_weights,
+                                    **{k: w for k, w in changes["theme_weights"].items() if w >= 0}}
+    view = view.replace(**changes)
+    try:
+        view.method
+    except ValueError as exc:
+        problems.append(f"{exc} Using the default method.")
+        view = view.replace(normalisation=default_view().normalisation, aggregation=default_view().aggregation)
+    return view, problems
+
+
+def view_to_query(view: View) -> dict[str, str]:
+    """The URL query parameters of a view (only what differs from the defaults)."""
+    base = default_view(view.level)
+    out: dict[str, str] = {"level": view.level}
+    for f in dataclasses.fields(View):
+        value, default = getattr(view, f.name), getattr(base, f.name)
+        if f.name == "level" or value == default:
+            continue
+        if f.name == "layers":
+            out[f.name] = ",".join(value)
+        elif f.name in ("weights", "theme_weights"):
+            out[f.name] = ",".join(f"{k}:{v:g}" for k, v in value.items() if default.get(k) != v)
+        else:
+            out[f.name] = str(value)
+    return out
+
+
+# ----------------------------------------------------------------------------- engine wrappers
+@st.cache_data(show_spinner="Loading districts and layers…", max_entries=8)
 def level_data(level: str) -> LevelData:
-    """One admin level with every layer loaded (see :func:`geo.dataset.load_level`)."""
+    """One admin level with every configured layer loaded (see :func:`geo.dataset.load_level`)."""
     return load_level(config(), level)
 
 
-@st.cache_data(show_spinner=False)
-def display_shapes(level: str, tolerance: float = 0.004) -> gpd.GeoSeries:
+def uploaded(level: str) -> dict[str, tuple[Any, pd.Series]]:
+    """Layers this session added in the browser for ``level``."""
+    return dict(st.session_state.get(UPLOADS_KEY, {}).get(level, {}))
+
+
+def session_level(level: str) -> LevelData:
+    """The level's data with this session's uploaded layers added."""
+    data = level_data(level)
+    extra = uploaded(level)
+    if not extra:
+        return data
+    values = data.values.copy()
+    for lid, (_, series) in extra.items():
+        values[lid] = series.reindex(values.index)
+    return dataclasses.replace(data, values=values, layers=data.layers + tuple(l for l, _ in extra.values()))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _score(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
+           _data: LevelData, data_key: tuple) -> tuple[pd.DataFrame, ScoreResult]:
+    result = score_level(_data, layers=list(layers), weights=dict(weights), theme_weights=dict(theme_weights),
+                         method=method)
+    return pd.DataFrame(ranked_table(_data, result).drop(columns="geometry")), result
+
+
+def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
+    """Score the view's level with its layers, weights and method.
+
+    Returns the level data, the ranked table (export columns, indexed by code)
+    and the full :class:`~geo.scoring.ScoreResult`.
+    """
+    data = session_level(view.level)
+    layers = tuple(l for l in view.layers if l in data.values.columns)
+    data_key = tuple(sorted((lid, int(pd.util.hash_pandas_object(v).sum()))
+                            for lid, (_, v) in uploaded(view.level).items()))
+    table, result = _score(view.level, layers, tuple(sorted(view.weights.items())),
+                           tuple(sorted(view.theme_weights.items())), view.method, data, data_key)
+    return data, table.set_index("code", drop=False), result
+
+
+def filter_mask(data: LevelData, table: pd.DataFrame, view: View) -> pd.Series:
+    """Districts kept by the view's filters (region, urban/rural, minimum population).
+
+    Filters choose what is shown and exported; scores and ranks stay national.
+    """
+    d = data.districts.reindex(table.index)
+    keep = pd.Series(True, index=table.index)
+    if view.region:
+        region = d["region_code"] if "region_code" in d else d["parent_code"]
+        keep &= region.astype(str) == view.region
+    if view.area != "all" and "type" in d:
+        keep &= d["type"].astype(str) == view.area
+    if view.min_population:
+        keep &= table["population"].fillna(0) >= view.min_population
+    return keep
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def display_shapes(level: str, tolerance: float = 0.001) -> gpd.GeoSeries:
     """District outlines simplified for the browser, in EPSG:4326.
 
-    ``coverage_simplify`` keeps shared borders shared, so no gaps or slivers
-    appear between neighbours; coordinates are rounded to 4 decimals (~10 m).
+    ``coverage_simplify`` keeps shared borders shared (no gaps or slivers
+    between neighbours); coordinates are rounded to 5 decimals (~1 m).
     """
     geoms = level_data(level).districts.geometry.to_crs(4326)
     simple = shapely.coverage_simplify(geoms.to_numpy(), tolerance)
-    simple = shapely.set_precision(simple, 1e-4)
+    simple = shapely.set_precision(simple, 1e-5)
     return gpd.GeoSeries(simple, index=geoms.index, crs=4326)
 
 
