@@ -24,7 +24,8 @@ from geo.rollup import roll_up
 from geo.scoring import Method, ScoreResult, score
 from geo.text import normalise_code
 
-__all__ = ["LevelData", "load_level", "score_level", "ranked_table", "export_metadata", "EXPORT_COLUMNS"]
+__all__ = ["LevelData", "load_level", "score_level", "ranked_table", "reference_values", "export_metadata",
+           "EXPORT_COLUMNS"]
 
 EXPORT_COLUMNS = (
     "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
@@ -218,19 +219,12 @@ def _roll_up_from_child(
         )
     data = load_level(config, child, layers=[l.id for l in layers])
     parent = data.districts["parent_code"]
-    rates, counts, notes = {}, [], []
-    for layer in layers:
-        if layer.kind == "count":
-            counts.append(layer.id)
-            notes.append(f"{layer.label}: summed from {data.label.lower()}.")
-            continue
-        weight_name = layer.rollup_weight
-        if weight_name and layer.table in data.tables and weight_name in data.tables[layer.table]:
-            weight = pd.to_numeric(data.tables[layer.table][weight_name], errors="coerce")
-        else:
-            weight, weight_name = data.population, "population"
-        rates[layer.id] = weight
-        notes.append(f"{layer.label}: {data.label.lower()} averaged, weighted by {weight_name}.")
+    rates, counts = _rollup_weights(data, layers)
+    notes = [
+        f"{l.label}: summed from {data.label.lower()}." if l.id in counts else
+        f"{l.label}: {data.label.lower()} averaged, weighted by {rates[l.id].name or 'population'}."
+        for l in layers
+    ]
     frame = data.values.assign(_population=data.population)
     up = roll_up(frame, parent, counts=counts + ["_population"], rates=rates)
     up = up.reindex(districts.index)
@@ -238,6 +232,45 @@ def _roll_up_from_child(
     if orphans:
         notes.append(f"{len(orphans)} parent code(s) of {data.label.lower()} match no district: {orphans[:10]}.")
     return up[[l.id for l in layers]], up["_population"], notes
+
+
+def _rollup_weights(data: LevelData, layers: Sequence[Any]) -> tuple[dict[str, pd.Series], list[str]]:
+    """Per rate layer its roll-up weights (its denominator, else population); the count layers."""
+    rates, counts = {}, []
+    for layer in layers:
+        if layer.kind == "count":
+            counts.append(layer.id)
+            continue
+        name = layer.rollup_weight
+        table = data.tables.get(layer.table) if layer.table else None
+        if name and table is not None and name in table.columns:
+            rates[layer.id] = pd.to_numeric(table[name], errors="coerce").rename(name)
+        else:
+            rates[layer.id] = data.population.rename("population")
+    return rates, counts
+
+
+def reference_values(data: LevelData, groups: pd.Series | None = None) -> pd.DataFrame:
+    """Layer values of groups of districts (or of all of them), aggregated like a roll-up.
+
+    Rates are averaged weighted by their denominator, counts summed, so the
+    national figure of a share of households is the share of all households.
+
+    Parameters
+    ----------
+    data : LevelData
+    groups : pandas.Series, optional
+        Group label per district (e.g. its region); default: one group "all".
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, one column per layer.
+    """
+    if groups is None:
+        groups = pd.Series("all", index=data.values.index)
+    rates, counts = _rollup_weights(data, data.layers)
+    return roll_up(data.values, groups.reindex(data.values.index).fillna("?"), counts=counts, rates=rates)
 
 
 def score_level(

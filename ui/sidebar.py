@@ -1,0 +1,156 @@
+"""The sidebar shared by the pages: level, layers, weights, method, filters, map.
+
+The view is kept in three places that stay in step: the widgets, a copy in
+``st.session_state["view"]`` (so it survives a change of page), and the URL
+query parameters (so a copied link restores it).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.config import SCHEMES
+from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS
+from layers import THEMES
+from ui import state
+from ui.state import AREAS, View
+
+VIEW_KEY = "view"
+NORMALISATION_LABELS = {"minmax": "min-max (0-100)", "zscore": "z-score", "rank": "percentile rank"}
+MISSING_LABELS = {"renormalise": "use available layers (renormalise weights)", "exclude": "exclude incomplete districts"}
+SCHEME_LABELS = {"quantiles": "quantiles", "fisher_jenks": "natural breaks (Fisher-Jenks)", "equal_interval": "equal interval"}
+
+
+def current_view() -> View:
+    """The view of this session: from the URL on first load, then from the widgets."""
+    if VIEW_KEY not in st.session_state:
+        extra = tuple(lid for lv in st.session_state.get(state.UPLOADS_KEY, {}).values() for lid in lv)
+        view, problems = state.view_from_query(dict(st.query_params), extra)
+        for p in problems:
+            st.warning(p)
+        st.session_state[VIEW_KEY] = view
+    return st.session_state[VIEW_KEY]
+
+
+def set_view(view: View) -> None:
+    """Store a view and mirror it in the URL."""
+    st.session_state[VIEW_KEY] = view
+    st.query_params.from_dict(state.view_to_query(view))
+
+
+def select(code: str | None) -> None:
+    """Make ``code`` the selected district (``None`` clears it)."""
+    set_view(current_view().replace(selected=code or ""))
+
+
+def _reset() -> None:
+    for key in [k for k in st.session_state if str(k).startswith("w_")]:
+        del st.session_state[key]
+    st.session_state[VIEW_KEY] = state.default_view()
+    st.query_params.clear()
+
+
+def _init(key: str, value) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def render_sidebar(*, map_controls: bool = True) -> View:
+    """Draw the sidebar and return the view it defines."""
+    cfg = state.config()
+    view = current_view()
+    sb = st.sidebar
+    levels = list(cfg.levels)
+    _init("w_level", view.level)
+    level = sb.radio("Admin level", levels, key="w_level", format_func=lambda lv: cfg.levels[lv].label)
+    data = state.session_level(level)
+    layer_ids = [l.id for l in data.layers]
+    labels = {l.id: l.label for l in data.layers}
+
+    _init("w_layers", [l for l in view.layers if l in layer_ids] or layer_ids)
+    chosen = sb.multiselect("Layers in the score", layer_ids, key="w_layers", format_func=labels.get)
+    weights, theme_weights = dict(view.weights), dict(view.theme_weights)
+    with sb.expander("Weights", expanded=False):
+        st.caption("Raw weights; they are rescaled to sum to 1 within each theme, and themes to sum to 1.")
+        for theme_id in sorted({l.theme for l in data.layers if l.id in chosen}):
+            key = f"w_theme_{theme_id}"
+            _init(key, float(theme_weights.get(theme_id, 1.0)))
+            theme_weights[theme_id] = st.slider(f"Theme: {THEMES[theme_id].label}", 0.0, 5.0, step=0.5, key=key)
+            for layer in data.layers:
+                if layer.theme == theme_id and layer.id in chosen:
+                    key = f"w_weight_{layer.id}"
+                    _init(key, float(weights.get(layer.id, 1.0)))
+                    weights[layer.id] = st.slider(f"· {layer.label}", 0.0, 5.0, step=0.5, key=key)
+    with sb.expander("Method", expanded=False):
+        _init("w_normalisation", view.normalisation)
+        _init("w_aggregation", view.aggregation)
+        _init("w_missing", view.missing)
+        normalisation = st.selectbox("Normalisation", NORMALISATIONS, key="w_normalisation",
+                                     format_func=NORMALISATION_LABELS.get)
+        aggregation = st.selectbox("Aggregation", AGGREGATIONS, key="w_aggregation")
+        missing = st.selectbox("Missing data", MISSING_POLICIES, key="w_missing", format_func=MISSING_LABELS.get)
+        if aggregation == "geometric" and normalisation == "zscore":
+            st.error("Geometric aggregation needs positive values: z-scores are not. Using min-max instead.")
+            normalisation = "minmax"
+    with sb.expander("Filters", expanded=False):
+        region, area, min_pop = _filters(level, data, view)
+    map_layer, scheme, classes, top_n = view.map_layer, view.scheme, view.classes, view.top_n
+    if map_controls:
+        with sb.expander("Map", expanded=True):
+            options = ["score"] + [f"theme_{t}" for t in sorted({l.theme for l in data.layers if l.id in chosen})] + chosen
+            names = {"score": "Composite need score", **{f"theme_{t}": f"Theme: {THEMES[t].label}" for t in THEMES},
+                     **labels}
+            _init("w_map_layer", view.map_layer if view.map_layer in options else "score")
+            if st.session_state["w_map_layer"] not in options:
+                st.session_state["w_map_layer"] = "score"
+            map_layer = st.selectbox("Map shows", options, key="w_map_layer", format_func=names.get)
+            _init("w_scheme", view.scheme)
+            scheme = st.selectbox("Classes", SCHEMES, key="w_scheme", format_func=SCHEME_LABELS.get)
+            _init("w_classes", view.classes)
+            classes = st.slider("Number of classes", 2, 9, key="w_classes")
+            _init("w_top_n", view.top_n)
+            top_n = st.slider("Highlight the top N", 0, 50, key="w_top_n")
+    sb.button("Reset to defaults", on_click=_reset, use_container_width=True)
+
+    selected = view.selected if level == view.level else ""
+    new = view.replace(
+        level=level, layers=tuple(chosen) or tuple(layer_ids), weights=weights, theme_weights=theme_weights,
+        normalisation=normalisation, aggregation=aggregation, missing=missing, map_layer=map_layer,
+        scheme=scheme, classes=classes, region=region, area=area, min_population=min_pop, top_n=top_n,
+        selected=selected,
+    )
+    if new != view or dict(st.query_params) != state.view_to_query(new):
+        set_view(new)
+    return new
+
+
+def _filters(level: str, data, view: View) -> tuple[str, str, int]:
+    d = data.districts
+    column = "region_code" if "region_code" in d.columns else "parent_code"
+    regions = d[column].dropna().astype(str)
+    names = _region_names()
+    options = [""] + sorted(set(regions.dropna()))
+    _init("w_region", view.region if view.region in options else "")
+    if st.session_state["w_region"] not in options:
+        st.session_state["w_region"] = ""
+    region = st.selectbox("Region", options, key="w_region",
+                          format_func=lambda c: "all regions" if not c else f"{names.get(c, c)} ({c})")
+    area = "all"
+    if "type" in d.columns and set(d["type"].dropna().astype(str)) >= {"urban", "rural"}:
+        _init("w_area", view.area)
+        area = st.radio("Urban / rural", AREAS, key="w_area", horizontal=True)
+    _init("w_min_population", int(view.min_population))
+    min_pop = int(st.number_input("Minimum population", min_value=0, step=1000, key="w_min_population"))
+    st.caption("Filters choose what is shown and exported; scores and ranks stay national.")
+    return region, area, min_pop
+
+
+def _region_names() -> dict[str, str]:
+    """Code -> name of the top level's districts (e.g. regions), for the region filter."""
+    cfg = state.config()
+    top = [lv.name for lv in cfg.levels.values() if lv.parent_level is None]
+    if not top:
+        return {}
+    d = state.level_data(top[0]).districts
+    return dict(zip(d.index.astype(str), d["name"].astype(str)))
