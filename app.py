@@ -2,7 +2,12 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Pockets of poverty", page_icon=None, layout="wide")
+st.set_page_config(page_title="Pockets of poverty", layout="wide")
 
-pages = [st.Page("ui/overview.py", title="Map & ranking", default=True)]
+pages = [
+    st.Page("ui/overview.py", title="Map & ranking", default=True),
+    st.Page("ui/compare.py", title="Compare"),
+    st.Page("ui/workshop.py", title="Workshop mode"),
+    st.Page("ui/method.py", title="Data & method"),
+]
 st.navigation(pages).run()

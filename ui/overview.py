@@ -1,130 +1,144 @@
-"""Map & ranking: the composite score of every district, mapped and ranked."""
+"""Map & ranking (home): the score of every district, mapped and ranked, with a profile on click."""
 
 from __future__ import annotations
 
-import json
-
-import mapclassify
 import pandas as pd
-import pydeck as pdk
-import shapely
 import streamlit as st
+from streamlit_folium import st_folium
 
-from geo.dataset import ranked_table, score_level
 from geo.errors import TargetingError
-from ui import state
-
-# ColorBrewer YlOrRd, 9 classes (sequential, colour-blind safe); grey = no data.
-YLORRD = [(255, 255, 204), (255, 237, 160), (254, 217, 118), (254, 178, 76), (253, 141, 60),
-          (252, 78, 42), (227, 26, 28), (189, 0, 38), (128, 0, 38)]
-NO_DATA = (200, 200, 200)
-# A basemap style with no tiles: the map needs no tile server and makes no request.
-BLANK_STYLE = "data:application/json," + json.dumps(
-    {"version": 8, "sources": {}, "layers": [{"id": "bg", "type": "background",
-                                               "paint": {"background-color": "#eef2f5"}}]}
-)
+from ui import maps, sidebar, state
+from ui.exports import render_downloads
+from ui.profile import render_profile, top_contributions
 
 
-def _colour(cls: int, k: int) -> tuple[int, int, int]:
-    """Colour of class ``cls`` (0-based) out of ``k``, spread over the palette."""
-    return YLORRD[round(cls * (len(YLORRD) - 1) / max(1, k - 1))]
+def map_value_label(view, data) -> str:
+    """Human label of what the map shows."""
+    from layers import THEMES
+
+    if view.map_layer == "score":
+        return "Composite need score (0-100)"
+    if view.map_layer.startswith("theme_"):
+        return f"Theme: {THEMES[view.map_layer[6:]].label}"
+    layer = next((l for l in data.layers if l.id == view.map_layer), None)
+    return f"{layer.label} ({layer.unit})" if layer else view.map_layer
 
 
-def _classes(scores: pd.Series, k: int) -> tuple[pd.Series, list[str]]:
-    valid = scores.dropna()
-    k = max(2, min(k, valid.nunique()))
-    cls = mapclassify.Quantiles(valid.to_numpy(), k=k)
-    bins = pd.Series(cls.yb, index=valid.index).reindex(scores.index)
-    lows = [valid.min()] + list(cls.bins[:-1])
-    labels = [f"{lo:.1f} – {hi:.1f}" for lo, hi in zip(lows, cls.bins)]
-    return bins, labels
+def build_map(view, data, table, result, keep, *, large: bool = False, focus: str | None = None):
+    """The choropleth of the view (only kept districts), and the table it shows."""
+    shown = table[keep]
+    labels = {l.id: l.label for l in data.layers}
+    column = view.map_layer if view.map_layer in shown.columns else "score"
+    top = shown.dropna(subset=["rank"]).sort_values("rank").index[: view.top_n].tolist()
+    outlines = None
+    top_levels = [lv.name for lv in state.config().levels.values() if lv.parent_level is None]
+    if top_levels and top_levels[0] != view.level:
+        outlines = gpd_outlines(top_levels[0])
+    return maps.choropleth(
+        state.display_shapes(view.level).reindex(shown.index), shown, column=column,
+        column_label=map_value_label(view, data), scheme=view.scheme, k=view.classes,
+        selected=view.selected or None, top=top, outlines=outlines,
+        tooltip_extra=top_contributions(result, labels).reindex(shown.index), large=large, focus=focus,
+    )
 
 
-def _geojson(table: pd.DataFrame, shapes, bins: pd.Series, k: int, total: int) -> dict:
-    features = []
-    for code, row in table.iterrows():
-        b = bins.get(code)
-        colour = NO_DATA if pd.isna(b) else _colour(int(b), k)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": json.loads(shapely.to_geojson(shapes[code])),
-                "properties": {
-                    "name": str(row["name"]),
-                    "rank": "no rank" if pd.isna(row["rank"]) else f"{int(row['rank'])} of {total}",
-                    "score": "no data" if pd.isna(row["score"]) else f"{row['score']:.1f}",
-                    "fill": list(colour) + [210],
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
+def gpd_outlines(level: str):
+    """Outlines and names of a coarser level, drawn for orientation without a basemap."""
+    shapes = state.display_shapes(level)
+    names = state.level_data(level).districts["name"]
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame({"name": names.reindex(shapes.index)}, geometry=shapes, crs=4326)
+
+
+def _clicked_code(event) -> str | None:
+    drawing = (event or {}).get("last_active_drawing") or {}
+    return (drawing.get("properties") or {}).get("code")
 
 
 def render() -> None:
+    view = sidebar.render_sidebar()
     cfg = state.config()
     st.title(cfg.title)
-    levels = list(cfg.levels)
-    level = st.radio(
-        "Admin level", levels, index=levels.index(cfg.display.default_level),
-        format_func=lambda lv: cfg.levels[lv].label, horizontal=True,
-    )
     try:
-        data = state.level_data(level)
-        result = score_level(data, weights=cfg.weights, theme_weights=cfg.theme_weights, method=cfg.method)
+        data, table, result = state.scored(view)
     except TargetingError as exc:
         st.error(str(exc))
         return
-    table = pd.DataFrame(ranked_table(data, result).drop(columns="geometry")).set_index("code", drop=False)
-    ranked = int(table["rank"].notna().sum())
-    bins, labels = _classes(table["score"], cfg.display.classes)
-
+    keep = state.filter_mask(data, table, view)
     st.caption(
-        f"Composite need score, 0-100 (higher = more in need): {len(data.layers)} layers in 4 themes, "
-        f"{cfg.method.normalisation} normalisation, {cfg.method.aggregation} aggregation, equal theme weights. "
-        "Poverty here is census deprivation (basic needs), not a monetary poverty rate."
+        f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more in "
+        f"need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
+        f"{view.normalisation} normalisation, {view.aggregation} aggregation. The poverty theme is census "
+        "deprivation (basic needs), not a monetary poverty rate."
     )
-    shapes = state.display_shapes(level)
-    layer = pdk.Layer(
-        "GeoJsonLayer", _geojson(table, shapes, bins, len(labels), ranked), pickable=True, stroked=True, filled=True,
-        get_fill_color="properties.fill", get_line_color=[80, 80, 80], line_width_min_pixels=0.5,
-    )
-    minx, miny, maxx, maxy = shapes.total_bounds
-    view = pdk.ViewState(longitude=(minx + maxx) / 2, latitude=(miny + maxy) / 2, zoom=4.3)
-    deck = pdk.Deck(layers=[layer], initial_view_state=view, map_provider=None, map_style=BLANK_STYLE,
-                    tooltip={"text": "{name}\nRank {rank}\nScore {score}"})
-    col_map, col_legend = st.columns([5, 1])
-    with col_map:
-        st.pydeck_chart(deck, height=560)
-    with col_legend:
-        st.markdown("**Need score**")
-        for i, lab in enumerate(labels):
-            r, g, b = _colour(i, len(labels))
-            st.markdown(
-                f"<span style='display:inline-block;width:14px;height:14px;background:rgb({r},{g},{b});"
-                f"border:1px solid #555'></span> {lab}", unsafe_allow_html=True,
-            )
-        r, g, b = NO_DATA
-        st.markdown(f"<span style='display:inline-block;width:14px;height:14px;background:rgb({r},{g},{b});"
-                    "border:1px solid #555'></span> no data", unsafe_allow_html=True)
+    for note in result.notes:
+        st.info(note)
 
-    st.subheader(f"Ranking of {len(table)} {cfg.levels[level].label.lower()}")
-    show = ["rank", "name", "parent_name", "population", "score", "decile", "data_coverage"]
+    col_map, col_side = st.columns([3, 2])
+    with col_map:
+        fmap = build_map(view, data, table, result, keep)
+        event = st_folium(fmap, key=f"map_{view.level}", height=560, use_container_width=True,
+                          returned_objects=["last_active_drawing"])
+        code = _clicked_code(event)
+        if code and code != st.session_state.get("_last_click"):
+            st.session_state["_last_click"] = code
+            if code != view.selected:
+                sidebar.select(code)
+                st.rerun()
+    with col_side:
+        _effective_weights(result, data)
+
+    _ranking_table(view, table, keep)
+    if view.selected:
+        render_profile(data, table, result, view.selected)
+    if len(result.unscored):
+        with st.expander(f"{len(result.unscored)} district(s) not scored"):
+            st.dataframe(result.unscored.join(table[["name"]]), width="stretch")
+    st.subheader("Download")
+    render_downloads(view, data, result, keep, html_map=maps.standalone_html(
+        fmap, title=f"{cfg.title}: {map_value_label(view, data)}",
+        settings={"level": view.level, "map": map_value_label(view, data)}))
+
+
+def _effective_weights(result, data) -> None:
+    labels = {l.id: l.label for l in data.layers}
+    eff = result.effective_weights[result.effective_weights > 0].sort_values(ascending=False)
+    st.markdown("**Effective weights** (after rescaling within and across themes)")
     st.dataframe(
-        table[show], hide_index=True, use_container_width=True,
+        pd.DataFrame({"layer": [labels.get(i, i) for i in eff.index], "weight": eff.to_numpy()}),
+        hide_index=True, width="stretch", height=min(560, 36 + 35 * len(eff)),
+        column_config={"weight": st.column_config.ProgressColumn("weight", format="%.3f", min_value=0.0,
+                                                                 max_value=float(eff.max()) if len(eff) else 1.0)},
+    )
+
+
+def _ranking_table(view, table, keep) -> None:
+    shown = table[keep]
+    st.subheader(f"Ranking: {len(shown)} districts")
+    query = st.text_input("Search by name or code", key="w_search", placeholder="e.g. Figuig")
+    if query:
+        q = query.strip().lower()
+        shown = shown[shown["name"].str.lower().str.contains(q, regex=False)
+                      | shown["code"].str.lower().str.contains(q, regex=False)]
+    cols = ["rank", "name", "parent_name", "population", "score", "decile", "data_coverage", "code"]
+    event = st.dataframe(
+        shown[cols], hide_index=True, width="stretch", height=420, key=f"table_{view.level}",
+        on_select="rerun", selection_mode="single-row",
         column_config={
             "score": st.column_config.NumberColumn("score", format="%.1f"),
             "data_coverage": st.column_config.ProgressColumn("data coverage", min_value=0, max_value=1),
             "population": st.column_config.NumberColumn("population", format="%d"),
+            "parent_name": st.column_config.TextColumn("in"),
         },
     )
-    if len(result.unscored):
-        st.warning(f"{len(result.unscored)} district(s) not scored: " +
-                   "; ".join(f"{c}: {r}" for c, r in result.unscored["reason"].items()))
-    with st.expander("How this level was assembled (join reports)"):
-        st.text("\n".join(data.report_lines() + result.notes))
-        unmatched = state.reports_frame(data)
-        if len(unmatched):
-            st.dataframe(unmatched, hide_index=True)
+    rows = event.selection.rows if event and event.selection else []
+    if rows:
+        code = shown.index[rows[0]]
+        if code != view.selected and code != st.session_state.get("_last_row"):
+            st.session_state["_last_row"] = code
+            sidebar.select(code)
+            st.rerun()
 
 
 render()

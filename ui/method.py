@@ -1,0 +1,78 @@
+"""Data & method: every layer's source, the join reports, and the exact formula in use."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.errors import TargetingError
+from layers import THEMES
+from ui import sidebar, state
+
+NORM_FORMULA = {
+    "minmax": r"x'_{ij} = 100\,\frac{\tilde x_{ij} - \min_i \tilde x_{ij}}{\max_i \tilde x_{ij} - \min_i \tilde x_{ij}}",
+    "zscore": r"x'_{ij} = \frac{\tilde x_{ij} - \bar{\tilde x}_j}{s_j}",
+    "rank": r"x'_{ij} = 100\,\frac{\operatorname{rank}_i(\tilde x_{ij})}{N}",
+}
+AGG_FORMULA = {
+    "arithmetic": r"S_i = \frac{\sum_{j \in A_i} w_j\, x'_{ij}}{\sum_{j \in A_i} w_j}",
+    "geometric": r"S_i = \exp\!\left(\frac{\sum_{j \in A_i} w_j \ln x'_{ij}}{\sum_{j \in A_i} w_j}\right)",
+}
+
+
+def render() -> None:
+    view = sidebar.render_sidebar(map_controls=False)
+    st.title("Data & method")
+    try:
+        data, table, result = state.scored(view)
+    except TargetingError as exc:
+        st.error(str(exc))
+        return
+    st.subheader("Layers")
+    rows = [{
+        "layer": l.label, "id": l.id, "theme": THEMES[l.theme].label, "unit": l.unit, "direction": l.direction,
+        "kind": l.kind, "effective weight": float(result.effective_weights.get(l.id, 0.0)),
+        "districts with data": f"{int(data.values[l.id].notna().sum())} / {len(data.values)}",
+        "source": l.source.name, "year": l.source.year, "licence": l.source.licence, "description": l.description,
+    } for l in data.layers]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                 column_config={"effective weight": st.column_config.NumberColumn(format="%.3f")})
+
+    st.subheader("The formula with the current settings")
+    lower = " (1-100 with geometric aggregation, so that no value is 0)" if view.aggregation == "geometric" else ""
+    st.markdown(
+        f"1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
+        f"2. **Normalisation** ({view.normalisation}){lower}:"
+    )
+    st.latex(NORM_FORMULA[view.normalisation])
+    st.markdown(
+        "3. **Weights**: a layer's weight $v_j$ is divided by the sum of its theme's weights, and the theme's "
+        "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{u_{t(j)}}{\\sum_t u_t} \\cdot "
+        "\\frac{v_j}{\\sum_{k \\in t(j)} v_k}$ (the effective weights above).\n"
+        f"4. **Aggregation** ({view.aggregation}) over the layers $A_i$ district $i$ has:"
+    )
+    st.latex(AGG_FORMULA[view.aggregation])
+    coverage = state.config().method.min_coverage
+    missing = ("districts with data for less than "
+               f"{coverage:.0%} of the effective weight get no score" if view.missing == "renormalise"
+               else "only districts with every layer get a score")
+    st.markdown(
+        f"5. **Missing data** ({view.missing}): data coverage $c_i = \\sum_{{j \\in A_i}} w_j$; {missing}; "
+        "unscored districts are listed, never dropped.\n"
+        "6. **Rank** 1 = highest score; ties share the best rank; decile "
+        "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
+        "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr."
+    )
+    for note in result.notes:
+        st.info(note)
+
+    st.subheader("Join reports")
+    st.text("\n".join(data.report_lines()))
+    unmatched = state.reports_frame(data)
+    if len(unmatched):
+        st.dataframe(unmatched, hide_index=True, width="stretch")
+    else:
+        st.success("Every district matched a row and every row matched a district.")
+
+
+render()

@@ -1,0 +1,91 @@
+"""A district's profile: why it ranks where it does. Used by several pages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo.dataset import LevelData, reference_values
+from geo.scoring import ScoreResult
+from layers import THEMES
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _references(level: str, _data: LevelData, data_key: tuple) -> tuple[pd.DataFrame, pd.DataFrame]:
+    national = reference_values(_data)
+    region_col = "region_code" if "region_code" in _data.districts else "parent_code"
+    regional = reference_values(_data, _data.districts[region_col].astype(str))
+    return national, regional
+
+
+def top_contributions(result: ScoreResult, labels: dict[str, str], n: int = 3) -> pd.Series:
+    """Per district, its ``n`` largest layer contributions as text."""
+    contrib = result.contributions.fillna(0.0)
+    out = {}
+    for code, row in contrib.iterrows():
+        top = row[row > 0].sort_values(ascending=False).head(n)
+        out[code] = ", ".join(f"{labels.get(k, k)} ({v:.1f})" for k, v in top.items()) or "none"
+    return pd.Series(out, dtype=object)
+
+
+def profile_frame(data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str) -> pd.DataFrame:
+    """One row per layer: value, national and regional figures, normalised value, weight, contribution."""
+    key = tuple(sorted(data.values.columns))
+    national, regional = _references(data.level, data, key)
+    region_col = "region_code" if "region_code" in data.districts else "parent_code"
+    region = str(data.districts.at[code, region_col])
+    rows = []
+    for layer in data.layers:
+        if layer.id not in result.normalised.columns:
+            continue
+        rows.append({
+            "theme": THEMES[layer.theme].label,
+            "layer": layer.label,
+            "value": data.values.at[code, layer.id],
+            "unit": layer.unit,
+            "national": national.at["all", layer.id] if layer.id in national else None,
+            "regional": regional.at[region, layer.id] if region in regional.index else None,
+            "direction": layer.direction,
+            "normalised": result.normalised.at[code, layer.id],
+            "weight": result.effective_weights.get(layer.id, 0.0),
+            "contribution": result.contributions.at[code, layer.id],
+            "source": f"{layer.source.name}, {layer.source.year} ({layer.source.licence})",
+        })
+    return pd.DataFrame(rows)
+
+
+def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str, *,
+                   large: bool = False) -> None:
+    """Draw the profile of district ``code``."""
+    if code not in table.index:
+        st.info("Select a district on the map or in the table to see its profile.")
+        return
+    row = table.loc[code]
+    ranked = int(table["rank"].notna().sum())
+    title = f"{row['name']}" + (f" · {row['parent_name']}" if pd.notna(row["parent_name"]) else "")
+    (st.header if large else st.subheader)(title)
+    cols = st.columns(4)
+    cols[0].metric("Rank", "not ranked" if pd.isna(row["rank"]) else f"{int(row['rank'])} of {ranked}")
+    cols[1].metric("Decile", "–" if pd.isna(row["decile"]) else f"{int(row['decile'])} (1 = most in need)")
+    cols[2].metric("Score", "no score" if pd.isna(row["score"]) else f"{row['score']:.1f}")
+    cols[3].metric("Data coverage", f"{row['data_coverage']:.0%}")
+    if code in result.unscored.index:
+        st.warning(f"Not scored: {result.unscored.at[code, 'reason']}.")
+    frame = profile_frame(data, table, result, code)
+    contrib = frame.set_index("layer")["contribution"].dropna()
+    if len(contrib):
+        st.caption("Contribution of each layer to the score (points; they add up to the score)")
+        st.bar_chart(contrib.sort_values(ascending=False), horizontal=True, height=max(200, 24 * len(contrib)))
+    st.dataframe(
+        frame, hide_index=True, width="stretch",
+        column_config={
+            "value": st.column_config.NumberColumn(format="%.2f"),
+            "national": st.column_config.NumberColumn("national", format="%.2f"),
+            "regional": st.column_config.NumberColumn("regional", format="%.2f"),
+            "normalised": st.column_config.NumberColumn(format="%.1f"),
+            "weight": st.column_config.NumberColumn("effective weight", format="%.3f"),
+            "contribution": st.column_config.NumberColumn(format="%.2f"),
+        },
+    )
+    st.caption(f"Code {code}. Population {row['population']:,.0f}. National and regional figures are "
+               "aggregated from this level's districts, rates weighted by their denominators.")

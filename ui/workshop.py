@@ -1,0 +1,45 @@
+"""Workshop mode: a full-width map for a projector and a step-through of the top districts."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import TargetingError
+from ui import sidebar, state
+from ui.overview import build_map, map_value_label
+from ui.profile import render_profile
+
+STEP_KEY = "workshop_step"
+
+
+def _move(delta: int, n: int) -> None:
+    st.session_state[STEP_KEY] = (st.session_state.get(STEP_KEY, 0) + delta) % max(n, 1)
+
+
+def render() -> None:
+    view = sidebar.render_sidebar()
+    try:
+        data, table, result = state.scored(view)
+    except TargetingError as exc:
+        st.error(str(exc))
+        return
+    keep = state.filter_mask(data, table, view)
+    top = table[keep].dropna(subset=["rank"]).sort_values("rank").index[: max(view.top_n, 1)].tolist()
+    step = st.session_state.get(STEP_KEY, 0) % max(len(top), 1)
+    code = top[step] if top else None
+
+    st.markdown(f"## {map_value_label(view, data)} · top {len(top)}")
+    prev_col, where_col, next_col = st.columns([1, 4, 1])
+    prev_col.button("◀ Previous (P)", on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch")
+    next_col.button("Next (N) ▶", on_click=_move, args=(1, len(top)), shortcut="N", width="stretch")
+    if code:
+        row = table.loc[code]
+        where_col.markdown(f"### {step + 1} / {len(top)}: {row['name']} (rank {int(row['rank'])})")
+    fmap = build_map(view.replace(selected=code or ""), data, table, result, keep, large=True, focus=code)
+    st_folium(fmap, key="workshop_map", height=720, use_container_width=True, returned_objects=[])
+    if code:
+        render_profile(data, table, result, code, large=True)
+
+
+render()
