@@ -1,4 +1,4 @@
-"""Dashboard smoke tests with Streamlit's AppTest (no browser)."""
+"""Dashboard logic with Streamlit's AppTest (no browser): pages, widgets, URL state, errors."""
 
 import pytest
 
@@ -8,24 +8,96 @@ pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def app(default_config):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+def page(name: str, **query) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "ui" / f"{name}.py"), default_timeout=180)
+    at.query_params.update(query)
     at.run()
+    assert not at.exception, at.exception
     return at
 
 
-def test_overview_shows_real_ranking(app):
-    assert not app.exception, app.exception
-    assert "Morocco" in app.title[0].value
-    assert any("Ranking of 75" in s.value for s in app.subheader)
-    table = app.dataframe[0].value
-    assert len(table) == 75
-    assert table["rank"].min() == 1
+def ranking(at: AppTest):
+    return next(df.value for df in at.dataframe if "rank" in df.value.columns and "decile" in df.value.columns)
 
 
-def test_level_switch_to_communes(app):
-    app.radio[0].set_value("communes").run()
-    assert not app.exception, app.exception
-    assert any("communes" in s.value.lower() for s in app.subheader)
-    assert len(app.dataframe[0].value) > 1400
+@pytest.fixture(scope="module")
+def home(default_config):
+    return page("overview")
+
+
+def test_home_shows_real_ranking(home):
+    assert "Morocco" in home.title[0].value
+    table = ranking(home)
+    assert len(table) == 75 and table["rank"].min() == 1
+    assert table.iloc[0]["name"] == "Figuig"
+
+
+def test_app_navigation_runs(default_config):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_weight_change_changes_ranking(default_config):
+    at = page("overview")
+    before = ranking(at)["code"].tolist()
+    at.slider(key="w_theme_poverty").set_value(5.0)
+    at.slider(key="w_theme_infrastructure").set_value(0.0)
+    at.run()
+    after = ranking(at)["code"].tolist()
+    assert after != before and sorted(after) == sorted(before)
+    assert at.query_params["theme_weights"]  # the URL follows
+
+
+def test_level_switch_and_filters(default_config):
+    at = page("overview")
+    at.radio(key="w_level").set_value("communes").run()
+    assert len(ranking(at)) == 1503
+    at.radio(key="w_area").set_value("urban").run()
+    assert len(ranking(at)) == 381
+    at.number_input(key="w_min_population").set_value(100_000).run()
+    assert (ranking(at)["population"] >= 100_000).all()
+
+
+def test_url_restores_the_view(default_config):
+    at = page("overview", level="communes", selected="02.251.01.03", normalisation="rank",
+              weights="illiteracy:3", top_n="5")
+    assert at.radio(key="w_level").value == "communes"
+    assert at.selectbox(key="w_normalisation").value == "rank"
+    assert at.slider(key="w_weight_illiteracy").value == 3.0
+    assert at.slider(key="w_top_n").value == 5
+
+
+def test_bad_url_values_warn_and_fall_back(default_config):
+    at = page("overview", level="moon", classes="eleven")
+    assert any("Unknown level" in w.value for w in at.warning)
+    assert at.radio(key="w_level").value == "provinces"
+
+
+def test_zero_weights_show_an_error_not_a_traceback(default_config):
+    at = page("overview")
+    for t in ("poverty", "unemployment", "displacement", "infrastructure"):
+        at.slider(key=f"w_theme_{t}").set_value(0.0)
+    at.run()
+    assert not at.exception
+    assert any("weights are zero" in e.value.lower() for e in at.error)
+
+
+def test_reset_returns_to_defaults(default_config):
+    at = page("overview", normalisation="rank")
+    at.button[-1].click().run()  # the sidebar's reset button is its last button
+    assert at.selectbox(key="w_normalisation").value == "minmax"
+
+
+@pytest.mark.parametrize("name", ["compare", "method", "workshop"])
+def test_other_pages_render(default_config, name):
+    at = page(name)
+    assert not at.error
+
+
+def test_workshop_steps_through_top_n(default_config):
+    at = page("workshop")
+    first = [m.value for m in at.markdown if m.value.startswith("### 1 /")]
+    assert first and "Figuig" in first[0]
+    at.button[1].click().run()  # next
+    assert any(m.value.startswith("### 2 /") for m in at.markdown)
