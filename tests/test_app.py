@@ -85,7 +85,7 @@ def test_zero_weights_show_an_error_not_a_traceback(default_config):
 
 def test_reset_returns_to_defaults(default_config):
     at = page("overview", normalisation="rank")
-    at.button[-1].click().run()  # the sidebar's reset button is its last button
+    at.button(key="reset_view").click().run()
     assert at.selectbox(key="w_normalisation").value == "minmax"
 
 
@@ -99,5 +99,5 @@ def test_workshop_steps_through_top_n(default_config):
     at = page("workshop")
     first = [m.value for m in at.markdown if m.value.startswith("### 1 /")]
     assert first and "Figuig" in first[0]
-    at.button[1].click().run()  # next
+    at.button(key="ws_next").click().run()
     assert any(m.value.startswith("### 2 /") for m in at.markdown)

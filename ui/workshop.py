@@ -31,8 +31,8 @@ def render() -> None:
 
     st.markdown(f"## {map_value_label(view, data)} · top {len(top)}")
     prev_col, where_col, next_col = st.columns([1, 4, 1])
-    prev_col.button("◀ Previous (P)", on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch")
-    next_col.button("Next (N) ▶", on_click=_move, args=(1, len(top)), shortcut="N", width="stretch")
+    prev_col.button("◀ Previous (P)", on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch", key="ws_prev")
+    next_col.button("Next (N) ▶", on_click=_move, args=(1, len(top)), shortcut="N", width="stretch", key="ws_next")
     if code:
         row = table.loc[code]
         where_col.markdown(f"### {step + 1} / {len(top)}: {row['name']} (rank {int(row['rank'])})")
