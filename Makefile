@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test setup setup-dev browser data check clean
+.PHONY: run test setup setup-dev assets browser data check clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,14 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 setup: $(VENV)/.runtime
-setup-dev: $(VENV)/.dev
+setup-dev: $(VENV)/.dev assets
 
-run: setup
+# The map's Leaflet files, from the npm registry (or PyPI without npm), checked against pinned
+# SHA-256 sums into static/vendor/ (not committed). Does nothing when they are already in place.
+assets: $(VENV)/.runtime
+	$(PY) scripts/fetch_assets.py --quiet
+
+run: setup assets
 	$(PY) -m streamlit run app.py --server.port $(PORT)
 
 # Browser tests drive the system's Chromium; install it when we can (root on Debian/Ubuntu).

@@ -1,0 +1,188 @@
+#!/usr/bin/env python
+"""Install the map's browser assets (Leaflet) into ``static/vendor/`` from a package registry.
+
+The dashboard never loads JavaScript or CSS from a CDN: Streamlit serves these
+files itself (``server.enableStaticServing``) and the standalone HTML export
+inlines them. They are third-party code, so they are installed here at setup
+time and not committed (``static/vendor/`` is ignored by git).
+
+Sources, tried in order, both giving byte-identical files:
+
+1. the npm registry, ``npm pack leaflet@1.9.4`` (Leaflet's own release);
+2. PyPI, ``pip download --no-deps django-js-lib-leaflet==1.9.4.1``, a wheel
+   that ships Leaflet 1.9.4's ``dist`` files unchanged, for machines without npm.
+
+Every file is checked against the SHA-256 pinned in ``FILES``; a file that does
+not match is never installed. The script is idempotent: when every file is
+already in place and verified it does nothing.
+
+Usage::
+
+    python scripts/fetch_assets.py [--dest static/vendor] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DEST = ROOT / "static" / "vendor"
+LEAFLET_VERSION = "1.9.4"
+NPM_SPEC = f"leaflet@{LEAFLET_VERSION}"
+PYPI_SPEC = "django-js-lib-leaflet==1.9.4.1"
+
+# Path under ``<dest>/leaflet/`` -> SHA-256 of Leaflet 1.9.4's ``dist`` file.
+FILES: dict[str, str] = {
+    "leaflet.js": "db49d009c841f5ca34a888c96511ae936fd9f5533e90d8b2c4d57596f4e5641a",
+    "leaflet.css": "a7837102824184820dfa198d1ebcd109ff6d0ff9a2672a074b9a1b4d147d04c6",
+    "images/layers.png": "1dbbe9d028e292f36fcba8f8b3a28d5e8932754fc2215b9ac69e4cdecf5107c6",
+    "images/layers-2x.png": "066daca850d8ffbef007af00b06eac0015728dee279c51f3cb6c716df7c42edf",
+    "images/marker-icon.png": "574c3a5cca85f4114085b6841596d62f00d7c892c7b03f28cbfa301deb1dc437",
+    "images/marker-icon-2x.png": "00179c4c1ee830d3a108412ae0d294f55776cfeb085c60129a39aa6fc4ae2528",
+    "images/marker-shadow.png": "264f5c640339f042dd729062cfc04c17f8ea0f29882b538e3848ed8f10edb4da",
+}
+LICENSE_NAME = "LICENSE"  # Leaflet's BSD-2-Clause licence, installed beside the files
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def missing_files(dest: Path = DEFAULT_DEST) -> list[str]:
+    """Names of the Leaflet files that are absent or differ from the pinned release.
+
+    Parameters
+    ----------
+    dest : Path
+        The vendor folder (``static/vendor``).
+
+    Returns
+    -------
+    list of str
+        Paths relative to ``dest / "leaflet"``; empty when everything is in place.
+    """
+    folder = dest / "leaflet"
+    bad = []
+    for name, digest in FILES.items():
+        path = folder / name
+        if not path.is_file() or _sha256(path.read_bytes()) != digest:
+            bad.append(name)
+    return bad
+
+
+def _from_npm(work: Path) -> dict[str, bytes]:
+    """Leaflet's ``dist`` files (and licence) from the npm release tarball."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm not found")
+    subprocess.run([npm, "pack", NPM_SPEC, "--pack-destination", str(work), "--silent"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    tarball = work / f"leaflet-{LEAFLET_VERSION}.tgz"
+    out: dict[str, bytes] = {}
+    with tarfile.open(tarball, "r:gz") as tar:
+        for name in [*FILES, LICENSE_NAME]:
+            member = f"package/{LICENSE_NAME}" if name == LICENSE_NAME else f"package/dist/{name}"
+            handle = tar.extractfile(member)
+            if handle is not None:
+                out[name] = handle.read()
+    return out
+
+
+def _from_pypi(work: Path) -> dict[str, bytes]:
+    """Leaflet's ``dist`` files from the PyPI wheel that ships them unchanged."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+                    "-d", str(work), PYPI_SPEC], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE, timeout=300)
+    wheel = next(work.glob("django_js_lib_leaflet-*.whl"))
+    out: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(wheel.read_bytes())) as zf:
+        for name in FILES:
+            out[name] = zf.read(f"js_lib_leaflet/static/js_lib_leaflet/{name}")
+        licence = [n for n in zf.namelist() if n.endswith(".dist-info/LICENSE")]
+        if licence:
+            out[LICENSE_NAME] = zf.read(licence[0])
+    return out
+
+
+def fetch(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path:
+    """Install Leaflet's files into ``dest/leaflet`` unless they are already there and verified.
+
+    Parameters
+    ----------
+    dest : Path
+        The vendor folder (``static/vendor``).
+    quiet : bool
+        Print nothing when the files are already in place.
+
+    Returns
+    -------
+    Path
+        The folder holding ``leaflet.js`` and ``leaflet.css``.
+
+    Raises
+    ------
+    RuntimeError
+        When no source could provide files matching the pinned checksums.
+    """
+    folder = dest / "leaflet"
+    if not missing_files(dest):
+        if not quiet:
+            print(f"Leaflet {LEAFLET_VERSION} already installed and verified in {folder}")
+        return folder
+    errors = []
+    for label, source in (("npm", _from_npm), ("PyPI", _from_pypi)):
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                files = source(Path(tmp))
+            except (RuntimeError, OSError, KeyError, StopIteration, tarfile.TarError, zipfile.BadZipFile,
+                    subprocess.SubprocessError) as exc:
+                detail = getattr(exc, "stderr", None) or b""
+                errors.append(f"{label}: {exc} {detail.decode(errors='replace').strip()[-300:]}".strip())
+                continue
+        wrong = [n for n, digest in FILES.items() if _sha256(files.get(n, b"")) != digest]
+        if wrong:
+            errors.append(f"{label}: checksum mismatch for {', '.join(wrong)}")
+            continue
+        for name, data in files.items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        print(f"Leaflet {LEAFLET_VERSION} installed from {label} into {folder} ({len(FILES)} files verified)")
+        return folder
+    raise RuntimeError("could not install Leaflet " + LEAFLET_VERSION + ": " + "; ".join(errors))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point; returns the exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="vendor folder (default: static/vendor)")
+    parser.add_argument("--check", action="store_true", help="only verify the installed files")
+    parser.add_argument("--quiet", action="store_true", help="say nothing when already installed")
+    args = parser.parse_args(argv)
+    if args.check:
+        bad = missing_files(args.dest)
+        if bad:
+            print(f"missing or modified in {args.dest / 'leaflet'}: {', '.join(bad)}; run `make assets`",
+                  file=sys.stderr)
+            return 1
+        print(f"Leaflet {LEAFLET_VERSION} verified in {args.dest / 'leaflet'}")
+        return 0
+    try:
+        fetch(args.dest, quiet=args.quiet)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
