@@ -54,7 +54,7 @@ def test_level_switch_and_filters(default_config):
     at.radio(key="w_level").set_value("communes").run()
     assert len(ranking(at)) == 1503
     at.radio(key="w_area").set_value("urban").run()
-    assert len(ranking(at)) == 381
+    assert len(ranking(at)) == 242  # urban communes (HCP type)
     at.number_input(key="w_min_population").set_value(100_000).run()
     assert (ranking(at)["population"] >= 100_000).all()
 

@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 from geo.errors import TargetingError
 from ui import sidebar, state
-from ui.overview import build_map, map_value_label
+from ui.mapview import build_map, map_value_label
 from ui.profile import render_profile
 
 STEP_KEY = "workshop_step"
