@@ -37,7 +37,7 @@ def render() -> None:
     for note in result.notes:
         st.info(note)
 
-    col_map, col_side = st.columns([3, 2])
+    col_map, col_side = st.columns([2, 1])
     with col_map:
         fmap = build_map(view, data, table, result, keep)
         event = st_folium(fmap, key=f"map_{view.level}", height=560, use_container_width=True,
@@ -68,7 +68,7 @@ def _effective_weights(result, data) -> None:
     eff = result.effective_weights[result.effective_weights > 0].sort_values(ascending=False)
     st.markdown("**Effective weights** (after rescaling within and across themes)")
     st.dataframe(
-        pd.DataFrame({"layer": [labels.get(i, i) for i in eff.index], "weight": eff.to_numpy()}),
+        pd.DataFrame({"weight": eff.to_numpy(), "layer": [labels.get(i, i) for i in eff.index]}),
         hide_index=True, width="stretch", height=min(560, 36 + 35 * len(eff)),
         column_config={"weight": st.column_config.ProgressColumn("weight", format="%.3f", min_value=0.0,
                                                                  max_value=float(eff.max()) if len(eff) else 1.0)},

@@ -7,7 +7,6 @@ query parameters (so a copied link restores it).
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from geo.config import SCHEMES
