@@ -319,14 +319,6 @@ PK.features = function (codes, geoms) {
             coordinates: geoms[i].map(function (poly) { return poly.map(PK.decode); })}};
     });
 };
-PK.pane = function (map, name, zIndex) {
-    if (!map.getPane(name)) {
-        var pane = map.createPane(name);
-        pane.style.zIndex = zIndex;
-        pane.style.pointerEvents = "none";
-    }
-    return name;
-};
 PK.hatch = function (fill, line) {
     var c = document.createElement("canvas"); c.width = 8; c.height = 8;
     var ctx = c.getContext("2d");
@@ -340,7 +332,7 @@ PK.hatch = function (fill, line) {
 
 
 class _Runtime(branca.element.MacroElement):
-    """Small helpers shared by the map's layers (``window.PK``): geometry decoding, panes, hatching."""
+    """Small helpers shared by the map's layers (``window.PK``): geometry decoding and hatching."""
 
     _template = branca.element.Template("""
 {% macro script(this, kwargs) %}
@@ -430,17 +422,20 @@ var {{ this.get_name() }} = (function (map) {
 
 
 class _Outlines(branca.element.MacroElement):
-    """Non-interactive outlines drawn above the districts: highlighted districts, or regions with labels."""
+    """Non-interactive outlines drawn above the districts: highlighted districts, or regions with labels.
+
+    Layers added after the districts are drawn after them on the same canvas, hence on top; being
+    non-interactive, they never take a click or a tooltip from the district underneath.
+    """
 
     _template = branca.element.Template("""
 {% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function (map) {
+var {{ this.get_name() }} = (function (parent) {
     var d = {{ this.payload }};
-    var pane = PK.pane(map, d.pane, d.z);
     var group = L.featureGroup([], {interactive: false});
     var feats = PK.features(d.codes, d.geoms);
     d.strokes.forEach(function (s) {
-        L.geoJSON(feats, {pane: pane, interactive: false, style: function () {
+        L.geoJSON(feats, {interactive: false, style: function () {
             return {color: s.colour, weight: s.weight, opacity: 1, fill: false, dashArray: s.dash || null};
         }}).addTo(group);
     });
@@ -449,7 +444,7 @@ var {{ this.get_name() }} = (function (map) {
             icon: L.divIcon({className: "pk-label", html: "<span>" + lab.text + "</span>", iconSize: null})
         }).addTo(group);
     });
-    return group.addTo(map);
+    return group.addTo(parent);
 })({{ this._parent.get_name() }});
 {% endmacro %}
 """)
@@ -665,7 +660,7 @@ def _region_layer(outlines: gpd.GeoDataFrame, *, large: bool) -> _Outlines:
     names = regions["name"] if "name" in regions.columns else pd.Series(regions.index, index=regions.index)
     labels = [{"at": [round(p.y, 5), round(p.x, 5)], "text": html.escape(str(n))} for p, n in zip(points, names)]
     return _Outlines({
-        "pane": "pkRegions", "z": 420, "codes": [str(c) for c in regions.index],
+        "codes": [str(c) for c in regions.index],
         "geoms": _encode_rings(regions.geometry.to_numpy()),
         "strokes": [{"colour": "#ffffff", "weight": 3.5 if large else 2.5},
                     {"colour": "#262626", "weight": 1.8 if large else 1.2}],
@@ -676,11 +671,10 @@ def _region_layer(outlines: gpd.GeoDataFrame, *, large: bool) -> _Outlines:
 def _highlight_layers(shapes: gpd.GeoSeries, *, selected: str | None, top: Sequence[str]) -> list[_Outlines]:
     """Outlines of the top-ranked districts and, above them, of the selected one."""
     layers = []
-    for pane, z, codes, style in (("pkTop", 430, list(top), TOP_STYLE),
-                                  ("pkSelected", 440, [selected] if selected else [], SELECTED_STYLE)):
+    for codes, style in ((list(top), TOP_STYLE), ([selected] if selected else [], SELECTED_STYLE)):
         if codes:
             layers.append(_Outlines({
-                "pane": pane, "z": z, "codes": codes, "geoms": _encode_rings(shapes.loc[codes].to_numpy()),
+                "codes": codes, "geoms": _encode_rings(shapes.loc[codes].to_numpy()),
                 "strokes": [{"colour": style["halo"], "weight": style["halo_weight"]},
                             {"colour": style["colour"], "weight": style["weight"]}],
             }))

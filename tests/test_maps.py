@@ -1,0 +1,280 @@
+"""The map module: classes by hand, legend, escaping, feature codes, offline assets, standalone file."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from ui import maps
+
+from .conftest import OWN
+
+EVIL_NAME = "<img src=x onerror=alert(1)>"
+EVIL_LABEL = "Need <script>alert(2)</script>"
+
+
+@pytest.fixture(scope="module")
+def districts() -> gpd.GeoSeries:
+    g = gpd.read_file(OWN / "districts.geojson").set_index("DIST_ID")
+    return g.geometry
+
+
+@pytest.fixture(scope="module")
+def table(districts) -> pd.DataFrame:
+    t = pd.DataFrame({"name": ["Aïn Nord", EVIL_NAME, "Cap Est", "Dar Sud", "El Ouest", "Fès {{ 7*7 }}"],
+                      "score": [12.0, 25.0, np.nan, 47.0, 58.0, 71.0]}, index=districts.index)
+    t["rank"] = t["score"].rank(ascending=False, method="min")
+    return t
+
+
+@pytest.fixture(scope="module")
+def m(districts, table):
+    regions = gpd.GeoDataFrame({"name": ["North <b>", "South"]},
+                               geometry=[shapely.box(0, 1, 3, 2), shapely.box(0, 0, 3, 1)],
+                               index=["N", "S"], crs=4326)
+    extra = pd.Series({"004": "top contributing layers: <script>x</script>"})
+    return maps.choropleth(districts, table, column="score", column_label=EVIL_LABEL, k=3, selected="004",
+                           top=["006", "005"], outlines=regions, tooltip_extra=extra)
+
+
+def _payload(page: str) -> dict:
+    """The district layer's data, read back from the rendered page."""
+    match = re.search(r"var d = (\{\"codes\".*?\});\n", page)
+    assert match, "no district layer in the page"
+    return json.loads(match.group(1))
+
+
+# ----------------------------------------------------------------------------- classify
+def test_quantiles_by_hand():
+    values = pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10], index=list("abcdefghij"))
+    classes, bounds = maps.classify(values, "quantiles", 5)
+    # quintiles of 1..10 (numpy's linear interpolation): 2.8, 4.6, 6.4, 8.2, 10
+    assert classes.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert np.ravel(bounds) == pytest.approx(np.ravel([(1, 2.8), (2.8, 4.6), (4.6, 6.4), (6.4, 8.2), (8.2, 10)]))
+
+
+def test_equal_interval_by_hand_with_missing():
+    values = pd.Series([0.0, np.nan, 10, 4, 6, None], index=list("abcdef"))
+    classes, bounds = maps.classify(values, "equal_interval", 2)
+    assert bounds == [(0.0, 5.0), (5.0, 10.0)]
+    assert classes.iloc[[0, 2, 3, 4]].tolist() == [0, 1, 0, 1]
+    assert classes.iloc[[1, 5]].isna().all()  # missing stays missing: its own class, not the lowest or highest
+    assert classes.index.tolist() == list("abcdef")
+
+
+def test_fisher_jenks_by_hand():
+    values = pd.Series([1.0, 2, 3, 10, 11, 12, 30, 31, np.nan])
+    classes, bounds = maps.classify(values, "fisher_jenks", 3)
+    assert bounds == [(1, 3), (3, 12), (12, 31)]
+    assert classes.iloc[:8].tolist() == [0, 0, 0, 1, 1, 1, 2, 2]
+    assert np.isnan(classes.iloc[8])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fisher_jenks_matches_mapclassify(seed):
+    y = np.random.default_rng(seed).gamma(2, 10, 120).round(1)
+    for k in (3, 5, 7):
+        _, bounds = maps.classify(pd.Series(y), "fisher_jenks", k)
+        with warnings.catch_warnings():  # mapclassify notes that numba is missing
+            warnings.simplefilter("ignore")
+            reference = mapclassify.FisherJenks(y, k=k).bins
+        assert [hi for _, hi in bounds] == pytest.approx(list(reference))
+
+
+@pytest.mark.parametrize("scheme", maps.SCHEMES)
+def test_fewer_distinct_values_than_classes(scheme):
+    values = pd.Series([1.0, 1, 1, 2, 2, 3, np.nan])
+    classes, bounds = maps.classify(values, scheme, 5)
+    assert len(bounds) <= 3 if scheme != "equal_interval" else len(bounds) == 3
+    assert classes.iloc[:6].notna().all() and np.isnan(classes.iloc[6])
+    # every class that holds a value is in range, and values keep their order
+    assert classes.iloc[:6].is_monotonic_increasing
+    assert classes.max() == len(bounds) - 1
+    if scheme != "equal_interval":  # no empty class in quantiles or natural breaks
+        assert sorted(classes.dropna().unique()) == list(range(len(bounds)))
+
+
+@pytest.mark.parametrize("scheme", maps.SCHEMES)
+def test_constant_and_empty_values(scheme):
+    classes, bounds = maps.classify(pd.Series([4.0, 4.0, np.nan]), scheme, 5)
+    assert bounds == [(4.0, 4.0)] and classes.tolist()[:2] == [0, 0] and np.isnan(classes.iloc[2])
+    classes, bounds = maps.classify(pd.Series([np.nan, np.nan]), scheme, 5)
+    assert bounds == [] and classes.isna().all()
+
+
+def test_unknown_scheme_names_the_allowed_ones():
+    with pytest.raises(ValueError, match="quantiles, fisher_jenks, equal_interval"):
+        maps.classify(pd.Series([1.0, 2.0]), "jenks", 3)
+    with pytest.raises(ValueError, match="between 2 and 9"):
+        maps.classify(pd.Series([1.0, 2.0]), "quantiles", 12)
+
+
+@pytest.mark.parametrize("palette", list(maps.PALETTES))
+def test_palettes_give_2_to_9_distinct_colours(palette):
+    for k in range(2, 10):
+        colours = maps.palette_colours(palette, k)
+        assert len(colours) == len(set(colours)) == k
+        assert maps.NO_DATA_COLOUR not in colours
+    with pytest.raises(ValueError, match="YlOrRd"):
+        maps.palette_colours("rainbow", 5)
+
+
+# ----------------------------------------------------------------------------- the map
+def test_legend_has_title_bounds_counts_and_no_data(m, table):
+    legend = next(e for e in maps._walk(m) if isinstance(e, maps.Legend)).html
+    _, bounds = maps.classify(table["score"], "quantiles", 3)
+    for low, high in bounds:
+        assert f"{low:.1f} – {high:.1f}" in legend
+    assert "no data" in legend and "(1)" in legend  # one district without a score
+    assert "pk-nodata" in legend  # hatched swatch
+    assert "top 2 by rank" in legend and "selected" in legend
+    assert "Need &lt;script&gt;alert(2)&lt;/script&gt;" in legend
+    page = m.get_root().render()
+    assert "no data" in page and f"{bounds[0][0]:.1f} – {bounds[0][1]:.1f}" in page
+
+
+def test_large_mode_uses_larger_type(districts, table):
+    small = maps.choropleth(districts, table, column="score", column_label="Score").get_root().render()
+    large = maps.choropleth(districts, table, column="score", column_label="Score",
+                            large=True).get_root().render()
+    assert "font: 12px" in small and "font: 18px" in large
+
+
+def test_no_unescaped_user_text_in_page(m):
+    page = m.get_root().render()
+    assert EVIL_NAME not in page and "<img src=x" not in page
+    assert "<script>alert(2)" not in page and "<script>x</script>" not in page and "<b>" not in page
+    tips = _payload(page)["tips"]
+    assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in tips)
+    assert any("Fès {{ 7*7 }}" in t for t in tips)  # not evaluated as a template
+    assert any("top contributing layers: &lt;script&gt;x&lt;/script&gt;" in t for t in tips)
+
+
+def test_tooltips_name_rank_value(m):
+    tips = dict(zip(*(_payload(m.get_root().render())[k] for k in ("codes", "tips"))))
+    assert "Aïn Nord" in tips["001"] and "rank 5 of 5" in tips["001"] and "12.0" in tips["001"]
+    assert "not ranked" in tips["003"] and "no data" in tips["003"]
+
+
+def test_features_carry_their_code_and_one_class_each(m, districts):
+    data = _payload(m.get_root().render())
+    assert data["codes"] == list(districts.index)
+    assert len(data["geoms"]) == len(data["cls"]) == len(data["tips"]) == 6
+    assert data["cls"][2] is None  # "003" has no score
+    assert m.options["prefer_canvas"] is True
+
+
+def test_geometry_encoding_round_trips(districts):
+    geoms = [shapely.Polygon([(-7.12345, 33.5), (-7.1, 33.51234), (-7.2, 33.6)],
+                             holes=[[(-7.15, 33.52), (-7.14, 33.53), (-7.13, 33.52)]]),
+             shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])]
+    encoded = maps._encode_rings(geoms)
+    assert [len(polys) for polys in encoded] == [1, 2] and len(encoded[0][0]) == 2
+    decoded = [[[_decode(ring) for ring in poly] for poly in polys] for polys in encoded]
+    np.testing.assert_allclose(decoded[0][0][0], geoms[0].exterior.coords, atol=1e-9)
+    np.testing.assert_allclose(decoded[0][0][1], geoms[0].interiors[0].coords, atol=1e-9)
+    np.testing.assert_allclose(decoded[1][1][0], geoms[1].geoms[1].exterior.coords, atol=1e-9)
+
+
+def _decode(text: str) -> list[tuple[float, float]]:
+    """Python twin of the browser's polyline decoder."""
+    values, i = [], 0
+    while i < len(text):
+        result = shift = 0
+        while True:
+            b = ord(text[i]) - 63
+            i += 1
+            result |= (b & 31) << shift
+            shift += 5
+            if b < 32:
+                break
+        values.append(~(result >> 1) if result & 1 else result >> 1)
+    xs, ys = np.cumsum(values[0::2]) / 1e5, np.cumsum(values[1::2]) / 1e5
+    points = list(zip(xs.tolist(), ys.tolist()))
+    return points + points[:1]
+
+
+def test_focus_fits_one_district(districts, table):
+    m = maps.choropleth(districts, table, column="score", column_label="Score", focus="005")
+    fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\])", m.get_root().render()).group(1)
+    assert json.loads(fit) == [[0.0, 1.0], [1.0, 2.0]]  # district 005: x 1-2, y 0-1
+
+
+def test_missing_codes_in_table_are_no_data(districts, table):
+    m = maps.choropleth(districts, table.drop(index="006"), column="score", column_label="Score")
+    assert _payload(m.get_root().render())["cls"][5] is None
+
+
+def test_unknown_column_is_a_clear_error(districts, table):
+    with pytest.raises(ValueError, match="no column 'illiteracy'"):
+        maps.choropleth(districts, table, column="illiteracy", column_label="Illiteracy")
+
+
+# ----------------------------------------------------------------------------- offline assets
+def test_no_cdn_only_local_leaflet(m):
+    page = m.get_root().render()
+    assert maps.external_resources(page) == []
+    assert "/app/static/vendor/leaflet/leaflet.js" in page
+    for cdn in ("jsdelivr", "jquery", "bootstrap", "cloudflare", "fontawesome", "awesome"):
+        assert cdn not in page
+    assert [u for _, u in m.default_js] == ["/app/static/vendor/leaflet/leaflet.js"]
+
+
+def test_use_local_assets_drops_cdn_links_of_an_earlier_render():
+    import folium
+
+    plain = folium.Map(tiles=None)
+    plain.get_root().render()  # CDN links land in the header
+    maps.use_local_assets(plain, "/x/leaflet")
+    page = plain.get_root().render()
+    assert maps.external_resources(page) == [] and '<script src="/x/leaflet/leaflet.js">' in page
+    assert folium.Map.default_js[0][1].startswith("https://")  # the class default is untouched
+
+
+def test_missing_assets_say_make_assets(monkeypatch, tmp_path, districts, table):
+    monkeypatch.setattr(maps, "LEAFLET_DIR", tmp_path / "nothing")
+    with pytest.raises(maps.MissingAssetsError, match="make assets"):
+        maps.choropleth(districts, table, column="score", column_label="Score")
+
+
+def test_installed_assets_are_the_pinned_release():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fetch_assets", maps.ROOT / "scripts" / "fetch_assets.py")
+    fetch_assets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch_assets)
+    assert fetch_assets.missing_files(maps.LEAFLET_DIR.parent) == []
+
+
+# ----------------------------------------------------------------------------- standalone file
+def test_standalone_is_self_contained(m):
+    before = m.get_root().render()
+    page = maps.standalone_html(m, title="Pockets <v1>", settings={"level": "districts", "weights": "a=2 <b>"})
+    assert maps.external_resources(page) == []
+    assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)=[\"']?(https?:)?//", page, re.I)
+    leaflet = (maps.LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
+    assert leaflet[:2000] in page and leaflet[-2000:] in page  # Leaflet's code inline
+    assert "leaflet-container" in page and "data:image/png;base64," in page  # its CSS, images inline
+    assert "<title>Pockets &lt;v1&gt;</title>" in page
+    assert "<th>weights</th><td>a=2 &lt;b&gt;</td>" in page
+    assert "no data" in page and EVIL_NAME not in page
+    # the map itself is left as it was, ready for st_folium
+    assert m.get_root().render().count("/app/static/vendor/leaflet/leaflet.js") == 1
+    assert len(m.get_root().render()) == len(before)
+
+
+def test_standalone_refuses_remote_scripts(districts, table):
+    from folium.plugins import Fullscreen
+
+    m = maps.choropleth(districts, table, column="score", column_label="Score")
+    Fullscreen().add_to(m)  # a plugin whose script comes from a CDN
+    with pytest.raises(ValueError, match="cannot be inlined"):
+        maps.standalone_html(m, title="t", settings={})
