@@ -1,0 +1,312 @@
+"""Add a layer: upload a CSV or Excel table, check how it joins to the districts, use it for the session.
+
+The page walks through four steps: choose the level and the file (a preview
+of the first rows follows), choose the key, join rule, value column and the
+layer's label, unit, theme and direction, check the join (the report, the
+unmatched districts and rows, a summary of the values), and add the layer.
+Nothing is used before the join has been checked with the current settings.
+
+Session state
+-------------
+``st.session_state[state.UPLOADS_KEY]``
+    ``{level: {layer_id: (Layer, pandas.Series)}}``: the layers this session
+    added; the Series holds one float per district of ``level`` (indexed by
+    district code, named by the layer id, NaN for no data).
+    :func:`ui.state.session_level` merges them into the level's values, so
+    they behave like configured layers. Nothing else is shared with other
+    pages or sessions, and nothing is written to disk.
+``upload_*`` keys
+    Private to this page: the widgets, the parsed file (``upload_table``),
+    the last checked join (``upload_check``) and a message after adding
+    (``upload_flash``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from geo.errors import TargetingError
+from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
+from layers.base import THEMES
+from ui import state
+
+TABLE_KEY = "upload_table"
+CHECK_KEY = "upload_check"
+FLASH_KEY = "upload_flash"
+_COLUMN_WIDGETS = ("upload_key", "upload_value", "upload_parent", "upload_label")
+_DIRECTIONS = ("higher is worse", "lower is worse")
+_RULES = {"code": "District code", "name": "District name"}
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>$~|#])")
+
+
+def plain(text: object) -> str:
+    """Text shown literally by Streamlit's Markdown (file names and cells may hold any character).
+
+    Examples
+    --------
+    >>> plain("col_a [x] costs $5")
+    'col\\\\_a \\\\[x\\\\] costs \\\\$5'
+    """
+    return _MARKDOWN.sub(r"\\\1", str(text))
+
+
+def show_error(exc: TargetingError) -> None:
+    """Show an input problem; the page keeps working."""
+    st.error(plain(exc))
+
+
+# ----------------------------------------------------------------------------- the session's layers
+def uploads() -> dict[str, dict[str, tuple[Any, pd.Series]]]:
+    """The session's uploaded layers, ``{level: {layer_id: (Layer, values)}}``."""
+    return st.session_state.setdefault(state.UPLOADS_KEY, {})
+
+
+def taken_ids() -> set[str]:
+    """Layer ids in use: the configured layers and every uploaded layer of the session."""
+    ids = {layer.id for layer in state.config().layers}
+    for layers in uploads().values():
+        ids.update(layers)
+    return ids
+
+
+def add_layer(level: str, layer: Any, values: pd.Series) -> None:
+    """Store a checked layer for ``level`` in the session."""
+    uploads().setdefault(level, {})[layer.id] = (layer, values)
+
+
+def remove_layer(level: str, layer_id: str) -> None:
+    """Remove an uploaded layer from the session (nothing happens if it is gone already)."""
+    layers = uploads().get(level, {})
+    layers.pop(layer_id, None)
+    if not layers:
+        uploads().pop(level, None)
+    check = st.session_state.get(CHECK_KEY)
+    if check and check["layer"].id == layer_id:
+        st.session_state.pop(CHECK_KEY, None)
+
+
+# ----------------------------------------------------------------------------- reading the file
+def parsed_table(data: bytes, filename: str, file_id: str) -> pd.DataFrame:
+    """The uploaded file as a table, parsed once per file and kept in the session.
+
+    Raises
+    ------
+    TargetingError
+        The file cannot be used (the message says why).
+    """
+    cached = st.session_state.get(TABLE_KEY)
+    signature = (file_id, filename, len(data))
+    if cached is None or cached["file"] != signature:
+        for key in (*_COLUMN_WIDGETS, CHECK_KEY):
+            st.session_state.pop(key, None)
+        try:
+            table = read_upload(data, filename, max_bytes=MAX_UPLOAD_MB * 2**20)
+            cached = {"file": signature, "table": table, "error": None, "numeric": _numeric_columns(table)}
+        except TargetingError as exc:
+            cached = {"file": signature, "table": None, "error": exc, "numeric": []}
+        st.session_state[TABLE_KEY] = cached
+    if cached["error"] is not None:
+        raise cached["error"].with_traceback(None)
+    return cached["table"]
+
+
+def _numeric_columns(table: pd.DataFrame) -> list[str]:
+    """Columns whose every cell reads as a number, codes with leading zeros excepted (default choice)."""
+    out = []
+    for col in table.columns:
+        if table[col].dropna().astype(str).str.fullmatch(r"0[0-9]+").any():
+            continue  # codes such as 001 are keys, not values
+        try:
+            numbers = to_number(table[col], column=col, filename="", decimal=table.attrs.get("decimal"))
+        except TargetingError:
+            continue
+        if numbers.notna().any():
+            out.append(col)
+    return out
+
+
+def render_file_summary(table: pd.DataFrame) -> None:
+    """How the file was read, and its first rows (shown as data, never as HTML)."""
+    a = table.attrs
+    if a.get("format") == "xlsx":
+        how = f"Excel sheet “{a.get('sheet')}”"
+        others = [s for s in a.get("sheets", []) if s != a.get("sheet")]
+        if others:
+            how += f" (other sheets not read: {', '.join(others)})"
+    else:
+        sep = {",": "commas", ";": "semicolons", "\t": "tabs"}.get(a.get("separator"), "?")
+        how = f"CSV text in {a.get('encoding', '?')}, separated by {sep}"
+    st.caption(plain(f"{len(table)} rows, {len(table.columns)} columns; read as {how}. First rows:"))
+    st.dataframe(table.head(10))
+    formulas = a.get("uncached_formulas") or {}
+    if formulas:
+        cols = ", ".join(f"{c} (rows {', '.join(map(str, r[:5]))})" for c, r in formulas.items())
+        st.warning(plain(
+            f"Formula cells saved without their result read as empty: {cols}. Formulas are never "
+            "computed here; open and save the file in a spreadsheet program first if you need them."
+        ))
+
+
+# ----------------------------------------------------------------------------- the choices
+def render_choices(table: pd.DataFrame, level: str) -> dict[str, Any]:
+    """Widgets for the key, join rule, value column and the layer's description."""
+    columns = list(table.columns)
+    numeric = st.session_state.get(TABLE_KEY, {}).get("numeric", [])
+    left, right = st.columns(2)
+    with left:
+        by = st.radio("Join rule", list(_RULES), format_func=_RULES.get, key="upload_by", horizontal=True,
+                      help="By name, accents, case and punctuation are ignored.")
+        key = st.selectbox(f"Column with the district {by}", columns, key="upload_key")
+        parent = None
+        if by == "name":
+            options = [""] + [c for c in columns if c != key]
+            parent = st.selectbox(
+                "Column with the parent district's code", options, key="upload_parent",
+                format_func=lambda c: c or "(none: the names are unique)",
+                help="Two districts with the same name in different parents are then told apart.",
+            ) or None
+        values = [c for c in columns if c not in (key, parent)] or columns
+        guess = next((c for c in numeric if c in values), values[0])
+        value = st.selectbox("Column with the values", values, index=values.index(guess), key="upload_value")
+    with right:
+        label = st.text_input("Label", key="upload_label", placeholder="e.g. Illiteracy rate", max_chars=80)
+        unit = st.text_input("Unit", key="upload_unit", placeholder="e.g. %", max_chars=30)
+        theme = st.selectbox("Theme", list(THEMES), format_func=lambda t: THEMES[t].label, key="upload_theme")
+        direction = st.radio("Direction", _DIRECTIONS, key="upload_direction", horizontal=True)
+        source = st.text_input("Source (who published the numbers)", key="upload_source",
+                               placeholder="uploaded by the user", max_chars=120)
+        this_year = dt.date.today().year
+        year = st.number_input("Year of the data", min_value=1800, max_value=this_year + 1, value=this_year,
+                               step=1, key="upload_year")
+    return {
+        "level": level, "key": key, "by": by, "parent_key": parent, "value": value, "label": label,
+        "unit": unit, "theme": theme, "higher_is_worse": direction == _DIRECTIONS[0],
+        "source": source or "uploaded by the user", "year": int(year),
+    }
+
+
+# ----------------------------------------------------------------------------- check and add
+def check_join(table: pd.DataFrame, filename: str, settings: dict[str, Any]) -> dict[str, Any]:
+    """Build the layer with the current settings; the result is kept until the settings change.
+
+    Raises
+    ------
+    TargetingError
+        From :func:`geo.upload.uploaded_layer`.
+    """
+    districts = state.level_data(settings["level"]).districts
+    choices = {k: v for k, v in settings.items() if k != "level"}
+    layer, values, report = uploaded_layer(table, districts, filename=filename, existing_ids=taken_ids(),
+                                           **choices)
+    return {"settings": settings, "file": st.session_state[TABLE_KEY]["file"], "layer": layer,
+            "values": values, "report": report}
+
+
+def render_report(check: dict[str, Any]) -> None:
+    """The join report, the unmatched lists and the value summary."""
+    layer, report, values = check["layer"], check["report"], check["values"]
+    st.subheader("Join report")
+    st.code("\n".join(report.lines()), language=None, wrap_lines=True)
+    unmatched = report.as_frame()
+    if len(unmatched):
+        st.caption("Unmatched districts and rows")
+        st.dataframe(unmatched, hide_index=True)
+    st.caption(plain(f"Values of “{layer.label}” ({layer.unit or 'no unit'}), layer id {layer.id}"))
+    st.dataframe(report.summary_frame(), hide_index=True)
+    with st.expander("Value of every district"):
+        districts = state.level_data(check["settings"]["level"]).districts
+        st.dataframe(pd.DataFrame({"name": districts["name"], "value": values}))
+
+
+def render_add(check: dict[str, Any]) -> None:
+    """The button that adds the checked layer to the session."""
+    level, layer = check["settings"]["level"], check["layer"]
+    if st.button("Add this layer", type="primary", key="upload_add"):
+        if layer.id in taken_ids():
+            st.error(plain(f"A layer with id {layer.id} was added meanwhile; check the join again."))
+            st.session_state.pop(CHECK_KEY, None)
+            return
+        add_layer(level, layer, check["values"])
+        st.session_state.pop(CHECK_KEY, None)
+        st.session_state[FLASH_KEY] = (
+            f"Added “{layer.label}” (id {layer.id}) to {state.config().levels[level].label}: it is now "
+            "in the weights sidebar, the map, the district profile and the exports for this session."
+        )
+        st.rerun()
+
+
+def render_uploaded_list() -> None:
+    """The session's uploaded layers, each with a remove button."""
+    st.subheader("Layers added in this session")
+    layers = [(lv, lid, layer, values)
+              for lv, items in uploads().items() for lid, (layer, values) in items.items()]
+    if not layers:
+        st.caption("None yet. Added layers last until the browser tab is closed; nothing is saved.")
+        return
+    cfg = state.config()
+    for level, lid, layer, values in layers:
+        text, button = st.columns([5, 1])
+        level_label = cfg.levels[level].label if level in cfg.levels else level
+        text.markdown(f"**{plain(layer.label)}** " + plain(
+            f"({layer.unit or 'no unit'}, {layer.direction}) on {level_label}: "
+            f"{int(values.notna().sum())} of {len(values)} districts with a value; id {lid}; "
+            f"source {layer.source.name}"
+        ))
+        button.button("Remove", key=f"upload_remove_{level}_{lid}", on_click=remove_layer, args=(level, lid))
+
+
+# ----------------------------------------------------------------------------- the page
+def render_page() -> None:
+    """The whole page."""
+    st.title("Add a layer")
+    st.markdown(
+        "Upload a table with one row per district: a column with the district code (or name) and "
+        f"columns with values. CSV or Excel (.xlsx), up to {MAX_UPLOAD_MB} MB. The file is read in "
+        "memory as data only (formulas are not computed, macros never run) and is not stored."
+    )
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash:
+        st.success(plain(flash))
+    try:
+        render_steps()
+    except TargetingError as exc:
+        show_error(exc)
+    render_uploaded_list()
+
+
+def render_steps() -> None:
+    """Level, file, choices, check and add."""
+    cfg = state.config()
+    levels = list(cfg.levels)
+    default = levels.index(cfg.display.default_level) if cfg.display.default_level in levels else 0
+    level = st.selectbox("Level of the districts in the file", levels, index=default,
+                         format_func=lambda l: cfg.levels[l].label, key="upload_level")
+    uploaded = st.file_uploader("CSV or Excel file", type=["csv", "xlsx"], key="upload_file",
+                                max_upload_size=MAX_UPLOAD_MB)
+    if uploaded is None:
+        st.session_state.pop(TABLE_KEY, None)
+        st.session_state.pop(CHECK_KEY, None)
+        return
+    table = parsed_table(uploaded.getvalue(), uploaded.name, uploaded.file_id)
+    render_file_summary(table)
+    settings = render_choices(table, level)
+    if st.button("Check the join", key="upload_check_button"):
+        st.session_state.pop(CHECK_KEY, None)
+        st.session_state[CHECK_KEY] = check_join(table, uploaded.name, settings)
+    check = st.session_state.get(CHECK_KEY)
+    if check is None:
+        st.caption("Check the join to see how the file matches the districts before adding the layer.")
+        return
+    if check["settings"] != settings or check["file"] != st.session_state[TABLE_KEY]["file"]:
+        st.info("The settings changed since the last check: check the join again.")
+        return
+    render_report(check)
+    render_add(check)
+
+
+render_page()
