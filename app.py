@@ -9,5 +9,6 @@ pages = [
     st.Page("ui/compare.py", title="Compare"),
     st.Page("ui/workshop.py", title="Workshop mode"),
     st.Page("ui/method.py", title="Data & method"),
+    st.Page("ui/upload.py", title="Add a layer"),
 ]
 st.navigation(pages).run()
