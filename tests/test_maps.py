@@ -204,7 +204,7 @@ def _decode(text: str) -> list[tuple[float, float]]:
 
 def test_focus_fits_one_district(districts, table):
     m = maps.choropleth(districts, table, column="score", column_label="Score", focus="005")
-    fit = re.search(r"fitBounds\(\s*(\[\[.*?\]\])", m.get_root().render()).group(1)
+    fit = re.search(r"fitBounds\((\[\[.*?\]\])", m.get_root().render()).group(1)
     assert json.loads(fit) == [[0.0, 1.0], [1.0, 2.0]]  # district 005: x 1-2, y 0-1
 
 

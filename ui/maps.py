@@ -408,8 +408,7 @@ var {{ this.get_name() }} = (function (map) {
             l.on("mouseout", function () { l.setStyle(style(i)); });
         }
     }).addTo(map);
-    PK.byCode = PK.byCode || {};
-    layer.eachLayer(function (l) { PK.byCode[l.feature.properties.code] = l.feature; });
+    PK.districts = layer;
     return layer;
 })({{ this._parent.get_name() }});
 {% endmacro %}
@@ -453,6 +452,21 @@ var {{ this.get_name() }} = (function (parent) {
         super().__init__()
         self._name = "PkOutlines"
         self.payload = _js(payload)
+
+
+class _FitBounds(branca.element.MacroElement):
+    """Start the map on these bounds, without the zoom animation of folium's ``fit_bounds``."""
+
+    _template = branca.element.Template("""
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, {padding: [10, 10], animate: false});
+{% endmacro %}
+""")
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()
+        self._name = "PkFitBounds"
+        self.bounds = _js(bounds)
 
 
 class Legend(branca.element.MacroElement):
@@ -647,7 +661,7 @@ def choropleth(
     Legend(_legend_html(column_label, bounds, colours, counts, int(classes.isna().sum()), decimals,
                         len(top_codes), selected is not None)).add_to(m)
     target = shapes.loc[[focus]] if focus is not None and str(focus) in codes else shapes
-    m.fit_bounds(_latlon_bounds(target), padding=(10, 10))
+    _FitBounds(_latlon_bounds(target)).add_to(m)
     return use_local_assets(m, asset_url)
 
 
