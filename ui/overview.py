@@ -11,6 +11,7 @@ from ui import maps, sidebar, state
 from ui.exports import render_downloads
 from ui.mapview import build_map, map_value_label
 from ui.profile import render_profile
+from ui.text import plain
 
 
 def _clicked_code(event) -> str | None:
@@ -78,6 +79,9 @@ def _effective_weights(result, data) -> None:
 def _ranking_table(view, table, keep) -> None:
     shown = table[keep]
     st.subheader(f"Ranking: {len(shown)} districts")
+    top = shown.dropna(subset=["rank"]).sort_values("rank").head(max(view.top_n, 5))
+    st.markdown("**Top:** " + ", ".join(f"{int(r)}. {plain(n)}" for r, n in zip(top["rank"], top["name"])),
+                help="The districts most in need under the current settings (outlined on the map).")
     query = st.text_input("Search by name or code", key="w_search", placeholder="e.g. Figuig")
     if query:
         q = query.strip().lower()

@@ -8,6 +8,7 @@ import streamlit as st
 from geo.dataset import LevelData, reference_values
 from geo.scoring import ScoreResult
 from layers import THEMES
+from ui.text import plain
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -63,7 +64,7 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     row = table.loc[code]
     ranked = int(table["rank"].notna().sum())
     title = f"{row['name']}" + (f" · {row['parent_name']}" if pd.notna(row["parent_name"]) else "")
-    (st.header if large else st.subheader)(title)
+    (st.header if large else st.subheader)(plain(title))
     cols = st.columns(4)
     cols[0].metric("Rank", "not ranked" if pd.isna(row["rank"]) else f"{int(row['rank'])} of {ranked}")
     cols[1].metric("Decile", "–" if pd.isna(row["decile"]) else f"{int(row['decile'])} (1 = most in need)")

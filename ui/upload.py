@@ -24,7 +24,6 @@ Session state
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pandas as pd
@@ -34,6 +33,7 @@ from geo.errors import TargetingError
 from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
 from layers.base import THEMES
 from ui import state
+from ui.text import plain
 
 TABLE_KEY = "upload_table"
 CHECK_KEY = "upload_check"
@@ -41,18 +41,6 @@ FLASH_KEY = "upload_flash"
 _COLUMN_WIDGETS = ("upload_key", "upload_value", "upload_parent", "upload_label")
 _DIRECTIONS = ("higher is worse", "lower is worse")
 _RULES = {"code": "District code", "name": "District name"}
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>$~|#])")
-
-
-def plain(text: object) -> str:
-    """Text shown literally by Streamlit's Markdown (file names and cells may hold any character).
-
-    Examples
-    --------
-    >>> plain("col_a [x] costs $5")
-    'col\\\\_a \\\\[x\\\\] costs \\\\$5'
-    """
-    return _MARKDOWN.sub(r"\\\1", str(text))
 
 
 def show_error(exc: TargetingError) -> None:

@@ -9,6 +9,7 @@ from geo.errors import TargetingError
 from ui import sidebar, state
 from ui.mapview import build_map, map_value_label
 from ui.profile import render_profile
+from ui.text import plain
 
 STEP_KEY = "workshop_step"
 
@@ -35,7 +36,7 @@ def render() -> None:
     next_col.button("Next (N) ▶", on_click=_move, args=(1, len(top)), shortcut="N", width="stretch", key="ws_next")
     if code:
         row = table.loc[code]
-        where_col.markdown(f"### {step + 1} / {len(top)}: {row['name']} (rank {int(row['rank'])})")
+        where_col.markdown(f"### {step + 1} / {len(top)}: {plain(row['name'])} (rank {int(row['rank'])})")
     fmap = build_map(view.replace(selected=code or ""), data, table, result, keep, large=True, focus=code)
     st_folium(fmap, key="workshop_map", height=720, use_container_width=True, returned_objects=[])
     if code:
