@@ -228,7 +228,7 @@ def test_second_click_on_same_district_is_reported_with_click_count(map_app):
 
 def test_selection_outline_after_click(map_app):
     with _page(allow_localhost=True) as (page, log):
-        page.goto(map_app + "/?select=1&returned=last_active_drawing")
+        page.goto(map_app + "/?select=map&returned=last_active_drawing")
         _map_frame(page)
         _click(page, "003")
         page.get_by_text("clicked: 003").wait_for(timeout=20_000)
@@ -242,3 +242,29 @@ def test_selection_outline_after_click(map_app):
         page.wait_for_timeout(500)
         _screenshot(page, "streamlit_map_selected.png")
         assert log["blocked"] == [] and log["dialogs"] == []
+
+
+# JavaScript: codes outlined by the layer group st_folium shows (top-N group, then selection group);
+# st_folium keeps the groups it removed in window.feature_group, off the map.
+_OUTLINED = """() => (window.feature_group || []).filter(g => g._map).flatMap(g => g.getLayers().map(
+    outline => outline.getLayers()[0].getLayers().map(l => l.feature.properties.code)))"""
+
+
+def test_selection_in_layer_group_keeps_the_map_mounted(map_app):
+    with _page(allow_localhost=True) as (page, log):
+        page.goto(map_app + "/?select=group&returned=last_active_drawing")
+        frame = _map_frame(page)
+        frame.evaluate("window.pkMounted = 'first'")
+        assert frame.evaluate(_OUTLINED) == [["006", "005"]]
+        for code in ("003", "001"):
+            _click(page, code)
+            page.get_by_text(f"clicked: {code}").wait_for(timeout=20_000)
+            for _ in range(50):
+                if frame.evaluate(_OUTLINED) == [["006", "005"], [code]]:
+                    break
+                page.wait_for_timeout(200)
+            assert frame.evaluate(_OUTLINED) == [["006", "005"], [code]]
+            assert frame.evaluate("window.pkMounted") == "first", "the map was rebuilt"
+        page.wait_for_timeout(500)
+        _screenshot(page, "streamlit_map_selected_group.png")
+        assert log["blocked"] == [] and log["dialogs"] == [] and log["errors"] == []

@@ -119,7 +119,7 @@ def classify(values: pd.Series, scheme: str, k: int) -> tuple[pd.Series, list[tu
 
     Examples
     --------
-    >>> classes, bounds = classify(pd.Series([1.0, 2.0, None, 4.0]), "equal_interval", 3)
+    >>> classes, bounds = classify(pd.Series([1.0, 2.5, None, 4.0]), "equal_interval", 3)
     >>> classes.tolist()
     [0.0, 1.0, nan, 2.0]
     >>> bounds
@@ -454,6 +454,23 @@ var {{ this.get_name() }} = (function (parent) {
         self.payload = _js(payload)
 
 
+class _HighlightGroup(folium.FeatureGroup):
+    """A layer group that adds itself to its parent in its own script.
+
+    folium's ``Layer.render`` adds a new "add to parent" element on every render, so a map
+    rendered again (as ``st_folium`` does) grows; this group renders the same every time.
+    """
+
+    _template = branca.element.Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.featureGroup().addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def render(self, **kwargs: Any) -> None:
+        branca.element.MacroElement.render(self, **kwargs)
+
+
 class _FitBounds(branca.element.MacroElement):
     """Start the map on these bounds, without the zoom animation of folium's ``fit_bounds``."""
 
@@ -566,6 +583,7 @@ def choropleth(
     tooltip_extra: pd.Series | None = None,
     large: bool = False,
     focus: str | None = None,
+    highlights: bool = True,
     basemap: str | None = None,
     basemap_attribution: str = "",
     asset_url: str | None = None,
@@ -599,6 +617,10 @@ def choropleth(
         Projector mode: larger legend, tooltips and labels.
     focus : str, optional
         Code of a district to zoom to; else the map fits all districts.
+    highlights : bool
+        Draw the ``selected`` and ``top`` outlines in the map (default). ``False`` leaves them to
+        ``highlight_group`` given to ``st_folium``'s ``feature_group_to_add``, so that a new
+        selection does not rebuild the map; the legend then always explains both outlines.
     basemap, basemap_attribution : str, optional
         A tile URL template to draw under the districts. Off by default: the map then needs no
         tile server and no network. Opting in sends requests to that server.
@@ -656,10 +678,10 @@ def choropleth(
     _Choropleth(payload).add_to(m)
     if outlines is not None and len(outlines):
         _region_layer(outlines, large=large).add_to(m)
-    for layer in _highlight_layers(shapes, selected=selected, top=top_codes):
-        layer.add_to(m)
+    if highlights and (top_codes or selected is not None):
+        highlight_group(shapes, selected=selected, top=top_codes).add_to(m)
     Legend(_legend_html(column_label, bounds, colours, counts, int(classes.isna().sum()), decimals,
-                        len(top_codes), selected is not None)).add_to(m)
+                        len(top_codes), selected is not None or not highlights)).add_to(m)
     target = shapes.loc[[focus]] if focus is not None and str(focus) in codes else shapes
     _FitBounds(_latlon_bounds(target)).add_to(m)
     return use_local_assets(m, asset_url)
@@ -682,17 +704,42 @@ def _region_layer(outlines: gpd.GeoDataFrame, *, large: bool) -> _Outlines:
     })
 
 
-def _highlight_layers(shapes: gpd.GeoSeries, *, selected: str | None, top: Sequence[str]) -> list[_Outlines]:
-    """Outlines of the top-ranked districts and, above them, of the selected one."""
-    layers = []
-    for codes, style in ((list(top), TOP_STYLE), ([selected] if selected else [], SELECTED_STYLE)):
+def highlight_group(shapes: gpd.GeoSeries, *, selected: str | None = None,
+                    top: Sequence[str] = ()) -> folium.FeatureGroup:
+    """Outlines of the top-ranked districts and, above them, of the selected one, as one layer group.
+
+    ``choropleth`` adds this group itself. A page can instead build the map with
+    ``highlights=False`` and pass this group to ``st_folium(..., feature_group_to_add=...)``:
+    the map then stays mounted when the selection changes (only the group is swapped, no
+    reload or flicker), because ``st_folium`` re-creates its frame whenever the map's own script
+    changes.
+
+    Parameters
+    ----------
+    shapes : geopandas.GeoSeries
+        The district polygons given to ``choropleth`` (EPSG:4326, index = code).
+    selected : str, optional
+        Code of the selected district (cyan on black); unknown codes are ignored.
+    top : sequence of str
+        Codes of the top-ranked districts (black on white); unknown codes are ignored.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Non-interactive outlines (empty when there is nothing to outline).
+    """
+    index = shapes.index.astype(str)
+    shapes = pd.Series(shapes.to_numpy(), index=index)
+    group = _HighlightGroup(name="highlight", control=False)
+    chosen = [str(selected)] if selected is not None and str(selected) in index else []
+    for codes, style in (([c for c in dict.fromkeys(map(str, top)) if c in index], TOP_STYLE), (chosen, SELECTED_STYLE)):
         if codes:
-            layers.append(_Outlines({
+            _Outlines({
                 "codes": codes, "geoms": _encode_rings(shapes.loc[codes].to_numpy()),
                 "strokes": [{"colour": style["halo"], "weight": style["halo_weight"]},
                             {"colour": style["colour"], "weight": style["weight"]}],
-            }))
-    return layers
+            }).add_to(group)
+    return group
 
 
 # ----------------------------------------------------------------------------- assets
@@ -843,13 +890,13 @@ def standalone_html(m: folium.Map, *, title: str, settings: Mapping[str, str]) -
         raise ValueError(f"the map needs assets that cannot be inlined: {', '.join(extra)}")
     saved = [(e, e.__dict__.get("default_js"), e.__dict__.get("default_css")) for e in elements]
     header = m.get_root().header
-    links = {n: c for n, c in header._children.items()
-             if isinstance(c, (branca.element.JavascriptLink, branca.element.CssLink))}
+    head_children = list(header._children.items())
     try:
         for e in elements:
             e.default_js, e.default_css = [], []
-        for name in links:
-            del header._children[name]
+        for name, child in head_children:
+            if isinstance(child, (branca.element.JavascriptLink, branca.element.CssLink)):
+                del header._children[name]
         page = m.get_root().render()
     finally:  # leave the map as it was, usable by st_folium
         for e, own_js, own_css in saved:
@@ -858,7 +905,8 @@ def standalone_html(m: folium.Map, *, title: str, settings: Mapping[str, str]) -
                     e.__dict__.pop(attr, None)
                 else:
                     setattr(e, attr, own)
-        header._children.update(links)
+        header._children.clear()
+        header._children.update(head_children)
     script = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     css = _inline_css().replace("</style", "<\\/style")
     head = (f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n<script>{script}</script>\n"

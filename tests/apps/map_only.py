@@ -1,7 +1,9 @@
 """A page with only the map, for the browser tests: ``streamlit run map_only.py``.
 
 Query parameters: ``returned`` (comma-separated ``st_folium`` returned objects, default
-``last_active_drawing``) and ``select=1`` (outline the clicked district, which rebuilds the map).
+``last_active_drawing``) and ``select``: ``map`` outlines the clicked district in the map (which
+rebuilds it), ``group`` outlines it in a layer group given to ``feature_group_to_add`` (the map
+stays mounted).
 The project root comes from ``POCKETS_ROOT`` (default: two folders up).
 """
 
@@ -20,7 +22,7 @@ import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 from streamlit_folium import st_folium  # noqa: E402
 
-from ui.maps import choropleth  # noqa: E402
+from ui.maps import choropleth, highlight_group  # noqa: E402
 
 st.set_page_config(page_title="Map only", layout="wide")
 
@@ -36,16 +38,22 @@ def _data() -> tuple[gpd.GeoSeries, pd.DataFrame]:
 
 
 returned = st.query_params.get("returned", "last_active_drawing").split(",")
-select = st.query_params.get("select") == "1"
+select = st.query_params.get("select", "")
 st.session_state["runs"] = st.session_state.get("runs", 0) + 1
 before = st.session_state.get("pkmap") or {}  # the map's last value (kept across a rebuilt map)
 drawing = before.get("last_active_drawing") if isinstance(before, dict) else None
 selected = drawing["properties"]["code"] if select and drawing else None
 
 shapes, table = _data()
-m = choropleth(shapes, table, column="score", column_label="Need score", selected=selected,
-               top=list(table.sort_values("rank").index[:2]))
-out = st_folium(m, key="pkmap", returned_objects=returned, height=420, use_container_width=True)
+top = list(table.sort_values("rank").index[:2])
+if select == "group":
+    m = choropleth(shapes, table, column="score", column_label="Need score", top=top, highlights=False)
+    group = highlight_group(shapes, selected=selected, top=top)
+else:
+    m = choropleth(shapes, table, column="score", column_label="Need score", selected=selected, top=top)
+    group = None
+out = st_folium(m, key="pkmap", returned_objects=returned, height=420, use_container_width=True,
+                feature_group_to_add=group)
 clicked = (out or {}).get("last_active_drawing") or drawing
 st.write(f"runs: {st.session_state['runs']}")
 st.write(f"clicked: {clicked['properties']['code'] if clicked else 'none'}")
