@@ -202,6 +202,23 @@ def _decode(text: str) -> list[tuple[float, float]]:
     return points + points[:1]
 
 
+def test_highlights_as_a_separate_group(districts, table):
+    base = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], highlights=False)
+    page = base.get_root().render()
+    assert "feature_group" not in page and "selected" in page  # the legend still explains the outline
+    same = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], highlights=False)
+    assert _script(same) == _script(base)  # a new selection leaves the map's script as it was
+    group = maps.highlight_group(districts, selected="002", top=["006", "nope"])
+    outlines = [e for e in maps._walk(group) if isinstance(e, maps._Outlines)]
+    assert [json.loads(e.payload)["codes"] for e in outlines] == [["006"], ["002"]]
+    assert maps.highlight_group(districts, selected="nope")._children == {}
+
+
+def _script(m) -> str:
+    """The map's script with folium's random element ids taken out."""
+    return re.sub(r"_[0-9a-f]{32}", "", m.get_root().render())
+
+
 def test_focus_fits_one_district(districts, table):
     m = maps.choropleth(districts, table, column="score", column_label="Score", focus="005")
     fit = re.search(r"fitBounds\((\[\[.*?\]\])", m.get_root().render()).group(1)
@@ -237,6 +254,16 @@ def test_use_local_assets_drops_cdn_links_of_an_earlier_render():
     page = plain.get_root().render()
     assert maps.external_resources(page) == [] and '<script src="/x/leaflet/leaflet.js">' in page
     assert folium.Map.default_js[0][1].startswith("https://")  # the class default is untouched
+
+
+def test_static_serving_off_in_a_running_dashboard_is_a_clear_error(monkeypatch, districts, table):
+    import streamlit as st
+    from streamlit import runtime
+
+    monkeypatch.setattr(runtime, "exists", lambda: True)
+    monkeypatch.setattr(st, "get_option", lambda key: False if key == "server.enableStaticServing" else "")
+    with pytest.raises(maps.MissingAssetsError, match="enableStaticServing = true"):
+        maps.choropleth(districts, table, column="score", column_label="Score")
 
 
 def test_missing_assets_say_make_assets(monkeypatch, tmp_path, districts, table):

@@ -763,6 +763,22 @@ def default_asset_url() -> str:
     return "/" + "/".join(p for p in (base, STATIC_ROUTE) if p)
 
 
+def _check_static_serving() -> None:
+    """In a running dashboard, fail clearly when Streamlit does not serve ``static/``."""
+    try:
+        import streamlit as st
+        from streamlit import runtime
+
+        running, serving = runtime.exists(), bool(st.get_option("server.enableStaticServing"))
+    except Exception:  # no Streamlit here: nothing to check
+        return
+    if running and not serving:
+        raise MissingAssetsError(
+            "the map's Leaflet files are not served: set `enableStaticServing = true` under [server] in "
+            ".streamlit/config.toml (or start Streamlit with --server.enableStaticServing true)"
+        )
+
+
 def _walk(element: branca.element.Element):
     yield element
     for child in element._children.values():
@@ -799,6 +815,8 @@ def use_local_assets(m: folium.Map, base_url: str | None = None) -> folium.Map:
         When an element of the map needs another external script or style sheet.
     """
     _check_assets()
+    if base_url is None:
+        _check_static_serving()
     base = (base_url if base_url is not None else default_asset_url()).rstrip("/")
     foreign = []
     for element in _walk(m):
