@@ -328,7 +328,7 @@ def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
     """The settings an export was made with, so that it can be reproduced."""
     m = result.method
     meta = {
-        "config": str(config.path),
+        "config": config.path.name,
         "level": data.level,
         "normalisation": m.normalisation,
         "aggregation": m.aggregation,

@@ -1,81 +1,164 @@
-"""The dashboard in a real headless Chromium: it renders real data and asks nothing of the internet."""
+"""The dashboard in a real headless Chromium with the internet blocked."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
+import json
 import subprocess
 import sys
-import time
-import urllib.request
-from urllib.parse import urlparse
 
+import geopandas as gpd
 import pytest
 
-from .conftest import ROOT
+from .browser import ARGS, CHROMIUM, block_internet, dashboard, map_frame, need_browser, shot
+from .conftest import OWN, ROOT
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+XSS = "<img src=x onerror=alert(1)>"
 
 
-def _need_browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required (REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Chromium not installed")
-    return pytest.importorskip("playwright.sync_api")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="module")
+def browser(default_config):
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="module")
 def server(default_config):
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the dashboard did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with dashboard() as url:
+        yield url
 
 
-def test_map_and_table_render_offline(server, tmp_path):
-    sync_api = _need_browser()
-    outside = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+def open_page(browser, url, blocked, **kw):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100}, accept_downloads=True, **kw)
+    block_internet(page, blocked)
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_text("Ranking:").first.wait_for(timeout=120_000)
+    return page, dialogs
+
+
+def districts_drawn(frame) -> int:
+    return frame.evaluate("() => PK.districts.getLayers().length")
+
+
+def top_line(page) -> str:
+    return page.locator("p", has_text="Top:").first.inner_text()
+
+
+@pytest.mark.parametrize("level, n", [("provinces", 75), ("communes", 1503)])
+def test_map_renders_every_district_offline(browser, server, level, n):
+    blocked = []
+    page, _ = open_page(browser, f"{server}/?level={level}", blocked)
+    frame = map_frame(page)
+    assert districts_drawn(frame) == n
+    assert frame.locator(".pk-legend").get_by_text("no data").count() == 1
+    shot(page, f"map_{level}")
+    assert blocked == []
+    page.close()
+
+
+def test_click_opens_profile_and_second_click_still_works(browser, server):
+    blocked = []
+    page, _ = open_page(browser, server, blocked)
+    frame = map_frame(page)
+
+    def click(code):
+        x, y = frame.evaluate(
+            """code => { const m = PK.districts._map; let p = null;
+                 PK.districts.eachLayer(l => { if (l.feature.properties.code === code)
+                   p = m.latLngToContainerPoint(l.getCenter()); });
+                 const r = m.getContainer().getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }""",
+            code,
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.on("request", lambda r: outside.append(r.url)
-                if urlparse(r.url).hostname not in (None, "127.0.0.1", "localhost") and
-                not r.url.startswith(("data:", "blob:")) else None)
-        page.goto(server, wait_until="networkidle")
-        page.get_by_text("Ranking of 75").wait_for(timeout=90_000)
-        page.locator("canvas").first.wait_for(timeout=60_000)
-        page.wait_for_timeout(1500)
-        shot = tmp_path / "overview.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 20_000
-        assert page.get_by_text("no data").count() >= 1  # legend has a no-data class
-        browser.close()
-    assert outside == [], f"requests left localhost: {outside[:5]}"
+        box = frame.frame_element().bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+
+    click("02.251")  # Figuig
+    page.get_by_role("heading", name="Figuig").wait_for(timeout=60_000)
+    assert "selected=02.251" in page.url
+    shot(page, "profile_figuig")
+    frame = map_frame(page)
+    click("03.531")  # Taounate
+    page.get_by_role("heading", name="Taounate").wait_for(timeout=60_000)
+    frame = map_frame(page)
+    click("02.251")
+    page.get_by_role("heading", name="Figuig").wait_for(timeout=60_000)
+    assert blocked == []
+    page.close()
+
+
+def test_weight_change_changes_the_ranking(browser, server):
+    blocked = []
+    page, _ = open_page(browser, server, blocked)
+    before = top_line(page)
+    page.get_by_text("Weights").first.click()
+    slider = page.get_by_role("slider", name="Theme: Infrastructure and economic base")
+    slider.focus()
+    for _ in range(2):
+        slider.press("ArrowLeft")
+    page.wait_for_function("t => !document.body.innerText.includes(t)", arg=before, timeout=60_000)
+    assert top_line(page) != before
+    assert "theme_weights=" in page.url
+    assert blocked == []
+    page.close()
+
+
+def test_csv_download_equals_command_line(browser, server, tmp_path):
+    blocked = []
+    page, _ = open_page(browser, server, blocked)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="⬇ CSV").click()
+    got = tmp_path / "dashboard.csv"
+    info.value.save_as(got)
+    cli = tmp_path / "cli.csv"
+    done = subprocess.run([sys.executable, "-m", "geo", "rank", "--config", str(ROOT / "config.toml"),
+                           "--level", "provinces", "--out", str(cli)], cwd=ROOT, capture_output=True)
+    assert done.returncode == 0
+    assert got.read_bytes() == cli.read_bytes()
+    page.close()
+
+
+def test_standalone_html_export_renders_offline(browser, server, tmp_path):
+    blocked = []
+    page, _ = open_page(browser, server, blocked)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="⬇ HTML map").click()
+    html = tmp_path / "map.html"
+    info.value.save_as(html)
+    page.close()
+    offline = browser.new_page(viewport={"width": 1200, "height": 900})
+    outside = []
+    block_internet(offline, outside)
+    offline.goto(html.as_uri())
+    offline.wait_for_function("() => window.PK && PK.districts && PK.districts.getLayers().length === 75",
+                              timeout=30_000)
+    assert offline.locator(".pk-legend").get_by_text("no data").count() == 1
+    shot(offline, "standalone_export")
+    assert outside == [] and blocked == []
+    offline.close()
+
+
+def test_names_are_escaped_everywhere(browser, tmp_path):
+    """A district named like an HTML payload shows as text; no script runs."""
+    for f in ("config.toml", "indicators.csv", "provinces.geojson", "sites.csv"):
+        (tmp_path / f).write_bytes((OWN / f).read_bytes())
+    d = gpd.read_file(OWN / "districts.geojson")
+    d.loc[0, "DIST_NAME"] = XSS
+    d.to_file(tmp_path / "districts.geojson", driver="GeoJSON")
+    with dashboard(env={"POCKETS_CONFIG": str(tmp_path / "config.toml")}) as url:
+        blocked = []
+        page, dialogs = open_page(browser, f"{url}/?selected=001", blocked)
+        page.get_by_role("heading", name=XSS).wait_for(timeout=60_000)
+        frame = map_frame(page)
+        tip = frame.evaluate("() => { let t = ''; PK.districts.eachLayer(l => { if (l.feature.properties.code"
+                             " === '001') t = l.getTooltip().getContent(); }); return t; }")
+        assert "&lt;img" in tip and "<img" not in tip
+        assert frame.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+        shot(page, "escaped_name")
+        assert dialogs == []
+        page.close()

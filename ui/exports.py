@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 import geopandas as gpd
 import pandas as pd
@@ -50,7 +51,7 @@ MIME = {
 
 
 def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.Series,
-                     html_map: str | None = None) -> None:
+                     html_map: Callable[[], str] | None = None) -> None:
     """Download buttons for the current view."""
     meta = settings_of(view, data, result)
     name = f"ranking_{view.level}"

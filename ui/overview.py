@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from geo.errors import TargetingError
 from ui import maps, sidebar, state
-from ui.exports import render_downloads
+from ui.exports import render_downloads, settings_of
 from ui.mapview import build_map, map_value_label
 from ui.profile import render_profile
 from ui.text import plain
@@ -59,9 +59,14 @@ def render() -> None:
         with st.expander(f"{len(result.unscored)} district(s) not scored"):
             st.dataframe(result.unscored.join(table[["name"]]), width="stretch")
     st.subheader("Download")
-    render_downloads(view, data, result, keep, html_map=maps.standalone_html(
-        fmap, title=f"{cfg.title}: {map_value_label(view, data)}",
-        settings={"level": view.level, "map": map_value_label(view, data)}))
+    label = map_value_label(view, data)
+
+    def html_map() -> str:  # built on click only, from a fresh map
+        return maps.standalone_html(
+            build_map(view, data, table, result, keep), title=f"{cfg.title}: {label}",
+            settings=settings_of(view, data, result))
+
+    render_downloads(view, data, result, keep, html_map=html_map)
 
 
 def _effective_weights(result, data) -> None:
