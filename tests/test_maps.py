@@ -298,6 +298,19 @@ def test_standalone_is_self_contained(m):
     assert len(m.get_root().render()) == len(before)
 
 
+def test_standalone_after_st_folium_has_each_script_once(districts, table):
+    from streamlit_folium import generate_leaflet_string
+
+    m = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], selected="001")
+    m.get_root().render()
+    generate_leaflet_string(m)  # what st_folium does: renames every element of the map in place
+    page = maps.standalone_html(m, title="t", settings={})
+    assert page.count("PK.districts = layer") == 1
+    assert page.count('L.control({position: "bottomright"})') == 1
+    assert page.count("L.featureGroup().addTo(") == 1
+    assert page.count('class="folium-map"') == 1
+
+
 def test_standalone_refuses_remote_scripts(districts, table):
     from folium.plugins import Fullscreen
 

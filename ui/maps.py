@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
@@ -907,24 +906,21 @@ def standalone_html(m: folium.Map, *, title: str, settings: Mapping[str, str]) -
     if extra:
         raise ValueError(f"the map needs assets that cannot be inlined: {', '.join(extra)}")
     saved = [(e, e.__dict__.get("default_js"), e.__dict__.get("default_css")) for e in elements]
-    header = m.get_root().header
-    head_children = list(header._children.items())
+    parent = m._parent
     try:
         for e in elements:
             e.default_js, e.default_css = [], []
-        for name, child in head_children:
-            if isinstance(child, (branca.element.JavascriptLink, branca.element.CssLink)):
-                del header._children[name]
-        page = m.get_root().render()
+        # A fresh figure: the map's own figure keeps what earlier renders left in it (st_folium
+        # renames every element, so rendering that figure again would repeat every script).
+        page = branca.element.Figure().add_child(m).render()
     finally:  # leave the map as it was, usable by st_folium
+        m._parent = parent
         for e, own_js, own_css in saved:
             for attr, own in (("default_js", own_js), ("default_css", own_css)):
                 if own is None:
                     e.__dict__.pop(attr, None)
                 else:
                     setattr(e, attr, own)
-        header._children.clear()
-        header._children.update(head_children)
     script = (LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8").replace("</script", "<\\/script")
     css = _inline_css().replace("</style", "<\\/style")
     head = (f"<title>{html.escape(title)}</title>\n<style>{css}</style>\n<script>{script}</script>\n"
