@@ -75,15 +75,22 @@ def test_click_opens_profile_and_second_click_still_works(browser, server):
             code,
         )
         box = frame.frame_element().bounding_box()
+        page.wait_for_timeout(1500)  # let the map's click handlers attach
         page.mouse.click(box["x"] + x, box["y"] + y)
 
     click("02.251")  # Figuig
     page.get_by_role("heading", name="Figuig").wait_for(timeout=60_000)
-    assert "selected=02.251" in page.url
+    page.wait_for_url("**selected=02.251**", timeout=30_000)
     shot(page, "profile_figuig")
     frame = map_frame(page)
     click("03.531")  # Taounate
     page.get_by_role("heading", name="Taounate").wait_for(timeout=60_000)
+    frame = map_frame(page)
+    click("02.251")  # back to the first one
+    page.get_by_role("heading", name="Figuig").wait_for(timeout=60_000)
+    # the page reruns (a table search) with the map mounted; a click on the selected district keeps it
+    page.get_by_placeholder("e.g. Figuig").fill("Jerada")
+    page.get_by_placeholder("e.g. Figuig").press("Enter")
     frame = map_frame(page)
     click("02.251")
     page.get_by_role("heading", name="Figuig").wait_for(timeout=60_000)

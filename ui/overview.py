@@ -9,14 +9,22 @@ from streamlit_folium import st_folium
 from geo.errors import TargetingError
 from ui import maps, sidebar, state
 from ui.exports import render_downloads, settings_of
-from ui.mapview import build_map, map_value_label
+from ui.mapview import build_map, highlights, map_value_label
 from ui.profile import render_profile
 from ui.text import plain
 
 
-def _clicked_code(event) -> str | None:
-    drawing = (event or {}).get("last_active_drawing") or {}
-    return (drawing.get("properties") or {}).get("code")
+def _handle_click(event, view) -> None:
+    """Select the clicked district. Every click counts, also a second one on the same district."""
+    event = event or {}
+    count = event.get("last_object_clicked_count")
+    code = ((event.get("last_active_drawing") or {}).get("properties") or {}).get("code")
+    if not code or count == st.session_state.get("_click_count"):
+        return
+    st.session_state["_click_count"] = count
+    if code != view.selected:
+        sidebar.select(code)
+        st.rerun()
 
 
 def render() -> None:
@@ -40,15 +48,12 @@ def render() -> None:
 
     col_map, col_side = st.columns([2, 1])
     with col_map:
-        fmap = build_map(view, data, table, result, keep)
+        # The selection is a swappable layer: clicking never rebuilds or re-zooms the map.
+        fmap = build_map(view, data, table, result, keep, with_highlights=False)
         event = st_folium(fmap, key=f"map_{view.level}", height=560, use_container_width=True,
-                          returned_objects=["last_active_drawing"])
-        code = _clicked_code(event)
-        if code and code != st.session_state.get("_last_click"):
-            st.session_state["_last_click"] = code
-            if code != view.selected:
-                sidebar.select(code)
-                st.rerun()
+                          returned_objects=["last_active_drawing", "last_object_clicked_count"],
+                          feature_group_to_add=highlights(view, table, keep))
+        _handle_click(event, view)
     with col_side:
         _effective_weights(result, data)
 
