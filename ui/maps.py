@@ -948,5 +948,5 @@ _SETTINGS_CSS = """
 def _settings_html(title: str, settings: Mapping[str, str]) -> str:
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
                    for k, v in settings.items())
-    return (f'<details class="pk-settings" open><summary>{html.escape(title)}</summary>'
+    return (f'<details class="pk-settings"><summary>{html.escape(title)}</summary>'
             f"<table>{rows}</table></details>")
