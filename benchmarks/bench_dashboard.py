@@ -42,12 +42,13 @@ def first_map_and_update(url: str, level: str, repeat: int) -> tuple[list[float]
             block_internet(page, [])
             t0 = time.perf_counter()
             page.goto(f"{url}/?level={level}")
-            frame = map_frame(page, timeout=180)
+            map_frame(page, timeout=180)
             first.append(time.perf_counter() - t0)
             page.get_by_text("Weights").first.click()
             slider = page.get_by_role("slider", name="Theme: Infrastructure and economic base")
             slider.focus()
-            marker = frame.evaluate("() => (PK.districts.__marker = Math.random())")
+            page.wait_for_timeout(2000)  # let the first render settle
+            marker = map_frame(page, timeout=120).evaluate("() => (PK.districts.__marker = Math.random())")
             t0 = time.perf_counter()
             slider.press("ArrowLeft")
             # a new district layer is drawn when the new colouring arrives

@@ -7,13 +7,7 @@ Streamlit page through ``st_folium``, Leaflet served by Streamlit itself. Screen
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
@@ -23,27 +17,19 @@ import pytest
 
 from ui import maps
 
+from .browser import CHROMIUM, dashboard, need_browser
 from .conftest import OWN, ROOT
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 EVIL_NAME = "<img src=x onerror=alert(1)>"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
-def _sync_api():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(f"Chromium is required (REQUIRE_BROWSER is set) but {CHROMIUM} is missing")
-        pytest.skip(f"{CHROMIUM} not installed")
-    return pytest.importorskip("playwright.sync_api")
-
-
 @contextmanager
 def _page(*, allow_localhost: bool):
     """A Chromium page that aborts every request off this machine (or every network request)."""
-    sync_api = _sync_api()
+    sync_api = need_browser()
     log = {"blocked": [], "failed": [], "dialogs": [], "errors": [], "requests": []}
 
     def route(r):
@@ -128,39 +114,15 @@ def test_standalone_file_offline(tmp_path):
 
 
 # ----------------------------------------------------------------------------- (b) inside Streamlit
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def map_app(tmp_path_factory):
     """The map-only page, next to a ``static/`` folder (Streamlit serves it from beside the script)."""
-    _sync_api()
+    need_browser()
     folder = tmp_path_factory.mktemp("map_app")
     shutil.copy(ROOT / "tests" / "apps" / "map_only.py", folder / "map_only.py")
     (folder / "static").symlink_to(ROOT / "static", target_is_directory=True)
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(folder / "map_only.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--server.enableStaticServing", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env={**os.environ, "POCKETS_ROOT": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except Exception:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("the map page did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with dashboard(folder / "map_only.py", env={"POCKETS_ROOT": str(ROOT)}) as url:
+        yield url
 
 
 def _map_frame(page):

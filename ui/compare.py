@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.errors import TargetingError
 from ui import sidebar, state
 
 
@@ -20,11 +19,10 @@ def _fmt(value) -> str:
 def render() -> None:
     view = sidebar.render_sidebar(map_controls=False)
     st.title("Compare districts")
-    try:
-        data, table, result = state.scored(view)
-    except TargetingError as exc:
-        st.error(str(exc))
+    scored = state.scored_or_error(view)
+    if scored is None:
         return
+    data, table, result = scored
     options = table.sort_values(["rank", "name"], na_position="last").index.tolist()
     default = [c for c in ([view.selected] if view.selected else []) + options[:2] if c in options][:2]
     default = list(dict.fromkeys(default))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.errors import TargetingError
 from layers import THEMES
 from ui import sidebar, state
 
@@ -23,11 +22,10 @@ AGG_FORMULA = {
 def render() -> None:
     view = sidebar.render_sidebar(map_controls=False)
     st.title("Data & method")
-    try:
-        data, table, result = state.scored(view)
-    except TargetingError as exc:
-        st.error(str(exc))
+    scored = state.scored_or_error(view)
+    if scored is None:
         return
+    data, table, result = scored
     st.subheader("Layers")
     rows = [{
         "layer": l.label, "id": l.id, "theme": THEMES[l.theme].label, "unit": l.unit, "direction": l.direction,

@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import TargetingError
 from ui import maps, sidebar, state
 from ui.exports import render_downloads, settings_of
 from ui.mapview import build_map, highlights, map_value_label
@@ -31,11 +30,10 @@ def render() -> None:
     view = sidebar.render_sidebar()
     cfg = state.config()
     st.title(cfg.title)
-    try:
-        data, table, result = state.scored(view)
-    except TargetingError as exc:
-        st.error(str(exc))
+    scored = state.scored_or_error(view)
+    if scored is None:
         return
+    data, table, result = scored
     keep = state.filter_mask(data, table, view)
     st.caption(
         f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more in "

@@ -23,6 +23,7 @@ import streamlit as st
 
 from geo.config import SCHEMES, Config, load_config
 from geo.dataset import LevelData, load_level, ranked_table, score_level
+from geo.errors import TargetingError
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,6 +212,15 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
     table, result = _score(view.level, layers, tuple(sorted(view.weights.items())),
                            tuple(sorted(view.theme_weights.items())), view.method, data, data_key)
     return data, table.set_index("code", drop=False), result
+
+
+def scored_or_error(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult] | None:
+    """:func:`scored`, or ``None`` after showing the problem with ``st.error`` (the page goes on)."""
+    try:
+        return scored(view)
+    except TargetingError as exc:
+        st.error(str(exc))
+        return None
 
 
 def filter_mask(data: LevelData, table: pd.DataFrame, view: View) -> pd.Series:

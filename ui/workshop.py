@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import TargetingError
 from ui import sidebar, state
 from ui.mapview import build_map, map_value_label
 from ui.profile import render_profile
@@ -20,11 +19,10 @@ def _move(delta: int, n: int) -> None:
 
 def render() -> None:
     view = sidebar.render_sidebar()
-    try:
-        data, table, result = state.scored(view)
-    except TargetingError as exc:
-        st.error(str(exc))
+    scored = state.scored_or_error(view)
+    if scored is None:
         return
+    data, table, result = scored
     keep = state.filter_mask(data, table, view)
     top = table[keep].dropna(subset=["rank"]).sort_values("rank").index[: max(view.top_n, 1)].tolist()
     step = st.session_state.get(STEP_KEY, 0) % max(len(top), 1)
