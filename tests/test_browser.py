@@ -41,6 +41,21 @@ def open_page(browser, url, blocked, **kw):
     return page, dialogs
 
 
+def download(page, button: str, path):
+    """Click a download button once the page has settled (the map's first report reruns it)."""
+    map_frame(page)
+    page.wait_for_timeout(2000)
+    for attempt in range(2):
+        try:
+            with page.expect_download(timeout=30_000) as info:
+                page.get_by_role("button", name=button).click()
+            info.value.save_as(path)
+            return path
+        except Exception:
+            if attempt:
+                raise
+
+
 def districts_drawn(frame) -> int:
     return frame.evaluate("() => PK.districts.getLayers().length")
 
@@ -117,10 +132,7 @@ def test_weight_change_changes_the_ranking(browser, server):
 def test_csv_download_equals_command_line(browser, server, tmp_path):
     blocked = []
     page, _ = open_page(browser, server, blocked)
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="⬇ CSV").click()
-    got = tmp_path / "dashboard.csv"
-    info.value.save_as(got)
+    got = download(page, "⬇ CSV", tmp_path / "dashboard.csv")
     cli = tmp_path / "cli.csv"
     done = subprocess.run([sys.executable, "-m", "geo", "rank", "--config", str(ROOT / "config.toml"),
                            "--level", "provinces", "--out", str(cli)], cwd=ROOT, capture_output=True)
@@ -132,10 +144,7 @@ def test_csv_download_equals_command_line(browser, server, tmp_path):
 def test_standalone_html_export_renders_offline(browser, server, tmp_path):
     blocked = []
     page, _ = open_page(browser, server, blocked)
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="⬇ HTML map").click()
-    html = tmp_path / "map.html"
-    info.value.save_as(html)
+    html = download(page, "⬇ HTML map", tmp_path / "map.html")
     page.close()
     offline = browser.new_page(viewport={"width": 1200, "height": 900})
     outside = []
