@@ -14,6 +14,7 @@ from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS
 from layers import THEMES
 from ui import state
 from ui.state import AREAS, View
+from ui.text import plain
 
 VIEW_KEY = "view"
 NORMALISATION_LABELS = {"minmax": "min-max (0-100)", "zscore": "z-score", "rank": "percentile rank"}
@@ -80,7 +81,7 @@ def render_sidebar(*, map_controls: bool = True) -> View:
                 if layer.theme == theme_id and layer.id in chosen:
                     key = f"w_weight_{layer.id}"
                     _init(key, float(weights.get(layer.id, 1.0)))
-                    weights[layer.id] = st.slider(f"· {layer.label}", 0.0, 5.0, step=0.5, key=key)
+                    weights[layer.id] = st.slider(f"· {plain(layer.label)}", 0.0, 5.0, step=0.5, key=key)
     with sb.expander("Method", expanded=False):
         _init("w_normalisation", view.normalisation)
         _init("w_aggregation", view.aggregation)
