@@ -24,8 +24,8 @@ from geo.rollup import roll_up
 from geo.scoring import Method, ScoreResult, score
 from geo.text import normalise_code
 
-__all__ = ["LevelData", "load_level", "score_level", "ranked_table", "reference_values", "export_metadata",
-           "EXPORT_COLUMNS"]
+__all__ = ["LevelData", "load_level", "score_level", "ranked_table", "reference_values", "target_counts",
+           "export_metadata", "EXPORT_COLUMNS"]
 
 EXPORT_COLUMNS = (
     "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
@@ -271,6 +271,29 @@ def reference_values(data: LevelData, groups: pd.Series | None = None) -> pd.Dat
         groups = pd.Series("all", index=data.values.index)
     rates, counts = _rollup_weights(data, data.layers)
     return roll_up(data.values, groups.reindex(data.values.index).fillna("?"), counts=counts, rates=rates)
+
+
+def target_counts(data: LevelData, layer_id: str) -> pd.Series:
+    """People (or households) concerned by a layer per district: a count layer as it is, a
+    percentage times its denominator (e.g. unemployment rate x labour force = unemployed people).
+
+    Raises
+    ------
+    ConfigError
+        Unknown layer, or a rate that is not a percentage of a known denominator.
+    """
+    layer = next((l for l in data.layers if l.id == layer_id), None)
+    if layer is None:
+        raise ConfigError(f"Unknown layer {layer_id!r}; expected one of {[l.id for l in data.layers]}.")
+    if layer.kind == "count":
+        return data.values[layer_id].rename(layer_id)
+    if layer.unit != "%":
+        raise ConfigError(
+            f"Layer {layer_id!r} is in {layer.unit!r}, not a percentage: it gives no count of people; "
+            "choose a percentage layer (e.g. unemployment) as the target group."
+        )
+    rates, _ = _rollup_weights(data, [layer])
+    return (data.values[layer_id] / 100.0 * rates[layer_id]).rename(layer_id)
 
 
 def score_level(

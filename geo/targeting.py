@@ -1,0 +1,193 @@
+"""Targeting views of a score: need x readiness, and how far a top-k rule reaches.
+
+Need x readiness (methodology section 6): LED works best where need is high
+and the conditions to act exist. *Need* aggregates the layers of the themes
+whose role is "need" (poverty, unemployment, displacement); *readiness* those
+whose role is "readiness" (infrastructure and economic base), turned around
+so that a higher readiness means better conditions.
+
+Coverage: districts sorted by score; the cumulative share of a target group
+(unemployed people, illiterate adults, households without electricity...)
+reached by the first k districts, and the inclusion and exclusion errors of a
+top-k rule.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import TargetingError
+from geo.scoring import ScoreResult, aggregate
+
+__all__ = [
+    "QUADRANTS",
+    "need_readiness",
+    "coverage_curve",
+    "districts_to_reach",
+    "top_k_errors",
+]
+
+QUADRANTS = (
+    "high need, ready to scale",
+    "high need, foundations first",
+    "lower need, ready to scale",
+    "lower need, foundations first",
+)
+
+
+def need_readiness(
+    result: ScoreResult,
+    themes: Mapping[str, str],
+    roles: Mapping[str, str],
+    *,
+    need_threshold: float | None = None,
+    readiness_threshold: float | None = None,
+) -> pd.DataFrame:
+    """Need and readiness sub-indices and the quadrant of each district.
+
+    Parameters
+    ----------
+    result : ScoreResult
+        A scored level: its normalised values (higher = more need) and effective weights.
+    themes : Mapping[str, str]
+        Layer id -> theme id.
+    roles : Mapping[str, str]
+        Theme id -> "need" or "readiness".
+    need_threshold, readiness_threshold : float, optional
+        Where "high" starts on each axis; default: the median of the districts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``need``, ``readiness`` (on the scale of the normalisation: 0-100 for
+        min-max and rank, where readiness = 100 - the readiness layers' need
+        sub-index; z-score units otherwise, negated) and ``quadrant``
+        (missing when either axis is missing).
+
+    Raises
+    ------
+    TargetingError
+        When no weighted layer plays one of the two roles.
+
+    Examples
+    --------
+    >>> from geo.scoring import score
+    >>> v = pd.DataFrame({"pov": [10.0, 50.0, 90.0], "road": [1.0, 9.0, 5.0]}, index=list("abc"))
+    >>> r = score(v, higher_is_worse={"pov": True, "road": True}, themes={"pov": "poverty", "road": "infrastructure"})
+    >>> nr = need_readiness(r, {"pov": "poverty", "road": "infrastructure"},
+    ...                     {"poverty": "need", "infrastructure": "readiness"})
+    >>> nr["readiness"].tolist(), nr.loc["c", "quadrant"]
+    ([100.0, 0.0, 50.0], 'high need, ready to scale')
+    """
+    weights = result.effective_weights[result.effective_weights > 0]
+    axes = {}
+    for role in ("need", "readiness"):
+        members = [lid for lid in weights.index if roles.get(themes.get(lid, ""), "") == role]
+        if not members:
+            raise TargetingError(
+                f"No weighted layer has the role {role!r}: give a weight to a layer of a theme whose role is "
+                f"{role!r} (themes by role: {dict(roles)})."
+            )
+        sub, _, _ = aggregate(result.normalised[members], weights[members] / weights[members].sum(),
+                              result.method.aggregation)
+        axes[role] = sub
+    zscale = result.method.normalisation == "zscore"
+    readiness = -axes["readiness"] if zscale else 100.0 - axes["readiness"]
+    out = pd.DataFrame({"need": axes["need"], "readiness": readiness})
+    nt = out["need"].median() if need_threshold is None else need_threshold
+    rt = out["readiness"].median() if readiness_threshold is None else readiness_threshold
+    high, ready = out["need"] >= nt, out["readiness"] >= rt
+    quadrant = np.select(
+        [high & ready, high & ~ready, ~high & ready], list(QUADRANTS[:3]), default=QUADRANTS[3]
+    ).astype(object)
+    quadrant[(out["need"].isna() | out["readiness"].isna()).to_numpy()] = None
+    out["quadrant"] = quadrant
+    return out
+
+
+def coverage_curve(score: pd.Series, target: pd.Series, population: pd.Series | None = None) -> pd.DataFrame:
+    """Cumulative share of a target group reached by the k highest-scoring districts.
+
+    Parameters
+    ----------
+    score : pandas.Series
+        The score per district (higher = more in need); unscored districts come last.
+    target : pandas.Series
+        Number of people (or households) of the target group per district.
+    population : pandas.Series, optional
+        Total population per district, for the share of all people covered.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district in targeting order: ``k`` (1..N), ``code``,
+        ``target``, ``target_reached`` (cumulative), ``share_reached`` (of the
+        target group's total) and, with a population, ``population_share``.
+
+    Examples
+    --------
+    >>> c = coverage_curve(pd.Series([3.0, 1.0, 2.0], index=list("abc")), pd.Series([10, 30, 60], index=list("abc")))
+    >>> c["code"].tolist(), c["share_reached"].round(2).tolist()
+    (['a', 'c', 'b'], [0.1, 0.7, 1.0])
+    """
+    target = target.reindex(score.index).astype(float)
+    if (target < 0).any():
+        raise TargetingError("The target group has negative counts; counts must be >= 0.")
+    total = target.sum(skipna=True)
+    if not total > 0:
+        raise TargetingError("The target group is empty (no district has a count): choose another target.")
+    order = score.sort_values(ascending=False, na_position="last", kind="mergesort").index
+    t = target.reindex(order).fillna(0.0)
+    out = pd.DataFrame({"k": np.arange(1, len(order) + 1), "code": order.astype(str), "target": t.to_numpy()})
+    out["target_reached"] = t.cumsum().to_numpy()
+    out["share_reached"] = out["target_reached"] / total
+    if population is not None:
+        p = population.reindex(order).astype(float).fillna(0.0)
+        out["population_share"] = (p.cumsum() / p.sum()).to_numpy()
+    return out
+
+
+def districts_to_reach(curve: pd.DataFrame, share: float) -> int:
+    """The smallest k whose top-k districts reach ``share`` (0-1) of the target group.
+
+    Examples
+    --------
+    >>> c = coverage_curve(pd.Series([3.0, 1.0, 2.0]), pd.Series([10, 30, 60]))
+    >>> districts_to_reach(c, 0.5)
+    2
+    """
+    if not 0 < share <= 1:
+        raise TargetingError(f"Invalid share {share!r}: give a share between 0 and 1 (e.g. 0.5 for 50 %).")
+    reached = curve["share_reached"].to_numpy() >= share - 1e-12
+    return int(curve["k"].to_numpy()[np.argmax(reached)])
+
+
+def top_k_errors(curve: pd.DataFrame, k: int, population: pd.Series | None = None) -> dict[str, float]:
+    """Coverage and errors of targeting the first ``k`` districts of a curve.
+
+    Returns
+    -------
+    dict
+        ``reached`` (target people in the top k), ``coverage`` (their share of
+        the target group), ``exclusion_error`` (share of the target group left
+        outside the top k) and, with a population, ``inclusion_error`` (share
+        of the people living in the top k who are not in the target group).
+
+    Examples
+    --------
+    >>> c = coverage_curve(pd.Series([3.0, 1.0], index=["a", "b"]), pd.Series([10, 30], index=["a", "b"]))
+    >>> top_k_errors(c, 1, pd.Series([100, 100], index=["a", "b"]))["inclusion_error"]
+    0.9
+    """
+    if not 0 <= k <= len(curve):
+        raise TargetingError(f"Invalid k {k!r}: choose between 0 and {len(curve)} districts.")
+    reached = float(curve["target"].iloc[:k].sum())
+    total = float(curve["target"].sum())
+    out = {"k": float(k), "reached": reached, "coverage": reached / total, "exclusion_error": 1 - reached / total}
+    if population is not None:
+        people = float(population.reindex(pd.Index(curve["code"].iloc[:k])).astype(float).sum())
+        out["inclusion_error"] = 1 - reached / people if people > 0 else float("nan")
+    return out
