@@ -89,7 +89,7 @@ def test_reset_returns_to_defaults(default_config):
     assert at.selectbox(key="w_normalisation").value == "minmax"
 
 
-@pytest.mark.parametrize("name", ["compare", "method", "workshop"])
+@pytest.mark.parametrize("name", ["compare", "method", "workshop", "targeting"])
 def test_other_pages_render(default_config, name):
     at = page(name)
     assert not at.error
@@ -101,3 +101,11 @@ def test_workshop_steps_through_top_n(default_config):
     assert first and "Figuig" in first[0]
     at.button(key="ws_next").click().run()
     assert any(m.value.startswith("### 2 /") for m in at.markdown)
+
+
+def test_targeting_page(default_config):
+    at = page("targeting")
+    assert not at.error
+    assert any("districts reach 50%" in m.value for m in at.markdown)
+    at.slider(key="w_k").set_value(20).run()
+    assert at.metric[0].value != "0"

@@ -1,0 +1,96 @@
+"""Targeting: need x readiness (where LED can scale) and how far a top-k budget reaches."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo.dataset import target_counts
+from geo.errors import TargetingError
+from geo.targeting import QUADRANTS, coverage_curve, districts_to_reach, need_readiness, top_k_errors
+from layers import THEMES
+from ui import sidebar, state
+from ui.profile import render_profile
+
+COLOURS = ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac"]  # colour-blind-safe diverging pairs
+
+
+def render() -> None:
+    view = sidebar.render_sidebar(map_controls=False)
+    st.title("Targeting")
+    scored = state.scored_or_error(view)
+    if scored is None:
+        return
+    data, table, result = scored
+    keep = state.filter_mask(data, table, view)
+    themes = {l.id: l.theme for l in data.layers}
+    roles = {t: THEMES[t].role for t in THEMES}
+
+    st.subheader("Need x readiness")
+    st.caption("Need: poverty, unemployment and displacement layers. Readiness: infrastructure and economic base, "
+               "turned around (higher = better conditions to act). Thresholds default to the medians.")
+    try:
+        base = need_readiness(result, themes, roles)
+    except TargetingError as exc:
+        st.error(str(exc))
+        base = None
+    if base is not None:
+        c1, c2 = st.columns(2)
+        nt = c1.slider("High need from", 0.0, 100.0, float(round(base["need"].median(), 1)), key="w_need_t")
+        rt = c2.slider("Ready from", 0.0, 100.0, float(round(base["readiness"].median(), 1)), key="w_ready_t")
+        nr = need_readiness(result, themes, roles, need_threshold=nt, readiness_threshold=rt)
+        frame = nr.join(table[["name", "rank", "population"]]).loc[keep[keep].index].dropna(subset=["need", "readiness"])
+        frame = frame.reset_index().rename(columns={"index": "code"})
+        frame["code"] = frame["code"].astype(str)
+        pick = alt.selection_point(fields=["code"], name="pick")
+        points = alt.Chart(frame).mark_circle(opacity=0.8, stroke="#333", strokeWidth=0.3).encode(
+            x=alt.X("need:Q", title="need (0-100)"), y=alt.Y("readiness:Q", title="readiness (0-100)"),
+            size=alt.Size("population:Q", legend=None, scale=alt.Scale(range=[15, 400])),
+            color=alt.Color("quadrant:N", scale=alt.Scale(domain=list(QUADRANTS), range=COLOURS)),
+            tooltip=["name:N", "code:N", "rank:Q", alt.Tooltip("need:Q", format=".1f"),
+                     alt.Tooltip("readiness:Q", format=".1f"), "quadrant:N"],
+        ).add_params(pick)
+        rules = alt.Chart(pd.DataFrame({"x": [nt], "y": [rt]}))
+        chart = points + rules.mark_rule(strokeDash=[4, 4]).encode(x="x:Q") + \
+            rules.mark_rule(strokeDash=[4, 4]).encode(y="y:Q")
+        event = st.altair_chart(chart, width="stretch", on_select="rerun", key=f"nr_{view.level}")
+        chosen = (event or {}).get("selection", {}).get("pick", [])
+        if chosen and chosen[0].get("code") and chosen[0]["code"] != view.selected:
+            sidebar.select(chosen[0]["code"])
+            st.rerun()
+        counts = frame["quadrant"].value_counts().reindex(list(QUADRANTS)).fillna(0).astype(int)
+        st.dataframe(counts.rename("districts"), width="stretch")
+
+    st.subheader("Coverage of a target group")
+    pct = [l for l in data.layers if l.unit == "%" and l.id in result.normalised.columns]
+    if not pct:
+        st.info("No percentage layer to derive a target group from.")
+    else:
+        target_id = st.selectbox("Target group (rate x its denominator)", [l.id for l in pct],
+                                 format_func={l.id: l.label for l in pct}.get, key="w_target")
+        try:
+            counts = target_counts(data, target_id)[keep]
+            curve = coverage_curve(table.loc[keep[keep].index, "score"], counts, data.population[keep])
+        except TargetingError as exc:
+            st.error(str(exc))
+            return
+        c1, c2 = st.columns(2)
+        k = c1.slider("Districts targeted (top k)", 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
+        share = c2.slider("Share of the target group to reach", 0.05, 1.0, 0.5, step=0.05, key="w_share")
+        e = top_k_errors(curve, k, data.population)
+        m = st.columns(4)
+        m[0].metric("Reached by the top k", f"{e['reached']:,.0f}")
+        m[1].metric("Coverage", f"{e['coverage']:.0%}")
+        m[2].metric("Exclusion error", f"{e['exclusion_error']:.0%}", help="Share of the target group outside the top k")
+        m[3].metric("Inclusion error", f"{e.get('inclusion_error', float('nan')):.0%}",
+                    help="Share of the people living in the top k who are not in the target group")
+        st.markdown(f"**{districts_to_reach(curve, share)}** districts reach {share:.0%} of the target group.")
+        st.line_chart(curve.set_index("k")[["share_reached", "population_share"]], height=300)
+        st.download_button("⬇ Coverage curve (CSV)", curve.to_csv(index=False).encode(), f"coverage_{target_id}.csv",
+                           "text/csv", key="dl_coverage", on_click="ignore")
+    if view.selected:
+        render_profile(data, table, result, view.selected)
+
+
+render()
