@@ -53,6 +53,13 @@ def _build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--missing", choices=MISSING_POLICIES)
     rank.add_argument("--min-coverage", type=float)
     rank.add_argument("--outliers", choices=OUTLIER_TREATMENTS)
+    rank.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws for rank uncertainty (0: none)")
+    rank.add_argument("--noise", type=float, default=0.25, help="weight noise factor of the Monte Carlo")
+    rank.add_argument("--top-k", type=int, help="k of the probability of being in the top k (default: display.top_n)")
+    rank.add_argument("--seed", type=int, default=0)
+    rank.add_argument("--permutations", type=int, default=999, help="permutations of local Moran's I")
+    rank.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
+    rank.add_argument("--no-analysis", action="store_true", help="only the ranking, without the analytics columns")
 
     check = sub.add_parser("check", help="validate a config and its data; print the join reports")
     check.add_argument("--config", default="config.toml", type=Path)
@@ -87,8 +94,12 @@ def _rank(args: argparse.Namespace) -> int:
     if unknown and args.weights:
         raise TargetingError(f"--weights names layer(s) {unknown} not in use; layers: {list(data.values.columns)}")
     result = score_level(data, weights=weights, theme_weights=theme_weights, method=_method(config, args))
-    table = ranked_table(data, result)
+    extra, notes = None, {}
+    if not args.no_analysis:
+        extra, notes = _analysis(config, level, data, result, weights, theme_weights, args)
+    table = ranked_table(data, result, extra)
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
+    meta.update({f"analysis.{k}": v for k, v in notes.items()})
     write_table(table, args.out, metadata=meta)
     for line in data.report_lines() + result.notes:
         print(line, file=sys.stderr)
@@ -97,6 +108,20 @@ def _rank(args: argparse.Namespace) -> int:
               file=sys.stderr)
     print(f"wrote {len(table)} districts to {args.out}", file=sys.stderr)
     return 0
+
+
+def _analysis(config, level, data, result, weights, theme_weights, args):
+    from geo.analysis import AnalysisSettings, analysis_columns
+    from layers import THEMES
+
+    settings = AnalysisSettings(
+        draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
+        permutations=args.permutations, fdr=args.fdr,
+    )
+    child = config.child_level(level)
+    lower = load_level(config, child, layers=list(data.values.columns)) if child else None
+    return analysis_columns(data, result, weights=weights, theme_weights=theme_weights,
+                            roles={t: THEMES[t].role for t in THEMES}, settings=settings, lower=lower)
 
 
 def _check(args: argparse.Namespace) -> int:

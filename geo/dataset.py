@@ -316,11 +316,12 @@ def score_level(
     )
 
 
-def ranked_table(data: LevelData, result: ScoreResult) -> gpd.GeoDataFrame:
+def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
     """The ranked export: fixed leading columns, then ``<layer>`` and ``<layer>_norm`` per layer.
 
     Rows are sorted by rank (unscored districts last, never dropped); theme
-    sub-indices follow the layer columns.
+    sub-indices follow the layer columns, then the ``extra`` columns (the
+    analytics of :func:`geo.analysis.analysis_columns`), in their order.
     """
     d = data.districts
     out = pd.DataFrame(
@@ -340,6 +341,8 @@ def ranked_table(data: LevelData, result: ScoreResult) -> gpd.GeoDataFrame:
     for col in result.table.columns:
         if col.startswith("theme_"):
             out[col] = result.table[col]
+    if extra is not None:
+        out = out.join(extra.rename_axis(None))
     out = out.sort_values(["rank", "code"], na_position="last", kind="mergesort")
     return gpd.GeoDataFrame(out.reset_index(drop=True), geometry=d.geometry.reindex(out.index).to_numpy(),
                             crs=d.crs)

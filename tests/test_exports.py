@@ -20,7 +20,8 @@ def _ui_export(state, view, suffix):
 
     data, table, result = state.scored(view)
     keep = state.filter_mask(data, table, view)
-    return export_bytes(data, result, keep, suffix, settings_of(view, data, result))
+    extra, notes = state.analysis(view, data, result)
+    return export_bytes(data, result, keep, suffix, settings_of(view, data, result, notes), extra)
 
 
 @pytest.mark.parametrize("level", ["provinces", "communes"])

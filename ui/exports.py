@@ -17,9 +17,11 @@ from ui import state
 from ui.state import View
 
 
-def settings_of(view: View, data: LevelData, result: ScoreResult) -> dict[str, str]:
-    """What an export was made with: method, weights, level, filters, data files."""
+def settings_of(view: View, data: LevelData, result: ScoreResult, notes: dict[str, str] | None = None
+                ) -> dict[str, str]:
+    """What an export was made with: method, weights, level, filters, data files, analytics."""
     meta = export_metadata(state.config(), data, result, weights=view.weights, theme_weights=view.theme_weights)
+    meta.update({f"analysis.{k}": v for k, v in (notes or {}).items()})
     meta.update({
         "filter.region": view.region or "all",
         "filter.area": view.area,
@@ -31,9 +33,9 @@ def settings_of(view: View, data: LevelData, result: ScoreResult) -> dict[str, s
 
 
 def export_bytes(data: LevelData, result: ScoreResult, keep: pd.Series, suffix: str,
-                 metadata: dict[str, str]) -> bytes:
+                 metadata: dict[str, str], extra: pd.DataFrame | None = None) -> bytes:
     """The ranked export of the kept districts, in the format of ``suffix``, as the command line writes it."""
-    table = ranked_table(data, result)
+    table = ranked_table(data, result, extra)
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
     if suffix in (".gpkg", ".geojson"):
         table = gpd.GeoDataFrame(table, geometry="geometry", crs=data.districts.crs)
@@ -51,15 +53,16 @@ MIME = {
 
 
 def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.Series,
-                     html_map: Callable[[], str] | None = None) -> None:
+                     html_map: Callable[[], str] | None = None, extra: pd.DataFrame | None = None,
+                     notes: dict[str, str] | None = None) -> None:
     """Download buttons for the current view."""
-    meta = settings_of(view, data, result)
+    meta = settings_of(view, data, result, notes)
     name = f"ranking_{view.level}"
     cols = st.columns(5)
     for col, suffix, label in zip(cols, (".csv", ".xlsx", ".gpkg", ".geojson"),
                                   ("CSV", "Excel", "GeoPackage", "GeoJSON")):
         col.download_button(
-            f"⬇ {label}", data=lambda s=suffix: export_bytes(data, result, keep, s, meta),
+            f"⬇ {label}", data=lambda s=suffix: export_bytes(data, result, keep, s, meta, extra),
             file_name=f"{name}{suffix}", mime=MIME[suffix], width="stretch", key=f"dl{suffix}",
             on_click="ignore",
         )

@@ -36,6 +36,16 @@ def render() -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                  column_config={"effective weight": st.column_config.NumberColumn(format="%.3f")})
 
+    st.subheader("Data checks (JRC/OECD handbook, as in A2SIT)")
+    from geo.quality import indicator_checks
+
+    chosen = [l for l in data.layers if l.id in result.normalised.columns]
+    checks = indicator_checks(data.values[[l.id for l in chosen]], {l.id: l.theme for l in chosen},
+                              {l.id: l.higher_is_worse for l in chosen})
+    st.caption("Flags: availability below 66 %, more than 50 % identical values, |correlation| above 0.9 with "
+               "another layer (double counting), correlation below -0.4 with the rest of its theme.")
+    st.dataframe(checks, width="stretch")
+
     st.subheader("The formula with the current settings")
     lower = " (1-100 with geometric aggregation, so that no value is 0)" if view.aggregation == "geometric" else ""
     st.markdown(

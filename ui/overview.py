@@ -55,9 +55,10 @@ def render() -> None:
     with col_side:
         _effective_weights(result, data)
 
-    _ranking_table(view, table, keep)
+    extra, notes = state.analysis(view, data, result)
+    _ranking_table(view, table.join(extra), keep)
     if view.selected:
-        render_profile(data, table, result, view.selected)
+        render_profile(data, table, result, view.selected, extra=extra)
     if len(result.unscored):
         with st.expander(f"{len(result.unscored)} district(s) not scored"):
             st.dataframe(result.unscored.join(table[["name"]]), width="stretch")
@@ -69,7 +70,10 @@ def render() -> None:
             build_map(view, data, table, result, keep), title=f"{cfg.title}: {label}",
             settings=settings_of(view, data, result))
 
-    render_downloads(view, data, result, keep, html_map=html_map)
+    render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)
+    with st.expander("How the analytics were made"):
+        for key, note in notes.items():
+            st.markdown(f"- **{key}**: {plain(note)}")
 
 
 def _effective_weights(result, data) -> None:
@@ -95,7 +99,9 @@ def _ranking_table(view, table, keep) -> None:
         q = query.strip().lower()
         shown = shown[shown["name"].str.lower().str.contains(q, regex=False)
                       | shown["code"].str.lower().str.contains(q, regex=False)]
-    cols = ["rank", "name", "parent_name", "population", "score", "decile", "data_coverage", "code"]
+    cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "parent_name", "population", "score", "decile",
+            "cluster", "quadrant", "data_coverage", "code"]
+    cols = [c for c in cols if c in shown.columns]
     event = st.dataframe(
         shown[cols], hide_index=True, width="stretch", height=420, key=f"table_{view.level}",
         on_select="rerun", selection_mode="single-row",
@@ -104,6 +110,13 @@ def _ranking_table(view, table, keep) -> None:
             "data_coverage": st.column_config.ProgressColumn("data coverage", min_value=0, max_value=1),
             "population": st.column_config.NumberColumn("population", format="%d"),
             "parent_name": st.column_config.TextColumn("in"),
+            "rank_p05": st.column_config.NumberColumn("rank p5", format="%d",
+                                                      help="5th percentile of the rank over the Monte Carlo draws"),
+            "rank_p95": st.column_config.NumberColumn("rank p95", format="%d",
+                                                      help="95th percentile of the rank over the Monte Carlo draws"),
+            "p_top_k": st.column_config.NumberColumn(f"P(top {view.top_n or 10})", format="%.2f",
+                                                     help="Share of draws in which the district is in the top k"),
+            "cluster": st.column_config.TextColumn("cluster", help="Local Moran's I on the score: HH = a pocket"),
         },
     )
     rows = event.selection.rows if event and event.selection else []

@@ -61,7 +61,7 @@ def profile_frame(data: LevelData, table: pd.DataFrame, result: ScoreResult, cod
 
 
 def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str, *,
-                   large: bool = False) -> None:
+                   large: bool = False, extra: pd.DataFrame | None = None) -> None:
     """Draw the profile of district ``code``."""
     if code not in table.index:
         st.info("Select a district on the map or in the table to see its profile.")
@@ -75,6 +75,14 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     cols[1].metric("Decile", "–" if pd.isna(row["decile"]) else f"{int(row['decile'])} (1 = most in need)")
     cols[2].metric("Score", "no score" if pd.isna(row["score"]) else f"{row['score']:.1f}")
     cols[3].metric("Data coverage", f"{row['data_coverage']:.0%}")
+    if extra is not None and code in extra.index:
+        a = extra.loc[code]
+        c = st.columns(3)
+        interval = "–" if pd.isna(a.get("rank_p05")) else f"{a['rank_p05']:.0f} – {a['rank_p95']:.0f}"
+        c[0].metric("Rank interval (5-95 %)", interval,
+                    help="Ranks over 1,000 Monte Carlo draws of weights, normalisation and aggregation")
+        c[1].metric("Cluster", str(a.get("cluster", "–")), help="Local Moran's I on the score: HH = part of a pocket")
+        c[2].metric("Need x readiness", str(a.get("quadrant") or "–"))
     if code in result.unscored.index:
         st.warning(f"Not scored: {result.unscored.at[code, 'reason']}.")
     frame = profile_frame(data, table, result, code)

@@ -214,6 +214,31 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
     return data, table.set_index("code", drop=False), result
 
 
+@st.cache_data(show_spinner="Rank uncertainty and clusters…", max_entries=32)
+def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
+              top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult) -> tuple[pd.DataFrame, dict]:
+    from geo.analysis import AnalysisSettings, analysis_columns
+    from layers import THEMES
+
+    cfg = config()
+    child = cfg.child_level(level)
+    lower = session_level(child) if child else None
+    return analysis_columns(
+        _data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
+        roles={t: THEMES[t].role for t in THEMES}, settings=AnalysisSettings(top_k=top_k), lower=lower,
+    )
+
+
+def analysis(view: View, data: LevelData, result: ScoreResult) -> tuple[pd.DataFrame, dict]:
+    """Rank uncertainty, clusters, need x readiness and pockets for the view (cached per settings)."""
+    layers = tuple(l for l in view.layers if l in data.values.columns)
+    data_key = tuple(sorted((lid, int(pd.util.hash_pandas_object(v).sum()))
+                            for lid, (_, v) in uploaded(view.level).items()))
+    return _analysis(view.level, layers, tuple(sorted(view.weights.items())),
+                     tuple(sorted(view.theme_weights.items())), view.method, view.top_n or 10, data_key,
+                     data, result)
+
+
 def scored_or_error(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult] | None:
     """:func:`scored`, or ``None`` after showing the problem with ``st.error`` (the page goes on)."""
     try:

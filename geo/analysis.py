@@ -1,0 +1,115 @@
+"""Targeting analytics for a scored level, as the columns the exports add after the ranking.
+
+``rank_median, rank_p05, rank_p95, p_top_k`` (Monte Carlo rank uncertainty,
+:mod:`geo.uncertainty`), ``cluster`` (local Moran's I on the score,
+:mod:`geo.clusters`), ``need, readiness, quadrant`` (:mod:`geo.targeting`),
+``reliability`` (:mod:`geo.quality`) and, at an upper level with a lower
+level nested in it, ``extent, local_concentration`` (IMD-style district
+summaries of the lower level's ranking).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import pandas as pd
+
+from geo.clusters import district_summaries, local_moran
+from geo.dataset import LevelData, ranked_table, score_level
+from geo.errors import TargetingError
+from geo.quality import district_reliability
+from geo.scoring import ScoreResult
+from geo.targeting import need_readiness
+from geo.uncertainty import rank_uncertainty
+
+__all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns"]
+
+ANALYSIS_COLUMNS = (
+    "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "need", "readiness", "quadrant", "reliability",
+    "extent", "local_concentration",
+)
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Choices of the analytics (defaults: 1,000 draws, noise 0.25, top 10, 999 permutations, alpha 0.05)."""
+
+    draws: int = 1000
+    noise: float = 0.25
+    top_k: int = 10
+    seed: int = 0
+    permutations: int = 999
+    alpha: float = 0.05
+    fdr: bool = False
+
+
+def analysis_columns(
+    data: LevelData,
+    result: ScoreResult,
+    *,
+    weights: Mapping[str, float] | None = None,
+    theme_weights: Mapping[str, float] | None = None,
+    roles: Mapping[str, str],
+    settings: AnalysisSettings = AnalysisSettings(),
+    lower: LevelData | None = None,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The analytics columns of a scored level, and notes on how they were made.
+
+    Parameters
+    ----------
+    data, result : LevelData, ScoreResult
+        The level and its score (same layers, weights and method).
+    weights, theme_weights : Mapping[str, float], optional
+        The raw weights the score used (perturbed by the Monte Carlo).
+    roles : Mapping[str, str]
+        Theme id -> "need" or "readiness".
+    settings : AnalysisSettings
+    lower : LevelData, optional
+        The level nested in this one, scored with the same settings, for
+        ``extent`` and ``local_concentration``.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        Columns of :data:`ANALYSIS_COLUMNS` (the last two only with ``lower``),
+        indexed like ``data.values``; notes (weights used for the clusters,
+        mean rank shift, draws).
+    """
+    layers = [c for c in result.normalised.columns if c in data.values.columns]
+    chosen = [l for l in data.layers if l.id in layers]
+    kw = dict(higher_is_worse={l.id: l.higher_is_worse for l in chosen}, themes={l.id: l.theme for l in chosen},
+              weights=weights, theme_weights=theme_weights)
+    out = pd.DataFrame(index=data.values.index)
+    notes: dict[str, str] = {}
+    if settings.draws > 0:
+        unc = rank_uncertainty(data.values[layers], **kw, method=result.method, draws=settings.draws,
+                               noise=settings.noise, top_k=settings.top_k, seed=settings.seed)
+        out = out.join(unc.table)
+        notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
+                                f"aggregation alternatives, seed {settings.seed}; mean rank shift "
+                                f"{unc.mean_shift:.2f}")
+    scored = result.table["score"]
+    if scored.notna().sum() >= 3:
+        clusters = local_moran(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
+                               fdr=settings.fdr, seed=settings.seed)
+        out["cluster"] = clusters.table["cluster"]
+        notes["cluster"] = (f"local Moran's I on the score, {clusters.weights_description}, "
+                            f"{settings.permutations} permutations, alpha {settings.alpha:g}"
+                            + (" with false-discovery-rate control" if settings.fdr else "")
+                            + f"; global I {clusters.global_I:.2f} (p {clusters.global_p:.3f})")
+    try:
+        out = out.join(need_readiness(result, kw["themes"], roles))
+    except TargetingError as exc:  # e.g. no readiness layer weighted: the axes are left empty, with the reason
+        out = out.assign(need=float("nan"), readiness=float("nan"), quadrant=None)
+        notes["need x readiness"] = str(exc)
+    out["reliability"] = district_reliability(result.table["data_coverage"])
+    if lower is not None:
+        low_result = score_level(lower, layers=[c for c in layers if c in lower.values.columns], weights=weights,
+                                 theme_weights=theme_weights, method=result.method)
+        low = ranked_table(lower, low_result)
+        summary = district_summaries(pd.DataFrame(low.drop(columns="geometry")))
+        out = out.join(summary[["extent", "local_concentration"]])
+        notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking "
+                            "(most deprived decile nationally; 10 % of each district's people)")
+    return out, notes
