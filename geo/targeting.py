@@ -6,6 +6,10 @@ whose role is "need" (poverty, unemployment, displacement); *readiness* those
 whose role is "readiness" (infrastructure and economic base), turned around
 so that a higher readiness means better conditions.
 
+Peers: districts with a similar context (standardised structural indicators,
+k nearest), and among them the "positive deviants" that do clearly better on
+an outcome despite that similar context.
+
 Coverage: districts sorted by score; the cumulative share of a target group
 (unemployed people, illiterate adults, households without electricity...)
 reached by the first k districts, and the inclusion and exclusion errors of a
@@ -28,6 +32,7 @@ __all__ = [
     "coverage_curve",
     "districts_to_reach",
     "top_k_errors",
+    "peers",
 ]
 
 QUADRANTS = (
@@ -191,3 +196,75 @@ def top_k_errors(curve: pd.DataFrame, k: int, population: pd.Series | None = Non
         people = float(population.reindex(pd.Index(curve["code"].iloc[:k])).astype(float).sum())
         out["inclusion_error"] = 1 - reached / people if people > 0 else float("nan")
     return out
+
+
+def peers(
+    context: pd.DataFrame,
+    outcome: pd.Series,
+    code: str,
+    *,
+    k: int = 10,
+    min_gap: float | None = None,
+    values: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The ``k`` districts most similar to ``code`` in context, and which of them do clearly better.
+
+    Parameters
+    ----------
+    context : pandas.DataFrame
+        Structural indicators (population, urban share, distance to road...),
+        one row per district. Each column is standardised (z-score); a missing
+        value counts as the column mean. Distance is Euclidean.
+    outcome : pandas.Series
+        The outcome to learn about, higher = worse (e.g. a theme's need sub-index).
+    code : str
+        The district looking for peers.
+    k : int
+        Number of peers.
+    min_gap : float, optional
+        How much lower a peer's outcome must be to count as a positive deviant;
+        default half a standard deviation of the outcome over all districts.
+    values : pandas.DataFrame, optional
+        Layer values; when given, ``differs`` lists the three layers where the
+        peer differs most from the district (in standard deviations).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by peer code, nearest first: ``distance``, ``outcome``, ``gap``
+        (district's outcome minus the peer's: positive = the peer does better),
+        ``positive_deviant`` and, with ``values``, ``differs``.
+
+    Examples
+    --------
+    >>> ctx = pd.DataFrame({"pop": [1.0, 1.1, 5.0, 1.2]}, index=list("abcd"))
+    >>> out = peers(ctx, pd.Series([80.0, 40.0, 10.0, 79.0], index=list("abcd")), "a", k=2)
+    >>> out.index.tolist(), out["positive_deviant"].tolist()
+    (['b', 'd'], [True, False])
+    """
+    if code not in context.index:
+        raise TargetingError(f"Unknown district {code!r}: it has no context row.")
+    if context.shape[1] == 0:
+        raise TargetingError("No context indicators: choose at least one (e.g. population).")
+    x = context.astype(float)
+    sd = x.std(ddof=0).replace(0, np.nan)
+    z = ((x - x.mean()) / sd).fillna(0.0)
+    dist = np.sqrt(((z - z.loc[code]) ** 2).sum(axis=1)).drop(index=code)
+    candidates = dist[outcome.reindex(dist.index).notna()]
+    nearest = candidates.sort_values(kind="mergesort").head(max(int(k), 1))
+    gap_needed = 0.5 * float(outcome.std(ddof=0)) if min_gap is None else float(min_gap)
+    own = float(outcome.get(code, np.nan))
+    out = pd.DataFrame({"distance": nearest, "outcome": outcome.reindex(nearest.index)})
+    out["gap"] = own - out["outcome"]
+    out["positive_deviant"] = out["gap"] > gap_needed
+    if values is not None:
+        v = values.astype(float)
+        vz = (v - v.mean()) / v.std(ddof=0).replace(0, np.nan)
+        out["differs"] = [_differs(vz, code, p) for p in out.index]
+    return out
+
+
+def _differs(vz: pd.DataFrame, code: str, peer: str, n: int = 3) -> str:
+    diff = (vz.loc[peer] - vz.loc[code]).dropna()
+    top = diff.reindex(diff.abs().sort_values(ascending=False).index[:n])
+    return ", ".join(f"{c} ({d:+.1f} sd)" for c, d in top.items())

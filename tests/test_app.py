@@ -109,3 +109,9 @@ def test_targeting_page(default_config):
     assert any("districts reach 50%" in m.value for m in at.markdown)
     at.slider(key="w_k").set_value(20).run()
     assert at.metric[0].value != "0"
+
+
+def test_peers_of_the_selected_district(default_config):
+    at = page("targeting", selected="02.251")
+    assert not at.error
+    assert any("most similar districts do clearly better" in m.value for m in at.markdown)

@@ -55,3 +55,18 @@ def test_target_counts_on_the_census(default_config):
     result = score_level(data)
     curve = coverage_curve(result.table["score"], unemployed, data.population)
     assert curve["share_reached"].is_monotonic_increasing
+
+
+def test_peers_by_hand():
+    from geo.targeting import peers
+
+    ctx = pd.DataFrame({"pop": [1.0, 1.1, 5.0, 1.2, 0.9], "road": [2.0, 2.0, 2.0, 2.0, 2.0]}, index=list("abcde"))
+    outcome = pd.Series([80.0, 40.0, 10.0, 79.0, np.nan], index=ctx.index)
+    values = pd.DataFrame({"illiteracy": [40.0, 20.0, 10.0, 41.0, 30.0]}, index=ctx.index)
+    out = peers(ctx, outcome, "a", k=3, values=values)
+    assert out.index.tolist() == ["b", "d", "c"]  # e has no outcome; road has no spread
+    assert out.loc["b", "gap"] == 40 and out.loc["b", "positive_deviant"]
+    assert not out.loc["d", "positive_deviant"]
+    assert "illiteracy (-" in out.loc["b", "differs"]
+    with pytest.raises(TargetingError, match="Unknown district"):
+        peers(ctx, outcome, "zz")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from geo.dataset import target_counts
 from geo.errors import TargetingError
-from geo.targeting import QUADRANTS, coverage_curve, districts_to_reach, need_readiness, top_k_errors
+from geo.targeting import QUADRANTS, coverage_curve, districts_to_reach, need_readiness, peers, top_k_errors
 from layers import THEMES
 from ui import sidebar, state
 from ui.profile import render_profile
+from ui.text import plain
 
 COLOURS = ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac"]  # colour-blind-safe diverging pairs
 
@@ -89,8 +91,53 @@ def render() -> None:
         st.line_chart(curve.set_index("k")[["share_reached", "population_share"]], height=300)
         st.download_button("⬇ Coverage curve (CSV)", curve.to_csv(index=False).encode(), f"coverage_{target_id}.csv",
                            "text/csv", key="dl_coverage", on_click="ignore")
+    _peers(view, data, table, result)
     if view.selected:
         render_profile(data, table, result, view.selected)
+
+
+def _peers(view, data, table, result) -> None:
+    st.subheader("Peers to learn from")
+    if not view.selected or view.selected not in table.index:
+        st.info("Select a district (on the map, in a table or in the scatter plot) to see its peers.")
+        return
+    labels = {l.id: l.label for l in data.layers}
+    options = ["population"] + [l.id for l in data.layers]
+    default = [c for c in ("population", "road_distance", "establishments") if c in options] or options[:1]
+    names = {"population": "Population (log)", **labels}
+    c1, c2, c3 = st.columns([3, 2, 1])
+    context_ids = c1.multiselect("Similar context in", options, default=default, format_func=names.get,
+                                 key="w_peer_context")
+    themes = sorted(c[6:] for c in result.table.columns if c.startswith("theme_"))
+    theme = c2.selectbox("Doing better on", themes, format_func=lambda t: THEMES[t].label, key="w_peer_theme")
+    k = c3.number_input("Peers", 3, 30, 10, key="w_peer_k")
+    same_region = st.checkbox("Only in the same region", key="w_peer_region")
+    context = pd.DataFrame(index=data.values.index)
+    for cid in context_ids:
+        context[names[cid]] = np.log1p(data.population) if cid == "population" else data.values[cid]
+    if same_region:
+        col = "region_code" if "region_code" in data.districts else "parent_code"
+        region = data.districts[col]
+        context = context[region == region.get(view.selected)]
+    try:
+        out = peers(context, result.table[f"theme_{theme}"], view.selected, k=int(k),
+                    values=data.values.rename(columns=labels))
+    except TargetingError as exc:
+        st.error(str(exc))
+        return
+    out = out.join(table[["name", "parent_name", "rank"]])
+    deviants = int(out["positive_deviant"].sum())
+    st.markdown(f"**{deviants}** of the {len(out)} most similar districts do clearly better on "
+                f"{plain(THEMES[theme].label.lower())} (by more than half a standard deviation).")
+    st.dataframe(out[["name", "parent_name", "rank", "distance", "outcome", "gap", "positive_deviant", "differs"]],
+                 width="stretch", column_config={
+                     "distance": st.column_config.NumberColumn(format="%.2f"),
+                     "outcome": st.column_config.NumberColumn(f"{THEMES[theme].label} (need)", format="%.1f"),
+                     "gap": st.column_config.NumberColumn("better by", format="%.1f"),
+                     "differs": st.column_config.TextColumn("differs most in (layer values)"),
+                 })
+    st.download_button("⬇ Peers (CSV)", out.to_csv().encode(), f"peers_{view.selected}.csv", "text/csv",
+                       key="dl_peers", on_click="ignore")
 
 
 render()
