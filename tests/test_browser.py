@@ -76,6 +76,20 @@ def test_map_renders_every_district_offline(browser, server, level, n):
     page.close()
 
 
+def test_cluster_map_layer(browser, server):
+    blocked = []
+    page, _ = open_page(browser, f"{server}/?map_layer=cluster", blocked)
+    frame = map_frame(page)
+    assert districts_drawn(frame) == 75
+    legend = frame.locator(".pk-legend")
+    legend.get_by_text("HH", exact=True).wait_for(timeout=30_000)
+    assert legend.get_by_text("Pockets: local Moran's I clusters of the score").count() == 1
+    assert legend.get_by_text("not significant").count() == 1
+    shot(page, "map_clusters")
+    assert blocked == []
+    page.close()
+
+
 def test_click_opens_profile_and_second_click_still_works(browser, server):
     blocked = []
     page, _ = open_page(browser, server, blocked)

@@ -318,3 +318,71 @@ def test_standalone_refuses_remote_scripts(districts, table):
     Fullscreen().add_to(m)  # a plugin whose script comes from a CDN
     with pytest.raises(ValueError, match="cannot be inlined"):
         maps.standalone_html(m, title="t", settings={})
+
+
+# ----------------------------------------------------------------------------- categorical maps
+def _legend(m) -> str:
+    return next(e for e in maps._walk(m) if isinstance(e, maps.Legend)).html
+
+
+def test_constant_colours():
+    assert maps.CLUSTER_COLOURS == {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
+                                    "not significant": "#eeeeee"}
+    assert list(maps.QUADRANT_COLOURS.values()) == ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac"]
+
+
+def test_cluster_map_has_one_legend_row_per_category_with_counts(districts, table):
+    t = table.assign(cluster=["HH", "HH", "no data", "LL", "not significant", None])
+    m = maps.category_map(districts, t, column="cluster", column_label="Clusters",
+                          colours=maps.CLUSTER_COLOURS, top=["006"])
+    legend = _legend(m)
+    rows = re.findall(r'background:(#[0-9a-f]{6})"></span><span>([^<]*)</span> <span class="pk-n">\((\d+)\)', legend)
+    assert rows == [("#d7191c", "HH", "2"), ("#2c7bb6", "LL", "1"), ("#fdae61", "HL", "0"),
+                    ("#abd9e9", "LH", "0"), ("#eeeeee", "not significant", "1")]
+    assert re.search(r'pk-nodata"></span><span>no data</span> <span class="pk-n">\(2\)', legend)
+    page = m.get_root().render()
+    payload = _payload(page)
+    assert payload["colours"] == list(maps.CLUSTER_COLOURS.values())
+    assert dict(zip(payload["codes"], payload["cls"])) == {"001": 0, "002": 0, "003": None, "004": 1,
+                                                           "005": 4, "006": None}
+    tips = dict(zip(payload["codes"], payload["tips"]))
+    assert "Clusters: HH" in tips["001"] and "Clusters: no data" in tips["006"]
+    assert "top 1 by rank" in legend
+
+
+def test_quadrant_map_via_choropleth_categories(districts, table):
+    names = list(maps.QUADRANT_COLOURS)
+    t = table.assign(quadrant=[names[0], names[0], names[1], names[2], names[3], np.nan])
+    legend = _legend(maps.choropleth(districts, t, column="quadrant", column_label="Need x readiness",
+                                     categories=maps.QUADRANT_COLOURS))
+    for name, colour, n in zip(names, maps.QUADRANT_COLOURS.values(), (2, 1, 1, 1)):
+        assert f'background:{colour}"></span><span>{name}</span> <span class="pk-n">({n})' in legend
+
+
+def test_category_labels_are_escaped(districts, table):
+    evil = {"<b>bold</b>": "#ff0000", "{{ 7*7 }}": "#00ff00"}
+    t = table.assign(kind=["<b>bold</b>", "{{ 7*7 }}", None, None, None, None])
+    m = maps.category_map(districts, t, column="kind", column_label=EVIL_LABEL, colours=evil)
+    legend = _legend(m)
+    assert "&lt;b&gt;bold&lt;/b&gt;" in legend and "<b>" not in legend
+    page = m.get_root().render()
+    assert "<b>bold" not in page and ">49<" not in page
+    assert "\\u007b{ 7*7 }}\\u003c/span" in page  # the legend's "{{" cannot start a template expression
+    tips = dict(zip(*(_payload(page)[k] for k in ("codes", "tips"))))
+    assert "&lt;b&gt;bold&lt;/b&gt;" in tips["001"] and "{{ 7*7 }}" in tips["002"]  # text, not evaluated
+
+
+def test_uncertain_members_of_the_top_are_dashed(districts, table):
+    group = maps.highlight_group(districts, selected="002", top=["006"], uncertain=["005", "006", "nope"])
+    outlines = [json.loads(e.payload) for e in maps._walk(group) if isinstance(e, maps._Outlines)]
+    assert [o["codes"] for o in outlines] == [["006"], ["005", "006"], ["002"]]
+    assert outlines[1]["strokes"][0]["dash"] == maps.UNCERTAIN_STYLE["dash"]
+    assert all("dash" not in s for o in (outlines[0], outlines[2]) for s in o["strokes"])
+    m = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], uncertain=["005"])
+    assert '"dash":"5 4"' in m.get_root().render()
+    assert maps.UNCERTAIN_LABEL + " (1)" in _legend(m) and "dashed" in _legend(m)
+    plain = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"])
+    assert "dashed" not in _legend(plain) and '"dash"' not in plain.get_root().render()
+    apart = maps.choropleth(districts, table, column="score", column_label="Score", uncertain=["005"],
+                            highlights=False)
+    assert maps.UNCERTAIN_LABEL in _legend(apart) and '"dash"' not in apart.get_root().render()

@@ -5,8 +5,12 @@ CDN and needs no tile server:
 
 - ``choropleth`` draws one GeoJSON layer of districts (Leaflet's canvas
   renderer) coloured by class, outlines the selected and the top-ranked
-  districts, draws optional region outlines with their names, and adds a legend
-  with the class bounds and a "no data" class. Missing values are hatched grey,
+  districts (and, dashed, those whose place in the top is uncertain), draws
+  optional region outlines with their names, and adds a legend with the class
+  bounds and a "no data" class. With ``categories`` (or ``category_map``) it
+  maps a categorical column instead, e.g. LISA clusters (``CLUSTER_COLOURS``)
+  or need x readiness quadrants (``QUADRANT_COLOURS``), one legend row per
+  category with its count. Missing values are hatched grey,
   never the colour of a class. Every string shown (names, labels, tooltip text)
   is HTML-escaped before it reaches the page.
 - ``use_local_assets`` points the map's JavaScript and CSS at Leaflet's files
@@ -78,6 +82,18 @@ NO_DATA_LABEL = "no data"
 # Outlines: selected district (cyan on a black halo), top-ranked districts (black on a white halo).
 SELECTED_STYLE = {"halo": "#000000", "halo_weight": 7, "colour": "#00e5ff", "weight": 3}
 TOP_STYLE = {"halo": "#ffffff", "halo_weight": 4, "colour": "#111111", "weight": 1.6}
+# Districts whose place in the top k is uncertain: a dashed magenta line, drawn above the top outlines.
+UNCERTAIN_STYLE = {"colour": "#ff00ff", "weight": 2.4, "dash": "5 4"}
+UNCERTAIN_LABEL = "top place uncertain"
+UNCERTAIN_HELP = "in the top in more than 10% but less than 90% of the Monte Carlo draws"
+# Local Moran's I clusters (GeoDa's colours): high-high, low-low, high-low, low-high, not significant.
+CLUSTER_COLOURS: dict[str, str] = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
+                                   "not significant": "#eeeeee"}
+# Need x readiness quadrants (diverging red-blue, colour-blind safe).
+QUADRANT_COLOURS: dict[str, str] = {"high need, ready to scale": "#b2182b",
+                                    "high need, foundations first": "#ef8a62",
+                                    "lower need, ready to scale": "#67a9cf",
+                                    "lower need, foundations first": "#2166ac"}
 BACKGROUND = "#eef1f4"
 _PRECISION = 1e5  # coordinates are sent in units of 1e-5 degrees
 _JS_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -519,16 +535,27 @@ class Legend(branca.element.MacroElement):
 
 
 def _legend_html(label: str, bounds: Sequence[tuple[float, float]], colours: Sequence[str],
-                 counts: Sequence[int], missing: int, decimals: int, top_n: int, selected: bool) -> str:
-    """Legend HTML: title, one row per class with its bounds and count, "no data", outline keys."""
+                 counts: Sequence[int], missing: int, decimals: int, top_n: int, selected: bool, *,
+                 categories: Sequence[str] | None = None, uncertain_n: int = 0) -> str:
+    """Legend HTML: title, one row per class with its bounds and count, "no data", outline keys.
+
+    With ``categories`` (one name per colour and count), the rows name the categories, in the
+    given order, instead of class bounds. ``uncertain_n`` > 0 adds the key of the dashed outline
+    of districts whose place in the top is uncertain.
+    """
     rows = [f'<div class="pk-title">{html.escape(label)}</div>']
-    for (low, high), colour, n in reversed(list(zip(bounds, colours, counts))):
-        text = _fmt(low, decimals) if low == high else f"{_fmt(low, decimals)} – {_fmt(high, decimals)}"
+    if categories is not None:
+        entries = [(html.escape(str(name)), colour, n) for name, colour, n in zip(categories, colours, counts)]
+    else:
+        entries = [(_fmt(low, decimals) if low == high else f"{_fmt(low, decimals)} – {_fmt(high, decimals)}",
+                    colour, n) for (low, high), colour, n in reversed(list(zip(bounds, colours, counts)))]
+    for text, colour, n in entries:
+        colour = html.escape(str(colour))
         rows.append(f'<div class="pk-row"><span class="pk-swatch" style="background:{colour}"></span>'
                     f'<span>{text}</span> <span class="pk-n">({n})</span></div>')
     rows.append(f'<div class="pk-row"><span class="pk-swatch pk-nodata"></span><span>{NO_DATA_LABEL}</span> '
                 f'<span class="pk-n">({missing})</span></div>')
-    if top_n or selected:
+    if top_n or selected or uncertain_n:
         rows.append('<div class="pk-sep"></div>')
     if top_n:
         rows.append(f'<div class="pk-row"><span class="pk-line" style="border-top:{TOP_STYLE["weight"] + 1}px '
@@ -538,12 +565,20 @@ def _legend_html(label: str, bounds: Sequence[tuple[float, float]], colours: Seq
         rows.append(f'<div class="pk-row"><span class="pk-line" style="border-top:{SELECTED_STYLE["weight"]}px '
                     f'solid {SELECTED_STYLE["colour"]};box-shadow:0 0 0 2px #000"></span>'
                     '<span>selected</span></div>')
+    if uncertain_n:
+        rows.append(f'<div class="pk-row" title="{html.escape(UNCERTAIN_HELP)}"><span class="pk-line" '
+                    f'style="border-top:{UNCERTAIN_STYLE["weight"] + 0.6}px '
+                    f'dashed {UNCERTAIN_STYLE["colour"]}"></span>'
+                    f'<span>{html.escape(UNCERTAIN_LABEL)} ({uncertain_n})</span></div>')
     return "".join(rows)
 
 
 def _tooltips(table: pd.DataFrame, codes: pd.Index, column: str, column_label: str, decimals: int,
-              extra: pd.Series | None) -> list[str]:
-    """Tooltip HTML per district: name, rank r of N, the mapped value, the score, extra text; all escaped."""
+              extra: pd.Series | None, *, categorical: bool = False) -> list[str]:
+    """Tooltip HTML per district: name, rank r of N, the mapped value, the score, extra text; all escaped.
+
+    With ``categorical``, the mapped value is shown as text (e.g. a cluster name), not a number.
+    """
     ranks = pd.to_numeric(table["rank"], errors="coerce")
     ranked = int(ranks.notna().sum())
     rows = table.reindex(codes)
@@ -551,12 +586,17 @@ def _tooltips(table: pd.DataFrame, codes: pd.Index, column: str, column_label: s
     extra = extra.copy() if extra is not None else pd.Series(dtype=object)
     extra.index = extra.index.astype(str)
     out = []
-    for code, name, rank, value, score in zip(codes, names, ranks.reindex(codes),
-                                              pd.to_numeric(rows[column], errors="coerce"),
+    shown = rows[column] if categorical else pd.to_numeric(rows[column], errors="coerce")
+    for code, name, rank, value, score in zip(codes, names, ranks.reindex(codes), shown,
                                               pd.to_numeric(rows["score"], errors="coerce")):
+        if categorical:
+            text = NO_DATA_LABEL if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+            text = html.escape(text)
+        else:
+            text = _fmt(value, decimals)
         parts = [f'<div class="pk-name">{html.escape(str(name))}</div>',
                  f"<div>{'not ranked' if pd.isna(rank) else f'rank {int(rank)} of {ranked}'}</div>",
-                 f"<div>{html.escape(column_label)}: {_fmt(value, decimals)}</div>"]
+                 f"<div>{html.escape(column_label)}: {text}</div>"]
         if column != "score":
             parts.append(f"<div>score: {_fmt(score, 1)}</div>")
         note = extra.get(code)
@@ -586,6 +626,8 @@ def choropleth(
     basemap: str | None = None,
     basemap_attribution: str = "",
     asset_url: str | None = None,
+    categories: Mapping[str, str] | None = None,
+    uncertain: Sequence[str] = (),
 ) -> folium.Map:
     """A choropleth of one column of the ranking, ready for ``st_folium`` and ``standalone_html``.
 
@@ -625,6 +667,13 @@ def choropleth(
         tile server and no network. Opting in sends requests to that server.
     asset_url : str, optional
         Where the browser loads Leaflet from (see ``use_local_assets``).
+    categories : Mapping[str, str], optional
+        Map ``column`` as categories: category -> colour (e.g. ``CLUSTER_COLOURS``), in legend
+        order. Values that are not one of the categories (missing, "no data") are hatched as
+        "no data"; ``scheme``, ``k`` and ``palette`` are then unused.
+    uncertain : sequence of str
+        Codes of districts whose place in the top is uncertain: outlined dashed (with
+        ``highlights``), and a legend key whenever there are any.
 
     Returns
     -------
@@ -649,12 +698,24 @@ def choropleth(
     table.index = table.index.astype(str)
     table = table[~table.index.duplicated()]
     codes = shapes.index
-    values = pd.to_numeric(table[column], errors="coerce").reindex(codes)
-    classes, bounds = classify(values, scheme, k)
-    colours = palette_colours(palette, max(1, len(bounds)))
-    decimals = _decimals(bounds)
-    counts = [int((classes == i).sum()) for i in range(len(bounds))]
+    if categories is not None:
+        names = [str(c) for c in categories]
+        colours = [str(categories[c]) for c in categories]
+        position = {name: i for i, name in enumerate(names)}
+        raw = table[column].reindex(codes)
+        classes = pd.Series([position.get(v, np.nan) if isinstance(v, str) else np.nan for v in raw],
+                            index=codes, dtype=float)
+        bounds, decimals = [], 1
+        counts = [int((classes == i).sum()) for i in range(len(names))]
+    else:
+        names = None
+        values = pd.to_numeric(table[column], errors="coerce").reindex(codes)
+        classes, bounds = classify(values, scheme, k)
+        colours = palette_colours(palette, max(1, len(bounds)))
+        decimals = _decimals(bounds)
+        counts = [int((classes == i).sum()) for i in range(len(bounds))]
     top_codes = [c for c in dict.fromkeys(map(str, top)) if c in codes]
+    uncertain_codes = [c for c in dict.fromkeys(map(str, uncertain)) if c in codes]
     selected = str(selected) if selected is not None and str(selected) in codes else None
 
     bounds_all = _latlon_bounds(shapes)
@@ -669,7 +730,8 @@ def choropleth(
         "geoms": _encode_rings(shapes.to_numpy()),
         "cls": [None if pd.isna(c) else int(c) for c in classes],
         "colours": colours,
-        "tips": _tooltips(table, codes, column, column_label, decimals, tooltip_extra),
+        "tips": _tooltips(table, codes, column, column_label, decimals, tooltip_extra,
+                          categorical=categories is not None),
         "nodata": NO_DATA_COLOUR, "hatch": NO_DATA_HATCH,
         "opacity": 0.85 if basemap else 0.95,
         "line": "#5b5b5b", "weight": 0.5 if len(codes) > 300 else 0.8,
@@ -677,13 +739,38 @@ def choropleth(
     _Choropleth(payload).add_to(m)
     if outlines is not None and len(outlines):
         _region_layer(outlines, large=large).add_to(m)
-    if highlights and (top_codes or selected is not None):
-        highlight_group(shapes, selected=selected, top=top_codes).add_to(m)
+    if highlights and (top_codes or uncertain_codes or selected is not None):
+        highlight_group(shapes, selected=selected, top=top_codes, uncertain=uncertain_codes).add_to(m)
     Legend(_legend_html(column_label, bounds, colours, counts, int(classes.isna().sum()), decimals,
-                        len(top_codes), selected is not None or not highlights)).add_to(m)
+                        len(top_codes), selected is not None or not highlights, categories=names,
+                        uncertain_n=len(uncertain_codes))).add_to(m)
     target = shapes.loc[[focus]] if focus is not None and str(focus) in codes else shapes
     _FitBounds(_latlon_bounds(target)).add_to(m)
     return use_local_assets(m, asset_url)
+
+
+def category_map(shapes: gpd.GeoSeries, table: pd.DataFrame, *, column: str, column_label: str,
+                 colours: Mapping[str, str], **kwargs: Any) -> folium.Map:
+    """A map of a categorical column (e.g. LISA clusters or quadrants): ``choropleth`` with ``categories``.
+
+    Parameters
+    ----------
+    shapes, table : geopandas.GeoSeries, pandas.DataFrame
+        As for ``choropleth``; ``table[column]`` holds category names.
+    column, column_label : str
+        The column to map and its label (legend title, tooltips).
+    colours : Mapping[str, str]
+        Category -> colour, in legend order (``CLUSTER_COLOURS``, ``QUADRANT_COLOURS``); other
+        values are "no data".
+    **kwargs
+        Any other keyword of ``choropleth`` (``selected``, ``top``, ``uncertain``, ``outlines``, ...).
+
+    Returns
+    -------
+    folium.Map
+        The map, one legend row per category with its count.
+    """
+    return choropleth(shapes, table, column=column, column_label=column_label, categories=colours, **kwargs)
 
 
 def _region_layer(outlines: gpd.GeoDataFrame, *, large: bool) -> _Outlines:
@@ -703,9 +790,9 @@ def _region_layer(outlines: gpd.GeoDataFrame, *, large: bool) -> _Outlines:
     })
 
 
-def highlight_group(shapes: gpd.GeoSeries, *, selected: str | None = None,
-                    top: Sequence[str] = ()) -> folium.FeatureGroup:
-    """Outlines of the top-ranked districts and, above them, of the selected one, as one layer group.
+def highlight_group(shapes: gpd.GeoSeries, *, selected: str | None = None, top: Sequence[str] = (),
+                    uncertain: Sequence[str] = ()) -> folium.FeatureGroup:
+    """Outlines of the top-ranked and uncertain districts and, above them, of the selected one, as one group.
 
     ``choropleth`` adds this group itself. A page can instead build the map with
     ``highlights=False`` and pass this group to ``st_folium(..., feature_group_to_add=...)``:
@@ -721,6 +808,9 @@ def highlight_group(shapes: gpd.GeoSeries, *, selected: str | None = None,
         Code of the selected district (cyan on black); unknown codes are ignored.
     top : sequence of str
         Codes of the top-ranked districts (black on white); unknown codes are ignored.
+    uncertain : sequence of str
+        Codes of districts whose place in the top is uncertain (e.g. in the top k in 10-90% of
+        the Monte Carlo draws): a dashed line above the top outlines; unknown codes are ignored.
 
     Returns
     -------
@@ -731,13 +821,21 @@ def highlight_group(shapes: gpd.GeoSeries, *, selected: str | None = None,
     shapes = pd.Series(shapes.to_numpy(), index=index)
     group = _HighlightGroup(name="highlight", control=False)
     chosen = [str(selected)] if selected is not None and str(selected) in index else []
-    for codes, style in (([c for c in dict.fromkeys(map(str, top)) if c in index], TOP_STYLE), (chosen, SELECTED_STYLE)):
+    def known(codes: Sequence[str]) -> list[str]:
+        return [c for c in dict.fromkeys(map(str, codes)) if c in index]
+
+    dashed = [{"colour": UNCERTAIN_STYLE["colour"], "weight": UNCERTAIN_STYLE["weight"],
+               "dash": UNCERTAIN_STYLE["dash"]}]
+    for codes, strokes in (
+        (known(top), [{"colour": TOP_STYLE["halo"], "weight": TOP_STYLE["halo_weight"]},
+                      {"colour": TOP_STYLE["colour"], "weight": TOP_STYLE["weight"]}]),
+        (known(uncertain), dashed),
+        (chosen, [{"colour": SELECTED_STYLE["halo"], "weight": SELECTED_STYLE["halo_weight"]},
+                  {"colour": SELECTED_STYLE["colour"], "weight": SELECTED_STYLE["weight"]}]),
+    ):
         if codes:
-            _Outlines({
-                "codes": codes, "geoms": _encode_rings(shapes.loc[codes].to_numpy()),
-                "strokes": [{"colour": style["halo"], "weight": style["halo_weight"]},
-                            {"colour": style["colour"], "weight": style["weight"]}],
-            }).add_to(group)
+            _Outlines({"codes": codes, "geoms": _encode_rings(shapes.loc[codes].to_numpy()),
+                       "strokes": strokes}).add_to(group)
     return group
 
 

@@ -44,18 +44,18 @@ def render() -> None:
     for note in result.notes:
         st.info(note)
 
+    extra, notes = state.analysis(view, data, result)
     col_map, col_side = st.columns([2, 1])
     with col_map:
         # The selection is a swappable layer: clicking never rebuilds or re-zooms the map.
-        fmap = build_map(view, data, table, result, keep, with_highlights=False)
+        fmap = build_map(view, data, table, result, keep, with_highlights=False, extra=extra)
         event = st_folium(fmap, key=f"map_{view.level}", height=560, use_container_width=True,
                           returned_objects=["last_active_drawing", "last_object_clicked_count"],
-                          feature_group_to_add=highlights(view, table, keep))
+                          feature_group_to_add=highlights(view, table, keep, extra))
         _handle_click(event, view)
     with col_side:
         _effective_weights(result, data)
 
-    extra, notes = state.analysis(view, data, result)
     _ranking_table(view, table.join(extra), keep)
     if view.selected:
         render_profile(data, table, result, view.selected, extra=extra)
@@ -67,7 +67,7 @@ def render() -> None:
 
     def html_map() -> str:  # built on click only, from a fresh map
         return maps.standalone_html(
-            build_map(view, data, table, result, keep), title=f"{cfg.title}: {label}",
+            build_map(view, data, table, result, keep, extra=extra), title=f"{cfg.title}: {label}",
             settings=settings_of(view, data, result))
 
     render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)

@@ -98,9 +98,10 @@ def render_sidebar(*, map_controls: bool = True) -> View:
     map_layer, scheme, classes, top_n = view.map_layer, view.scheme, view.classes, view.top_n
     if map_controls:
         with sb.expander("Map", expanded=True):
-            options = ["score"] + [f"theme_{t}" for t in sorted({l.theme for l in data.layers if l.id in chosen})] + chosen
+            options = (["score"] + [f"theme_{t}" for t in sorted({l.theme for l in data.layers if l.id in chosen})]
+                       + ["cluster", "quadrant"] + chosen)
             names = {"score": "Composite need score", **{f"theme_{t}": f"Theme: {THEMES[t].label}" for t in THEMES},
-                     **labels}
+                     "cluster": "Pockets (LISA clusters)", "quadrant": "Need x readiness", **labels}
             _init("w_map_layer", view.map_layer if view.map_layer in options else "score")
             if st.session_state["w_map_layer"] not in options:
                 st.session_state["w_map_layer"] = "score"

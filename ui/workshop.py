@@ -35,7 +35,9 @@ def render() -> None:
     if code:
         row = table.loc[code]
         where_col.markdown(f"### {step + 1} / {len(top)}: {plain(row['name'])} (rank {int(row['rank'])})")
-    fmap = build_map(view.replace(selected=code or ""), data, table, result, keep, large=True, focus=code)
+    extra, _ = state.analysis(view, data, result)
+    fmap = build_map(view.replace(selected=code or ""), data, table, result, keep, large=True, focus=code,
+                     extra=extra)
     st_folium(fmap, key="workshop_map", height=720, use_container_width=True, returned_objects=[])
     if code:
         render_profile(data, table, result, code, large=True)
