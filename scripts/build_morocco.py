@@ -75,6 +75,7 @@ USED_SOURCES: tuple[str, ...] = (
     "hcp-2024-establishments",
     "hcp-2014",
     "hcp-2014-indicators-people",
+    "hcp-2014-indicators-households",
 )
 #: Code given to the national row of the indicator table (HCP leaves it blank).
 COUNTRY_CODE = "MA"
@@ -86,6 +87,7 @@ BOUNDARIES_DIR = "boundaries"
 GPKG_NAME = "morocco.gpkg"
 CROSSWALK_NAME = "morocco_crosswalk.csv"
 INDICATORS_PATH = Path("indicators") / "morocco_rgph2024.csv"
+INDICATORS_2014_PATH = Path("indicators") / "morocco_rgph2014.csv"
 REPORT_NAME = "build_report.json"
 
 LEVELS: tuple[str, ...] = ("commune", "province", "region", "country")
@@ -125,6 +127,30 @@ ECONOMY_COLUMNS: tuple[str, ...] = (
     "establishments_business",
     "establishments_jobs",
 )
+#: The 2014 columns measured as in 2024 (same definition, age group and unit), under their 2024
+#: names, so the layers read them unchanged. Schooling is left out: 2014 counts ages 7 to 12, 2024
+#: ages 6 to 11.
+PEOPLE_2014_COLUMNS: tuple[str, ...] = (
+    "population_legal",
+    "population_municipal",
+    "illiteracy_rate_10_plus",
+    "labour_active",
+    "labour_activity_rate",
+    "labour_unemployment_rate",
+    "employment_status_family_worker",
+)
+HOUSEHOLD_2014_COLUMNS: tuple[str, ...] = (
+    "households_count",
+    "households_people_per_room",
+    "dwelling_type_basic_or_slum",
+    "cooking_fuel_firewood",
+    "amenities_toilet",
+    "amenities_electricity",
+    "amenities_running_water",
+    "wastewater_public_sewer",
+    "households_distance_to_paved_road_km",
+)
+FEMALE_2014_COLUMNS: tuple[str, ...] = ("labour_unemployment_rate", "labour_active", "labour_activity_rate")
 #: HCP units whose columns are whole counts (written without decimals).
 COUNT_UNITS = frozenset({"people", "households", "establishments", "jobs"})
 
@@ -159,6 +185,7 @@ class Hcp:
     sources: dict[str, Any]
     renumbered: pd.DataFrame
     people_2014: pd.DataFrame
+    households_2014: pd.DataFrame
 
 
 # --------------------------------------------------------------------------- #
@@ -215,6 +242,8 @@ def build(
 
     table = _indicator_table(hcp)
     _write_csv(table, out_dir / INDICATORS_PATH)
+    table_2014 = _indicator_table_2014(hcp)
+    _write_csv(table_2014, out_dir / INDICATORS_2014_PATH)
 
     report = _report(
         versions=versions,
@@ -227,6 +256,7 @@ def build(
         gaps=gaps,
         geometry_stats=geometry_stats,
         table=table,
+        table_2014=table_2014,
         out_dir=out_dir,
     )
     report_path = out_dir / REPORT_NAME
@@ -285,6 +315,7 @@ def _load_hcp() -> Hcp:
         sources=mc.sources(),
         renumbered=mc.crosswalk(),
         people_2014=mc.indicators("people", census="2014"),
+        households_2014=mc.indicators("households", census="2014"),
     )
 
 
@@ -738,6 +769,26 @@ def _indicator_table(hcp: Hcp) -> pd.DataFrame:
     return _with_count_dtypes(table, hcp.fields)
 
 
+def _indicator_table_2014(hcp: Hcp) -> pd.DataFrame:
+    """Return HCP's 2014 figures measured as in 2024, keyed by the 2024 codes.
+
+    The package already keys the 2014 rows by the 2024 commune codes (the 207
+    communes renumbered in 2015 included). Districts HCP gave no 2014 row
+    (communes created since, and the six cities of arrondissements, published
+    in 2014 by arrondissement only) are left out, so a join reports them.
+    """
+    districts = _districts(hcp)[["level", "code"]]
+    people = _level_rows(hcp.people_2014, sex="all")[["level", "code", "name_fr", *PEOPLE_2014_COLUMNS]]
+    female = _level_rows(hcp.people_2014, sex="female")[["level", "code", *FEMALE_2014_COLUMNS]]
+    female = female.rename(columns={c: f"{c}_female" for c in FEMALE_2014_COLUMNS})
+    households = _level_rows(hcp.households_2014)[["level", "code", *HOUSEHOLD_2014_COLUMNS]]
+    table = districts.merge(people.rename(columns={"name_fr": "name"}), on=["level", "code"], how="inner",
+                            validate="one_to_one")
+    for part in (households, female):
+        table = table.merge(part, on=["level", "code"], how="left", validate="one_to_one")
+    return _with_count_dtypes(table, hcp.fields, extra=())
+
+
 def _districts(hcp: Hcp) -> pd.DataFrame:
     """Return ``level``, ``code``, ``name`` for every district, in level order."""
     country = hcp.people.loc[hcp.people["level"] == "country", "name_fr"].iloc[0]
@@ -787,11 +838,12 @@ def _summed(level: str, by: pd.Series, values: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"level": level, "code": sums.index, "population_2014": sums.to_numpy()})
 
 
-def _with_count_dtypes(table: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
+def _with_count_dtypes(table: pd.DataFrame, fields: pd.DataFrame,
+                       extra: Sequence[str] = ("population_2014",)) -> pd.DataFrame:
     """Store whole counts as nullable integers so the CSV keeps them exact."""
     units = fields.drop_duplicates("column").set_index("column")["unit"]
     counts = [c for c in table.columns if units.get(c.removesuffix("_female")) in COUNT_UNITS]
-    counts.append("population_2014")
+    counts.extend(extra)
     out = table.copy()
     for col in counts:
         values = out[col]
@@ -829,6 +881,7 @@ def _report(
     gaps: list[dict[str, Any]],
     geometry_stats: dict[str, Any],
     table: pd.DataFrame,
+    table_2014: pd.DataFrame,
     out_dir: Path,
 ) -> dict[str, Any]:
     """Assemble the build report."""
@@ -858,12 +911,14 @@ def _report(
         },
         "population_2024": _population_checks(table),
         "population_2014": _population_2014_checks(table, hcp),
+        "indicators_2014": _indicators_2014_summary(table, table_2014),
         "files": {
             str(p.relative_to(out_dir)): p.stat().st_size
             for p in (
                 out_dir / BOUNDARIES_DIR / GPKG_NAME,
                 out_dir / BOUNDARIES_DIR / CROSSWALK_NAME,
                 out_dir / INDICATORS_PATH,
+                out_dir / INDICATORS_2014_PATH,
             )
         },
     }
@@ -969,6 +1024,17 @@ def _population_2014_checks(table: pd.DataFrame, hcp: Hcp) -> dict[str, Any]:
         "summed_rows_differing_from_hcp_2014": [
             f"{lvl} {code}" for lvl, code in differ[~(differ == 0)].index
         ],
+    }
+
+
+def _indicators_2014_summary(table: pd.DataFrame, table_2014: pd.DataFrame) -> dict[str, Any]:
+    """Rows of the 2014 table per level, and the districts it has no row for."""
+    keys_2014 = set(zip(table_2014["level"], table_2014["code"]))
+    missing = table[[(lvl, code) not in keys_2014 for lvl, code in zip(table["level"], table["code"])]]
+    return {
+        "columns": [c for c in table_2014.columns if c not in ("level", "code", "name")],
+        "rows": {lvl: int((table_2014["level"] == lvl).sum()) for lvl in LEVELS},
+        "districts_without_2014": [f"{r['level']} {r['code']} {r['name']}" for _, r in missing.iterrows()],
     }
 
 

@@ -24,6 +24,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 GPKG = DATA / "boundaries" / "morocco.gpkg"
 CROSSWALK = DATA / "boundaries" / "morocco_crosswalk.csv"
 INDICATORS = DATA / "indicators" / "morocco_rgph2024.csv"
+INDICATORS_2014 = DATA / "indicators" / "morocco_rgph2014.csv"
 REPORT = DATA / "build_report.json"
 SCRIPT = DATA.parent / "scripts" / "build_morocco.py"
 
@@ -197,4 +198,20 @@ def test_rebuild_reproduces_the_committed_outputs(tmp_path, report):
         pytest.skip(f"rebuild took {elapsed:.0f} s, over the {REBUILD_BUDGET_S} s budget for a test")
     assert rebuilt == report
     assert (tmp_path / "indicators" / INDICATORS.name).read_bytes() == INDICATORS.read_bytes()
+    assert (tmp_path / "indicators" / INDICATORS_2014.name).read_bytes() == INDICATORS_2014.read_bytes()
     assert (tmp_path / "boundaries" / CROSSWALK.name).read_bytes() == CROSSWALK.read_bytes()
+
+
+def test_2014_table_holds_hcp_figures_under_2024_codes():
+    t = pd.read_csv(INDICATORS_2014, dtype={"level": str, "code": str, "name": str})
+    assert t.groupby("level").size().to_dict() == {"commune": 1497, "province": 75, "region": 12, "country": 1}
+    assert not t.duplicated(["level", "code"]).any()
+    row = t.set_index(["level", "code"])
+    # HCP RGPH 2014: national population and illiteracy (10 and over) as published.
+    assert row.loc[("country", "MA"), "population_legal"] == 33848242
+    assert row.loc[("country", "MA"), "illiteracy_rate_10_plus"] == 32.2
+    # A commune renumbered in 2015 (2014 code 01.051.05.01) sits under its 2024 code.
+    assert row.loc[("commune", "01.051.11.01"), "name"] == "Ait Kamra"
+    assert row.loc[("commune", "01.051.11.01"), "population_legal"] == 7685
+    # Not comparable between the censuses, so not in the 2014 table.
+    assert "schooling_rate_6_to_11" not in t.columns
