@@ -2,23 +2,37 @@
 
 Each layer is compared on its own scale: ``change = after - before`` (e.g.
 percentage points). The national change is the change of the national
-figures (aggregated like a roll-up, weighted by each layer's denominator, so
-passed in by the caller). A district *falls further behind* on a layer when its
-change, read in the layer's direction of need, is worse than the national
-change by more than ``tolerance``; it is *left behind* when that holds for at
-least ``min_layers`` of the layers compared.
+figures (HCP's national rows, or the districts aggregated like a roll-up). In
+the layer's direction of need, a district's *gap* is how much worse than the
+country it is; it *falls further behind* on a layer when it is worse than the
+country in the later vintage and its gap widened by more than ``tolerance``
+(its change was worse than the national change). A district better than the
+country that loses some of its lead is converging, not falling behind: this
+keeps places near a floor (e.g. 0.3 % without electricity) from being flagged
+merely because they had little left to improve. A district is *left behind*
+when it falls further behind on at least ``min_layers`` of the layers compared.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from geo.errors import TargetingError
+from geo.errors import ConfigError, TargetingError
 
-__all__ = ["change_table", "left_behind"]
+if TYPE_CHECKING:
+    from geo.config import Config
+    from geo.dataset import LevelData
+
+__all__ = ["change_table", "left_behind", "ChangeResult", "compare_vintages", "CHANGE_STATUS_COLUMNS"]
+
+#: Per-district summary columns of :func:`compare_vintages`, before the per-layer ones.
+CHANGE_STATUS_COLUMNS = ("behind_on", "layers_compared", "left_behind")
 
 
 def change_table(
@@ -44,9 +58,11 @@ def change_table(
     Returns
     -------
     pandas.DataFrame
-        Columns ``<layer>_change`` (after - before) and ``<layer>_vs_national``
+        Columns ``<layer>_change`` (after - before), ``<layer>_vs_national``
         (the change minus the national change, signed so that a positive value
-        means the district fell further behind), indexed like ``after``.
+        means the gap to the country widened) and ``<layer>_gap`` (after minus
+        the national figure, signed so that a positive value means worse than
+        the country), indexed like ``after``.
 
     Raises
     ------
@@ -61,6 +77,8 @@ def change_table(
     ...                  national_before={"illiteracy": 32.0}, national_after={"illiteracy": 28.0})
     >>> t["illiteracy_vs_national"].tolist()
     [-1.0, 3.0]
+    >>> t["illiteracy_gap"].tolist()
+    [7.0, 1.0]
     """
     common = [c for c in after.columns if c in before.columns]
     if not common:
@@ -78,6 +96,7 @@ def change_table(
         sign = 1.0 if higher_is_worse[layer] else -1.0
         out[f"{layer}_change"] = change
         out[f"{layer}_vs_national"] = sign * (change - national)
+        out[f"{layer}_gap"] = sign * (after[layer].astype(float) - float(national_after[layer]))
     return out
 
 
@@ -87,7 +106,7 @@ def left_behind(changes: pd.DataFrame, *, tolerance: float = 0.0, min_layers: in
     Parameters
     ----------
     changes : pandas.DataFrame
-        Output of :func:`change_table`.
+        Output of :func:`change_table` (``<layer>_vs_national`` and ``<layer>_gap`` per layer).
     tolerance : float
         How much worse than the national change counts (in each layer's unit).
     min_layers : int
@@ -100,12 +119,169 @@ def left_behind(changes: pd.DataFrame, *, tolerance: float = 0.0, min_layers: in
 
     Examples
     --------
-    >>> c = pd.DataFrame({"x_vs_national": [2.0, -1.0, None]}, index=list("abc"))
+    The gap widened in ``a`` and ``d``, but ``d`` is still better than the country:
+
+    >>> c = pd.DataFrame({"x_vs_national": [2.0, -1.0, None, 2.0],
+    ...                   "x_gap": [1.5, 3.0, None, -4.0]}, index=list("abcd"))
     >>> left_behind(c)["left_behind"].tolist()
-    [True, False, False]
+    [True, False, False, False]
     """
-    rel = changes[[c for c in changes.columns if c.endswith("_vs_national")]]
-    behind = (rel > tolerance).sum(axis=1)
-    compared = rel.notna().sum(axis=1)
+    layers = [c.removesuffix("_vs_national") for c in changes.columns if c.endswith("_vs_national")]
+    rel = changes[[f"{l}_vs_national" for l in layers]].to_numpy(dtype=float)
+    gap = changes[[f"{l}_gap" for l in layers]].to_numpy(dtype=float)
+    behind = ((rel > tolerance) & (gap > 0)).sum(axis=1)
+    compared = np.isfinite(rel).sum(axis=1)
     return pd.DataFrame({"behind_on": behind, "layers_compared": compared,
-                         "left_behind": (behind >= min_layers) & (compared > 0)})
+                         "left_behind": (behind >= min_layers) & (compared > 0)}, index=changes.index)
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    """Two vintages of the comparable layers of one level, and what changed.
+
+    Attributes
+    ----------
+    labels : tuple of str
+        Names of the two vintages (e.g. ``("2014", "2024")``).
+    layers : tuple of Layer
+        The layers compared: read from the later table, with every column they need present in
+        the earlier one.
+    skipped : Mapping[str, str]
+        Layers not compared, with the reason.
+    before, after : pandas.DataFrame
+        Layer values per district in each vintage.
+    national : pandas.DataFrame
+        Per layer (rows): ``before``, ``after``, ``change``.
+    table : pandas.DataFrame
+        Per district: ``behind_on``, ``layers_compared``, ``left_behind``, then per layer
+        ``<layer>_before``, ``<layer>_after``, ``<layer>_change``, ``<layer>_vs_national``,
+        ``<layer>_gap``.
+    report : tuple of str
+        How the earlier vintage was joined (unmatched rows included).
+    tolerance : float
+    min_layers : int
+    """
+
+    labels: tuple[str, str]
+    layers: tuple[Any, ...]
+    skipped: Mapping[str, str]
+    before: pd.DataFrame
+    after: pd.DataFrame
+    national: pd.DataFrame
+    table: pd.DataFrame
+    report: tuple[str, ...]
+    tolerance: float
+    min_layers: int
+
+
+def compare_vintages(
+    config: "Config", data: "LevelData", *, tolerance: float = 0.0, min_layers: int | None = None
+) -> ChangeResult:
+    """Compare the configured earlier vintage (``[change]``) with the level as loaded.
+
+    Every layer that reads the later table (``change.after``) and whose columns all exist in
+    the earlier table (``change.before``) is loaded a second time from the earlier table,
+    joined to the same districts (rolled up from the level below where that table has no rows
+    of its own for the level). National figures come from the tables' national rows
+    (``change.national``), else from the districts aggregated like a roll-up.
+
+    Parameters
+    ----------
+    config : Config
+        With a ``[change]`` section.
+    data : LevelData
+        The level, loaded from ``config`` (the later vintage).
+    tolerance : float
+        How much worse than the national change counts as falling behind (layer units).
+    min_layers : int, optional
+        Layers on which a district must fall behind to be *left behind*; default: half of the
+        layers compared, rounded up.
+
+    Raises
+    ------
+    ConfigError
+        No ``[change]`` section, or no layer comparable between the two tables.
+    TargetingError
+        Any problem reading or joining the earlier table.
+    """
+    from geo.dataset import load_level, reference_values
+    from geo.io import read_table
+
+    spec = config.change
+    if spec is None:
+        raise ConfigError(
+            f"{config.path}: no [change] section; add one with before = \"<earlier table>\" to compare two vintages."
+        )
+    before_cfg = config.tables[spec.before]
+    before_table = read_table(before_cfg.path, key=before_cfg.key, sheet=before_cfg.sheet)
+    layers, skipped = [], {}
+    for layer in data.layers:
+        needs = tuple(getattr(layer.loader, "columns", ()))
+        absent = [c for c in needs if c not in before_table.columns]
+        if layer.table != spec.after or not needs:
+            skipped[layer.id] = f"not read from the {spec.after} table"
+        elif absent:
+            skipped[layer.id] = f"{before_cfg.path.name} has no {', '.join(absent)}"
+        else:
+            layers.append(layer)
+    if not layers:
+        raise ConfigError(
+            f"{before_cfg.path}: no layer can be compared: none of the columns the layers read from "
+            f"tables.{spec.after} is in it ({'; '.join(f'{k}: {v}' for k, v in skipped.items())}). "
+            "Give the earlier table the same column names as the later one."
+        )
+    ids = [l.id for l in layers]
+    earlier = dataclasses.replace(
+        config,
+        tables={**config.tables, spec.after: dataclasses.replace(before_cfg, name=spec.after)},
+        layers=tuple(layers),
+        change=None,
+    )
+    old = load_level(earlier, data.level)
+    before = old.values[ids].reindex(data.values.index)
+    after = data.values[ids]
+    if spec.national:
+        nat_before = _national_row(config, spec.before, spec.national, layers, spec.after)
+        nat_after = _national_row(config, spec.after, spec.national, layers, spec.after)
+    else:
+        nat_before = reference_values(old).iloc[0][ids]
+        nat_after = reference_values(data).iloc[0][ids]
+    national = pd.DataFrame({"before": nat_before, "after": nat_after})
+    national["change"] = national["after"] - national["before"]
+
+    changes = change_table(before, after, higher_is_worse={l.id: l.higher_is_worse for l in layers},
+                           national_before=nat_before.to_dict(), national_after=nat_after.to_dict())
+    k = math.ceil(len(ids) / 2) if min_layers is None else int(min_layers)
+    if not 1 <= k <= len(ids):
+        raise TargetingError(f"min_layers = {k}: must be between 1 and the {len(ids)} layers compared.")
+    status = left_behind(changes, tolerance=tolerance, min_layers=k)
+    per_layer = {}
+    for lid in ids:
+        per_layer[f"{lid}_before"] = before[lid]
+        per_layer[f"{lid}_after"] = after[lid]
+        per_layer[f"{lid}_change"] = changes[f"{lid}_change"]
+        per_layer[f"{lid}_vs_national"] = changes[f"{lid}_vs_national"]
+        per_layer[f"{lid}_gap"] = changes[f"{lid}_gap"]
+    table = status.join(pd.DataFrame(per_layer, index=after.index))
+    report = tuple(f"{spec.labels[0]}: {line}" for line in old.report_lines())
+    return ChangeResult(labels=spec.labels, layers=tuple(layers), skipped=skipped, before=before, after=after,
+                        national=national, table=table, report=report, tolerance=float(tolerance), min_layers=k)
+
+
+def _national_row(config: "Config", table_name: str, value: str, layers: list, as_table: str) -> pd.Series:
+    """The layers' values on the national row (``level_column == value``) of a table."""
+    from geo.io import read_table
+    from layers.base import LayerInputs
+
+    tcfg = config.tables[table_name]
+    table = read_table(tcfg.path, key=tcfg.key, sheet=tcfg.sheet)
+    rows = table[table[tcfg.level_column].astype(str) == value] if tcfg.level_column in table else table.iloc[:0]
+    if len(rows) != 1:
+        raise ConfigError(
+            f"{tcfg.path}: {len(rows)} rows with {tcfg.level_column} = {value!r}; change.national needs exactly "
+            "one national row there (or remove change.national to aggregate the districts)."
+        )
+    rows = rows.set_index(pd.Index(["national"]))
+    inputs = LayerInputs(level="national", districts=rows, tables={as_table: rows},
+                         table_paths={as_table: tcfg.path}, base_dir=config.base_dir)
+    return pd.Series({l.id: float(l.load(inputs).iloc[0]) for l in layers})

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from geo.errors import ConfigError, TargetingError
 from geo.scoring import Method
 
-__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "Config", "load_config", "parse_config"]
+__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "ChangeConfig", "Config", "load_config", "parse_config"]
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
 
@@ -71,6 +71,16 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class ChangeConfig:
+    """Two vintages of an indicator table, compared layer by layer (see :mod:`geo.change`)."""
+
+    before: str
+    after: str
+    labels: tuple[str, str]
+    national: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated configuration. Build it with :func:`load_config`."""
 
@@ -86,6 +96,7 @@ class Config:
     method: Method
     display: DisplayConfig
     build_script: Path | None = None
+    change: ChangeConfig | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -108,7 +119,7 @@ class Config:
 
 
 _TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "population", "layers",
-             "themes", "method", "display", "build"}
+             "themes", "method", "display", "build", "change"}
 _LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
 _TABLE_KEYS = {"path", "key", "by", "parent_key", "level_column", "levels", "level", "crosswalk", "sheet"}
 _LAYERS_KEYS = {"use", "weights", "custom"}
@@ -163,6 +174,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     script = _path(base, build["script"], where, "build.script", must_exist=False) if "script" in build else None
     crs = data.get("analysis_crs", "auto")
     _type(crs, str, where, "analysis_crs")
+    change = _change(_table(data, "change", where, required=False), tables, population, where)
     if sum(weights.get(l.id, 1.0) for l in layers) <= 0:
         raise ConfigError(f"{where}: layers.weights are all zero; give at least one layer a positive weight.")
     return Config(
@@ -178,6 +190,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         method=method,
         display=display,
         build_script=script,
+        change=change,
     )
 
 
@@ -302,6 +315,34 @@ def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where:
             sheet=spec.get("sheet"),
         )
     return tables
+
+
+def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[str, str],
+            where: str) -> ChangeConfig | None:
+    if not section:
+        return None
+    _unknown(section, {"before", "after", "labels", "national"}, where, "change.")
+    before = section.get("before")
+    after = section.get("after", population[0])
+    for key, name in (("before", before), ("after", after)):
+        _type(name, str, where, f"change.{key}")
+        if name not in tables:
+            raise ConfigError(f"{where}: change.{key} = {name!r} is not a declared table; declared: {sorted(tables)}.")
+    if before == after:
+        raise ConfigError(f"{where}: change.before and change.after are both {before!r}; name two different tables.")
+    labels = section.get("labels", [before, after])
+    if not (isinstance(labels, list) and len(labels) == 2 and all(isinstance(x, str) and x for x in labels)):
+        raise ConfigError(f"{where}: change.labels must be two names, e.g. [\"2014\", \"2024\"]; got {labels!r}.")
+    national = section.get("national")
+    if national is not None:
+        _type(national, str, where, "change.national")
+        for name in (before, after):
+            if not tables[name].level_column:
+                raise ConfigError(
+                    f"{where}: change.national = {national!r} needs tables.{name}.level_column to find the "
+                    "national row; set it, or remove change.national to aggregate the districts."
+                )
+    return ChangeConfig(before=before, after=after, labels=(labels[0], labels[1]), national=national)
 
 
 def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tuple[str, str]:

@@ -170,6 +170,11 @@ class TableColumn:
         return values
 
     @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return (self.column,)
+
+    @property
     def describe(self) -> str:
         base = f"{self.table}.{self.column}"
         if self.scale != 1:
@@ -190,6 +195,11 @@ class Ratio:
         num = inputs.column(self.table, self.numerator)
         den = inputs.column(self.table, self.denominator)
         return (num / den.where(den > 0)) * self.per
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return (self.numerator, self.denominator)
 
     @property
     def describe(self) -> str:
@@ -217,6 +227,11 @@ class RelativeGrowth:
         national = now[both].sum() / before[both].sum()
         growth = (now / before.where(before > 0)) / national - 1.0
         return (100.0 * growth).where(both)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return (self.now, self.before)
 
     @property
     def describe(self) -> str:
