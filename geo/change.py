@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from geo.config import Config
     from geo.dataset import LevelData
 
-__all__ = ["change_table", "left_behind", "ChangeResult", "compare_vintages", "CHANGE_STATUS_COLUMNS"]
+__all__ = ["change_table", "left_behind", "ChangeResult", "compare_vintages", "change_export", "change_metadata",
+           "CHANGE_STATUS_COLUMNS"]
 
 #: Per-district summary columns of :func:`compare_vintages`, before the per-layer ones.
 CHANGE_STATUS_COLUMNS = ("behind_on", "layers_compared", "left_behind")
@@ -94,9 +95,11 @@ def change_table(
         change = after[layer].astype(float) - before[layer].reindex(after.index).astype(float)
         national = float(national_after[layer]) - float(national_before[layer])
         sign = 1.0 if higher_is_worse[layer] else -1.0
-        out[f"{layer}_change"] = change
-        out[f"{layer}_vs_national"] = sign * (change - national)
-        out[f"{layer}_gap"] = sign * (after[layer].astype(float) - float(national_after[layer]))
+        gap = sign * (after[layer].astype(float) - float(national_after[layer]))
+        # figures are published rounded (e.g. to 0.1): round away binary noise such as -5.600000000000001
+        out[f"{layer}_change"] = change.round(9)
+        out[f"{layer}_vs_national"] = (sign * (change - national)).round(9)
+        out[f"{layer}_gap"] = gap.round(9)
     return out
 
 
@@ -285,3 +288,42 @@ def _national_row(config: "Config", table_name: str, value: str, layers: list, a
     inputs = LayerInputs(level="national", districts=rows, tables={as_table: rows},
                          table_paths={as_table: tcfg.path}, base_dir=config.base_dir)
     return pd.Series({l.id: float(l.load(inputs).iloc[0]) for l in layers})
+
+
+def change_export(data: "LevelData", result: ChangeResult) -> pd.DataFrame:
+    """The change table laid out for export: the districts left behind first.
+
+    Columns: ``code, name, parent_code, parent_name, population``, then ``behind_on,
+    layers_compared, left_behind`` and, per layer compared, its two values, change, change
+    against the national change and gap to the country. Every district is a row.
+    """
+    d = data.districts
+    out = pd.DataFrame({
+        "code": d.index.astype(str),
+        "name": d["name"].to_numpy(),
+        "parent_code": d["parent_code"].to_numpy(),
+        "parent_name": d["parent_name"].to_numpy(),
+        "population": data.population.reindex(d.index).to_numpy(),
+    }, index=d.index.rename(None))
+    out = out.join(result.table.rename_axis(None))
+    out = out.sort_values(["left_behind", "behind_on", "code"], ascending=[False, False, True], kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def change_metadata(data: "LevelData", result: ChangeResult) -> dict[str, str]:
+    """The settings and national figures of a change export."""
+    before, after = result.labels
+    meta = {
+        "level": data.level,
+        "vintages": f"{before} -> {after}",
+        "tolerance": f"{result.tolerance:g}",
+        "min_layers": str(result.min_layers),
+        "left_behind": str(int(result.table["left_behind"].sum())),
+        "rule": "left behind = worse than the country and the gap widened by more than the tolerance "
+                "on at least min_layers layers",
+    }
+    for lid, row in result.national.iterrows():
+        meta[f"national.{lid}"] = f"{row['before']:g} -> {row['after']:g}"
+    for lid, why in result.skipped.items():
+        meta[f"not_compared.{lid}"] = why
+    return meta

@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {rank,check,build}``.
+"""Command line: ``python -m geo {rank,change,check,build}``.
 
 Bad input ends with one line on stderr and exit code 2, never a traceback.
 """
@@ -61,6 +61,14 @@ def _build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
     rank.add_argument("--no-analysis", action="store_true", help="only the ranking, without the analytics columns")
 
+    change = sub.add_parser("change", help="compare two vintages (the config's [change]); districts left behind")
+    change.add_argument("--config", default="config.toml", type=Path)
+    change.add_argument("--level", help="admin level (default: the config's display.default_level)")
+    change.add_argument("--out", required=True, type=Path, help=f"output file: {', '.join(EXPORT_SUFFIXES)}")
+    change.add_argument("--tolerance", type=float, default=0.0,
+                        help="how much the gap to the country must widen to count (layer units)")
+    change.add_argument("--min-layers", type=int, help="layers to fall behind on (default: half of those compared)")
+
     check = sub.add_parser("check", help="validate a config and its data; print the join reports")
     check.add_argument("--config", default="config.toml", type=Path)
     check.add_argument("--level", help="only this level")
@@ -110,6 +118,29 @@ def _rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _change(args: argparse.Namespace) -> int:
+    from geo.change import change_export, change_metadata, compare_vintages
+
+    config = load_config(args.config)
+    if args.out.suffix.lower() not in EXPORT_SUFFIXES:
+        raise TargetingError(f"--out {args.out}: unsupported format; use one of {list(EXPORT_SUFFIXES)}.")
+    data = load_level(config, args.level or config.display.default_level)
+    result = compare_vintages(config, data, tolerance=args.tolerance, min_layers=args.min_layers)
+    table = change_export(data, result)
+    if args.out.suffix.lower() in (".gpkg", ".geojson"):
+        import geopandas as gpd
+
+        table = gpd.GeoDataFrame(table, geometry=data.districts.geometry.reindex(table["code"]).to_numpy(),
+                                 crs=data.districts.crs)
+    write_table(table, args.out, metadata=change_metadata(data, result))
+    for line in result.report:
+        print(line, file=sys.stderr)
+    print(f"{int(result.table['left_behind'].sum())} of {len(table)} districts left behind "
+          f"({result.labels[0]} -> {result.labels[1]}, {len(result.layers)} layers compared); wrote {args.out}",
+          file=sys.stderr)
+    return 0
+
+
 def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
     from layers import THEMES
@@ -156,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"rank": _rank, "check": _check, "build": _build}[args.command](args)
+        return {"rank": _rank, "change": _change, "check": _check, "build": _build}[args.command](args)
     except TargetingError as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)

@@ -125,3 +125,33 @@ def test_without_a_change_section_it_says_how_to_add_one(provinces):
     import dataclasses
     with pytest.raises(ConfigError, match=r"no \[change\] section"):
         compare_vintages(dataclasses.replace(config, change=None), data)
+
+
+def test_command_line_writes_every_district_left_behind_first(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "change.csv"
+    done = subprocess.run([sys.executable, "-m", "geo", "change", "--config", str(CONFIG), "--level", "provinces",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "7 of 75 districts left behind (2014 -> 2024, 13 layers compared)" in done.stderr
+    t = pd.read_csv(out, dtype={"code": str, "parent_code": str})
+    assert len(t) == 75 and t["code"].is_unique
+    assert t["left_behind"].tolist() == [True] * 7 + [False] * 68
+    assert t["code"].iloc[0] == "01.405"  # Ouezzane: behind on 8 of 13 layers
+    assert t.loc[0, "illiteracy_change"] == -5.6  # 39.2 -> 33.6, no binary noise
+
+
+def test_command_line_bad_min_layers_is_one_line(tmp_path):
+    from geo.cli import main
+
+    import contextlib
+    import io
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["change", "--config", str(CONFIG), "--level", "provinces", "--min-layers", "40",
+                     "--out", str(tmp_path / "x.csv")])
+    assert code == 2
+    assert err.getvalue().strip() == "error: min_layers = 40: must be between 1 and the 13 layers compared."
