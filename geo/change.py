@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     from geo.dataset import LevelData
 
 __all__ = ["change_table", "left_behind", "ChangeResult", "compare_vintages", "change_export", "change_metadata",
-           "CHANGE_STATUS_COLUMNS"]
+           "status_classes", "CHANGE_STATUS_COLUMNS", "STATUS_COLOURS"]
 
+#: Map colours of :func:`status_classes`, from left behind to not behind (red to grey, colour-blind safe).
+STATUS_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#e0e0e0")
 #: Per-district summary columns of :func:`compare_vintages`, before the per-layer ones.
 CHANGE_STATUS_COLUMNS = ("behind_on", "layers_compared", "left_behind")
 
@@ -327,3 +329,33 @@ def change_metadata(data: "LevelData", result: ChangeResult) -> dict[str, str]:
     for lid, why in result.skipped.items():
         meta[f"not_compared.{lid}"] = why
     return meta
+
+
+def status_classes(status: pd.DataFrame, k: int) -> tuple[pd.Series, dict[str, str]]:
+    """Each district's map class by the number of layers it fell further behind on, and the legend colours.
+
+    Classes: left behind (``k`` or more), about half-way there, on a few layers, on none; districts
+    with no layer compared are left out ("no data").
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"behind_on": [7, 4, 1, 0, 0], "layers_compared": [13, 13, 13, 13, 0]})
+    >>> status_classes(s, 7)[0].tolist()
+    ['left behind (7 or more layers)', 'on 4 to 6 layers', 'on 1 to 3 layers', 'on no layer', None]
+    """
+    half = max(1, (k + 1) // 2)
+    names = [f"left behind ({k} or more layers)", _span(half, k - 1), _span(1, half - 1), "on no layer"]
+    n = status["behind_on"]
+    bins = [n >= k, (n >= half) & (n < k), (n >= 1) & (n < half), n == 0]
+    out = pd.Series(None, index=status.index, dtype=object)
+    for name, hit in zip(names, bins):
+        out[hit & out.isna()] = name
+    out[status["layers_compared"] == 0] = None
+    colours = {name: colour for name, colour in zip(names, STATUS_COLOURS) if name}
+    return out, colours
+
+
+def _span(low: int, high: int) -> str:
+    if high < low:
+        return ""
+    return f"on {low} layer" + ("s" if low > 1 else "") if low == high else f"on {low} to {high} layers"

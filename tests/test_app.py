@@ -89,7 +89,7 @@ def test_reset_returns_to_defaults(default_config):
     assert at.selectbox(key="w_normalisation").value == "minmax"
 
 
-@pytest.mark.parametrize("name", ["compare", "method", "workshop", "targeting"])
+@pytest.mark.parametrize("name", ["compare", "method", "workshop", "targeting", "change"])
 def test_other_pages_render(default_config, name):
     at = page(name)
     assert not at.error
@@ -115,3 +115,23 @@ def test_peers_of_the_selected_district(default_config):
     at = page("targeting", selected="02.251")
     assert not at.error
     assert any("most similar districts do clearly better" in m.value for m in at.markdown)
+
+
+def test_change_page_lists_the_districts_left_behind(default_config):
+    at = page("change")
+    assert not at.error
+    assert any(m.value.startswith("**7** of 75 districts shown fell further behind") for m in at.markdown)
+    lagging = next(df.value for df in at.dataframe if "behind_on" in df.value.columns)
+    assert len(lagging) == 7 and lagging["name"].iloc[0] == "Ouezzane"
+    at.slider(key="w_change_min").set_value(10).run()
+    assert any(m.value.startswith("**0** of 75") for m in at.markdown)
+    at.selectbox(key="w_change_layer").set_value("unemployment").run()
+    at.radio(key="w_change_measure").set_value("change").run()
+    assert not at.exception and not at.error
+
+
+def test_change_page_follows_the_filters(default_config):
+    at = page("change", level="communes", region="01")
+    assert not at.error
+    lagging = next(df.value for df in at.dataframe if "behind_on" in df.value.columns)
+    assert lagging["code"].str.startswith("01.").all()

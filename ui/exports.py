@@ -39,6 +39,11 @@ def export_bytes(data: LevelData, result: ScoreResult, keep: pd.Series, suffix: 
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
     if suffix in (".gpkg", ".geojson"):
         table = gpd.GeoDataFrame(table, geometry="geometry", crs=data.districts.crs)
+    return table_bytes(table, suffix, metadata)
+
+
+def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str]) -> bytes:
+    """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes."""
     with tempfile.TemporaryDirectory() as tmp:
         path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata)
         return path.read_bytes()

@@ -239,6 +239,14 @@ def analysis(view: View, data: LevelData, result: ScoreResult) -> tuple[pd.DataF
                      data, result)
 
 
+@st.cache_data(show_spinner="Comparing the two vintages…", max_entries=16)
+def change(level: str, tolerance: float, min_layers: int | None):
+    """The configured change over time for ``level`` (see :func:`geo.change.compare_vintages`)."""
+    from geo.change import compare_vintages
+
+    return compare_vintages(config(), level_data(level), tolerance=tolerance, min_layers=min_layers)
+
+
 def scored_or_error(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult] | None:
     """:func:`scored`, or ``None`` after showing the problem with ``st.error`` (the page goes on)."""
     try:

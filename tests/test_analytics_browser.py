@@ -1,0 +1,63 @@
+"""Targeting and change over time in a real headless Chromium, internet blocked."""
+
+from __future__ import annotations
+
+import pytest
+
+from .browser import ARGS, CHROMIUM, block_internet, dashboard, map_frame, need_browser, shot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(default_config):
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(default_config):
+    with dashboard() as url:
+        yield url
+
+
+def open_page(browser, url: str, ready: str, blocked: list):
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    block_internet(page, blocked)
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_text(ready).first.wait_for(timeout=120_000)
+    return page
+
+
+def test_scatter_plot_draws_every_district_and_a_click_opens_its_profile(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/targeting", "Need x readiness", blocked)
+    circles = page.locator(".vega-embed svg [aria-roledescription='circle']")
+    circles.first.wait_for(timeout=60_000)
+    assert circles.count() == 75
+    figuig = page.locator(".vega-embed svg [aria-roledescription='circle'][aria-label*='code: 02.251']")
+    assert "quadrant: high need, foundations first" in figuig.get_attribute("aria-label")
+    page.wait_for_timeout(1500)  # let the first rerun settle
+    figuig.click(force=True)
+    page.get_by_role("heading", name="Figuig").first.wait_for(timeout=60_000)
+    assert "selected=02.251" in page.url
+    page.get_by_text("most similar districts do clearly better").first.wait_for(timeout=60_000)
+    shot(page, "targeting_scatter_selected")
+    assert blocked == []
+    page.close()
+
+
+def test_change_map_draws_the_districts_left_behind(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/change", "Districts left behind", blocked)
+    frame = map_frame(page)
+    assert frame.evaluate("() => PK.districts.getLayers().length") == 75
+    legend = frame.locator(".pk-legend")
+    legend.get_by_text("Fell further behind, 2014 to 2024").wait_for(timeout=30_000)
+    assert legend.get_by_text("left behind (7 or more layers)").count() == 1
+    shot(page, "change_map")
+    assert blocked == []
+    page.close()

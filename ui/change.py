@@ -1,0 +1,139 @@
+"""Change over time: each layer between two census vintages, and the districts left behind."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.change import change_export, change_metadata, status_classes
+from geo.errors import TargetingError
+from ui import maps, sidebar, state
+from ui.exports import MIME, table_bytes
+from ui.mapview import gpd_outlines
+from ui.profile import render_profile
+from ui.text import plain
+
+STATUS = "status"
+MEASURES = {
+    "vs_national": "Gap to the country widened by (positive = fell further behind)",
+    "change": "Change",
+    "gap": "Gap to the country (positive = worse than the country)",
+}
+
+
+def render() -> None:
+    view = sidebar.render_sidebar(map_controls=False)
+    cfg = state.config()
+    st.title("Change over time")
+    if cfg.change is None:
+        st.info("No earlier vintage is configured. Add a [change] section to the configuration, naming a table "
+                "of the earlier year with the same column names (see README, \"Change over time\").")
+        return
+    scored = state.scored_or_error(view)
+    if scored is None:
+        return
+    data, table, _ = scored
+    keep = state.filter_mask(data, table, view)
+    before, after = cfg.change.labels
+
+    c1, c2 = st.columns(2)
+    tolerance = c1.number_input("Count a gap as widened above (layer units)", 0.0, 50.0, 0.0, step=0.5,
+                                key="w_change_tol")
+    try:
+        first = state.change(view.level, tolerance, None)
+        n = len(first.layers)
+        min_layers = c2.slider("Left behind: fell further behind on at least", 1, n, first.min_layers,
+                               key="w_change_min", help=f"of the {n} layers compared")
+        result = state.change(view.level, tolerance, min_layers)
+    except TargetingError as exc:
+        st.error(str(exc))
+        return
+
+    status = result.table
+    left = int(status.loc[keep[keep].index, "left_behind"].sum())
+    st.markdown(
+        f"**{left}** of {int(keep.sum())} districts shown fell further behind the country on at least "
+        f"{min_layers} of the {n} layers compared between {plain(before)} and {plain(after)}: worse than the country "
+        f"in {plain(after)}, and the gap widened" + (f" by more than {tolerance:g}" if tolerance else "") + "."
+    )
+    labels = {l.id: l.label for l in result.layers}
+    options = [STATUS] + list(labels)
+    shown_layer = st.selectbox("Map shows", options, key="w_change_layer",
+                               format_func=lambda o: "Left behind (all layers)" if o == STATUS else labels[o])
+    measure = "vs_national"
+    if shown_layer != STATUS:
+        measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True,
+                           key="w_change_measure")
+    _map(view, data, table, result, keep, shown_layer, measure)
+    _national(result, labels)
+    _left_behind(data, result, keep, labels)
+    with st.expander(f"How {plain(before)} was joined, and layers not compared"):
+        for line in result.report:
+            st.markdown(f"- {plain(line)}")
+        for lid, why in result.skipped.items():
+            layer = next((l for l in data.layers if l.id == lid), None)
+            st.markdown(f"- not compared: **{plain(layer.label if layer else lid)}**: {plain(why)}")
+    if view.selected:
+        render_profile(data, table, scored[2], view.selected)
+
+
+def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> None:
+    codes = keep[keep].index
+    shown = table.loc[codes, ["name", "rank", "score"]].copy()
+    status = result.table.reindex(codes)
+    shapes = state.display_shapes(view.level).reindex(codes)
+    top_levels = [lv.name for lv in state.config().levels.values() if lv.parent_level is None]
+    outlines = gpd_outlines(top_levels[0]) if top_levels and top_levels[0] != view.level else None
+    before, after = result.labels
+    if shown_layer == STATUS:
+        shown[STATUS], colours = status_classes(status, result.min_layers)
+        fmap = maps.category_map(shapes, shown, column=STATUS, colours=colours, outlines=outlines,
+                                 column_label=f"Fell further behind, {before} to {after}",
+                                 selected=view.selected or None)
+    else:
+        column = f"{shown_layer}_{measure}"
+        shown[column] = status[column]
+        layer = next(l for l in result.layers if l.id == shown_layer)
+        label = f"{layer.label}: {MEASURES[measure].split(' (')[0].lower()}, {before} to {after} ({layer.unit})"
+        fmap = maps.choropleth(shapes, shown, column=column, column_label=label, scheme=view.scheme,
+                               k=view.classes, palette="OrRd", outlines=outlines, selected=view.selected or None)
+    event = st_folium(fmap, key=f"change_map_{view.level}", height=520, use_container_width=True,
+                      returned_objects=["last_active_drawing"])
+    code = (((event or {}).get("last_active_drawing") or {}).get("properties") or {}).get("code")
+    if code and code != view.selected and code != st.session_state.get("_change_click"):
+        st.session_state["_change_click"] = code
+        sidebar.select(code)
+        st.rerun()
+
+
+def _national(result, labels) -> None:
+    before, after = result.labels
+    nat = result.national.rename(index=labels).rename(columns={"before": before, "after": after})
+    with st.expander("National figures", expanded=False):
+        st.dataframe(nat, width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.1f") for c in nat.columns})
+
+
+def _left_behind(data, result, keep, labels) -> None:
+    st.subheader("Districts left behind")
+    frame = change_export(data, result)
+    frame = frame[frame["code"].isin(keep[keep].index)]
+    lagging = frame[frame["left_behind"]]
+    cols = ["code", "name", "parent_name", "population", "behind_on", "layers_compared"]
+    gaps = {f"{lid}_vs_national": label for lid, label in labels.items()}
+    st.dataframe(lagging[cols + list(gaps)].rename(columns=gaps), hide_index=True, width="stretch",
+                 column_config={"population": st.column_config.NumberColumn(format="%d"),
+                                **{g: st.column_config.NumberColumn(format="%+.1f") for g in gaps.values()}})
+    st.caption("Per layer: how much the gap to the country widened (positive) or narrowed (negative), in the "
+               "layer's unit, read in its direction of need.")
+    meta = change_metadata(data, result)
+    before, after = result.labels
+    c1, c2 = st.columns(2)
+    for col, suffix, what in ((c1, ".csv", "CSV"), (c2, ".xlsx", "Excel")):
+        col.download_button(f"⬇ Change table, every district shown ({what})", table_bytes(frame, suffix, meta),
+                            f"change_{data.level}_{before}_{after}{suffix}", MIME[suffix],
+                            key=f"dl_change{suffix}", on_click="ignore")
+
+
+render()
