@@ -23,7 +23,7 @@ from geo.scoring import ScoreResult
 from geo.targeting import need_readiness
 from geo.uncertainty import rank_uncertainty
 
-__all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns"]
+__all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "rank_draws"]
 
 ANALYSIS_COLUMNS = (
     "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "need", "readiness", "quadrant", "reliability",
@@ -76,15 +76,11 @@ def analysis_columns(
         indexed like ``data.values``; notes (weights used for the clusters,
         mean rank shift, draws).
     """
-    layers = [c for c in result.normalised.columns if c in data.values.columns]
-    chosen = [l for l in data.layers if l.id in layers]
-    kw = dict(higher_is_worse={l.id: l.higher_is_worse for l in chosen}, themes={l.id: l.theme for l in chosen},
-              weights=weights, theme_weights=theme_weights)
+    layers, kw = _layers_and_settings(data, result, weights, theme_weights)
     out = pd.DataFrame(index=data.values.index)
     notes: dict[str, str] = {}
     if settings.draws > 0:
-        unc = rank_uncertainty(data.values[layers], **kw, method=result.method, draws=settings.draws,
-                               noise=settings.noise, top_k=settings.top_k, seed=settings.seed)
+        unc = _uncertainty(data, result, weights, theme_weights, settings)
         out = out.join(unc.table)
         notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
                                 f"aggregation alternatives, seed {settings.seed}; mean rank shift "
@@ -113,3 +109,39 @@ def analysis_columns(
         notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking "
                             "(most deprived decile nationally; 10 % of each district's people)")
     return out, notes
+
+
+def rank_draws(
+    data: LevelData,
+    result: ScoreResult,
+    *,
+    weights: Mapping[str, float] | None = None,
+    theme_weights: Mapping[str, float] | None = None,
+    settings: AnalysisSettings = AnalysisSettings(),
+) -> pd.DataFrame:
+    """The rank of every district in every Monte Carlo draw behind ``rank_median`` ... ``p_top_k``.
+
+    Same draws as :func:`analysis_columns` with the same settings (same seed), so a district's
+    distribution matches its interval. Returns a ``draws x districts`` float frame (columns =
+    district codes), NaN where a district has no rank in a draw.
+    """
+    if settings.draws <= 0:
+        raise TargetingError(f"draws = {settings.draws}: a rank distribution needs at least one draw.")
+    unc = _uncertainty(data, result, weights, theme_weights, settings)
+    ranks = unc.ranks.astype("float32")
+    ranks[ranks < 0] = float("nan")
+    return pd.DataFrame(ranks, columns=data.values.index)
+
+
+def _layers_and_settings(data, result, weights, theme_weights) -> tuple[list[str], dict]:
+    layers = [c for c in result.normalised.columns if c in data.values.columns]
+    chosen = [l for l in data.layers if l.id in layers]
+    kw = dict(higher_is_worse={l.id: l.higher_is_worse for l in chosen}, themes={l.id: l.theme for l in chosen},
+              weights=weights, theme_weights=theme_weights)
+    return layers, kw
+
+
+def _uncertainty(data, result, weights, theme_weights, settings: AnalysisSettings):
+    layers, kw = _layers_and_settings(data, result, weights, theme_weights)
+    return rank_uncertainty(data.values[layers], **kw, method=result.method, draws=settings.draws,
+                            noise=settings.noise, top_k=settings.top_k, seed=settings.seed)

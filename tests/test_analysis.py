@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from geo.analysis import ANALYSIS_COLUMNS, AnalysisSettings, analysis_columns
+from geo.analysis import ANALYSIS_COLUMNS, AnalysisSettings, analysis_columns, rank_draws
 from geo.cli import main
 from geo.dataset import EXPORT_COLUMNS, load_level, score_level
 from layers import THEMES
@@ -48,3 +48,23 @@ def test_command_line_appends_the_analytics(tmp_path, default_config):
     plain = tmp_path / "plain.csv"
     assert main(["rank", "--config", str(default_config.path), "--out", str(plain), "--no-analysis"]) == 0
     assert "cluster" not in pd.read_csv(plain).columns
+
+
+def test_rank_draws_are_the_draws_behind_the_interval(provinces):
+    data, result, _ = provinces
+    settings = AnalysisSettings(draws=300, seed=3)
+    extra, _ = analysis_columns(data, result, roles=ROLES, settings=settings)
+    draws = rank_draws(data, result, settings=settings)
+    assert draws.shape == (300, 75) and list(draws.columns) == list(data.values.index)
+    assert draws.median().to_numpy() == pytest.approx(extra["rank_median"].to_numpy())
+    assert (draws.le(10).mean()).to_numpy() == pytest.approx(extra["p_top_k"].to_numpy())
+    # every draw ranks each district once: a permutation of 1..75
+    assert (draws.apply(sorted, axis=1, result_type="expand").to_numpy() == list(range(1, 76))).all()
+
+
+def test_rank_draws_need_draws(provinces):
+    from geo.errors import TargetingError
+
+    data, result, _ = provinces
+    with pytest.raises(TargetingError, match="needs at least one draw"):
+        rank_draws(data, result, settings=AnalysisSettings(draws=0))

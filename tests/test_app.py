@@ -135,3 +135,19 @@ def test_change_page_follows_the_filters(default_config):
     assert not at.error
     lagging = next(df.value for df in at.dataframe if "behind_on" in df.value.columns)
     assert lagging["code"].str.startswith("01.").all()
+
+
+def test_profile_shows_the_rank_distribution(default_config):
+    at = page("overview", selected="02.251")
+    assert not at.error
+    assert any(c.value.startswith("Rank over 1,000 Monte Carlo draws") and "rank with the chosen settings, 1 of 75"
+               in c.value for c in at.caption)
+
+
+def test_rank_histogram_shares():
+    import pandas as pd
+
+    from ui.profile import rank_histogram
+
+    hist = rank_histogram(pd.Series([2.0, 1.0, 2.0, None, 5.0]))
+    assert hist["rank"].tolist() == [1, 2, 5] and hist["share"].tolist() == [0.25, 0.5, 0.25]

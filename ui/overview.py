@@ -58,7 +58,8 @@ def render() -> None:
 
     _ranking_table(view, table.join(extra), keep)
     if view.selected:
-        render_profile(data, table, result, view.selected, extra=extra)
+        render_profile(data, table, result, view.selected, extra=extra,
+                       draws=state.rank_draws(view, data, result, view.selected))
     if len(result.unscored):
         with st.expander(f"{len(result.unscored)} district(s) not scored"):
             st.dataframe(result.unscored.join(table[["name"]]), width="stretch")

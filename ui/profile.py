@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -61,8 +62,13 @@ def profile_frame(data: LevelData, table: pd.DataFrame, result: ScoreResult, cod
 
 
 def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str, *,
-                   large: bool = False, extra: pd.DataFrame | None = None) -> None:
-    """Draw the profile of district ``code``."""
+                   large: bool = False, extra: pd.DataFrame | None = None,
+                   draws: pd.Series | None = None) -> None:
+    """Draw the profile of district ``code``.
+
+    ``extra`` (the analytics table) adds the rank interval, cluster and quadrant; ``draws`` (the
+    district's rank in each Monte Carlo draw) adds the rank distribution.
+    """
     if code not in table.index:
         st.info("Select a district on the map or in the table to see its profile.")
         return
@@ -85,6 +91,8 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
         c[2].metric("Need x readiness", str(a.get("quadrant") or "–"))
     if code in result.unscored.index:
         st.warning(f"Not scored: {result.unscored.at[code, 'reason']}.")
+    if draws is not None and draws.notna().any() and pd.notna(row["rank"]):
+        _rank_distribution(draws, int(row["rank"]), ranked)
     frame = profile_frame(data, table, result, code)
     contrib = frame.set_index("layer")["contribution"].dropna()
     if len(contrib):
@@ -103,3 +111,32 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     )
     st.caption(f"Code {code}. Population {row['population']:,.0f}. National and regional figures are "
                "aggregated from this level's districts, rates weighted by their denominators.")
+
+
+def rank_histogram(draws: pd.Series) -> pd.DataFrame:
+    """Share of the draws giving each rank (ranks never reached are left out).
+
+    Examples
+    --------
+    >>> rank_histogram(pd.Series([2.0, 1.0, 2.0, None]))
+       rank  share
+    0     1  0.333
+    1     2  0.667
+    """
+    ranks = draws.dropna().astype(int)
+    counts = ranks.value_counts().sort_index()
+    return pd.DataFrame({"rank": counts.index.to_numpy(), "share": (counts / len(ranks)).round(3).to_numpy()})
+
+
+def _rank_distribution(draws: pd.Series, rank: int, ranked: int) -> None:
+    hist = rank_histogram(draws)
+    n = int(draws.notna().sum())
+    st.caption(f"Rank over {n:,} Monte Carlo draws of weights, normalisation and aggregation "
+               f"(line: rank with the chosen settings, {rank} of {ranked})")
+    bars = alt.Chart(hist).mark_bar(color="#bd0026").encode(
+        x=alt.X("rank:Q", title="rank (1 = most in need)", scale=alt.Scale(domain=[0.5, ranked + 0.5], nice=False)),
+        y=alt.Y("share:Q", title="share of draws", axis=alt.Axis(format="%")),
+        tooltip=["rank:Q", alt.Tooltip("share:Q", format=".1%")],
+    )
+    rule = alt.Chart(pd.DataFrame({"rank": [rank]})).mark_rule(color="#111", strokeDash=[4, 3]).encode(x="rank:Q")
+    st.altair_chart(bars + rule, width="stretch", height=160)

@@ -191,6 +191,19 @@ def session_level(level: str) -> LevelData:
     return dataclasses.replace(data, values=values, layers=data.layers + tuple(l for l, _ in extra.values()))
 
 
+def _settings_key(view: View, data: LevelData) -> tuple:
+    """Level, layers, weights, theme weights and method of a view, as hashable cache arguments."""
+    layers = tuple(l for l in view.layers if l in data.values.columns)
+    return (view.level, layers, tuple(sorted(view.weights.items())), tuple(sorted(view.theme_weights.items())),
+            view.method)
+
+
+def _data_key(view: View) -> tuple:
+    """A fingerprint of the session's uploaded layers (they are not part of the cached files)."""
+    return tuple(sorted((lid, int(pd.util.hash_pandas_object(v).sum()))
+                        for lid, (_, v) in uploaded(view.level).items()))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _score(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
            _data: LevelData, data_key: tuple) -> tuple[pd.DataFrame, ScoreResult]:
@@ -206,11 +219,7 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
     and the full :class:`~geo.scoring.ScoreResult`.
     """
     data = session_level(view.level)
-    layers = tuple(l for l in view.layers if l in data.values.columns)
-    data_key = tuple(sorted((lid, int(pd.util.hash_pandas_object(v).sum()))
-                            for lid, (_, v) in uploaded(view.level).items()))
-    table, result = _score(view.level, layers, tuple(sorted(view.weights.items())),
-                           tuple(sorted(view.theme_weights.items())), view.method, data, data_key)
+    table, result = _score(*_settings_key(view, data), data, _data_key(view))
     return data, table.set_index("code", drop=False), result
 
 
@@ -231,12 +240,22 @@ def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
 
 def analysis(view: View, data: LevelData, result: ScoreResult) -> tuple[pd.DataFrame, dict]:
     """Rank uncertainty, clusters, need x readiness and pockets for the view (cached per settings)."""
-    layers = tuple(l for l in view.layers if l in data.values.columns)
-    data_key = tuple(sorted((lid, int(pd.util.hash_pandas_object(v).sum()))
-                            for lid, (_, v) in uploaded(view.level).items()))
-    return _analysis(view.level, layers, tuple(sorted(view.weights.items())),
-                     tuple(sorted(view.theme_weights.items())), view.method, view.top_n or 10, data_key,
-                     data, result)
+    return _analysis(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _rank_draws(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
+                top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult) -> pd.DataFrame:
+    from geo.analysis import AnalysisSettings, rank_draws
+
+    return rank_draws(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
+                      settings=AnalysisSettings(top_k=top_k))
+
+
+def rank_draws(view: View, data: LevelData, result: ScoreResult, code: str) -> pd.Series | None:
+    """The rank of district ``code`` in each Monte Carlo draw of :func:`analysis` (same draws)."""
+    draws = _rank_draws(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+    return draws[code] if code in draws.columns else None
 
 
 @st.cache_data(show_spinner="Comparing the two vintages…", max_entries=16)

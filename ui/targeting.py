@@ -93,7 +93,8 @@ def render() -> None:
                            "text/csv", key="dl_coverage", on_click="ignore")
     _peers(view, data, table, result)
     if view.selected:
-        render_profile(data, table, result, view.selected)
+        render_profile(data, table, result, view.selected, extra=state.analysis(view, data, result)[0],
+                       draws=state.rank_draws(view, data, result, view.selected))
 
 
 def _peers(view, data, table, result) -> None:
