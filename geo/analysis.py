@@ -2,7 +2,8 @@
 
 ``rank_median, rank_p05, rank_p95, p_top_k`` (Monte Carlo rank uncertainty,
 :mod:`geo.uncertainty`), ``cluster`` (local Moran's I on the score,
-:mod:`geo.clusters`), ``need, readiness, quadrant`` (:mod:`geo.targeting`),
+:mod:`geo.clusters`), ``hotspot`` (Getis-Ord Gi* on the score, the alternative
+reading of the same pockets), ``need, readiness, quadrant`` (:mod:`geo.targeting`),
 ``reliability`` (:mod:`geo.quality`) and, at an upper level with a lower
 level nested in it, ``extent, local_concentration`` (IMD-style district
 summaries of the lower level's ranking).
@@ -15,7 +16,7 @@ from typing import Mapping
 
 import pandas as pd
 
-from geo.clusters import district_summaries, local_moran
+from geo.clusters import district_summaries, getis_ord, local_moran
 from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
 from geo.quality import district_reliability
@@ -26,7 +27,7 @@ from geo.uncertainty import rank_uncertainty
 __all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "rank_draws"]
 
 ANALYSIS_COLUMNS = (
-    "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "need", "readiness", "quadrant", "reliability",
+    "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "hotspot", "need", "readiness", "quadrant", "reliability",
     "extent", "local_concentration",
 )
 
@@ -94,6 +95,12 @@ def analysis_columns(
                             f"{settings.permutations} permutations, alpha {settings.alpha:g}"
                             + (" with false-discovery-rate control" if settings.fdr else "")
                             + f"; global I {clusters.global_I:.2f} (p {clusters.global_p:.3f})")
+        hot = getis_ord(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
+                        seed=settings.seed)
+        out["hotspot"] = hot["cluster"]
+        notes["hotspot"] = (f"Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
+                            f"{settings.permutations} permutations, alpha {settings.alpha:g}; "
+                            f"{int((hot['cluster'] == 'hot spot').sum())} hot spots")
     try:
         out = out.join(need_readiness(result, kw["themes"], roles))
     except TargetingError as exc:  # e.g. no readiness layer weighted: the axes are left empty, with the reason

@@ -26,6 +26,10 @@ def test_columns_and_sense(provinces):
     assert extra["p_top_k"].sum() == pytest.approx(10, abs=0.5)
     assert set(extra["cluster"]) <= {"HH", "LL", "HL", "LH", "not significant"}
     assert extra.loc["02.251", "cluster"] == "HH"  # Figuig sits in the eastern pocket
+    # Gi* reads the same pockets: on the provinces every HH is a hot spot and every LL a cold spot
+    assert set(extra["hotspot"]) <= {"hot spot", "cold spot", "not significant"}
+    assert (extra.loc[extra["cluster"] == "HH", "hotspot"] == "hot spot").all()
+    assert (extra.loc[extra["cluster"] == "LL", "hotspot"] == "cold spot").all()
     assert ((extra["extent"] >= 0) & (extra["extent"] <= 1)).all()
     assert "queen contiguity" in notes["cluster"] and "mean rank shift" in notes["uncertainty"]
 
@@ -44,7 +48,7 @@ def test_command_line_appends_the_analytics(tmp_path, default_config):
                  "--draws", "100"]) == 0
     t = pd.read_csv(out, dtype={"code": str})
     assert tuple(t.columns[:9]) == EXPORT_COLUMNS
-    assert t.columns[-9:].tolist() == list(ANALYSIS_COLUMNS[:9])  # no lower level below communes
+    assert t.columns[-10:].tolist() == list(ANALYSIS_COLUMNS[:10])  # no lower level below communes
     plain = tmp_path / "plain.csv"
     assert main(["rank", "--config", str(default_config.path), "--out", str(plain), "--no-analysis"]) == 0
     assert "cluster" not in pd.read_csv(plain).columns

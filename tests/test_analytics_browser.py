@@ -61,3 +61,16 @@ def test_change_map_draws_the_districts_left_behind(browser, server):
     shot(page, "change_map")
     assert blocked == []
     page.close()
+
+
+def test_hot_spot_map_layer(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/?map_layer=hotspot", "Ranking:", blocked)
+    frame = map_frame(page)
+    legend = frame.locator(".pk-legend")
+    legend.get_by_text("Hot and cold spots: Getis-Ord Gi* of the score").wait_for(timeout=30_000)
+    assert legend.get_by_text("hot spot", exact=True).count() == 1
+    assert legend.get_by_text("cold spot", exact=True).count() == 1
+    shot(page, "map_hotspots")
+    assert blocked == []
+    page.close()

@@ -89,6 +89,8 @@ UNCERTAIN_HELP = "in the top in more than 10% but less than 90% of the Monte Car
 # Local Moran's I clusters (GeoDa's colours): high-high, low-low, high-low, low-high, not significant.
 CLUSTER_COLOURS: dict[str, str] = {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
                                    "not significant": "#eeeeee"}
+# Getis-Ord Gi* hot and cold spots (same reds and blues as the clusters).
+HOTSPOT_COLOURS: dict[str, str] = {"hot spot": "#d7191c", "cold spot": "#2c7bb6", "not significant": "#eeeeee"}
 # Need x readiness quadrants (diverging red-blue, colour-blind safe).
 QUADRANT_COLOURS: dict[str, str] = {"high need, ready to scale": "#b2182b",
                                     "high need, foundations first": "#ef8a62",

@@ -13,6 +13,7 @@ from ui.profile import top_contributions
 # Categorical map layers: column of the analytics table -> (label, colours).
 CATEGORY_LAYERS = {
     "cluster": ("Pockets: local Moran's I clusters of the score", maps.CLUSTER_COLOURS),
+    "hotspot": ("Hot and cold spots: Getis-Ord Gi* of the score", maps.HOTSPOT_COLOURS),
     "quadrant": ("Need x readiness", maps.QUADRANT_COLOURS),
 }
 SCORE_LABEL = "Composite need score (0-100)"
@@ -63,7 +64,7 @@ def build_map(view, data, table, result, keep, *, large: bool = False, focus: st
 
     With ``with_highlights=False`` the outlines are left to :func:`highlights`, so that a change
     of selection swaps a layer instead of rebuilding the map. ``extra`` (from
-    :func:`ui.state.analysis`) gives the categorical layers "cluster" and "quadrant" and the
+    :func:`ui.state.analysis`) gives the categorical layers "cluster", "hotspot" and "quadrant" and the
     uncertain members of the top; without it those layers fall back to the score.
     """
     shown = table[keep]

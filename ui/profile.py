@@ -87,7 +87,8 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
         interval = "–" if pd.isna(a.get("rank_p05")) else f"{a['rank_p05']:.0f} – {a['rank_p95']:.0f}"
         c[0].metric("Rank interval (5-95 %)", interval,
                     help="Ranks over 1,000 Monte Carlo draws of weights, normalisation and aggregation")
-        c[1].metric("Cluster", str(a.get("cluster", "–")), help="Local Moran's I on the score: HH = part of a pocket")
+        c[1].metric("Cluster", str(a.get("cluster", "–")),
+                    help=f"Local Moran's I on the score: HH = part of a pocket. Getis-Ord Gi*: {a.get('hotspot', '–')}")
         c[2].metric("Need x readiness", str(a.get("quadrant") or "–"))
     if code in result.unscored.index:
         st.warning(f"Not scored: {result.unscored.at[code, 'reason']}.")

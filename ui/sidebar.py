@@ -99,9 +99,10 @@ def render_sidebar(*, map_controls: bool = True) -> View:
     if map_controls:
         with sb.expander("Map", expanded=True):
             options = (["score"] + [f"theme_{t}" for t in sorted({l.theme for l in data.layers if l.id in chosen})]
-                       + ["cluster", "quadrant"] + chosen)
+                       + ["cluster", "hotspot", "quadrant"] + chosen)
             names = {"score": "Composite need score", **{f"theme_{t}": f"Theme: {THEMES[t].label}" for t in THEMES},
-                     "cluster": "Pockets (LISA clusters)", "quadrant": "Need x readiness", **labels}
+                     "cluster": "Pockets (LISA clusters)",
+                     "hotspot": "Hot and cold spots (Gi*)", "quadrant": "Need x readiness", **labels}
             _init("w_map_layer", view.map_layer if view.map_layer in options else "score")
             if st.session_state["w_map_layer"] not in options:
                 st.session_state["w_map_layer"] = "score"
