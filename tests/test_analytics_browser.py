@@ -74,3 +74,16 @@ def test_hot_spot_map_layer(browser, server):
     shot(page, "map_hotspots")
     assert blocked == []
     page.close()
+
+
+def test_need_readiness_map_layer(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/?map_layer=quadrant", "Ranking:", blocked)
+    frame = map_frame(page)
+    legend = frame.locator(".pk-legend")
+    legend.get_by_text("Need x readiness").first.wait_for(timeout=30_000)
+    assert legend.get_by_text("high need, ready to scale").count() == 1
+    assert legend.get_by_text("high need, foundations first").count() == 1
+    assert frame.evaluate("() => PK.districts.getLayers().length") == 75
+    assert blocked == []
+    page.close()
