@@ -151,3 +151,8 @@ def test_rank_histogram_shares():
 
     hist = rank_histogram(pd.Series([2.0, 1.0, 2.0, None, 5.0]))
     assert hist["rank"].tolist() == [1, 2, 5] and hist["share"].tolist() == [0.25, 0.5, 0.25]
+
+
+def test_cluster_map_names_its_spatial_weights(default_config):
+    at = page("overview", map_layer="cluster")
+    assert any("queen contiguity" in c.value and "999 permutations" in c.value for c in at.caption)

@@ -53,6 +53,8 @@ def render() -> None:
                           returned_objects=["last_active_drawing", "last_object_clicked_count"],
                           feature_group_to_add=highlights(view, table, keep, extra))
         _handle_click(event, view)
+        if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
+            st.caption(plain(notes[view.map_layer]))
     with col_side:
         _effective_weights(result, data)
 
