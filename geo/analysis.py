@@ -12,11 +12,11 @@ summaries of the lower level's ranking).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import pandas as pd
 
-from geo.clusters import district_summaries, getis_ord, local_moran
+from geo.clusters import district_summaries, getis_ord, local_moran, spatial_weights
 from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
 from geo.quality import district_reliability
@@ -24,7 +24,8 @@ from geo.scoring import ScoreResult
 from geo.targeting import need_readiness
 from geo.uncertainty import rank_uncertainty
 
-__all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "rank_draws"]
+__all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "cluster_columns", "in_order", "rank_draws",
+           "scored_neighbours"]
 
 ANALYSIS_COLUMNS = (
     "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "hotspot", "need", "readiness", "quadrant", "reliability",
@@ -54,6 +55,7 @@ def analysis_columns(
     roles: Mapping[str, str],
     settings: AnalysisSettings = AnalysisSettings(),
     lower: LevelData | None = None,
+    clusters: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The analytics columns of a scored level, and notes on how they were made.
 
@@ -69,6 +71,9 @@ def analysis_columns(
     lower : LevelData, optional
         The level nested in this one, scored with the same settings, for
         ``extent`` and ``local_concentration``.
+    clusters : bool
+        ``False`` leaves out ``cluster`` and ``hotspot`` (the slowest part: permutations), e.g.
+        to compute them separately with :func:`cluster_columns`.
 
     Returns
     -------
@@ -86,21 +91,10 @@ def analysis_columns(
         notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
                                 f"aggregation alternatives, seed {settings.seed}; mean rank shift "
                                 f"{unc.mean_shift:.2f}")
-    scored = result.table["score"]
-    if scored.notna().sum() >= 3:
-        clusters = local_moran(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
-                               fdr=settings.fdr, seed=settings.seed)
-        out["cluster"] = clusters.table["cluster"]
-        notes["cluster"] = (f"local Moran's I on the score, {clusters.weights_description}, "
-                            f"{settings.permutations} permutations, alpha {settings.alpha:g}"
-                            + (" with false-discovery-rate control" if settings.fdr else "")
-                            + f"; global I {clusters.global_I:.2f} (p {clusters.global_p:.3f})")
-        hot = getis_ord(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
-                        seed=settings.seed)
-        out["hotspot"] = hot["cluster"]
-        notes["hotspot"] = (f"Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
-                            f"{settings.permutations} permutations, alpha {settings.alpha:g}; "
-                            f"{int((hot['cluster'] == 'hot spot').sum())} hot spots")
+    if clusters:
+        spatial, spatial_notes = cluster_columns(data, result, settings)
+        out = out.join(spatial)
+        notes.update(spatial_notes)
     try:
         out = out.join(need_readiness(result, kw["themes"], roles))
     except TargetingError as exc:  # e.g. no readiness layer weighted: the axes are left empty, with the reason
@@ -116,6 +110,51 @@ def analysis_columns(
         notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking "
                             "(most deprived decile nationally; 10 % of each district's people)")
     return out, notes
+
+
+def cluster_columns(data: LevelData, result: ScoreResult, settings: AnalysisSettings = AnalysisSettings(),
+                    *, neighbours: tuple[Any, str] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``cluster`` (local Moran's I) and ``hotspot`` (Getis-Ord Gi*) of the score, and their notes.
+
+    Both use the same neighbours: ``neighbours`` (weights and their description, as
+    :func:`scored_neighbours` returns them), else built here. Both are left out (no columns)
+    when fewer than three districts have a score.
+    """
+    out = pd.DataFrame(index=data.values.index)
+    notes: dict[str, str] = {}
+    scored = result.table["score"]
+    if scored.notna().sum() < 3:
+        return out, notes
+    w, description = neighbours or scored_neighbours(data, result)
+    moran = local_moran(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
+                        fdr=settings.fdr, seed=settings.seed, weights=w)
+    out["cluster"] = moran.table["cluster"]
+    notes["cluster"] = (f"local Moran's I on the score, {description}, "
+                        f"{settings.permutations} permutations, alpha {settings.alpha:g}"
+                        + (" with false-discovery-rate control" if settings.fdr else "")
+                        + f"; global I {moran.global_I:.2f} (p {moran.global_p:.3f})")
+    hot = getis_ord(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
+                    seed=settings.seed, weights=w)
+    out["hotspot"] = hot["cluster"]
+    notes["hotspot"] = (f"Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
+                        f"{settings.permutations} permutations, alpha {settings.alpha:g}; "
+                        f"{int((hot['cluster'] == 'hot spot').sum())} hot spots")
+    return out, notes
+
+
+def scored_neighbours(data: LevelData, result: ScoreResult) -> tuple[Any, str]:
+    """Queen contiguity among the scored districts (nearest neighbour for islands), and its description.
+
+    It depends only on the shapes and on which districts have a score, so it can be reused
+    while weights change (see :func:`cluster_columns`).
+    """
+    scored = result.table["score"].dropna()
+    return spatial_weights(data.districts.loc[scored.index])
+
+
+def in_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """The analytics columns of ``frame`` in the export order of :data:`ANALYSIS_COLUMNS`."""
+    return frame[[c for c in ANALYSIS_COLUMNS if c in frame.columns]]
 
 
 def rank_draws(

@@ -46,10 +46,18 @@ def m(districts, table):
 
 
 def _payload(page: str) -> dict:
-    """The district layer's data, read back from the rendered page."""
-    match = re.search(r"var d = (\{\"codes\".*?\});\n", page)
-    assert match, "no district layer in the page"
-    return json.loads(match.group(1))
+    """The district layer's shapes and its colouring, read back from the rendered page."""
+    shapes = re.search(r"var d = (\{\"codes\".*?\});\n", page)
+    style = re.search(r"PK\.restyle\((\{\"codes\".*?\})\);\n", page)
+    assert shapes and style, "no district layer in the page"
+    out = json.loads(shapes.group(1))
+    colours = json.loads(style.group(1))
+    assert colours["codes"] == out["codes"]
+    return {**out, **colours}
+
+
+def _legend(m) -> str:
+    return next(json.loads(e.payload)["legend"] for e in maps._walk(m) if isinstance(e, maps._Restyle))
 
 
 # ----------------------------------------------------------------------------- classify
@@ -129,7 +137,7 @@ def test_palettes_give_2_to_9_distinct_colours(palette):
 
 # ----------------------------------------------------------------------------- the map
 def test_legend_has_title_bounds_counts_and_no_data(m, table):
-    legend = next(e for e in maps._walk(m) if isinstance(e, maps.Legend)).html
+    legend = _legend(m)
     _, bounds = maps.classify(table["score"], "quantiles", 3)
     for low, high in bounds:
         assert f"{low:.1f} – {high:.1f}" in legend
@@ -202,15 +210,22 @@ def _decode(text: str) -> list[tuple[float, float]]:
     return points + points[:1]
 
 
-def test_highlights_as_a_separate_group(districts, table):
-    base = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], highlights=False)
+def test_base_map_stays_the_same_while_the_colouring_changes(districts, table):
+    base = maps.base_map(districts)
     page = base.get_root().render()
-    assert "feature_group" not in page and "selected" in page  # the legend still explains the outline
-    same = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], highlights=False)
-    assert _script(same) == _script(base)  # a new selection leaves the map's script as it was
-    group = maps.highlight_group(districts, selected="002", top=["006", "nope"])
+    assert "PK.restyle(" not in page.split("PK.restyle = function")[1] and "feature_group" not in page
+    assert _script(maps.base_map(districts)) == _script(base)  # st_folium keeps the map mounted
+    group = maps.style_group(districts, table, column="score", column_label="Score", selected="002",
+                             top=["006", "nope"])
+    styles = [json.loads(e.payload) for e in maps._walk(group) if isinstance(e, maps._Restyle)]
+    assert len(styles) == 1 and "selected" in styles[0]["legend"] and "top 1 by rank" in styles[0]["legend"]
     outlines = [e for e in maps._walk(group) if isinstance(e, maps._Outlines)]
     assert [json.loads(e.payload)["codes"] for e in outlines] == [["006"], ["002"]]
+    assert list(group._children.values())[0] is next(e for e in maps._walk(group) if isinstance(e, maps._Restyle))
+    flipped = maps.style_group(districts, table.assign(score=100 - table["score"]), column="score",
+                               column_label="Score")
+    new = next(json.loads(e.payload) for e in maps._walk(flipped) if isinstance(e, maps._Restyle))
+    assert new["cls"] != styles[0]["cls"]
     assert maps.highlight_group(districts, selected="nope")._children == {}
 
 
@@ -321,10 +336,6 @@ def test_standalone_refuses_remote_scripts(districts, table):
 
 
 # ----------------------------------------------------------------------------- categorical maps
-def _legend(m) -> str:
-    return next(e for e in maps._walk(m) if isinstance(e, maps.Legend)).html
-
-
 def test_constant_colours():
     assert maps.CLUSTER_COLOURS == {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
                                     "not significant": "#eeeeee"}
@@ -386,3 +397,9 @@ def test_uncertain_members_of_the_top_are_dashed(districts, table):
     apart = maps.choropleth(districts, table, column="score", column_label="Score", uncertain=["005"],
                             highlights=False)
     assert maps.UNCERTAIN_LABEL in _legend(apart) and '"dash"' not in apart.get_root().render()
+
+
+def test_pre_encoded_shapes_give_the_same_map(districts):
+    encoded = maps.encode_shapes(districts)
+    assert list(encoded.index) == list(districts.index.astype(str))
+    assert _script(maps.base_map(districts, encoded=encoded.iloc[::-1])) == _script(maps.base_map(districts))

@@ -10,7 +10,7 @@ from geo.change import change_export, change_metadata, status_classes
 from geo.errors import TargetingError
 from ui import maps, sidebar, state
 from ui.exports import MIME, table_bytes
-from ui.mapview import gpd_outlines
+from ui.mapview import region_outlines
 from ui.profile import render_profile
 from ui.text import plain
 
@@ -83,23 +83,21 @@ def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> Non
     shown = table.loc[codes, ["name", "rank", "score"]].copy()
     status = result.table.reindex(codes)
     shapes = state.display_shapes(view.level).reindex(codes)
-    top_levels = [lv.name for lv in state.config().levels.values() if lv.parent_level is None]
-    outlines = gpd_outlines(top_levels[0]) if top_levels and top_levels[0] != view.level else None
     before, after = result.labels
     if shown_layer == STATUS:
         shown[STATUS], colours = status_classes(status, result.min_layers)
-        fmap = maps.category_map(shapes, shown, column=STATUS, colours=colours, outlines=outlines,
-                                 column_label=f"Fell further behind, {before} to {after}",
-                                 selected=view.selected or None)
+        group = maps.style_group(shapes, shown, column=STATUS, column_label=f"Fell further behind, {before} to {after}",
+                                 categories=colours, selected=view.selected or None)
     else:
         column = f"{shown_layer}_{measure}"
         shown[column] = status[column]
         layer = next(l for l in result.layers if l.id == shown_layer)
         label = f"{layer.label}: {MEASURES[measure].split(' (')[0].lower()}, {before} to {after} ({layer.unit})"
-        fmap = maps.choropleth(shapes, shown, column=column, column_label=label, scheme=view.scheme,
-                               k=view.classes, palette="OrRd", outlines=outlines, selected=view.selected or None)
-    event = st_folium(fmap, key=f"change_map_{view.level}", height=520, use_container_width=True,
-                      returned_objects=["last_active_drawing"])
+        group = maps.style_group(shapes, shown, column=column, column_label=label, scheme=view.scheme,
+                                 k=view.classes, palette="OrRd", selected=view.selected or None)
+    base = maps.base_map(shapes, outlines=region_outlines(view.level))
+    event = st_folium(base, key=f"change_map_{view.level}", height=520, use_container_width=True,
+                      returned_objects=["last_active_drawing"], feature_group_to_add=group)
     code = (((event or {}).get("last_active_drawing") or {}).get("properties") or {}).get("code")
     if code and code != view.selected and code != st.session_state.get("_change_click"):
         st.session_state["_change_click"] = code

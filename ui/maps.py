@@ -336,6 +336,32 @@ PK.features = function (codes, geoms) {
             coordinates: geoms[i].map(function (poly) { return poly.map(PK.decode); })}};
     });
 };
+PK.restyle = function (s) {
+    // Colour the districts, set their tooltips and the legend: the map itself is not rebuilt.
+    var b = PK.base, hatch = b.hatch;
+    s.codes.forEach(function (code, i) {
+        var l = PK.byCode[code];
+        if (!l) { return; }
+        var c = s.cls[i];
+        l._pkStyle = {fillColor: c === null ? hatch : s.colours[c], fillOpacity: b.opacity, color: b.line,
+                      weight: b.weight, opacity: 0.8};
+        l.setStyle(l._pkStyle);
+        if (l.getTooltip()) { l.setTooltipContent(s.tips[i]); }
+        else { l.bindTooltip(s.tips[i], {sticky: true, className: "pk-tip", direction: "top", offset: [0, -8]}); }
+    });
+    if (PK.legend) { PK.legend.remove(); }
+    PK.legend = L.control({position: "bottomright"});
+    PK.legend.onAdd = function () {
+        var div = L.DomUtil.create("div", "pk-legend");
+        div.setAttribute("role", "region");
+        div.setAttribute("aria-label", "Legend");
+        div.innerHTML = s.legend;
+        L.DomEvent.disableClickPropagation(div);
+        return div;
+    };
+    PK.legend.addTo(PK.districts._map);
+    PK.restyled = (PK.restyled || 0) + 1;
+};
 PK.hatch = function (fill, line) {
     var c = document.createElement("canvas"); c.width = 8; c.height = 8;
     var ctx = c.getContext("2d");
@@ -401,28 +427,22 @@ class _Style(branca.element.MacroElement):
         self.nodata, self.hatch = NO_DATA_COLOUR, NO_DATA_HATCH
 
 
-class _Choropleth(branca.element.MacroElement):
-    """One canvas GeoJSON layer of all districts, styled by class, with escaped tooltips."""
+class _Districts(branca.element.MacroElement):
+    """One canvas GeoJSON layer of all districts, drawn once; :class:`_Restyle` colours it."""
 
     _template = branca.element.Template("""
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = (function (map) {
     var d = {{ this.payload }};
-    var hatch = map.options.preferCanvas ? PK.hatch(d.nodata, d.hatch) : d.nodata;
-    function style(i) {
-        var c = d.cls[i];
-        return {fillColor: c === null ? hatch : d.colours[c], fillOpacity: d.opacity, color: d.line,
-                weight: d.weight, opacity: 0.8};
-    }
-    var pos = {};
-    d.codes.forEach(function (code, i) { pos[code] = i; });
+    PK.base = {hatch: map.options.preferCanvas ? PK.hatch(d.nodata, d.hatch) : d.nodata, opacity: d.opacity,
+               line: d.line, weight: d.weight};
+    PK.byCode = {};
     var layer = L.geoJSON(PK.features(d.codes, d.geoms), {
-        style: function (f) { return style(pos[f.properties.code]); },
+        style: {fillColor: d.nodata, fillOpacity: d.opacity, color: d.line, weight: d.weight, opacity: 0.8},
         onEachFeature: function (f, l) {
-            var i = pos[f.properties.code];
-            l.bindTooltip(d.tips[i], {sticky: true, className: "pk-tip", direction: "top", offset: [0, -8]});
+            PK.byCode[f.properties.code] = l;
             l.on("mouseover", function () { l.setStyle({weight: d.weight + 1.5, color: "#222", opacity: 1}); });
-            l.on("mouseout", function () { l.setStyle(style(i)); });
+            l.on("mouseout", function () { if (l._pkStyle) { l.setStyle(l._pkStyle); } });
         }
     }).addTo(map);
     PK.districts = layer;
@@ -433,7 +453,22 @@ var {{ this.get_name() }} = (function (map) {
 
     def __init__(self, payload: dict[str, Any]) -> None:
         super().__init__()
-        self._name = "PkChoropleth"
+        self._name = "PkDistricts"
+        self.payload = _js(payload)
+
+
+class _Restyle(branca.element.MacroElement):
+    """The colours, tooltips and legend of the districts drawn by :class:`_Districts`."""
+
+    _template = branca.element.Template("""
+{% macro script(this, kwargs) %}
+PK.restyle({{ this.payload }});
+{% endmacro %}
+""")
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "PkRestyle"
         self.payload = _js(payload)
 
 
@@ -501,39 +536,6 @@ class _FitBounds(branca.element.MacroElement):
         super().__init__()
         self._name = "PkFitBounds"
         self.bounds = _js(bounds)
-
-
-class Legend(branca.element.MacroElement):
-    """The map's legend: a Leaflet control (bottom right) holding pre-escaped HTML.
-
-    Parameters
-    ----------
-    body : str
-        HTML of the legend; every text in it must already be escaped.
-    """
-
-    _template = branca.element.Template("""
-{% macro script(this, kwargs) %}
-(function (map) {
-    var legend = L.control({position: "bottomright"});
-    legend.onAdd = function () {
-        var div = L.DomUtil.create("div", "pk-legend");
-        div.setAttribute("role", "region");
-        div.setAttribute("aria-label", "Legend");
-        div.innerHTML = {{ this.body }};
-        L.DomEvent.disableClickPropagation(div);
-        return div;
-    };
-    legend.addTo(map);
-})({{ this._parent.get_name() }});
-{% endmacro %}
-""")
-
-    def __init__(self, body: str) -> None:
-        super().__init__()
-        self._name = "PkLegend"
-        self.html = body
-        self.body = _js(body)
 
 
 def _legend_html(label: str, bounds: Sequence[tuple[float, float]], colours: Sequence[str],
@@ -633,6 +635,10 @@ def choropleth(
 ) -> folium.Map:
     """A choropleth of one column of the ranking, ready for ``st_folium`` and ``standalone_html``.
 
+    The map is :func:`base_map` with :func:`style_group` added to it. A page that re-colours the
+    map often (weights, classes, selection) should pass the two separately to ``st_folium``
+    (``feature_group_to_add=style_group(...)``), so that the districts are drawn only once.
+
     Parameters
     ----------
     shapes : geopandas.GeoSeries
@@ -663,7 +669,7 @@ def choropleth(
     highlights : bool
         Draw the ``selected`` and ``top`` outlines in the map (default). ``False`` leaves them to
         ``highlight_group`` given to ``st_folium``'s ``feature_group_to_add``, so that a new
-        selection does not rebuild the map; the legend then always explains both outlines.
+        selection does not rebuild the map; the legend still explains the top outline.
     basemap, basemap_attribution : str, optional
         A tile URL template to draw under the districts. Off by default: the map then needs no
         tile server and no network. Opting in sends requests to that server.
@@ -689,13 +695,98 @@ def choropleth(
     MissingAssetsError
         When Leaflet's files are not installed (``make assets``).
     """
+    m = base_map(shapes, outlines=outlines, large=large, focus=focus, basemap=basemap,
+                 basemap_attribution=basemap_attribution, asset_url=asset_url)
+    style_group(shapes, table, column=column, column_label=column_label, scheme=scheme, k=k, palette=palette,
+                selected=selected if highlights else None, top=top, uncertain=uncertain,
+                tooltip_extra=tooltip_extra, categories=categories, outline_top=highlights).add_to(m)
+    return m
+
+
+def _clean_shapes(shapes: gpd.GeoSeries) -> gpd.GeoSeries:
+    shapes = shapes[~(shapes.isna() | shapes.is_empty)]
+    shapes.index = shapes.index.astype(str)
+    return shapes
+
+
+def encode_shapes(shapes: gpd.GeoSeries) -> pd.Series:
+    """The polygons as the map sends them (rings delta-encoded in 1e-5 degrees), by code.
+
+    Encoding is the costly part of :func:`base_map` on thousands of districts: a page can encode
+    a level once (cached) and pass the result as ``base_map(..., encoded=...)``.
+    """
+    shapes = _clean_shapes(shapes)
+    return pd.Series(_encode_rings(shapes.to_numpy()), index=shapes.index, dtype=object)
+
+
+def base_map(shapes: gpd.GeoSeries, *, outlines: gpd.GeoDataFrame | None = None, large: bool = False,
+             focus: str | None = None, basemap: str | None = None, basemap_attribution: str = "",
+             asset_url: str | None = None, encoded: pd.Series | None = None) -> folium.Map:
+    """The districts drawn once, uncoloured, with region outlines: what :func:`style_group` colours.
+
+    The map depends only on the shapes (and outlines, focus, print size), so a page that passes
+    ``style_group(...)`` to ``st_folium(..., feature_group_to_add=...)`` keeps it mounted when
+    weights, classes or the selection change: only the colours, tooltips, legend and outlines are
+    sent again and applied to the districts already drawn. Parameters as in :func:`choropleth`;
+    ``encoded`` (from :func:`encode_shapes`, indexed by code) saves encoding the shapes again.
+    """
+    shapes = _clean_shapes(shapes)
+    codes = shapes.index
+    bounds_all = _latlon_bounds(shapes)
+    m = folium.Map(location=[(bounds_all[0][0] + bounds_all[1][0]) / 2, (bounds_all[0][1] + bounds_all[1][1]) / 2],
+                   zoom_start=5, tiles=None, prefer_canvas=True, zoom_snap=0.25, control_scale=True)
+    if basemap:
+        folium.TileLayer(tiles=basemap, attr=basemap_attribution or "basemap", name="basemap").add_to(m)
+    _Style(large=large).add_to(m)
+    _Runtime().add_to(m)
+    _Districts({
+        "codes": list(codes),
+        "geoms": (_encode_rings(shapes.to_numpy()) if encoded is None
+                  else encoded.set_axis(encoded.index.astype(str)).reindex(codes).tolist()),
+        "nodata": NO_DATA_COLOUR, "hatch": NO_DATA_HATCH,
+        "opacity": 0.85 if basemap else 0.95,
+        "line": "#5b5b5b", "weight": 0.5 if len(codes) > 300 else 0.8,
+    }).add_to(m)
+    if outlines is not None and len(outlines):
+        _region_layer(outlines, large=large).add_to(m)
+    target = shapes.loc[[focus]] if focus is not None and str(focus) in codes else shapes
+    _FitBounds(_latlon_bounds(target)).add_to(m)
+    return use_local_assets(m, asset_url)
+
+
+def style_group(
+    shapes: gpd.GeoSeries,
+    table: pd.DataFrame,
+    *,
+    column: str,
+    column_label: str,
+    scheme: str = "quantiles",
+    k: int = 5,
+    palette: str = "YlOrRd",
+    selected: str | None = None,
+    top: Sequence[str] = (),
+    uncertain: Sequence[str] = (),
+    tooltip_extra: pd.Series | None = None,
+    categories: Mapping[str, str] | None = None,
+    outline_top: bool = True,
+) -> folium.FeatureGroup:
+    """Colours, tooltips and legend of the districts of :func:`base_map`, and the highlight outlines.
+
+    Parameters as in :func:`choropleth`; ``outline_top=False`` leaves the top and uncertain
+    districts without outlines (their legend keys stay). Returns a layer group for
+    ``st_folium(..., feature_group_to_add=...)`` or ``.add_to(map)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown column, scheme or palette.
+    """
     for needed in ("name", "rank", "score", column):
         if needed not in table.columns:
             raise ValueError(f"the table has no column {needed!r} (columns: {', '.join(map(str, table.columns))})")
     if palette not in PALETTES:
         raise ValueError(f"unknown palette {palette!r}; allowed: {', '.join(PALETTES)}")
-    shapes = shapes[~(shapes.isna() | shapes.is_empty)]
-    shapes.index = shapes.index.astype(str)
+    shapes = _clean_shapes(shapes)
     table = table.copy()
     table.index = table.index.astype(str)
     table = table[~table.index.duplicated()]
@@ -719,36 +810,22 @@ def choropleth(
     top_codes = [c for c in dict.fromkeys(map(str, top)) if c in codes]
     uncertain_codes = [c for c in dict.fromkeys(map(str, uncertain)) if c in codes]
     selected = str(selected) if selected is not None and str(selected) in codes else None
-
-    bounds_all = _latlon_bounds(shapes)
-    m = folium.Map(location=[(bounds_all[0][0] + bounds_all[1][0]) / 2, (bounds_all[0][1] + bounds_all[1][1]) / 2],
-                   zoom_start=5, tiles=None, prefer_canvas=True, zoom_snap=0.25, control_scale=True)
-    if basemap:
-        folium.TileLayer(tiles=basemap, attr=basemap_attribution or "basemap", name="basemap").add_to(m)
-    _Style(large=large).add_to(m)
-    _Runtime().add_to(m)
-    payload = {
+    legend = _legend_html(column_label, bounds, colours, counts, int(classes.isna().sum()), decimals,
+                          len(top_codes), selected is not None, categories=names, uncertain_n=len(uncertain_codes))
+    group = highlight_group(shapes, selected=selected, top=top_codes if outline_top else (),
+                            uncertain=uncertain_codes if outline_top else ())
+    restyle = _Restyle({
         "codes": list(codes),
-        "geoms": _encode_rings(shapes.to_numpy()),
         "cls": [None if pd.isna(c) else int(c) for c in classes],
         "colours": colours,
         "tips": _tooltips(table, codes, column, column_label, decimals, tooltip_extra,
                           categorical=categories is not None),
-        "nodata": NO_DATA_COLOUR, "hatch": NO_DATA_HATCH,
-        "opacity": 0.85 if basemap else 0.95,
-        "line": "#5b5b5b", "weight": 0.5 if len(codes) > 300 else 0.8,
-    }
-    _Choropleth(payload).add_to(m)
-    if outlines is not None and len(outlines):
-        _region_layer(outlines, large=large).add_to(m)
-    if highlights and (top_codes or uncertain_codes or selected is not None):
-        highlight_group(shapes, selected=selected, top=top_codes, uncertain=uncertain_codes).add_to(m)
-    Legend(_legend_html(column_label, bounds, colours, counts, int(classes.isna().sum()), decimals,
-                        len(top_codes), selected is not None or not highlights, categories=names,
-                        uncertain_n=len(uncertain_codes))).add_to(m)
-    target = shapes.loc[[focus]] if focus is not None and str(focus) in codes else shapes
-    _FitBounds(_latlon_bounds(target)).add_to(m)
-    return use_local_assets(m, asset_url)
+        "legend": legend,
+    })
+    # the colours go first, so the outlines are drawn above them
+    group._children = {restyle.get_name(): restyle, **group._children}
+    restyle._parent = group
+    return group
 
 
 def category_map(shapes: gpd.GeoSeries, table: pd.DataFrame, *, column: str, column_label: str,

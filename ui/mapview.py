@@ -47,25 +47,16 @@ def _uncertain(table: pd.DataFrame, keep, extra: pd.DataFrame | None) -> list[st
     return p[(p > low) & (p < high)].index.tolist()
 
 
-def highlights(view, table, keep, extra: pd.DataFrame | None = None):
-    """The selected, top-N and uncertain outlines as a separate layer group (see :func:`ui.maps.highlight_group`).
+def map_parts(view, data, table, result, keep, *, large: bool = False, focus: str | None = None,
+              extra: pd.DataFrame | None = None):
+    """The map of the view (only kept districts) as ``(base_map, style_group)``.
 
-    ``extra`` is the analytics table of :func:`ui.state.analysis`; its ``p_top_k`` marks the
-    districts whose place in the top is uncertain (dashed outline).
-    """
-    shapes = state.display_shapes(view.level).reindex(table[keep].index)
-    return maps.highlight_group(shapes, selected=view.selected or None, top=_top(view, table, keep),
-                                uncertain=_uncertain(table, keep, extra))
-
-
-def build_map(view, data, table, result, keep, *, large: bool = False, focus: str | None = None,
-              with_highlights: bool = True, extra: pd.DataFrame | None = None):
-    """The map of the view (only kept districts).
-
-    With ``with_highlights=False`` the outlines are left to :func:`highlights`, so that a change
-    of selection swaps a layer instead of rebuilding the map. ``extra`` (from
-    :func:`ui.state.analysis`) gives the categorical layers "cluster", "hotspot" and "quadrant" and the
-    uncertain members of the top; without it those layers fall back to the score.
+    Give both to ``st_folium(base, feature_group_to_add=group)``: the base (district shapes,
+    region outlines) stays the same when weights, classes or the selection change, so the map
+    stays mounted and only the colours, tooltips, legend and outlines of the group are applied
+    to it. ``extra`` (from :func:`ui.state.analysis`) gives the categorical layers "cluster",
+    "hotspot" and "quadrant" and the uncertain members of the top; without it those layers fall
+    back to the score.
     """
     shown = table[keep]
     labels = {l.id: l.label for l in data.layers}
@@ -77,18 +68,30 @@ def build_map(view, data, table, result, keep, *, large: bool = False, focus: st
     else:
         column = view.map_layer if view.map_layer in shown.columns else "score"
         label = map_value_label(view, data) if column == view.map_layer else SCORE_LABEL
-    top = _top(view, table, keep)
-    outlines = None
-    top_levels = [lv.name for lv in state.config().levels.values() if lv.parent_level is None]
-    if top_levels and top_levels[0] != view.level:
-        outlines = gpd_outlines(top_levels[0])
-    return maps.choropleth(
-        state.display_shapes(view.level).reindex(shown.index), shown, column=column,
-        column_label=label, scheme=view.scheme, k=view.classes,
-        selected=view.selected or None, top=top, outlines=outlines,
-        tooltip_extra=top_contributions(result, labels).reindex(shown.index), large=large, focus=focus,
-        highlights=with_highlights, categories=categories, uncertain=_uncertain(table, keep, extra),
+    shapes = state.display_shapes(view.level)
+    shapes = shapes[shapes.index.isin(shown.index)]  # in the file's order, not the ranking's: the base stays put
+    base = maps.base_map(shapes, outlines=region_outlines(view.level), large=large, focus=focus,
+                         encoded=state.encoded_shapes(view.level))
+    group = maps.style_group(
+        shapes, shown, column=column, column_label=label, scheme=view.scheme, k=view.classes,
+        selected=view.selected or None, top=_top(view, table, keep), uncertain=_uncertain(table, keep, extra),
+        tooltip_extra=top_contributions(result, labels).reindex(shown.index), categories=categories,
     )
+    return base, group
+
+
+def build_map(view, data, table, result, keep, *, large: bool = False, focus: str | None = None,
+              extra: pd.DataFrame | None = None):
+    """The map of the view as one ``folium.Map`` (for the standalone export and workshop mode)."""
+    base, group = map_parts(view, data, table, result, keep, large=large, focus=focus, extra=extra)
+    group.add_to(base)
+    return base
+
+
+def region_outlines(level: str):
+    """Outlines of the top level drawn over a finer level (``None`` at the top level itself)."""
+    top_levels = [lv.name for lv in state.config().levels.values() if lv.parent_level is None]
+    return gpd_outlines(top_levels[0]) if top_levels and top_levels[0] != level else None
 
 
 def gpd_outlines(level: str):

@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 from ui import maps, sidebar, state
 from ui.exports import render_downloads, settings_of
-from ui.mapview import build_map, highlights, map_value_label
+from ui.mapview import build_map, map_parts, map_value_label
 from ui.profile import render_profile
 from ui.text import plain
 
@@ -29,34 +29,38 @@ def _handle_click(event, view) -> None:
 def render() -> None:
     view = sidebar.render_sidebar()
     cfg = state.config()
-    st.title(cfg.title)
-    scored = state.scored_or_error(view)
-    if scored is None:
-        return
-    data, table, result = scored
-    keep = state.filter_mask(data, table, view)
-    st.caption(
-        f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more in "
-        f"need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
-        f"{view.normalisation} normalisation, {view.aggregation} aggregation. The poverty theme is census "
-        "deprivation (basic needs), not a monetary poverty rate."
-    )
-    for note in result.notes:
-        st.info(note)
-
-    extra, notes = state.analysis(view, data, result)
+    # Everything above the map sits in one container: however many notes or spinners it shows, the
+    # map keeps its place on the page, so Streamlit keeps it mounted and only re-colours it.
+    with st.container():
+        st.title(cfg.title)
+        scored = state.scored_or_error(view)
+        if scored is None:
+            return
+        data, table, result = scored
+        keep = state.filter_mask(data, table, view)
+        st.caption(
+            f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
+            f"in need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
+            f"{view.normalisation} normalisation, {view.aggregation} aggregation. The poverty theme is census "
+            "deprivation (basic needs), not a monetary poverty rate."
+        )
+        for note in result.notes:
+            st.info(note)
+        # The map goes out first: the cluster permutations (the slow part) only when the map shows them.
+        extra, notes = state.analysis(view, data, result, clusters=view.map_layer in ("cluster", "hotspot"))
     col_map, col_side = st.columns([2, 1])
     with col_map:
-        # The selection is a swappable layer: clicking never rebuilds or re-zooms the map.
-        fmap = build_map(view, data, table, result, keep, with_highlights=False, extra=extra)
-        event = st_folium(fmap, key=f"map_{view.level}", height=560, use_container_width=True,
+        # The map is drawn once; new weights, classes or a selection only re-colour and re-outline it.
+        base, group = map_parts(view, data, table, result, keep, extra=extra)
+        event = st_folium(base, key=f"map_{view.level}", height=560, use_container_width=True,
                           returned_objects=["last_active_drawing", "last_object_clicked_count"],
-                          feature_group_to_add=highlights(view, table, keep, extra))
+                          feature_group_to_add=group)
         _handle_click(event, view)
         if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
             st.caption(plain(notes[view.map_layer]))
     with col_side:
         _effective_weights(result, data)
+    extra, notes = state.analysis(view, data, result)
 
     _ranking_table(view, table.join(extra), keep)
     if view.selected:

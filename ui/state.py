@@ -223,7 +223,7 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
     return data, table.set_index("code", drop=False), result
 
 
-@st.cache_data(show_spinner="Rank uncertainty and clusters…", max_entries=32)
+@st.cache_data(show_spinner="Rank uncertainty…", max_entries=32)
 def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
               top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult) -> tuple[pd.DataFrame, dict]:
     from geo.analysis import AnalysisSettings, analysis_columns
@@ -235,12 +235,42 @@ def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
     return analysis_columns(
         _data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
         roles={t: THEMES[t].role for t in THEMES}, settings=AnalysisSettings(top_k=top_k), lower=lower,
+        clusters=False,
     )
 
 
-def analysis(view: View, data: LevelData, result: ScoreResult) -> tuple[pd.DataFrame, dict]:
-    """Rank uncertainty, clusters, need x readiness and pockets for the view (cached per settings)."""
-    return _analysis(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _neighbours(level: str, scored_codes: str, _data: LevelData, _result: ScoreResult):
+    """Spatial weights among the scored districts: the same for every weight setting (read only)."""
+    from geo.analysis import scored_neighbours
+
+    return scored_neighbours(_data, _result)
+
+
+@st.cache_data(show_spinner="Clusters…", max_entries=32)
+def _clusters(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
+              data_key: tuple, _data: LevelData, _result: ScoreResult) -> tuple[pd.DataFrame, dict]:
+    from geo.analysis import cluster_columns
+
+    scored = ",".join(sorted(_result.table["score"].dropna().index.astype(str)))
+    return cluster_columns(_data, _result, neighbours=_neighbours(level, scored, _data, _result))
+
+
+def analysis(view: View, data: LevelData, result: ScoreResult, *, clusters: bool = True
+             ) -> tuple[pd.DataFrame, dict]:
+    """Rank uncertainty, clusters, need x readiness and pockets for the view (cached per settings).
+
+    The same columns and notes as the command line's export. ``clusters=False`` skips the local
+    Moran's I and Gi* permutations (the slow part), e.g. to draw the map before them.
+    """
+    from geo.analysis import in_order
+
+    key = _settings_key(view, data)
+    out, notes = _analysis(*key, view.top_n or 10, _data_key(view), data, result)
+    if not clusters:
+        return out, notes
+    spatial, spatial_notes = _clusters(*key, _data_key(view), data, result)
+    return in_order(out.join(spatial)), {**notes, **spatial_notes}
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -303,6 +333,14 @@ def display_shapes(level: str, tolerance: float = 0.001) -> gpd.GeoSeries:
     simple = shapely.coverage_simplify(geoms.to_numpy(), tolerance)
     simple = shapely.set_precision(simple, 1e-5)
     return gpd.GeoSeries(simple, index=geoms.index, crs=4326)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def encoded_shapes(level: str) -> pd.Series:
+    """The level's display shapes encoded for the map (see :func:`ui.maps.encode_shapes`)."""
+    from ui.maps import encode_shapes
+
+    return encode_shapes(display_shapes(level))
 
 
 def reports_frame(data: LevelData) -> pd.DataFrame:
