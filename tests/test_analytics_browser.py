@@ -87,3 +87,25 @@ def test_need_readiness_map_layer(browser, server):
     assert frame.evaluate("() => PK.districts.getLayers().length") == 75
     assert blocked == []
     page.close()
+
+
+def test_weight_change_recolours_the_mounted_map(browser, server):
+    """A new weight re-colours the districts already drawn: the map is not rebuilt or re-zoomed."""
+    blocked = []
+    page = open_page(browser, f"{server}/?level=communes", "Ranking:", blocked)
+    frame = map_frame(page)
+    page.get_by_text("Weights").first.click()
+    slider = page.get_by_role("slider", name="Theme: Infrastructure and economic base")
+    slider.focus()
+    page.wait_for_timeout(3000)  # the map's first report reruns the page once
+    frame = map_frame(page)
+    before = frame.evaluate("""() => { PK.districts.__mark = 1;
+        return [PK.restyled, PK.districts._map.getZoom(), PK.legend.getContainer().innerText]; }""")
+    slider.press("ArrowLeft")
+    frame.wait_for_function(f"() => PK.restyled > {before[0]}", timeout=60_000)
+    after = frame.evaluate("() => [PK.districts.__mark, PK.districts._map.getZoom(), "
+                           "PK.legend.getContainer().innerText, PK.districts.getLayers().length]")
+    assert after[0] == 1 and after[1] == before[1] and after[3] == 1503
+    assert "Composite need score" in after[2]
+    assert blocked == []
+    page.close()
