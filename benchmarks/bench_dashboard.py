@@ -102,7 +102,7 @@ def generated_config(n: int, cache: Path) -> Path:
     rng = np.random.default_rng(0)
     extent = shapely.box(-13.2, 27.7, -1.0, 35.9)
     points = shapely.points(rng.uniform(-13.2, -1.0, n), rng.uniform(27.7, 35.9, n))
-    cells = shapely.voronoi_polygons(shapely.multipoints(points), extent=extent)
+    cells = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=extent)
     cells = shapely.intersection(np.asarray(cells.geoms), extent)
     codes = [f"G{i:05d}" for i in range(len(cells))]
     gpd.GeoDataFrame({"code": codes, "name": [f"District {c}" for c in codes]}, geometry=cells,

@@ -25,8 +25,9 @@ The steps follow the JRC/OECD Handbook on Constructing Composite Indicators:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -133,11 +134,14 @@ def orient(values: pd.DataFrame, higher_is_worse: Mapping[str, bool]) -> pd.Data
     >>> orient(pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}), {"a": True, "b": False})["b"].tolist()
     [-3.0, -4.0]
     """
-    missing = [c for c in values.columns if c not in higher_is_worse]
+    return values.astype(float) * _signs(values.columns, higher_is_worse)
+
+
+def _signs(columns: Sequence[str], higher_is_worse: Mapping[str, bool]) -> np.ndarray:
+    missing = [c for c in columns if c not in higher_is_worse]
     if missing:
         raise TargetingError(f"No direction declared for layer(s) {missing}; set higher_is_worse.")
-    signs = np.array([1.0 if higher_is_worse[c] else -1.0 for c in values.columns])
-    return values.astype(float) * signs
+    return np.array([1.0 if higher_is_worse[c] else -1.0 for c in columns])
 
 
 def _skew_kurt(x: pd.Series) -> tuple[float, float]:
@@ -216,17 +220,24 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
     """
     _check_choice("normalisation", how, NORMALISATIONS)
     x = oriented.astype(float)
-    if how == "minmax":
-        lo, hi = x.min(), x.max()
-        span = (hi - lo).where(hi > lo)
-        return (x - lo) / span * (100.0 - lower) + lower
-    if how == "zscore":
-        sd = x.std(ddof=1)
-        return (x - x.mean()) / sd.where(sd > 0)
-    ranked = x.rank(method="average", pct=True) * 100.0
-    flat = x.columns[x.nunique() < 2]
-    ranked[flat] = np.nan
-    return ranked
+    if how == "rank":
+        ranked = x.rank(method="average", pct=True) * 100.0
+        flat = x.columns[x.nunique() < 2]
+        ranked[flat] = np.nan
+        return ranked
+    return pd.DataFrame(_normalise_array(x.to_numpy(), how, lower), index=x.index, columns=x.columns)
+
+
+def _normalise_array(x: np.ndarray, how: str, lower: float) -> np.ndarray:
+    """Min-max or z-score of each column of ``x`` (NaN = missing), as :func:`normalise`."""
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        if how == "minmax":
+            lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+            span = np.where(hi > lo, hi - lo, np.nan)
+            return (x - lo) / span * (100.0 - lower) + lower
+        sd = np.nanstd(x, axis=0, ddof=1)
+        return (x - np.nanmean(x, axis=0)) / np.where(sd > 0, sd, np.nan)
 
 
 def effective_weights(
@@ -304,15 +315,29 @@ def aggregate(
     ([20.0, 40.0], [1.0, 0.5])
     """
     _check_choice("aggregation", how, AGGREGATIONS)
-    x = normalised[weights.index].to_numpy(dtype=float)
-    w = weights.to_numpy(dtype=float)
+    score, coverage, parts = _aggregate_array(normalised[weights.index].to_numpy(dtype=float),
+                                              weights.to_numpy(dtype=float), how)
+    idx = normalised.index
+    return (
+        pd.Series(score, index=idx, name="score"),
+        pd.Series(coverage, index=idx, name="data_coverage"),
+        pd.DataFrame(parts, index=idx, columns=weights.index),
+    )
+
+
+def _aggregate_array(x: np.ndarray, w: np.ndarray, how: str, *, parts: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Score, coverage and (with ``parts``) contributions of :func:`aggregate`, on arrays."""
     have = ~np.isnan(x)
-    w_avail = (have * w).sum(axis=1)
+    w_avail = have @ w
     coverage = np.round(w_avail / w.sum(), 12)
+    contrib = None
     with np.errstate(invalid="ignore", divide="ignore"):
         if how == "arithmetic":
-            parts = np.where(have, x * w, 0.0) / w_avail[:, None]
-            score = parts.sum(axis=1)
+            weighted = np.where(have, x, 0.0) * w
+            score = weighted.sum(axis=1) / w_avail
+            if parts:
+                contrib = weighted / w_avail[:, None]
         else:
             if np.nanmin(x, initial=np.inf) <= 0:
                 raise TargetingError(
@@ -322,16 +347,14 @@ def aggregate(
             logs = np.where(have, np.log(np.where(have, x, 1.0)) * w, 0.0)
             log_total = logs.sum(axis=1)
             score = np.exp(log_total / w_avail)
-            share = np.where(log_total[:, None] > 0, logs / log_total[:, None], have * w / w_avail[:, None])
-            parts = share * score[:, None]
-    score = np.where(w_avail > 0, score, np.nan)
-    parts = np.where(w_avail[:, None] > 0, parts, np.nan)
-    idx = normalised.index
-    return (
-        pd.Series(score, index=idx, name="score"),
-        pd.Series(coverage, index=idx, name="data_coverage"),
-        pd.DataFrame(parts, index=idx, columns=weights.index),
-    )
+            if parts:
+                share = np.where(log_total[:, None] > 0, logs / log_total[:, None], have * w / w_avail[:, None])
+                contrib = share * score[:, None]
+    ok = w_avail > 0
+    score = np.where(ok, score, np.nan)
+    if contrib is not None:
+        contrib = np.where(ok[:, None], contrib, np.nan)
+    return score, coverage, contrib
 
 
 def rank_scores(score: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -347,23 +370,28 @@ def rank_scores(score: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> r.tolist(), d.tolist()
     ([3, 1, 1, <NA>], [7, 1, 1, <NA>])
     """
-    rank = score.rank(ascending=False, method="min")
-    n = int(rank.notna().sum())
+    rank = score.rank(ascending=False, method="min").to_numpy()
+    missing = np.isnan(rank)
+    n = int((~missing).sum())
     decile = np.floor((rank - 1) * 10.0 / max(n, 1)) + 1
-    return rank.astype("Int64").rename("rank"), decile.astype("Int64").rename("decile")
+    as_int = [pd.arrays.IntegerArray(np.where(missing, 0, a).astype("int64"), missing.copy()) for a in (rank, decile)]
+    return (pd.Series(as_int[0], index=score.index, name="rank"),
+            pd.Series(as_int[1], index=score.index, name="decile"))
 
 
-def _drop_uninformative(values: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    notes = []
-    keep = []
-    for col in values.columns:
-        n = values[col].nunique(dropna=True)
-        if n < 2:
-            what = "has no data" if n == 0 else "has the same value everywhere"
-            notes.append(f"Layer {col!r} {what} at this level and was left out of the score.")
-        else:
+def _informative(x: np.ndarray, columns: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The columns of ``x`` with at least two distinct values, and a note for each left out."""
+    notes, keep = [], []
+    have = ~np.isnan(x)
+    lo = np.where(have, x, np.inf).min(axis=0, initial=np.inf)
+    hi = np.where(have, x, -np.inf).max(axis=0, initial=-np.inf)
+    for col, any_value, spread in zip(columns, have.any(axis=0), hi > lo):
+        if spread:
             keep.append(col)
-    return values[keep], notes
+        else:
+            what = "has the same value everywhere" if any_value else "has no data"
+            notes.append(f"Layer {col!r} {what} at this level and was left out of the score.")
+    return keep, notes
 
 
 def score(
@@ -405,7 +433,9 @@ def score(
     weights = dict(weights or {})
     if values.shape[1] == 0:
         raise TargetingError("No layers selected: choose at least one layer to score.")
-    usable, notes = _drop_uninformative(values.astype(float))
+    raw = values.to_numpy(dtype=float)
+    usable_cols, notes = _informative(raw, values.columns)
+    usable = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
     zero = [c for c in usable.columns if float(weights.get(c, 1.0)) == 0.0]
     counted = [c for c in usable.columns if c not in zero]
     if not counted:
@@ -419,26 +449,39 @@ def score(
     if method.outliers == "coinr":
         treated, actions = treat_outliers(usable)
         notes += [f"Layer {c!r}: {a} (COINr outlier rule)." for c, a in actions.items()]
-    oriented = orient(treated, higher_is_worse)
     lower = 1.0 if method.aggregation == "geometric" else 0.0
-    norm = normalise(oriented, method.normalisation, lower=lower)
+    if method.normalisation == "rank":
+        norm = normalise(orient(treated, higher_is_worse), method.normalisation, lower=lower)
+    else:  # the common case on every slider move: straight on arrays
+        x = treated.to_numpy(dtype=float) * _signs(treated.columns, higher_is_worse)
+        norm = pd.DataFrame(_normalise_array(x, method.normalisation, lower), index=values.index,
+                            columns=treated.columns)
 
-    composite, coverage, contrib = aggregate(norm[counted], eff, method.aggregation)
-    composite, unscored = _apply_missing_policy(composite, coverage, method)
-    contrib = contrib.where(composite.notna(), np.nan)
+    position = {c: j for j, c in enumerate(norm.columns)}
+    x = norm.to_numpy()
+    cols = [position[c] for c in counted]
+    composite, coverage, parts = _aggregate_array(x[:, cols], eff.to_numpy(dtype=float), method.aggregation)
+    index = values.index
+    composite, unscored = _apply_missing_policy(pd.Series(composite, index=index, name="score"),
+                                                pd.Series(coverage, index=index, name="data_coverage"), method)
+    parts[composite.isna().to_numpy()] = np.nan
 
     table = pd.DataFrame({"score": composite})
     table["rank"], table["decile"] = rank_scores(composite)
     table["data_coverage"] = coverage
     for theme in sorted(set(themes[c] for c in counted)):
         members = [c for c in counted if themes[c] == theme]
-        sub_w = eff[members] / eff[members].sum()
-        sub, _, _ = aggregate(norm[members], sub_w, method.aggregation)
+        sub_w = eff[members].to_numpy(dtype=float)
+        sub, _, _ = _aggregate_array(x[:, [position[c] for c in members]], sub_w / sub_w.sum(),
+                                     method.aggregation, parts=False)
         table[f"theme_{theme}"] = sub
+    contributions = np.full((len(index), values.shape[1]), np.nan)
+    all_cols = {c: j for j, c in enumerate(values.columns)}
+    contributions[:, [all_cols[c] for c in counted]] = parts
     return ScoreResult(
         table=table,
         normalised=norm.reindex(columns=values.columns),
-        contributions=contrib.reindex(columns=values.columns),
+        contributions=pd.DataFrame(contributions, index=index, columns=values.columns),
         effective_weights=eff.reindex(values.columns).fillna(0.0),
         unscored=unscored,
         notes=notes,
@@ -450,16 +493,15 @@ def _apply_missing_policy(
     composite: pd.Series, coverage: pd.Series, method: Method
 ) -> tuple[pd.Series, pd.DataFrame]:
     threshold = 1.0 - 1e-9 if method.missing == "exclude" else method.min_coverage
-    too_low = composite.notna() & (coverage < threshold)
-    none = composite.isna()
-    reasons = pd.Series("", index=composite.index, dtype=object)
-    reasons[none] = "no data for any weighted layer"
-    if method.missing == "exclude":
-        reasons[too_low] = "incomplete data (missing-data policy 'exclude')"
-    else:
-        reasons[too_low] = coverage[too_low].map(
-            lambda c: f"data coverage {c:.0%} below the minimum {method.min_coverage:.0%}"
-        )
+    none = composite.isna().to_numpy()
+    too_low = ~none & (coverage.to_numpy() < threshold)
     mask = none | too_low
-    unscored = pd.DataFrame({"reason": reasons[mask], "data_coverage": coverage[mask]})
+    low_cov = coverage[too_low]
+    if method.missing == "exclude":
+        low_reasons = ["incomplete data (missing-data policy 'exclude')"] * len(low_cov)
+    else:
+        low_reasons = [f"data coverage {c:.0%} below the minimum {method.min_coverage:.0%}" for c in low_cov]
+    reasons = pd.Series("no data for any weighted layer", index=composite.index[mask], dtype=object)
+    reasons[low_cov.index] = low_reasons
+    unscored = pd.DataFrame({"reason": reasons, "data_coverage": coverage[mask]})
     return composite.where(~mask), unscored
