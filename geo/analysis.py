@@ -22,10 +22,10 @@ from geo.errors import TargetingError
 from geo.quality import district_reliability
 from geo.scoring import ScoreResult
 from geo.targeting import need_readiness
-from geo.uncertainty import rank_uncertainty
+from geo.uncertainty import rank_uncertainty, sensitivity
 
 __all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "cluster_columns", "in_order", "rank_draws",
-           "scored_neighbours"]
+           "scored_neighbours", "sensitivity_table"]
 
 ANALYSIS_COLUMNS = (
     "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "hotspot", "need", "readiness", "quadrant", "reliability",
@@ -91,6 +91,10 @@ def analysis_columns(
         notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
                                 f"aggregation alternatives, seed {settings.seed}; mean rank shift "
                                 f"{unc.mean_shift:.2f}")
+        top = sensitivity(unc)["first_order"].head(4)
+        if len(top):
+            notes["sensitivity"] = ("share of the rank variance each choice explains alone (first-order): "
+                                    + ", ".join(f"{name} {value:.0%}" for name, value in top.items()))
     if clusters:
         spatial, spatial_notes = cluster_columns(data, result, settings)
         out = out.join(spatial)
@@ -155,6 +159,21 @@ def scored_neighbours(data: LevelData, result: ScoreResult) -> tuple[Any, str]:
 def in_order(frame: pd.DataFrame) -> pd.DataFrame:
     """The analytics columns of ``frame`` in the export order of :data:`ANALYSIS_COLUMNS`."""
     return frame[[c for c in ANALYSIS_COLUMNS if c in frame.columns]]
+
+
+def sensitivity_table(
+    data: LevelData,
+    result: ScoreResult,
+    *,
+    weights: Mapping[str, float] | None = None,
+    theme_weights: Mapping[str, float] | None = None,
+    settings: AnalysisSettings = AnalysisSettings(),
+) -> pd.DataFrame:
+    """First-order sensitivity of the ranks to each choice of the Monte Carlo (see
+    :func:`geo.uncertainty.sensitivity`), from the same draws as :func:`analysis_columns`."""
+    if settings.draws <= 0:
+        raise TargetingError(f"draws = {settings.draws}: sensitivity needs at least one draw.")
+    return sensitivity(_uncertainty(data, result, weights, theme_weights, settings))
 
 
 def rank_draws(

@@ -22,6 +22,11 @@ Reported per district: the median rank, the 5th-95th percentile rank interval
 and the share of draws in the top ``top_k``; overall, the average shift in rank
 ``(1/M) * sum(|rank_ref - rank|)`` over draws and districts.
 
+:func:`sensitivity` then splits the variance of the ranks between the choices
+(first-order, variance-based indices, as in the handbook's sensitivity analysis):
+which choice moves the ranking most, the normalisation-aggregation pair or the
+weight of one layer or theme.
+
 The computation is vectorised: the normalised matrices are computed once per
 normalisation, and each chunk of draws is scored with two matrix products
 (weighted sums of the filled values and of the availability mask) and ranked
@@ -48,7 +53,7 @@ from geo.scoring import (
     treat_outliers,
 )
 
-__all__ = ["UncertaintyResult", "rank_uncertainty"]
+__all__ = ["UncertaintyResult", "rank_uncertainty", "sensitivity"]
 
 _QUANTILES = (0.05, 0.5, 0.95)
 
@@ -77,6 +82,10 @@ class UncertaintyResult:
     unscored : pandas.Index
         Districts left without a score by the reference method's missing-data
         rule.
+    factors : pandas.DataFrame
+        The choices of each draw (rows): ``method`` (the normalisation and
+        aggregation pair), ``weight: <layer>`` and ``theme weight: <theme>``
+        (the noise factors) and, with leave-one-out, ``left out``.
     """
 
     table: pd.DataFrame
@@ -85,6 +94,7 @@ class UncertaintyResult:
     ranks: np.ndarray
     settings: dict[str, Any]
     unscored: pd.Index = field(default_factory=lambda: pd.Index([]))
+    factors: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _valid_pairs(normalisations: Sequence[str], aggregations: Sequence[str]) -> list[tuple[str, str]]:
@@ -374,6 +384,13 @@ def rank_uncertainty(
         "method": method,
         "layers": counted,
     }
+    factors = pd.DataFrame({"method": [f"{pairs[i][0]} + {pairs[i][1]}" for i in pair_idx]})
+    for j, c in enumerate(counted):
+        factors[f"weight: {c}"] = layer_factor[:, j]
+    for j, t in enumerate(theme_ids):
+        factors[f"theme weight: {t}"] = theme_factor[:, j]
+    if left_out is not None:
+        factors["left out"] = [counted[i] for i in left_out]
     return UncertaintyResult(
         table=table,
         reference_rank=reference_rank,
@@ -381,7 +398,74 @@ def rank_uncertainty(
         ranks=ranks,
         settings=settings,
         unscored=values.index[~scored],
+        factors=factors,
     )
+
+
+def sensitivity(result: UncertaintyResult, *, bins: int = 10) -> pd.DataFrame:
+    """First-order sensitivity of the ranks to each choice drawn by :func:`rank_uncertainty`.
+
+    For each factor X (the method pair, each weight's noise factor, the layer left out) and
+    each district, the share of the variance of its rank explained by X alone,
+    ``Var(E[rank | X]) / Var(rank)``, estimated from the draws themselves ("given data"):
+    continuous factors are cut into ``bins`` equal-count bins, and the between-bin variance is
+    corrected for its sampling bias (omega squared, so that a factor without effect scores
+    about 0, not ``bins / draws``). The index of a factor is the average over districts
+    weighted by their rank variance, i.e. the share of all rank movement it explains. The
+    indices of independent factors add up to at most 1; the rest comes from interactions.
+
+    Parameters
+    ----------
+    result : UncertaintyResult
+    bins : int
+        Bins for the continuous factors (weights).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by factor: ``first_order`` (0-1), sorted from the most influential;
+        empty when no rank moves.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [4.0, 1, 3, 2]}, index=list("wxyz"))
+    >>> r = rank_uncertainty(v, higher_is_worse={"a": True, "b": True}, themes={"a": "t", "b": "t"},
+    ...                      draws=400, normalisations=["minmax"], aggregations=["arithmetic"])
+    >>> s = sensitivity(r)["first_order"]
+    >>> bool(s["weight: a"] > 0.2 and s["weight: b"] > 0.2 and abs(s["method"]) < 1e-9)
+    True
+    """
+    ranks = result.ranks.astype(float)
+    ranks[ranks <= 0] = np.nan
+    keep = ~np.isnan(ranks).any(axis=0)
+    y = ranks[:, keep]
+    n = len(y)
+    total = y.var(axis=0)
+    moving = total > 0
+    if n < 2 or not moving.any():
+        return pd.DataFrame({"first_order": pd.Series(dtype=float)})
+    y, total = y[:, moving], total[moving]
+    out = {}
+    for name, column in result.factors.items():
+        if column.dtype == object:
+            labels = pd.factorize(column)[0]
+        else:
+            labels = pd.qcut(column.rank(method="first"), min(bins, n), labels=False).to_numpy()
+        k = int(labels.max()) + 1
+        if k < 2:
+            out[name] = 0.0
+            continue
+        counts = np.bincount(labels, minlength=k).astype(float)
+        onehot = np.zeros((k, n))
+        onehot[labels, np.arange(n)] = 1.0
+        means = (onehot @ y) / counts[:, None]
+        ss_between = (counts[:, None] * (means - y.mean(axis=0)) ** 2).sum(axis=0)
+        ss_total = total * n
+        ms_within = (ss_total - ss_between) / (n - k)
+        omega = (ss_between - (k - 1) * ms_within) / (ss_total + ms_within)
+        out[name] = float(np.clip((omega * total).sum() / total.sum(), 0.0, 1.0))
+    frame = pd.DataFrame({"first_order": pd.Series(out)})
+    return frame.sort_values("first_order", ascending=False, kind="mergesort")
 
 
 def _summarise(

@@ -184,3 +184,23 @@ def test_property_ranks_valid_and_collapse(data, seed):
                                  normalisations=["minmax"], aggregations=["arithmetic"])
     assert collapsed.reference_rank.equals(r_ref.table["rank"])
     assert collapsed.mean_shift == 0.0 or np.isnan(collapsed.mean_shift)
+
+
+def test_sensitivity_splits_rank_variance_between_the_choices():
+    from geo.uncertainty import sensitivity
+
+    v = pd.DataFrame({"a": [1.0, 2, 3, 4, 5, 6], "b": [6.0, 1, 5, 2, 4, 3], "c": [1.0, 9, 2, 8, 3, 7]},
+                     index=list("uvwxyz"))
+    kw = dict(higher_is_worse={"a": True, "b": True, "c": False}, themes={"a": "t", "b": "t", "c": "s"})
+    # only the method varies: it explains (nearly) everything, the weights nothing
+    only_method = sensitivity(rank_uncertainty(v, **kw, draws=600, noise=0.0, seed=2))["first_order"]
+    assert only_method["method"] > 0.9
+    assert only_method.drop("method").abs().max() < 0.02
+    # only the weights vary: the method explains nothing
+    only_weights = sensitivity(rank_uncertainty(v, **kw, draws=600, normalisations=["minmax"],
+                                                aggregations=["arithmetic"], seed=2))["first_order"]
+    assert only_weights["method"] == 0.0 and only_weights.max() > 0.2
+    assert 0.0 <= only_weights.sum() <= 1.05
+    # nothing varies: nothing to explain
+    assert sensitivity(rank_uncertainty(v, **kw, draws=50, noise=0.0, normalisations=["minmax"],
+                                        aggregations=["arithmetic"])).empty

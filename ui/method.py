@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo.errors import TargetingError
 from layers import THEMES
 from ui import sidebar, state
 
@@ -73,6 +74,21 @@ def render() -> None:
     )
     for note in result.notes:
         st.info(note)
+
+    st.subheader("Sensitivity: which choice moves the ranking")
+    st.caption("Over the 1,000 Monte Carlo draws behind the rank intervals (each weight x U(0.75, 1.25), "
+               "normalisation and aggregation drawn among the valid pairs): the share of the variance of the "
+               "ranks each choice explains alone (first-order, variance-based; the rest comes from "
+               "interactions). A large share for the method means the ranking depends more on how indicators "
+               "are normalised and combined than on the exact weights.")
+    try:
+        sens = state.sensitivity(view, data, result)
+    except TargetingError as exc:
+        st.error(str(exc))
+    else:
+        st.dataframe(sens.rename(columns={"first_order": "share of rank variance"}), width="stretch",
+                     column_config={"share of rank variance": st.column_config.ProgressColumn(
+                         format="percent", min_value=0.0, max_value=1.0)})
 
     st.subheader("Join reports")
     st.text("\n".join(data.report_lines()))

@@ -282,6 +282,20 @@ def _rank_draws(level: str, layers: tuple[str, ...], weights: tuple, theme_weigh
                       settings=AnalysisSettings(top_k=top_k))
 
 
+@st.cache_data(show_spinner="Sensitivity…", max_entries=8)
+def _sensitivity(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
+                 top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult) -> pd.DataFrame:
+    from geo.analysis import AnalysisSettings, sensitivity_table
+
+    return sensitivity_table(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
+                             settings=AnalysisSettings(top_k=top_k))
+
+
+def sensitivity(view: View, data: LevelData, result: ScoreResult) -> pd.DataFrame:
+    """Which choice moves the view's ranking most (first-order indices, same draws as :func:`analysis`)."""
+    return _sensitivity(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+
+
 def rank_draws(view: View, data: LevelData, result: ScoreResult, code: str) -> pd.Series | None:
     """The rank of district ``code`` in each Monte Carlo draw of :func:`analysis` (same draws)."""
     draws = _rank_draws(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
