@@ -472,8 +472,9 @@ def score(
     for theme in sorted(set(themes[c] for c in counted)):
         members = [c for c in counted if themes[c] == theme]
         sub_w = eff[members].to_numpy(dtype=float)
-        sub, _, _ = _aggregate_array(x[:, [position[c] for c in members]], sub_w / sub_w.sum(),
-                                     method.aggregation, parts=False)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a theme weighted 0: no sub-index
+            sub_w = sub_w / sub_w.sum()
+        sub, _, _ = _aggregate_array(x[:, [position[c] for c in members]], sub_w, method.aggregation, parts=False)
         table[f"theme_{theme}"] = sub
     contributions = np.full((len(index), values.shape[1]), np.nan)
     all_cols = {c: j for j, c in enumerate(values.columns)}
