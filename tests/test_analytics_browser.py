@@ -63,28 +63,20 @@ def test_change_map_draws_the_districts_left_behind(browser, server):
     page.close()
 
 
-def test_hot_spot_map_layer(browser, server):
+@pytest.mark.parametrize("layer, title, keys", [
+    ("hotspot", "Hot and cold spots: Getis-Ord Gi* of the score", ["hot spot", "cold spot"]),
+    ("quadrant", "Need x readiness", ["high need, ready to scale", "high need, foundations first"]),
+])
+def test_categorical_map_layers(browser, server, layer, title, keys):
     blocked = []
-    page = open_page(browser, f"{server}/?map_layer=hotspot", "Ranking:", blocked)
+    page = open_page(browser, f"{server}/?map_layer={layer}", "Ranking:", blocked)
     frame = map_frame(page)
     legend = frame.locator(".pk-legend")
-    legend.get_by_text("Hot and cold spots: Getis-Ord Gi* of the score").wait_for(timeout=30_000)
-    assert legend.get_by_text("hot spot", exact=True).count() == 1
-    assert legend.get_by_text("cold spot", exact=True).count() == 1
-    shot(page, "map_hotspots")
-    assert blocked == []
-    page.close()
-
-
-def test_need_readiness_map_layer(browser, server):
-    blocked = []
-    page = open_page(browser, f"{server}/?map_layer=quadrant", "Ranking:", blocked)
-    frame = map_frame(page)
-    legend = frame.locator(".pk-legend")
-    legend.get_by_text("Need x readiness").first.wait_for(timeout=30_000)
-    assert legend.get_by_text("high need, ready to scale").count() == 1
-    assert legend.get_by_text("high need, foundations first").count() == 1
+    legend.get_by_text(title).first.wait_for(timeout=30_000)
+    for key in keys:
+        assert legend.get_by_text(key, exact=True).count() == 1
     assert frame.evaluate("() => PK.districts.getLayers().length") == 75
+    shot(page, f"map_{layer}")
     assert blocked == []
     page.close()
 
