@@ -162,3 +162,15 @@ def test_method_page_shows_which_choice_moves_the_ranking(default_config):
     at = page("method")
     sens = next(df.value for df in at.dataframe if "share of rank variance" in df.value.columns)
     assert sens.index[0] == "method" and sens["share of rank variance"].iloc[0] > 0.5
+
+
+def test_display_shapes_are_the_same_fresh_and_from_the_cache(default_config):
+    """Otherwise the map's first run differs from the next ones and the map is drawn twice."""
+    import shapely
+
+    from ui import state
+
+    state.display_shapes.clear()
+    fresh, cached = state.display_shapes("regions"), state.display_shapes("regions")
+    assert shapely.equals_exact(shapely.point_on_surface(fresh.to_numpy()),
+                                shapely.point_on_surface(cached.to_numpy()), tolerance=0).all()

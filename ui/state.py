@@ -346,6 +346,9 @@ def display_shapes(level: str, tolerance: float = 0.001) -> gpd.GeoSeries:
     geoms = level_data(level).districts.geometry.to_crs(4326)
     simple = shapely.coverage_simplify(geoms.to_numpy(), tolerance)
     simple = shapely.set_precision(simple, 1e-5)
+    # Drop the precision grid attached by set_precision, as the cache's copies do (WKB does not keep
+    # it): the first call then returns the same shapes as later ones, so the map stays the same.
+    simple = shapely.from_wkb(shapely.to_wkb(simple))
     return gpd.GeoSeries(simple, index=geoms.index, crs=4326)
 
 
