@@ -907,7 +907,8 @@ def uploaded_layer(
                 f"matched within a parent; join by name without the parent column {parent_key!r}."
             )
         frame.insert(1, parent_key, table.loc[~no_key, parent_key])
-    joined, report = join_table(districts, frame, key=key, by=by, name=name, parent_key=parent_key)
+    joined, report = join_table(districts, frame, key=key, by=by, name=name, parent_key=parent_key,
+                                 require_match=False)
     if report.matched == 0:
         raise JoinError(_no_match_message(name, frame[key], districts, key, by))
     values = joined["__value__"].astype(float).rename(lid)
