@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Sequence
 
 from geo.config import Config, load_config
-from geo.dataset import export_metadata, load_level, ranked_table, score_level
-from geo.errors import TargetingError
+from geo.dataset import LevelData, export_metadata, load_level, ranked_table, score_level
+from geo.errors import LayerDataError, TargetingError
 from geo.io import EXPORT_SUFFIXES, write_table
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method
 
@@ -90,6 +90,7 @@ def _rank(args: argparse.Namespace) -> int:
     weights = {**config.weights, **_parse_weights(args.weights)}
     theme_weights = {**config.theme_weights, **_parse_weights(args.theme_weights)}
     data = load_level(config, level, layers=layers)
+    warnings = _value_warnings(config, data)
     unknown = sorted(set(weights) - set(data.values.columns))
     if unknown and args.weights:
         raise TargetingError(f"--weights names layer(s) {unknown} not in use; layers: {list(data.values.columns)}")
@@ -101,7 +102,7 @@ def _rank(args: argparse.Namespace) -> int:
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
     meta.update({f"analysis.{k}": v for k, v in notes.items()})
     write_table(table, args.out, metadata=meta)
-    for line in data.report_lines() + result.notes:
+    for line in data.report_lines() + warnings + result.notes:
         print(line, file=sys.stderr)
     if len(result.unscored):
         print(f"{len(result.unscored)} district(s) not scored (listed at the end of the file, without rank).",
@@ -124,14 +125,48 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
                             roles={t: THEMES[t].role for t in THEMES}, settings=settings, lower=lower)
 
 
+def _value_warnings(config: Config, data: LevelData) -> list[str]:
+    """Check percentage layers read from a table column; return warnings.
+
+    Raises
+    ------
+    LayerDataError
+        A percentage (unit ``%``) below 0 or above 100.
+    """
+    warnings = []
+    for layer in data.layers:
+        column = getattr(layer.loader, "column", None)
+        if layer.unit != "%" or column is None or layer.table not in config.tables:
+            continue
+        values = data.values[layer.id].dropna()
+        where = config.tables[layer.table].path
+        outside = values[(values < 0) | (values > 100)]
+        if len(outside):
+            shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
+            raise LayerDataError(
+                f"{where}: column {column!r} (layer {layer.id!r}, in %) has {len(outside)} value(s) outside "
+                f"0-100 at level {data.level!r} ({shown}); a percentage must lie between 0 and 100. Fix "
+                "these values in the table, or the layer's unit or scale if the column is not a percentage."
+            )
+        if getattr(layer.loader, "scale", 1.0) == 1.0 and len(values) > 1 and values.max() <= 1.0 \
+                and values.max() > values.min():
+            warnings.append(
+                f"warning: layer {layer.id!r}: every value of column {column!r} in {where.name} lies between "
+                "0 and 1 although the unit is %; if they are shares, set scale = 100 in the layer's "
+                "declaration (the ranks do not change, the values and counts of people do)."
+            )
+    return warnings
+
+
 def _check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     levels = [args.level] if args.level else list(config.levels)
     incomplete = 0
     for level in levels:
         data = load_level(config, level)
+        warnings = _value_warnings(config, data)
         print(f"[{level}] {len(data.districts)} districts, {data.values.shape[1]} layers")
-        for line in data.report_lines():
+        for line in data.report_lines() + warnings:
             print(f"  {line}")
         for layer in data.layers:
             have = int(data.values[layer.id].notna().sum())
