@@ -350,3 +350,68 @@ def test_engine_zones_without_crs():
     zones = gpd.GeoDataFrame({"code": ["a"]}, geometry=[box(0, 0, 1, 1)])
     with pytest.raises(MissingCRSError, match="set_crs"):
         zonal_stats(zones, BAD / "r_values_4326.tif")
+
+
+def test_engine_partial_leading_zero_mismatch_is_reported():
+    from geo.join import join_table
+
+    districts = pd.DataFrame({"name": ["A", "B", "C"]}, index=pd.Index(["01", "02", "10"], name="code"))
+    table = pd.DataFrame({"id": ["1", "2", "10"], "v": [1.0, 2.0, 3.0]})
+    joined, report = join_table(districts, table, key="id")
+    assert joined["v"].tolist()[2] == 3.0 and joined["v"].isna().sum() == 2
+    text = "\n".join(report.lines())
+    assert "2 district(s) without a row" in text and "2 table row(s) matching no district" in text
+    assert "leading zeros" in text and "'1' in the table, '01' in the boundaries" in text
+
+
+def test_engine_names_equal_after_normalisation_are_refused():
+    from geo.errors import JoinError
+    from geo.join import join_table
+
+    districts = pd.DataFrame({"name": ["Aïn Nord", "Dune"]}, index=pd.Index(["1", "2"], name="code"))
+    table = pd.DataFrame({"n": ["AIN NORD", "ain-nord", "Dune"], "v": [1.0, 2.0, 3.0]})
+    with pytest.raises(JoinError, match=r"share a key in column 'n'.*AIN NORD"):
+        join_table(districts, table, key="n", by="name")
+
+
+HUGE_RASTER_SCRIPT = """
+import resource, sys
+import geopandas as gpd
+from geo.zonal import zonal_stats
+
+zones = gpd.read_file(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+table = zonal_stats(zones, sys.argv[1], stats=["mean", "count"])
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024, int(table["count"].sum()))
+"""
+
+
+@pytest.mark.slow
+def test_huge_raster_is_streamed_in_windows(tmp_path):
+    """A 20000 x 20000 float32 raster (1.6 GB in memory) is summarised with a bounded peak memory.
+
+    The peak resident memory of a fresh process grows by far less than the raster
+    would take (``ru_maxrss`` is in KiB on Linux); every pixel is counted.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+    from rasterio.windows import Window
+
+    n, rows = 20_000, 1024
+    path = tmp_path / "huge.tif"
+    profile = dict(driver="GTiff", width=n, height=n, count=1, dtype="float32", crs="EPSG:4326",
+                   transform=from_origin(0, 2, 3 / n, 2 / n), tiled=True, blockxsize=512, blockysize=512,
+                   compress="deflate", nodata=-1)
+    block = (np.arange(n, dtype="float32") % 7)[None, :].repeat(rows, axis=0)
+    with rasterio.open(path, "w", **profile) as dst:
+        for r in range(0, n, rows):
+            h = min(rows, n - r)
+            dst.write(block[:h], 1, window=Window(0, r, n, h))
+    done = subprocess.run([sys.executable, "-c", HUGE_RASTER_SCRIPT, str(path), str(OWN / "districts.geojson")],
+                          cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert done.returncode == 0, done.stderr
+    growth, pixels = map(int, done.stdout.split())
+    assert pixels == n * n
+    whole = n * n * 4
+    assert growth < 600 * 2**20 < whole / 2
