@@ -8,12 +8,14 @@ text so leading zeros survive.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +31,7 @@ __all__ = [
     "read_boundaries",
     "read_table",
     "write_table",
+    "neutralise_formulas",
     "EXPORT_SUFFIXES",
 ]
 
@@ -383,6 +386,30 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
 
     CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
     ``settings`` with the metadata; GeoPackage/GeoJSON need a geometry column.
+
+    In CSV and Excel files, text cells that a spreadsheet program would run as a
+    formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return) are written with a leading apostrophe (``'=1+2``), see
+    :func:`neutralise_formulas`; numbers, negative ones included, are left as
+    they are.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; a GeoDataFrame for ``.gpkg``, ``.geojson`` and ``.parquet``.
+    path : str or Path
+        Output file; its suffix chooses the format.
+    metadata : dict, optional
+        Settings written to a ``settings`` sheet (Excel) or layer (GeoPackage).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    TargetingError
+        Unsupported suffix, or a geographic format without geometries.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -393,14 +420,13 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if suffix == ".csv":
-        plain.to_csv(path, index=False)
+        neutralise_formulas(plain).to_csv(path, index=False)
     elif suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            plain.to_excel(xl, sheet_name="ranking", index=False)
+        with _full_precision_xlsx(), pd.ExcelWriter(path, engine="openpyxl") as xl:
+            neutralise_formulas(plain).to_excel(xl, sheet_name="ranking", index=False)
             if metadata:
-                pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str).to_excel(
-                    xl, sheet_name="settings", index=False
-                )
+                settings = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
+                neutralise_formulas(settings).to_excel(xl, sheet_name="settings", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
             raise TargetingError(f"{path}: {suffix} export needs district geometries.")
@@ -415,3 +441,75 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
                 meta = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)
     return path
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot run as spreadsheet formulas.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a leading apostrophe, which spreadsheet programs show as text
+    (CSV/formula injection). Numbers are left alone, and so is text that is a
+    plain number such as ``"-12.5"``; column names are treated like cells.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index, columns and dtypes; only text cells may change.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"name": ["=1+2", "-2+3", "Fès", "-7"], "score": [-1.5, 2.0, 0.0, 1.0]})
+    >>> neutralise_formulas(t)["name"].tolist()
+    ["'=1+2", "'-2+3", 'Fès', '-7']
+    >>> neutralise_formulas(t)["score"].tolist()
+    [-1.5, 2.0, 0.0, 1.0]
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(_neutralise_cell).astype(out[col].dtype)
+    out.columns = [_neutralise_cell(c) for c in out.columns]
+    return out
+
+
+def _neutralise_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+_XLSX_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _full_precision_xlsx() -> Iterator[None]:
+    """Make openpyxl write floats in their shortest round-trip form while the block runs.
+
+    openpyxl formats numbers with ``%.16g``, which loses the last digit of some
+    doubles (49.999999999999986 is written 49.99999999999999); ``repr`` keeps
+    every bit. The cell writer is swapped under a lock and restored afterwards;
+    any other workbook written meanwhile only gains precision.
+    """
+    from openpyxl.cell import _writer
+
+    original = _writer.safe_string
+
+    def exact(value: object) -> str:
+        if isinstance(value, (float, np.floating)) and np.isfinite(value):
+            return float.__repr__(float(value))
+        return original(value)
+
+    with _XLSX_LOCK:
+        _writer.safe_string = exact
+        try:
+            yield
+        finally:
+            _writer.safe_string = original
