@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from geo.errors import JoinError
@@ -163,15 +164,18 @@ def join_table(
     _check_duplicates(district_keys, districts["name"] if by == "name" else districts.index.to_series(),
                       f"{name} (districts)", "name" if by == "name" else "code")
 
-    lookup = pd.Series(range(len(table)), index=table_keys.to_numpy())
+    keyed = (table_keys.notna() & (table_keys.astype(str) != "")).to_numpy()
+    lookup = pd.Series(np.flatnonzero(keyed), index=table_keys[keyed].to_numpy())
     position = district_keys.map(lookup)
     matched_rule = position.notna()
 
     crosswalk_hits = pd.Series(False, index=districts.index)
     if crosswalk:
         inverse = {str(v): str(k) for k, v in crosswalk.items()}
-        raw_keys = normalise_code(table[key])
-        key_pos = pd.Series(range(len(table)), index=raw_keys.to_numpy())
+        raw_keys = normalise_code(table[key]).reset_index(drop=True)
+        present = (raw_keys.notna() & (raw_keys.astype(str) != "")).to_numpy()
+        key_pos = pd.Series(np.flatnonzero(present), index=raw_keys[present].to_numpy())
+        key_pos = key_pos[~key_pos.index.duplicated()]
         for code in districts.index[~matched_rule.to_numpy()]:
             tkey = inverse.get(str(code))
             if tkey is not None and tkey in key_pos.index:
@@ -184,7 +188,7 @@ def join_table(
     joined = joined.drop(columns=[key], errors="ignore")
 
     unmatched_d = [(str(c), str(districts.at[c, "name"])) for c in districts.index[position.isna().to_numpy()]]
-    unmatched_r = [str(table[key].iloc[i]) for i in range(len(table)) if i not in used]
+    unmatched_r = [_shown_key(table[key].iloc[i]) for i in range(len(table)) if i not in used]
     n_rule = int(matched_rule.sum())
     report = JoinReport(
         table=name,
@@ -240,6 +244,13 @@ def _no_match_message(name: str, key: str, by: str, report: JoinReport, district
         f"{list(map(str, districts['name'].head(5)))}). Choose the column with the district names, check "
         "the level of the table, or join by code."
     )
+
+
+def _shown_key(value: object) -> str:
+    """A table key as listed in the report; a missing key is shown as such."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value) or not str(value).strip():
+        return "(no key)"
+    return str(value)
 
 
 def _table_keys(table: pd.DataFrame, key: str, by: str, parent_key: str | None) -> pd.Series:
