@@ -215,7 +215,7 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
     [0.0, 50.0, 100.0]
     """
     _check_choice("normalisation", how, NORMALISATIONS)
-    x = oriented.astype(float)
+    x = _rescaled(oriented.astype(float))
     if how == "minmax":
         lo, hi = x.min(), x.max()
         span = (hi - lo).where(hi > lo)
@@ -227,6 +227,31 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
     flat = x.columns[x.nunique() < 2]
     ranked[flat] = np.nan
     return ranked
+
+
+def _rescaled(x: pd.DataFrame) -> pd.DataFrame:
+    """Divide each column by the power of two at or below its largest absolute value.
+
+    All three normalisations are invariant to this scaling, which is exact in
+    binary floating point, and it keeps differences and squares of values near the
+    float limits (1e300) from overflowing.
+    """
+    biggest = x.abs().max()
+    usable = np.isfinite(biggest) & (biggest > 0)
+    exponent = np.floor(np.log2(biggest.where(usable, 1.0)))
+    return x / np.exp2(exponent).where(usable, 1.0)
+
+
+def _check_finite(values: pd.DataFrame) -> None:
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        col = values.columns[infinite.any(axis=0)][0]
+        rows = list(map(str, values.index[np.isinf(values[col].to_numpy(dtype=float))][:5]))
+        raise TargetingError(
+            f"Layer {col!r} has infinite values for district(s) {rows}; they cannot be normalised. "
+            "Fix the data (an infinite value usually comes from a division by zero) or leave the cells "
+            "empty for 'no data'."
+        )
 
 
 def effective_weights(
@@ -394,6 +419,12 @@ def score(
     -------
     ScoreResult
 
+    Raises
+    ------
+    TargetingError
+        No layer, all weights zero, a negative or infinite weight, an infinite
+        value, or geometric aggregation of values that are not positive.
+
     Examples
     --------
     >>> v = pd.DataFrame({"a": [0.0, 5.0, 10.0], "b": [1.0, 1.5, 2.0]}, index=["x", "y", "z"])
@@ -405,6 +436,7 @@ def score(
     weights = dict(weights or {})
     if values.shape[1] == 0:
         raise TargetingError("No layers selected: choose at least one layer to score.")
+    _check_finite(values)
     usable, notes = _drop_uninformative(values.astype(float))
     zero = [c for c in usable.columns if float(weights.get(c, 1.0)) == 0.0]
     counted = [c for c in usable.columns if c not in zero]
