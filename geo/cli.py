@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Sequence
 
 from geo.config import Config, load_config
 from geo.dataset import LevelData, export_metadata, load_level, ranked_table, score_level
-from geo.errors import LayerDataError, TargetingError
+from geo.errors import BoundaryError, LayerDataError, TargetingError
 from geo.io import EXPORT_SUFFIXES, write_table
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method
 
@@ -89,8 +90,8 @@ def _rank(args: argparse.Namespace) -> int:
     layers = [s.strip() for s in args.layers.split(",")] if args.layers else None
     weights = {**config.weights, **_parse_weights(args.weights)}
     theme_weights = {**config.theme_weights, **_parse_weights(args.theme_weights)}
-    data = load_level(config, level, layers=layers)
-    warnings = _value_warnings(config, data)
+    data, shapeless = _without_shape(load_level(config, level, layers=layers))
+    warnings = shapeless + _value_warnings(config, data)
     unknown = sorted(set(weights) - set(data.values.columns))
     if unknown and args.weights:
         raise TargetingError(f"--weights names layer(s) {unknown} not in use; layers: {list(data.values.columns)}")
@@ -115,6 +116,14 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
     from layers import THEMES
 
+    report = data.boundary_report
+    if report is not None and report.empty:
+        raise BoundaryError(
+            f"{report.path}: district(s) {report.empty[:10]} have no geometry, so the spatial clusters "
+            "cannot be computed. Give them their polygon, or rank with --no-analysis (they are then kept "
+            "and ranked, without a shape)."
+        )
+
     settings = AnalysisSettings(
         draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
         permutations=args.permutations, fdr=args.fdr,
@@ -123,6 +132,25 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     lower = load_level(config, child, layers=list(data.values.columns)) if child else None
     return analysis_columns(data, result, weights=weights, theme_weights=theme_weights,
                             roles={t: THEMES[t].role for t in THEMES}, settings=settings, lower=lower)
+
+
+def _without_shape(data: LevelData) -> tuple[LevelData, list[str]]:
+    """Blank point and raster values of districts without geometry; say so.
+
+    A district without a shape contains no point and no pixel: its count or
+    zonal statistic is unknown, not zero.
+    """
+    report = data.boundary_report
+    if report is None or not report.empty:
+        return data, []
+    spatial = [l.id for l in data.layers if hasattr(l.loader, "path") and not getattr(l.loader, "table", None)]
+    if not spatial:
+        return data, []
+    values = data.values.copy()
+    values.loc[values.index.isin(report.empty), spatial] = float("nan")
+    note = (f"warning: layers {spatial} are computed from shapes; the {len(report.empty)} district(s) without "
+            f"geometry {report.empty[:10]} get 'no data' for them.")
+    return dataclasses.replace(data, values=values), [note]
 
 
 def _value_warnings(config: Config, data: LevelData) -> list[str]:
@@ -163,8 +191,8 @@ def _check(args: argparse.Namespace) -> int:
     levels = [args.level] if args.level else list(config.levels)
     incomplete = 0
     for level in levels:
-        data = load_level(config, level)
-        warnings = _value_warnings(config, data)
+        data, shapeless = _without_shape(load_level(config, level))
+        warnings = shapeless + _value_warnings(config, data)
         print(f"[{level}] {len(data.districts)} districts, {data.values.shape[1]} layers")
         for line in data.report_lines() + warnings:
             print(f"  {line}")

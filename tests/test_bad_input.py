@@ -68,6 +68,7 @@ class Case:
     edits: tuple[tuple[str, str], ...] = ()
     append: str = ""
     command: str = "rank"
+    analysis: bool = False
     verify: Callable[[pd.DataFrame], None] | None = field(default=None, compare=False)
 
 
@@ -98,9 +99,14 @@ CASES = [
     Case("boundaries-invalid-self-intersecting", "repair", ("2 invalid geometries repaired (make_valid)",),
          files=("b_invalid.geojson",), edits=_boundaries("b_invalid.geojson"),
          verify=_same_ranks_as_example),
-    Case("boundaries-empty-geometry", "repair", ("1 district(s) without geometry kept", "'006'"),
+    Case("boundaries-empty-geometry", "repair", ("1 district(s) without geometry kept", "'006'",
+                                                 "layers ['sites'] are computed from shapes"),
          files=("b_empty_geom.geojson",), edits=_boundaries("b_empty_geom.geojson"),
-         verify=_same_ranks_as_example),
+         verify=lambda t: (_same_ranks_as_example(t), np.testing.assert_array_equal(
+             _column(t, "sites"), [2.0, 0.0, 0.0, 0.0, 0.0, np.nan]))),
+    Case("boundaries-empty-geometry-with-clusters", "error",
+         ("b_empty_geom.geojson", "['006'] have no geometry", "spatial clusters", "--no-analysis"),
+         files=("b_empty_geom.geojson",), edits=_boundaries("b_empty_geom.geojson"), analysis=True),
     Case("boundaries-mixed-geometry-types", "repair",
          ("2 geometries reduced to their polygons", "1 district(s) without geometry kept", "'004'"),
          files=("b_mixed.geojson",), edits=_boundaries("b_mixed.geojson"), verify=_same_ranks_as_example),
@@ -240,7 +246,7 @@ def run_cli(case: Case, tmp_path: Path, capsys) -> tuple[int, str, str, Path]:
     out = tmp_path / "ranked.csv"
     args = [case.command, "--config", str(config)]
     if case.command == "rank":
-        args += ["--out", str(out), "--no-analysis"]
+        args += ["--out", str(out)] + ([] if case.analysis else ["--no-analysis"])
     code = main(args)
     captured = capsys.readouterr()
     return code, captured.out, captured.err, out
