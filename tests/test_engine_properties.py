@@ -184,3 +184,56 @@ def test_duplicate_keys_are_refused_not_dropped(codes):
     else:
         joined, report = join_table(districts, table, key="key")
         assert report.matched == len(codes)
+
+
+csv_cells = st.one_of(
+    st.sampled_from(["001", "01", "1", "n/a", "-", "..", "", "1,5", "1.234,5", "1 000", "12 %", "-3", "=1+2",
+                     "é", "\u00a0", "1e300", "inf", "NaN", "a;b", "x,y"]),
+    st.text(st.characters(exclude_characters="\n\r\"", exclude_categories=("Cs",)), max_size=6),
+)
+
+
+@PROPERTY
+@given(
+    rows=st.lists(st.lists(csv_cells, min_size=1, max_size=4), min_size=0, max_size=8),
+    sep=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]),
+)
+def test_read_table_any_text_gives_a_table_or_a_clear_error(tmp_path_factory, rows, sep, encoding):
+    from geo.io import read_table
+
+    text = "\n".join(sep.join(r) for r in [["code", "v"]] + rows)
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        return
+    path = tmp_path_factory.mktemp("t") / "table.csv"
+    path.write_bytes(data)
+    try:
+        table = read_table(path, key="code")
+    except TargetingError:
+        return
+    assert len(table) <= len(rows)
+    assert all(v is None or isinstance(v, str) for v in table["code"])
+
+
+@PROPERTY
+@given(data=st.binary(max_size=400), suffix=st.sampled_from([".csv", ".xlsx", ".txt", ".zip"]))
+def test_upload_any_bytes_gives_a_table_or_a_clear_error(data, suffix):
+    from geo.upload import read_upload
+
+    try:
+        read_upload(data, f"file{suffix}")
+    except TargetingError:
+        pass
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(data=st.binary(max_size=300), suffix=st.sampled_from([".gpkg", ".geojson", ".zip", ".fgb", ".shp"]))
+def test_boundaries_any_bytes_give_a_clear_error(tmp_path_factory, data, suffix):
+    from geo.io import read_boundaries
+
+    path = tmp_path_factory.mktemp("b") / f"districts{suffix}"
+    path.write_bytes(data)
+    with pytest.raises(TargetingError):
+        read_boundaries(path, id_field="id")
