@@ -36,6 +36,8 @@ Tables (``;``-separated with decimal commas unless said otherwise):
 - ``t_names.csv``: names differing by accents, case and spacing (join by name).
 - ``t_keys_mismatch.csv``: key ``007`` not in the boundaries, ``006`` absent.
 - ``t_text_value.csv``: a word in a numeric column.
+- ``t_table.xlsx``: the example table as an Excel workbook, codes as text,
+  ``n/a`` for a missing value.
 
 Rasters (1 pixel = 0.1 degree unless said otherwise):
 
@@ -196,8 +198,22 @@ def tables() -> None:
         encoding="utf-8")
     mismatch = ROWS[:5] + [("007",) + ROWS[5][1:]]
     (HERE / "t_keys_mismatch.csv").write_text(_table(mismatch), encoding="utf-8")
+    _excel_table()
     (HERE / "t_text_value.csv").write_text(
         _table(_with("unemp_pct", ["12", "8", "twenty", "4", "16", "10"])), encoding="utf-8")
+
+
+def _excel_table() -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(";"))
+    for r in ROWS:
+        sheet.append([r[0], int(r[1]), float(r[2].replace(",", ".")) if r[2] else "n/a", int(r[3]), int(r[4]),
+                      int(r[5])])
+    book.properties.created = book.properties.modified = __import__("datetime").datetime(2024, 1, 1)
+    book.save(HERE / "t_table.xlsx")
 
 
 def _raster(name: str, data: np.ndarray, transform, crs: str | None, nodata: float | None = None) -> None:
