@@ -170,6 +170,16 @@ def test_upload_size_limit_is_configurable():
     assert len(read_upload(data, "big.csv", max_bytes=len(data))) == 200
 
 
+def test_upload_size_limit_from_the_environment():
+    code = "from geo.upload import MAX_UPLOAD_MB; print(MAX_UPLOAD_MB)"
+    env = {"PYTHONPATH": str(ROOT), "PATH": "", "POCKETS_MAX_UPLOAD_MB": "5"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.stdout.strip() == "5", done.stderr
+    env["POCKETS_MAX_UPLOAD_MB"] = "lots"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode != 0 and "POCKETS_MAX_UPLOAD_MB='lots': must be a whole number" in done.stderr
+
+
 def test_upload_is_parsed_as_data_only():
     data = b'code,v,note\n001,=1+2,"=cmd|\' /C calc\'!A0"\n002,3,@SUM(A1)\n'
     table = read_upload(data, "evil.csv")
