@@ -64,13 +64,6 @@ methods = st.builds(
 )
 
 
-def _method(draw_method):
-    try:
-        return draw_method()
-    except TargetingError:
-        return None
-
-
 @PROPERTY
 @given(case=tables(), data=st.data())
 def test_score_is_total_ranked_and_in_range(case, data):
