@@ -72,8 +72,25 @@ def _session(theme_weights: dict[str, float]) -> tuple[dict[str, float], list[tu
     return theme_weights, seen, str(at.query_params.get("theme_weights", ""))
 
 
+@pytest.fixture
+def shared_script_cache(monkeypatch):
+    """One compiled-script cache for all sessions, as ``streamlit run`` has one per server.
+
+    ``AppTest`` makes a new cache for every run, so twenty threads would compile the
+    page at the same time, which Python 3.11's compiler does not support
+    ("AST constructor recursion depth mismatch"); the server compiles it once.
+    """
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+    from streamlit.testing.v1 import app_test, local_script_runner
+
+    shared = ScriptCache()
+    monkeypatch.setattr(app_test, "ScriptCache", lambda: shared)
+    monkeypatch.setattr(local_script_runner, "ScriptCache", lambda: shared)
+    return shared
+
+
 @pytest.mark.slow
-def test_twenty_concurrent_sessions_see_their_own_ranking(default_config):
+def test_twenty_concurrent_sessions_see_their_own_ranking(default_config, shared_script_cache):
     level = default_config.display.default_level
     _session({t: 1.0 for t in THEMES})  # warm the shared caches: boundaries, tables, layers
     before = _rss()
