@@ -198,7 +198,7 @@ def _unknown(section: Mapping[str, Any], allowed: set[str], where: str, prefix: 
     for key in section:
         if key not in allowed:
             raise ConfigError(
-                f"{where}: unknown key {prefix}{key!r}; allowed keys here: {sorted(allowed)}. "
+                f"{where}: unknown key {prefix + str(key)!r}; allowed keys here: {sorted(allowed)}. "
                 "Remove it or fix its spelling."
             )
 

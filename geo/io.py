@@ -8,10 +8,14 @@ text so leading zeros survive.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -27,6 +31,7 @@ __all__ = [
     "read_boundaries",
     "read_table",
     "write_table",
+    "neutralise_formulas",
     "EXPORT_SUFFIXES",
 ]
 
@@ -42,12 +47,23 @@ class BoundaryReport:
     repaired: int = 0
     empty: list[str] = field(default_factory=list)
     crs: str = ""
+    reduced: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing was repaired, reduced or found empty."""
+        return not (self.repaired or self.reduced or self.empty)
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
         out = [f"{self.path}: {self.features} districts, CRS {self.crs}"]
         if self.repaired:
             out.append(f"  {self.repaired} invalid geometr{'y' if self.repaired == 1 else 'ies'} repaired (make_valid)")
+        if self.reduced:
+            out.append(
+                f"  {self.reduced} geometr{'y' if self.reduced == 1 else 'ies'} reduced to their polygons "
+                "(points and lines in a district's geometry are not part of its area)"
+            )
         if self.empty:
             out.append(f"  {len(self.empty)} district(s) without geometry kept, shown as 'no shape': {self.empty[:10]}")
         return out
@@ -155,9 +171,9 @@ def read_boundaries(
     """
     path = Path(path)
     raw = _read_any(path, layer)
-    _check_fields(raw, path, [id_field, name_field, parent_field, *extra_fields])
     if len(raw) == 0:
         raise BoundaryError(f"{path}: the layer has no features; check the file or the layer name.")
+    _check_fields(raw, path, [id_field, name_field, parent_field, *extra_fields])
     if raw.crs is None:
         raise MissingCRSError(
             f"{path}: no coordinate reference system. Set one, e.g. "
@@ -174,10 +190,10 @@ def read_boundaries(
     for f in extra_fields:
         out[f] = raw[f].to_numpy()
     out = out.set_geometry("geometry")
-    geoms, repaired = _repair(out.geometry)
+    geoms, repaired, reduced = _repair(out.geometry)
     out = out.set_geometry(geoms)
     empty = list(out.index[out.geometry.isna() | out.geometry.is_empty])
-    report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string())
+    report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced)
     return out, report
 
 
@@ -217,16 +233,27 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, path: Path) -> None:
         )
 
 
-def _repair(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, int]:
+def _repair(geoms: gpd.GeoSeries) -> tuple[gpd.GeoSeries, int, int]:
+    """Repair invalid geometries and keep only the polygonal parts of every geometry.
+
+    Returns the geometries, the number repaired with ``make_valid`` and the number
+    of valid but not polygonal geometries (collections, lines, points) reduced to
+    their polygons (an empty polygon when they have none).
+    """
     arr = geoms.to_numpy()
     present = ~(shapely.is_missing(arr) | shapely.is_empty(arr))
     invalid = present & ~shapely.is_valid(arr)
-    if not invalid.any():
-        return geoms, 0
+    kinds = shapely.get_type_id(arr)
+    polygonal = np.isin(kinds, (3, 6))  # Polygon, MultiPolygon
+    other = present & ~invalid & ~polygonal
+    if not invalid.any() and not other.any():
+        return geoms, 0, 0
     fixed = arr.copy()
-    repaired = shapely.make_valid(arr[invalid])
-    fixed[invalid] = [_polygonal(g) for g in repaired]
-    return gpd.GeoSeries(fixed, index=geoms.index, crs=geoms.crs), int(invalid.sum())
+    if invalid.any():
+        fixed[invalid] = [_polygonal(g) for g in shapely.make_valid(arr[invalid])]
+    if other.any():
+        fixed[other] = [_polygonal(g) for g in arr[other]]
+    return gpd.GeoSeries(fixed, index=geoms.index, crs=geoms.crs), int(invalid.sum()), int(other.sum())
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
@@ -235,56 +262,123 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
         return geom
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
     polys = [p for g in parts for p in shapely.get_parts(g)]
-    return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
+    if not polys:
+        return shapely.Polygon()
+    return polys[0] if len(polys) == 1 else shapely.make_valid(shapely.union_all(polys))
 
 
 def read_table(path: str | Path, *, key: str, sheet: str | int | None = None) -> pd.DataFrame:
     """Read an indicator table (CSV or Excel) with its key column as text.
 
-    CSV encoding (UTF-8, UTF-8 with BOM, Latin-1) and separator (``,`` ``;``
-    tab) are detected; the key column is never converted to numbers, so
-    leading zeros survive.
+    CSV encoding (UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252/Latin-1)
+    and separator (``,`` ``;`` tab) are detected; the key column is never
+    converted to numbers, so leading zeros survive. Every other column whose
+    cells all read as numbers becomes numeric, with the rules of
+    :func:`geo.upload.to_number`: decimal commas in a ``;``-separated file,
+    thousands separators (``1,000`` ``1.000`` ``1 000``), ``12 %``; cells such
+    as ``n/a``, ``-``, ``..`` or empty are missing (see
+    :data:`geo.upload.MISSING_TOKENS`). A column holding codes with leading
+    zeros (``01``) and a column with any cell that is not a number stay text.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` (or ``.txt``/``.tsv``) or ``.xlsx`` file.
+    key : str
+        The column with the district codes or names.
+    sheet : str or int, optional
+        The worksheet of an Excel file (default: the first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The key column as text (``None`` where missing), the other columns as
+        numbers or text.
 
     Raises
     ------
     LayerDataError
         File missing or unreadable, or the key column absent.
+
+    Examples
+    --------
+    >>> read_table("tests/data/own_data/indicators.csv", key="DISTRICT_CODE")["poor_share"].tolist()[:2]
+    [0.1, 0.3]
     """
     path = Path(path)
     if not path.exists():
         raise LayerDataError(f"{path}: file not found; check the path in the configuration.")
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype={key: str})
+            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, na_filter=False)
+            decimal = None
         else:
-            frame = _read_csv(path, key)
+            frame, decimal = _read_csv(path)
     except TargetingError:
         raise
     except Exception as exc:
         raise LayerDataError(f"{path}: cannot read the table ({type(exc).__name__}: {exc}).") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
     if key not in frame.columns:
         raise LayerDataError(
             f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
             "Fix the key name in the configuration."
         )
-    frame[key] = normalise_code(frame[key])
-    return frame
+    return _typed(frame, key, path.name, decimal)
 
 
-def _read_csv(path: Path, key: str) -> pd.DataFrame:
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text_head = raw[:20000].decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    first = text_head.splitlines()[0] if text_head else ""
-    sep = max([",", ";", "\t"], key=first.count)
+def _read_csv(path: Path) -> tuple[pd.DataFrame, str | None]:
+    """Every cell of a CSV file as text, and the file's decimal mark."""
+    from geo.upload import _decode, _separator
+
+    text, _encoding = _decode(path.read_bytes(), str(path))
+    sep = _separator(text)
     # A semicolon-separated file is the spreadsheet convention of decimal-comma locales.
-    decimal = "," if sep == ";" else "."
-    return pd.read_csv(path, sep=sep, encoding=encoding, dtype={key: str}, decimal=decimal,
-                       na_values=["n/a", "N/A", "-", "..", "…"], keep_default_na=True)
+    decimal = {";": ",", ",": "."}.get(sep)
+    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
+    return frame, decimal
+
+
+_CODE_LIKE = re.compile(r"\s*[+-]?0[0-9]")
+
+
+def _typed(frame: pd.DataFrame, key: str, name: str, decimal: str | None) -> pd.DataFrame:
+    """Key as text; columns of numbers as numbers; missing-value tokens as missing."""
+    out = {}
+    for col in frame.columns:
+        cells = frame[col].map(_text_cell)
+        if col == key:
+            out[col] = normalise_code(cells)
+        else:
+            out[col] = _maybe_numbers(cells, col, name, decimal)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _text_cell(value: object) -> object:
+    from geo.upload import MISSING_TOKENS
+
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return None if text.lower() in MISSING_TOKENS else text
+    return value
+
+
+def _maybe_numbers(cells: pd.Series, column: str, name: str, decimal: str | None) -> pd.Series:
+    from geo.upload import to_number
+
+    texts = cells.dropna()
+    if texts.empty:
+        return pd.Series(np.nan, index=cells.index, dtype=float)
+    if any(isinstance(v, str) and _CODE_LIKE.match(v) for v in texts):
+        return cells.astype(object)  # codes such as "01": keep their zeros
+    try:
+        numbers = to_number(cells, column=column, filename=name, decimal=decimal)
+    except LayerDataError:
+        return cells.astype(object)  # text (names, levels), or numbers mixed with words: reported when used
+    whole = numbers.notna().all() and np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()
+    return numbers.astype("int64") if whole and (numbers.abs() < 2**53).all() else numbers
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None) -> Path:
@@ -292,6 +386,30 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
 
     CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
     ``settings`` with the metadata; GeoPackage/GeoJSON need a geometry column.
+
+    In CSV and Excel files, text cells that a spreadsheet program would run as a
+    formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return) are written with a leading apostrophe (``'=1+2``), see
+    :func:`neutralise_formulas`; numbers, negative ones included, are left as
+    they are.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; a GeoDataFrame for ``.gpkg``, ``.geojson`` and ``.parquet``.
+    path : str or Path
+        Output file; its suffix chooses the format.
+    metadata : dict, optional
+        Settings written to a ``settings`` sheet (Excel) or layer (GeoPackage).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    TargetingError
+        Unsupported suffix, or a geographic format without geometries.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -302,14 +420,13 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if suffix == ".csv":
-        plain.to_csv(path, index=False)
+        neutralise_formulas(plain).to_csv(path, index=False)
     elif suffix == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            plain.to_excel(xl, sheet_name="ranking", index=False)
+        with _full_precision_xlsx(), pd.ExcelWriter(path, engine="openpyxl") as xl:
+            neutralise_formulas(plain).to_excel(xl, sheet_name="ranking", index=False)
             if metadata:
-                pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str).to_excel(
-                    xl, sheet_name="settings", index=False
-                )
+                settings = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
+                neutralise_formulas(settings).to_excel(xl, sheet_name="settings", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
             raise TargetingError(f"{path}: {suffix} export needs district geometries.")
@@ -324,3 +441,75 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
                 meta = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)
     return path
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot run as spreadsheet formulas.
+
+    A text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a leading apostrophe, which spreadsheet programs show as text
+    (CSV/formula injection). Numbers are left alone, and so is text that is a
+    plain number such as ``"-12.5"``; column names are treated like cells.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index, columns and dtypes; only text cells may change.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"name": ["=1+2", "-2+3", "Fès", "-7"], "score": [-1.5, 2.0, 0.0, 1.0]})
+    >>> neutralise_formulas(t)["name"].tolist()
+    ["'=1+2", "'-2+3", 'Fès', '-7']
+    >>> neutralise_formulas(t)["score"].tolist()
+    [-1.5, 2.0, 0.0, 1.0]
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(_neutralise_cell).astype(out[col].dtype)
+    out.columns = [_neutralise_cell(c) for c in out.columns]
+    return out
+
+
+def _neutralise_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+_XLSX_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _full_precision_xlsx() -> Iterator[None]:
+    """Make openpyxl write floats in their shortest round-trip form while the block runs.
+
+    openpyxl formats numbers with ``%.16g``, which loses the last digit of some
+    doubles (49.999999999999986 is written 49.99999999999999); ``repr`` keeps
+    every bit. The cell writer is swapped under a lock and restored afterwards;
+    any other workbook written meanwhile only gains precision.
+    """
+    from openpyxl.cell import _writer
+
+    original = _writer.safe_string
+
+    def exact(value: object) -> str:
+        if isinstance(value, (float, np.floating)) and np.isfinite(value):
+            return float.__repr__(float(value))
+        return original(value)
+
+    with _XLSX_LOCK:
+        _writer.safe_string = exact
+        try:
+            yield
+        finally:
+            _writer.safe_string = original

@@ -9,14 +9,15 @@ dropped silently: :class:`JoinReport` lists unmatched rows on both sides.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from geo.errors import JoinError
 from geo.text import normalise_code, normalise_name
 
-__all__ = ["JoinReport", "join_table"]
+__all__ = ["JoinReport", "join_table", "zeros_hint"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,9 @@ class JoinReport:
                 f"  {len(self.unmatched_rows)} table row(s) matching no district (not used): {shown}"
                 + (f" and {more} more" if more > 0 else "")
             )
+        hint = zeros_hint(self.unmatched_rows, [c for c, _ in self.unmatched_districts])
+        if hint:
+            out.append(f"  {hint}")
         return out
 
     def as_frame(self) -> pd.DataFrame:
@@ -97,6 +101,7 @@ def join_table(
     name: str = "table",
     parent_key: str | None = None,
     crosswalk: Mapping[str, str] | None = None,
+    require_match: bool = True,
 ) -> tuple[pd.DataFrame, JoinReport]:
     """Align a table's rows to the districts.
 
@@ -120,6 +125,10 @@ def join_table(
         Table column with the parent district's code, for joins by name.
     crosswalk : Mapping[str, str], optional
         Table key -> district code, tried for keys the rule did not match.
+    require_match : bool, default True
+        Raise when the table has keyed rows but none matches a district (the
+        wrong key column, level or join rule, or codes that lost their leading
+        zeros); ``False`` returns the report instead.
 
     Returns
     -------
@@ -130,7 +139,8 @@ def join_table(
     Raises
     ------
     JoinError
-        Unknown key column, or a key (after normalisation) present more than once.
+        Unknown key column, a key (after normalisation) present more than once,
+        or (with ``require_match``) no row matching any district.
 
     Examples
     --------
@@ -154,15 +164,18 @@ def join_table(
     _check_duplicates(district_keys, districts["name"] if by == "name" else districts.index.to_series(),
                       f"{name} (districts)", "name" if by == "name" else "code")
 
-    lookup = pd.Series(range(len(table)), index=table_keys.to_numpy())
+    keyed = (table_keys.notna() & (table_keys.astype(str) != "")).to_numpy()
+    lookup = pd.Series(np.flatnonzero(keyed), index=table_keys[keyed].to_numpy())
     position = district_keys.map(lookup)
     matched_rule = position.notna()
 
     crosswalk_hits = pd.Series(False, index=districts.index)
     if crosswalk:
         inverse = {str(v): str(k) for k, v in crosswalk.items()}
-        raw_keys = normalise_code(table[key])
-        key_pos = pd.Series(range(len(table)), index=raw_keys.to_numpy())
+        raw_keys = normalise_code(table[key]).reset_index(drop=True)
+        present = (raw_keys.notna() & (raw_keys.astype(str) != "")).to_numpy()
+        key_pos = pd.Series(np.flatnonzero(present), index=raw_keys[present].to_numpy())
+        key_pos = key_pos[~key_pos.index.duplicated()]
         for code in districts.index[~matched_rule.to_numpy()]:
             tkey = inverse.get(str(code))
             if tkey is not None and tkey in key_pos.index:
@@ -175,7 +188,7 @@ def join_table(
     joined = joined.drop(columns=[key], errors="ignore")
 
     unmatched_d = [(str(c), str(districts.at[c, "name"])) for c in districts.index[position.isna().to_numpy()]]
-    unmatched_r = [str(table[key].iloc[i]) for i in range(len(table)) if i not in used]
+    unmatched_r = [_shown_key(table[key].iloc[i]) for i in range(len(table)) if i not in used]
     n_rule = int(matched_rule.sum())
     report = JoinReport(
         table=name,
@@ -187,7 +200,57 @@ def join_table(
         unmatched_districts=unmatched_d,
         unmatched_rows=unmatched_r,
     )
+    if require_match and report.matched == 0 and table_keys.notna().any():
+        raise JoinError(_no_match_message(name, key, by, report, districts))
     return joined, report
+
+
+def zeros_hint(table_keys: Sequence[str], district_codes: Sequence[str]) -> str:
+    """A hint when codes on the two sides differ only by leading zeros, else ``""``.
+
+    Examples
+    --------
+    >>> zeros_hint(["001", "002"], ["1", "2"])[:45]
+    '2 key(s) match a district code once leading z'
+    """
+    def strip(code: str) -> str:
+        return code.lstrip("0") or "0"
+
+    districts = {strip(str(c)): str(c) for c in district_codes if str(c).isdigit()}
+    pairs = [(str(k), districts[strip(str(k))]) for k in table_keys
+             if str(k).isdigit() and strip(str(k)) in districts and districts[strip(str(k))] != str(k)]
+    if not pairs:
+        return ""
+    k, c = pairs[0]
+    return (
+        f"{len(pairs)} key(s) match a district code once leading zeros are ignored (e.g. {k!r} in the table, "
+        f"{c!r} in the boundaries): a spreadsheet or a numeric field dropped them. Store the codes as text "
+        "with their leading zeros in both files."
+    )
+
+
+def _no_match_message(name: str, key: str, by: str, report: JoinReport, districts: pd.DataFrame) -> str:
+    table_sample = report.unmatched_rows[:5]
+    if by == "code":
+        hint = zeros_hint(report.unmatched_rows, list(map(str, districts.index))) or (
+            "Check the key column, the level of the table and the boundary file's id field."
+        )
+        return (
+            f"{name}: no key matches a district: column {key!r} holds {table_sample}, the districts' codes "
+            f"are {list(map(str, districts.index[:5]))}. {hint}"
+        )
+    return (
+        f"{name}: no name in column {key!r} matches a district name (table: {table_sample}; districts: "
+        f"{list(map(str, districts['name'].head(5)))}). Choose the column with the district names, check "
+        "the level of the table, or join by code."
+    )
+
+
+def _shown_key(value: object) -> str:
+    """A table key as listed in the report; a missing key is shown as such."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value) or not str(value).strip():
+        return "(no key)"
+    return str(value)
 
 
 def _table_keys(table: pd.DataFrame, key: str, by: str, parent_key: str | None) -> pd.Series:

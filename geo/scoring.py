@@ -148,6 +148,7 @@ def _skew_kurt(x: pd.Series) -> tuple[float, float]:
     x = x.dropna()
     if len(x) < 4 or x.nunique() < 3:
         return 0.0, 0.0
+    x = pd.Series(_rescaled_array(x.to_numpy(dtype=float)[:, None])[:, 0])  # scale-free; no overflow near 1e300
     return float(x.skew()), float(x.kurt())
 
 
@@ -219,7 +220,7 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
     [0.0, 50.0, 100.0]
     """
     _check_choice("normalisation", how, NORMALISATIONS)
-    x = oriented.astype(float)
+    x = _rescaled(oriented.astype(float))
     if how == "rank":
         ranked = x.rank(method="average", pct=True) * 100.0
         flat = x.columns[x.nunique() < 2]
@@ -229,7 +230,7 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
 
 
 def _normalise_array(x: np.ndarray, how: str, lower: float) -> np.ndarray:
-    """Min-max or z-score of each column of ``x`` (NaN = missing), as :func:`normalise`."""
+    """Min-max or z-score of each column of ``x`` (NaN = missing, already rescaled), as :func:`normalise`."""
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
         if how == "minmax":
@@ -238,6 +239,37 @@ def _normalise_array(x: np.ndarray, how: str, lower: float) -> np.ndarray:
             return (x - lo) / span * (100.0 - lower) + lower
         sd = np.nanstd(x, axis=0, ddof=1)
         return (x - np.nanmean(x, axis=0)) / np.where(sd > 0, sd, np.nan)
+
+
+def _rescaled(x: pd.DataFrame) -> pd.DataFrame:
+    """Divide each column by the power of two at or below its largest absolute value.
+
+    All three normalisations are invariant to this scaling, which is exact in
+    binary floating point, and it keeps differences and squares of values near the
+    float limits (1e300) from overflowing.
+    """
+    return pd.DataFrame(_rescaled_array(x.to_numpy(dtype=float)), index=x.index, columns=x.columns)
+
+
+def _rescaled_array(x: np.ndarray) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        biggest = np.nanmax(np.abs(x), axis=0) if len(x) else np.zeros(x.shape[1])
+    usable = np.isfinite(biggest) & (biggest > 0)
+    exponent = np.floor(np.log2(np.where(usable, biggest, 1.0)))
+    return x / np.where(usable, np.exp2(exponent), 1.0)
+
+
+def _check_finite(values: pd.DataFrame) -> None:
+    infinite = np.isinf(values.to_numpy(dtype=float))
+    if infinite.any():
+        col = values.columns[infinite.any(axis=0)][0]
+        rows = list(map(str, values.index[np.isinf(values[col].to_numpy(dtype=float))][:5]))
+        raise TargetingError(
+            f"Layer {col!r} has infinite values for district(s) {rows}; they cannot be normalised. "
+            "Fix the data (an infinite value usually comes from a division by zero) or leave the cells "
+            "empty for 'no data'."
+        )
 
 
 def effective_weights(
@@ -422,6 +454,12 @@ def score(
     -------
     ScoreResult
 
+    Raises
+    ------
+    TargetingError
+        No layer, all weights zero, a negative or infinite weight, an infinite
+        value, or geometric aggregation of values that are not positive.
+
     Examples
     --------
     >>> v = pd.DataFrame({"a": [0.0, 5.0, 10.0], "b": [1.0, 1.5, 2.0]}, index=["x", "y", "z"])
@@ -433,6 +471,7 @@ def score(
     weights = dict(weights or {})
     if values.shape[1] == 0:
         raise TargetingError("No layers selected: choose at least one layer to score.")
+    _check_finite(values)
     raw = values.to_numpy(dtype=float)
     usable_cols, notes = _informative(raw, values.columns)
     usable = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
@@ -453,7 +492,7 @@ def score(
     if method.normalisation == "rank":
         norm = normalise(orient(treated, higher_is_worse), method.normalisation, lower=lower)
     else:  # the common case on every slider move: straight on arrays
-        x = treated.to_numpy(dtype=float) * _signs(treated.columns, higher_is_worse)
+        x = _rescaled_array(treated.to_numpy(dtype=float) * _signs(treated.columns, higher_is_worse))
         norm = pd.DataFrame(_normalise_array(x, method.normalisation, lower), index=values.index,
                             columns=treated.columns)
 

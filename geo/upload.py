@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import warnings
 import zipfile
@@ -32,7 +33,7 @@ from typing import Collection, Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from geo.errors import JoinError, LayerDataError
+from geo.errors import ConfigError, JoinError, LayerDataError
 from geo.join import JoinReport, join_table
 from geo.text import normalise_code
 from layers.base import THEMES, Layer, LayerInputs, Source
@@ -50,8 +51,38 @@ __all__ = [
     "slug",
 ]
 
-MAX_UPLOAD_MB = 20
-"""Default size limit of an uploaded file, in MB (2**20 bytes)."""
+def _max_upload_mb(value: str | None, default: int = 20) -> int:
+    """The upload size limit in MB: ``value`` (from ``POCKETS_MAX_UPLOAD_MB``) or ``default``.
+
+    Raises
+    ------
+    ConfigError
+        ``value`` is not a whole number between 1 and 1000.
+
+    Examples
+    --------
+    >>> _max_upload_mb(None), _max_upload_mb(" 50 ")
+    (20, 50)
+    """
+    if value is None or not value.strip():
+        return default
+    try:
+        mb = int(value.strip())
+    except ValueError:
+        mb = 0
+    if not 1 <= mb <= 1000:
+        raise ConfigError(
+            f"POCKETS_MAX_UPLOAD_MB={value!r}: must be a whole number of MB between 1 and 1000; "
+            "fix or unset the environment variable (and keep server.maxUploadSize in "
+            ".streamlit/config.toml at least as large)."
+        )
+    return mb
+
+
+MAX_UPLOAD_MB = _max_upload_mb(os.environ.get("POCKETS_MAX_UPLOAD_MB"))
+"""Size limit of an uploaded file, in MB (2**20 bytes): 20, or the environment variable
+``POCKETS_MAX_UPLOAD_MB`` (read at start-up; Streamlit's own ``server.maxUploadSize`` in
+``.streamlit/config.toml`` must be at least as large)."""
 
 MISSING_TOKENS = frozenset(
     {"", "n/a", "na", "nan", "null", "none", "-", "--", "\u2013", "\u2014", "..", "...", "\u2026", "#n/a"}
@@ -907,7 +938,8 @@ def uploaded_layer(
                 f"matched within a parent; join by name without the parent column {parent_key!r}."
             )
         frame.insert(1, parent_key, table.loc[~no_key, parent_key])
-    joined, report = join_table(districts, frame, key=key, by=by, name=name, parent_key=parent_key)
+    joined, report = join_table(districts, frame, key=key, by=by, name=name, parent_key=parent_key,
+                                 require_match=False)
     if report.matched == 0:
         raise JoinError(_no_match_message(name, frame[key], districts, key, by))
     values = joined["__value__"].astype(float).rename(lid)

@@ -490,6 +490,7 @@ def zonal_stats(
     small_zone_fallback: bool = True,
     labels: ZoneLabels | None = None,
     window_rows: int | None = None,
+    require_overlap: bool = True,
 ) -> pd.DataFrame:
     """Summarise a raster's pixels inside each district.
 
@@ -517,7 +518,8 @@ def zonal_stats(
       pixel) sums of small zones double count: use ``small_zone_fallback=False``
       for totals, or a mean density times the zone's area.
     - Zones outside the raster, or with an empty geometry, get NaN and a count
-      of 0; they are never dropped.
+      of 0; they are never dropped. When no zone overlaps the raster at all
+      (a wrong file or a wrong CRS), ``require_overlap`` makes it an error.
     - GDAL decompresses with one thread unless told otherwise: wrap the call in
       ``rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS")`` to use every core.
 
@@ -544,6 +546,9 @@ def zonal_stats(
     window_rows : int, optional
         Rows read at a time; by default a multiple of the raster's block height
         holding about four million pixels.
+    require_overlap : bool, default True
+        Raise :class:`~geo.errors.RasterError` when the raster overlaps none of
+        the zones (with geometry); ``False`` returns NaN for all of them.
 
     Returns
     -------
@@ -556,8 +561,9 @@ def zonal_stats(
     MissingCRSError
         If the zones have no CRS.
     RasterError
-        If a raster cannot be opened, has no CRS, lacks ``band``, or the weight
-        raster's grid differs from the value raster's.
+        If a raster cannot be opened, has no CRS, lacks ``band``, the weight
+        raster's grid differs from the value raster's, or (``require_overlap``)
+        the raster overlaps no zone.
     ConfigError
         If a statistic is unknown, ``weighted_mean`` lacks ``weights``,
         ``window_rows`` is not positive, or ``labels`` belong to other zones.
@@ -581,6 +587,8 @@ def zonal_stats(
         else:
             _check_labels(labels, zones, grid, raster)
             window = labels.window
+        if require_overlap:
+            _check_overlap(window, zones, grid, raster)
         with _open_weights(weights, grid) as wsrc:
             totals = _Totals.empty(len(zones), wanted)
             cuts = _row_windows(window, window_rows, src.block_shapes[band - 1][0])
@@ -757,6 +765,26 @@ def _check_stats(stats: Sequence[str] | str, weights: str | Path | None) -> list
 def _check_window_rows(window_rows: int | None) -> None:
     if window_rows is not None and (not isinstance(window_rows, (int, np.integer)) or window_rows < 1):
         raise ConfigError(f"window_rows={window_rows!r} not valid; must be a positive integer or None.")
+
+
+def _check_overlap(window: Window, zones: gpd.GeoDataFrame, grid: Grid, path: str | Path) -> None:
+    """Refuse a raster that covers none of the zones (the zones without geometry aside)."""
+    if window.width > 0 and window.height > 0:
+        return
+    geoms = _geometries_in(zones, grid)
+    present = [g for g in geoms if g is not None]
+    if not present:
+        return
+    zx0, zy0, zx1, zy1 = shapely.total_bounds(np.asarray(present, dtype=object))
+    a = grid.affine
+    rx = sorted((a.c, a.c + a.a * grid.width))
+    ry = sorted((a.f, a.f + a.e * grid.height))
+    raise RasterError(
+        f"raster '{path}': does not overlap any district: it covers x {rx[0]:.6g}..{rx[1]:.6g}, "
+        f"y {ry[0]:.6g}..{ry[1]:.6g} and the districts lie at x {zx0:.6g}..{zx1:.6g}, y {zy0:.6g}..{zy1:.6g} "
+        f"in its CRS ({grid.crs.to_string()}). Use a raster covering the districts, or fix its CRS if it "
+        "is wrong (check with `gdalinfo FILE`)."
+    )
 
 
 def _check_band(src: Any, band: int, path: str | Path) -> None:
