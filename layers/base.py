@@ -140,7 +140,16 @@ class LayerInputs:
                 f"{where}: column {column!r} has {int(bad.sum())} non-numeric value(s), "
                 f"e.g. {sample}; clean them or leave the cells empty for 'no data'."
             )
-        return values.astype(float)
+        values = values.astype(float)
+        infinite = np.isinf(values.to_numpy())
+        if infinite.any():
+            where = self.table_paths.get(table, table)
+            rows = list(map(str, values.index[infinite][:5]))
+            raise LayerDataError(
+                f"{where}: column {column!r} has {int(infinite.sum())} infinite value(s), for district(s) "
+                f"{rows}; replace them with the true figure or leave the cells empty for 'no data'."
+            )
+        return values
 
 
 class Loader(Protocol):

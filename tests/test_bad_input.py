@@ -429,3 +429,14 @@ def test_huge_raster_is_streamed_in_windows(tmp_path):
     assert pixels == n * n
     whole = n * n * 4
     assert growth < 600 * 2**20 < whole / 2
+
+
+def test_engine_infinite_table_value_is_an_error_not_no_data():
+    from geo.errors import LayerDataError
+    from layers.base import LayerInputs, census_column
+
+    table = pd.DataFrame({"x": ["1.5", "inf", "2"]}, index=["a", "b", "c"])
+    inputs = LayerInputs(level="d", districts=pd.DataFrame(index=["a", "b", "c"]), tables={"census": table},
+                         table_paths={"census": Path("survey.csv")})
+    with pytest.raises(LayerDataError, match=r"survey.csv: column 'x' has 1 infinite value\(s\), for district\(s\) \['b'\]"):
+        census_column("x")(inputs)
