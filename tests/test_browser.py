@@ -14,6 +14,7 @@ from .conftest import OWN, ROOT
 
 pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
+LABEL_XSS = "<svg onload=alert(2)> poverty"
 
 
 @pytest.fixture(scope="module")
@@ -173,22 +174,40 @@ def test_standalone_html_export_renders_offline(browser, server, tmp_path):
 
 
 def test_names_are_escaped_everywhere(browser, tmp_path):
-    """A district named like an HTML payload shows as text; no script runs."""
-    for f in ("config.toml", "indicators.csv", "provinces.geojson", "sites.csv"):
+    """District names and layer labels written like HTML payloads show as text; no script runs,
+    in the live map, its tooltips and legend, the profile, the tables and the standalone export."""
+    for f in ("indicators.csv", "provinces.geojson", "sites.csv"):
         (tmp_path / f).write_bytes((OWN / f).read_bytes())
+    config = (OWN / "config.toml").read_text(encoding="utf-8")
+    (tmp_path / "config.toml").write_text(
+        config.replace('label = "Poverty headcount ratio"', f'label = "{LABEL_XSS}"'), encoding="utf-8")
     d = gpd.read_file(OWN / "districts.geojson")
     d.loc[0, "DIST_NAME"] = XSS
     d.to_file(tmp_path / "districts.geojson", driver="GeoJSON")
+    injected = "() => document.querySelectorAll('img[src=\"x\"], svg[onload]').length"
     with dashboard(env={"POCKETS_CONFIG": str(tmp_path / "config.toml")}) as url:
         blocked = []
-        page, dialogs = open_page(browser, f"{url}/?selected=001", blocked)
+        page, dialogs = open_page(browser, f"{url}/?selected=001&map_layer=poverty_rate", blocked)
         page.get_by_role("heading", name=XSS).wait_for(timeout=60_000)
         frame = map_frame(page)
         tip = frame.evaluate("() => { let t = ''; PK.districts.eachLayer(l => { if (l.feature.properties.code"
                              " === '001') t = l.getTooltip().getContent(); }); return t; }")
-        assert "&lt;img" in tip and "<img" not in tip
-        assert frame.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
-        assert page.evaluate("() => document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert "&lt;img" in tip and "<img" not in tip and "&lt;svg" in tip
+        frame.locator(".pk-legend").get_by_text(LABEL_XSS, exact=False).first.wait_for(timeout=30_000)
+        assert frame.evaluate(injected) == 0 and page.evaluate(injected) == 0
+        page.get_by_text(LABEL_XSS).first.wait_for(timeout=30_000)  # the profile's layer column, as text
         shot(page, "escaped_name")
+        html = download(page, "⬇ HTML map", tmp_path / "map.html")
         assert dialogs == []
         page.close()
+    offline = browser.new_page()
+    outside, opened = [], []
+    offline.on("dialog", lambda dlg: (opened.append(dlg.message), dlg.dismiss()))
+    block_internet(offline, outside)
+    offline.goto(html.as_uri())
+    offline.wait_for_function("() => window.PK && PK.districts && PK.districts.getLayers().length === 6",
+                              timeout=30_000)
+    offline.locator(".pk-legend").get_by_text(LABEL_XSS, exact=False).first.wait_for(timeout=30_000)
+    assert offline.evaluate(injected) == 0
+    assert opened == [] and outside == []
+    offline.close()
