@@ -24,3 +24,24 @@ def default_config():
     if not (ROOT / "data" / "boundaries" / "morocco.gpkg").exists():
         pytest.skip("default dataset not built")
     return load_config(ROOT / "config.toml")
+
+
+@pytest.fixture(scope="module")
+def browser(default_config):
+    """A headless Chromium (skips without it, fails when REQUIRE_BROWSER is set)."""
+    from .browser import ARGS, CHROMIUM, need_browser
+
+    sync_api = need_browser()
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(default_config):
+    """The dashboard on the default data, on a free local port."""
+    from .browser import dashboard
+
+    with dashboard() as url:
+        yield url

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import ARGS, CHROMIUM, block_internet, dashboard, map_frame, need_browser, shot
+from .browser import block_internet, map_frame, shot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser(default_config):
-    sync_api = need_browser()
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def server(default_config):
-    with dashboard() as url:
-        yield url
 
 
 def open_page(browser, url: str, ready: str, blocked: list):

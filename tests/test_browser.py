@@ -9,27 +9,12 @@ import sys
 import geopandas as gpd
 import pytest
 
-from .browser import ARGS, CHROMIUM, block_internet, dashboard, map_frame, need_browser, shot
+from .browser import block_internet, dashboard, map_frame, shot
 from .conftest import OWN, ROOT
 
 pytestmark = pytest.mark.browser
 XSS = "<img src=x onerror=alert(1)>"
 LABEL_XSS = "<svg onload=alert(2)> poverty"
-
-
-@pytest.fixture(scope="module")
-def browser(default_config):
-    sync_api = need_browser()
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def server(default_config):
-    with dashboard() as url:
-        yield url
 
 
 def open_page(browser, url, blocked, **kw):
