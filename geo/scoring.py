@@ -19,8 +19,9 @@ The steps follow the JRC/OECD Handbook on Constructing Composite Indicators:
    effective weight it has data for. ``"renormalise"`` scores districts with a
    coverage of at least ``min_coverage``; ``"exclude"`` scores only complete
    districts. Districts left unscored are listed with the reason, never dropped.
-7. **Ranking**: rank 1 is the highest score (most in need); ties share the best
-   rank; decile 1 holds the 10 % most in need.
+7. **Ranking**: rank 1 is the highest score (most in need); ties (scores equal
+   to 1e-9, as in the Monte Carlo) share the best rank; decile 1 holds the 10 %
+   most in need.
 """
 
 from __future__ import annotations
@@ -229,16 +230,35 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
     return pd.DataFrame(_normalise_array(x.to_numpy(), how, lower), index=x.index, columns=x.columns)
 
 
-def _normalise_array(x: np.ndarray, how: str, lower: float) -> np.ndarray:
-    """Min-max or z-score of each column of ``x`` (NaN = missing, already rescaled), as :func:`normalise`."""
+def _normalise_array(x: np.ndarray, how: str, lower: float, *, inplace: bool = False) -> np.ndarray:
+    """Min-max or z-score of each column of ``x`` (NaN = missing, already rescaled), as :func:`normalise`.
+
+    With ``inplace``, min-max overwrites ``x`` (no new array; the same operations in the same
+    order, so the same bits as without).
+    """
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
         if how == "minmax":
-            lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
+            lo, hi = _column_range(x)
             span = np.where(hi > lo, hi - lo, np.nan)
-            return (x - lo) / span * (100.0 - lower) + lower
+            out = x if inplace else x.copy()
+            out -= lo
+            out /= span
+            out *= 100.0 - lower
+            out += lower
+            return out
         sd = np.nanstd(x, axis=0, ddof=1)
         return (x - np.nanmean(x, axis=0)) / np.where(sd > 0, sd, np.nan)
+
+
+def _column_range(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest value of each column, ignoring NaN (NaN for an all-missing column).
+
+    ``fmin``/``fmax`` skip NaN in one pass without the copies ``nanmin``/``nanmax`` make.
+    """
+    if len(x) == 0:
+        return np.full(x.shape[1], np.nan), np.full(x.shape[1], np.nan)
+    return np.fmin.reduce(x, axis=0), np.fmax.reduce(x, axis=0)
 
 
 def _rescaled(x: pd.DataFrame) -> pd.DataFrame:
@@ -252,12 +272,26 @@ def _rescaled(x: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rescaled_array(x: np.ndarray) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
-        biggest = np.nanmax(np.abs(x), axis=0) if len(x) else np.zeros(x.shape[1])
+    lo, hi = _column_range(x)
+    biggest = np.fmax(np.abs(lo), np.abs(hi))
     usable = np.isfinite(biggest) & (biggest > 0)
     exponent = np.floor(np.log2(np.where(usable, biggest, 1.0)))
     return x / np.where(usable, np.exp2(exponent), 1.0)
+
+
+def _oriented_rescaled(x: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """``x`` with "lower is worse" columns negated and every column rescaled (see :func:`_rescaled`),
+    in one pass."""
+    lo, hi = _column_range(x)
+    biggest = np.fmax(np.abs(lo), np.abs(hi))
+    usable = np.isfinite(biggest) & (biggest > 0)
+    scale = np.where(usable, np.exp2(np.floor(np.log2(np.where(usable, biggest, 1.0)))), 1.0)
+    return x / (scale * signs)  # exact: a power of two with a sign (its inverse may overflow for subnormals)
+
+
+def _positions(columns: Sequence[str], chosen: Sequence[str]) -> list[int]:
+    where = {c: j for j, c in enumerate(columns)}
+    return [where[c] for c in chosen]
 
 
 def _check_finite(values: pd.DataFrame) -> None:
@@ -309,19 +343,21 @@ def effective_weights(
             raise TargetingError(
                 f"Invalid weight {w!r} for {name!r}: weights must be finite and >= 0."
             )
-    layer_w = pd.Series({lid: float(weights.get(lid, 1.0)) for lid in themes}, dtype=float)
-    theme_of = pd.Series(dict(themes), dtype=object)
-    within = layer_w.groupby(theme_of).transform("sum")
-    share_in_theme = (layer_w / within.where(within > 0)).fillna(0.0)
-    active = sorted(t for t in set(themes.values()) if within[theme_of == t].iloc[0] > 0)
-    tw = pd.Series({t: float(theme_weights.get(t, 1.0)) for t in active}, dtype=float)
-    if layer_w.sum() <= 0 or tw.sum() <= 0:
+    # a handful of layers: plain Python, as this runs on every slider move
+    layer_w = {lid: float(weights.get(lid, 1.0)) for lid in themes}
+    within: dict[str, float] = {}
+    for lid, t in themes.items():
+        within[t] = within.get(t, 0.0) + layer_w[lid]
+    tw = {t: float(theme_weights.get(t, 1.0)) for t in sorted(within) if within[t] > 0}
+    if sum(layer_w.values()) <= 0 or sum(tw.values()) <= 0:
         raise TargetingError(
             "All weights are zero: give at least one layer (and its theme) a positive weight."
         )
-    tw = tw / tw.sum()
-    eff = share_in_theme * theme_of.map(tw).fillna(0.0).astype(float)
-    return (eff / eff.sum()).rename("effective_weight")
+    total_tw = sum(tw.values())
+    eff = {lid: (layer_w[lid] / within[t] * tw[t] / total_tw if within[t] > 0 and t in tw else 0.0)
+           for lid, t in themes.items()}
+    total = sum(eff.values())
+    return pd.Series({lid: e / total for lid, e in eff.items()}, dtype=float, name="effective_weight")
 
 
 def aggregate(
@@ -389,6 +425,24 @@ def _aggregate_array(x: np.ndarray, w: np.ndarray, how: str, *, parts: bool = Tr
     return score, coverage, contrib
 
 
+def _theme_scores(x: np.ndarray, w: np.ndarray, theme_of: Sequence[int], n_themes: int, how: str) -> np.ndarray:
+    """Each theme's sub-index (columns), aggregating its layers with their weights renormalised.
+
+    The same as :func:`_aggregate_array` per theme (the common rescaling of the weights cancels),
+    for all themes at once with two matrix products.
+    """
+    member = np.zeros((len(w), n_themes))
+    member[np.arange(len(w)), theme_of] = 1.0
+    have = ~np.isnan(x)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(have, np.log(np.where(have, x, 1.0)) if how == "geometric" else x, 0.0) * w
+        avail = have @ (member * w[:, None])
+        sub = (terms @ member) / avail
+        if how == "geometric":
+            sub = np.exp(sub)
+    return np.where(avail > 0, sub, np.nan)
+
+
 def rank_scores(score: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Rank scores (1 = highest) and cut them into deciles (1 = the 10 % most in need).
 
@@ -414,10 +468,8 @@ def rank_scores(score: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _informative(x: np.ndarray, columns: Sequence[str]) -> tuple[list[str], list[str]]:
     """The columns of ``x`` with at least two distinct values, and a note for each left out."""
     notes, keep = [], []
-    have = ~np.isnan(x)
-    lo = np.where(have, x, np.inf).min(axis=0, initial=np.inf)
-    hi = np.where(have, x, -np.inf).max(axis=0, initial=-np.inf)
-    for col, any_value, spread in zip(columns, have.any(axis=0), hi > lo):
+    lo, hi = _column_range(x)
+    for col, any_value, spread in zip(columns, ~np.isnan(lo), hi > lo):
         if spread:
             keep.append(col)
         else:
@@ -474,9 +526,8 @@ def score(
     _check_finite(values)
     raw = values.to_numpy(dtype=float)
     usable_cols, notes = _informative(raw, values.columns)
-    usable = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
-    zero = [c for c in usable.columns if float(weights.get(c, 1.0)) == 0.0]
-    counted = [c for c in usable.columns if c not in zero]
+    zero = [c for c in usable_cols if float(weights.get(c, 1.0)) == 0.0]
+    counted = [c for c in usable_cols if c not in zero]
     if not counted:
         raise TargetingError(
             "All weights are zero or no selected layer has data: give at least one layer with "
@@ -484,17 +535,18 @@ def score(
         )
     eff = effective_weights({c: themes[c] for c in counted}, weights, theme_weights)
 
-    treated = usable
-    if method.outliers == "coinr":
-        treated, actions = treat_outliers(usable)
-        notes += [f"Layer {c!r}: {a} (COINr outlier rule)." for c, a in actions.items()]
     lower = 1.0 if method.aggregation == "geometric" else 0.0
-    if method.normalisation == "rank":
+    if method.outliers == "coinr" or method.normalisation == "rank":
+        treated = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
+        if method.outliers == "coinr":
+            treated, actions = treat_outliers(treated)
+            notes += [f"Layer {c!r}: {a} (COINr outlier rule)." for c, a in actions.items()]
         norm = normalise(orient(treated, higher_is_worse), method.normalisation, lower=lower)
     else:  # the common case on every slider move: straight on arrays
-        x = _rescaled_array(treated.to_numpy(dtype=float) * _signs(treated.columns, higher_is_worse))
-        norm = pd.DataFrame(_normalise_array(x, method.normalisation, lower), index=values.index,
-                            columns=treated.columns)
+        picked = raw if len(usable_cols) == len(values.columns) else raw[:, _positions(values.columns, usable_cols)]
+        x = _oriented_rescaled(picked, _signs(usable_cols, higher_is_worse))
+        norm = pd.DataFrame(_normalise_array(x, method.normalisation, lower, inplace=True), index=values.index,
+                            columns=usable_cols)
 
     position = {c: j for j, c in enumerate(norm.columns)}
     x = norm.to_numpy()
@@ -506,14 +558,13 @@ def score(
     parts[composite.isna().to_numpy()] = np.nan
 
     table = pd.DataFrame({"score": composite})
-    table["rank"], table["decile"] = rank_scores(composite)
+    # ranked on scores rounded to 1e-9, as the Monte Carlo does: sums in another order never split a tie
+    table["rank"], table["decile"] = rank_scores(composite.round(9))
     table["data_coverage"] = coverage
-    for theme in sorted(set(themes[c] for c in counted)):
-        members = [c for c in counted if themes[c] == theme]
-        sub_w = eff[members].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):  # a theme weighted 0: no sub-index
-            sub_w = sub_w / sub_w.sum()
-        sub, _, _ = _aggregate_array(x[:, [position[c] for c in members]], sub_w, method.aggregation, parts=False)
+    theme_ids = sorted(set(themes[c] for c in counted))
+    for theme, sub in zip(theme_ids, _theme_scores(x[:, cols], eff.to_numpy(dtype=float),
+                                                   [theme_ids.index(themes[c]) for c in counted],
+                                                   len(theme_ids), method.aggregation).T):
         table[f"theme_{theme}"] = sub
     contributions = np.full((len(index), values.shape[1]), np.nan)
     all_cols = {c: j for j, c in enumerate(values.columns)}
