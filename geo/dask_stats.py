@@ -16,9 +16,9 @@ steps (rates, distances in km, statistics of districts smaller than a pixel).
   border), whether a point touches it, and the distance to its nearest point.
   The counts add up, the touches combine with "or" and the distances with
   "min", so the results equal :func:`geo.points.point_stats`'s exactly.
-- Rasters: the row windows of :func:`geo.zonal.zonal_stats` are grouped into
-  tasks; each task reads its windows with rasterio, burns the districts into
-  labels for them and returns the per-district sums, counts, minima, maxima and
+- Rasters: each task takes one window of rows (by default the windows
+  :func:`geo.zonal.zonal_stats` reads), reads it with rasterio, burns the districts into
+  labels for it and returns the per-district sums, counts, minima, maxima and
   weighted sums (the ``_Totals`` of :mod:`geo.zonal`) and the pixel centres each
   district owns. Counts, minima and maxima are exact; sums are added in another
   order than in one process, so they may differ in the last bits (about 1e-15
@@ -110,7 +110,7 @@ def point_stats_dask(
     metric = _points._metric_crs(zones, crs)
     path = Path(path)
     frame, reader = _point_frame(path, x, y, points_crs, partitions)
-    districts = client.scatter(_Districts.of(zones, metric), broadcast=True)
+    districts = client.scatter(_Districts.of(zones, metric), broadcast=True, hash=False)
     partials = [_delayed(_point_partial)(part, districts, reader) for part in frame.to_delayed()]
     total: _PointTotals = client.compute(_tree(partials, _merge_points)).result()
     count = total.count
@@ -318,9 +318,9 @@ def zonal_stats_dask(
     small_zone_fallback : bool, default True
         As in :func:`geo.zonal.zonal_stats`.
     chunk_rows : int, optional
-        Raster rows per task, rounded to whole windows of
-        :func:`geo.zonal.zonal_stats`; default one window (about four million
-        pixels) per task.
+        Raster rows per task, read as one window (tasks start at multiples of
+        it); default as :func:`geo.zonal.zonal_stats`'s windows: a multiple of
+        the block height holding about four million pixels.
 
     Returns
     -------
@@ -344,9 +344,9 @@ def zonal_stats_dask(
     geoms = _zonal._geometries_in(zones, grid)
     window = _zonal._zones_window(geoms, grid)
     job = _RasterJob(str(raster), None if weights is None else str(weights), band, grid, window, tuple(wanted))
-    shared = client.scatter(geoms, broadcast=True)
-    tasks = _group_windows(list(_zonal._row_windows(window, None, block_height)), chunk_rows)
-    partials = [_delayed(_raster_partial)(job, shared, cuts) for cuts in tasks]
+    shared = client.scatter(geoms, broadcast=True, hash=False)
+    cuts = _zonal._row_windows(window, chunk_rows, block_height)
+    partials = [_delayed(_raster_partial)(job, shared, [cut]) for cut in cuts]
     if partials:
         totals, owned = client.compute(_tree(partials, _merge_rasters)).result()
     else:
@@ -366,21 +366,6 @@ class _RasterJob:
     grid: Any
     window: Any
     wanted: tuple[str, ...]
-
-
-def _group_windows(cuts: list[tuple[int, int]], chunk_rows: int | None) -> list[list[tuple[int, int]]]:
-    """Group consecutive row windows into tasks of at least ``chunk_rows`` rows (one window each by default)."""
-    if chunk_rows is None:
-        return [[cut] for cut in cuts]
-    tasks: list[list[tuple[int, int]]] = []
-    rows = 0
-    for cut in cuts:
-        if not tasks or rows >= chunk_rows:
-            tasks.append([])
-            rows = 0
-        tasks[-1].append(cut)
-        rows += cut[1] - cut[0]
-    return tasks
 
 
 def _raster_partial(job: _RasterJob, geoms: np.ndarray, cuts: list[tuple[int, int]]) -> tuple[Any, np.ndarray]:
@@ -434,7 +419,7 @@ class _open_optional:
 def _delayed(function: Callable[..., Any]) -> Any:
     import dask
 
-    return dask.delayed(function, pure=True)
+    return dask.delayed(function, pure=False)
 
 
 def _tree(partials: list[Any], merge: Callable[[Sequence[Any]], Any]) -> Any:

@@ -262,6 +262,6 @@ def _dask_client(settings: EngineConfig) -> Iterator[Any]:
         return
     workers = settings.workers or os.cpu_count() or 1
     with LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster, Client(cluster) as client:
         yield client
