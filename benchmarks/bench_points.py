@@ -1,8 +1,9 @@
 """Benchmark point aggregation per district: the local engine against Dask with 1 and 2 workers.
 
 One command generates the data (once, cached outside the repository), runs every
-method in a fresh subprocess N times and prints a Markdown table of the median
-time and peak memory::
+method in a fresh subprocess N times (the methods in turn, so that load from other
+processes affects them alike) and prints a Markdown table of the median time and
+peak memory::
 
     .venv/bin/python benchmarks/bench_points.py               # 10 million points; 750 and 7,500 districts
     .venv/bin/python benchmarks/bench_points.py --quick       # 200,000 points, under a minute
@@ -148,6 +149,14 @@ def run_once(method: str, points: Path, zones: Path, out: Path | None) -> dict[s
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _load_average() -> float:
+    """Return the 1-minute load average (other processes share the machine)."""
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except OSError:
+        return float("nan")
+
+
 def identical(ours: Path, theirs: Path) -> bool:
     """Return whether two result tables are identical (NaN equal to NaN)."""
     import pandas as pd
@@ -174,17 +183,22 @@ def bench(args: argparse.Namespace) -> None:
     for count in args.zones:
         zones = make_zones(cache / f"zones_{count}.gpkg", count, seed=count)
         results[count] = {}
+        runs_of: dict[str, list[dict[str, Any]]] = {method: [] for method in args.methods}
+        for _ in range(args.repeat):  # interleaved, so that load from other processes hits every method alike
+            for method in args.methods:
+                load = _load_average()
+                runs_of[method].append({**run_once(method, points, zones, cache / f"points_out_{method}_{count}.pkl"),
+                                        "load": load})
         for method in args.methods:
-            out = cache / f"points_out_{method}_{count}.pkl"
-            runs = [run_once(method, points, zones, out) for _ in range(args.repeat)]
+            runs = runs_of[method]
             cell = {key: statistics.median(r[key] for r in runs) for key in
-                    ("seconds", "startup", "peak_mb", "worker_peak_mb", "total_peak_mb")}
+                    ("seconds", "startup", "peak_mb", "worker_peak_mb", "total_peak_mb", "load")}
             cell.update(runs=len(runs), all_seconds=[round(r["seconds"], 2) for r in runs],
                         points_counted=runs[0]["points_counted"])
             results[count][method] = cell
             print(f"  {count:>6} zones  {method:<8} {cell['seconds']:8.2f} s  start {cell['startup']:5.2f} s  "
                   f"client {cell['peak_mb']:6.0f} MB  workers {cell['worker_peak_mb']:6.0f} MB  "
-                  f"({len(runs)} runs: {cell['all_seconds']})", flush=True)
+                  f"load {cell['load']:.1f}  ({len(runs)} runs: {cell['all_seconds']})", flush=True)
         if "local" in args.methods:
             for method in args.methods:
                 if method != "local":
@@ -200,8 +214,8 @@ def table(results: dict[int, dict[str, Any]], methods: list[str]) -> str:
     """Return the Markdown table of medians with ratios to the local engine of the same run."""
     lines = [
         "| districts | method | runs | median time (s) | time / local | cluster start (s) | "
-        "client peak RSS (MB) | workers' peak RSS, sum (MB) | total (MB) | identical to local |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "client peak RSS (MB) | workers' peak RSS, sum (MB) | total (MB) | identical to local | load avg |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for count, row in results.items():
         local = row.get("local", {}).get("seconds")
@@ -213,7 +227,7 @@ def table(results: dict[int, dict[str, Any]], methods: list[str]) -> str:
             start = f"{c['startup']:.1f}" if method != "local" else "-"
             lines.append(
                 f"| {count:,} | {method} | {c['runs']} | {c['seconds']:.2f} | {ratio} | {start} | "
-                f"{c['peak_mb']:.0f} | {workers} | {c['total_peak_mb']:.0f} | {same} |"
+                f"{c['peak_mb']:.0f} | {workers} | {c['total_peak_mb']:.0f} | {same} | {c['load']:.1f} |"
             )
     return "\n".join(lines)
 
