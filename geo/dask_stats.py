@@ -112,7 +112,10 @@ def point_stats_dask(
     frame, reader = _point_frame(path, x, y, points_crs, partitions)
     districts = client.scatter(_Districts.of(zones, metric), broadcast=True, hash=False)
     partials = [_delayed(_point_partial)(part, districts, reader) for part in frame.to_delayed()]
-    total: _PointTotals = client.compute(_tree(partials, _merge_points)).result()
+    if partials:
+        total: _PointTotals = client.compute(_tree(partials, _merge_points)).result()
+    else:
+        total = _no_points(len(zones), _Districts.of(zones, metric).usable)
     count = total.count
     per_100k = _points._per_100k(count, zones.index, population)
     return pd.DataFrame(
@@ -184,6 +187,10 @@ class _PointTotals:
         distance[self.usable[found]] = self.nearest[found] / 1000.0
         distance[self.touched] = 0.0
         return distance
+
+
+def _no_points(n_zones: int, usable: np.ndarray) -> _PointTotals:
+    return _PointTotals(np.zeros(n_zones, np.int64), np.zeros(n_zones, bool), np.full(usable.size, np.inf), usable)
 
 
 def _point_frame(path: Path, x: str | None, y: str | None, crs: str | int, partitions: int | None) -> tuple[Any, _Reader]:
