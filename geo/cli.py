@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {rank,change,check,build}``.
+"""Command line: ``python -m geo {rank,change,check,build,prepare}``.
 
 Bad input ends with one line on stderr and exit code 2, never a traceback.
 """
@@ -76,6 +76,14 @@ def _build_parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="rebuild the dataset with the config's build script")
     build.add_argument("--config", default="config.toml", type=Path)
+
+    prepare = sub.add_parser(
+        "prepare", help="compute every layer of a level on the config's [engine]; write the district table"
+    )
+    prepare.add_argument("--config", default="config.toml", type=Path)
+    prepare.add_argument("--level", help="admin level (default: the config's display.default_level)")
+    prepare.add_argument("--out", required=True, type=Path,
+                         help=f"output file: {', '.join(EXPORT_SUFFIXES)} (.parquet is GeoParquet)")
     return parser
 
 
@@ -245,12 +253,33 @@ def _build(args: argparse.Namespace) -> int:
     return 0 if done.returncode == 0 else 2
 
 
+def _prepare(args: argparse.Namespace) -> int:
+    from geo.engine import open_engine
+    from geo.prepared import prepared_metadata, prepared_table
+
+    config = load_config(args.config)
+    if args.out.suffix.lower() not in EXPORT_SUFFIXES:
+        raise TargetingError(f"--out {args.out}: unsupported format; use one of {list(EXPORT_SUFFIXES)}.")
+    level = args.level or config.display.default_level
+    with open_engine(config.engine) as engine:
+        described = engine.describe()
+        data = load_level(config, level, engine=engine)
+    table = prepared_table(data)
+    write_table(table, args.out, metadata=prepared_metadata(data, config_name=config.path.name, engine=described))
+    for line in data.report_lines():
+        print(line, file=sys.stderr)
+    print(f"wrote {len(table)} districts x {len(data.layers)} layers to {args.out} (engine: {described})",
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        return {"rank": _rank, "change": _change, "check": _check, "build": _build}[args.command](args)
+        commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare}
+        return commands[args.command](args)
     except TargetingError as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 from geo.errors import ConfigError, TargetingError
 from geo.scoring import Method
 
-__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "ChangeConfig", "Config", "load_config", "parse_config"]
+__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "ChangeConfig", "EngineConfig", "Config", "load_config",
+           "parse_config"]
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
 
@@ -81,6 +82,26 @@ class ChangeConfig:
 
 
 @dataclass(frozen=True)
+class EngineConfig:
+    """Where the heavy build (zonal statistics, point aggregation) runs: section ``[engine]``.
+
+    ``kind = "local"`` (the default) computes in this process. ``kind = "dask"``
+    runs on a Dask cluster: an existing one at ``scheduler`` (``"tcp://host:8786"``),
+    else a ``distributed.LocalCluster`` of ``workers`` single-threaded worker
+    processes (default: one per CPU). ``partitions`` splits point files into that
+    many partitions (default: the file's own row groups, or 64 MB blocks of a
+    CSV); ``chunk_rows`` is the number of raster rows per task (default: about
+    four million pixels).
+    """
+
+    kind: str = "local"
+    scheduler: str | None = None
+    workers: int | None = None
+    partitions: int | None = None
+    chunk_rows: int | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated configuration. Build it with :func:`load_config`."""
 
@@ -97,6 +118,7 @@ class Config:
     display: DisplayConfig
     build_script: Path | None = None
     change: ChangeConfig | None = None
+    engine: EngineConfig = EngineConfig()
 
     @property
     def base_dir(self) -> Path:
@@ -119,7 +141,7 @@ class Config:
 
 
 _TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "population", "layers",
-             "themes", "method", "display", "build", "change"}
+             "themes", "method", "display", "build", "change", "engine"}
 _LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
 _TABLE_KEYS = {"path", "key", "by", "parent_key", "level_column", "levels", "level", "crosswalk", "sheet"}
 _LAYERS_KEYS = {"use", "weights", "custom"}
@@ -191,6 +213,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         display=display,
         build_script=script,
         change=change,
+        engine=_engine(_table(data, "engine", where, required=False), where),
     )
 
 
@@ -492,4 +515,44 @@ def _display(section: dict, levels: Mapping[str, LevelConfig], where: str) -> Di
     return DisplayConfig(
         default_level=default_level, scheme=scheme, classes=classes,
         palette=str(section.get("palette", "YlOrRd")), top_n=int(section.get("top_n", 10)),
+    )
+
+
+_ENGINE_KEYS = {"kind", "scheduler", "workers", "partitions", "chunk_rows"}
+ENGINE_KINDS = ("local", "dask")
+
+
+def _engine(section: dict, where: str) -> EngineConfig:
+    """Validate ``[engine]``; for ``kind = "dask"`` also check that Dask is installed."""
+    _unknown(section, _ENGINE_KEYS, where, "engine.")
+    kind = section.get("kind", "local")
+    if kind not in ENGINE_KINDS:
+        raise ConfigError(f"{where}: engine.kind = {kind!r} not valid; must be one of {list(ENGINE_KINDS)}.")
+    if "scheduler" in section:
+        _type(section["scheduler"], str, where, "engine.scheduler")
+        if "://" not in section["scheduler"]:
+            raise ConfigError(
+                f"{where}: engine.scheduler = {section['scheduler']!r} is not an address; "
+                "write it like \"tcp://host:8786\" (what `dask scheduler` prints)."
+            )
+    for key in ("workers", "partitions", "chunk_rows"):
+        if key in section:
+            _type(section[key], int, where, f"engine.{key}")
+            if section[key] < 1:
+                raise ConfigError(f"{where}: engine.{key} = {section[key]} not valid; must be a whole number >= 1.")
+    if "scheduler" in section and "workers" in section:
+        raise ConfigError(
+            f"{where}: engine.scheduler and engine.workers are both set; use scheduler for an existing "
+            "cluster or workers for a local one, not both."
+        )
+    if kind == "local" and len(section) > ("kind" in section):
+        extra = sorted(set(section) - {"kind"})
+        raise ConfigError(f"{where}: engine.{extra[0]} only applies to kind = \"dask\"; set kind = \"dask\" or remove it.")
+    if kind == "dask":
+        from geo.engine import require_dask
+
+        require_dask(where)
+    return EngineConfig(
+        kind=kind, scheduler=section.get("scheduler"), workers=section.get("workers"),
+        partitions=section.get("partitions"), chunk_rows=section.get("chunk_rows"),
     )

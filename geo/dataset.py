@@ -73,8 +73,14 @@ class LevelData:
         return lines + list(self.notes)
 
 
-def load_level(config: Config, level: str, *, layers: Sequence[str] | None = None) -> LevelData:
+def load_level(
+    config: Config, level: str, *, layers: Sequence[str] | None = None, engine: Any = None
+) -> LevelData:
     """Read, join and load every configured layer for ``level``.
+
+    Point and raster layers compute on ``engine``; without one, on the
+    configuration's ``[engine]`` (opened for this call), which is this process
+    by default. Joins and roll-ups always run in this process.
 
     Parameters
     ----------
@@ -83,6 +89,8 @@ def load_level(config: Config, level: str, *, layers: Sequence[str] | None = Non
         A level declared in the config.
     layers : sequence of str, optional
         Subset of layer ids (default: all configured layers).
+    engine : LocalEngine or DaskEngine, optional
+        An engine from :func:`geo.engine.open_engine`, to share it between calls.
 
     Raises
     ------
@@ -91,6 +99,11 @@ def load_level(config: Config, level: str, *, layers: Sequence[str] | None = Non
     TargetingError
         Any problem with the files (see :mod:`geo.io` and :mod:`geo.join`).
     """
+    if engine is None and config.engine.kind != "local":
+        from geo.engine import open_engine
+
+        with open_engine(config.engine) as opened:
+            return load_level(config, level, layers=layers, engine=opened)
     lv = _level(config, level)
     chosen = _layers(config, layers)
     districts, boundary_report = read_boundaries(
@@ -115,12 +128,12 @@ def load_level(config: Config, level: str, *, layers: Sequence[str] | None = Non
     pop_table = config.population[0]
     notes: list[str] = []
     if rolled or pop_table not in tables:
-        child_values, child_pop, notes = _roll_up_from_child(config, level, rolled, districts)
+        child_values, child_pop, notes = _roll_up_from_child(config, level, rolled, districts, engine)
     population = _population(config, tables) if pop_table in tables else child_pop
     inputs = LayerInputs(
         level=level, districts=districts, tables=tables,
         table_paths={n: config.tables[n].path for n in tables},
-        base_dir=config.base_dir, analysis_crs=config.analysis_crs, population=population,
+        base_dir=config.base_dir, analysis_crs=config.analysis_crs, population=population, engine=engine,
     )
     values = pd.DataFrame({l.id: l.load(inputs) for l in direct}, index=districts.index)
     if rolled:
@@ -208,7 +221,7 @@ def _join(tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame) -> tuple[p
 
 
 def _roll_up_from_child(
-    config: Config, level: str, layers: list, districts: gpd.GeoDataFrame
+    config: Config, level: str, layers: list, districts: gpd.GeoDataFrame, engine: Any = None
 ) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     child = config.child_level(level)
     if child is None:
@@ -217,7 +230,7 @@ def _roll_up_from_child(
             f"No table gives {missing} for level {level!r} and no lower level nests in it to roll up from; "
             "add the level to the table's levels or declare a lower level with parent_level."
         )
-    data = load_level(config, child, layers=[l.id for l in layers])
+    data = load_level(config, child, layers=[l.id for l in layers], engine=engine)
     parent = data.districts["parent_code"]
     rates, counts = _rollup_weights(data, layers)
     notes = [

@@ -32,6 +32,9 @@ Y_NAMES: tuple[str, ...] = ("lat", "latitude", "y", "point_y", "ycoord", "y_coor
 #: File suffixes read as delimited text rather than through OGR.
 _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 
+#: File suffixes read as (Geo)Parquet with pyarrow rather than through OGR.
+_PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+
 
 def point_stats(
     zones: gpd.GeoDataFrame,
@@ -278,12 +281,23 @@ def _read_table(path: Path) -> pd.DataFrame:
             if path.suffix.lower() == ".txt":
                 return pd.read_csv(path, sep=None, engine="python")
             return pd.read_csv(path)
+        if path.suffix.lower() in _PARQUET_SUFFIXES:
+            return _read_parquet(path)
         return gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # any reader failure is a problem with the file
         raise LayerDataError(
             f"points file '{path}': cannot be read ({type(exc).__name__}: {exc}); "
             "pass a CSV with coordinate columns or a vector file OGR reads (GeoPackage, GeoJSON, shapefile)."
         ) from exc
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Read a GeoParquet file, or a plain Parquet table of coordinates."""
+    import pyarrow.parquet as pq
+
+    if b"geo" in (pq.read_schema(path).metadata or {}):
+        return gpd.read_parquet(path)
+    return pd.read_parquet(path)
 
 
 def _find_column(columns: Sequence[str], given: str | None, names: Sequence[str], axis: str, path: Path) -> str:

@@ -690,6 +690,21 @@ class _Totals:
             np.add.at(self.weighted, zone, wv)
             np.add.at(self.weight, zone, w)
 
+    def merge(self, other: _Totals) -> _Totals:
+        """Return the totals of two disjoint sets of pixels (e.g. two row windows) added up."""
+
+        def both(a: np.ndarray | None, b: np.ndarray | None, op: Any) -> np.ndarray | None:
+            return None if a is None or b is None else op(a, b)
+
+        return _Totals(
+            count=self.count + other.count,
+            total=both(self.total, other.total, np.add),
+            low=both(self.low, other.low, np.minimum),
+            high=both(self.high, other.high, np.maximum),
+            weighted=both(self.weighted, other.weighted, np.add),
+            weight=both(self.weight, other.weight, np.add),
+        )
+
     def to_frame(self, wanted: Sequence[str], index: pd.Index) -> pd.DataFrame:
         """Return the statistics as a frame indexed like the zones."""
         count = self.count[1:]
@@ -1065,13 +1080,18 @@ def _representative_pixel(geom: Any, grid: Grid, limits: tuple[int, int, int, in
 
 def _add_fallback_pixels(totals: _Totals, labels: ZoneLabels, src: Any, band: int, wsrc: Any) -> None:
     """Add the pixels touched by zones that own no pixel centre, reading a small box per zone."""
-    if labels.fallback_zone.size == 0:
+    _add_zone_pixels(totals, labels.fallback_zone, labels.fallback_row, labels.fallback_col, src, band, wsrc)
+
+
+def _add_zone_pixels(
+    totals: _Totals, zones: np.ndarray, rows: np.ndarray, cols: np.ndarray, src: Any, band: int, wsrc: Any
+) -> None:
+    """Add pixels given as (zone position, row, col), sorted by zone, reading a small box per zone."""
+    if zones.size == 0:
         return
-    cuts = np.flatnonzero(np.diff(labels.fallback_zone)) + 1
-    for zone, rows, cols in zip(
-        np.split(labels.fallback_zone, cuts), np.split(labels.fallback_row, cuts), np.split(labels.fallback_col, cuts)
-    ):
-        _add_pixel_values(totals, zone[0], rows, cols, src, band, wsrc)
+    cuts = np.flatnonzero(np.diff(zones)) + 1
+    for zone, zone_rows, zone_cols in zip(np.split(zones, cuts), np.split(rows, cuts), np.split(cols, cuts)):
+        _add_pixel_values(totals, zone[0], zone_rows, zone_cols, src, band, wsrc)
 
 
 def _add_pixel_values(totals: _Totals, pos: int, rows: np.ndarray, cols: np.ndarray, src: Any, band: int, wsrc: Any) -> None:
@@ -1087,13 +1107,20 @@ def _add_touched_pixels(
     totals: _Totals, zones: gpd.GeoDataFrame, labels: ZoneLabels, src: Any, band: int, wsrc: Any
 ) -> None:
     """Give zones with a few pixel centres, all nodata, the valid pixels they touch."""
-    owned = labels.pixel_counts()
+    _add_touched_owned(totals, zones, labels.pixel_counts(), labels.grid, labels.window, src, band, wsrc)
+
+
+def _add_touched_owned(
+    totals: _Totals, zones: gpd.GeoDataFrame, owned: np.ndarray, grid: Grid, window: Window, src: Any, band: int,
+    wsrc: Any,
+) -> None:
+    """Give zones owning ``owned`` pixel centres, at most a few and all nodata, the valid pixels they touch."""
     retry = np.flatnonzero((totals.count[1:] == 0) & (owned > 0) & (owned <= _FEW_PIXELS))
     if retry.size == 0:
         return
-    geoms = _geometries_in(zones.iloc[retry], labels.grid)
+    geoms = _geometries_in(zones.iloc[retry], grid)
     for pos, geom in zip(retry, geoms):
-        rows, cols = _touched_pixels(geom, labels.grid, labels.window)
+        rows, cols = _touched_pixels(geom, grid, window)
         if rows.size:
             _add_pixel_values(totals, pos, rows, cols, src, band, wsrc)
 

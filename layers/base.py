@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Mapping, Protocol
+from typing import Any, Literal, Mapping, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -107,6 +107,9 @@ class LayerInputs:
         Projected CRS for distances; ``None`` picks a UTM zone.
     population : pandas.Series or None
         Population per district, for rates per inhabitant.
+    engine : LocalEngine or DaskEngine, optional
+        Where point and raster layers compute (:func:`geo.engine.open_engine`);
+        ``None`` computes in this process.
     """
 
     level: str
@@ -116,6 +119,7 @@ class LayerInputs:
     base_dir: Path = Path(".")
     analysis_crs: str | None = None
     population: pd.Series | None = None
+    engine: Any = None
 
     def column(self, table: str, column: str) -> pd.Series:
         """Return a numeric column of a joined table, with a clear error if absent."""
@@ -259,6 +263,12 @@ class PointStat:
     def __call__(self, inputs: LayerInputs) -> pd.Series:
         from geo.points import point_stats, read_points
 
+        if inputs.engine is not None:
+            stats = inputs.engine.point_stats(
+                inputs.districts, _resolve(inputs.base_dir, self.path), x=self.x, y=self.y,
+                population=inputs.population, crs=inputs.analysis_crs,
+            )
+            return stats[self.stat].astype(float)
         points, _report = read_points(_resolve(inputs.base_dir, self.path), x=self.x, y=self.y)
         stats = point_stats(
             inputs.districts, points, population=inputs.population, crs=inputs.analysis_crs
@@ -282,6 +292,11 @@ class RasterStat:
         from geo.zonal import zonal_stats
 
         weights = _resolve(inputs.base_dir, self.weights) if self.weights else None
+        if inputs.engine is not None:
+            stats = inputs.engine.zonal_stats(
+                inputs.districts, _resolve(inputs.base_dir, self.path), stats=(self.stat,), weights=weights
+            )
+            return stats[self.stat].astype(float)
         stats = zonal_stats(
             inputs.districts,
             _resolve(inputs.base_dir, self.path),

@@ -1,0 +1,437 @@
+"""Point aggregation and zonal statistics on a Dask cluster, equal to the local engine's.
+
+Both follow one pattern: the districts are small, so they are sent once to
+every worker (``client.scatter(..., broadcast=True)``); the large input is
+split into pieces (partitions of the point file, windows of raster rows), each
+task reduces its piece to a few numbers per district, and the partial results
+are added up in a tree and returned to the caller, who finishes off the small
+steps (rates, distances in km, statistics of districts smaller than a pixel).
+
+- Points: a GeoParquet file is read with ``dask_geopandas.read_parquet`` (one
+  partition per row group), a CSV/TSV with ``dask.dataframe.read_csv`` (64 MB
+  blocks; the coordinate columns as text, parsed like :func:`geo.points.read_points`
+  does); other files are read in this process and split. Each partition is
+  cleaned with :func:`geo.points.read_points`' own rules, then gives per district
+  the points counted in it (first district in order for a point on a shared
+  border), whether a point touches it, and the distance to its nearest point.
+  The counts add up, the touches combine with "or" and the distances with
+  "min", so the results equal :func:`geo.points.point_stats`'s exactly.
+- Rasters: each task takes one window of rows (by default the windows
+  :func:`geo.zonal.zonal_stats` reads), reads it with rasterio, burns the districts into
+  labels for it and returns the per-district sums, counts, minima, maxima and
+  weighted sums (the ``_Totals`` of :mod:`geo.zonal`) and the pixel centres each
+  district owns. Counts, minima and maxima are exact; sums are added in another
+  order than in one process, so they may differ in the last bits (about 1e-15
+  relative).
+
+Dask is imported inside the functions: importing this module does not need it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geo import points as _points
+from geo import zonal as _zonal
+from geo.errors import LayerDataError
+
+__all__ = ["point_stats_dask", "zonal_stats_dask"]
+
+#: Partial results merged per task of the reduction tree.
+_FAN_IN = 8
+
+#: Size of the CSV blocks read by one task.
+_CSV_BLOCKSIZE = "64MB"
+
+
+# ----------------------------------------------------------------------- points
+
+
+def point_stats_dask(
+    client: Any,
+    zones: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    points_crs: str | int = "EPSG:4326",
+    population: pd.Series | None = None,
+    crs: str | int | None = None,
+    partitions: int | None = None,
+) -> pd.DataFrame:
+    """Count points per district, per 100,000 people, and the distance to the nearest, on a cluster.
+
+    The result equals ``point_stats(zones, read_points(path, x=x, y=y,
+    crs=points_crs)[0], population=population, crs=crs)`` exactly (see
+    :func:`geo.points.point_stats` for the definitions), but the point file is
+    never held in memory at once: it is read and reduced partition by partition
+    on the workers.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        Client of the cluster; its workers read ``path`` themselves.
+    zones : geopandas.GeoDataFrame
+        The districts, with a CRS.
+    path : str or Path
+        Points: GeoParquet (or Parquet with coordinate columns), CSV/TSV with
+        coordinate columns, or any OGR vector file (read here, then split).
+    x, y : str, optional
+        Coordinate columns of a table; found by name when not given.
+    points_crs : str or int, default "EPSG:4326"
+        CRS of the coordinates of a table, or of a file that declares none.
+    population : pandas.Series, optional
+        People per district, indexed like ``zones``.
+    crs : str or int, optional
+        Projected CRS for distances; default the districts' UTM zone.
+    partitions : int, optional
+        Split the points into this many partitions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``zones.index``; ``count`` (``int64``), ``per_100k`` and ``distance_km``.
+
+    Raises
+    ------
+    MissingCRSError, ConfigError, LayerDataError
+        As :func:`geo.points.point_stats` and :func:`geo.points.read_points`.
+    """
+    _points._check_layer(zones, "zones")
+    metric = _points._metric_crs(zones, crs)
+    path = Path(path)
+    frame, reader = _point_frame(path, x, y, points_crs, partitions)
+    districts = client.scatter(_Districts.of(zones, metric), broadcast=True, hash=False)
+    partials = [_delayed(_point_partial)(part, districts, reader) for part in frame.to_delayed()]
+    if partials:
+        total: _PointTotals = client.compute(_tree(partials, _merge_points)).result()
+    else:
+        total = _no_points(len(zones), _Districts.of(zones, metric).usable)
+    count = total.count
+    per_100k = _points._per_100k(count, zones.index, population)
+    return pd.DataFrame(
+        {"count": count, "per_100k": per_100k, "distance_km": total.distance_km()},
+        index=zones.index.copy(),
+    )
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """How a partition of the point file becomes points: its columns or its geometry."""
+
+    path: Path
+    x: str | None
+    y: str | None
+    crs: str | int
+
+    def points(self, part: pd.DataFrame) -> gpd.GeoDataFrame:
+        """Return the usable points of a partition, by the rules of :func:`geo.points.read_points`."""
+        if self.x is None:
+            return _points._points_from_geometry(part, self.path, self.crs)[0]
+        return _points._points_from_columns(pd.DataFrame(part), self.path, self.x, self.y, self.crs)[0]
+
+
+@dataclass(frozen=True)
+class _Districts:
+    """What every task needs of the districts: geometries in their CRS and in the metric CRS."""
+
+    crs: Any
+    geoms: np.ndarray
+    metric: CRS
+    metric_geoms: np.ndarray
+    usable: np.ndarray
+
+    @classmethod
+    def of(cls, zones: gpd.GeoDataFrame, metric: CRS) -> _Districts:
+        metric_geoms = np.asarray(zones.to_crs(metric).geometry.array, dtype=object)
+        usable = np.flatnonzero(~(shapely.is_missing(metric_geoms) | shapely.is_empty(metric_geoms)))
+        return cls(
+            crs=zones.crs,
+            geoms=np.asarray(zones.geometry.array, dtype=object),
+            metric=metric,
+            metric_geoms=metric_geoms[usable],
+            usable=usable,
+        )
+
+
+@dataclass
+class _PointTotals:
+    """Per district: points counted, whether a point touches it, metres to the nearest point."""
+
+    count: np.ndarray
+    touched: np.ndarray
+    nearest: np.ndarray
+    usable: np.ndarray
+
+    def merge(self, other: _PointTotals) -> _PointTotals:
+        return _PointTotals(
+            count=self.count + other.count,
+            touched=self.touched | other.touched,
+            nearest=np.fmin(self.nearest, other.nearest),
+            usable=self.usable,
+        )
+
+    def distance_km(self) -> np.ndarray:
+        """Return km to the nearest point as :func:`geo.points.point_stats` does; NaN without points."""
+        distance = np.full(self.count.size, np.nan)
+        found = np.isfinite(self.nearest)
+        distance[self.usable[found]] = self.nearest[found] / 1000.0
+        distance[self.touched] = 0.0
+        return distance
+
+
+def _no_points(n_zones: int, usable: np.ndarray) -> _PointTotals:
+    return _PointTotals(np.zeros(n_zones, np.int64), np.zeros(n_zones, bool), np.full(usable.size, np.inf), usable)
+
+
+def _point_frame(path: Path, x: str | None, y: str | None, crs: str | int, partitions: int | None) -> tuple[Any, _Reader]:
+    """Return the point file as a partitioned dask frame and how to turn a partition into points."""
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise LayerDataError(f"points file '{path}': not found; check the path.")
+    if suffix in _points._PARQUET_SUFFIXES:
+        frame, reader = _parquet_frame(path, x, y, crs)
+    elif suffix in (".csv", ".tsv"):
+        frame, reader = _csv_frame(path, x, y, crs)
+    else:
+        frame, reader = _local_frame(path, x, y, crs, partitions)
+    if partitions is not None and frame.npartitions != partitions:
+        frame = frame.repartition(npartitions=partitions)
+    return frame, reader
+
+
+def _parquet_frame(path: Path, x: str | None, y: str | None, crs: str | int) -> tuple[Any, _Reader]:
+    import dask.dataframe as dd
+    import dask_geopandas
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    if b"geo" in (schema.metadata or {}):
+        return dask_geopandas.read_parquet(path, split_row_groups=True), _Reader(path, None, None, crs)
+    columns = list(schema.names)
+    x = _points._find_column(columns, x, _points.X_NAMES, "x", path)
+    y = _points._find_column(columns, y, _points.Y_NAMES, "y", path)
+    return dd.read_parquet(path, split_row_groups=True), _Reader(path, x, y, crs)
+
+
+def _csv_frame(path: Path, x: str | None, y: str | None, crs: str | int) -> tuple[Any, _Reader]:
+    """Read a CSV in blocks; coordinates as text, so that a bad value in one block cannot break its type."""
+    import dask.dataframe as dd
+
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    try:
+        columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
+    except Exception as exc:  # any reader failure is a problem with the file
+        raise LayerDataError(f"points file '{path}': cannot be read ({type(exc).__name__}: {exc}).") from exc
+    x = _points._find_column(columns, x, _points.X_NAMES, "x", path)
+    y = _points._find_column(columns, y, _points.Y_NAMES, "y", path)
+    frame = dd.read_csv(path, sep=sep, dtype={x: object, y: object}, blocksize=_CSV_BLOCKSIZE)
+    return frame, _Reader(path, x, y, crs)
+
+
+def _local_frame(
+    path: Path, x: str | None, y: str | None, crs: str | int, partitions: int | None
+) -> tuple[Any, _Reader]:
+    """Read a file Dask cannot split (GeoPackage, GeoJSON...) here and split it in partitions."""
+    import dask_geopandas
+
+    points, _report = _points.read_points(path, x=x, y=y, crs=crs)
+    frame = dask_geopandas.from_geopandas(points, npartitions=partitions or 1, sort=False)
+    return frame, _Reader(path, None, None, crs)
+
+
+def _point_partial(part: pd.DataFrame, districts: _Districts, reader: _Reader) -> _PointTotals:
+    """Reduce one partition of points to per-district counts, touches and nearest distances."""
+    points = reader.points(part)
+    n_zones = len(districts.geoms)
+    geoms = np.asarray(points.to_crs(districts.crs).geometry.array, dtype=object)
+    tree = shapely.STRtree(districts.geoms)
+    point_pos, zone_pos = tree.query(geoms, predicate="intersects")
+    pairs = (point_pos.astype(np.int64), zone_pos.astype(np.int64))
+    touched = np.zeros(n_zones, bool)
+    touched[pairs[1]] = True
+    return _PointTotals(
+        count=_points._count_points(pairs, len(points), n_zones),
+        touched=touched,
+        nearest=_nearest_metres(points, districts),
+        usable=districts.usable,
+    )
+
+
+def _nearest_metres(points: gpd.GeoDataFrame, districts: _Districts) -> np.ndarray:
+    """Return metres from each usable district to the nearest of these points (inf if none)."""
+    nearest = np.full(districts.usable.size, np.inf)
+    point_geoms = np.asarray(points.to_crs(districts.metric).geometry.array, dtype=object)
+    point_geoms = point_geoms[~(shapely.is_missing(point_geoms) | shapely.is_empty(point_geoms))]
+    if len(point_geoms) == 0 or districts.usable.size == 0:
+        return nearest
+    tree = shapely.STRtree(point_geoms)
+    (zone_pos, _), metres = tree.query_nearest(districts.metric_geoms, return_distance=True, all_matches=False)
+    nearest[zone_pos] = metres
+    return nearest
+
+
+def _merge_points(partials: Sequence[_PointTotals]) -> _PointTotals:
+    total = partials[0]
+    for other in partials[1:]:
+        total = total.merge(other)
+    return total
+
+
+# ---------------------------------------------------------------------- rasters
+
+
+def zonal_stats_dask(
+    client: Any,
+    zones: gpd.GeoDataFrame,
+    raster: str | Path,
+    *,
+    stats: Sequence[str] | str = ("mean",),
+    weights: str | Path | None = None,
+    band: int = 1,
+    small_zone_fallback: bool = True,
+    chunk_rows: int | None = None,
+) -> pd.DataFrame:
+    """Summarise a raster's pixels inside each district, one task per window of rows, on a cluster.
+
+    The result equals :func:`geo.zonal.zonal_stats`'s (same definitions, nodata
+    handling and small-district fallback): counts, minima and maxima exactly,
+    sums, means and weighted means to about 1e-15 relative (they are added up in
+    another order).
+
+    Parameters
+    ----------
+    client : distributed.Client
+        Client of the cluster; its workers open ``raster`` (and ``weights``) themselves.
+    zones : geopandas.GeoDataFrame
+        The districts, with a CRS.
+    raster : str or Path
+        A raster GDAL reads, with a CRS.
+    stats : sequence of str or str, default ("mean",)
+        Among :data:`geo.zonal.STATS`.
+    weights : str or Path, optional
+        Weight raster on the same grid, for ``"weighted_mean"``.
+    band : int, default 1
+        Band of ``raster``.
+    small_zone_fallback : bool, default True
+        As in :func:`geo.zonal.zonal_stats`.
+    chunk_rows : int, optional
+        Raster rows per task, read as one window (tasks start at multiples of
+        it); default as :func:`geo.zonal.zonal_stats`'s windows: a multiple of
+        the block height holding about four million pixels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``zones.index``, one column per statistic; ``count`` is ``int64``.
+
+    Raises
+    ------
+    MissingCRSError, RasterError, ConfigError
+        As :func:`geo.zonal.zonal_stats`.
+    """
+    _zonal._check_zones(zones)
+    wanted = _zonal._check_stats(stats, weights)
+    _zonal._check_window_rows(chunk_rows)
+    with _zonal._open_raster(raster, "raster") as src:
+        _zonal._check_band(src, band, raster)
+        grid = _zonal.Grid.of(src)
+        block_height = src.block_shapes[band - 1][0]
+        with _zonal._open_weights(weights, grid):
+            pass
+    geoms = _zonal._geometries_in(zones, grid)
+    window = _zonal._zones_window(geoms, grid)
+    job = _RasterJob(str(raster), None if weights is None else str(weights), band, grid, window, tuple(wanted))
+    shared = client.scatter(geoms, broadcast=True, hash=False)
+    cuts = _zonal._row_windows(window, chunk_rows, block_height)
+    partials = [_delayed(_raster_partial)(job, shared, [cut]) for cut in cuts]
+    if partials:
+        totals, owned = client.compute(_tree(partials, _merge_rasters)).result()
+    else:
+        totals, owned = _zonal._Totals.empty(len(zones), wanted), np.zeros(len(zones), np.int64)
+    if small_zone_fallback:
+        _add_small_zones(totals, zones, geoms, owned, job)
+    return totals.to_frame(wanted, zones.index)
+
+
+@dataclass(frozen=True)
+class _RasterJob:
+    """What every raster task needs besides the districts and its windows."""
+
+    raster: str
+    weights: str | None
+    band: int
+    grid: Any
+    window: Any
+    wanted: tuple[str, ...]
+
+
+def _raster_partial(job: _RasterJob, geoms: np.ndarray, cuts: list[tuple[int, int]]) -> tuple[Any, np.ndarray]:
+    """Reduce some row windows of the raster: (totals per district, pixel centres owned per district)."""
+    n_zones = len(geoms)
+    totals = _zonal._Totals.empty(n_zones, job.wanted)
+    owned = np.zeros(n_zones + 1, np.int64)
+    builder = _zonal._LabelBuilder(geoms, job.grid, job.window)
+    with _zonal._open_raster(job.raster, "raster") as src, _open_optional(job.weights) as wsrc:
+        blocks = _zonal._prefetched_blocks(src, job.band, wsrc, job.window, iter(cuts))
+        for start, stop, block, wblock in blocks:
+            offsets, labels = builder.add(start, stop)
+            totals.add_runs((offsets, labels), block, wblock)
+            lengths = np.diff(np.append(offsets, block.values.size))
+            owned += np.bincount(labels, weights=lengths, minlength=n_zones + 1).astype(np.int64)
+    return totals, owned[1:]
+
+
+def _merge_rasters(partials: Sequence[tuple[Any, np.ndarray]]) -> tuple[Any, np.ndarray]:
+    totals, owned = partials[0]
+    for other, other_owned in partials[1:]:
+        totals, owned = totals.merge(other), owned + other_owned
+    return totals, owned
+
+
+def _add_small_zones(totals: Any, zones: gpd.GeoDataFrame, geoms: np.ndarray, owned: np.ndarray, job: _RasterJob) -> None:
+    """Give districts owning no pixel centre (or a few, all nodata) the pixels they touch, as zonal_stats does."""
+    fallback = _zonal._fallback_pixels(geoms, job.grid, job.window, owned)
+    with _zonal._open_raster(job.raster, "raster") as src, _open_optional(job.weights) as wsrc:
+        _zonal._add_zone_pixels(totals, *fallback, src, job.band, wsrc)
+        _zonal._add_touched_owned(totals, zones, owned, job.grid, job.window, src, job.band, wsrc)
+
+
+class _open_optional:
+    """Open the weight raster when there is one."""
+
+    def __init__(self, path: str | None) -> None:
+        self.opener = None if path is None else _zonal._open_raster(path, "weights")
+
+    def __enter__(self) -> Any:
+        return None if self.opener is None else self.opener.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.opener is not None:
+            self.opener.__exit__()
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _delayed(function: Callable[..., Any]) -> Any:
+    import dask
+
+    return dask.delayed(function, pure=False)
+
+
+def _tree(partials: list[Any], merge: Callable[[Sequence[Any]], Any]) -> Any:
+    """Merge delayed partial results in a tree, ``_FAN_IN`` at a time, into one delayed result."""
+    level = list(partials)
+    while len(level) > 1:
+        level = [_delayed(merge)(level[i : i + _FAN_IN]) for i in range(0, len(level), _FAN_IN)]
+    return level[0]
