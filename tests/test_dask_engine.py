@@ -283,7 +283,7 @@ def test_dask_engine_settings_are_read():
 @pytest.mark.parametrize(
     "section, match",
     [
-        ({"kind": "dask", "threads": 2}, r"unknown key engine.'threads'"),
+        ({"kind": "dask", "threads": 2}, r"unknown key 'engine.threads'"),
         ({"kind": "spark"}, r"engine.kind = 'spark' not valid; must be one of \['local', 'dask'\]"),
         ({"kind": "dask", "workers": "two"}, r"engine.workers must be a whole number"),
         ({"kind": "dask", "workers": 0}, r"engine.workers = 0 not valid; must be a whole number >= 1"),
