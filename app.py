@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from geo.errors import TargetingError
+
 st.set_page_config(page_title="Pockets of poverty", layout="wide")
 
 pages = [
@@ -13,4 +15,9 @@ pages = [
     st.Page("ui/method.py", title="Data & method"),
     st.Page("ui/upload.py", title="Add a layer"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except TargetingError as exc:  # a configuration or data file the engine refuses: say which and how to fix it
+    st.error(f"The data could not be loaded: {exc}")
+    st.caption("Fix the file named above and reload the page; `python -m geo check --config <file>` lists "
+               "every problem of a configuration from the command line.")

@@ -126,24 +126,35 @@ def cluster_columns(data: LevelData, result: ScoreResult, settings: AnalysisSett
     """
     out = pd.DataFrame(index=data.values.index)
     notes: dict[str, str] = {}
-    scored = result.table["score"]
+    districts, scored = _clusterable(data, result)
     if scored.notna().sum() < 3:
         return out, notes
     w, description = neighbours or scored_neighbours(data, result)
-    moran = local_moran(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
+    moran = local_moran(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
                         fdr=settings.fdr, seed=settings.seed, weights=w)
-    out["cluster"] = moran.table["cluster"]
+    out["cluster"] = moran.table["cluster"].reindex(out.index).fillna("no data")
     notes["cluster"] = (f"local Moran's I on the score, {description}, "
                         f"{settings.permutations} permutations, alpha {settings.alpha:g}"
                         + (" with false-discovery-rate control" if settings.fdr else "")
                         + f"; global I {moran.global_I:.2f} (p {moran.global_p:.3f})")
-    hot = getis_ord(data.districts, scored, permutations=settings.permutations, alpha=settings.alpha,
+    hot = getis_ord(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
                     seed=settings.seed, weights=w)
-    out["hotspot"] = hot["cluster"]
+    out["hotspot"] = hot["cluster"].reindex(out.index).fillna("no data")
     notes["hotspot"] = (f"Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
                         f"{settings.permutations} permutations, alpha {settings.alpha:g}; "
                         f"{int((hot['cluster'] == 'hot spot').sum())} hot spots")
+    shapeless = result.table["score"].notna() & ~result.table.index.isin(districts.index)
+    if shapeless.any():
+        notes["cluster"] += (f"; {int(shapeless.sum())} scored district(s) without geometry "
+                             f"{list(shapeless[shapeless].index[:10])} have no neighbours: 'no data'")
     return out, notes
+
+
+def _clusterable(data: LevelData, result: ScoreResult) -> tuple[Any, pd.Series]:
+    """The districts that have a shape, and their score (a district without geometry has no neighbours)."""
+    geoms = data.districts.geometry
+    districts = data.districts[~(geoms.isna() | geoms.is_empty)]
+    return districts, result.table["score"].reindex(districts.index)
 
 
 def scored_neighbours(data: LevelData, result: ScoreResult) -> tuple[Any, str]:
@@ -152,8 +163,8 @@ def scored_neighbours(data: LevelData, result: ScoreResult) -> tuple[Any, str]:
     It depends only on the shapes and on which districts have a score, so it can be reused
     while weights change (see :func:`cluster_columns`).
     """
-    scored = result.table["score"].dropna()
-    return spatial_weights(data.districts.loc[scored.index])
+    districts, scored = _clusterable(data, result)
+    return spatial_weights(districts.loc[scored.dropna().index])
 
 
 def in_order(frame: pd.DataFrame) -> pd.DataFrame:

@@ -6,15 +6,14 @@ Bad input ends with one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from geo.config import Config, load_config
-from geo.dataset import LevelData, export_metadata, load_level, ranked_table, score_level
-from geo.errors import BoundaryError, LayerDataError, TargetingError
+from geo.dataset import export_metadata, load_level, ranked_table, score_level
+from geo.errors import TargetingError
 from geo.io import EXPORT_SUFFIXES, write_table
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method
 
@@ -106,8 +105,7 @@ def _rank(args: argparse.Namespace) -> int:
     layers = [s.strip() for s in args.layers.split(",")] if args.layers else None
     weights = {**config.weights, **_parse_weights(args.weights)}
     theme_weights = {**config.theme_weights, **_parse_weights(args.theme_weights)}
-    data, shapeless = _without_shape(load_level(config, level, layers=layers))
-    warnings = shapeless + _value_warnings(config, data)
+    data = load_level(config, level, layers=layers)
     unknown = sorted(set(weights) - set(data.values.columns))
     if unknown and args.weights:
         raise TargetingError(f"--weights names layer(s) {unknown} not in use; layers: {list(data.values.columns)}")
@@ -119,7 +117,7 @@ def _rank(args: argparse.Namespace) -> int:
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
     meta.update({f"analysis.{k}": v for k, v in notes.items()})
     write_table(table, args.out, metadata=meta)
-    for line in data.report_lines() + warnings + result.notes:
+    for line in data.report_lines() + result.notes:
         print(line, file=sys.stderr)
     if len(result.unscored):
         print(f"{len(result.unscored)} district(s) not scored (listed at the end of the file, without rank).",
@@ -155,14 +153,6 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
     from layers import THEMES
 
-    report = data.boundary_report
-    if report is not None and report.empty:
-        raise BoundaryError(
-            f"{report.path}: district(s) {report.empty[:10]} have no geometry, so the spatial clusters "
-            "cannot be computed. Give them their polygon, or rank with --no-analysis (they are then kept "
-            "and ranked, without a shape)."
-        )
-
     settings = AnalysisSettings(
         draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
         permutations=args.permutations, fdr=args.fdr,
@@ -173,67 +163,14 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
                             roles={t: THEMES[t].role for t in THEMES}, settings=settings, lower=lower)
 
 
-def _without_shape(data: LevelData) -> tuple[LevelData, list[str]]:
-    """Blank point and raster values of districts without geometry; say so.
-
-    A district without a shape contains no point and no pixel: its count or
-    zonal statistic is unknown, not zero.
-    """
-    report = data.boundary_report
-    if report is None or not report.empty:
-        return data, []
-    spatial = [l.id for l in data.layers if hasattr(l.loader, "path") and not getattr(l.loader, "table", None)]
-    if not spatial:
-        return data, []
-    values = data.values.copy()
-    values.loc[values.index.isin(report.empty), spatial] = float("nan")
-    note = (f"warning: layers {spatial} are computed from shapes; the {len(report.empty)} district(s) without "
-            f"geometry {report.empty[:10]} get 'no data' for them.")
-    return dataclasses.replace(data, values=values), [note]
-
-
-def _value_warnings(config: Config, data: LevelData) -> list[str]:
-    """Check percentage layers read from a table column; return warnings.
-
-    Raises
-    ------
-    LayerDataError
-        A percentage (unit ``%``) below 0 or above 100.
-    """
-    warnings = []
-    for layer in data.layers:
-        column = getattr(layer.loader, "column", None)
-        if layer.unit != "%" or column is None or layer.table not in config.tables:
-            continue
-        values = data.values[layer.id].dropna()
-        where = config.tables[layer.table].path
-        outside = values[(values < 0) | (values > 100)]
-        if len(outside):
-            shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
-            raise LayerDataError(
-                f"{where}: column {column!r} (layer {layer.id!r}, in %) has {len(outside)} value(s) outside "
-                f"0-100 at level {data.level!r} ({shown}); a percentage must lie between 0 and 100. Fix "
-                "these values in the table, or the layer's unit or scale if the column is not a percentage."
-            )
-        if getattr(layer.loader, "scale", 1.0) == 1.0 and len(values) > 1 and values.max() <= 1.0 \
-                and values.max() > values.min():
-            warnings.append(
-                f"warning: layer {layer.id!r}: every value of column {column!r} in {where.name} lies between "
-                "0 and 1 although the unit is %; if they are shares, set scale = 100 in the layer's "
-                "declaration (the ranks do not change, the values and counts of people do)."
-            )
-    return warnings
-
-
 def _check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     levels = [args.level] if args.level else list(config.levels)
     incomplete = 0
     for level in levels:
-        data, shapeless = _without_shape(load_level(config, level))
-        warnings = shapeless + _value_warnings(config, data)
+        data = load_level(config, level)
         print(f"[{level}] {len(data.districts)} districts, {data.values.shape[1]} layers")
-        for line in data.report_lines() + warnings:
+        for line in data.report_lines():
             print(f"  {line}")
         for layer in data.layers:
             have = int(data.values[layer.id].notna().sum())

@@ -139,11 +139,64 @@ def load_level(
     if rolled:
         values = values.join(child_values)
     values = values[[l.id for l in chosen]]
+    values, shapeless = _blank_shapeless(values, chosen, boundary_report)
+    notes = [*notes, *shapeless, *_check_percentages(config, level, values, chosen)]
     return LevelData(
         level=level, label=lv.label, districts=districts, values=values,
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
         boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
     )
+
+
+def _blank_shapeless(values: pd.DataFrame, layers: Sequence[Any], report: BoundaryReport | None
+                     ) -> tuple[pd.DataFrame, list[str]]:
+    """Point and raster values of districts without geometry become "no data", with a warning.
+
+    A district without a shape contains no point and no pixel: its count or zonal statistic is
+    unknown, not zero.
+    """
+    if report is None or not report.empty:
+        return values, []
+    spatial = [l.id for l in layers if hasattr(l.loader, "path") and not getattr(l.loader, "table", None)]
+    if not spatial:
+        return values, []
+    values = values.copy()
+    values.loc[values.index.isin(report.empty), spatial] = float("nan")
+    return values, [f"warning: layers {spatial} are computed from shapes; the {len(report.empty)} district(s) "
+                    f"without geometry {report.empty[:10]} get 'no data' for them."]
+
+
+def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers: Sequence[Any]) -> list[str]:
+    """Percentage layers read from a table column must lie in 0-100; warn about 0-1 shares.
+
+    Raises
+    ------
+    LayerDataError
+        A percentage (unit ``%``) below 0 or above 100, naming the file, column and districts.
+    """
+    warnings = []
+    for layer in layers:
+        column = getattr(layer.loader, "column", None)
+        if layer.unit != "%" or column is None or layer.table not in config.tables:
+            continue
+        found = values[layer.id].dropna()
+        where = config.tables[layer.table].path
+        outside = found[(found < 0) | (found > 100)]
+        if len(outside):
+            shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
+            raise LayerDataError(
+                f"{where}: column {column!r} (layer {layer.id!r}, in %) has {len(outside)} value(s) outside "
+                f"0-100 at level {level!r} ({shown}); a percentage must lie between 0 and 100. Fix "
+                "these values in the table, or the layer's unit or scale if the column is not a percentage."
+            )
+        if getattr(layer.loader, "scale", 1.0) == 1.0 and len(found) > 1 and found.max() <= 1.0 \
+                and found.max() > found.min():
+            warnings.append(
+                f"warning: layer {layer.id!r}: every value of column {column!r} in {where.name} lies between "
+                "0 and 1 although the unit is %; if they are shares, set scale = 100 in the layer's "
+                "declaration (the ranks do not change, the values and counts of people do)."
+            )
+    return warnings
 
 
 def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series:
