@@ -283,7 +283,9 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None) ->
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` (or ``.txt``/``.tsv``) or ``.xlsx`` file.
+        A ``.csv`` (or ``.txt``/``.tsv``), ``.xlsx`` or ``.parquet`` file (e.g. the district table
+        ``python -m geo prepare`` writes; a GeoParquet file's geometry is ignored, Parquet's own
+        column types are kept).
     key : str
         The column with the district codes or names.
     sheet : str or int, optional
@@ -308,6 +310,8 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None) ->
     path = Path(path)
     if not path.exists():
         raise LayerDataError(f"{path}: file not found; check the path in the configuration.")
+    if path.suffix.lower() in (".parquet", ".geoparquet"):
+        return _read_parquet(path, key)
     try:
         if path.suffix.lower() in (".xlsx", ".xls"):
             frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, na_filter=False)
@@ -325,6 +329,23 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None) ->
             "Fix the key name in the configuration."
         )
     return _typed(frame, key, path.name, decimal)
+
+
+def _read_parquet(path: Path, key: str) -> pd.DataFrame:
+    """A Parquet table as it is typed, without geometry, its key as text."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:
+        raise LayerDataError(f"{path}: cannot read the Parquet table ({type(exc).__name__}: {exc}).") from None
+    if key not in frame.columns:
+        raise LayerDataError(
+            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
+            "Fix the key name in the configuration."
+        )
+    binary = [c for c in frame.columns if c != key and frame[c].map(lambda v: isinstance(v, bytes)).any()]
+    frame = frame.drop(columns=binary)
+    frame[key] = normalise_code(frame[key].map(lambda v: None if pd.isna(v) else str(v)))
+    return frame
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str | None]:

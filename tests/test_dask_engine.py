@@ -250,14 +250,17 @@ def test_prepare_on_a_local_cluster_then_read_as_a_table(tmp_path, rasters, caps
     assert built["sites"].tolist() == [2.0, 0.0, 0.0, 0.0, 0.0, 1.0]
     assert built.crs.to_epsg() == 4326
 
-    # The dashboard's configuration reads a built CSV as an ordinary table, one layer per column.
+    # The dashboard's configuration reads a built table (GeoParquet or CSV) as an ordinary table,
+    # one layer per column.
     assert main(["prepare", "--config", str(OWN / "config.toml"), "--out", str(tmp_path / "built.csv")]) == 0
-    dashboard = text.replace('points = "', 'table = "built"\ncolumn = "sites"\n# points = "')
-    dashboard = dashboard.replace('[population]', f'[tables.built]\npath = "{tmp_path}/built.csv"\nkey = "code"\n'
-                                  'level = "districts"\n\n[population]')
-    (tmp_path / "dashboard.toml").write_text(dashboard)
-    from_table = load_level(load_config(tmp_path / "dashboard.toml"), "districts").values
-    pd.testing.assert_frame_equal(from_table, load_level(load_config(OWN / "config.toml"), "districts").values)
+    expected = load_level(load_config(OWN / "config.toml"), "districts").values
+    for built_file in ("built.parquet", "built.csv"):
+        dashboard = text.replace('points = "', 'table = "built"\ncolumn = "sites"\n# points = "')
+        dashboard = dashboard.replace('[population]', f'[tables.built]\npath = "{tmp_path}/{built_file}"\n'
+                                      'key = "code"\nlevel = "districts"\n\n[population]')
+        (tmp_path / "dashboard.toml").write_text(dashboard)
+        from_table = load_level(load_config(tmp_path / "dashboard.toml"), "districts").values
+        pd.testing.assert_frame_equal(from_table, expected)
 
 
 # ------------------------------------------------------------------- config
