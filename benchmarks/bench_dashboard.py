@@ -118,6 +118,7 @@ label = "Generated {col}"
 theme = "{theme}"
 unit = "%"
 higher_is_worse = true
+kind = "rate"
 table = "values"
 column = "{col}"
 source = "generated for the benchmark"

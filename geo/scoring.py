@@ -456,13 +456,28 @@ def rank_scores(score: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> r.tolist(), d.tolist()
     ([3, 1, 1, <NA>], [7, 1, 1, <NA>])
     """
-    rank = score.rank(ascending=False, method="min").to_numpy()
+    rank = _competition_rank(score.to_numpy(dtype=float))
     missing = np.isnan(rank)
     n = int((~missing).sum())
     decile = np.floor((rank - 1) * 10.0 / max(n, 1)) + 1
     as_int = [pd.arrays.IntegerArray(np.where(missing, 0, a).astype("int64"), missing.copy()) for a in (rank, decile)]
     return (pd.Series(as_int[0], index=score.index, name="rank"),
             pd.Series(as_int[1], index=score.index, name="decile"))
+
+
+def _competition_rank(score: np.ndarray) -> np.ndarray:
+    """Rank 1 for the highest score, ties sharing the best rank, NaN for a missing score."""
+    missing = np.isnan(score)
+    key = np.where(missing, np.inf, -score)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    start = np.ones(len(key), dtype=bool)
+    start[1:] = ordered[1:] != ordered[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(len(key)), 0))
+    rank = np.empty(len(key))
+    rank[order] = first + 1.0
+    rank[missing] = np.nan
+    return rank
 
 
 def _informative(x: np.ndarray, columns: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -566,12 +581,14 @@ def score(
                                                    [theme_ids.index(themes[c]) for c in counted],
                                                    len(theme_ids), method.aggregation).T):
         table[f"theme_{theme}"] = sub
-    contributions = np.full((len(index), values.shape[1]), np.nan)
-    all_cols = {c: j for j, c in enumerate(values.columns)}
-    contributions[:, [all_cols[c] for c in counted]] = parts
+    if list(counted) == list(values.columns):  # the usual case: no copies
+        contributions = parts
+    else:
+        contributions = np.full((len(index), values.shape[1]), np.nan)
+        contributions[:, _positions(values.columns, counted)] = parts
     return ScoreResult(
         table=table,
-        normalised=norm.reindex(columns=values.columns),
+        normalised=norm if list(norm.columns) == list(values.columns) else norm.reindex(columns=values.columns),
         contributions=pd.DataFrame(contributions, index=index, columns=values.columns),
         effective_weights=eff.reindex(values.columns).fillna(0.0),
         unscored=unscored,
