@@ -230,16 +230,18 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
     return pd.DataFrame(_normalise_array(x.to_numpy(), how, lower), index=x.index, columns=x.columns)
 
 
-def _normalise_array(x: np.ndarray, how: str, lower: float, *, inplace: bool = False) -> np.ndarray:
+def _normalise_array(x: np.ndarray, how: str, lower: float, *, inplace: bool = False,
+                     column_range: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Min-max or z-score of each column of ``x`` (NaN = missing, already rescaled), as :func:`normalise`.
 
     With ``inplace``, min-max overwrites ``x`` (no new array; the same operations in the same
-    order, so the same bits as without).
+    order, so the same bits as without). ``column_range`` (each column's min and max, if known)
+    saves a pass.
     """
     with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
         if how == "minmax":
-            lo, hi = _column_range(x)
+            lo, hi = column_range or _column_range(x)
             span = np.where(hi > lo, hi - lo, np.nan)
             out = x if inplace else x.copy()
             out -= lo
@@ -279,14 +281,17 @@ def _rescaled_array(x: np.ndarray) -> np.ndarray:
     return x / np.where(usable, np.exp2(exponent), 1.0)
 
 
-def _oriented_rescaled(x: np.ndarray, signs: np.ndarray) -> np.ndarray:
+def _oriented_rescaled(x: np.ndarray, signs: np.ndarray, column_range: tuple[np.ndarray, np.ndarray]
+                       ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """``x`` with "lower is worse" columns negated and every column rescaled (see :func:`_rescaled`),
-    in one pass."""
-    lo, hi = _column_range(x)
+    in one pass, and the new columns' range (exact: a sign and a power of two)."""
+    lo, hi = column_range
     biggest = np.fmax(np.abs(lo), np.abs(hi))
     usable = np.isfinite(biggest) & (biggest > 0)
     scale = np.where(usable, np.exp2(np.floor(np.log2(np.where(usable, biggest, 1.0)))), 1.0)
-    return x / (scale * signs)  # exact: a power of two with a sign (its inverse may overflow for subnormals)
+    factor = scale * signs
+    new_lo, new_hi = np.where(signs > 0, lo, hi) / factor, np.where(signs > 0, hi, lo) / factor
+    return x / factor, (new_lo, new_hi)  # exact: its inverse may overflow for subnormal values
 
 
 def _positions(columns: Sequence[str], chosen: Sequence[str]) -> list[int]:
@@ -420,8 +425,8 @@ def _aggregate_array(x: np.ndarray, w: np.ndarray, how: str, *, parts: bool = Tr
                 contrib = share * score[:, None]
     ok = w_avail > 0
     score = np.where(ok, score, np.nan)
-    if contrib is not None:
-        contrib = np.where(ok[:, None], contrib, np.nan)
+    if contrib is not None and not ok.all():
+        contrib[~ok] = np.nan
     return score, coverage, contrib
 
 
@@ -480,8 +485,10 @@ def _competition_rank(score: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _informative(x: np.ndarray, columns: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The columns of ``x`` with at least two distinct values, and a note for each left out."""
+def _informative(x: np.ndarray, columns: Sequence[str]
+                 ) -> tuple[list[str], list[str], tuple[np.ndarray, np.ndarray]]:
+    """The columns of ``x`` with at least two distinct values, a note for each left out, and each
+    column's range."""
     notes, keep = [], []
     lo, hi = _column_range(x)
     for col, any_value, spread in zip(columns, ~np.isnan(lo), hi > lo):
@@ -490,7 +497,7 @@ def _informative(x: np.ndarray, columns: Sequence[str]) -> tuple[list[str], list
         else:
             what = "has the same value everywhere" if any_value else "has no data"
             notes.append(f"Layer {col!r} {what} at this level and was left out of the score.")
-    return keep, notes
+    return keep, notes, (lo, hi)
 
 
 def score(
@@ -540,7 +547,7 @@ def score(
         raise TargetingError("No layers selected: choose at least one layer to score.")
     _check_finite(values)
     raw = values.to_numpy(dtype=float)
-    usable_cols, notes = _informative(raw, values.columns)
+    usable_cols, notes, (lo, hi) = _informative(raw, values.columns)
     zero = [c for c in usable_cols if float(weights.get(c, 1.0)) == 0.0]
     counted = [c for c in usable_cols if c not in zero]
     if not counted:
@@ -558,15 +565,17 @@ def score(
             notes += [f"Layer {c!r}: {a} (COINr outlier rule)." for c, a in actions.items()]
         norm = normalise(orient(treated, higher_is_worse), method.normalisation, lower=lower)
     else:  # the common case on every slider move: straight on arrays
-        picked = raw if len(usable_cols) == len(values.columns) else raw[:, _positions(values.columns, usable_cols)]
-        x = _oriented_rescaled(picked, _signs(usable_cols, higher_is_worse))
-        norm = pd.DataFrame(_normalise_array(x, method.normalisation, lower, inplace=True), index=values.index,
-                            columns=usable_cols)
+        at = _positions(values.columns, usable_cols)
+        picked = raw if len(usable_cols) == len(values.columns) else raw[:, at]
+        x, oriented_range = _oriented_rescaled(picked, _signs(usable_cols, higher_is_worse), (lo[at], hi[at]))
+        norm = pd.DataFrame(_normalise_array(x, method.normalisation, lower, inplace=True,
+                                             column_range=oriented_range), index=values.index, columns=usable_cols)
 
     position = {c: j for j, c in enumerate(norm.columns)}
     x = norm.to_numpy()
     cols = [position[c] for c in counted]
-    composite, coverage, parts = _aggregate_array(x[:, cols], eff.to_numpy(dtype=float), method.aggregation)
+    counted_x = x if cols == list(range(x.shape[1])) else x[:, cols]
+    composite, coverage, parts = _aggregate_array(counted_x, eff.to_numpy(dtype=float), method.aggregation)
     index = values.index
     composite, unscored = _apply_missing_policy(pd.Series(composite, index=index, name="score"),
                                                 pd.Series(coverage, index=index, name="data_coverage"), method)
@@ -577,7 +586,7 @@ def score(
     table["rank"], table["decile"] = rank_scores(composite.round(9))
     table["data_coverage"] = coverage
     theme_ids = sorted(set(themes[c] for c in counted))
-    for theme, sub in zip(theme_ids, _theme_scores(x[:, cols], eff.to_numpy(dtype=float),
+    for theme, sub in zip(theme_ids, _theme_scores(counted_x, eff.to_numpy(dtype=float),
                                                    [theme_ids.index(themes[c]) for c in counted],
                                                    len(theme_ids), method.aggregation).T):
         table[f"theme_{theme}"] = sub
