@@ -12,7 +12,7 @@ summaries of the lower level's ranking).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
@@ -22,10 +22,10 @@ from geo.errors import TargetingError
 from geo.quality import district_reliability
 from geo.scoring import ScoreResult
 from geo.targeting import need_readiness
-from geo.uncertainty import rank_uncertainty, sensitivity
+from geo.uncertainty import UncertaintyResult, rank_uncertainty, sensitivity
 
-__all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "cluster_columns", "in_order", "rank_draws",
-           "scored_neighbours", "sensitivity_table"]
+__all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "cluster_columns", "in_order", "monte_carlo",
+           "rank_draws", "scored_neighbours"]
 
 ANALYSIS_COLUMNS = (
     "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "hotspot", "need", "readiness", "quadrant", "reliability",
@@ -56,6 +56,7 @@ def analysis_columns(
     settings: AnalysisSettings = AnalysisSettings(),
     lower: LevelData | None = None,
     clusters: bool = True,
+    uncertainty: UncertaintyResult | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The analytics columns of a scored level, and notes on how they were made.
 
@@ -74,6 +75,8 @@ def analysis_columns(
     clusters : bool
         ``False`` leaves out ``cluster`` and ``hotspot`` (the slowest part: permutations), e.g.
         to compute them separately with :func:`cluster_columns`.
+    uncertainty : UncertaintyResult, optional
+        The :func:`monte_carlo` of these settings, if already drawn.
 
     Returns
     -------
@@ -86,7 +89,8 @@ def analysis_columns(
     out = pd.DataFrame(index=data.values.index)
     notes: dict[str, str] = {}
     if settings.draws > 0:
-        unc = _uncertainty(data, result, weights, theme_weights, settings)
+        unc = uncertainty or monte_carlo(data, result, weights=weights, theme_weights=theme_weights,
+                                         settings=settings)
         out = out.join(unc.table)
         notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
                                 f"aggregation alternatives, seed {settings.seed}; mean rank shift "
@@ -172,41 +176,43 @@ def in_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[c for c in ANALYSIS_COLUMNS if c in frame.columns]]
 
 
-def sensitivity_table(
+def rank_draws(uncertainty: UncertaintyResult, index: pd.Index, codes: Sequence[str] | None = None
+               ) -> pd.DataFrame:
+    """The rank of every district (or of ``codes``) in every draw of a :func:`monte_carlo` result.
+
+    A ``draws x districts`` float frame (columns = district codes; ``index`` gives the codes in
+    the order the values were given), NaN where a district has no rank in a draw: the draws
+    behind ``rank_median`` ... ``p_top_k``, so a district's distribution matches its interval.
+    """
+    index = pd.Index(index)
+    chosen = index if codes is None else pd.Index(codes)
+    ranks = uncertainty.ranks[:, index.get_indexer(chosen)].astype("float32")
+    ranks[ranks < 0] = float("nan")
+    return pd.DataFrame(ranks, columns=chosen)
+
+
+def monte_carlo(
     data: LevelData,
     result: ScoreResult,
     *,
     weights: Mapping[str, float] | None = None,
     theme_weights: Mapping[str, float] | None = None,
     settings: AnalysisSettings = AnalysisSettings(),
-) -> pd.DataFrame:
-    """First-order sensitivity of the ranks to each choice of the Monte Carlo (see
-    :func:`geo.uncertainty.sensitivity`), from the same draws as :func:`analysis_columns`."""
-    if settings.draws <= 0:
-        raise TargetingError(f"draws = {settings.draws}: sensitivity needs at least one draw.")
-    return sensitivity(_uncertainty(data, result, weights, theme_weights, settings))
+) -> UncertaintyResult:
+    """The Monte Carlo of :func:`analysis_columns` (rank intervals, P(top k)), for reuse: give it
+    back as ``analysis_columns(..., uncertainty=...)``, to :func:`rank_draws` or to
+    :func:`geo.uncertainty.sensitivity`, instead of drawing again.
 
-
-def rank_draws(
-    data: LevelData,
-    result: ScoreResult,
-    *,
-    weights: Mapping[str, float] | None = None,
-    theme_weights: Mapping[str, float] | None = None,
-    settings: AnalysisSettings = AnalysisSettings(),
-) -> pd.DataFrame:
-    """The rank of every district in every Monte Carlo draw behind ``rank_median`` ... ``p_top_k``.
-
-    Same draws as :func:`analysis_columns` with the same settings (same seed), so a district's
-    distribution matches its interval. Returns a ``draws x districts`` float frame (columns =
-    district codes), NaN where a district has no rank in a draw.
+    Raises
+    ------
+    TargetingError
+        ``settings.draws`` below 1, or any invalid setting.
     """
     if settings.draws <= 0:
-        raise TargetingError(f"draws = {settings.draws}: a rank distribution needs at least one draw.")
-    unc = _uncertainty(data, result, weights, theme_weights, settings)
-    ranks = unc.ranks.astype("float32")
-    ranks[ranks < 0] = float("nan")
-    return pd.DataFrame(ranks, columns=data.values.index)
+        raise TargetingError(f"draws = {settings.draws}: the Monte Carlo needs at least one draw.")
+    layers, kw = _layers_and_settings(data, result, weights, theme_weights)
+    return rank_uncertainty(data.values[layers], **kw, method=result.method, draws=settings.draws,
+                            noise=settings.noise, top_k=settings.top_k, seed=settings.seed)
 
 
 def _layers_and_settings(data, result, weights, theme_weights) -> tuple[list[str], dict]:
@@ -215,9 +221,3 @@ def _layers_and_settings(data, result, weights, theme_weights) -> tuple[list[str
     kw = dict(higher_is_worse={l.id: l.higher_is_worse for l in chosen}, themes={l.id: l.theme for l in chosen},
               weights=weights, theme_weights=theme_weights)
     return layers, kw
-
-
-def _uncertainty(data, result, weights, theme_weights, settings: AnalysisSettings):
-    layers, kw = _layers_and_settings(data, result, weights, theme_weights)
-    return rank_uncertainty(data.values[layers], **kw, method=result.method, draws=settings.draws,
-                            noise=settings.noise, top_k=settings.top_k, seed=settings.seed)

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from geo.analysis import ANALYSIS_COLUMNS, AnalysisSettings, analysis_columns, rank_draws
+from geo.analysis import ANALYSIS_COLUMNS, AnalysisSettings, analysis_columns, monte_carlo, rank_draws
 from geo.cli import main
 from geo.dataset import EXPORT_COLUMNS, load_level, score_level
 from layers import THEMES
@@ -58,8 +58,13 @@ def test_rank_draws_are_the_draws_behind_the_interval(provinces):
     data, result, _ = provinces
     settings = AnalysisSettings(draws=300, seed=3)
     extra, _ = analysis_columns(data, result, roles=ROLES, settings=settings)
-    draws = rank_draws(data, result, settings=settings)
+    unc = monte_carlo(data, result, settings=settings)
+    draws = rank_draws(unc, data.values.index)
     assert draws.shape == (300, 75) and list(draws.columns) == list(data.values.index)
+    # the same draws given back: the same columns, nothing drawn again
+    again, _ = analysis_columns(data, result, roles=ROLES, settings=settings, uncertainty=unc)
+    pd.testing.assert_frame_equal(again, extra)
+    assert rank_draws(unc, data.values.index, ["02.251"])["02.251"].equals(draws["02.251"])
     assert draws.median().to_numpy() == pytest.approx(extra["rank_median"].to_numpy())
     assert (draws.le(10).mean()).to_numpy() == pytest.approx(extra["p_top_k"].to_numpy())
     # every draw ranks each district once: a permutation of 1..75
@@ -71,4 +76,4 @@ def test_rank_draws_need_draws(provinces):
 
     data, result, _ = provinces
     with pytest.raises(TargetingError, match="needs at least one draw"):
-        rank_draws(data, result, settings=AnalysisSettings(draws=0))
+        monte_carlo(data, result, settings=AnalysisSettings(draws=0))

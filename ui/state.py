@@ -223,9 +223,24 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
     return data, table.set_index("code", drop=False), result
 
 
-@st.cache_data(show_spinner="Rank uncertainty…", max_entries=32)
+@st.cache_resource(show_spinner="Rank uncertainty…", max_entries=16)
+def _monte_carlo(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
+                 top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult):
+    """The draws of a view's settings, shared by its analytics, profile and sensitivity (read only)."""
+    from geo.analysis import AnalysisSettings, monte_carlo
+
+    return monte_carlo(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
+                       settings=AnalysisSettings(top_k=top_k))
+
+
+def monte_carlo(view: View, data: LevelData, result: ScoreResult):
+    """The Monte Carlo behind the view's rank intervals (see :func:`geo.analysis.monte_carlo`)."""
+    return _monte_carlo(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
 def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-              top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult) -> tuple[pd.DataFrame, dict]:
+              top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult, _unc) -> tuple[pd.DataFrame, dict]:
     from geo.analysis import AnalysisSettings, analysis_columns
     from layers import THEMES
 
@@ -235,7 +250,7 @@ def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
     return analysis_columns(
         _data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
         roles={t: THEMES[t].role for t in THEMES}, settings=AnalysisSettings(top_k=top_k), lower=lower,
-        clusters=False,
+        clusters=False, uncertainty=_unc,
     )
 
 
@@ -266,40 +281,34 @@ def analysis(view: View, data: LevelData, result: ScoreResult, *, clusters: bool
     from geo.analysis import in_order
 
     key = _settings_key(view, data)
-    out, notes = _analysis(*key, view.top_n or 10, _data_key(view), data, result)
+    out, notes = _analysis(*key, view.top_n or 10, _data_key(view), data, result, monte_carlo(view, data, result))
     if not clusters:
         return out, notes
     spatial, spatial_notes = _clusters(*key, _data_key(view), data, result)
     return in_order(out.join(spatial)), {**notes, **spatial_notes}
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _rank_draws(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-                top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult) -> pd.DataFrame:
-    from geo.analysis import AnalysisSettings, rank_draws
-
-    return rank_draws(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-                      settings=AnalysisSettings(top_k=top_k))
-
-
-@st.cache_data(show_spinner="Sensitivity…", max_entries=8)
+@st.cache_data(show_spinner=False, max_entries=8)
 def _sensitivity(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-                 top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult) -> pd.DataFrame:
-    from geo.analysis import AnalysisSettings, sensitivity_table
+                 top_k: int, data_key: tuple, _unc) -> pd.DataFrame:
+    from geo.uncertainty import sensitivity
 
-    return sensitivity_table(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-                             settings=AnalysisSettings(top_k=top_k))
+    return sensitivity(_unc)
 
 
 def sensitivity(view: View, data: LevelData, result: ScoreResult) -> pd.DataFrame:
     """Which choice moves the view's ranking most (first-order indices, same draws as :func:`analysis`)."""
-    return _sensitivity(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+    return _sensitivity(*_settings_key(view, data), view.top_n or 10, _data_key(view),
+                        monte_carlo(view, data, result))
 
 
 def rank_draws(view: View, data: LevelData, result: ScoreResult, code: str) -> pd.Series | None:
     """The rank of district ``code`` in each Monte Carlo draw of :func:`analysis` (same draws)."""
-    draws = _rank_draws(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
-    return draws[code] if code in draws.columns else None
+    from geo.analysis import rank_draws as all_draws
+
+    if code not in data.values.index:
+        return None
+    return all_draws(monte_carlo(view, data, result), data.values.index, [code])[code]
 
 
 @st.cache_data(show_spinner="Comparing the two vintages…", max_entries=16)
