@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from geo.dataset import LevelData
 
 __all__ = ["change_table", "left_behind", "ChangeResult", "compare_vintages", "change_export", "change_metadata",
-           "status_classes", "CHANGE_STATUS_COLUMNS", "STATUS_COLOURS"]
+           "status_classes", "with_threshold", "CHANGE_STATUS_COLUMNS", "STATUS_COLOURS"]
 
 #: Map colours of :func:`status_classes`, from left behind to not behind (red to grey, colour-blind safe).
 STATUS_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#e0e0e0")
@@ -246,8 +246,10 @@ def compare_vintages(
     before = old.values[ids].reindex(data.values.index)
     after = data.values[ids]
     if spec.national:
-        nat_before = _national_row(config, spec.before, spec.national, layers, spec.after)
-        nat_after = _national_row(config, spec.after, spec.national, layers, spec.after)
+        after_cfg = config.tables[spec.after]
+        nat_before = _national_row(before_table, before_cfg, spec.national, layers, spec.after, config.base_dir)
+        nat_after = _national_row(read_table(after_cfg.path, key=after_cfg.key, sheet=after_cfg.sheet),
+                                  after_cfg, spec.national, layers, spec.after, config.base_dir)
     else:
         nat_before = reference_values(old).iloc[0][ids]
         nat_after = reference_values(data).iloc[0][ids]
@@ -256,10 +258,6 @@ def compare_vintages(
 
     changes = change_table(before, after, higher_is_worse={l.id: l.higher_is_worse for l in layers},
                            national_before=nat_before.to_dict(), national_after=nat_after.to_dict())
-    k = math.ceil(len(ids) / 2) if min_layers is None else int(min_layers)
-    if not 1 <= k <= len(ids):
-        raise TargetingError(f"min_layers = {k}: must be between 1 and the {len(ids)} layers compared.")
-    status = left_behind(changes, tolerance=tolerance, min_layers=k)
     per_layer = {}
     for lid in ids:
         per_layer[f"{lid}_before"] = before[lid]
@@ -267,19 +265,37 @@ def compare_vintages(
         per_layer[f"{lid}_change"] = changes[f"{lid}_change"]
         per_layer[f"{lid}_vs_national"] = changes[f"{lid}_vs_national"]
         per_layer[f"{lid}_gap"] = changes[f"{lid}_gap"]
-    table = status.join(pd.DataFrame(per_layer, index=after.index))
+    table = pd.DataFrame(per_layer, index=after.index)
     report = tuple(f"{spec.labels[0]}: {line}" for line in old.report_lines())
-    return ChangeResult(labels=spec.labels, layers=tuple(layers), skipped=skipped, before=before, after=after,
-                        national=national, table=table, report=report, tolerance=float(tolerance), min_layers=k)
+    result = ChangeResult(labels=spec.labels, layers=tuple(layers), skipped=skipped, before=before, after=after,
+                          national=national, table=table, report=report, tolerance=0.0, min_layers=1)
+    return with_threshold(result, tolerance=tolerance, min_layers=min_layers)
 
 
-def _national_row(config: "Config", table_name: str, value: str, layers: list, as_table: str) -> pd.Series:
+def with_threshold(result: ChangeResult, *, tolerance: float = 0.0, min_layers: int | None = None) -> ChangeResult:
+    """The same comparison with another rule for *left behind* (cheap: nothing is read again).
+
+    Parameters as in :func:`compare_vintages`.
+
+    Raises
+    ------
+    TargetingError
+        ``min_layers`` outside 1 to the number of layers compared.
+    """
+    n = len(result.layers)
+    k = math.ceil(n / 2) if min_layers is None else int(min_layers)
+    if not 1 <= k <= n:
+        raise TargetingError(f"min_layers = {k}: must be between 1 and the {n} layers compared.")
+    per_layer = result.table.drop(columns=list(CHANGE_STATUS_COLUMNS), errors="ignore")
+    table = left_behind(per_layer, tolerance=tolerance, min_layers=k).join(per_layer)
+    return dataclasses.replace(result, table=table, tolerance=float(tolerance), min_layers=k)
+
+
+def _national_row(table: pd.DataFrame, tcfg: Any, value: str, layers: list, as_table: str, base_dir: Any
+                  ) -> pd.Series:
     """The layers' values on the national row (``level_column == value``) of a table."""
-    from geo.io import read_table
     from layers.base import LayerInputs
 
-    tcfg = config.tables[table_name]
-    table = read_table(tcfg.path, key=tcfg.key, sheet=tcfg.sheet)
     rows = table[table[tcfg.level_column].astype(str) == value] if tcfg.level_column in table else table.iloc[:0]
     if len(rows) != 1:
         raise ConfigError(
@@ -288,7 +304,7 @@ def _national_row(config: "Config", table_name: str, value: str, layers: list, a
         )
     rows = rows.set_index(pd.Index(["national"]))
     inputs = LayerInputs(level="national", districts=rows, tables={as_table: rows},
-                         table_paths={as_table: tcfg.path}, base_dir=config.base_dir)
+                         table_paths={as_table: tcfg.path}, base_dir=base_dir)
     return pd.Series({l.id: float(l.load(inputs).iloc[0]) for l in layers})
 
 

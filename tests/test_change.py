@@ -155,3 +155,17 @@ def test_command_line_bad_min_layers_is_one_line(tmp_path):
                      "--out", str(tmp_path / "x.csv")])
     assert code == 2
     assert err.getvalue().strip() == "error: min_layers = 40: must be between 1 and the 13 layers compared."
+
+
+def test_a_new_threshold_reclassifies_without_reading_again(provinces):
+    from geo.change import with_threshold
+
+    config, data = provinces
+    base = compare_vintages(config, data)
+    direct = compare_vintages(config, data, tolerance=1.0, min_layers=4)
+    again = with_threshold(base, tolerance=1.0, min_layers=4)
+    pd.testing.assert_frame_equal(again.table, direct.table)
+    assert (again.tolerance, again.min_layers) == (1.0, 4)
+    assert again.table["left_behind"].sum() >= 0 and list(again.table.columns) == list(base.table.columns)
+    with pytest.raises(TargetingError, match="between 1 and the 13 layers"):
+        with_threshold(base, min_layers=0)

@@ -311,12 +311,19 @@ def rank_draws(view: View, data: LevelData, result: ScoreResult, code: str) -> p
     return all_draws(monte_carlo(view, data, result), data.values.index, [code])[code]
 
 
-@st.cache_data(show_spinner="Comparing the two vintages…", max_entries=16)
-def change(level: str, tolerance: float, min_layers: int | None):
-    """The configured change over time for ``level`` (see :func:`geo.change.compare_vintages`)."""
+@st.cache_data(show_spinner="Comparing the two vintages…", max_entries=8)
+def _change(level: str):
     from geo.change import compare_vintages
 
-    return compare_vintages(config(), level_data(level), tolerance=tolerance, min_layers=min_layers)
+    return compare_vintages(config(), level_data(level))
+
+
+def change(level: str, tolerance: float, min_layers: int | None):
+    """The configured change over time for ``level`` (see :func:`geo.change.compare_vintages`); the
+    files are compared once per level, a new tolerance or threshold only re-classifies."""
+    from geo.change import with_threshold
+
+    return with_threshold(_change(level), tolerance=tolerance, min_layers=min_layers)
 
 
 def scored_or_error(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult] | None:
