@@ -944,6 +944,14 @@ def uploaded_layer(
         raise JoinError(_no_match_message(name, frame[key], districts, key, by))
     values = joined["__value__"].astype(float).rename(lid)
     values.index = districts.index
+    if unit.strip() == "%":
+        outside = values[(values < 0) | (values > 100)]
+        if len(outside):
+            shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
+            raise LayerDataError(
+                f"{name}: column {value!r} has {len(outside)} value(s) outside 0-100 ({shown}) but the unit is %; "
+                "fix these values, or choose another unit if the column is not a percentage."
+            )
 
     notes = _notes(name, table, no_key, key, values, report, districts, by)
     present = values.dropna()

@@ -469,3 +469,14 @@ def test_stored_values_checks_lengths():
         StoredValues(("01",), (1.0, 2.0))
     loader = StoredValues.from_series(pd.Series([np.float32(1.5)], index=["01"]))
     assert loader.values == (1.5,) and loader.describe == "uploaded values"
+
+
+def test_percentages_outside_0_100_are_refused_unless_the_unit_says_otherwise(districts):
+    from geo.errors import LayerDataError
+
+    text = "code,v\n001,12\n002,150\n003,-3\n"
+    with pytest.raises(LayerDataError, match=r"upload.csv: column 'v' has 2 value\(s\) outside 0-100 "
+                                             r"\('002': 150, '003': -3\) but the unit is %"):
+        layer_from(text, districts)
+    _, values, _ = layer_from(text, districts, unit="index")
+    assert values.loc["002"] == 150.0
