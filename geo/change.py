@@ -315,15 +315,9 @@ def change_export(data: "LevelData", result: ChangeResult) -> pd.DataFrame:
     layers_compared, left_behind`` and, per layer compared, its two values, change, change
     against the national change and gap to the country. Every district is a row.
     """
-    d = data.districts
-    out = pd.DataFrame({
-        "code": d.index.astype(str),
-        "name": d["name"].to_numpy(),
-        "parent_code": d["parent_code"].to_numpy(),
-        "parent_name": d["parent_name"].to_numpy(),
-        "population": data.population.reindex(d.index).to_numpy(),
-    }, index=d.index.rename(None))
-    out = out.join(result.table.rename_axis(None))
+    from geo.dataset import district_columns
+
+    out = district_columns(data).join(result.table.rename_axis(None))
     out = out.sort_values(["left_behind", "behind_on", "code"], ascending=[False, False, True], kind="mergesort")
     return out.reset_index(drop=True)
 

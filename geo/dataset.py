@@ -24,8 +24,8 @@ from geo.rollup import roll_up
 from geo.scoring import Method, ScoreResult, score
 from geo.text import normalise_code
 
-__all__ = ["LevelData", "load_level", "score_level", "ranked_table", "reference_values", "target_counts",
-           "export_metadata", "EXPORT_COLUMNS"]
+__all__ = ["LevelData", "load_level", "score_level", "district_columns", "ranked_table", "reference_values",
+           "target_counts", "export_metadata", "EXPORT_COLUMNS"]
 
 EXPORT_COLUMNS = (
     "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
@@ -382,15 +382,11 @@ def score_level(
     )
 
 
-def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
-    """The ranked export: fixed leading columns, then ``<layer>`` and ``<layer>_norm`` per layer.
-
-    Rows are sorted by rank (unscored districts last, never dropped); theme
-    sub-indices follow the layer columns, then the ``extra`` columns (the
-    analytics of :func:`geo.analysis.analysis_columns`), in their order.
-    """
+def district_columns(data: LevelData) -> pd.DataFrame:
+    """The leading columns of every export (:data:`EXPORT_COLUMNS` up to ``population``), one row
+    per district in the boundary file's order, indexed by code."""
     d = data.districts
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "code": d.index.astype(str),
             "name": d["name"].to_numpy(),
@@ -400,6 +396,17 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
         },
         index=d.index.rename(None),
     )
+
+
+def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | None = None) -> gpd.GeoDataFrame:
+    """The ranked export: fixed leading columns, then ``<layer>`` and ``<layer>_norm`` per layer.
+
+    Rows are sorted by rank (unscored districts last, never dropped); theme
+    sub-indices follow the layer columns, then the ``extra`` columns (the
+    analytics of :func:`geo.analysis.analysis_columns`), in their order.
+    """
+    d = data.districts
+    out = district_columns(data)
     out = out.join(result.table[["score", "rank", "decile", "data_coverage"]].rename_axis(None))
     for col in result.normalised.columns:
         out[col] = data.values[col]

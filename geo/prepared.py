@@ -10,9 +10,8 @@ the dashboard never recomputes rasters or point files on a slider move.
 from __future__ import annotations
 
 import geopandas as gpd
-import pandas as pd
 
-from geo.dataset import LevelData
+from geo.dataset import LevelData, district_columns
 
 __all__ = ["PREPARED_COLUMNS", "prepared_table", "prepared_metadata"]
 
@@ -36,18 +35,10 @@ def prepared_table(data: LevelData) -> gpd.GeoDataFrame:
         no value), and the districts' geometry in their own CRS.
     """
     d = data.districts
-    table = pd.DataFrame(
-        {
-            "code": d.index.astype(str),
-            "name": d["name"].to_numpy(),
-            "parent_code": d["parent_code"].to_numpy(),
-            "parent_name": d["parent_name"].to_numpy(),
-            "population": data.population.reindex(d.index).to_numpy(),
-        }
-    )
+    table = district_columns(data)
     for layer in data.layers:
         table[layer.id] = data.values[layer.id].reindex(d.index).to_numpy(dtype=float)
-    return gpd.GeoDataFrame(table, geometry=d.geometry.to_numpy(), crs=d.crs)
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=d.geometry.to_numpy(), crs=d.crs)
 
 
 def prepared_metadata(data: LevelData, *, config_name: str, engine: str) -> dict[str, str]:
