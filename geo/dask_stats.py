@@ -116,12 +116,7 @@ def point_stats_dask(
         total: _PointTotals = client.compute(_tree(partials, _merge_points)).result()
     else:
         total = _no_points(len(zones), _Districts.of(zones, metric).usable)
-    count = total.count
-    per_100k = _points._per_100k(count, zones.index, population)
-    return pd.DataFrame(
-        {"count": count, "per_100k": per_100k, "distance_km": total.distance_km()},
-        index=zones.index.copy(),
-    )
+    return _points.stats_frame(zones.index, total.count, total.distance_km(), population)
 
 
 @dataclass(frozen=True)

@@ -342,7 +342,8 @@ def _read_parquet(path: Path, key: str) -> pd.DataFrame:
             f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
             "Fix the key name in the configuration."
         )
-    binary = [c for c in frame.columns if c != key and frame[c].map(lambda v: isinstance(v, bytes)).any()]
+    binary = [c for c in frame.columns if c != key and frame[c].dtype == object
+              and isinstance(next(iter(frame[c].dropna()), None), bytes)]  # geometry as WKB
     frame = frame.drop(columns=binary)
     frame[key] = normalise_code(frame[key].map(lambda v: None if pd.isna(v) else str(v)))
     return frame

@@ -107,11 +107,15 @@ def point_stats(
     metric = _metric_crs(zones, crs)
     pairs = _point_zone_pairs(zones, points)
     count = _count_points(pairs, len(points), len(zones))
-    per_100k = _per_100k(count, zones.index, population)
-    distance = _nearest_distance_km(zones, points, metric, pairs)
+    return stats_frame(zones.index, count, _nearest_distance_km(zones, points, metric, pairs), population)
+
+
+def stats_frame(index: pd.Index, count: np.ndarray, distance_km: np.ndarray,
+                population: pd.Series | None) -> pd.DataFrame:
+    """The result of :func:`point_stats` (any engine) from the counts and nearest distances."""
     return pd.DataFrame(
-        {"count": count, "per_100k": per_100k, "distance_km": distance},
-        index=zones.index.copy(),
+        {"count": count, "per_100k": _per_100k(count, index, population), "distance_km": distance_km},
+        index=index.copy(),
     )
 
 
