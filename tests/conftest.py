@@ -45,3 +45,25 @@ def server(default_config):
 
     with dashboard() as url:
         yield url
+
+
+@pytest.fixture
+def dashboard_config(monkeypatch):
+    """Point the dashboard's ``ui.state`` at another configuration file for one test.
+
+    Call the returned function with the file; the configuration and level caches are cleared
+    before and after, so other tests see the default configuration again. ``ui.state`` reads
+    ``POCKETS_CONFIG`` once, when first imported, hence the patch of ``CONFIG_PATH`` itself.
+    """
+    from ui import state as ui_state
+
+    def use(path):
+        monkeypatch.setenv("POCKETS_CONFIG", str(path))
+        monkeypatch.setattr(ui_state, "CONFIG_PATH", path)
+        ui_state.config.clear()
+        ui_state.level_data.clear()
+        return ui_state
+
+    yield use
+    ui_state.config.clear()
+    ui_state.level_data.clear()

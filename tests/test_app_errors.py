@@ -9,10 +9,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 
 @pytest.fixture
-def broken(monkeypatch, tmp_path):
+def broken(dashboard_config, tmp_path):
     """The worked example with one unemployment rate of 150 %, as the dashboard's configuration."""
-    from ui import state as ui_state
-
     for f in ("config.toml", "districts.geojson", "provinces.geojson", "sites.csv"):
         (tmp_path / f).write_bytes((OWN / f).read_bytes())
     table = (OWN / "indicators.csv").read_text(encoding="utf-8").splitlines()
@@ -22,12 +20,8 @@ def broken(monkeypatch, tmp_path):
     row[col] = "150"
     table[2] = ";".join(row)
     (tmp_path / "indicators.csv").write_text("\n".join(table) + "\n", encoding="utf-8")
-    monkeypatch.setattr(ui_state, "CONFIG_PATH", tmp_path / "config.toml")
-    ui_state.config.clear()
-    ui_state.level_data.clear()
-    yield tmp_path
-    ui_state.config.clear()
-    ui_state.level_data.clear()
+    dashboard_config(tmp_path / "config.toml")
+    return tmp_path
 
 
 @pytest.mark.parametrize("page", ["overview", "targeting", "method"])

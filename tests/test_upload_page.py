@@ -18,21 +18,9 @@ CSV = "code;literacy;note\n001;12,5;a\n002;20;b\n003;n/a;c\n009;7;d\n".encode()
 
 
 @pytest.fixture
-def state(monkeypatch):
-    """ui.state reading the own-data example configuration (caches cleared before and after).
-
-    ``ui.state`` reads ``POCKETS_CONFIG`` once, when first imported: import it before setting the
-    variable, so that undoing the patch restores the configuration other tests expect.
-    """
-    from ui import state as ui_state
-
-    monkeypatch.setenv("POCKETS_CONFIG", str(OWN / "config.toml"))
-    monkeypatch.setattr(ui_state, "CONFIG_PATH", OWN / "config.toml")
-    ui_state.config.clear()
-    ui_state.level_data.clear()
-    yield ui_state
-    ui_state.config.clear()
-    ui_state.level_data.clear()
+def state(dashboard_config):
+    """ui.state reading the own-data example configuration."""
+    return dashboard_config(OWN / "config.toml")
 
 
 @pytest.fixture
