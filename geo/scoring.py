@@ -274,11 +274,14 @@ def _rescaled(x: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rescaled_array(x: np.ndarray) -> np.ndarray:
-    lo, hi = _column_range(x)
+    return x / _power_of_two_scale(*_column_range(x))
+
+
+def _power_of_two_scale(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per column, the power of two at or below its largest absolute value (1 without values)."""
     biggest = np.fmax(np.abs(lo), np.abs(hi))
     usable = np.isfinite(biggest) & (biggest > 0)
-    exponent = np.floor(np.log2(np.where(usable, biggest, 1.0)))
-    return x / np.where(usable, np.exp2(exponent), 1.0)
+    return np.where(usable, np.exp2(np.floor(np.log2(np.where(usable, biggest, 1.0)))), 1.0)
 
 
 def _oriented_rescaled(x: np.ndarray, signs: np.ndarray, column_range: tuple[np.ndarray, np.ndarray]
@@ -286,10 +289,7 @@ def _oriented_rescaled(x: np.ndarray, signs: np.ndarray, column_range: tuple[np.
     """``x`` with "lower is worse" columns negated and every column rescaled (see :func:`_rescaled`),
     in one pass, and the new columns' range (exact: a sign and a power of two)."""
     lo, hi = column_range
-    biggest = np.fmax(np.abs(lo), np.abs(hi))
-    usable = np.isfinite(biggest) & (biggest > 0)
-    scale = np.where(usable, np.exp2(np.floor(np.log2(np.where(usable, biggest, 1.0)))), 1.0)
-    factor = scale * signs
+    factor = _power_of_two_scale(lo, hi) * signs
     new_lo, new_hi = np.where(signs > 0, lo, hi) / factor, np.where(signs > 0, hi, lo) / factor
     return x / factor, (new_lo, new_hi)  # exact: its inverse may overflow for subnormal values
 
