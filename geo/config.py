@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from geo.errors import ConfigError, TargetingError
+from geo.identifiers import check_layer_id
 from geo.scoring import Method
 
 __all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "ChangeConfig", "EngineConfig", "Config", "load_config",
@@ -451,6 +452,7 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     for req in ("id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence"):
         if req not in spec:
             raise ConfigError(f"{where}: {key} needs {req} = ...; see 'Use your own data' in the README.")
+    check_layer_id(spec["id"], where=f"{where}: {key}.id")
     _type(spec["higher_is_worse"], bool, where, f"{key}.higher_is_worse")
     _type(spec["year"], int, where, f"{key}.year")
     base = Path(where).parent

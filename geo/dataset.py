@@ -18,6 +18,7 @@ import pyogrio
 
 from geo.config import Config, TableConfig
 from geo.errors import ConfigError, LayerDataError
+from geo.identifiers import EXPORT_COLUMNS
 from geo.io import BoundaryReport, read_boundaries, read_table
 from geo.join import JoinReport, join_table
 from geo.rollup import roll_up
@@ -27,9 +28,6 @@ from geo.text import normalise_code
 __all__ = ["LevelData", "load_level", "score_level", "district_columns", "ranked_table", "reference_values",
            "target_counts", "export_metadata", "EXPORT_COLUMNS"]
 
-EXPORT_COLUMNS = (
-    "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
-)
 
 
 @dataclass(frozen=True)
@@ -230,7 +228,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
     if "parent_code" not in out.columns:
         out["parent_code"] = pd.Series(pd.NA, index=out.index, dtype=object)
     if lv.parent_name:
-        out["parent_name"] = out.pop(lv.parent_name).astype(str)
+        out["parent_name"] = out.pop(lv.parent_name).map(_text_or_missing)
     elif lv.parent_level:
         parent = config.levels[lv.parent_level]
         names = pyogrio.read_dataframe(
@@ -238,7 +236,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
             read_geometry=False,
         )
         lookup = pd.Series(
-            names[parent.name_field or parent.id].astype(str).to_numpy(),
+            names[parent.name_field or parent.id].map(_text_or_missing).to_numpy(),
             index=normalise_code(names[parent.id]).to_numpy(),
         )
         out["parent_name"] = out["parent_code"].map(lookup)
@@ -246,6 +244,11 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
         out["parent_name"] = pd.Series(pd.NA, index=out.index, dtype=object)
     cols = ["name", "parent_code", "parent_name"]
     return out[cols + [c for c in out.columns if c not in cols]]
+
+
+def _text_or_missing(value: object) -> object:
+    """A name as text, a missing one as ``None`` (never the text ``"None"`` or ``"nan"``)."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
 
 
 def _join(tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, JoinReport]:

@@ -48,11 +48,12 @@ class BoundaryReport:
     empty: list[str] = field(default_factory=list)
     crs: str = ""
     reduced: int = 0
+    unnamed: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         """True when nothing was repaired, reduced or found empty."""
-        return not (self.repaired or self.reduced or self.empty)
+        return not (self.repaired or self.reduced or self.empty or self.unnamed)
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
@@ -66,6 +67,8 @@ class BoundaryReport:
             )
         if self.empty:
             out.append(f"  {len(self.empty)} district(s) without geometry kept, shown as 'no shape': {self.empty[:10]}")
+        if self.unnamed:
+            out.append(f"  {len(self.unnamed)} district(s) without a name, shown by their code: {self.unnamed[:10]}")
         return out
 
 
@@ -184,7 +187,8 @@ def read_boundaries(
     _check_codes(codes, path, id_field)
     out = gpd.GeoDataFrame(index=pd.Index(codes.to_numpy(), name="code"), crs=raw.crs,
                            geometry=raw.geometry.to_numpy())
-    out.insert(0, "name", raw[name_field].astype(str).to_numpy() if name_field else codes.to_numpy())
+    names, unnamed = _names(raw[name_field], codes) if name_field else (codes.to_numpy(), [])
+    out.insert(0, "name", names)
     if parent_field:
         out.insert(1, "parent_code", normalise_code(raw[parent_field]).to_numpy())
     for f in extra_fields:
@@ -193,8 +197,24 @@ def read_boundaries(
     geoms, repaired, reduced = _repair(out.geometry)
     out = out.set_geometry(geoms)
     empty = list(out.index[out.geometry.isna() | out.geometry.is_empty])
-    report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced)
+    report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced, unnamed)
     return out, report
+
+
+def _names(raw: pd.Series, codes: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """District names as text; a missing or blank name is replaced by the code (and listed).
+
+    A name is never a missing-value token: ``"NA"`` or ``"None"`` is kept as written.
+    """
+    def text(v: object) -> str:
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return ""
+        return str(v).strip()
+
+    names = raw.map(text).to_numpy(dtype=object)
+    blank = names == ""
+    names[blank] = codes.to_numpy(dtype=object)[blank]
+    return names, [str(c) for c in codes[blank]]
 
 
 def _check_fields(frame: pd.DataFrame, path: Path, fields: Sequence[str | None]) -> None:

@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ConfigError, JoinError, LayerDataError
+from geo.identifiers import RESERVED_IDS, check_layer_id, is_reserved
 from geo.join import JoinReport, join_table
-from geo.text import normalise_code
+from geo.text import name_words, normalise_code
 from layers.base import THEMES, Layer, LayerInputs, Source
 
 __all__ = [
@@ -92,10 +93,6 @@ MISSING_TOKENS = frozenset(
 MAX_CELLS = 2_000_000
 """Most cells an uploaded table may have (it is held in memory as text)."""
 
-RESERVED_IDS = frozenset(
-    {"code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage"}
-)
-"""Column names of the ranked export that a layer id must not take."""
 
 _TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 _EXCEL_SUFFIXES = (".xlsx",)
@@ -115,7 +112,6 @@ _FORMULA_START = ("=", "+", "-", "@")
 _SPACES = " \u00a0\u202f\u2009\u2007"
 _SPACE_RE = re.compile(f"[{_SPACES}]")
 _SCIENTIFIC = re.compile(r"[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)|[0-9]+\.[eE][+-]?[0-9]+")
-_ID_RE = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
@@ -817,9 +813,8 @@ def slug(text: str) -> str:
     >>> slug("2024 literacy")
     'layer_2024_literacy'
     """
-    from geo.text import normalise_name
-
-    out = normalise_name(text).replace(" ", "_")[:40].strip("_")
+    words = ["".join(ch for ch in w if "a" <= ch <= "z" or ch.isdigit() and ch.isascii()) for w in name_words(text)]
+    out = "_".join(w for w in words if w)[:40].strip("_")
     if not out:
         return "uploaded_layer"
     return out if out[0].isalpha() else ("layer_" + out)[:40].strip("_")
@@ -1047,25 +1042,11 @@ def _check_formulas(table: pd.DataFrame, name: str, columns: list[str | None]) -
 def _layer_id(layer_id: str | None, label: str, existing: Collection[str]) -> str:
     taken = set(map(str, existing))
 
-    def reserved(lid: str) -> bool:
-        return lid in RESERVED_IDS or lid.startswith("theme_") or lid.endswith("_norm")
-
     if layer_id is not None:
-        if not _ID_RE.fullmatch(layer_id) or reserved(layer_id):
-            raise LayerDataError(
-                f"Invalid layer id {layer_id!r}: use 1 to 40 lower-case letters, digits and underscores, "
-                f"starting with a letter, not ending in '_norm' nor starting with 'theme_', and not one "
-                f"of {sorted(RESERVED_IDS)}."
-            )
-        if layer_id in taken:
-            raise LayerDataError(
-                f"Layer id {layer_id!r} is already used by another layer; choose another id or remove "
-                "the other uploaded layer first."
-            )
-        return layer_id
+        return check_layer_id(layer_id, where="The layer id", taken=taken, error=LayerDataError)
     base = slug(label)
     lid, n = base, 1
-    while lid in taken or reserved(lid):
+    while lid in taken or is_reserved(lid):
         n += 1
         lid = f"{base[:36]}_{n}"
     return lid
