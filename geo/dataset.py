@@ -138,7 +138,8 @@ def load_level(
         values = values.join(child_values)
     values = values[[l.id for l in chosen]]
     values, shapeless = _blank_shapeless(values, chosen, boundary_report)
-    notes = [*notes, *shapeless, *_check_percentages(config, level, values, chosen)]
+    read_notes = list(dict.fromkeys(n for t in tables.values() for n in t.attrs.get("notes", ())))
+    notes = [*read_notes, *notes, *shapeless, *_check_percentages(config, level, values, chosen)]
     return LevelData(
         level=level, label=lv.label, districts=districts, values=values,
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
@@ -204,7 +205,26 @@ def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series
             f"{config.tables[table].path}: population column {column!r} not found; available columns: "
             f"{list(tables[table].columns)}. Fix population.column in the configuration."
         )
-    return pd.to_numeric(tables[table][column], errors="coerce")
+    frame = tables[table]
+    where = config.tables[table].path
+    reason = (frame.attrs.get("unreadable") or {}).get(column)
+    if reason:
+        raise LayerDataError(f"{reason} (It is the population column, population.column.)")
+    values = pd.to_numeric(frame[column], errors="coerce")
+    text = values.isna() & frame[column].notna()
+    if text.any():
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(text.sum())} value(s) that are not numbers for "
+            f"district(s) {list(map(str, values.index[text][:5]))}; fix these cells or leave them empty."
+        )
+    negative = values < 0
+    if negative.any():
+        shown = ", ".join(f"{c!r}: {v:g}" for c, v in values[negative].head(5).items())
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(negative.sum())} negative value(s) ({shown}); "
+            "a population cannot be negative. Fix these cells or leave them empty."
+        )
+    return values
 
 
 def _level(config: Config, level: str):

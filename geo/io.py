@@ -9,7 +9,6 @@ text so leading zeros survive.
 from __future__ import annotations
 
 import contextlib
-import io
 import re
 import threading
 import zipfile
@@ -24,6 +23,7 @@ import pyogrio
 import shapely
 
 from geo.errors import BoundaryError, LayerDataError, MissingCRSError, TargetingError
+from geo.tables import read_table
 from geo.text import normalise_code
 
 __all__ = [
@@ -285,142 +285,6 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     if not polys:
         return shapely.Polygon()
     return polys[0] if len(polys) == 1 else shapely.make_valid(shapely.union_all(polys))
-
-
-def read_table(path: str | Path, *, key: str, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read an indicator table (CSV or Excel) with its key column as text.
-
-    CSV encoding (UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252/Latin-1)
-    and separator (``,`` ``;`` tab) are detected; the key column is never
-    converted to numbers, so leading zeros survive. Every other column whose
-    cells all read as numbers becomes numeric, with the rules of
-    :func:`geo.upload.to_number`: decimal commas in a ``;``-separated file,
-    thousands separators (``1,000`` ``1.000`` ``1 000``), ``12 %``; cells such
-    as ``n/a``, ``-``, ``..`` or empty are missing (see
-    :data:`geo.upload.MISSING_TOKENS`). A column holding codes with leading
-    zeros (``01``) and a column with any cell that is not a number stay text.
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.csv`` (or ``.txt``/``.tsv``), ``.xlsx`` or ``.parquet`` file (e.g. the district table
-        ``python -m geo prepare`` writes; a GeoParquet file's geometry is ignored, Parquet's own
-        column types are kept).
-    key : str
-        The column with the district codes or names.
-    sheet : str or int, optional
-        The worksheet of an Excel file (default: the first).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The key column as text (``None`` where missing), the other columns as
-        numbers or text.
-
-    Raises
-    ------
-    LayerDataError
-        File missing or unreadable, or the key column absent.
-
-    Examples
-    --------
-    >>> read_table("tests/data/own_data/indicators.csv", key="DISTRICT_CODE")["poor_share"].tolist()[:2]
-    [0.1, 0.3]
-    """
-    path = Path(path)
-    if not path.exists():
-        raise LayerDataError(f"{path}: file not found; check the path in the configuration.")
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
-        return _read_parquet(path, key)
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, na_filter=False)
-            decimal = None
-        else:
-            frame, decimal = _read_csv(path)
-    except TargetingError:
-        raise
-    except Exception as exc:
-        raise LayerDataError(f"{path}: cannot read the table ({type(exc).__name__}: {exc}).") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if key not in frame.columns:
-        raise LayerDataError(
-            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
-            "Fix the key name in the configuration."
-        )
-    return _typed(frame, key, path.name, decimal)
-
-
-def _read_parquet(path: Path, key: str) -> pd.DataFrame:
-    """A Parquet table as it is typed, without geometry, its key as text."""
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:
-        raise LayerDataError(f"{path}: cannot read the Parquet table ({type(exc).__name__}: {exc}).") from None
-    if key not in frame.columns:
-        raise LayerDataError(
-            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
-            "Fix the key name in the configuration."
-        )
-    binary = [c for c in frame.columns if c != key and frame[c].dtype == object
-              and isinstance(next(iter(frame[c].dropna()), None), bytes)]  # geometry as WKB
-    frame = frame.drop(columns=binary)
-    frame[key] = normalise_code(frame[key].map(lambda v: None if pd.isna(v) else str(v)))
-    return frame
-
-
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str | None]:
-    """Every cell of a CSV file as text, and the file's decimal mark."""
-    from geo.upload import _decode, _separator
-
-    text, _encoding = _decode(path.read_bytes(), str(path))
-    sep = _separator(text)
-    # A semicolon-separated file is the spreadsheet convention of decimal-comma locales.
-    decimal = {";": ",", ",": "."}.get(sep)
-    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
-    return frame, decimal
-
-
-_CODE_LIKE = re.compile(r"\s*[+-]?0[0-9]")
-
-
-def _typed(frame: pd.DataFrame, key: str, name: str, decimal: str | None) -> pd.DataFrame:
-    """Key as text; columns of numbers as numbers; missing-value tokens as missing."""
-    out = {}
-    for col in frame.columns:
-        cells = frame[col].map(_text_cell)
-        if col == key:
-            out[col] = normalise_code(cells)
-        else:
-            out[col] = _maybe_numbers(cells, col, name, decimal)
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _text_cell(value: object) -> object:
-    from geo.upload import MISSING_TOKENS
-
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        return None if text.lower() in MISSING_TOKENS else text
-    return value
-
-
-def _maybe_numbers(cells: pd.Series, column: str, name: str, decimal: str | None) -> pd.Series:
-    from geo.upload import to_number
-
-    texts = cells.dropna()
-    if texts.empty:
-        return pd.Series(np.nan, index=cells.index, dtype=float)
-    if any(isinstance(v, str) and _CODE_LIKE.match(v) for v in texts):
-        return cells.astype(object)  # codes such as "01": keep their zeros
-    try:
-        numbers = to_number(cells, column=column, filename=name, decimal=decimal)
-    except LayerDataError:
-        return cells.astype(object)  # text (names, levels), or numbers mixed with words: reported when used
-    whole = numbers.notna().all() and np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()
-    return numbers.astype("int64") if whole and (numbers.abs() < 2**53).all() else numbers
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None) -> Path:

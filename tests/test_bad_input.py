@@ -170,7 +170,7 @@ CASES = [
          verify=lambda t: (_column(t, "rank")[5] != _column(t, "rank")[5])),
     Case("table-excel", "repair", ("6 of 6 districts matched",), files=("t_table.xlsx",),
          edits=_table("t_table.xlsx"), verify=_same_ranks_as_example),
-    Case("table-text-in-number-column", "error", ("t_text_value.csv", "'unemp_pct'", "twenty", "clean them"),
+    Case("table-text-in-number-column", "error", ("t_text_value.csv", "'unemp_pct'", "twenty", "(row 4)", "Fix these cells"),
          files=("t_text_value.csv",), edits=_table("t_text_value.csv")),
     Case("table-missing-key-column", "error", ("indicators.csv", "'CODE' not found", "DISTRICT_CODE",
                                                "Fix the key"),
