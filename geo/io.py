@@ -197,6 +197,11 @@ def read_boundaries(
     geoms, repaired, reduced = _repair(out.geometry)
     out = out.set_geometry(geoms)
     empty = list(out.index[out.geometry.isna() | out.geometry.is_empty])
+    if len(empty) == len(out):
+        raise BoundaryError(
+            f"{path}: none of the {len(out)} features has a geometry (all empty or null), so no district can be "
+            "mapped nor hold a point or pixel; re-export the boundaries with their shapes."
+        )
     report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced, unnamed)
     return out, report
 
@@ -323,6 +328,19 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
         raise TargetingError(
             f"Unsupported export format {suffix!r} for {path}; use one of {list(EXPORT_SUFFIXES)}."
         )
+    if path.is_dir():
+        raise TargetingError(f"{path}: is a folder; give the export a file name ending in {suffix}.")
+    try:
+        _write(frame, path, suffix, metadata)
+    except OSError as exc:
+        raise TargetingError(
+            f"{path}: cannot write the export ({exc.strerror or exc}); choose a folder you can write to."
+        ) from None
+    return path
+
+
+def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None) -> None:
+    """Write ``frame`` in the format of ``suffix`` (see :func:`write_table`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if suffix == ".csv":
@@ -338,6 +356,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
             raise TargetingError(f"{path}: {suffix} export needs district geometries.")
         if suffix == ".parquet":
             frame.to_parquet(path)
+        elif suffix == ".geojson":
+            path.write_text(_geojson(frame), encoding="utf-8")
         else:
             driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
             if path.exists():
@@ -346,7 +366,24 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
             if metadata and driver == "GPKG":
                 meta = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)
-    return path
+
+
+def _geojson(frame: gpd.GeoDataFrame) -> str:
+    """A GeoJSON FeatureCollection with every float in its shortest round-trip form.
+
+    GDAL's GeoJSON writer rounds floats (9.900000000000002 becomes 9.9); Python's ``json`` writes
+    ``repr`` of each float. Missing values become ``null``; a CRS other than EPSG:4326 is named in
+    a ``crs`` member, as GDAL writes it.
+    """
+    import json
+
+    data = json.loads(frame.to_json(drop_id=True, na="null"))
+    data = {"type": "FeatureCollection", "name": "ranking", **{k: v for k, v in data.items() if k != "type"}}
+    epsg = frame.crs.to_epsg() if frame.crs is not None else None
+    if frame.crs is not None and epsg != 4326:
+        name = f"urn:ogc:def:crs:EPSG::{epsg}" if epsg else frame.crs.to_wkt()
+        data["crs"] = {"type": "name", "properties": {"name": name}}
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

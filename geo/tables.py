@@ -264,10 +264,19 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
         raise LayerDataError(f"{path}: file not found; check the path in the configuration.")
     if path.is_dir():
         raise LayerDataError(f"{path}: is a folder, not a table file; give the path of a .csv or .xlsx file.")
+    if not path.is_file():
+        raise LayerDataError(
+            f"{path}: not a regular file (a device or a pipe?); give the path of a .csv or .xlsx file."
+        )
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         return _read_parquet(path, key)
     limit = max_mb * 2**20
     try:
+        if path.stat().st_size > limit:
+            raise LayerDataError(
+                f"{path}: the file is {size_text(path.stat().st_size)}, larger than the limit of {max_mb} MB for "
+                "a table. Keep only the key and the columns the layers use, or split the file."
+            )
         with path.open("rb") as fh:
             data = fh.read(limit + 1)
     except OSError as exc:
@@ -344,7 +353,7 @@ def typed_table(frame: pd.DataFrame, *, key: str, name: str) -> pd.DataFrame:
     result = pd.DataFrame(out, index=frame.index)
     result.attrs.update({k: v for k, v in frame.attrs.items() if k not in ("unreadable", "notes")})
     result.attrs["unreadable"] = unreadable
-    result.attrs["notes"] = notes
+    result.attrs["notes"] = [*frame.attrs.get("notes", ()), *notes]
     return result
 
 
@@ -716,6 +725,12 @@ def _frame(
             f"{name}: the file has a header (row {header_line}) but no data rows; add one row per district."
         )
     names = _column_names(header + [None] * (width - len(header)))
+    repeated = [n for n, h in zip(names, header) if h is not None and n != h]
+    if repeated:
+        attrs["notes"] = [
+            f"{name}: the header repeats column name(s) (once spaces are stripped); the repeats are named "
+            f"{repeated[:5]}. Give every column its own name."
+        ]
     columns = {}
     for j, col in enumerate(names):
         cells = [row[j] if j < len(row) else None for row in body]
