@@ -3,6 +3,8 @@
 import streamlit as st
 
 from geo.errors import TargetingError
+from ui.nav import page_links
+from ui.text import plain
 
 st.set_page_config(page_title="Pockets of poverty", layout="wide")
 
@@ -15,9 +17,12 @@ pages = [
     st.Page("ui/method.py", title="Data & method"),
     st.Page("ui/upload.py", title="Add a layer"),
 ]
+menu = st.sidebar.container()  # filled after the page ran, with the view the page ended on
 try:
-    st.navigation(pages).run()
+    st.navigation(pages, position="hidden").run()
 except TargetingError as exc:  # a configuration or data file the engine refuses: say which and how to fix it
-    st.error(f"The data could not be loaded: {exc}")
+    st.error(plain(f"The data could not be loaded: {exc}"))
     st.caption("Fix the file named above and reload the page; `python -m geo check --config <file>` lists "
                "every problem of a configuration from the command line.")
+finally:
+    page_links(pages, menu)

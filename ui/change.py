@@ -46,14 +46,14 @@ def render() -> None:
                                key="w_change_min", help=f"of the {n} layers compared")
         result = state.change(view.level, tolerance, min_layers)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
 
     status = result.table
     left = int(status.loc[keep[keep].index, "left_behind"].sum())
     st.markdown(
-        f"**{left}** of {int(keep.sum())} districts shown fell further behind the country on at least "
-        f"{min_layers} of the {n} layers compared between {plain(before)} and {plain(after)}: worse than the country "
+        f"**{left:,}** of {int(keep.sum())} districts shown fell further behind the country on at least "
+        f"{min_layers:,} of the {n:,} layers compared between {plain(before)} and {plain(after)}: worse than the country "
         f"in {plain(after)}, and the gap widened" + (f" by more than {tolerance:g}" if tolerance else "") + "."
     )
     labels = {l.id: l.label for l in result.layers}

@@ -8,6 +8,7 @@ import streamlit as st
 from geo.errors import TargetingError
 from layers import THEMES
 from ui import sidebar, state
+from ui.text import plain
 
 NORM_FORMULA = {
     "minmax": r"x'_{ij} = 100\,\frac{\tilde x_{ij} - \min_i \tilde x_{ij}}{\max_i \tilde x_{ij} - \min_i \tilde x_{ij}}",
@@ -51,14 +52,14 @@ def render() -> None:
     lower = " (1-100 with geometric aggregation, so that no value is 0)" if view.aggregation == "geometric" else ""
     st.markdown(
         f"1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
-        f"2. **Normalisation** ({view.normalisation}){lower}:"
+        f"2. **Normalisation** ({plain(view.normalisation)}){plain(lower)}:"
     )
     st.latex(NORM_FORMULA[view.normalisation])
     st.markdown(
         "3. **Weights**: a layer's weight $v_j$ is divided by the sum of its theme's weights, and the theme's "
         "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{u_{t(j)}}{\\sum_t u_t} \\cdot "
         "\\frac{v_j}{\\sum_{k \\in t(j)} v_k}$ (the effective weights above).\n"
-        f"4. **Aggregation** ({view.aggregation}) over the layers $A_i$ district $i$ has:"
+        f"4. **Aggregation** ({plain(view.aggregation)}) over the layers $A_i$ district $i$ has:"
     )
     st.latex(AGG_FORMULA[view.aggregation])
     coverage = state.config().method.min_coverage
@@ -66,14 +67,14 @@ def render() -> None:
                f"{coverage:.0%} of the effective weight get no score" if view.missing == "renormalise"
                else "only districts with every layer get a score")
     st.markdown(
-        f"5. **Missing data** ({view.missing}): data coverage $c_i = \\sum_{{j \\in A_i}} w_j$; {missing}; "
+        f"5. **Missing data** ({plain(view.missing)}): data coverage $c_i = \\sum_{{j \\in A_i}} w_j$; {plain(missing)}; "
         "unscored districts are listed, never dropped.\n"
         "6. **Rank** 1 = highest score; ties share the best rank; decile "
         "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
         "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr."
     )
     for note in result.notes:
-        st.info(note)
+        st.info(plain(note))
 
     st.subheader("Sensitivity: which choice moves the ranking")
     st.caption("Over the 1,000 Monte Carlo draws behind the rank intervals (each weight x U(0.75, 1.25), "
@@ -84,7 +85,7 @@ def render() -> None:
     try:
         sens = state.sensitivity(view, data, result)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         st.dataframe(sens.rename(columns={"first_order": "share of rank variance"}), width="stretch",
                      column_config={"share of rank variance": st.column_config.ProgressColumn(

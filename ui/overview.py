@@ -32,20 +32,20 @@ def render() -> None:
     # Everything above the map sits in one container: however many notes or spinners it shows, the
     # map keeps its place on the page, so Streamlit keeps it mounted and only re-colours it.
     with st.container():
-        st.title(cfg.title)
+        st.title(plain(cfg.title))
         scored = state.scored_or_error(view)
         if scored is None:
             return
         data, table, result = scored
         keep = state.filter_mask(data, table, view)
         st.caption(
-            f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
+            f"{plain(cfg.levels[view.level].label)}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
             f"in need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
-            f"{view.normalisation} normalisation, {view.aggregation} aggregation. The poverty theme is census "
+            f"{plain(view.normalisation)} normalisation, {plain(view.aggregation)} aggregation. The poverty theme is census "
             "deprivation (basic needs), not a monetary poverty rate."
         )
         for note in result.notes:
-            st.info(note)
+            st.info(plain(note))
         # The map goes out first: the cluster permutations (the slow part) only when the map shows them.
         extra, notes = state.analysis(view, data, result, clusters=view.map_layer in ("cluster", "hotspot"))
     col_map, col_side = st.columns([2, 1])
@@ -80,7 +80,7 @@ def render() -> None:
     render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)
     with st.expander("How the analytics were made"):
         for key, note in notes.items():
-            st.markdown(f"- **{key}**: {plain(note)}")
+            st.markdown(f"- **{plain(key)}**: {plain(note)}")
 
 
 def _effective_weights(result, data) -> None:

@@ -35,7 +35,7 @@ def render() -> None:
     try:
         base = need_readiness(result, themes, roles)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         base = None
     if base is not None:
         c1, c2 = st.columns(2)
@@ -75,7 +75,7 @@ def render() -> None:
             counts = target_counts(data, target_id)[keep]
             curve = coverage_curve(table.loc[keep[keep].index, "score"], counts, data.population[keep])
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         c1, c2 = st.columns(2)
         k = c1.slider("Districts targeted (top k)", 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
@@ -87,7 +87,7 @@ def render() -> None:
         m[2].metric("Exclusion error", f"{e['exclusion_error']:.0%}", help="Share of the target group outside the top k")
         m[3].metric("Inclusion error", f"{e.get('inclusion_error', float('nan')):.0%}",
                     help="Share of the people living in the top k who are not in the target group")
-        st.markdown(f"**{districts_to_reach(curve, share)}** districts reach {share:.0%} of the target group.")
+        st.markdown(f"**{districts_to_reach(curve, share):,}** districts reach {share:.0%} of the target group.")
         st.line_chart(curve.set_index("k")[["share_reached", "population_share"]], height=300)
         st.download_button("⬇ Coverage curve (CSV)", curve.to_csv(index=False).encode(), f"coverage_{target_id}.csv",
                            "text/csv", key="dl_coverage", on_click="ignore")
@@ -124,11 +124,11 @@ def _peers(view, data, table, result) -> None:
         out = peers(context, result.table[f"theme_{theme}"], view.selected, k=int(k),
                     values=data.values.rename(columns=labels))
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     out = out.join(table[["name", "parent_name", "rank"]])
     deviants = int(out["positive_deviant"].sum())
-    st.markdown(f"**{deviants}** of the {len(out)} most similar districts do clearly better on "
+    st.markdown(f"**{deviants:,}** of the {len(out)} most similar districts do clearly better on "
                 f"{plain(THEMES[theme].label.lower())} (by more than half a standard deviation).")
     st.dataframe(out[["name", "parent_name", "rank", "distance", "outcome", "gap", "positive_deviant", "differs"]],
                  width="stretch", column_config={

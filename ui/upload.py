@@ -254,7 +254,7 @@ def render_page() -> None:
     st.title("Add a layer")
     st.markdown(
         "Upload a table with one row per district: a column with the district code (or name) and "
-        f"columns with values. CSV or Excel (.xlsx), up to {MAX_UPLOAD_MB} MB. The file is read in "
+        f"columns with values. CSV or Excel (.xlsx), up to {MAX_UPLOAD_MB:,} MB. The file is read in "
         "memory as data only (formulas are not computed, macros never run) and is not stored."
     )
     flash = st.session_state.pop(FLASH_KEY, None)

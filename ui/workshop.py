@@ -28,7 +28,7 @@ def render() -> None:
     step = st.session_state.get(STEP_KEY, 0) % max(len(top), 1)
     code = top[step] if top else None
 
-    st.markdown(f"## {map_value_label(view, data)} · top {len(top)}")
+    st.markdown(f"## {plain(map_value_label(view, data))} · top {len(top)}")
     prev_col, where_col, next_col = st.columns([1, 4, 1])
     prev_col.button("◀ Previous (P)", on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch", key="ws_prev")
     next_col.button("Next (N) ▶", on_click=_move, args=(1, len(top)), shortcut="N", width="stretch", key="ws_next")
