@@ -32,7 +32,7 @@ def _parse_weights(text: str | None) -> dict[str, float]:
             out[name.strip()] = float(value)
         except ValueError:
             raise TargetingError(
-                f"--weights: {item!r} is not name=number; write e.g. --weights illiteracy=2,unemployment=1"
+                f"--weights: {item!r} is not name=number; write it as id=number, e.g. --weights my_layer=2"
             ) from None
     return out
 
@@ -46,8 +46,8 @@ def _build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--level", help="admin level (default: the config's display.default_level)")
     rank.add_argument("--out", required=True, type=Path, help=f"output file: {', '.join(EXPORT_SUFFIXES)}")
     rank.add_argument("--layers", help="comma-separated layer ids (default: all configured)")
-    rank.add_argument("--weights", help="layer weights, e.g. illiteracy=2,unemployment=1")
-    rank.add_argument("--theme-weights", help="theme weights, e.g. poverty=2,infrastructure=0.5")
+    rank.add_argument("--weights", help="layer weights, as layer_id=number pairs separated by commas")
+    rank.add_argument("--theme-weights", help="theme weights, as theme_id=number pairs separated by commas")
     rank.add_argument("--normalisation", choices=NORMALISATIONS)
     rank.add_argument("--aggregation", choices=AGGREGATIONS)
     rank.add_argument("--missing", choices=MISSING_POLICIES)
@@ -104,7 +104,7 @@ def _rank(args: argparse.Namespace) -> int:
     level = args.level or config.display.default_level
     layers = [s.strip() for s in args.layers.split(",")] if args.layers else None
     weights = {**config.weights, **_parse_weights(args.weights)}
-    theme_weights = {**config.theme_weights, **_parse_weights(args.theme_weights)}
+    theme_weights = config.scored_theme_weights(_parse_weights(args.theme_weights))
     data = load_level(config, level, layers=layers)
     unknown = sorted(set(weights) - set(data.values.columns))
     if unknown and args.weights:
@@ -151,8 +151,6 @@ def _change(args: argparse.Namespace) -> int:
 
 def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
-    from layers import THEMES
-
     settings = AnalysisSettings(
         draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
         permutations=args.permutations, fdr=args.fdr,
@@ -160,7 +158,7 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     child = config.child_level(level)
     lower = load_level(config, child, layers=list(data.values.columns)) if child else None
     return analysis_columns(data, result, weights=weights, theme_weights=theme_weights,
-                            roles={t: THEMES[t].role for t in THEMES}, settings=settings, lower=lower)
+                            roles=config.roles, settings=settings, lower=lower)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from layers import displacement, infrastructure, poverty, unemployment
 from layers.base import (
-    THEMES,
+    ROLES,
     Layer,
     LayerInputs,
     PointStat,
@@ -24,7 +24,7 @@ from layers.base import (
 
 __all__ = [
     "LAYERS",
-    "THEMES",
+    "ROLES",
     "Layer",
     "LayerInputs",
     "PointStat",

@@ -23,7 +23,7 @@ __all__ = [
     "Layer",
     "LayerInputs",
     "Loader",
-    "THEMES",
+    "ROLES",
     "TableColumn",
     "Ratio",
     "RelativeGrowth",
@@ -45,46 +45,38 @@ class Source:
     url: str = ""
 
 
+ROLES = ("need", "readiness", "context")
+
+
 @dataclass(frozen=True)
 class Theme:
-    """A group of layers that is weighted and reported together.
+    """A group of layers that is weighted and reported together, declared in the configuration.
 
-    ``role`` says whether the theme measures need (poverty, unemployment,
-    displacement) or readiness to act (infrastructure and economic base).
+    Attributes
+    ----------
+    id, label : str
+        Identity; layers name their theme by ``id``.
+    role : {"need", "readiness", "context"}
+        ``need`` themes make the need score, ``readiness`` themes say whether the
+        conditions to act exist (both are scored); ``context`` themes are shown
+        but never scored (their weight is 0).
+    description : str
+        A short sentence shown beside the label (what the theme measures, and
+        what it is not).
+    weight : float
+        Default weight of the theme (>= 0) before themes are rescaled to sum to 1.
     """
 
     id: str
     label: str
-    role: Literal["need", "readiness"]
+    role: Literal["need", "readiness", "context"] = "need"
     description: str = ""
+    weight: float = 1.0
 
-
-THEMES: dict[str, Theme] = {
-    t.id: t
-    for t in (
-        Theme(
-            "poverty",
-            "Basic needs (census deprivation)",
-            "need",
-            "Census deprivation in the style of Unsatisfied Basic Needs (NBI): education, "
-            "housing, cooking fuel, crowding, sanitation. Not a monetary poverty rate.",
-        ),
-        Theme("unemployment", "Unemployment and work", "need", "Labour-market exclusion."),
-        Theme(
-            "displacement",
-            "Displacement and migration",
-            "need",
-            "Population movement: growth relative to the nation as a net-migration proxy, "
-            "and sites of displaced people when provided.",
-        ),
-        Theme(
-            "infrastructure",
-            "Infrastructure and economic base",
-            "readiness",
-            "Basic services, road access and the local economic base.",
-        ),
-    )
-}
+    @property
+    def scored(self) -> bool:
+        """Whether the theme's layers count in the score."""
+        return self.role != "context"
 
 
 @dataclass(frozen=True)
@@ -322,7 +314,7 @@ class Layer:
     Attributes
     ----------
     id, label, theme, unit : str
-        Identity; ``theme`` is a key of :data:`THEMES`.
+        Identity; ``theme`` is the id of a theme declared in the configuration.
     higher_is_worse : bool
         Direction: ``True`` when a higher value means more need.
     kind : {"rate", "count"}
@@ -349,10 +341,8 @@ class Layer:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if self.theme not in THEMES:
-            raise ValueError(
-                f"Layer {self.id!r}: unknown theme {self.theme!r}; expected one of {sorted(THEMES)}"
-            )
+        if not isinstance(self.theme, str) or not self.theme.strip():
+            raise ValueError(f"Layer {self.id!r}: theme must be a theme id (text), got {self.theme!r}")
         if self.kind not in ("rate", "count"):
             raise ValueError(f"Layer {self.id!r}: kind must be 'rate' or 'count', got {self.kind!r}")
 

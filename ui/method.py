@@ -6,7 +6,6 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
-from layers import THEMES
 from ui import sidebar, state
 
 NORM_FORMULA = {
@@ -29,7 +28,7 @@ def render() -> None:
     data, table, result = scored
     st.subheader("Layers")
     rows = [{
-        "layer": l.label, "id": l.id, "theme": THEMES[l.theme].label, "unit": l.unit, "direction": l.direction,
+        "layer": l.label, "id": l.id, "theme": state.config().theme_label(l.theme), "unit": l.unit, "direction": l.direction,
         "kind": l.kind, "effective weight": float(result.effective_weights.get(l.id, 0.0)),
         "districts with data": f"{int(data.values[l.id].notna().sum())} / {len(data.values)}",
         "source": l.source.name, "year": l.source.year, "licence": l.source.licence, "description": l.description,

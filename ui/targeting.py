@@ -10,7 +10,6 @@ import streamlit as st
 from geo.dataset import target_counts
 from geo.errors import TargetingError
 from geo.targeting import QUADRANTS, coverage_curve, districts_to_reach, need_readiness, peers, top_k_errors
-from layers import THEMES
 from ui import sidebar, state
 from ui.profile import render_profile
 from ui.text import plain
@@ -27,10 +26,13 @@ def render() -> None:
     data, table, result = scored
     keep = state.filter_mask(data, table, view)
     themes = {l.id: l.theme for l in data.layers}
-    roles = {t: THEMES[t].role for t in THEMES}
+    cfg = state.config()
+    roles = cfg.roles
 
     st.subheader("Need x readiness")
-    st.caption("Need: poverty, unemployment and displacement layers. Readiness: infrastructure and economic base, "
+    by_role = {r: ", ".join(plain(t.label) for t in cfg.themes.values() if t.role == r) or "none"
+               for r in ("need", "readiness")}
+    st.caption(f"Need: the layers of {by_role['need']}. Readiness: the layers of {by_role['readiness']}, "
                "turned around (higher = better conditions to act). Thresholds default to the medians.")
     try:
         base = need_readiness(result, themes, roles)
@@ -110,7 +112,7 @@ def _peers(view, data, table, result) -> None:
     context_ids = c1.multiselect("Similar context in", options, default=default, format_func=names.get,
                                  key="w_peer_context")
     themes = sorted(c[6:] for c in result.table.columns if c.startswith("theme_"))
-    theme = c2.selectbox("Doing better on", themes, format_func=lambda t: THEMES[t].label, key="w_peer_theme")
+    theme = c2.selectbox("Doing better on", themes, format_func=cfg.theme_label, key="w_peer_theme")
     k = c3.number_input("Peers", 3, 30, 10, key="w_peer_k")
     same_region = st.checkbox("Only in the same region", key="w_peer_region")
     context = pd.DataFrame(index=data.values.index)
@@ -129,11 +131,11 @@ def _peers(view, data, table, result) -> None:
     out = out.join(table[["name", "parent_name", "rank"]])
     deviants = int(out["positive_deviant"].sum())
     st.markdown(f"**{deviants}** of the {len(out)} most similar districts do clearly better on "
-                f"{plain(THEMES[theme].label.lower())} (by more than half a standard deviation).")
+                f"{plain(cfg.theme_label(theme).lower())} (by more than half a standard deviation).")
     st.dataframe(out[["name", "parent_name", "rank", "distance", "outcome", "gap", "positive_deviant", "differs"]],
                  width="stretch", column_config={
                      "distance": st.column_config.NumberColumn(format="%.2f"),
-                     "outcome": st.column_config.NumberColumn(f"{THEMES[theme].label} (need)", format="%.1f"),
+                     "outcome": st.column_config.NumberColumn(f"{cfg.theme_label(theme)} (need)", format="%.1f"),
                      "gap": st.column_config.NumberColumn("better by", format="%.1f"),
                      "differs": st.column_config.TextColumn("differs most in (layer values)"),
                  })

@@ -31,7 +31,6 @@ import streamlit as st
 
 from geo.errors import TargetingError
 from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
-from layers.base import THEMES
 from ui import state
 from ui.text import plain
 
@@ -164,7 +163,8 @@ def render_choices(table: pd.DataFrame, level: str) -> dict[str, Any]:
     with right:
         label = st.text_input("Label", key="upload_label", placeholder="e.g. Illiteracy rate", max_chars=80)
         unit = st.text_input("Unit", key="upload_unit", placeholder="e.g. %", max_chars=30)
-        theme = st.selectbox("Theme", list(THEMES), format_func=lambda t: THEMES[t].label, key="upload_theme")
+        cfg = state.config()
+        theme = st.selectbox("Theme", list(cfg.themes), format_func=cfg.theme_label, key="upload_theme")
         direction = st.radio("Direction", _DIRECTIONS, key="upload_direction", horizontal=True)
         source = st.text_input("Source (who published the numbers)", key="upload_source",
                                placeholder="uploaded by the user", max_chars=120)
@@ -189,8 +189,9 @@ def check_join(table: pd.DataFrame, filename: str, settings: dict[str, Any]) -> 
     """
     districts = state.level_data(settings["level"]).districts
     choices = {k: v for k, v in settings.items() if k != "level"}
+    themes = {t.id: t.label for t in state.config().themes.values()}
     layer, values, report = uploaded_layer(table, districts, filename=filename, existing_ids=taken_ids(),
-                                           **choices)
+                                           themes=themes, **choices)
     return {"settings": settings, "file": st.session_state[TABLE_KEY]["file"], "layer": layer,
             "values": values, "report": report}
 
