@@ -104,9 +104,12 @@ def _peers(view, data, table, result) -> None:
     if not view.selected or view.selected not in table.index:
         st.info("Select a district (on the map, in a table or in the scatter plot) to see its peers.")
         return
+    cfg = state.config()
     labels = {l.id: l.label for l in data.layers}
     options = ["population"] + [l.id for l in data.layers]
-    default = [c for c in ("population", "road_distance", "establishments") if c in options] or options[:1]
+    # similar context by default: population and the first two layers of the readiness themes
+    readiness = [l.id for l in data.layers if cfg.roles.get(l.theme) == "readiness"]
+    default = ["population"] + readiness[:2]
     names = {"population": "Population (log)", **labels}
     c1, c2, c3 = st.columns([3, 2, 1])
     context_ids = c1.multiselect("Similar context in", options, default=default, format_func=names.get,
