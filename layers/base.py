@@ -27,6 +27,9 @@ __all__ = [
     "TableColumn",
     "Ratio",
     "RelativeGrowth",
+    "RelativeAnnualGrowth",
+    "SumRatio",
+    "Percentile",
     "PointStat",
     "RasterStat",
     "census_column",
@@ -241,6 +244,110 @@ class RelativeGrowth:
     @property
     def describe(self) -> str:
         return f"100 x ((now/before) / national ratio - 1) with now={self.now}, before={self.before}"
+
+
+@dataclass(frozen=True)
+class SumRatio:
+    """``sum(numerator) / sum(denominator) * per`` over columns of one table.
+
+    With no denominator the numerator columns are simply added (e.g. two
+    shares of the same population). Used for ratios of HCP's age groups (a
+    dependency ratio: people aged 65+ per 100 aged 15-64) and for shares that
+    HCP publishes in parts (self-employed plus unpaid family workers).
+    """
+
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...] = ()
+    per: float = 100.0
+    table: str = "census"
+
+    def __call__(self, inputs: LayerInputs) -> pd.Series:
+        num = sum(inputs.column(self.table, c) for c in self.numerator)
+        if not self.denominator:
+            return num.round(9)  # shares published with one decimal: no binary noise such as 7.300000000000001
+        den = sum(inputs.column(self.table, c) for c in self.denominator)
+        return num / den.where(den > 0) * self.per
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return (*self.numerator, *self.denominator)
+
+    @property
+    def describe(self) -> str:
+        num = " + ".join(f"{self.table}.{c}" for c in self.numerator)
+        if not self.denominator:
+            return num
+        den = " + ".join(f"{self.table}.{c}" for c in self.denominator)
+        return f"({num}) / ({den}) x {self.per:g}"
+
+
+@dataclass(frozen=True)
+class RelativeAnnualGrowth:
+    """Average annual growth of a count minus that of all districts together, in points.
+
+    ``100 * ((now / before) ** (1 / years) - (sum(now) / sum(before)) ** (1 / years))``:
+    0 means the district grew like the country. The annual rate keeps a
+    district whose count multiplied (a new town, a population counted apart
+    one year and not the other) from setting the scale of everyone else, as a
+    ratio of growth ratios does. Sums run over districts with both counts.
+    """
+
+    now: str
+    before: str
+    years: float
+    table: str = "census"
+
+    def __call__(self, inputs: LayerInputs) -> pd.Series:
+        now = inputs.column(self.table, self.now)
+        before = inputs.column(self.table, self.before)
+        both = now.notna() & before.notna() & (before > 0) & (now > 0)
+        national = (now[both].sum() / before[both].sum()) ** (1.0 / self.years)
+        annual = (now / before.where(both)) ** (1.0 / self.years)
+        return (100.0 * (annual - national)).where(both)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return (self.now, self.before)
+
+    @property
+    def describe(self) -> str:
+        return (f"100 x ((now/before)^(1/{self.years:g}) - national rate) with now={self.table}.{self.now}, "
+                f"before={self.table}.{self.before}")
+
+
+@dataclass(frozen=True)
+class Percentile:
+    """The percentile rank (0-100] of another loader's values among the districts of the level.
+
+    For a proxy whose extremes are not the phenomenon it stands for (the sex
+    ratio of a commune holding a garrison, the growth of one counted apart in
+    one census): only the order of the districts is kept, so a handful of
+    extremes cannot squash everyone else into a near-constant. Ties share
+    their average rank; districts without a value stay without one.
+    """
+
+    of: Any
+
+    def __call__(self, inputs: LayerInputs) -> pd.Series:
+        values = pd.Series(self.of(inputs), dtype=float)
+        values = values.where(np.isfinite(values))
+        return (100.0 * values.rank(pct=True)).round(9)
+
+    @property
+    def table(self) -> str | None:
+        """The table of the underlying loader."""
+        return getattr(self.of, "table", None)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return tuple(getattr(self.of, "columns", ()))
+
+    @property
+    def describe(self) -> str:
+        return f"percentile rank among the districts of the level of: {self.of.describe}"
 
 
 @dataclass(frozen=True)
