@@ -116,6 +116,9 @@ class ScoreResult:
     notes : list of str
         Layers left out or transformed, and why.
     method : Method
+    treatments : Mapping[str, str]
+        Per layer treated by the COINr outlier rule, what was done
+        (e.g. ``"winsorised 2 point(s)"``, ``"log-transformed"``).
     """
 
     table: pd.DataFrame
@@ -125,6 +128,7 @@ class ScoreResult:
     unscored: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     method: Method = Method()
+    treatments: Mapping[str, str] = field(default_factory=dict)
 
 
 def orient(values: pd.DataFrame, higher_is_worse: Mapping[str, bool]) -> pd.DataFrame:
@@ -558,6 +562,7 @@ def score(
     eff = effective_weights({c: themes[c] for c in counted}, weights, theme_weights)
 
     lower = 1.0 if method.aggregation == "geometric" else 0.0
+    actions: dict[str, str] = {}
     if method.outliers == "coinr" or method.normalisation == "rank":
         treated = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
         if method.outliers == "coinr":
@@ -603,6 +608,7 @@ def score(
         unscored=unscored,
         notes=notes,
         method=method,
+        treatments=actions,
     )
 
 

@@ -33,7 +33,7 @@ OLD_AGE_DEPENDENCY = Layer(
 )
 SEX_RATIO = Layer(
     id="sex_ratio_20_49", label="Men per 100 women aged 20-49 (male out-migration proxy)",
-    unit="percentile", theme="displacement", higher_is_worse=False, kind="rate", source=HCP_2024,
+    unit="percentile", theme="vulnerability", higher_is_worse=False, kind="rate", source=HCP_2024,
     loader=Percentile(SumRatio(("people_20_49_male",), ("people_20_49_female",))),
     rollup_weight="people_20_49_female",
     description="Percentile rank of the men per 100 women aged 20-49 (municipal population). Men leave "
