@@ -173,9 +173,22 @@ def _check(args: argparse.Namespace) -> int:
         for layer in data.layers:
             have = int(data.values[layer.id].notna().sum())
             print(f"  layer {layer.id}: {have}/{len(data.values)} districts with data")
+        print(f"  index checks (the configuration's weights and method, outliers = {config.method.outliers}):")
+        for line in _index_check_lines(config, data):
+            print(f"    {line}")
         incomplete += sum(not r.complete for r in data.join_reports)
     print("configuration OK" + (f"; {incomplete} join(s) with unmatched items (listed above)" if incomplete else ""))
     return 0
+
+
+def _index_check_lines(config, data) -> list[str]:
+    from geo.quality import check_lines, index_checks
+
+    result = score_level(data, weights=config.weights, theme_weights=config.theme_weights, method=config.method)
+    checks = index_checks(data.values, result, {l.id: l.theme for l in data.layers},
+                          {l.id: l.higher_is_worse for l in data.layers}, population=data.population,
+                          names=data.districts["name"].astype(str).to_dict(), thresholds=config.checks)
+    return check_lines(checks)
 
 
 def _build(args: argparse.Namespace) -> int:

@@ -133,6 +133,7 @@ class Config:
     change: ChangeConfig | None = None
     engine: EngineConfig = EngineConfig()
     text: TextConfig = TextConfig()
+    checks: Any = None
 
     @property
     def theme_weights(self) -> Mapping[str, float]:
@@ -190,7 +191,7 @@ class Config:
 
 
 _TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "population", "layers",
-             "themes", "method", "display", "build", "change", "engine", "text"}
+             "themes", "method", "display", "build", "change", "engine", "text", "checks"}
 _THEME_KEYS = {"label", "description", "weight", "role"}
 _TEXT_KEYS = {"caption", "search_example"}
 _LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
@@ -263,6 +264,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         change=change,
         engine=_engine(_table(data, "engine", where, required=False), where),
         text=_text(_table(data, "text", where, required=False), where),
+        checks=_checks(_table(data, "checks", where, required=False), where),
     )
 
 
@@ -510,6 +512,22 @@ def _themes(section: dict, layers: list, weights: Mapping[str, float], where: st
             "a positive weight."
         )
     return themes
+
+
+def _checks(section: dict, where: str) -> Any:
+    """Validate ``[checks]``: the thresholds of :func:`geo.quality.index_checks`."""
+    from dataclasses import fields
+
+    from geo.quality import CheckThresholds
+
+    allowed = {f.name for f in fields(CheckThresholds)}
+    _unknown(section, allowed, where, "checks.")
+    out = {}
+    for key, value in section.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            raise ConfigError(f"{where}: checks.{key} = {value!r} must be a number >= 0.")
+        out[key] = float(value)
+    return CheckThresholds(**out)
 
 
 def _text(section: dict, where: str) -> TextConfig:

@@ -26,7 +26,7 @@ import pandas as pd
 from dataclasses import dataclass, field
 
 from geo.errors import TargetingError
-from geo.scoring import ScoreResult, _needs_treatment, _skew_kurt, normalise, orient
+from geo.scoring import ScoreResult, meets_coinr_rule, skew_kurtosis, normalise, orient
 
 __all__ = [
     "LOW_AVAILABILITY",
@@ -42,6 +42,7 @@ __all__ = [
     "index_checks",
     "first_order_importance",
     "cronbach_alpha",
+    "check_lines",
 ]
 
 LOW_AVAILABILITY = 0.66
@@ -313,8 +314,8 @@ def cronbach_alpha(items: pd.DataFrame) -> float:
     if k < 2 or len(x) < 2:
         return float("nan")
     total = x.sum(axis=1).var(ddof=1)
-    if total == 0:
-        return float("nan")
+    if total == 0:  # items that cancel out exactly: alpha tends to minus infinity
+        return float("-inf") if x.var(ddof=1).sum() > 0 else float("nan")
     return float(k / (k - 1) * (1.0 - x.var(ddof=1).sum() / total))
 
 
@@ -339,7 +340,7 @@ def index_checks(
     *,
     population: pd.Series | None = None,
     names: Mapping[str, str] | None = None,
-    thresholds: CheckThresholds = CheckThresholds(),
+    thresholds: CheckThresholds | None = None,
 ) -> IndexChecks:
     """Check a scored index: weights, variance, importance, squashing, outliers, themes, small places.
 
@@ -357,7 +358,8 @@ def index_checks(
         People per district, for the small-population check (skipped without it).
     names : Mapping[str, str], optional
         District code -> name, for the messages.
-    thresholds : CheckThresholds
+    thresholds : CheckThresholds, optional
+        Where flags are raised (the defaults of :class:`CheckThresholds` when not given).
 
     Returns
     -------
@@ -374,7 +376,7 @@ def index_checks(
     >>> "Layer 'a' carries 50% of the effective weight" in c.messages[0]
     True
     """
-    th = thresholds
+    th = thresholds or CheckThresholds()
     weights = result.effective_weights
     counted = [c for c in values.columns if c in weights.index and weights[c] > 0 and c in result.normalised]
     if not counted:
@@ -393,10 +395,10 @@ def index_checks(
     layers["median"] = norm.median()
     scale_0_100 = result.method.normalisation in ("minmax", "rank")
     layers["squashed"] = scale_0_100 & (layers["iqr"] < th.squashed_iqr) & (layers["median"] > th.squashed_median)
-    sk = [_skew_kurt(values[c].astype(float)) for c in counted]
+    sk = [skew_kurtosis(values[c].astype(float)) for c in counted]
     layers["skewness"] = [a for a, _ in sk]
     layers["kurtosis"] = [b for _, b in sk]
-    layers["coinr_rule"] = [bool(_needs_treatment(values[c].astype(float))) for c in counted]
+    layers["coinr_rule"] = [bool(meets_coinr_rule(values[c].astype(float))) for c in counted]
     layers["treatment"] = [result.treatments.get(c, "none") for c in counted]
     flags: dict[str, list[str]] = {c: [] for c in counted}
 
@@ -482,3 +484,26 @@ def index_checks(
                 "raise the minimum population filter."
             )
     return IndexChecks(layers=layers, themes=theme_table, small=small, messages=messages)
+
+
+def check_lines(checks: IndexChecks) -> list[str]:
+    """The index checks as lines of text: weights and importance, the outlier treatment, every flag.
+
+    Examples
+    --------
+    >>> from geo.scoring import score
+    >>> v = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [4.0, 1.0, 3.0, 2.0]}, index=list("wxyz"))
+    >>> r = score(v, higher_is_worse={"a": True, "b": True}, themes={"a": "t", "b": "t"})
+    >>> check_lines(index_checks(v, r, {"a": "t", "b": "t"}, {"a": True, "b": True}))[0]
+    'layers: 2; largest effective weight 50.0% (a); largest share of the score variance 50.0% (a)'
+    """
+    t = checks.layers
+    lines = [
+        f"layers: {len(t)}; largest effective weight {t['weight'].max():.1%} ({t['weight'].idxmax()}); "
+        f"largest share of the score variance {t['variance_share'].max():.1%} ({t['variance_share'].idxmax()})"
+    ]
+    treated = t[t["treatment"] != "none"]
+    lines.append("outlier treatment (COINr rule): " + (
+        "; ".join(f"{c} {a}" for c, a in treated["treatment"].items()) if len(treated) else "none applied"))
+    lines += [f"flag: {m}" for m in checks.messages] or ["no flag raised"]
+    return lines

@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo.errors import TargetingError
 from ui import sidebar, state
+from ui.text import plain
 
 NORM_FORMULA = {
     "minmax": r"x'_{ij} = 100\,\frac{\tilde x_{ij} - \min_i \tilde x_{ij}}{\max_i \tilde x_{ij} - \min_i \tilde x_{ij}}",
@@ -46,10 +47,48 @@ def render() -> None:
                "another layer (double counting), correlation below -0.4 with the rest of its theme.")
     st.dataframe(checks, width="stretch")
 
+    st.subheader("Index checks: does the score hold up?")
+    from geo.quality import index_checks
+
+    cfg = state.config()
+    th = cfg.checks
+    try:
+        ichecks = index_checks(data.values[[l.id for l in chosen]], result, {l.id: l.theme for l in chosen},
+                               {l.id: l.higher_is_worse for l in chosen}, population=data.population,
+                               names=data.districts["name"].astype(str).to_dict(), thresholds=th)
+    except TargetingError as exc:
+        st.error(str(exc))
+    else:
+        st.caption(
+            f"Per layer: its effective weight (flag above {th.max_weight:.0%}), its share of the score's variance "
+            f"(cov(contribution, score) / var(score); flag above {th.max_variance_share:.0%}), its first-order "
+            "importance (the squared correlation ratio of the score on the layer, Paruolo, Saisana & Saltelli "
+            f"2013) as a share beside its weight (flag under {th.importance_ratio:.2g} of it), the interquartile "
+            f"range and median of its normalised values (squashed: IQR under {th.squashed_iqr:g} points with a "
+            f"median above {th.squashed_median:g}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
+            f"3.5) with the treatment applied (outliers = {result.method.outliers}). Per theme: Cronbach's alpha "
+            f"(flag under {th.min_alpha:g}) and the most correlated theme (flag above {th.max_theme_corr:g})."
+        )
+        for message in ichecks.messages:
+            st.warning(plain(message))
+        if not ichecks.messages:
+            st.success("No flag raised.")
+        labels = {l.id: l.label for l in chosen}
+        shown = ichecks.layers.assign(layer=[labels.get(i, i) for i in ichecks.layers.index],
+                                      theme=[cfg.theme_label(t) for t in ichecks.layers["theme"]])
+        st.dataframe(shown.set_index("layer"), width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.3f") for c in
+            ("weight", "variance_share", "importance", "importance_share", "iqr", "median", "skewness", "kurtosis")})
+        st.dataframe(ichecks.themes.rename(index=cfg.theme_label), width="stretch")
+
     st.subheader("The formula with the current settings")
+    view_outliers = result.method.outliers
     lower = " (1-100 with geometric aggregation, so that no value is 0)" if view.aggregation == "geometric" else ""
     st.markdown(
         f"1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
+        f"   **Outliers** ({view_outliers}): a layer meeting the COINr rule (|skewness| > 2 and kurtosis > 3.5) "
+        "has its most extreme values set to the next one, up to 5 points, else is log-transformed; the treated "
+        "layers are listed in the index checks above.\n"
         f"2. **Normalisation** ({view.normalisation}){lower}:"
     )
     st.latex(NORM_FORMULA[view.normalisation])
