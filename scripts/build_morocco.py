@@ -153,6 +153,8 @@ PEOPLE_2014_COLUMNS: tuple[str, ...] = (
     "labour_activity_rate",
     "labour_unemployment_rate",
     "employment_status_family_worker",
+    "employment_status_self_employed",
+    *AGE_COLUMNS,
 )
 HOUSEHOLD_2014_COLUMNS: tuple[str, ...] = (
     "households_count",
@@ -164,6 +166,8 @@ HOUSEHOLD_2014_COLUMNS: tuple[str, ...] = (
     "amenities_running_water",
     "wastewater_public_sewer",
     "households_distance_to_paved_road_km",
+    "amenities_kitchen",
+    "amenities_bathroom",
 )
 FEMALE_2014_COLUMNS: tuple[str, ...] = ("labour_unemployment_rate", "labour_active", "labour_activity_rate")
 #: HCP units whose columns are whole counts (written without decimals).
