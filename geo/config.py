@@ -8,6 +8,7 @@ config as arguments and never read it themselves.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,8 @@ _CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "sour
                 "url", "description", "rollup_weight", "weight", "table", "column", "complement_of",
                 "scale", "numerator", "denominator", "per", "points", "raster", "stat", "x", "y",
                 "weights_raster"}
+#: A custom layer's label in another language: ``label_fr``, ``label_ar``...
+_LABEL_IN = re.compile(r"label_[a-z]{2,3}")
 _METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
 _DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n"}
 
@@ -447,7 +450,10 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     from layers.base import Layer, PointStat, RasterStat, Ratio, Source, TableColumn
 
     _type(spec, dict, where, key)
-    _unknown(spec, _CUSTOM_KEYS, where, f"{key}.")
+    translated = {k: v for k, v in spec.items() if _LABEL_IN.fullmatch(str(k))}
+    for k, v in translated.items():
+        _type(v, str, where, f"{key}.{k}")
+    _unknown({k: v for k, v in spec.items() if k not in translated}, _CUSTOM_KEYS, where, f"{key}.")
     for req in ("id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence"):
         if req not in spec:
             raise ConfigError(f"{where}: {key} needs {req} = ...; see 'Use your own data' in the README.")
@@ -484,6 +490,7 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
             higher_is_worse=spec["higher_is_worse"], kind=spec["kind"],
             source=Source(spec["source"], spec["year"], spec["licence"], spec.get("url", "")),
             loader=loader, rollup_weight=spec.get("rollup_weight"), description=spec.get("description", ""),
+            labels=tuple(sorted((k.removeprefix("label_"), v) for k, v in translated.items())),
         )
     except ValueError as exc:
         raise ConfigError(f"{where}: {key}: {exc}") from None

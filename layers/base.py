@@ -335,6 +335,9 @@ class Layer:
         rolled up (its denominator, e.g. households for a household share).
     description : str
         A sentence for the Data & method page.
+    labels : tuple of (str, str)
+        The label in other languages, ``(("fr", "..."), ("ar", "..."))``;
+        :func:`geo.i18n.layer_label` falls back to HCP's heading, then ``label``.
     """
 
     id: str
@@ -347,6 +350,7 @@ class Layer:
     loader: Loader
     rollup_weight: str | None = None
     description: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.theme not in THEMES:

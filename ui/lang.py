@@ -1,0 +1,73 @@
+"""The dashboard's language: the switch, the ``?lang=`` link parameter and right-to-left layout.
+
+The language is part of the view (``View.lang``, ``?lang=fr|ar|en`` in the URL). ``app.py``
+calls :func:`apply` first on every run, so page titles and every ``_()`` of the run use it.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, direction, is_language, set_language
+
+VIEW_KEY = "view"  # the session's view (ui.sidebar keeps it there)
+FONT_URL = "app/static/vendor/fonts/noto-naskh-arabic/noto-naskh-arabic-arabic-400-normal.woff2"
+
+#: Streamlit elements that stay left-to-right in an Arabic page: the data grid (canvas), charts,
+#: code, number inputs and sliders, whose layout Streamlit fixes, and the map's frame.
+_LTR_ELEMENTS = ('[data-testid="stDataFrame"]', '[data-testid="stTable"]', '[data-testid="stVegaLiteChart"]',
+                 '[data-testid="stCode"]', '[data-testid="stSlider"]', '[data-testid="stNumberInput"]',
+                 '[data-testid="stIFrame"]', "iframe", '[data-testid="stCustomComponentV1"]')
+
+
+def requested() -> str:
+    """The language of this run: the session's view, else the link's ``?lang=``, else English."""
+    view = st.session_state.get(VIEW_KEY)
+    lang = getattr(view, "lang", None)
+    if not is_language(lang):
+        lang = st.query_params.get("lang", DEFAULT_LANGUAGE)
+    return lang if is_language(lang) else DEFAULT_LANGUAGE
+
+
+def apply() -> str:
+    """Set this run's language and, for Arabic, the right-to-left layout; return the language."""
+    lang = set_language(requested())
+    if direction(lang) == "rtl":
+        ltr = ", ".join(_LTR_ELEMENTS)
+        st.markdown(
+            "<style>"
+            f"@font-face {{font-family: 'Noto Naskh Arabic'; src: url('{FONT_URL}') format('woff2'); "
+            "font-display: swap;}}"
+            '[data-testid="stMain"], [data-testid="stSidebar"] {direction: rtl; text-align: right;}'
+            '[data-testid="stMain"] *, [data-testid="stSidebar"] * '
+            "{font-family: 'Noto Naskh Arabic', 'Source Sans Pro', sans-serif;}"
+            f"{ltr} {{direction: ltr; text-align: left;}}"
+            "</style>",
+            unsafe_allow_html=True,
+        )
+    return lang
+
+
+def _switched() -> None:
+    """Widget callback: put the chosen language into the view before the next run starts."""
+    lang = st.session_state.get("w_lang", DEFAULT_LANGUAGE)
+    view = st.session_state.get(VIEW_KEY)
+    if view is not None:
+        st.session_state[VIEW_KEY] = view.replace(lang=lang)
+    params = dict(st.query_params)
+    if lang == DEFAULT_LANGUAGE:
+        params.pop("lang", None)
+    else:
+        params["lang"] = lang
+    st.query_params.from_dict(params)
+
+
+def switch(container=None) -> str:
+    """Draw the language switch (sidebar by default) and return the language in force."""
+    box = container if container is not None else st.sidebar
+    current = requested()
+    if st.session_state.get("w_lang") != current:
+        st.session_state["w_lang"] = current
+    options = list(LANGUAGES)
+    box.selectbox(_("Language"), options, key="w_lang", format_func=LANGUAGES.get, on_change=_switched)
+    return current
