@@ -48,7 +48,7 @@ data: setup-dev
 # locale/<lang>/LC_MESSAGES/pockets.po, and compile the .mo files (committed, so `make run` needs no step).
 LANGS := fr ar
 locale: setup
-	$(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ --sort-by-file --project=Pockets -o locale/pockets.pot .
+	PYTHONPATH=. $(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ --sort-by-file --project=Pockets -o locale/pockets.pot .
 	@for l in $(LANGS); do \
 	  if [ -f locale/$$l/LC_MESSAGES/pockets.po ]; then \
 	    $(VENV)/bin/pybabel -q update -N -i locale/pockets.pot -d locale -D pockets -l $$l; \

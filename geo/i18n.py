@@ -65,6 +65,11 @@ __all__ = [
     "licence_text",
     "district_name",
     "french_headings",
+    "extract_declarations",
+    "COLUMN_LABELS",
+    "column_label",
+    "column_labels",
+    "value_label",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -386,3 +391,143 @@ def district_name(name: object, name_ar: object = None, lang: str | None = None)
     if not latin:
         return arabic
     return f"{arabic} · {latin}" if _lang(lang) == "ar" else f"{latin} · {arabic}"
+
+
+#: Words the layer declarations use as values (kinds, directions, units of the default layers),
+#: marked here so the catalogue carries them.
+TERMS = (
+    N_("rate"), N_("count"), N_("higher is worse"), N_("lower is worse"), N_("need"), N_("readiness"),
+)
+
+#: The texts of a declaration that the interface shows: keyword -> position when given positionally.
+_DECLARED_TEXTS = {"Layer": {"label": None, "unit": None, "description": None},
+                   "Theme": {"label": 1, "description": 3}}
+
+
+def extract_declarations(fileobj: Any, keywords: Any, comment_tags: Any, options: Any):
+    """Babel extractor for ``layers/*.py``: the label, unit and description of every ``Layer(...)``
+    and the label and description of every ``Theme(...)``, so a new layer's texts reach the
+    catalogue without wrapping them (``babel.cfg``).
+
+    Yields
+    ------
+    tuple
+        ``(lineno, funcname, message, comments)`` as Babel expects.
+    """
+    import ast
+
+    tree = ast.parse(fileobj.read())
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        wanted = _DECLARED_TEXTS.get(name)
+        if not wanted:
+            continue
+        found = {k.arg: k.value for k in node.keywords if k.arg in wanted}
+        for key, position in wanted.items():
+            if key not in found and position is not None and len(node.args) > position:
+                found[key] = node.args[position]
+        for key, value in found.items():
+            if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip():
+                yield value.lineno, None, value.value, [f"{name}.{key}"]
+
+
+#: Labels of the columns of the exports and tables (the ids stay the contract of the files).
+COLUMN_LABELS: dict[str, str] = {
+    "code": N_("code"),
+    "name": N_("name"),
+    "name_ar": N_("name in Arabic"),
+    "parent_code": N_("parent code"),
+    "parent_name": N_("parent name"),
+    "population": N_("population"),
+    "score": N_("score"),
+    "rank": N_("rank"),
+    "decile": N_("decile"),
+    "data_coverage": N_("data coverage"),
+    "rank_median": N_("median rank"),
+    "rank_p05": N_("rank, 5th percentile"),
+    "rank_p95": N_("rank, 95th percentile"),
+    "p_top_k": N_("probability of the top k"),
+    "cluster": N_("LISA cluster"),
+    "hotspot": N_("hot or cold spot (Gi*)"),
+    "need": N_("need"),
+    "readiness": N_("readiness"),
+    "quadrant": N_("need x readiness"),
+    "reliability": N_("reliability"),
+    "extent": N_("extent"),
+    "local_concentration": N_("local concentration"),
+    "behind_on": N_("fell further behind on"),
+    "layers_compared": N_("layers compared"),
+    "left_behind": N_("left behind"),
+    "distance": N_("distance"),
+    "outcome": N_("outcome"),
+    "gap": N_("gap"),
+    "positive_deviant": N_("positive deviant"),
+    "differs": N_("differs most in (layer values)"),
+    "districts": N_("districts"),
+    "share_reached": N_("share of the target group reached"),
+    "population_share": N_("share of the population"),
+    "type": N_("type"),
+    "setting": N_("setting"),
+    "value": N_("value"),
+}
+
+#: Category values the tables and legends show (clusters, hot spots, quadrants, urban/rural).
+VALUE_LABELS = (
+    N_("HH"), N_("LL"), N_("HL"), N_("LH"), N_("not significant"), N_("no data"), N_("hot spot"),
+    N_("cold spot"), N_("high need, ready to scale"), N_("high need, foundations first"),
+    N_("lower need, ready to scale"), N_("lower need, foundations first"), N_("urban"), N_("rural"),
+    N_("all"),
+)
+
+
+def value_label(value: object) -> str:
+    """A category value in the current language (other values unchanged).
+
+    Examples
+    --------
+    >>> value_label("hot spot")
+    'hot spot'
+    >>> value_label(3.5)
+    3.5
+    """
+    if isinstance(value, str) and value in VALUE_LABELS:
+        return _(value)
+    return value  # type: ignore[return-value]
+
+
+def column_label(column: str, layers: Any = (), lang: str | None = None) -> str:
+    """The label of a table column: a layer's label for ``<layer>``, ``<layer>_norm`` and
+    ``theme_<theme>``, the translated name of the fixed columns, else the id itself.
+
+    Examples
+    --------
+    >>> column_label("data_coverage")
+    'data coverage'
+    >>> from layers import LAYERS
+    >>> column_label("unemployment_norm", LAYERS.values(), "fr")
+    'Taux de chômage (valeur normalisée)'
+    """
+    lang = _lang(lang)
+    gettext_ = translations(lang).gettext
+    by_id = {layer.id: layer for layer in layers}
+    if column in COLUMN_LABELS:
+        return gettext_(COLUMN_LABELS[column])
+    if column in by_id:
+        return layer_label(by_id[column], lang)
+    if column.endswith("_norm") and column[:-5] in by_id:
+        return gettext_("{label} (normalised)").format(label=layer_label(by_id[column[:-5]], lang))
+    if column.startswith("theme_"):
+        from layers import THEMES
+
+        theme = THEMES.get(column[6:])
+        if theme is not None:
+            return gettext_("Theme: {label}").format(label=gettext_(theme.label))
+    return column
+
+
+def column_labels(columns: Any, layers: Any = (), lang: str | None = None) -> dict[str, str]:
+    """:func:`column_label` of each of ``columns``, as a mapping id -> label."""
+    layers = tuple(layers)
+    return {str(c): column_label(str(c), layers, lang) for c in columns}

@@ -71,3 +71,24 @@ def switch(container=None) -> str:
     options = list(LANGUAGES)
     box.selectbox(_("Language"), options, key="w_lang", format_func=LANGUAGES.get, on_change=_switched)
     return current
+
+
+def headers(columns, layers=(), config: dict | None = None) -> dict:
+    """A ``column_config`` for ``st.dataframe`` that labels every column in the current language.
+
+    The ids stay the columns of the frame (and of the exports); only the headers shown change.
+    An entry already in ``config`` keeps its settings and gets the label unless it has one.
+    """
+    from geo.i18n import column_labels
+
+    out = dict(config or {})
+    for column, label in column_labels(columns, layers).items():
+        entry = out.get(column)
+        if isinstance(entry, str) or entry is None and label == column:
+            continue
+        entry = dict(entry or {})
+        entry.setdefault("label", label)
+        if entry.get("label") is None:
+            entry["label"] = label
+        out[column] = entry
+    return out
