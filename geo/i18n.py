@@ -66,6 +66,7 @@ __all__ = [
     "district_name",
     "french_headings",
     "extract_declarations",
+    "extract_config",
     "COLUMN_LABELS",
     "column_label",
     "column_labels",
@@ -431,6 +432,28 @@ def extract_declarations(fileobj: Any, keywords: Any, comment_tags: Any, options
         for key, value in found.items():
             if isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value.strip():
                 yield value.lineno, None, value.value, [f"{name}.{key}"]
+
+
+def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any):
+    """Babel extractor for a configuration file: its ``title`` and the ``label`` of each level,
+    the texts of the default dataset the dashboard shows (``babel.cfg``).
+
+    Yields
+    ------
+    tuple
+        ``(lineno, funcname, message, comments)`` as Babel expects.
+    """
+    import tomllib
+
+    text = fileobj.read().decode("utf-8")
+    config = tomllib.loads(text)
+    wanted = [("title", config.get("title"))]
+    wanted += [(f"levels.{name}.label", spec.get("label")) for name, spec in config.get("levels", {}).items()]
+    lines = text.splitlines()
+    for key, value in wanted:
+        if isinstance(value, str) and value:
+            lineno = next((i + 1 for i, line in enumerate(lines) if f'"{value}"' in line), 1)
+            yield lineno, None, value, [key]
 
 
 #: Labels of the columns of the exports and tables (the ids stay the contract of the files).

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.dataset import LevelData, export_metadata, ranked_table
+from geo.i18n import _
 from geo.io import write_table
 from geo.scoring import ScoreResult
 from ui import state
@@ -65,12 +66,12 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
     name = f"ranking_{view.level}"
     cols = st.columns(5)
     for col, suffix, label in zip(cols, (".csv", ".xlsx", ".gpkg", ".geojson"),
-                                  ("CSV", "Excel", "GeoPackage", "GeoJSON")):
+                                  ("CSV", _("Excel"), "GeoPackage", "GeoJSON")):
         col.download_button(
             f"⬇ {label}", data=lambda s=suffix: export_bytes(data, result, keep, s, meta, extra),
             file_name=f"{name}{suffix}", mime=MIME[suffix], width="stretch", key=f"dl{suffix}",
             on_click="ignore",
         )
     if html_map is not None:
-        cols[4].download_button("⬇ HTML map", data=html_map, file_name=f"map_{view.level}.html",
+        cols[4].download_button(_("⬇ HTML map"), data=html_map, file_name=f"map_{view.level}.html",
                                 mime="text/html", width="stretch", key="dl.html", on_click="ignore")
