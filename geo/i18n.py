@@ -540,13 +540,13 @@ def column_label(column: str, layers: Any = (), lang: str | None = None) -> str:
     if column in by_id:
         return layer_label(by_id[column], lang)
     if column.endswith("_norm") and column[:-5] in by_id:
-        return gettext_("{label} (normalised)").format(label=layer_label(by_id[column[:-5]], lang))
+        return gettext_(N_("{label} (normalised)")).format(label=layer_label(by_id[column[:-5]], lang))
     if column.startswith("theme_"):
         from layers import THEMES
 
         theme = THEMES.get(column[6:])
         if theme is not None:
-            return gettext_("Theme: {label}").format(label=gettext_(theme.label))
+            return gettext_(N_("Theme: {label}")).format(label=gettext_(theme.label))
     return column
 
 

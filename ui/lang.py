@@ -35,7 +35,7 @@ def apply() -> str:
     if direction(lang) == "rtl":
         ltr = ", ".join(_LTR_ELEMENTS)
         st.markdown(
-            "<style>"
+            "<style>"  # not text
             f"@font-face {{font-family: 'Noto Naskh Arabic'; src: url('{FONT_URL}') format('woff2'); "
             "font-display: swap;}}"
             '[data-testid="stMain"], [data-testid="stSidebar"] {direction: rtl; text-align: right;}'
