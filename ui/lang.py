@@ -11,7 +11,8 @@ import streamlit as st
 from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, _, direction, is_language, set_language
 
 VIEW_KEY = "view"  # the session's view (ui.sidebar keeps it there)
-FONT_URL = "app/static/vendor/fonts/noto-naskh-arabic/noto-naskh-arabic-arabic-400-normal.woff2"
+#: Noto Naskh Arabic, installed by ``make assets`` (scripts/fetch_assets.py), served by Streamlit.
+FONT_URL = "app/static/fonts/noto-naskh-arabic-arabic-{weight}-normal.woff2"
 
 #: Streamlit elements that stay left-to-right in an Arabic page: the data grid (canvas), charts,
 #: code, number inputs and sliders, whose layout Streamlit fixes, and the map's frame.
@@ -29,22 +30,25 @@ def requested() -> str:
     return lang if is_language(lang) else DEFAULT_LANGUAGE
 
 
+def rtl_css() -> str:
+    """The style sheet of a right-to-left page: the Arabic font, text blocks right to left, and
+    the elements whose layout Streamlit fixes left to right."""
+    faces = "".join(
+        f"@font-face {{font-family: 'Noto Naskh Arabic'; font-weight: {w}; "
+        f"src: url('{FONT_URL.format(weight=w)}') format('woff2'); font-display: swap;}}"
+        for w in (400, 700))
+    blocks = '[data-testid="stMain"], [data-testid="stSidebar"]'
+    text = '[data-testid="stMain"] *, [data-testid="stSidebar"] *'
+    return (f"{faces}{blocks} {{direction: rtl; text-align: right;}}"
+            f"{text} {{font-family: 'Noto Naskh Arabic', 'Source Sans Pro', sans-serif;}}"
+            f"{', '.join(_LTR_ELEMENTS)} {{direction: ltr; text-align: left;}}")
+
+
 def apply() -> str:
     """Set this run's language and, for Arabic, the right-to-left layout; return the language."""
     lang = set_language(requested())
     if direction(lang) == "rtl":
-        ltr = ", ".join(_LTR_ELEMENTS)
-        st.markdown(
-            "<style>"  # not text
-            f"@font-face {{font-family: 'Noto Naskh Arabic'; src: url('{FONT_URL}') format('woff2'); "
-            "font-display: swap;}}"
-            '[data-testid="stMain"], [data-testid="stSidebar"] {direction: rtl; text-align: right;}'
-            '[data-testid="stMain"] *, [data-testid="stSidebar"] * '
-            "{font-family: 'Noto Naskh Arabic', 'Source Sans Pro', sans-serif;}"
-            f"{ltr} {{direction: ltr; text-align: left;}}"
-            "</style>",
-            unsafe_allow_html=True,
-        )
+        st.markdown(f"<style>{rtl_css()}</style>", unsafe_allow_html=True)  # not text
     return lang
 
 
