@@ -402,7 +402,8 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
     """The ranked export: fixed leading columns, then ``<layer>`` and ``<layer>_norm`` per layer.
 
     Rows are sorted by rank (unscored districts last, never dropped); theme
-    sub-indices follow the layer columns, then the ``extra`` columns (the
+    sub-indices follow the layer columns, then ``name_ar`` when the districts
+    have it (the name in Arabic script), then the ``extra`` columns (the
     analytics of :func:`geo.analysis.analysis_columns`), in their order.
     """
     d = data.districts
@@ -414,6 +415,8 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
     for col in result.table.columns:
         if col.startswith("theme_"):
             out[col] = result.table[col]
+    if "name_ar" in d.columns:  # the name in Arabic script, when the boundary file has it
+        out["name_ar"] = d["name_ar"].reindex(out.index)
     if extra is not None:
         out = out.join(extra.rename_axis(None))
     out = out.sort_values(["rank", "code"], na_position="last", kind="mergesort")
