@@ -69,7 +69,7 @@ def _switched() -> None:
 def switch(container=None) -> str:
     """Draw the language switch (sidebar by default) and return the language in force."""
     box = container if container is not None else st.sidebar
-    current = requested()
+    current = set_language(requested())
     if st.session_state.get("w_lang") != current:
         st.session_state["w_lang"] = current
     options = list(LANGUAGES)
