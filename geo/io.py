@@ -15,7 +15,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -403,7 +403,8 @@ def _maybe_numbers(cells: pd.Series, column: str, name: str, decimal: str | None
     return numbers.astype("int64") if whole and (numbers.abs() < 2**53).all() else numbers
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None,
+                labels: Mapping[str, str] | None = None) -> Path:
     """Write a ranked table by file suffix: .csv, .xlsx, .gpkg, .geojson, .parquet.
 
     CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
@@ -423,6 +424,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
         Output file; its suffix chooses the format.
     metadata : dict, optional
         Settings written to a ``settings`` sheet (Excel) or layer (GeoPackage).
+    labels : mapping, optional
+        Column id -> label in the reader's language (:func:`geo.i18n.column_labels`), written
+        to a ``columns`` sheet of an Excel file; the ids stay the header of every format.
 
     Returns
     -------
@@ -449,6 +453,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
             if metadata:
                 settings = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 neutralise_formulas(settings).to_excel(xl, sheet_name="settings", index=False)
+            if labels:
+                names = pd.DataFrame([(c, str(labels.get(c, c))) for c in plain.columns], columns=["column", "label"])
+                neutralise_formulas(names).to_excel(xl, sheet_name="columns", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
             raise TargetingError(f"{path}: {suffix} export needs district geometries.")

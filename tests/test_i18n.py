@@ -274,3 +274,23 @@ def test_column_labels_keep_ids():
     assert labels["unemployment_norm"] == "Taux de chômage (valeur normalisée)"
     assert labels["theme_poverty"].startswith("Thème")
     assert labels["x"] == "x"
+
+
+def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from geo.io import write_table
+    from layers import LAYERS
+
+    frame = pd.DataFrame({"code": ["01"], "name": ["Figuig"], "name_ar": ["فجيج"], "unemployment": [24.8]})
+    set_language("fr")
+    labels = i18n.column_labels(frame.columns, LAYERS.values())
+    path = write_table(frame, tmp_path / "ranked.xlsx", metadata={"level": "provinces"}, labels=labels)
+    book = load_workbook(path, read_only=True)
+    assert book.sheetnames == ["ranking", "settings", "columns"]
+    assert [c.value for c in next(book["ranking"].iter_rows(max_row=1))] == list(frame.columns)
+    rows = [tuple(c.value for c in row) for row in book["columns"].iter_rows()]
+    assert rows[0] == ("column", "label")
+    assert ("unemployment", "Taux de chômage") in rows and ("name_ar", "nom en arabe") in rows
+    assert [tuple(c.value for c in r) for r in book["ranking"].iter_rows(min_row=2)] == [("01", "Figuig", "فجيج", 24.8)]

@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 from geo.change import change_export, change_metadata, status_classes
 from geo.errors import TargetingError
-from geo.i18n import N_, _, format_number, layer_label
+from geo.i18n import N_, _, column_labels, format_number, layer_label
 from ui import lang, maps, sidebar, state
 from ui.exports import MIME, table_bytes
 from ui.mapview import region_outlines
@@ -136,7 +136,7 @@ def _left_behind(data, result, keep, labels) -> None:
     before, after = result.labels
     c1, c2 = st.columns(2)
     for col, suffix, what in ((c1, ".csv", "CSV"), (c2, ".xlsx", _("Excel"))):
-        col.download_button(_("⬇ Change table, every district shown ({format})").format(format=what), table_bytes(frame, suffix, meta),
+        col.download_button(_("⬇ Change table, every district shown ({format})").format(format=what), table_bytes(frame, suffix, meta, column_labels(frame.columns, data.layers)),
                             f"change_{data.level}_{before}_{after}{suffix}", MIME[suffix],
                             key=f"dl_change{suffix}", on_click="ignore")
 

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.dataset import LevelData, export_metadata, ranked_table
-from geo.i18n import _
+from geo.i18n import _, column_labels
 from geo.io import write_table
 from geo.scoring import ScoreResult
 from ui import state
@@ -40,13 +40,15 @@ def export_bytes(data: LevelData, result: ScoreResult, keep: pd.Series, suffix: 
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
     if suffix in (".gpkg", ".geojson"):
         table = gpd.GeoDataFrame(table, geometry="geometry", crs=data.districts.crs)
-    return table_bytes(table, suffix, metadata)
+    return table_bytes(table, suffix, metadata, labels=column_labels(table.columns, data.layers))
 
 
-def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str]) -> bytes:
-    """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes."""
+def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str],
+                labels: dict[str, str] | None = None) -> bytes:
+    """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes
+    (an Excel file gets a ``columns`` sheet with ``labels``, the headers in the chosen language)."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata)
+        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata, labels=labels)
         return path.read_bytes()
 
 
