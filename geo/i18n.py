@@ -64,6 +64,8 @@ __all__ = [
     "source_text",
     "licence_text",
     "district_name",
+    "fold",
+    "matches",
     "french_headings",
     "extract_declarations",
     "extract_config",
@@ -320,6 +322,58 @@ def label_with_unit(layer: Any, lang: str | None = None) -> str:
     """``label (unit)``, the unit translated when the catalogue has it."""
     unit = _(layer.unit) if _lang(lang) == get_language() else layer.unit
     return f"{layer_label(layer, lang)} ({unit})"
+
+
+_ARABIC_FOLDS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي",
+                               "ـ": None})
+
+
+def fold(text: object) -> str:
+    """Text reduced for search: lower case, no accents, Arabic without vowel marks, tatweel or
+    hamza and alef variants (``أ إ آ`` as ``ا``, ``ة`` as ``ه``, ``ى`` as ``ي``), single spaces.
+
+    Examples
+    --------
+    >>> fold("Aïn-Chock")
+    'ain-chock'
+    >>> fold("الدار البيضاء") == fold("الدار البيضاء")
+    True
+    >>> fold("أكادير") == fold("اكادير")
+    True
+    """
+    if _missing(text):
+        return ""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(kept.translate(_ARABIC_FOLDS).lower().split())
+
+
+def matches(query: str, *columns: pd.Series) -> pd.Series:
+    """Rows where any of ``columns`` contains ``query`` (:func:`fold` on both sides), so a
+    query in Latin or Arabic script finds the district.
+
+    Examples
+    --------
+    >>> names = pd.Series(["Figuig", "Oujda-Angad"])
+    >>> arabic = pd.Series(["فجيج", "وجدة أنكاد"])
+    >>> matches("فجيج", names, arabic).tolist()
+    [True, False]
+    >>> matches("وجدة انكاد", names, arabic).tolist()
+    [False, True]
+    >>> matches("oujda", names, arabic).tolist()
+    [False, True]
+    """
+    q = fold(query)
+    if not columns:
+        raise ValueError("matches() needs at least one column to search")
+    hit = pd.Series(False, index=columns[0].index)
+    if not q:
+        return ~hit
+    for column in columns:
+        hit |= column.map(fold).str.contains(q, regex=False)
+    return hit
 
 
 #: Source names and licences of the default data, in French (HCP's and the licence's own wording).
