@@ -18,6 +18,7 @@ import pyogrio
 
 from geo.config import Config, TableConfig
 from geo.errors import ConfigError, LayerDataError
+from geo.identifiers import EXPORT_COLUMNS
 from geo.io import BoundaryReport, read_boundaries, read_table
 from geo.join import JoinReport, join_table
 from geo.rollup import roll_up
@@ -27,9 +28,6 @@ from geo.text import normalise_code
 __all__ = ["LevelData", "load_level", "score_level", "district_columns", "ranked_table", "reference_values",
            "target_counts", "export_metadata", "EXPORT_COLUMNS"]
 
-EXPORT_COLUMNS = (
-    "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
-)
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,8 @@ def load_level(
         values = values.join(child_values)
     values = values[[l.id for l in chosen]]
     values, shapeless = _blank_shapeless(values, chosen, boundary_report)
-    notes = [*notes, *shapeless, *_check_percentages(config, level, values, chosen)]
+    read_notes = list(dict.fromkeys(n for t in tables.values() for n in t.attrs.get("notes", ())))
+    notes = [*read_notes, *notes, *shapeless, *_check_percentages(config, level, values, chosen)]
     return LevelData(
         level=level, label=lv.label, districts=districts, values=values,
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
@@ -206,7 +205,26 @@ def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series
             f"{config.tables[table].path}: population column {column!r} not found; available columns: "
             f"{list(tables[table].columns)}. Fix population.column in the configuration."
         )
-    return pd.to_numeric(tables[table][column], errors="coerce")
+    frame = tables[table]
+    where = config.tables[table].path
+    reason = (frame.attrs.get("unreadable") or {}).get(column)
+    if reason:
+        raise LayerDataError(f"{reason} (It is the population column, population.column.)")
+    values = pd.to_numeric(frame[column], errors="coerce")
+    text = values.isna() & frame[column].notna()
+    if text.any():
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(text.sum())} value(s) that are not numbers for "
+            f"district(s) {list(map(str, values.index[text][:5]))}; fix these cells or leave them empty."
+        )
+    negative = values < 0
+    if negative.any():
+        shown = ", ".join(f"{c!r}: {v:g}" for c, v in values[negative].head(5).items())
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(negative.sum())} negative value(s) ({shown}); "
+            "a population cannot be negative. Fix these cells or leave them empty."
+        )
+    return values
 
 
 def _level(config: Config, level: str):
@@ -230,7 +248,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
     if "parent_code" not in out.columns:
         out["parent_code"] = pd.Series(pd.NA, index=out.index, dtype=object)
     if lv.parent_name:
-        out["parent_name"] = out.pop(lv.parent_name).astype(str)
+        out["parent_name"] = out.pop(lv.parent_name).map(_text_or_missing)
     elif lv.parent_level:
         parent = config.levels[lv.parent_level]
         names = pyogrio.read_dataframe(
@@ -238,7 +256,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
             read_geometry=False,
         )
         lookup = pd.Series(
-            names[parent.name_field or parent.id].astype(str).to_numpy(),
+            names[parent.name_field or parent.id].map(_text_or_missing).to_numpy(),
             index=normalise_code(names[parent.id]).to_numpy(),
         )
         out["parent_name"] = out["parent_code"].map(lookup)
@@ -246,6 +264,11 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
         out["parent_name"] = pd.Series(pd.NA, index=out.index, dtype=object)
     cols = ["name", "parent_code", "parent_name"]
     return out[cols + [c for c in out.columns if c not in cols]]
+
+
+def _text_or_missing(value: object) -> object:
+    """A name as text, a missing one as ``None`` (never the text ``"None"`` or ``"nan"``)."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
 
 
 def _join(tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, JoinReport]:
