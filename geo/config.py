@@ -58,6 +58,7 @@ class TableConfig:
     aggregate: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     split: str | None = None
     where: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    counts: tuple[str, ...] = ()
 
     def rows_for(self, level: str) -> str | None | bool:
         """Return the level value to filter on, ``True`` for all rows, ``False`` if absent."""
@@ -166,7 +167,7 @@ _TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "populat
              "themes", "method", "display", "build", "change", "engine", "joins"}
 _LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
 _TABLE_KEYS = {"path", "key", "by", "parent_key", "level_column", "levels", "level", "crosswalk", "sheet",
-               "pad", "group_by", "aggregate", "split", "where"}
+               "pad", "group_by", "aggregate", "split", "where", "counts"}
 _JOINS_KEYS = {"max_unmatched"}
 SPLITS = ("area", "population")
 _LAYERS_KEYS = {"use", "weights", "custom"}
@@ -369,6 +370,7 @@ def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where:
             pad=_pad(spec, where, key),
             split=_split(spec, where, key),
             where=_where(spec.get("where"), where, f"{key}.where"),
+            counts=_names(spec.get("counts", []), where, f"{key}.counts"),
             **grouping,
         )
     return tables
@@ -393,6 +395,13 @@ def _check_grouped_columns(tables: Mapping[str, TableConfig], layers: Any, popul
                     f"rule in tables.{name}.aggregate; add {col} = \"sum\" for a count, or a rate as "
                     "{ numerator = ..., denominator = ..., per = 100 }."
                 )
+
+
+def _names(value: Any, where: str, key: str) -> tuple[str, ...]:
+    _type(value, list, where, key)
+    for item in value:
+        _type(item, str, where, f"{key} item")
+    return tuple(value)
 
 
 def _joins(section: dict, where: str) -> JoinsConfig:

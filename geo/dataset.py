@@ -336,7 +336,7 @@ def _join(config: Config, tcfg: TableConfig, level: str, districts: gpd.GeoDataF
     if tcfg.pad:
         table = table.assign(**{tcfg.key: pad_codes(table[tcfg.key], tcfg.pad)})
     if tcfg.group_by:
-        table, lines = group_rows(table, tcfg.group_by, tcfg.aggregate, name=tcfg.path.name)
+        table, lines = group_rows(table, tcfg.group_by, tcfg.aggregate, name=tcfg.path.name, by=tcfg.by)
         details += lines
     counts, rates = _column_kinds(config, tcfg.name)
     crosswalk = _read_crosswalk(tcfg) if tcfg.crosswalk is not None else None
@@ -405,6 +405,7 @@ def _column_kinds(config: Config, table: str) -> tuple[list[str], dict[str, str 
     from layers.base import Ratio, RelativeGrowth
 
     counts = {config.population[1]} if config.population[0] == table else set()
+    counts.update(config.tables[table].counts)
     rates: dict[str, str | None] = {}
     for layer in config.layers:
         if layer.table != table:
@@ -624,4 +625,7 @@ def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
         meta[f"table.{name}"] = t.path.name
     for layer in data.layers:
         meta[f"source.{layer.id}"] = f"{layer.source.name} ({layer.source.year}, {layer.source.licence})"
+    meta["joins.max_unmatched"] = f"{config.joins.max_unmatched:g}"
+    for i, line in enumerate(data.report_lines(full=True), start=1):
+        meta[f"report.{i:03d}"] = line.strip()
     return meta

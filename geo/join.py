@@ -434,7 +434,7 @@ def _combine(
         (_shown_key(shown_keys.iloc[r]), tuple((d, s) for d, s in zip(g["district"], g["share"])))
         for r, g in links.groupby("row", sort=True) if times_used[r] > 1 or (g["share"] < 1).any()
     )
-    merged, notes, empty_rates = [], [], set()
+    merged, notes, empty_rates, unknown = [], [], set(), set()
     columns = [c for c in joined.columns]
     for code, group in complex_links.groupby("district", sort=False):
         rows = table.iloc[group["row"].to_numpy()]
@@ -447,7 +447,10 @@ def _combine(
             if col in counts:
                 x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
                 joined.at[at, col] = float(np.nansum(x * share)) if np.isfinite(x).any() else np.nan
-            elif len(group) == 1:  # a split row's rate, or any other column, is copied
+            elif col not in rates and pd.api.types.is_numeric_dtype(table[col]):
+                joined.at[at, col] = np.nan  # neither a count nor a rate: dividing or copying could be wrong
+                unknown.add(col)
+            elif len(group) == 1:  # a split row's rate (or text) is copied
                 joined.at[at, col] = values.iloc[0]
             elif col in rates and rates[col] is not None and rates[col] in table.columns:
                 x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
@@ -461,6 +464,9 @@ def _combine(
                     empty_rates.add(col)
             else:
                 joined.at[at, col] = " + ".join(dict.fromkeys(map(str, values.dropna())))
+    if unknown:
+        notes.append(f"column(s) {sorted(unknown)} are read by no layer, so neither counts nor rates: left empty "
+                     "for merged and split districts; list the counts among them in the table's counts = [...].")
     if empty_rates:
         notes.append(f"rate column(s) {sorted(empty_rates)} have no weight column to average merged rows: left "
                      "empty for merged districts; give the layer a rollup_weight column of this table.")
@@ -473,6 +479,7 @@ def group_rows(
     aggregate: Mapping[str, Any],
     *,
     name: str = "table",
+    by: str = "code",
 ) -> tuple[pd.DataFrame, list[str]]:
     """Combine the rows of a table finer than the districts: one row per value of ``column``.
 
@@ -490,6 +497,10 @@ def group_rows(
         left out (and reported).
     name : str, default "table"
         For messages and the report.
+    by : {"code", "name"}, default "code"
+        With ``"name"``, rows whose district names differ only by accents, case,
+        spaces or punctuation (:func:`geo.text.normalise_name`) form one group,
+        shown with its first spelling.
 
     Returns
     -------
@@ -527,9 +538,10 @@ def group_rows(
     keys = normalise_code(table[column])
     has_key = (keys.notna() & (keys.astype(str) != "")).to_numpy()
     rows = table[has_key]
-    group = keys[has_key]
-    out = {column: pd.unique(group.to_numpy())}
-    order = pd.Index(out[column])
+    shown = keys[has_key]
+    group = shown.map(normalise_name) if by == "name" else shown
+    order = pd.Index(pd.unique(group.to_numpy()))
+    out = {column: shown.groupby(group.to_numpy()).first().reindex(order).to_numpy()}
     for col, rule in aggregate.items():
         out[col] = _aggregate_one(rows, group, col, rule, name).reindex(order).to_numpy()
     frame = pd.DataFrame(out)
@@ -537,8 +549,9 @@ def group_rows(
     lines = [f"{name}: {len(table)} rows grouped by {column} into {len(frame)} groups "
              f"({int(sizes.min()) if len(sizes) else 0}-{int(sizes.max()) if len(sizes) else 0} rows per group)"]
     if (~has_key).any():
-        lines.append(f"{int((~has_key).sum())} row(s) without a value in {column} (not used): rows "
-                     f"{[int(i) + 2 for i in np.flatnonzero(~has_key)[:SHOWN]]} of the file")
+        lines.append(f"{int((~has_key).sum())} row(s) without a value in {column} (not used): line(s) "
+                     + ", ".join(str(int(i) + 2) for i in np.flatnonzero(~has_key)[:SHOWN])
+                     + (" ..." if (~has_key).sum() > SHOWN else ""))
     lines.append("columns: " + "; ".join(_describe_rule(c, r) for c, r in aggregate.items()))
     left = [c for c in table.columns if c not in aggregate and c != column]
     if left:
