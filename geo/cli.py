@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {rank,change,check,build,prepare}``.
+"""Command line: ``python -m geo {rank,change,check,build,prepare,serve}`` (installed: ``pockets ...``).
 
 Bad input ends with one line on stderr and exit code 2, never a traceback.
 """
@@ -18,7 +18,7 @@ from geo.errors import TargetingError
 from geo.io import EXPORT_SUFFIXES, write_table
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method
 
-__all__ = ["main"]
+__all__ = ["dashboard_script", "main", "pockets"]
 
 
 #: Most Monte Carlo draws ``rank`` accepts, and most draws x districts (the draws matrix is float64).
@@ -81,8 +81,11 @@ def _check_out(path: Path) -> None:
         raise TargetingError(f"--out {path}: is a folder; give a file name, e.g. --out {path / ('ranked' + path.suffix)}.")
 
 
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geo", description="Score and rank districts.")
+STRICT_HELP = "stop at any district without a row or row without a district (default: beyond [joins] max_unmatched)"
+
+
+def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Score and rank districts.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     rank = sub.add_parser("rank", help="score districts and write the ranked list")
@@ -104,6 +107,7 @@ def _build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--permutations", type=int, default=999, help="permutations of local Moran's I")
     rank.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
     rank.add_argument("--no-analysis", action="store_true", help="only the ranking, without the analytics columns")
+    rank.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
     change = sub.add_parser("change", help="compare two vintages (the config's [change]); districts left behind")
     change.add_argument("--config", default="config.toml", type=Path)
@@ -116,6 +120,8 @@ def _build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a config and its data; print the join reports")
     check.add_argument("--config", default="config.toml", type=Path)
     check.add_argument("--level", help="only this level")
+    check.add_argument("--strict", action="store_true", help=STRICT_HELP)
+    check.add_argument("--full", action="store_true", help="list every unmatched item, not the first ten")
 
     build = sub.add_parser("build", help="rebuild the dataset with the config's build script")
     build.add_argument("--config", default="config.toml", type=Path)
@@ -127,6 +133,12 @@ def _build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--level", help="admin level (default: the config's display.default_level)")
     prepare.add_argument("--out", required=True, type=Path,
                          help=f"output file: {', '.join(EXPORT_SUFFIXES)} (.parquet is GeoParquet)")
+    prepare.add_argument("--strict", action="store_true", help=STRICT_HELP)
+
+    serve = sub.add_parser("serve", help="start the dashboard on a configuration")
+    serve.add_argument("--config", default="config.toml", type=Path)
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="localhost", help="interface to listen on (default: localhost)")
     return parser
 
 
@@ -154,7 +166,7 @@ def _rank(args: argparse.Namespace) -> int:
     given_themes = _parse_weights(args.theme_weights, "--theme-weights")
     weights = {**config.weights, **given}
     theme_weights = {**config.theme_weights, **given_themes}
-    data = load_level(config, level, layers=layers)
+    data = load_level(config, level, layers=layers, strict=args.strict)
     unknown = sorted(set(given) - set(data.values.columns))
     if unknown:
         raise TargetingError(f"--weights names layer(s) {unknown} not in use; layers: {list(data.values.columns)}")
@@ -227,15 +239,17 @@ def _check(args: argparse.Namespace) -> int:
     levels = [args.level] if args.level else list(config.levels)
     incomplete = 0
     for level in levels:
-        data = load_level(config, level)
+        data = load_level(config, level, strict=args.strict)
         print(f"[{level}] {len(data.districts)} districts, {data.values.shape[1]} layers")
-        for line in data.report_lines():
+        for line in data.report_lines(full=args.full):
             print(f"  {line}")
         for layer in data.layers:
             have = int(data.values[layer.id].notna().sum())
             print(f"  layer {layer.id}: {have}/{len(data.values)} districts with data")
-        incomplete += sum(not r.complete for r in data.join_reports)
-    print("configuration OK" + (f"; {incomplete} join(s) with unmatched items (listed above)" if incomplete else ""))
+        incomplete += sum(not r.complete for r in (*data.join_reports, *data.point_reports))
+    limit = f"within [joins] max_unmatched = {config.joins.max_unmatched:g}"
+    print("configuration OK" + (f"; {incomplete} join(s) or point file(s) with unmatched items (listed above, "
+                                f"{limit}; --strict stops at any)" if incomplete else ""))
     return 0
 
 
@@ -258,7 +272,7 @@ def _prepare(args: argparse.Namespace) -> int:
     level = args.level or config.display.default_level
     with open_engine(config.engine) as engine:
         described = engine.describe()
-        data = load_level(config, level, engine=engine)
+        data = load_level(config, level, engine=engine, strict=args.strict)
     table = prepared_table(data)
     write_table(table, args.out, metadata=prepared_metadata(data, config_name=config.path.name, engine=described))
     for line in data.report_lines():
@@ -268,12 +282,46 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _serve(args: argparse.Namespace) -> int:
+    """Start the dashboard (``streamlit run``) on a configuration, from any folder."""
+    config = load_config(args.config)  # a broken configuration stops here, with its message
+    done = subprocess.run(
+        [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
+         "--server.address", args.address, "--server.enableStaticServing", "true",
+         "--browser.gatherUsageStats", "false"],
+        env={**os.environ, "POCKETS_CONFIG": str(config.path)},
+    )
+    return done.returncode
+
+
+def dashboard_script() -> Path:
+    """The dashboard's entry script: ``app.py`` next to the ``ui`` package (the clone, or an install).
+
+    Streamlit serves the map's files from ``static/`` next to this script.
+
+    Raises
+    ------
+    TargetingError
+        If the dashboard is not installed next to ``geo``.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise TargetingError("the dashboard (package 'ui') is not installed; reinstall with `pip install .`.")
+    script = Path(list(spec.submodule_search_locations)[0]).parent / "app.py"
+    if not script.exists():
+        raise TargetingError(f"{script}: the dashboard's entry script is missing; reinstall with `pip install .`.")
+    return script
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "python -m geo") -> int:
     """Run the command line; return the exit code."""
-    parser = _build_parser()
+    parser = _build_parser(prog)
     args = parser.parse_args(argv)
     try:
-        commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare}
+        commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare,
+                    "serve": _serve}
         code = commands[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code
@@ -287,3 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def pockets() -> int:
+    """The ``pockets`` command installed by ``pip install .`` (same subcommands as ``python -m geo``)."""
+    return main(prog="pockets")

@@ -271,10 +271,20 @@ class PointStat:
     stat: Literal["count", "per_100k", "distance_km"] = "count"
     x: str | None = None
     y: str | None = None
+    #: Row filter, ``((column, (value, ...)), ...)``: keep rows whose column holds one of the values.
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __call__(self, inputs: LayerInputs) -> pd.Series:
         from geo.points import point_stats, read_points
 
+        if self.where:
+            from geo.points import point_layer
+
+            stats, _report = point_layer(
+                inputs.districts, _resolve(inputs.base_dir, self.path), x=self.x, y=self.y, where=dict(self.where),
+                population=inputs.population, crs=inputs.analysis_crs,
+            )
+            return stats[self.stat].astype(float)
         if inputs.engine is not None:
             stats = inputs.engine.point_stats(
                 inputs.districts, _resolve(inputs.base_dir, self.path), x=self.x, y=self.y,
