@@ -22,7 +22,11 @@ Objectives (:data:`OBJECTIVES`):
     levels ``x / c = 0`` and ``1/32 x sqrt(2)^k`` (k = 0, 1, ... until they cover
     the budget; a piecewise-linear approximation, :func:`need_breakpoints`), as
     one linear programme (mixed-integer with a fixed cost). The chords lie below
-    ``f`` by at most 1.6 % of its value (and 0.015 in absolute terms).
+    ``f`` by at most 1.6 % of its value (and 0.015 in absolute terms); the
+    programme is then solved twice more with the chords around each district's
+    amount cut in eight, so the amounts, not only the value, come close to the
+    exact optimum (within 0.3 % of the budget on the hand-checked case of the tests).
+    The Monte Carlo re-solves use the common chords only.
 ``formula``
     Proportional to the people in need (need x population, the common
     fiscal-transfer rule): ``a_i = B N_i / sum N``. With floors, caps or forced
@@ -437,22 +441,43 @@ def _reach_objective(p: _Problem, in_need: np.ndarray, prog: _Programme) -> np.n
     return c
 
 
-def _segments(p: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _grid(p: _Problem) -> np.ndarray:
+    """The common breakpoints (spend per person / cost per person), one row per district."""
+    c, f = p.cost.per_person, p.cost.fixed
+    pop = np.where(p.population > 0, p.population, 1.0)
+    top_spend = np.minimum(p.hi - f * (p.hi > 0), p.budget)
+    top_u = float(np.max(np.where(p.eligible, np.maximum(top_spend, 0) / (c * pop), 0.0), initial=0.0))
+    return np.broadcast_to(need_breakpoints(top_u), (len(p.codes), len(need_breakpoints(top_u))))
+
+
+def _refined(grid: np.ndarray, u: np.ndarray, pieces: int = 8) -> np.ndarray:
+    """``grid`` with the chord holding each district's spend ``u`` and its two neighbours cut in ``pieces``."""
+    n, m = grid.shape
+    k = np.clip((grid <= u[:, None]).sum(axis=1) - 1, 0, m - 2)
+    lo = grid[np.arange(n), np.clip(k - 1, 0, m - 1)]
+    hi = grid[np.arange(n), np.clip(k + 2, 0, m - 1)]
+    t = np.linspace(0.0, 1.0, 3 * pieces + 1)[1:-1]
+    fine = lo[:, None] + (hi - lo)[:, None] * t[None, :]
+    out = np.sort(np.concatenate([grid, fine], axis=1), axis=1)
+    return out
+
+
+def _segments(p: _Problem, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The chords of f per district: district of each column, its money width, lower bound, slope of f."""
     c, f = p.cost.per_person, p.cost.fixed
     pop = np.where(p.population > 0, p.population, 1.0)
     top_spend = np.minimum(p.hi - f * (p.hi > 0), p.budget)  # most variable money a district can take
-    top_u = float(np.max(np.where(p.eligible, np.maximum(top_spend, 0) / (c * pop), 0.0), initial=0.0))
-    u = need_breakpoints(top_u)
-    slope = np.diff(np.log1p(u)) / (np.diff(u) * c)  # benefit per unit of money per person
-    k = len(slope)
-    width = np.outer(pop, np.diff(u) * c)  # districts x segments, in money
-    start = np.outer(pop, u[:-1] * c)
+    du = np.diff(grid, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(du > 0, np.diff(np.log1p(grid), axis=1) / (du * c), 0.0)  # benefit per money per person
+    k = du.shape[1]
+    width = pop[:, None] * du * c  # districts x segments, in money
+    start = pop[:, None] * grid[:, :-1] * c
     room = np.maximum(top_spend, 0.0)[:, None]
     width = np.clip(np.minimum(width, room - start), 0.0, None)
     keep = (width > 0) & p.eligible[:, None]
     district = np.repeat(np.arange(len(p.codes)), k).reshape(-1, k)[keep]
-    seg_slope = np.broadcast_to(slope, (len(p.codes), k))[keep]
+    seg_slope = slope[keep]
     seg_width = width[keep]
     # a floor fills the first chords (f is concave, so an optimum fills them first anyway)
     need_lo = np.maximum(p.lo - f * p.funded_lb, 0.0)[:, None]
@@ -461,9 +486,9 @@ def _segments(p: _Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return district, seg_width, seg_lo, seg_slope
 
 
-def _need_programme(p: _Problem) -> tuple[_Programme, np.ndarray, np.ndarray]:
+def _need_programme(p: _Problem, grid: np.ndarray | None = None) -> tuple[_Programme, np.ndarray, np.ndarray]:
     n, f = len(p.codes), p.cost.fixed
-    district, width, lo, slope = _segments(p)
+    district, width, lo, slope = _segments(p, _grid(p) if grid is None else grid)
     with_z = f > 0
     amount = _amount_matrix(p, np.ones(len(district)), district, n, with_z)
     rows = _common_rows(p, amount)
@@ -480,6 +505,19 @@ def _need_programme(p: _Problem) -> tuple[_Programme, np.ndarray, np.ndarray]:
         bounds = Bounds(lo, width)
         integrality = np.zeros(len(district))
     return _Programme(amount.shape[1], amount, rows, bounds, integrality, "need"), district, slope
+
+
+def _solve_need(p: _Problem, in_need: np.ndarray) -> np.ndarray:
+    """The need plan: on the common chords, then again with the chords around each district's spend cut
+    in eight (twice), so that amounts are close to the exact optimum of f, not only its value."""
+    grid = _grid(p)
+    pop = np.where(p.population > 0, p.population, 1.0)
+    for _ in range(3):
+        prog, district, slope = _need_programme(p, grid)
+        amount = _run(prog, _need_objective(p, in_need, prog, district, slope), p)
+        u = np.maximum(amount - p.cost.fixed * (amount > 0), 0.0) / (p.cost.per_person * pop)
+        grid = _refined(np.asarray(grid), u)
+    return amount
 
 
 def _need_objective(p: _Problem, in_need: np.ndarray, prog: _Programme, district: np.ndarray,
@@ -726,8 +764,7 @@ def allocate(
         prog = _reach_programme(p)
         amount = _run(prog, _reach_objective(p, p.in_need, prog), p)
     else:
-        prog, district, slope = _need_programme(p)
-        amount = _run(prog, _need_objective(p, p.in_need, prog, district, slope), p)
+        amount = _solve_need(p, p.in_need)
     table = _outcome(p, amount)
     if objective == "reach":
         value = float(table["in_need_reached"].sum())
