@@ -10,6 +10,7 @@ pages = [
     st.Page("ui/overview.py", title="Map & ranking", default=True),
     st.Page("ui/targeting.py", title="Targeting"),
     st.Page("ui/change.py", title="Change over time"),
+    st.Page("ui/invest.py", title="Invest"),
     st.Page("ui/compare.py", title="Compare"),
     st.Page("ui/workshop.py", title="Workshop mode"),
     st.Page("ui/method.py", title="Data & method"),

@@ -678,6 +678,7 @@ def _formula(p: _Problem, in_need: np.ndarray, constrained: bool) -> tuple[np.nd
 # ----------------------------------------------------------------------------- plan
 def _outcome(p: _Problem, amount: np.ndarray) -> pd.DataFrame:
     amount = np.where(np.abs(amount) < _TINY * p.budget, 0.0, amount)
+    amount = np.clip(amount, p.lo, p.hi)  # the solver's rounding, never past a floor or a cap
     covered = _covered(amount, p.population, p.cost)
     return pd.DataFrame({
         "amount": amount,
