@@ -219,3 +219,49 @@ def test_command_line_exits_2_on_an_impossible_plan(tmp_path, capsys, args, matc
     assert err.startswith("error:") and len(err.strip().splitlines()) == 1
     assert re.search(match, err)
     assert not (tmp_path / "p.csv").exists()
+
+
+# ----------------------------------------------------------------------------- the dashboard
+def test_dashboard_plan_equals_the_command_line_bytes(default_config, tmp_path):
+    from ui import state
+    from ui.exports import table_bytes
+    from ui.invest import _investment
+    from geo.allocate import investment_metadata
+    from geo.dataset import export_metadata
+
+    settings = AllocationSettings(budget=5e9, per_person=1000.0, objective="reach", floors={"05.081": 1e8},
+                                  draws=1000)
+    view = state.default_view("provinces")
+    data, _, result = state.scored(view)
+    inv = _investment(view, data, result, settings)
+    meta = export_metadata(state.config(), data, result, weights=view.weights, theme_weights=view.theme_weights)
+    meta.update(investment_metadata(settings, inv))
+    out, cmp = tmp_path / "plan.csv", tmp_path / "cmp.xlsx"
+    assert main(["allocate", "--config", str(state.CONFIG_PATH), "--level", "provinces", "--budget", "5e9",
+                 "--cost-per-person", "1000", "--floors", "05.081=1e8", "--out", str(out),
+                 "--compare-out", str(cmp)]) == 0
+    assert table_bytes(inv.table, ".csv", meta) == out.read_bytes()
+    ui_cmp = pd.read_excel(__import__("io").BytesIO(table_bytes(inv.comparison.reset_index(), ".xlsx", meta)))
+    pd.testing.assert_frame_equal(ui_cmp, pd.read_excel(cmp))
+
+
+def test_invest_page_allocates_without_error(default_config):
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "ui" / "invest.py"), default_timeout=300)
+    at.query_params.update({"level": "provinces"})
+    at.run()
+    assert not at.exception, at.exception
+    at.number_input[0].set_value(5e9)
+    at.number_input[1].set_value(1000.0)
+    at.checkbox[0].uncheck()
+    next(b for b in at.button if b.label == "Allocate").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    labels = [m.label for m in at.metric]
+    assert "People in need reached" in labels
+    plan = next(df.value for df in at.dataframe if "amount" in df.value.columns)
+    assert len(plan) > 0 and plan["amount"].sum() == pytest.approx(5e9)

@@ -24,7 +24,7 @@ OBJECTIVE_LABELS = {
     "need": "need-weighted, diminishing returns (money spreads)",
     "formula": "formula: in proportion to the people in need",
 }
-ALLOCATION_KEY = "allocation"
+ALLOCATION_KEY = "invest_settings"
 
 
 @st.cache_data(show_spinner="Allocating the budget…", max_entries=16)
@@ -60,7 +60,7 @@ def _allocation_form(data, names: dict[str, str]) -> AllocationSettings | None:
     targets = [COMPOSITE] + [l.id for l in pct]
     labels = {COMPOSITE: "composite: population x weighted mean of the need rates",
               **{l.id: f"{l.label} (rate x its denominator)" for l in pct}}
-    with st.form("allocation"):
+    with st.form("allocation_form"):
         c1, c2, c3 = st.columns(3)
         budget = c1.number_input("Budget", min_value=0.0, value=float(saved.budget or 0.0), step=1e6, format="%.0f")
         per_person = c2.number_input("Cost per person reached", min_value=0.0, value=float(saved.per_person),
