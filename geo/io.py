@@ -14,7 +14,7 @@ import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -292,7 +292,8 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return polys[0] if len(polys) == 1 else shapely.make_valid(shapely.union_all(polys))
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None,
+                labels: Mapping[str, str] | None = None) -> Path:
     """Write a ranked table by file suffix: .csv, .xlsx, .gpkg, .geojson, .parquet.
 
     CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
@@ -312,6 +313,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
         Output file; its suffix chooses the format.
     metadata : dict, optional
         Settings written to a ``settings`` sheet (Excel) or layer (GeoPackage).
+    labels : mapping, optional
+        Column id -> label in the reader's language (:func:`geo.i18n.column_labels`), written
+        to a ``columns`` sheet of an Excel file; the ids stay the header of every format.
 
     Returns
     -------
@@ -331,7 +335,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     if path.is_dir():
         raise TargetingError(f"{path}: is a folder; give the export a file name ending in {suffix}.")
     try:
-        _write(frame, path, suffix, metadata)
+        _write(frame, path, suffix, metadata, labels)
     except OSError as exc:
         raise TargetingError(
             f"{path}: cannot write the export ({exc.strerror or exc}); choose a folder you can write to."
@@ -339,7 +343,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     return path
 
 
-def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None) -> None:
+def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
+           labels: Mapping[str, str] | None = None) -> None:
     """Write ``frame`` in the format of ``suffix`` (see :func:`write_table`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
@@ -351,6 +356,9 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None) 
             if metadata:
                 settings = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 neutralise_formulas(settings).to_excel(xl, sheet_name="settings", index=False)
+            if labels:
+                names = pd.DataFrame([(c, str(labels.get(c, c))) for c in plain.columns], columns=["column", "label"])
+                neutralise_formulas(names).to_excel(xl, sheet_name="columns", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
             raise TargetingError(f"{path}: {suffix} export needs district geometries.")
