@@ -115,7 +115,7 @@ def test_view_survives_a_page_change_in_a_new_session(own, page):
     first.slider(key="w_weight_poverty_rate").set_value(3.0).run()
     first.slider(key="w_theme_poverty").set_value(2.5).run()
     links = {l.proto.label: l.proto.query_string for l in first.get("page_link")}
-    assert len(links) == 7 and all("poverty_rate%3A3" in q for q in links.values()), links
+    assert len(links) >= 7 and all("poverty_rate%3A3" in q for q in links.values()), links
     from urllib.parse import parse_qsl
 
     fresh = _app(dict(parse_qsl(next(iter(links.values())))))  # a new session: nothing in session_state
