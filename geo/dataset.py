@@ -59,6 +59,9 @@ class LevelData:
         What became of every row of each point file (local engine).
     table_paths : Mapping[str, Path]
         The file of each joined table, for messages.
+    theme_weights : Mapping[str, float]
+        The configuration's theme weights (0 for a theme with role ``context``): the
+        defaults of :func:`score_level`, which theme weights given to it override.
     """
 
     level: str
@@ -73,6 +76,7 @@ class LevelData:
     notes: tuple[str, ...] = ()
     point_reports: tuple[PointReport, ...] = ()
     table_paths: Mapping[str, Path] = field(default_factory=dict)
+    theme_weights: Mapping[str, float] = field(default_factory=dict)
 
     def report_lines(self, full: bool = False) -> list[str]:
         """Everything a user should know about how this level was assembled.
@@ -182,6 +186,7 @@ def load_level(
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
         boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
         point_reports=tuple(point_reports), table_paths={n: config.tables[n].path for n in tables},
+        theme_weights=dict(config.theme_weights),
     )
 
 
@@ -571,8 +576,10 @@ def score_level(
     method: Method | None = None,
     layers: Sequence[str] | None = None,
 ) -> ScoreResult:
-    """Score a loaded level (see :func:`geo.scoring.score`)."""
+    """Score a loaded level (see :func:`geo.scoring.score`); ``theme_weights`` override the
+    configuration's (context themes weigh 0 unless given a weight here)."""
     chosen = [l for l in data.layers if layers is None or l.id in layers]
+    theme_weights = {**data.theme_weights, **(theme_weights or {})}
     return score(
         data.values[[l.id for l in chosen]],
         higher_is_worse={l.id: l.higher_is_worse for l in chosen},
