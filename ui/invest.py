@@ -295,4 +295,5 @@ def render() -> None:
     _monitoring(view, data, [str(c) for c in funded])
 
 
-render()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) draws nothing
+    render()
