@@ -36,7 +36,7 @@ def _parse_weights(text: str | None, option: str = "--weights") -> dict[str, flo
     if not text:
         return {}
     out: dict[str, float] = {}
-    example = "illiteracy=2,unemployment=1" if option == "--weights" else "poverty=2,infrastructure=0.5"
+    example = "layer_id=2,other_layer=1" if option == "--weights" else "theme_id=2,other_theme=0.5"
     for item in text.split(","):
         name, sep, value = item.partition("=")
         name = name.strip()
@@ -95,8 +95,8 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     rank.add_argument("--level", help="admin level (default: the config's display.default_level)")
     rank.add_argument("--out", required=True, type=Path, help=f"output file: {', '.join(EXPORT_SUFFIXES)}")
     rank.add_argument("--layers", help="comma-separated layer ids (default: all configured)")
-    rank.add_argument("--weights", help="layer weights, e.g. illiteracy=2,unemployment=1")
-    rank.add_argument("--theme-weights", help="theme weights, e.g. poverty=2,infrastructure=0.5")
+    rank.add_argument("--weights", help="layer weights, as layer_id=number pairs separated by commas")
+    rank.add_argument("--theme-weights", help="theme weights, as theme_id=number pairs separated by commas")
     rank.add_argument("--normalisation", choices=NORMALISATIONS)
     rank.add_argument("--aggregation", choices=AGGREGATIONS)
     rank.add_argument("--missing", choices=MISSING_POLICIES)
@@ -191,7 +191,6 @@ def _rank(args: argparse.Namespace) -> int:
     given = _parse_weights(args.weights)
     given_themes = _parse_weights(args.theme_weights, "--theme-weights")
     weights = {**config.weights, **given}
-    theme_weights = {**config.theme_weights, **given_themes}
     data = load_level(config, level, layers=layers, strict=args.strict)
     unknown = sorted(set(given) - set(data.values.columns))
     if unknown:
@@ -202,6 +201,7 @@ def _rank(args: argparse.Namespace) -> int:
         raise TargetingError(
             f"--theme-weights names theme(s) {unknown_themes} that no layer in use belongs to; themes: {themes}."
         )
+    theme_weights = config.scored_theme_weights(given_themes)
     if not args.no_analysis and args.draws * len(data.districts) > MAX_DRAW_CELLS:
         raise TargetingError(
             f"--draws {args.draws}: {args.draws:,} draws x {len(data.districts):,} districts is more than the limit "
@@ -302,8 +302,6 @@ def _allocate(args: argparse.Namespace) -> int:
 
 def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
-    from layers import THEMES
-
     settings = AnalysisSettings(
         draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
         permutations=args.permutations, fdr=args.fdr,
@@ -311,7 +309,7 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     child = config.child_level(level)
     lower = load_level(config, child, layers=list(data.values.columns)) if child else None
     return analysis_columns(data, result, weights=weights, theme_weights=theme_weights,
-                            roles={t: THEMES[t].role for t in THEMES}, settings=settings, lower=lower)
+                            roles=config.roles, settings=settings, lower=lower)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -326,11 +324,24 @@ def _check(args: argparse.Namespace) -> int:
         for layer in data.layers:
             have = int(data.values[layer.id].notna().sum())
             print(f"  layer {layer.id}: {have}/{len(data.values)} districts with data")
+        print(f"  index checks (the configuration's weights and method, outliers = {config.method.outliers}):")
+        for line in _index_check_lines(config, data):
+            print(f"    {line}")
         incomplete += sum(not r.complete for r in (*data.join_reports, *data.point_reports))
     limit = f"within [joins] max_unmatched = {config.joins.max_unmatched:g}"
     print("configuration OK" + (f"; {incomplete} join(s) or point file(s) with unmatched items (listed above, "
                                 f"{limit}; --strict stops at any)" if incomplete else ""))
     return 0
+
+
+def _index_check_lines(config, data) -> list[str]:
+    from geo.quality import check_lines, index_checks
+
+    result = score_level(data, weights=config.weights, theme_weights=config.theme_weights, method=config.method)
+    checks = index_checks(data.values, result, {l.id: l.theme for l in data.layers},
+                          {l.id: l.higher_is_worse for l in data.layers}, population=data.population,
+                          names=data.districts["name"].astype(str).to_dict(), thresholds=config.checks)
+    return check_lines(checks)
 
 
 def _build(args: argparse.Namespace) -> int:
