@@ -521,7 +521,7 @@ def group_rows(
     >>> g.to_dict("list")
     {'D': ['a', 'b'], 'pop': [40.0, 5.0], 'rate': [10.0, 80.0]}
     >>> lines[0]
-    'table: 3 rows grouped by D into 2 groups (1-2 rows per group)'
+    '3 rows grouped by D into 2 groups (1-2 rows per group)'
     """
     needed = {column}
     for out, rule in aggregate.items():
@@ -546,7 +546,7 @@ def group_rows(
         out[col] = _aggregate_one(rows, group, col, rule, name).reindex(order).to_numpy()
     frame = pd.DataFrame(out)
     sizes = group.value_counts()
-    lines = [f"{name}: {len(table)} rows grouped by {column} into {len(frame)} groups "
+    lines = [f"{len(table)} rows grouped by {column} into {len(frame)} groups "
              f"({int(sizes.min()) if len(sizes) else 0}-{int(sizes.max()) if len(sizes) else 0} rows per group)"]
     if (~has_key).any():
         lines.append(f"{int((~has_key).sum())} row(s) without a value in {column} (not used): line(s) "
