@@ -294,7 +294,9 @@ def join_table(
             extra.append(f"{len(unused)} crosswalk line(s) name a key that is not in the table (not used): "
                          + ", ".join(unused[:SHOWN]) + (f" and {len(unused) - SHOWN} more" if len(unused) > SHOWN
                                                         else ""))
-    links = pd.concat(parts, ignore_index=True)
+    links = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+        else parts[0]
+    links = links.astype({"row": "int64", "share": "float64"})
 
     joined, merged, split_rows, combine_notes = _combine(table.reset_index(drop=True), links, districts.index,
                                                          key, table[key].reset_index(drop=True), counts,
@@ -419,9 +421,10 @@ def _combine(
     per_district = links.groupby("district")
     size = per_district["row"].transform("size")
     simple = links[(size == 1) & (links["share"] == 1.0)]
-    position = pd.Series(simple["row"].to_numpy(), index=simple["district"].to_numpy())
+    position = pd.Series(simple["row"].to_numpy(dtype=np.int64), index=simple["district"].to_numpy(),
+                         dtype="float64")
     codes = pd.Index(index.astype(str))
-    joined = table.reindex(position.reindex(codes).fillna(-1).astype(int).to_numpy())
+    joined = table.reindex(np.nan_to_num(position.reindex(codes).to_numpy(), nan=-1).astype(int))
     joined.index = index
     joined = joined.drop(columns=[key], errors="ignore")
 
