@@ -19,7 +19,7 @@ from geo.rows import filter_text
 from geo.scoring import Method
 
 __all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "ChangeConfig", "EngineConfig", "JoinsConfig", "Config",
-           "load_config", "parse_config"]
+           "allowed_keys", "load_config", "parse_config"]
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
 
@@ -176,7 +176,24 @@ _CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "sour
                 "scale", "numerator", "denominator", "per", "points", "raster", "stat", "x", "y",
                 "weights_raster", "where"}
 _METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
+_BOUNDARY_KEYS = {"path"}
+_POPULATION_KEYS = {"table", "column"}
+_THEMES_KEYS = {"weights"}
+_BUILD_KEYS = {"script"}
+_CHANGE_KEYS = {"before", "after", "labels", "national"}
 _DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n"}
+
+
+def allowed_keys() -> dict[str, frozenset[str]]:
+    """Every key the validator accepts, per section (the source of ``docs/configuration.md``)."""
+    return {
+        "": frozenset(_TOP_KEYS), "boundaries": frozenset(_BOUNDARY_KEYS), "levels.<name>": frozenset(_LEVEL_KEYS),
+        "tables.<name>": frozenset(_TABLE_KEYS), "tables.<name>.aggregate.<column>": frozenset(_AGG_RULE_KEYS),
+        "joins": frozenset(_JOINS_KEYS), "population": frozenset(_POPULATION_KEYS),
+        "layers": frozenset(_LAYERS_KEYS), "layers.custom": frozenset(_CUSTOM_KEYS),
+        "themes": frozenset(_THEMES_KEYS), "method": frozenset(_METHOD_KEYS), "display": frozenset(_DISPLAY_KEYS),
+        "build": frozenset(_BUILD_KEYS), "change": frozenset(_CHANGE_KEYS), "engine": frozenset(_ENGINE_KEYS),
+    }
 
 
 def load_config(path: str | Path) -> Config:
@@ -206,19 +223,20 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     _unknown(data, _TOP_KEYS, where, "")
     base = path.parent
     boundaries = _table(data, "boundaries", where, required=False)
+    _unknown(boundaries, _BOUNDARY_KEYS, where, "boundaries.")
     default_path = boundaries.get("path")
     levels = _levels(_table(data, "levels", where), base, default_path, where)
     tables = _tables(_table(data, "tables", where, required=False), base, levels, where)
     population = _population(data.get("population"), tables, where)
     layers, weights = _layers(_table(data, "layers", where), tables, where)
     themes = _table(data, "themes", where, required=False)
-    _unknown(themes, {"weights"}, where, "themes.")
+    _unknown(themes, _THEMES_KEYS, where, "themes.")
     theme_weights = _weights(themes.get("weights", {}), where, "themes.weights")
     _check_theme_keys(theme_weights, where)
     method = _method(_table(data, "method", where, required=False), where)
     display = _display(_table(data, "display", where, required=False), levels, where)
     build = _table(data, "build", where, required=False)
-    _unknown(build, {"script"}, where, "build.")
+    _unknown(build, _BUILD_KEYS, where, "build.")
     script = _path(base, build["script"], where, "build.script", must_exist=False) if "script" in build else None
     crs = data.get("analysis_crs", "auto")
     _type(crs, str, where, "analysis_crs")
@@ -507,7 +525,7 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
             where: str) -> ChangeConfig | None:
     if not section:
         return None
-    _unknown(section, {"before", "after", "labels", "national"}, where, "change.")
+    _unknown(section, _CHANGE_KEYS, where, "change.")
     before = section.get("before")
     after = section.get("after", population[0])
     for key, name in (("before", before), ("after", after)):
@@ -535,7 +553,7 @@ def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tup
     if spec is None:
         raise ConfigError(f"{where}: missing [population] with table = \"...\" and column = \"...\".")
     _type(spec, dict, where, "[population]")
-    _unknown(spec, {"table", "column"}, where, "population.")
+    _unknown(spec, _POPULATION_KEYS, where, "population.")
     table, column = spec.get("table"), spec.get("column")
     if table not in tables:
         raise ConfigError(f"{where}: population.table = {table!r} is not a declared table; declared: {sorted(tables)}.")

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from geo.config import Config, TableConfig
 from geo.errors import ConfigError, JoinError, LayerDataError
@@ -177,13 +178,45 @@ def load_level(
         values = values.join(child_values)
     values = values[[l.id for l in chosen]]
     values, shapeless = _blank_shapeless(values, chosen, boundary_report)
-    notes = [*notes, *point_notes, *shapeless, *_check_percentages(config, level, values, chosen)]
+    notes = [*notes, *point_notes, *shapeless, *_raster_notes(config, values, direct, districts),
+             *_check_percentages(config, level, values, chosen)]
     return LevelData(
         level=level, label=lv.label, districts=districts, values=values,
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
         boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
         point_reports=tuple(point_reports), table_paths={n: config.tables[n].path for n in tables},
     )
+
+
+def _raster_notes(config: Config, values: pd.DataFrame, layers: Sequence[Any], districts: gpd.GeoDataFrame
+                  ) -> list[str]:
+    """Why districts with a shape got no value from a raster: outside it, or all their pixels nodata."""
+    import rasterio
+    from shapely.geometry import box
+
+    from layers.base import RasterStat
+
+    notes = []
+    shaped = ~(districts.geometry.isna() | districts.geometry.is_empty)
+    for layer in layers:
+        if not isinstance(layer.loader, RasterStat):
+            continue
+        empty = values[layer.id].isna() & shaped
+        if not empty.any():
+            continue
+        path = Path(layer.loader.path)
+        path = path if path.is_absolute() else config.base_dir / path
+        with rasterio.open(path) as src:
+            extent = gpd.GeoSeries([box(*src.bounds)], crs=src.crs)
+        geoms = np.asarray(districts.geometry[empty].to_crs(extent.crs).array, dtype=object)
+        overlap = shapely.area(shapely.intersection(geoms, extent.iloc[0])) > 0  # touching the edge is outside
+        inside = pd.Series(overlap, index=districts.index[empty.to_numpy()])
+        for codes, reason in ((list(inside.index[inside.to_numpy()]), "all their pixels are nodata"),
+                              (list(inside.index[~inside.to_numpy()]), "they lie outside the raster")):
+            if codes:
+                notes.append(f"{layer.label}: {len(codes)} district(s) without a value from {path.name}: {reason} "
+                             f"({', '.join(map(str, codes[:10]))}{' ...' if len(codes) > 10 else ''}).")
+    return notes
 
 
 def _is_points(layer: Any, engine: Any) -> bool:
