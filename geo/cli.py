@@ -21,21 +21,64 @@ from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_
 __all__ = ["dashboard_script", "main", "pockets"]
 
 
-def _parse_weights(text: str | None) -> dict[str, float]:
+#: Most Monte Carlo draws ``rank`` accepts, and most draws x districts (the draws matrix is float64).
+MAX_DRAWS = 100_000
+MAX_DRAW_CELLS = 200_000_000
+#: Most permutations of local Moran's I and Gi* ``rank`` accepts.
+MAX_PERMUTATIONS = 99_999
+MAX_WEIGHT = 1e100
+
+
+def _parse_weights(text: str | None, option: str = "--weights") -> dict[str, float]:
+    """``name=number,...`` as a dict; each name once, each number finite, >= 0 and at most 1e100."""
     if not text:
         return {}
-    out = {}
+    out: dict[str, float] = {}
+    example = "illiteracy=2,unemployment=1" if option == "--weights" else "poverty=2,infrastructure=0.5"
     for item in text.split(","):
         name, sep, value = item.partition("=")
+        name = name.strip()
         try:
-            if not sep:
+            if not sep or not name:
                 raise ValueError
-            out[name.strip()] = float(value)
+            weight = float(value)
         except ValueError:
+            raise TargetingError(f"{option}: {item!r} is not name=number; write e.g. {option} {example}") from None
+        if not 0 <= weight <= MAX_WEIGHT:
             raise TargetingError(
-                f"--weights: {item!r} is not name=number; write e.g. --weights illiteracy=2,unemployment=1"
-            ) from None
+                f"{option}: {item!r}: a weight must be a number from 0 to {MAX_WEIGHT:g}; write e.g. {option} {example}"
+            )
+        if name in out:
+            raise TargetingError(f"{option}: {name!r} is given twice; give each name once.")
+        out[name] = weight
     return out
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    """Refuse analysis settings out of range before anything is read or allocated."""
+    if not 0 <= args.draws <= MAX_DRAWS:
+        raise TargetingError(
+            f"--draws {args.draws}: give a number of Monte Carlo draws from 0 (none) to {MAX_DRAWS:,}; "
+            "1000 is the default and enough for stable intervals."
+        )
+    if not 0 <= args.permutations <= MAX_PERMUTATIONS:
+        raise TargetingError(
+            f"--permutations {args.permutations}: give a number from 0 to {MAX_PERMUTATIONS:,} (999 is the default)."
+        )
+    if not 0 <= args.noise < 1:
+        raise TargetingError(f"--noise {args.noise:g}: the weight noise factor must be at least 0 and below 1 "
+                             "(default 0.25).")
+    if args.top_k is not None and args.top_k < 1:
+        raise TargetingError(f"--top-k {args.top_k}: give a whole number >= 1.")
+    if args.min_coverage is not None and not 0 <= args.min_coverage <= 1:
+        raise TargetingError(f"--min-coverage {args.min_coverage:g}: must lie between 0 and 1.")
+
+
+def _check_out(path: Path) -> None:
+    if path.suffix.lower() not in EXPORT_SUFFIXES:
+        raise TargetingError(f"--out {path}: unsupported format; use one of {list(EXPORT_SUFFIXES)}.")
+    if path.is_dir():
+        raise TargetingError(f"--out {path}: is a folder; give a file name, e.g. --out {path / ('ranked' + path.suffix)}.")
 
 
 STRICT_HELP = "stop at any district without a row or row without a district (default: beyond [joins] max_unmatched)"
@@ -111,17 +154,33 @@ def _method(config: Config, args: argparse.Namespace) -> Method:
 
 
 def _rank(args: argparse.Namespace) -> int:
+    _check_counts(args)
+    _check_out(args.out)
     config = load_config(args.config)
-    if args.out.suffix.lower() not in EXPORT_SUFFIXES:
-        raise TargetingError(f"--out {args.out}: unsupported format; use one of {list(EXPORT_SUFFIXES)}.")
     level = args.level or config.display.default_level
     layers = [s.strip() for s in args.layers.split(",")] if args.layers else None
-    weights = {**config.weights, **_parse_weights(args.weights)}
-    theme_weights = {**config.theme_weights, **_parse_weights(args.theme_weights)}
+    if layers is not None and len(set(layers)) != len(layers):
+        twice = sorted({l for l in layers if layers.count(l) > 1})
+        raise TargetingError(f"--layers: {twice} given twice; give each layer once.")
+    given = _parse_weights(args.weights)
+    given_themes = _parse_weights(args.theme_weights, "--theme-weights")
+    weights = {**config.weights, **given}
+    theme_weights = {**config.theme_weights, **given_themes}
     data = load_level(config, level, layers=layers, strict=args.strict)
-    unknown = sorted(set(_parse_weights(args.weights)) - set(data.values.columns))
+    unknown = sorted(set(given) - set(data.values.columns))
     if unknown:
         raise TargetingError(f"--weights names layer(s) {unknown} not in use; layers: {list(data.values.columns)}")
+    themes = sorted({l.theme for l in data.layers})
+    unknown_themes = sorted(set(given_themes) - set(themes))
+    if unknown_themes:
+        raise TargetingError(
+            f"--theme-weights names theme(s) {unknown_themes} that no layer in use belongs to; themes: {themes}."
+        )
+    if not args.no_analysis and args.draws * len(data.districts) > MAX_DRAW_CELLS:
+        raise TargetingError(
+            f"--draws {args.draws}: {args.draws:,} draws x {len(data.districts):,} districts is more than the limit "
+            f"of {MAX_DRAW_CELLS:,} ranks held in memory; give at most {MAX_DRAW_CELLS // len(data.districts):,} draws."
+        )
     result = score_level(data, weights=weights, theme_weights=theme_weights, method=_method(config, args))
     extra, notes = None, {}
     if not args.no_analysis:
@@ -142,9 +201,8 @@ def _rank(args: argparse.Namespace) -> int:
 def _change(args: argparse.Namespace) -> int:
     from geo.change import change_export, change_metadata, compare_vintages
 
+    _check_out(args.out)
     config = load_config(args.config)
-    if args.out.suffix.lower() not in EXPORT_SUFFIXES:
-        raise TargetingError(f"--out {args.out}: unsupported format; use one of {list(EXPORT_SUFFIXES)}.")
     data = load_level(config, args.level or config.display.default_level)
     result = compare_vintages(config, data, tolerance=args.tolerance, min_layers=args.min_layers)
     table = change_export(data, result)
@@ -209,9 +267,8 @@ def _prepare(args: argparse.Namespace) -> int:
     from geo.engine import open_engine
     from geo.prepared import prepared_metadata, prepared_table
 
+    _check_out(args.out)
     config = load_config(args.config)
-    if args.out.suffix.lower() not in EXPORT_SUFFIXES:
-        raise TargetingError(f"--out {args.out}: unsupported format; use one of {list(EXPORT_SUFFIXES)}.")
     level = args.level or config.display.default_level
     with open_engine(config.engine) as engine:
         described = engine.describe()
@@ -265,11 +322,19 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m geo") -> int:
     try:
         commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare,
                     "serve": _serve}
-        return commands[args.command](args)
+        code = commands[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
     except TargetingError as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader of the output went away (`python -m geo check | head -1`): stop quietly, as
+        # Unix tools do; point stdout at /dev/null so that Python's exit flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def pockets() -> int:

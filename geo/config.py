@@ -8,6 +8,7 @@ config as arguments and never read it themselves.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from geo.errors import ConfigError, TargetingError
+from geo.identifiers import check_layer_id
 from geo.rows import filter_text
 from geo.scoring import Method
 
@@ -175,6 +177,8 @@ _CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "sour
                 "url", "description", "rollup_weight", "weight", "table", "column", "complement_of",
                 "scale", "numerator", "denominator", "per", "points", "raster", "stat", "x", "y",
                 "weights_raster", "where"}
+#: A custom layer's label in another language: ``label_fr``, ``label_ar``...
+_LABEL_IN = re.compile(r"label_[a-z]{2,3}")
 _METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
 _BOUNDARY_KEYS = {"path"}
 _POPULATION_KEYS = {"table", "column"}
@@ -208,12 +212,19 @@ def load_config(path: str | Path) -> Config:
     path = Path(path).resolve()
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found; pass --config with an existing file.")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is a folder, not a configuration file; pass --config with the .toml file.")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()[: 16 * 2**20 + 1]
+        if len(raw) > 16 * 2**20:
+            raise ConfigError(f"{path}: larger than 16 MB, too large for a configuration; check the path.")
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark written by some editors is ignored
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at that line.") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror or exc}).") from None
     return parse_config(data, path)
 
 
@@ -342,7 +353,23 @@ def _levels(section: dict, base: Path, default_path: str | None, where: str) -> 
             )
         if lv.parent_level and not lv.parent:
             raise ConfigError(f"{where}: levels.{lv.name} has parent_level but no parent field; add parent = \"...\".")
+    _check_level_cycles(levels, where)
     return levels
+
+
+def _check_level_cycles(levels: Mapping[str, LevelConfig], where: str) -> None:
+    """Refuse ``parent_level`` chains that come back to a level (a level nested in itself)."""
+    for start in levels:
+        chain, level = [start], levels[start].parent_level
+        while level is not None:
+            if level in chain:
+                loop = " -> ".join([*chain[chain.index(level):], level])
+                raise ConfigError(
+                    f"{where}: levels' parent_level form a cycle ({loop}); a level cannot nest in itself. "
+                    "Remove parent_level from the top level."
+                )
+            chain.append(level)
+            level = levels[level].parent_level
 
 
 def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where: str) -> dict[str, TableConfig]:
@@ -569,6 +596,11 @@ def _weights(section: Any, where: str, key: str) -> dict[str, float]:
             raise ConfigError(f"{where}: {key}.{name} = {w!r} must be a number >= 0.")
         if w < 0 or w != w:
             raise ConfigError(f"{where}: {key}.{name} = {w!r} is negative; weights must be >= 0.")
+        if w > 1e100:
+            raise ConfigError(
+                f"{where}: {key}.{name} = {w!r} is too large; weights are relative, give a number from 0 to 1e100 "
+                "(e.g. 2 for twice the weight of a layer at 1)."
+            )
         out[name] = float(w)
     return out
 
@@ -628,10 +660,14 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     from layers.base import Layer, PointStat, RasterStat, Ratio, Source, TableColumn
 
     _type(spec, dict, where, key)
-    _unknown(spec, _CUSTOM_KEYS, where, f"{key}.")
+    translated = {k: v for k, v in spec.items() if _LABEL_IN.fullmatch(str(k))}
+    for k, v in translated.items():
+        _type(v, str, where, f"{key}.{k}")
+    _unknown({k: v for k, v in spec.items() if k not in translated}, _CUSTOM_KEYS, where, f"{key}.")
     for req in ("id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence"):
         if req not in spec:
             raise ConfigError(f"{where}: {key} needs {req} = ...; see 'Use your own data' in the README.")
+    check_layer_id(spec["id"], where=f"{where}: {key}.id")
     _type(spec["higher_is_worse"], bool, where, f"{key}.higher_is_worse")
     _type(spec["year"], int, where, f"{key}.year")
     base = Path(where).parent
@@ -645,7 +681,8 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     if "column" in spec:
         loader = TableColumn(
             column=spec["column"], table=spec.get("table", "census"),
-            complement_of=spec.get("complement_of"), scale=float(spec.get("scale", 1.0)),
+            complement_of=_finite(spec.get("complement_of"), where, f"{key}.complement_of"),
+            scale=_finite(spec.get("scale", 1.0), where, f"{key}.scale", nonzero=True),
         )
     elif "numerator" in spec:
         if "denominator" not in spec:
@@ -655,11 +692,11 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
                 f"{where}: {key} has numerator and denominator but no per; say what the ratio is per: per = 100 "
                 "for a percentage (unit = \"%\"), per = 1000 for a rate per 1,000, per = 1 for a plain ratio."
             )
-        _type(spec["per"], (int, float), where, f"{key}.per")
-        if spec["unit"] == "%" and spec["per"] != 100:
+        per = _finite(spec["per"], where, f"{key}.per", nonzero=True)
+        if spec["unit"] == "%" and per != 100:
             raise ConfigError(f"{where}: {key} has unit = \"%\" but per = {spec['per']!r}; a percentage is "
                               "numerator / denominator x 100: set per = 100, or change the unit.")
-        loader = Ratio(spec["numerator"], spec["denominator"], float(spec["per"]), spec.get("table", "census"))
+        loader = Ratio(spec["numerator"], spec["denominator"], per, spec.get("table", "census"))
     elif "points" in spec:
         _path(base, spec["points"], where, f"{key}.points")
         loader = PointStat(spec["points"], spec.get("stat", "count"), spec.get("x"), spec.get("y"),
@@ -681,10 +718,25 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
             higher_is_worse=spec["higher_is_worse"], kind=spec["kind"],
             source=Source(spec["source"], spec["year"], spec["licence"], spec.get("url", "")),
             loader=loader, rollup_weight=spec.get("rollup_weight"), description=spec.get("description", ""),
+            labels=tuple(sorted((k.removeprefix("label_"), v) for k, v in translated.items())),
         )
     except ValueError as exc:
         raise ConfigError(f"{where}: {key}: {exc}") from None
     return layer, (float(weight) if weight is not None else None)
+
+
+def _finite(value: Any, where: str, key: str, *, nonzero: bool = False) -> float | None:
+    """A number of the configuration: finite, at most 1e100 in absolute value (and not 0)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: {key} = {value!r} must be a number, e.g. {key.rsplit('.', 1)[-1]} = 100.")
+    if not abs(value) <= 1e100 or (nonzero and value == 0):
+        raise ConfigError(
+            f"{where}: {key} = {value!r} is not usable: give a number between -1e100 and 1e100"
+            + (", not 0." if nonzero else ".")
+        )
+    return float(value)
 
 
 def _method(section: dict, where: str) -> Method:

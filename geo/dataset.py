@@ -22,6 +22,7 @@ import shapely
 
 from geo.config import Config, TableConfig
 from geo.errors import ConfigError, JoinError, LayerDataError
+from geo.identifiers import EXPORT_COLUMNS
 from geo.io import BoundaryReport, read_boundaries, read_table
 from geo.join import JoinReport, check_join, group_rows, join_table, pad_codes
 from geo.points import PointReport, point_layer
@@ -33,9 +34,6 @@ from geo.text import normalise_code
 __all__ = ["LevelData", "load_level", "score_level", "district_columns", "ranked_table", "reference_values",
            "target_counts", "export_metadata", "EXPORT_COLUMNS"]
 
-EXPORT_COLUMNS = (
-    "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
-)
 
 
 @dataclass(frozen=True)
@@ -178,7 +176,8 @@ def load_level(
         values = values.join(child_values)
     values = values[[l.id for l in chosen]]
     values, shapeless = _blank_shapeless(values, chosen, boundary_report)
-    notes = [*notes, *point_notes, *shapeless, *_raster_notes(config, values, direct, districts),
+    read_notes = list(dict.fromkeys(n for t in tables.values() for n in t.attrs.get("notes", ())))
+    notes = [*read_notes, *notes, *point_notes, *shapeless, *_raster_notes(config, values, direct, districts),
              *_check_percentages(config, level, values, chosen)]
     return LevelData(
         level=level, label=lv.label, districts=districts, values=values,
@@ -307,7 +306,26 @@ def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series
             f"{config.tables[table].path}: population column {column!r} not found; available columns: "
             f"{list(tables[table].columns)}. Fix population.column in the configuration."
         )
-    return pd.to_numeric(tables[table][column], errors="coerce")
+    frame = tables[table]
+    where = config.tables[table].path
+    reason = (frame.attrs.get("unreadable") or {}).get(column)
+    if reason:
+        raise LayerDataError(f"{reason} (It is the population column, population.column.)")
+    values = pd.to_numeric(frame[column], errors="coerce")
+    text = values.isna() & frame[column].notna()
+    if text.any():
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(text.sum())} value(s) that are not numbers for "
+            f"district(s) {list(map(str, values.index[text][:5]))}; fix these cells or leave them empty."
+        )
+    negative = values < 0
+    if negative.any():
+        shown = ", ".join(f"{c!r}: {v:g}" for c, v in values[negative].head(5).items())
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(negative.sum())} negative value(s) ({shown}); "
+            "a population cannot be negative. Fix these cells or leave them empty."
+        )
+    return values
 
 
 def _level(config: Config, level: str):
@@ -331,7 +349,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
     if "parent_code" not in out.columns:
         out["parent_code"] = pd.Series(pd.NA, index=out.index, dtype=object)
     if lv.parent_name:
-        out["parent_name"] = out.pop(lv.parent_name).astype(str)
+        out["parent_name"] = out.pop(lv.parent_name).map(_text_or_missing)
     elif lv.parent_level:
         parent = config.levels[lv.parent_level]
         names = pyogrio.read_dataframe(
@@ -339,7 +357,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
             read_geometry=False,
         )
         lookup = pd.Series(
-            names[parent.name_field or parent.id].astype(str).to_numpy(),
+            names[parent.name_field or parent.id].map(_text_or_missing).to_numpy(),
             index=normalise_code(names[parent.id]).to_numpy(),
         )
         out["parent_name"] = out["parent_code"].map(lookup)
@@ -347,6 +365,11 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
         out["parent_name"] = pd.Series(pd.NA, index=out.index, dtype=object)
     cols = ["name", "parent_code", "parent_name"]
     return out[cols + [c for c in out.columns if c not in cols]]
+
+
+def _text_or_missing(value: object) -> object:
+    """A name as text, a missing one as ``None`` (never the text ``"None"`` or ``"nan"``)."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
 
 
 def _join(config: Config, tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame,
@@ -613,7 +636,8 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
     """The ranked export: fixed leading columns, then ``<layer>`` and ``<layer>_norm`` per layer.
 
     Rows are sorted by rank (unscored districts last, never dropped); theme
-    sub-indices follow the layer columns, then the ``extra`` columns (the
+    sub-indices follow the layer columns, then ``name_ar`` when the districts
+    have it (the name in Arabic script), then the ``extra`` columns (the
     analytics of :func:`geo.analysis.analysis_columns`), in their order.
     """
     d = data.districts
@@ -625,6 +649,8 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
     for col in result.table.columns:
         if col.startswith("theme_"):
             out[col] = result.table[col]
+    if "name_ar" in d.columns:  # the name in Arabic script, when the boundary file has it
+        out["name_ar"] = d["name_ar"].reindex(out.index)
     if extra is not None:
         out = out.join(extra.rename_axis(None))
     out = out.sort_values(["rank", "code"], na_position="last", kind="mergesort")
