@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from geo.engine import EngineConfig, require_dask
 from geo.errors import ConfigError, TargetingError
 from geo.identifiers import check_layer_id
 from geo.rows import filter_text
@@ -88,26 +89,6 @@ class ChangeConfig:
     after: str
     labels: tuple[str, str]
     national: str | None = None
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Where the heavy build (zonal statistics, point aggregation) runs: section ``[engine]``.
-
-    ``kind = "local"`` (the default) computes in this process. ``kind = "dask"``
-    runs on a Dask cluster: an existing one at ``scheduler`` (``"tcp://host:8786"``),
-    else a ``distributed.LocalCluster`` of ``workers`` single-threaded worker
-    processes (default: one per CPU). ``partitions`` splits point files into that
-    many partitions (default: the file's own row groups, or 64 MB blocks of a
-    CSV); ``chunk_rows`` is the number of raster rows per task (default: about
-    four million pixels).
-    """
-
-    kind: str = "local"
-    scheduler: str | None = None
-    workers: int | None = None
-    partitions: int | None = None
-    chunk_rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -798,8 +779,6 @@ def _engine(section: dict, where: str) -> EngineConfig:
         extra = sorted(set(section) - {"kind"})
         raise ConfigError(f"{where}: engine.{extra[0]} only applies to kind = \"dask\"; set kind = \"dask\" or remove it.")
     if kind == "dask":
-        from geo.engine import require_dask
-
         require_dask(where)
     return EngineConfig(
         kind=kind, scheduler=section.get("scheduler"), workers=section.get("workers"),

@@ -277,11 +277,21 @@ def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers:
     warnings = []
     for layer in layers:
         column = getattr(layer.loader, "column", None)
-        if layer.unit != "%" or column is None or layer.table not in config.tables:
+        ratio = getattr(layer.loader, "numerator", None)
+        if layer.unit != "%" or (column is None and ratio is None) or layer.table not in config.tables:
             continue
         found = values[layer.id].dropna()
         where = config.tables[layer.table].path
         outside = found[(found < 0) | (found > 100)]
+        if len(outside) and column is None:
+            shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
+            raise LayerDataError(
+                f"{where}: {layer.loader.numerator!r} / {layer.loader.denominator!r} x 100 (layer {layer.id!r}, "
+                f"in %) gives {len(outside)} value(s) outside 0-100 at level {level!r} ({shown}); the numerator "
+                "must be part of the denominator. Fix these values in the table, or the layer's unit."
+            )
+        if column is None:
+            continue
         if len(outside):
             shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
             raise LayerDataError(

@@ -81,3 +81,27 @@ def test_crosswalk_without_its_columns_says_to_fix_the_crosswalk(tmp_path):
                                              r"'district_code' .*found \['old', 'new'\]. Fix the header of the "
                                              r"crosswalk file."):
         load_level(load_config(folder / "config.toml"), "districts")
+
+
+def test_engine_does_not_import_the_configuration():
+    import ast
+
+    tree = ast.parse((ROOT / "geo" / "engine.py").read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "geo.config" not in imported  # geo.config imports geo.engine (EngineConfig, require_dask)
+
+
+def test_ratio_percentage_outside_0_100_stops(tmp_path):
+    import shutil
+
+    from geo.config import load_config
+    from geo.dataset import load_level
+    from geo.errors import LayerDataError
+
+    folder = tmp_path / "c"
+    shutil.copytree(SECOND, folder)
+    census = (folder / "census.csv").read_text().replace("1001,1000,250,100,10", "1001,1000,250,9830,10")
+    (folder / "census.csv").write_text(census)
+    with pytest.raises(LayerDataError, match=r"census.csv: 'poor' / 'people' x 100 \(layer 'poverty', in %\) gives "
+                                             r"1 value\(s\) outside 0-100 at level 'districts' \('01001': 983\)"):
+        load_level(load_config(folder / "config.toml"), "districts")
