@@ -136,7 +136,7 @@ class JoinReport:
             out += [f"    {_csv_cell(k)},{_csv_cell(c)}    # {n}, similarity {s:.0f}"
                     for k, c, n, s in _cut(self.suggestions, full)]
             if not full and len(self.suggestions) > SHOWN:
-                out.append(f"    ... and {len(self.suggestions) - SHOWN} more (geo check --full lists them all)")
+                out.append(f"    ... and {len(self.suggestions) - SHOWN} more (check --full lists them all)")
         return out
 
     def as_frame(self) -> pd.DataFrame:
@@ -642,9 +642,9 @@ def _fix_hint(report: JoinReport) -> str:
     if report.suggestions:
         k, c, n, _ = report.suggestions[0]
         return (f"Names are spelt differently (e.g. {k!r} in the table, {n!r} in the boundaries): accept the "
-                "suggested crosswalk lines that `geo check --full` prints, or fix the names.")
+                "suggested crosswalk lines that `check --full` prints, or fix the names.")
     return ("Check the key column and the level of the table, add crosswalk lines for renamed or split "
-            "districts (`geo check --full` lists every item), or raise [joins] max_unmatched.")
+            "districts (`check --full` lists every item), or raise [joins] max_unmatched.")
 
 
 def pad_codes(values: pd.Series, width: int) -> pd.Series:
