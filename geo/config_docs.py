@@ -26,7 +26,9 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "joins": ("section", "", "How much a join may lose: `[joins]`."),
         "population": ("section", "required", "Where the population comes from: `[population]`."),
         "layers": ("section", "required", "Built-in and custom layers: `[layers]`, `[[layers.custom]]`."),
-        "themes": ("section", "", "Theme weights: `[themes.weights]`."),
+        "themes": ("section", "one per theme its layers name", "The themes: `[themes.<id>]`."),
+        "text": ("section", "", "Texts describing the data: `[text]`."),
+        "checks": ("section", "", "Thresholds of the index checks: `[checks]`."),
         "method": ("section", "", "Scoring method: `[method]`."),
         "display": ("section", "", "Dashboard defaults: `[display]`."),
         "build": ("section", "", "Script that rebuilds the data: `[build]`."),
@@ -98,7 +100,7 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
     "layers.custom": {
         "id": ("text", "required", "Unique id, used in weights and exports."),
         "label": ("text", "required", "Name shown to users."),
-        "theme": ("text", "required", "poverty, unemployment, displacement or infrastructure."),
+        "theme": ("text", "required", "Id of a theme declared as `[themes.<id>]` (without any, each id is one)."),
         "unit": ("text", "required", 'Unit shown with values; "%" values must lie in 0-100.'),
         "higher_is_worse": ("true or false", "required", "Direction: true when a higher value means more need."),
         "kind": ("text", "required", '"rate" (averaged when rolled up) or "count" (summed).'),
@@ -129,8 +131,27 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
                    "are reported)."),
         "weights_raster": ("text", "", 'Raster of weights for stat = "weighted_mean" (e.g. population).'),
     },
-    "themes": {
-        "weights": ("table", "1 each", "Theme id -> weight >= 0."),
+    "themes.<id>": {
+        "label": ("text", "required", "Name shown in the dashboard."),
+        "description": ("text", '""', "A sentence for the Data & method page."),
+        "role": ("text", '"need"', '"need", "readiness" or "context" (shown, not scored).'),
+        "weight": ("number", "1 (0 for context)", "Weight of the theme in the score."),
+    },
+    "text": {
+        "caption": ("text", '""', "Shown under the title: what the scores measure and what they are not."),
+        "search_example": ("text", '""', "A district name offered as an example in the ranking's search box."),
+    },
+    "checks": {
+        "max_weight": ("number", "0.15", "Largest effective weight of one layer."),
+        "max_variance_share": ("number", "0.3", "Largest share of the score's variance one layer may explain."),
+        "squashed_iqr": ("number", "10", "A layer is squashed when the IQR of its normalised values is below this..."),
+        "squashed_median": ("number", "50", "...while their median is above this (0-100 scale)."),
+        "importance_ratio": ("number", "1/3", "Flag a layer whose share of importance is below this times its "
+                             "share of the weight."),
+        "min_alpha": ("number", "0.5", "Cronbach's alpha below which a theme's layers are not one construct."),
+        "max_theme_corr": ("number", "0.8", "Correlation above which two themes double count."),
+        "small_population": ("number", "2000", "A top-decile district with fewer people rests on a small "
+                             "population."),
     },
     "method": {
         "normalisation": ("text", '"minmax"', '"minmax", "zscore" or "rank".'),

@@ -686,6 +686,8 @@ def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
     }
     for lid, w in result.effective_weights.items():
         meta[f"effective_weight.{lid}"] = f"{w:.6f}"
+    for lid, action in result.treatments.items():
+        meta[f"outlier_treatment.{lid}"] = f"{action} (COINr rule: |skewness| > 2 and kurtosis > 3.5)"
     for lid, w in (weights or {}).items():
         meta[f"weight.{lid}"] = str(w)
     for t, w in (theme_weights or {}).items():
