@@ -194,3 +194,36 @@ def test_full_lists_every_item(config, districts):
         "row split over districts": 1, "suggested crosswalk line": 1, "point without coordinates": 1,
         "point with invalid coordinates": 1, "point outside every district": 1,
     }
+
+
+@pytest.mark.parametrize("split", ["area", "population"])
+def test_split_without_shares(tmp_path, split):
+    folder = tmp_path / "country"
+    shutil.copytree(HERE, folder)
+    (folder / "crosswalk.csv").write_text("table_key,district_code\n01900,01004\n01900,01005\n02001,02003\n"
+                                          "02002,02003\n")
+    text = (folder / "config.toml").read_text().replace('crosswalk = "crosswalk.csv"',
+                                                        f'crosswalk = "crosswalk.csv"\nsplit = "{split}"')
+    (folder / "config.toml").write_text(text)
+    config = load_config(folder / "config.toml")
+    if split == "population":  # the census is the population table: no population to split it by
+        with pytest.raises(Exception, match=r"tables.census.split = \"population\" needs the districts' population "
+                                            r"from another table"):
+            load_level(config, "districts")
+        return
+    census = load_level(config, "districts").tables["census"]
+    # Cedar and Damson are both 1 x 1 degree squares at the same latitudes: equal areas, half each
+    assert census.loc["01004", "people"] == pytest.approx(2500) and census.loc["01005", "people"] == pytest.approx(2500)
+    assert census.loc["01004", "unemp_pct"] == 8
+
+
+def test_weights_message_names_only_what_was_passed(tmp_path, capsys):
+    out = tmp_path / "r.csv"
+    base = ["rank", "--config", str(HERE / "config.toml"), "--out", str(out), "--no-analysis",
+            "--layers", "poverty,unemployment"]
+    # lights has weight = 0 in the configuration and is not among --layers: not an error, not named
+    assert main(base + ["--weights", "unemployment=2"]) == 0
+    capsys.readouterr()
+    assert main(base + ["--weights", "ghost=1"]) == 2
+    err = capsys.readouterr().err
+    assert "--weights names layer(s) ['ghost'] not in use" in err and "lights" not in err.split("layers:")[0]
