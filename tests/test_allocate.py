@@ -185,8 +185,8 @@ def own_level():
 
 
 def test_invest_on_a_level_counts_people_in_need_from_the_rates(own_level):
-    _, data, result = own_level
-    inv = invest(data, result, AllocationSettings(budget=1000.0, target="poverty_rate", draws=0))
+    config, data, result = own_level
+    inv = invest(data, result, AllocationSettings(budget=1000.0, target="poverty_rate", draws=0), roles=config.roles)
     # poverty_rate x hh (the layer's denominator) per district
     expected = data.values["poverty_rate"] / 100 * pd.to_numeric(data.tables["survey"]["hh"])
     assert inv.in_need.to_numpy() == pytest.approx(expected.to_numpy(), nan_ok=True)
