@@ -265,3 +265,7 @@ def test_invest_page_allocates_without_error(default_config):
     assert "People in need reached" in labels
     plan = next(df.value for df in at.dataframe if "amount" in df.value.columns)
     assert len(plan) > 0 and plan["amount"].sum() == pytest.approx(5e9)
+    # monitoring of the funded provinces, 2014 -> 2024, against their matches
+    monitor = next(df.value for df in at.dataframe if "difference" in df.value.columns)
+    assert len(monitor) > 5 and monitor["p_value"].between(0, 1).all()
+    assert any("association, not an effect" in c.value for c in at.caption)
