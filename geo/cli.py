@@ -285,7 +285,7 @@ def _allocate(args: argparse.Namespace) -> int:
     if allocation.draws > 0:
         uncertainty = monte_carlo(data, result, weights=weights, theme_weights=theme_weights,
                                   settings=AnalysisSettings(draws=allocation.draws, top_k=config.display.top_n))
-    investment = invest(data, result, allocation, uncertainty=uncertainty, weights=weights,
+    investment = invest(data, result, allocation, roles=config.roles, uncertainty=uncertainty, weights=weights,
                         theme_weights=theme_weights)
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
     meta.update(investment_metadata(allocation, investment))
