@@ -565,14 +565,8 @@ html, body {{ margin: 0; height: 100%; }}
 <body>
 <div id="map" class="pk-map"></div>
 {_settings_html(title, settings)}
-<script>
-(function () {{
-    PK.create(document.getElementById("map"), {{large: {str(bool(large)).lower()}}});
-    PK.onSelect = function (code) {{ PK.zoomTo(code, 2.5); }};
-    PK.setGeometry({_js(dict(geometry))});
-    PK.setWorld({world_js});
-    PK.update({_js(dict(style))});
-}})();
+<script>PK.standalone(document.getElementById("map"), {_js(dict(geometry))}, {_js(dict(style))}, {world_js},
+              {str(bool(large)).lower()});
 </script>
 </body>
 </html>

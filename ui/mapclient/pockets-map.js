@@ -445,6 +445,15 @@
         PK.labelCount = placed;
     };
 
+    /** The map of a standalone HTML file: everything inlined, a choice only zooms. */
+    PK.standalone = function (element, geometry, style, world, large) {
+        PK.create(element, {large: large});
+        PK.onSelect = function (code) { PK.zoomTo(code, 2.5); };
+        PK.setGeometry(geometry);
+        if (world) { PK.setWorld(world); }
+        PK.update(style);
+    };
+
     // ------------------------------------------------------------------ search, selection, zoom
     /** Zoom to a district with its surroundings (``context`` = how many of its own sizes around it). */
     PK.zoomTo = function (code, context) {
