@@ -11,7 +11,9 @@ import streamlit as st
 
 from geo.config import SCHEMES
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS
+from geo.i18n import DEFAULT_LANGUAGE, set_language
 from layers import THEMES
+from ui import lang as language
 from ui import state
 from ui.state import AREAS, View
 from ui.text import plain
@@ -47,8 +49,9 @@ def select(code: str | None) -> None:
 def _reset() -> None:
     for key in [k for k in st.session_state if str(k).startswith("w_")]:
         del st.session_state[key]
-    st.session_state[VIEW_KEY] = state.default_view()
-    st.query_params.clear()
+    keep = current_view().lang  # the language is not a setting to reset
+    st.session_state[VIEW_KEY] = state.default_view().replace(lang=keep)
+    st.query_params.from_dict({} if keep == DEFAULT_LANGUAGE else {"lang": keep})
 
 
 def _init(key: str, value) -> None:
@@ -61,6 +64,7 @@ def render_sidebar(*, map_controls: bool = True) -> View:
     cfg = state.config()
     view = current_view()
     sb = st.sidebar
+    set_language(language.switch(sb))
     levels = list(cfg.levels)
     _init("w_level", view.level)
     level = sb.radio("Admin level", levels, key="w_level", format_func=lambda lv: cfg.levels[lv].label)

@@ -24,6 +24,7 @@ import streamlit as st
 from geo.config import SCHEMES, Config, load_config
 from geo.dataset import LevelData, load_level, ranked_table, score_level
 from geo.errors import TargetingError
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,6 +59,7 @@ class View:
     min_population: int = 0
     top_n: int = 10
     selected: str = ""
+    lang: str = DEFAULT_LANGUAGE
 
     @property
     def method(self) -> Method:
@@ -133,6 +135,7 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     take("region", str)
     take("selected", str)
     take("map_layer", str)
+    take("lang", str, LANGUAGES)
     if "weights" in changes:
         bad = [k for k, w in changes["weights"].items() if k not in known or w < 0]
         if bad:
@@ -383,5 +386,4 @@ def encoded_shapes(level: str) -> pd.Series:
 
 def reports_frame(data: LevelData) -> pd.DataFrame:
     """Unmatched items of every join of a level, for display."""
-    frames = [r.as_frame().assign(table=r.table) for r in data.join_reports]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return data.report_frame()
