@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -162,14 +161,16 @@ def classify(values: pd.Series, scheme: str, k: int) -> tuple[pd.Series, list[tu
         classes[known.index] = 0.0
         return classes, [(float(distinct[0]), float(distinct[0]))]
     k = min(int(k), len(distinct))
-    if scheme == "quantiles":
-        bins = mapclassify.Quantiles(y, k=k).bins
-    elif scheme == "equal_interval":
-        bins = mapclassify.EqualInterval(y, k=k).bins
+    if scheme == "quantiles":  # mapclassify's Quantiles: percentiles 100/k, 200/k, ..., 100 (linear)
+        bins = np.percentile(y, np.minimum(np.arange(1, k + 1) * (100.0 / k), 100.0))
+    elif scheme == "equal_interval":  # mapclassify's EqualInterval: k equal widths, the last ends at the maximum
+        width = (y.max() - y.min()) / k
+        bins = y.min() + width * np.arange(1, k + 1)
+        bins[-1] = y.max()
     else:
         bins = _natural_breaks(y, k)
     bins = np.unique(np.asarray(bins, dtype=float))
-    yb = mapclassify.UserDefined(y, bins=list(bins)).yb
+    yb = np.searchsorted(bins, y, side="left")  # class i: bins[i-1] < v <= bins[i], as mapclassify's bin1d
     if scheme != "equal_interval":  # drop empty classes; equal intervals keep their fixed width
         used = np.unique(yb)
         bins = bins[used]

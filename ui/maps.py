@@ -80,33 +80,45 @@ def _encode_rings(geoms: Sequence[Any]) -> list[list[list[str]]]:
     """Every geometry as polygons of rings, each ring a polyline string of x, y deltas.
 
     Coordinates are rounded to 1e-5 degrees; the closing vertex of each ring is dropped (the
-    browser closes rings again).
+    browser closes rings again). Vectorised with shapely's array functions: no Python loop over
+    vertices or geometries, only over the rings' strings at the end.
     """
-    polys_per_geom, rings_per_poly, ring_arrays = [], [], []
-    for geom in geoms:
-        parts = list(geom.geoms) if hasattr(geom, "geoms") else ([geom] if geom is not None else [])
-        parts = [p for p in parts if isinstance(p, shapely.Polygon) and not p.is_empty]
-        polys_per_geom.append(len(parts))
-        for poly in parts:
-            rings = [poly.exterior, *poly.interiors]
-            rings_per_poly.append(len(rings))
-            ring_arrays.extend(np.asarray(r.coords)[:-1, :2] for r in rings)
-    if not ring_arrays:
-        return [[] for _ in polys_per_geom]
-    sizes = np.array([len(r) for r in ring_arrays])
-    coords = np.rint(np.concatenate(ring_arrays) * _PRECISION).astype(np.int64)
-    deltas = coords.copy()
-    deltas[1:] -= coords[:-1]
+    geoms = np.asarray(list(geoms), dtype=object)
+    n = len(geoms)
+    if n == 0:
+        return []
+    valid = np.array([g is not None for g in geoms])
+    parts, part_of = shapely.get_parts(np.where(valid, geoms, None), return_index=True)
+    keep = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)  # polygons only
+    parts, part_of = parts[keep], part_of[keep]
+    if len(parts) == 0:
+        return [[] for _ in range(n)]
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
+    sizes = np.bincount(coord_of, minlength=len(rings))
+    last = np.cumsum(sizes) - 1
+    body = np.ones(len(coords), bool)
+    body[last] = False  # the closing vertex
+    coords, coord_of = coords[body], coord_of[body]
+    sizes = sizes - 1
+    ints = np.rint(coords * _PRECISION).astype(np.int64)
+    deltas = ints.copy()
+    deltas[1:] -= ints[:-1]
     firsts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    deltas[firsts] = coords[firsts]  # each ring starts from absolute coordinates
+    deltas[firsts] = ints[firsts]  # each ring starts from absolute coordinates
     chars, used = _zigzag_chars(deltas.reshape(-1))
     per_vertex = used.sum(axis=1).reshape(-1, 2).sum(axis=1)
     text = chars[used].tobytes().decode("ascii")
-    ends = np.cumsum(np.add.reduceat(per_vertex, firsts)) if len(firsts) else np.array([], int)
-    starts = np.concatenate([[0], ends[:-1]])
-    ring_text = iter([text[a:b] for a, b in zip(starts, ends)])
-    poly_rings = iter([[next(ring_text) for _ in range(n)] for n in rings_per_poly])
-    return [[next(poly_rings) for _ in range(n)] for n in polys_per_geom]
+    char_ends = np.cumsum(np.bincount(coord_of, weights=per_vertex, minlength=len(rings)).astype(np.int64))
+    char_starts = np.concatenate([[0], char_ends[:-1]])
+    ring_text = [text[a:b] for a, b in zip(char_starts.tolist(), char_ends.tolist())]
+    polys: list[list[str]] = [[] for _ in range(len(parts))]
+    for text_i, part_i in zip(ring_text, ring_of.tolist()):
+        polys[part_i].append(text_i)
+    out: list[list[list[str]]] = [[] for _ in range(n)]
+    for poly, geom_i in zip(polys, part_of.tolist()):
+        out[geom_i].append(poly)
+    return out
 
 
 def _clean_shapes(shapes: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -319,6 +331,13 @@ def geometry_file(geometry: Mapping[str, Any], folder: Path | None = None) -> st
 
 
 # ----------------------------------------------------------------------------- numbers of a view
+def _positions(index: pd.Index, codes: Sequence[Any]) -> list[int]:
+    """Positions in ``index`` of the known ``codes``, in their order, each once."""
+    wanted = pd.Index(list(dict.fromkeys(str(c) for c in codes)), dtype=object)
+    found = index.get_indexer(wanted)
+    return [int(i) for i in found if i >= 0]
+
+
 def _b64(values: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(values).tobytes()).decode("ascii")
 
@@ -366,7 +385,7 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
     for needed in ("rank", "score", column):
         if needed not in table.columns:
             raise ValueError(f"the table has no column {needed!r} (columns: {', '.join(map(str, table.columns))})")
-    index = pd.Index([str(c) for c in codes])
+    index = pd.Index(codes).astype(str)
     table = table.set_axis(table.index.astype(str))
     table = table[~table.index.duplicated()]
     cls = classes.classes.set_axis(classes.classes.index.astype(str)).reindex(index)
@@ -374,7 +393,6 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
     if shown is not None:
         keep = shown.set_axis(shown.index.astype(str)).reindex(index).fillna(False).to_numpy(bool)
         cls_arr = np.where(keep, cls_arr, HIDDEN).astype(np.int8)
-    position = {c: i for i, c in enumerate(index)}
     ranks = pd.to_numeric(table["rank"], errors="coerce").reindex(index)
     ranked = int(pd.to_numeric(table["rank"], errors="coerce").notna().sum())
     rank_bytes = 2 if ranked < 65535 else 4
@@ -392,10 +410,10 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
         "legend": {"title": str(label), "direction": classes.direction, "labels": list(classes.labels),
                    "counts": list(classes.counts), "missing": classes.missing, "order": classes.legend_order(),
                    "uncertain_help": UNCERTAIN_HELP},
-        "top": [position[c] for c in dict.fromkeys(map(str, top)) if c in position],
-        "uncertain": [position[c] for c in dict.fromkeys(map(str, uncertain)) if c in position],
-        "selected": position.get(str(selected), -1) if selected else -1,
-        "focus": position.get(str(focus), -1) if focus else -1,
+        "top": _positions(index, top),
+        "uncertain": _positions(index, uncertain),
+        "selected": (_positions(index, [selected]) or [-1])[0] if selected else -1,
+        "focus": (_positions(index, [focus]) or [-1])[0] if focus else -1,
     }
     if not classes.categorical:
         values = pd.to_numeric(table[column], errors="coerce").reindex(index).to_numpy(float)

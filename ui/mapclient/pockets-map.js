@@ -345,8 +345,7 @@
         PK.topList = L.control({position: "topright"});
         PK.topList.onAdd = function () {
             var box = el("details", "pk-toplist");
-            var size = PK.map.getSize();  // open by default only where it leaves room for the map
-            box.open = PK.topListClosed === undefined ? (size.x >= 700 && size.y >= 500) : !PK.topListClosed;
+            box.open = PK.topListClosed === undefined ? !!s.top_list_open : !PK.topListClosed;  // closed: the map first
             box.addEventListener("toggle", function () { PK.topListClosed = !box.open; });
             box.appendChild(el("summary", "", "Top " + top.length));
             var ol = el("ol");
