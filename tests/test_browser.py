@@ -82,6 +82,10 @@ def test_click_opens_profile_and_second_click_still_works(browser, server):
     frame = map_frame(page)
 
     def click(code):
+        # the map zooms to each district chosen: bring this one to the middle first, clear of the legend
+        frame.evaluate("c => { PK.districts.eachLayer(l => { if (l.feature.properties.code === c) "
+                       "PK.districts._map.setView(l.getCenter(), PK.districts._map.getZoom(), {animate: false}); }); }",
+                       code)
         x, y = frame.evaluate(
             """code => { const m = PK.districts._map; let p = null;
                  PK.districts.eachLayer(l => { if (l.feature.properties.code === code)

@@ -196,7 +196,7 @@ def population_bounds(lons: np.ndarray, lats: np.ndarray, weights: np.ndarray | 
 def level_geometry(shapes: gpd.GeoSeries, names: pd.Series | None = None, *, parents: pd.Series | None = None,
                    population: pd.Series | None = None, regions: gpd.GeoDataFrame | None = None,
                    towns: pd.DataFrame | None = None, bounds: Sequence[float] | None = None,
-                   encoded: pd.Series | None = None) -> dict[str, Any]:
+                   encoded: pd.Series | None = None, other_names: pd.Series | None = None) -> dict[str, Any]:
     """Everything about a level the map draws once: shapes, names, label points, regions, towns, view.
 
     Parameters
@@ -219,6 +219,8 @@ def level_geometry(shapes: gpd.GeoSeries, names: pd.Series | None = None, *, par
         crosses the antimeridian. Default: :func:`population_bounds`.
     encoded : pandas.Series, optional
         The shapes already encoded (:func:`encode_shapes`), by code.
+    other_names : pandas.Series, optional
+        A second name per code (e.g. in Arabic script): the search box finds either.
 
     Returns
     -------
@@ -272,6 +274,9 @@ def level_geometry(shapes: gpd.GeoSeries, names: pd.Series | None = None, *, par
     if parents is not None:
         p = parents.set_axis(parents.index.astype(str)).reindex(codes)
         out["parents"] = ["" if pd.isna(v) else str(v) for v in p]
+    if other_names is not None:
+        o = other_names.set_axis(other_names.index.astype(str)).reindex(codes)
+        out["other_names"] = ["" if pd.isna(v) else str(v) for v in o]
     if regions is not None and len(regions):
         out["regions"] = _regions(regions, wrap)
     if towns is not None and len(towns):

@@ -14,8 +14,17 @@ import pandas as pd
 import streamlit as st
 
 from geo.classify import CLUSTER_COLOURS, HOTSPOT_COLOURS, QUADRANT_COLOURS, MapClasses, category_classes, map_classes
+from geo.i18n import N_, _
 from layers import THEMES
 from ui import maps, state
+
+# Words the map client writes itself (legend keys, tooltips, search box), in the chosen language.
+CLIENT_TEXT = {
+    "no_data": N_("no data"), "rank": N_("rank {r} of {n}"), "not_ranked": N_("not ranked"), "score": N_("score"),
+    "contributions": N_("main contributions: {names}"), "top": N_("top {n} by rank (numbered)"),
+    "selected": N_("selected"), "uncertain": N_("top place uncertain ({n})"), "search": N_("Find a district…"),
+    "top_list": N_("Top {n}"),
+}
 
 # Categorical map layers: column of the analytics table -> (label, colours).
 CATEGORY_LAYERS = {
@@ -81,6 +90,7 @@ def level_map(level: str) -> tuple[dict[str, Any], str]:
         parents=districts["parent_name"] if "parent_name" in districts else None,
         population=data.population, regions=region_outlines(level), bounds=state.config().display.bounds,
         encoded=state.encoded_shapes(level),
+        other_names=districts["name_ar"] if "name_ar" in districts else None,
     )
     return geometry, maps.static_url("maps", maps.geometry_file(geometry))
 
@@ -117,11 +127,17 @@ def view_style(view, data, table, result, keep, *, extra: pd.DataFrame | None = 
     if column not in table.columns:  # ranks and scores stay national; the mapped column of the kept ones
         table = table.assign(**{column: shown[column].reindex(table.index)})
     labels = {l.id: l.label for l in data.layers}
-    return maps.map_style(
+    style = maps.map_style(
         geometry["codes"], table, classes, column=column, label=label, shown=keep,
         selected=view.selected or None, top=_top(view, table, keep), uncertain=_uncertain(table, keep, extra),
         focus=focus, contributions=result.contributions, contribution_labels=labels,
     )
+    return {**style, "text": client_text()}
+
+
+def client_text() -> dict[str, str]:
+    """The client's own words in the current language."""
+    return {key: _(message) for key, message in CLIENT_TEXT.items()}
 
 
 def standalone_map(view, data, table, result, keep, *, extra: pd.DataFrame | None, title: str,

@@ -57,7 +57,9 @@
 
     /** Lower case without accents, for search. */
     PK.fold = function (value) {
-        return String(value).normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+        var arabic = {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي", "ـ": ""};
+        return String(value).normalize("NFKD").replace(/[\u0300-\u036f\u064b-\u065f\u0670]/g, "")
+            .replace(/[أإآٱىةؤئـ]/g, function (c) { return arabic[c]; }).toLowerCase().replace(/\s+/g, " ").trim();
     };
 
     /** GeoJSON features of one object of a TopoJSON topology (quantized or not). */
@@ -101,8 +103,20 @@
         return e;
     }
 
+    /** The client's words from the style (the chosen language), English otherwise. */
+    var ENGLISH = {no_data: "no data", rank: "rank {r} of {n}", not_ranked: "not ranked", score: "score",
+                   contributions: "main contributions: {names}", top: "top {n} by rank (numbered)",
+                   selected: "selected", uncertain: "top place uncertain ({n})", search: "Find a district…",
+                   top_list: "Top {n}"};
+    function T(key, values) {
+        var text = (PK.style && PK.style.text && PK.style.text[key]) || ENGLISH[key];
+        Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(values[k])); });
+        return text;
+    }
+    PK.T = T;
+
     function fmt(v, d) {
-        if (v === null || v === undefined || !isFinite(v)) { return "no data"; }
+        if (v === null || v === undefined || !isFinite(v)) { return T("no_data"); }
         return Number(v).toLocaleString("en-US", {minimumFractionDigits: d, maximumFractionDigits: d});
     }
 
@@ -162,6 +176,7 @@
         PK.layers = new Array(geo.codes.length);
         geo.codes.forEach(function (c, i) { PK.index[c] = i; });
         PK.folded = geo.names.map(PK.fold);
+        PK.foldedOther = (geo.other_names || []).map(PK.fold);
         var weight = geo.codes.length > 300 ? 0.5 : 0.8;
         PK.base = {line: "#5b5b5b", weight: weight, opacity: geo.opacity || 0.95};
         PK.districts = L.geoJSON(PK.features(geo.codes, geo.geoms), {
@@ -205,14 +220,14 @@
         if (geo.parents && geo.parents[i]) { parts.push('<div class="pk-in">' + PK.esc(geo.parents[i]) + "</div>"); }
         if (!s) { return parts.join(""); }
         var rank = s._rank ? s._rank[i] : 0;
-        parts.push("<div>" + (rank ? "rank " + rank + " of " + s.ranked : "not ranked") + "</div>");
+        parts.push("<div>" + PK.esc(rank ? T("rank", {r: rank, n: s.ranked}) : T("not_ranked")) + "</div>");
         var c = s._cls[i], text;
-        if (s.categorical) { text = c >= 0 ? s.legend.labels[c] : "no data"; }
+        if (s.categorical) { text = c >= 0 ? s.legend.labels[c] : T("no_data"); }
         else { text = fmt(s._value ? s._value[i] : NaN, s.decimals); }
         parts.push("<div>" + PK.esc(s.label) + ": " + PK.esc(text) + "</div>");
         if (s._score) {
             var sc = s._score[i];
-            parts.push("<div>score: " + (sc === 65535 ? "no data" : fmt(sc / 100, 1)) + "</div>");
+            parts.push("<div>" + PK.esc(T("score") + ": " + (sc === 65535 ? T("no_data") : fmt(sc / 100, 1))) + "</div>");
         }
         if (s._contrib && s.contrib_labels) {
             var names = [];
@@ -221,7 +236,7 @@
                 if (j !== 255) { names.push(s.contrib_labels[j]); }
             }
             if (names.length) {
-                parts.push('<div class="pk-extra">' + PK.esc("main contributions: " + names.join(", ")) + "</div>");
+                parts.push('<div class="pk-extra">' + PK.esc(T("contributions", {names: names.join(", ")})) + "</div>");
             }
         }
         return parts.join("");
@@ -256,6 +271,7 @@
         }
         var filterChanged = previous && shown !== PK.shown;
         PK.shown = shown;
+        if (PK.searchInput) { PK.searchInput.placeholder = T("search"); }
         drawOutlines(s);
         drawLegend(s);
         drawTopList(s);
@@ -314,14 +330,14 @@
             });
             var nd = el("div", "pk-row");
             nd.appendChild(el("span", "pk-swatch pk-nodata"));
-            nd.appendChild(el("span", "", "no data"));
+            nd.appendChild(el("span", "", T("no_data")));
             nd.appendChild(el("span", "pk-n", "(" + lg.missing + ")"));
             div.appendChild(nd);
             var keys = [];
-            if ((s.top || []).length) { keys.push(["pk-key-top", "top " + s.top.length + " by rank (numbered)"]); }
-            if (s.selected >= 0) { keys.push(["pk-key-selected", "selected"]); }
+            if ((s.top || []).length) { keys.push(["pk-key-top", T("top", {n: s.top.length})]); }
+            if (s.selected >= 0) { keys.push(["pk-key-selected", T("selected")]); }
             if ((s.uncertain || []).length) {
-                keys.push(["pk-key-uncertain", "top place uncertain (" + s.uncertain.length + ")", lg.uncertain_help]);
+                keys.push(["pk-key-uncertain", T("uncertain", {n: s.uncertain.length}), lg.uncertain_help]);
             }
             if (keys.length) { div.appendChild(el("div", "pk-sep")); }
             keys.forEach(function (k) {
@@ -347,7 +363,7 @@
             var box = el("details", "pk-toplist");
             box.open = PK.topListClosed === undefined ? !!s.top_list_open : !PK.topListClosed;  // closed: the map first
             box.addEventListener("toggle", function () { PK.topListClosed = !box.open; });
-            box.appendChild(el("summary", "", "Top " + top.length));
+            box.appendChild(el("summary", "", T("top_list", {n: top.length})));
             var ol = el("ol");
             top.forEach(function (i) {
                 var li = el("li"), a = el("a", "", PK.geometry.names[i]);
@@ -459,7 +475,10 @@
         var l = PK.byCode[code];
         if (!l) { return false; }
         var b = l.getBounds().pad(context === undefined ? 1.5 : context);
-        PK.map.fitBounds(b, {padding: [10, 10], maxZoom: 12, animate: false});
+        // keep the district clear of the legend (bottom right) and of the search box (top left)
+        var legend = PK.legend && PK.legend.getContainer() ? PK.legend.getContainer().offsetWidth : 0;
+        var size = PK.map.getSize(), right = legend && legend < size.x / 2 ? legend + 10 : 10;
+        PK.map.fitBounds(b, {paddingTopLeft: [10, 40], paddingBottomRight: [right, 10], maxZoom: 12, animate: false});
         PK.flash(code);
         return true;
     };
@@ -484,8 +503,9 @@
         var q = PK.fold(query), geo = PK.geometry, hits = [];
         if (!q || !geo) { return hits; }
         for (var i = 0; i < geo.codes.length; i++) {
-            var name = PK.folded[i], code = String(geo.codes[i]).toLowerCase();
-            var score = name === q || code === q ? 0 : name.indexOf(q) === 0 ? 1 : name.indexOf(q) > 0 ? 2 : code.indexOf(q) >= 0 ? 3 : -1;
+            var name = PK.folded[i], other = PK.foldedOther[i] || "", code = String(geo.codes[i]).toLowerCase();
+            var score = name === q || code === q || other === q ? 0 : name.indexOf(q) === 0 || other.indexOf(q) === 0 ? 1
+                : name.indexOf(q) > 0 || other.indexOf(q) > 0 ? 2 : code.indexOf(q) >= 0 ? 3 : -1;
             if (score >= 0) { hits.push([score, geo.names[i].length, i]); }
         }
         hits.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
@@ -497,7 +517,8 @@
         control.onAdd = function () {
             var box = el("div", "pk-search"), input = el("input"), list = el("ul", "pk-hits");
             input.type = "search";
-            input.placeholder = "Find a district…";
+            input.placeholder = T("search");
+            PK.searchInput = input;
             input.setAttribute("aria-label", "Find a district by name or code");
             box.appendChild(input);
             box.appendChild(list);
@@ -510,7 +531,8 @@
                 list.innerHTML = "";
                 PK.search(input.value, 8).forEach(function (code) {
                     var i = PK.index[code], li = el("li");
-                    li.appendChild(el("span", "pk-hit-name", PK.geometry.names[i]));
+                    var alt = PK.geometry.other_names ? PK.geometry.other_names[i] : "";
+                    li.appendChild(el("span", "pk-hit-name", PK.geometry.names[i] + (alt ? " · " + alt : "")));
                     var where = PK.geometry.parents ? PK.geometry.parents[i] : "";
                     li.appendChild(el("span", "pk-hit-in", (where ? where + " · " : "") + code));
                     li.setAttribute("data-code", code);
