@@ -15,7 +15,6 @@ import streamlit as st
 
 from geo.classify import CLUSTER_COLOURS, HOTSPOT_COLOURS, QUADRANT_COLOURS, MapClasses, category_classes, map_classes
 from geo.i18n import N_, _
-from layers import THEMES
 from ui import maps, state
 
 # Words the map client writes itself (legend keys, tooltips, search box), in the chosen language.
@@ -44,7 +43,7 @@ def map_value_label(view, data) -> str:
     if view.map_layer in CATEGORY_LAYERS:
         return CATEGORY_LAYERS[view.map_layer][0]
     if view.map_layer.startswith("theme_"):
-        return f"Theme: {THEMES[view.map_layer[6:]].label}"
+        return f"Theme: {state.config().theme_label(view.map_layer[6:])}"
     layer = next((l for l in data.layers if l.id == view.map_layer), None)
     return f"{layer.label} ({layer.unit})" if layer else view.map_layer
 
