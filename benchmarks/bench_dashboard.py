@@ -5,6 +5,7 @@ new map takes, the cold and warm first map, and a workshop of many browsers open
     .venv/bin/python benchmarks/bench_dashboard.py --generated 10000
     .venv/bin/python benchmarks/bench_dashboard.py --sessions 20
     .venv/bin/python benchmarks/bench_dashboard.py --baseline /path/to/other/checkout   # side by side
+    .venv/bin/python benchmarks/bench_dashboard.py --client 10000 50000   # the map client alone
 
 Needs Debian's Chromium (/usr/bin/chromium). Every request that would leave this machine is blocked.
 
@@ -272,6 +273,63 @@ def measure(root: Path, env: dict | None, level: str, repeat: int, n_sessions: i
     return out
 
 
+def client_draw(n: int, repeat: int) -> dict[str, float]:
+    """The map client alone in Chromium (a standalone page, no server): ``n`` generated cells drawn,
+    then re-coloured ``repeat`` times with new numbers; medians in seconds, each until the next frame
+    is painted."""
+    import json
+    import tempfile
+
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+    from playwright.sync_api import sync_playwright
+
+    from geo.classify import map_classes
+    from ui import maps
+
+    rng = np.random.default_rng(0)
+    extent = shapely.box(-13.2, 27.7, -1.0, 35.9)
+    points = shapely.points(rng.uniform(-13.2, -1.0, n), rng.uniform(27.7, 35.9, n))
+    cells = shapely.intersection(np.asarray(shapely.voronoi_polygons(shapely.multipoints(points),
+                                                                     extend_to=extent).geoms), extent)
+    codes = [f"G{i:05d}" for i in range(len(cells))]
+    table = pd.DataFrame({"name": [f"District {c}" for c in codes]}, index=codes)
+    t0 = time.perf_counter()
+    geometry = maps.level_geometry(gpd.GeoSeries(cells, index=codes, crs=4326), table["name"])
+    build = time.perf_counter() - t0
+    styles, style_times = [], []
+    for _ in range(repeat + 1):
+        t = table.assign(score=rng.uniform(0, 100, len(codes)))
+        t["rank"] = t["score"].rank(ascending=False, method="min")
+        t0 = time.perf_counter()
+        styles.append(maps.map_style(codes, t, map_classes(t["score"]), column="score", label="Score",
+                                     top=t.sort_values("rank").index[:10]))
+        style_times.append(time.perf_counter() - t0)
+    page_html = maps.standalone_html(geometry, styles[0], title="bench", settings={}, world=False)
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        path = Path(tmp) / "map.html"
+        path.write_text(page_html.replace("PK.standalone(", "window.PK_T0 = performance.now(); PK.standalone("),
+                        encoding="utf-8")
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        t0 = time.perf_counter()
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.PK && PK.restyled === 1", timeout=600_000)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        first = time.perf_counter() - t0
+        recolour = []
+        for style in styles[1:]:
+            recolour.append(page.evaluate("""s => new Promise(resolve => { const t = performance.now(); PK.update(s);
+                requestAnimationFrame(() => requestAnimationFrame(() => resolve((performance.now() - t) / 1000))); })""",
+                                          json.loads(maps._js(style))))
+        browser.close()
+    return {"districts": len(codes), "geometry_build": build, "geometry_bytes": len(maps._js(geometry)),
+            "style_build": statistics.median(style_times), "style_bytes": len(maps._js(styles[0])),
+            "first_draw": first, "recolour": statistics.median(recolour), "html_bytes": len(page_html)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -280,7 +338,19 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=0, metavar="N", help="also open N browsers at once")
     parser.add_argument("--baseline", type=Path, help="another checkout measured side by side")
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "pockets-bench")
+    parser.add_argument("--client", type=int, nargs="*", metavar="N",
+                        help="only the map client in Chromium, N generated districts each (e.g. 10000 50000)")
     args = parser.parse_args()
+    if args.client:
+        print("| districts | geometry (built once, bytes) | numbers per weight (built, bytes) | first draw | "
+              "re-colour | standalone HTML |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for n in args.client:
+            r = client_draw(n, args.repeat)
+            print(f"| {r['districts']:,} | {r['geometry_build']:.2f} s, {_mb(r['geometry_bytes'])} | "
+                  f"{r['style_build'] * 1000:.0f} ms, {_mb(r['style_bytes'])} | {r['first_draw']:.2f} s | "
+                  f"{r['recolour']:.2f} s | {_mb(r['html_bytes'])} |")
+        return
     env, level = None, args.level or "communes"
     if args.generated:
         config = generated_config(args.generated, args.cache_dir)

@@ -313,3 +313,13 @@ def test_standalone_is_self_contained(geometry, table):
     assert "<th>weights</th><td>a=2 &lt;b&gt;</td>" in page
     assert EVIL_NAME not in page and "<script>alert(2)" not in page
     assert page.count("<script") == page.count("</script>")  # no string closes a script early
+
+
+def test_display_bounds_are_checked():
+    from geo.config import ConfigError, _bounds
+
+    assert _bounds([177, -21, -178, -12], "config.toml") == (177.0, -21.0, -178.0, -12.0)  # across 180
+    assert _bounds(None, "config.toml") is None
+    for bad in ([1, 2, 3], [0, 10, 5, 5], ["a", 0, 1, 1], [0, -95, 1, 1]):
+        with pytest.raises(ConfigError, match=r"display\.bounds.*\[west, south, east, north\]"):
+            _bounds(bad, "config.toml")
