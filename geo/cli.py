@@ -217,6 +217,8 @@ def _rank(args: argparse.Namespace) -> int:
     write_table(table, args.out, metadata=meta)
     for line in data.report_lines() + result.notes:
         print(line, file=sys.stderr)
+    if "groups of districts with no border" in notes.get("cluster", ""):  # said once, in the project's words
+        print(f"clusters: {notes['cluster']}", file=sys.stderr)
     if len(result.unscored):
         print(f"{len(result.unscored)} district(s) not scored (listed at the end of the file, without rank).",
               file=sys.stderr)
