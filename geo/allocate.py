@@ -58,8 +58,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,29 +70,29 @@ from scipy.sparse import csr_array, eye_array, hstack, vstack
 from geo.errors import TargetingError
 
 __all__ = [
+    "COMPOSITE",
     "OBJECTIVES",
+    "PLAN_COLUMNS",
     "RULES",
-    "need_breakpoints",
     "AllocationError",
-    "CostModel",
+    "AllocationSettings",
     "Constraints",
+    "CostModel",
+    "Investment",
     "Plan",
     "allocate",
-    "rule_amounts",
-    "evaluate",
+    "allocate_draws",
     "compare_rules",
     "coverage_by_budget",
-    "allocate_draws",
-    "COMPOSITE",
-    "PLAN_COLUMNS",
-    "AllocationSettings",
-    "Investment",
-    "region_of",
-    "target_layers",
-    "people_in_need",
+    "evaluate",
     "in_need_draws",
     "invest",
     "investment_metadata",
+    "need_breakpoints",
+    "people_in_need",
+    "region_of",
+    "rule_amounts",
+    "target_layers",
 ]
 
 OBJECTIVES = ("reach", "need", "formula")
@@ -401,7 +402,6 @@ class _Programme:
 
 def _amount_matrix(p: _Problem, unit: np.ndarray, column_of: np.ndarray, n_cols: int, with_z: bool) -> csr_array:
     n = len(p.codes)
-    rows = np.arange(n)
     a = csr_array((unit, (column_of, np.arange(len(column_of)))), shape=(n, len(column_of)))
     if with_z:
         a = hstack([a, csr_array(eye_array(n) * p.cost.fixed)], format="csr")
@@ -1017,10 +1017,10 @@ def allocate_draws(
     else:
         if objective == "reach":
             prog = _reach_programme(p)
-            objective_of = lambda need: _reach_objective(p, need, prog)  # noqa: E731
+            objective_of = lambda need: _reach_objective(p, need, prog)
         else:
             prog, district, slope = _need_programme(p)
-            objective_of = lambda need: _need_objective(p, need, prog, district, slope)  # noqa: E731
+            objective_of = lambda need: _need_objective(p, need, prog, district, slope)
         solver = _Solver(prog, p)
         for d in range(len(draws)):
             amounts[d] = solver.solve(objective_of(cleaned[d]))
