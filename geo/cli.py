@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {rank,change,check,build,prepare,serve}`` (installed: ``pockets ...``).
+"""Command line: ``python -m geo {rank,allocate,change,check,build,prepare,serve}`` (installed: ``pockets ...``).
 
 Bad input ends with one line on stderr and exit code 2, never a traceback.
 """
@@ -6,12 +6,14 @@ Bad input ends with one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from geo.allocate import OBJECTIVES
 from geo.config import Config, load_config
 from geo.dataset import export_metadata, load_level, ranked_table, score_level
 from geo.errors import TargetingError
@@ -108,6 +110,30 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     rank.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
     rank.add_argument("--no-analysis", action="store_true", help="only the ranking, without the analytics columns")
     rank.add_argument("--strict", action="store_true", help=STRICT_HELP)
+
+    allocate = sub.add_parser("allocate", help="split a budget between districts; compare with the usual rules")
+    allocate.add_argument("--config", default="config.toml", type=Path)
+    allocate.add_argument("--level", help="admin level (default: the config's display.default_level)")
+    allocate.add_argument("--out", required=True, type=Path, help="the plan: .csv or .xlsx")
+    allocate.add_argument("--compare-out", type=Path, help="the comparison with the usual rules: .csv or .xlsx")
+    allocate.add_argument("--budget", type=float, help="total budget (> 0)")
+    allocate.add_argument("--objective", choices=OBJECTIVES)
+    allocate.add_argument("--cost-per-person", type=float, help="cost of reaching one person (default 1)")
+    allocate.add_argument("--fixed-cost", type=float, help="fixed cost of funding a district (default 0)")
+    allocate.add_argument("--floors", help="least amount per district, e.g. 01.051=1e6,01.061=5e5")
+    allocate.add_argument("--caps", help="most amount per district, e.g. 06.141=2e8")
+    allocate.add_argument("--region-shares", help="least share of the budget per region, e.g. 08=0.1,11=0.05")
+    allocate.add_argument("--exclude", help="comma-separated district codes that get nothing")
+    allocate.add_argument("--force", help="comma-separated district codes that must be funded")
+    allocate.add_argument("--target", help="people in need: 'composite' (default) or a percentage layer id")
+    allocate.add_argument("--need-deciles", type=int, help="deciles classified in need (default 2)")
+    allocate.add_argument("--draws", type=int, help="Monte Carlo draws for P(funded) (default 1000; 0: none)")
+    allocate.add_argument("--scenario", type=Path, help="a saved scenario (TOML or JSON) giving every setting")
+    for opt in ("--layers", "--weights", "--theme-weights"):
+        allocate.add_argument(opt)
+    allocate.add_argument("--normalisation", choices=NORMALISATIONS)
+    allocate.add_argument("--aggregation", choices=AGGREGATIONS)
+    allocate.add_argument("--missing", choices=MISSING_POLICIES)
 
     change = sub.add_parser("change", help="compare two vintages (the config's [change]); districts left behind")
     change.add_argument("--config", default="config.toml", type=Path)
@@ -220,6 +246,60 @@ def _change(args: argparse.Namespace) -> int:
     return 0
 
 
+def _codes(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (text or "").split(",") if c.strip())
+
+
+def _allocate(args: argparse.Namespace) -> int:
+    from geo.analysis import AnalysisSettings, monte_carlo
+    from geo.allocate import investment_metadata, invest
+    from geo.scenario import Scenario, load_scenario
+
+    config = load_config(args.config)
+    for out in (args.out, args.compare_out):
+        if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+            raise TargetingError(f"--out {out}: unsupported format for a plan; use .csv or .xlsx.")
+    scenario = load_scenario(args.scenario, config) if args.scenario else Scenario.default(config)
+    allocation = scenario.allocation
+    changes = {
+        "budget": args.budget, "objective": args.objective, "per_person": args.cost_per_person,
+        "fixed": args.fixed_cost, "target": args.target, "need_deciles": args.need_deciles, "draws": args.draws,
+        "floors": _parse_weights(args.floors) if args.floors else None,
+        "caps": _parse_weights(args.caps) if args.caps else None,
+        "region_shares": _parse_weights(args.region_shares) if args.region_shares else None,
+        "excluded": _codes(args.exclude) or None, "forced": _codes(args.force) or None,
+    }
+    allocation = dataclasses.replace(allocation, **{k: v for k, v in changes.items() if v is not None})
+    if not allocation.budget or allocation.budget <= 0:
+        raise TargetingError(f"--budget {allocation.budget!r}: give a budget above 0 (e.g. --budget 5e9).")
+    level = args.level or scenario.level or config.display.default_level
+    layers = [s.strip() for s in args.layers.split(",")] if args.layers else scenario.layers
+    weights = {**scenario.weights, **_parse_weights(args.weights)}
+    theme_weights = {**scenario.theme_weights, **_parse_weights(args.theme_weights)}
+    method = dataclasses.replace(scenario.method, **{k: v for k, v in (
+        ("normalisation", args.normalisation), ("aggregation", args.aggregation), ("missing", args.missing))
+        if v is not None})
+    data = load_level(config, level)
+    result = score_level(data, weights=weights, theme_weights=theme_weights, method=method, layers=layers)
+    uncertainty = None
+    if allocation.draws > 0:
+        uncertainty = monte_carlo(data, result, weights=weights, theme_weights=theme_weights,
+                                  settings=AnalysisSettings(draws=allocation.draws, top_k=config.display.top_n))
+    investment = invest(data, result, allocation, uncertainty=uncertainty, weights=weights,
+                        theme_weights=theme_weights)
+    meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
+    meta.update(investment_metadata(allocation, investment))
+    write_table(investment.table, args.out, metadata=meta)
+    if args.compare_out is not None:
+        write_table(investment.comparison.reset_index(), args.compare_out, metadata=meta)
+    for line in data.report_lines() + result.notes + list(investment.notes):
+        print(line, file=sys.stderr)
+    plan = investment.plan
+    print(f"{int(plan.table['funded'].sum())} of {len(plan.table)} districts funded, {plan.spent:,.0f} of "
+          f"{plan.budget:,.0f} spent ({plan.solver}); wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
     settings = AnalysisSettings(
@@ -296,13 +376,13 @@ def _prepare(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Start the dashboard (``streamlit run``) on a configuration, from any folder."""
     config = load_config(args.config)  # a broken configuration stops here, with its message
-    done = subprocess.run(
-        [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
-         "--server.address", args.address, "--server.enableStaticServing", "true",
-         "--browser.gatherUsageStats", "false"],
-        env={**os.environ, "POCKETS_CONFIG": str(config.path)},
-    )
-    return done.returncode
+    command = [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
+               "--server.address", args.address, "--server.headless", "true",
+               "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "POCKETS_CONFIG": str(config.path)}
+    if os.name == "posix":  # become the server, so that stopping this command stops it
+        os.execve(sys.executable, command, env)
+    return subprocess.run(command, env=env).returncode
 
 
 def dashboard_script() -> Path:
@@ -331,8 +411,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m geo") -> int:
     parser = _build_parser(prog)
     args = parser.parse_args(argv)
     try:
-        commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare,
-                    "serve": _serve}
+        commands = {"rank": _rank, "allocate": _allocate, "change": _change, "check": _check, "build": _build,
+                    "prepare": _prepare, "serve": _serve}
         code = commands[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code
