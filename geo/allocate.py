@@ -1132,13 +1132,13 @@ def region_of(data: Any) -> pd.Series | None:
 
 
 def target_layers(data: Any, result: Any) -> list[str]:
-    """The layers of the composite count: percentages, higher is worse, of a need theme, weighted in the score."""
-    from layers import THEMES
-
+    """The layers of the composite count: percentages, higher is worse, of a need theme (the configuration's
+    roles, ``data.roles``), weighted in the score."""
+    roles = getattr(data, "roles", {}) or {}
     weights = result.effective_weights
     return [l.id for l in data.layers
-            if l.unit == "%" and l.higher_is_worse and THEMES.get(l.theme) is not None
-            and THEMES[l.theme].role == "need" and float(weights.get(l.id, 0.0)) > 0]
+            if l.unit == "%" and l.higher_is_worse and roles.get(l.theme) == "need"
+            and float(weights.get(l.id, 0.0)) > 0]
 
 
 def _composite_rates(data: Any, layers: Sequence[str]) -> np.ndarray:
