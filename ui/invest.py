@@ -10,12 +10,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, investment_metadata, invest
+from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, invest, investment_metadata
 from geo.dataset import export_metadata
 from geo.errors import TargetingError
 from geo.monitor import matched_change
 from geo.scenario import Scenario, compare_allocations, compare_rankings, read_scenario, scenario_text
-
 from geo.classify import category_classes, map_classes
 from ui import maps, mapview, sidebar, state
 from ui.exports import MIME, table_bytes
@@ -200,7 +199,7 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
                           normalisation=other.method.normalisation, aggregation=other.method.aggregation,
                           missing=other.method.missing)
     try:
-        _, b_table, b_result = state.scored(b_view)
+        _, _, b_result = state.scored(b_view)
     except TargetingError as exc:
         st.error(plain(exc))
         return
@@ -237,9 +236,9 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
 
 
 def _investment(view, data, result, settings: AllocationSettings):
-    key = state._settings_key(view, data)  # noqa: SLF001 - the view's cache key, shared with the other pages
+    key = state._settings_key(view, data)
     unc = state.monte_carlo(view, data, result) if settings.draws else None
-    return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),  # noqa: SLF001
+    return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),
                    data, result, unc)
 
 
