@@ -548,6 +548,17 @@ COLUMN_LABELS: dict[str, str] = {
     "type": N_("type"),
     "setting": N_("setting"),
     "value": N_("value"),
+    "availability": N_("availability"),
+    "low_availability": N_("low availability"),
+    "share_identical": N_("share of identical values"),
+    "many_identical": N_("many identical values"),
+    "max_abs_corr": N_("largest |correlation|"),
+    "most_correlated_with": N_("most correlated with"),
+    "double_counting": N_("double counting"),
+    "corr_with_theme": N_("correlation with its theme"),
+    "negative_in_theme": N_("negative in its theme"),
+    "flags": N_("flags"),
+    "reason": N_("reason"),
 }
 
 #: Category values the tables and legends show (clusters, hot spots, quadrants, urban/rural).

@@ -8,7 +8,8 @@ import streamlit as st
 from geo.errors import TargetingError
 from geo.i18n import _, format_percent, layer_label, licence_text, source_text
 from layers import THEMES
-from ui import sidebar, state
+from ui import lang, sidebar, state
+from ui.sidebar import AGGREGATION_LABELS, MISSING_LABELS, NORMALISATION_LABELS
 
 NORM_FORMULA = {
     "minmax": r"x'_{ij} = 100\,\frac{\tilde x_{ij} - \min_i \tilde x_{ij}}{\max_i \tilde x_{ij} - \min_i \tilde x_{ij}}",
@@ -48,13 +49,17 @@ def render() -> None:
                               {l.id: l.higher_is_worse for l in chosen})
     st.caption(_("Flags: availability below 66 %, more than 50 % identical values, |correlation| above 0.9 with "
                  "another layer (double counting), correlation below -0.4 with the rest of its theme."))
-    st.dataframe(checks, width="stretch")
+    checks = checks.rename(index={l.id: layer_label(l) for l in chosen})
+    checks = checks.assign(most_correlated_with=checks["most_correlated_with"].map(
+        lambda i: next((layer_label(l) for l in chosen if l.id == i), i)))
+    st.dataframe(checks, width="stretch", column_config=lang.headers(checks.columns))
 
     st.subheader(_("The formula with the current settings"))
     lower = _(" (1-100 with geometric aggregation, so that no value is 0)") if view.aggregation == "geometric" else ""
     st.markdown(
         _("1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
-          "2. **Normalisation** ({normalisation}){lower}:").format(normalisation=view.normalisation, lower=lower)
+          "2. **Normalisation** ({normalisation}){lower}:").format(
+            normalisation=_(NORMALISATION_LABELS.get(view.normalisation, view.normalisation)), lower=lower)
     )
     st.latex(NORM_FORMULA[view.normalisation])
     st.markdown(
@@ -62,7 +67,7 @@ def render() -> None:
           "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{{u_{{t(j)}}}}{{\\sum_t u_t}} \\cdot "
           "\\frac{{v_j}}{{\\sum_{{k \\in t(j)}} v_k}}$ (the effective weights above).\n"
           "4. **Aggregation** ({aggregation}) over the layers $A_i$ district $i$ has:").format(
-            aggregation=view.aggregation)
+            aggregation=_(AGGREGATION_LABELS.get(view.aggregation, view.aggregation)))
     )
     st.latex(AGG_FORMULA[view.aggregation])
     coverage = state.config().method.min_coverage
@@ -75,7 +80,7 @@ def render() -> None:
           "6. **Rank** 1 = highest score; ties share the best rank; decile "
           "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
           "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr.").format(
-            missing_policy=view.missing, missing=missing)
+            missing_policy=_(MISSING_LABELS.get(view.missing, view.missing)), missing=missing)
     )
     for note in result.notes:
         st.info(note)

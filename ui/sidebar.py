@@ -22,6 +22,7 @@ VIEW_KEY = "view"
 NORMALISATION_LABELS = {"minmax": "min-max (0-100)", "zscore": "z-score", "rank": "percentile rank"}
 MISSING_LABELS = {"renormalise": "use available layers (renormalise weights)", "exclude": "exclude incomplete districts"}
 SCHEME_LABELS = {"quantiles": "quantiles", "fisher_jenks": "natural breaks (Fisher-Jenks)", "equal_interval": "equal interval"}
+AGGREGATION_LABELS = {"arithmetic": "arithmetic", "geometric": "geometric"}
 
 
 def current_view() -> View:
