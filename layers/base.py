@@ -135,6 +135,9 @@ class LayerInputs:
                 f"{where}: column {column!r} not found; available columns: "
                 f"{sorted(map(str, frame.columns))}. Fix the column name in the layer declaration."
             )
+        reason = (frame.attrs.get("unreadable") or {}).get(column)
+        if reason:
+            raise LayerDataError(reason)
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna() & frame[column].notna()
         if bad.any():
@@ -176,7 +179,16 @@ class TableColumn:
     scale: float = 1.0
 
     def __call__(self, inputs: LayerInputs) -> pd.Series:
-        values = inputs.column(self.table, self.column) * self.scale
+        raw = inputs.column(self.table, self.column)
+        values = raw * self.scale
+        overflow = np.isinf(values.to_numpy()) & np.isfinite(raw.to_numpy())
+        if overflow.any():
+            where = inputs.table_paths.get(self.table, self.table)
+            raise LayerDataError(
+                f"{where}: column {self.column!r} times scale = {self.scale:g} is too large to compute with for "
+                f"{int(overflow.sum())} district(s) ({list(map(str, values.index[overflow][:5]))}); fix the "
+                "layer's scale (e.g. 100 for shares stored as 0-1)."
+            )
         if self.complement_of is not None:
             # published with one decimal: round away binary noise such as 11.799999999999997
             values = (self.complement_of - values).round(9)
@@ -259,10 +271,20 @@ class PointStat:
     stat: Literal["count", "per_100k", "distance_km"] = "count"
     x: str | None = None
     y: str | None = None
+    #: Row filter, ``((column, (value, ...)), ...)``: keep rows whose column holds one of the values.
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __call__(self, inputs: LayerInputs) -> pd.Series:
         from geo.points import point_stats, read_points
 
+        if self.where:
+            from geo.points import point_layer
+
+            stats, _report = point_layer(
+                inputs.districts, _resolve(inputs.base_dir, self.path), x=self.x, y=self.y, where=dict(self.where),
+                population=inputs.population, crs=inputs.analysis_crs,
+            )
+            return stats[self.stat].astype(float)
         if inputs.engine is not None:
             stats = inputs.engine.point_stats(
                 inputs.districts, _resolve(inputs.base_dir, self.path), x=self.x, y=self.y,
@@ -374,7 +396,13 @@ class Layer:
         """Return the layer's raw values for the districts of ``inputs``, named after the layer."""
         values = self.loader(inputs)
         values = pd.Series(values, index=inputs.districts.index, dtype=float)
-        values[~np.isfinite(values)] = np.nan
+        infinite = np.isinf(values.to_numpy())
+        if infinite.any():
+            raise LayerDataError(
+                f"Layer {self.id!r} ({self.loader.describe if hasattr(self.loader, 'describe') else 'its loader'}) "
+                f"gives infinite values for {int(infinite.sum())} district(s) "
+                f"({list(map(str, values.index[infinite][:5]))}); check its inputs, scale or denominator."
+            )
         return values.rename(self.id)
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo.errors import TargetingError
 from geo.i18n import _, format_percent, layer_label, licence_text, source_text
+from geo.io import neutralise_formulas
 from layers import THEMES
 from ui import lang, sidebar, state
 from ui.sidebar import AGGREGATION_LABELS, MISSING_LABELS, NORMALISATION_LABELS
@@ -102,12 +103,18 @@ def render() -> None:
                          format="percent", min_value=0.0, max_value=1.0)})
 
     st.subheader(_("Join reports"))
-    st.text("\n".join(data.report_lines()))
+    st.text("\n".join(data.report_lines(full=True)))
     unmatched = state.reports_frame(data)
     if len(unmatched):
         st.dataframe(unmatched, hide_index=True, width="stretch")
+        st.download_button(
+            _("Download the join report (CSV)"), neutralise_formulas(unmatched).to_csv(index=False).encode("utf-8"),
+            file_name=f"join_report_{data.level}.csv", mime="text/csv",
+            help="Every district without data, table row not used, merge, split, suggested crosswalk line and "
+                 "point not counted; accepted suggestions go into the table's crosswalk file.",
+        )
     else:
-        st.success(_("Every district matched a row and every row matched a district."))
+        st.success(_("Every district matched a row, every row matched a district and every point lies in one."))
 
 
 render()

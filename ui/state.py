@@ -381,5 +381,4 @@ def encoded_shapes(level: str) -> pd.Series:
 
 def reports_frame(data: LevelData) -> pd.DataFrame:
     """Unmatched items of every join of a level, for display."""
-    frames = [r.as_frame().assign(table=r.table) for r in data.join_reports]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return data.report_frame()
