@@ -14,7 +14,7 @@ other's language.
 
 Layer labels come from three places, in order: the layer's own
 ``label_<lang>`` (a custom layer may declare any), HCP's French heading of the
-census column the layer reads (``data/indicators/morocco_headings_fr.csv``,
+census column the layer reads (``locale/morocco_headings_fr.csv``,
 written by ``scripts/build_headings.py``), and the English ``label``.
 
 >>> set_language("fr")
@@ -76,8 +76,21 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALE_DIR = ROOT / "locale"
-HEADINGS_PATH = ROOT / "data" / "indicators" / "morocco_headings_fr.csv"
+def _locale_dir() -> Path:
+    """``locale/`` of the clone, or the catalogues installed with the package (``pockets_locale``)."""
+    here = ROOT / "locale"
+    if here.is_dir():
+        return here
+    try:
+        import pockets_locale
+
+        return Path(next(iter(pockets_locale.__path__)))  # a folder of data files, no __init__
+    except ImportError:
+        return here
+
+
+LOCALE_DIR = _locale_dir()
+HEADINGS_PATH = LOCALE_DIR / "morocco_headings_fr.csv"
 DOMAIN = "pockets"
 
 #: Language code -> its own name (as the switch shows it).

@@ -110,8 +110,8 @@ def render() -> None:
         st.download_button(
             _("Download the join report (CSV)"), neutralise_formulas(unmatched).to_csv(index=False).encode("utf-8"),
             file_name=f"join_report_{data.level}.csv", mime="text/csv",
-            help="Every district without data, table row not used, merge, split, suggested crosswalk line and "
-                 "point not counted; accepted suggestions go into the table's crosswalk file.",
+            help=_("Every district without data, table row not used, merge, split, suggested crosswalk line and "
+                   "point not counted; accepted suggestions go into the table's crosswalk file."),
         )
     else:
         st.success(_("Every district matched a row, every row matched a district and every point lies in one."))
