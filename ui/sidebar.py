@@ -63,9 +63,9 @@ def _init(key: str, value) -> None:
 def render_sidebar(*, map_controls: bool = True) -> View:
     """Draw the sidebar and return the view it defines."""
     cfg = state.config()
-    view = current_view()
     sb = st.sidebar
-    set_language(language.switch(sb))
+    set_language(language.switch(sb))  # first: the link's warnings below are in the chosen language
+    view = current_view()
     levels = list(cfg.levels)
     _init("w_level", view.level)
     level = sb.radio("Admin level", levels, key="w_level", format_func=lambda lv: cfg.levels[lv].label)

@@ -24,7 +24,7 @@ import streamlit as st
 from geo.config import SCHEMES, Config, load_config
 from geo.dataset import LevelData, load_level, ranked_table, score_level
 from geo.errors import TargetingError
-from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, _
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +92,7 @@ def default_view(level: str | None = None) -> View:
 def _pairs(text: str) -> dict[str, float]:
     out = {}
     for item in filter(None, text.split(",")):
-        name, _, value = item.partition(":")
+        name, _sep, value = item.partition(":")
         out[name] = float(value)
     return out
 
@@ -103,7 +103,8 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     problems: list[str] = []
     level = params.get("level", cfg.display.default_level)
     if level not in cfg.levels:
-        problems.append(f"Unknown level {level!r} in the link; showing {cfg.display.default_level!r}.")
+        problems.append(_("Unknown level {level!r} in the link; showing {default!r}.").format(
+            level=level, default=cfg.display.default_level))
         level = cfg.display.default_level
     view = default_view(level)
     known = set(view.layers) | set(extra_layers)
@@ -118,11 +119,12 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
                 raise ValueError
             changes[key] = value
         except (ValueError, TypeError):
-            problems.append(f"Ignored {key}={params[key]!r} in the link (not a valid value).")
+            problems.append(_("Ignored {key}={value!r} in the link (not a valid value).").format(
+                key=key, value=params[key]))
 
     take("layers", lambda s: tuple(x for x in s.split(",") if x))
     if "layers" in changes and (not changes["layers"] or not set(changes["layers"]) <= known):
-        problems.append("Ignored layers in the link: unknown layer id(s).")
+        problems.append(_("Ignored layers in the link: unknown layer id(s)."))
         changes.pop("layers")
     take("weights", _pairs)
     take("theme_weights", _pairs)
@@ -139,7 +141,7 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     if "weights" in changes:
         bad = [k for k, w in changes["weights"].items() if k not in known or w < 0]
         if bad:
-            problems.append(f"Ignored weights for {bad} in the link.")
+            problems.append(_("Ignored weights for {layers} in the link.").format(layers=bad))
         changes["weights"] = {**view.weights, **{k: w for k, w in changes["weights"].items() if k not in bad}}
     if "theme_weights" in changes:
         changes["theme_weights"] = {**view.theme_weights,
@@ -148,7 +150,7 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     try:
         view.method
     except ValueError as exc:
-        problems.append(f"{exc} Using the default method.")
+        problems.append(_("{error} Using the default method.").format(error=exc))
         view = view.replace(normalisation=default_view().normalisation, aggregation=default_view().aggregation)
     return view, problems
 
