@@ -299,3 +299,19 @@ def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
     assert rows[0] == ("column", "label")
     assert ("unemployment", "Taux de chômage") in rows and ("name_ar", "nom en arabe") in rows
     assert [tuple(c.value for c in r) for r in book["ranking"].iter_rows(min_row=2)] == [("01", "Figuig", "فجيج", 24.8)]
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(value=st.floats(min_value=-1e12, max_value=1e12, allow_nan=False), decimals=st.integers(0, 3),
+       lang=st.sampled_from(["en", "fr", "ar"]))
+def test_formatted_numbers_read_back_in_their_locale(value, decimals, lang):
+    from decimal import Decimal
+
+    from babel.numbers import parse_decimal
+
+    text = format_number(value, decimals, lang=lang)
+    back = parse_decimal(text.replace("\u202f", "\u00a0"), locale=i18n._CLDR[lang], strict=False)
+    assert abs(back - Decimal(repr(round(value, decimals)))) <= Decimal(10) ** -decimals
