@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
-from geo.i18n import _, format_percent, layer_label, licence_text, source_text
+from geo.i18n import _, format_number, format_percent, layer_label, licence_text, source_text
 from geo.io import neutralise_formulas
 from layers import THEMES
 from ui import lang, sidebar, state
@@ -48,8 +48,10 @@ def render() -> None:
     chosen = [l for l in data.layers if l.id in result.normalised.columns]
     checks = indicator_checks(data.values[[l.id for l in chosen]], {l.id: l.theme for l in chosen},
                               {l.id: l.higher_is_worse for l in chosen})
-    st.caption(_("Flags: availability below 66 %, more than 50 % identical values, |correlation| above 0.9 with "
-                 "another layer (double counting), correlation below -0.4 with the rest of its theme."))
+    st.caption(_("Flags: availability below {low}, more than {same} identical values, |correlation| above {high} "
+                 "with another layer (double counting), correlation below {negative} with the rest of its "
+                 "theme.").format(low=format_percent(66, 0), same=format_percent(50, 0),
+                                  high=format_number(0.9, 1), negative=format_number(-0.4, 1)))
     checks = checks.rename(index={l.id: layer_label(l) for l in chosen})
     checks = checks.assign(most_correlated_with=checks["most_correlated_with"].map(
         lambda i: next((layer_label(l) for l in chosen if l.id == i), i)))
