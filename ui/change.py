@@ -57,7 +57,7 @@ def render() -> None:
         _("**{left}** of {shown} districts shown fell further behind the country on at least "
           "{min_layers} of the {n} layers compared between {before} and {after}: worse than the country "
           "in {after}, and the gap widened{by_more}.").format(
-            left=left, shown=int(keep.sum()), min_layers=min_layers, n=n, before=plain(before),
+            left=int(left), shown=int(keep.sum()), min_layers=int(min_layers), n=int(n), before=plain(before),
             after=plain(after), by_more=by_more)
     )
     labels = {l.id: layer_label(l) for l in result.layers}

@@ -11,6 +11,7 @@ from geo.io import neutralise_formulas
 from layers import THEMES
 from ui import lang, sidebar, state
 from ui.sidebar import AGGREGATION_LABELS, MISSING_LABELS, NORMALISATION_LABELS
+from ui.text import plain
 
 NORM_FORMULA = {
     "minmax": r"x'_{ij} = 100\,\frac{\tilde x_{ij} - \min_i \tilde x_{ij}}{\max_i \tilde x_{ij} - \min_i \tilde x_{ij}}",
@@ -62,7 +63,7 @@ def render() -> None:
     st.markdown(
         _("1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
           "2. **Normalisation** ({normalisation}){lower}:").format(
-            normalisation=_(NORMALISATION_LABELS.get(view.normalisation, view.normalisation)), lower=lower)
+            normalisation=plain(_(NORMALISATION_LABELS.get(view.normalisation, view.normalisation))), lower=plain(lower))
     )
     st.latex(NORM_FORMULA[view.normalisation])
     st.markdown(
@@ -70,7 +71,7 @@ def render() -> None:
           "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{{u_{{t(j)}}}}{{\\sum_t u_t}} \\cdot "
           "\\frac{{v_j}}{{\\sum_{{k \\in t(j)}} v_k}}$ (the effective weights above).\n"
           "4. **Aggregation** ({aggregation}) over the layers $A_i$ district $i$ has:").format(
-            aggregation=_(AGGREGATION_LABELS.get(view.aggregation, view.aggregation)))
+            aggregation=plain(_(AGGREGATION_LABELS.get(view.aggregation, view.aggregation))))
     )
     st.latex(AGG_FORMULA[view.aggregation])
     coverage = state.config().method.min_coverage
@@ -83,7 +84,7 @@ def render() -> None:
           "6. **Rank** 1 = highest score; ties share the best rank; decile "
           "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
           "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr.").format(
-            missing_policy=_(MISSING_LABELS.get(view.missing, view.missing)), missing=missing)
+            missing_policy=plain(_(MISSING_LABELS.get(view.missing, view.missing))), missing=plain(missing))
     )
     for note in result.notes:
         st.info(note)

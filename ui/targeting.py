@@ -94,7 +94,7 @@ def render() -> None:
         m[3].metric(_("Inclusion error"), format_percent(100 * e.get("inclusion_error", float("nan")), 0),
                     help=_("Share of the people living in the top k who are not in the target group"))
         st.markdown(_("**{n}** districts reach {share} of the target group.").format(
-            n=districts_to_reach(curve, share), share=format_percent(100 * share, 0)))
+            n=int(districts_to_reach(curve, share)), share=format_percent(100 * share, 0)))
         lines = curve.set_index("k")[["share_reached", "population_share"]]
         st.line_chart(lines.rename(columns={c: _(COLUMN_LABELS[c]) for c in lines.columns}), height=300)
         st.download_button(_("⬇ Coverage curve (CSV)"), curve.to_csv(index=False).encode(), f"coverage_{target_id}.csv",
@@ -138,7 +138,7 @@ def _peers(view, data, table, result) -> None:
     deviants = int(out["positive_deviant"].sum())
     st.markdown(_("**{deviants}** of the {n} most similar districts do clearly better on "
                   "{theme} (by more than half a standard deviation).").format(
-        deviants=deviants, n=len(out), theme=plain(_(THEMES[theme].label).lower())))
+        deviants=int(deviants), n=len(out), theme=plain(_(THEMES[theme].label).lower())))
     shown = ["name", "parent_name", "rank", "distance", "outcome", "gap", "positive_deviant", "differs"]
     st.dataframe(out[shown], width="stretch", column_config=lang.headers(shown, config={
                      "distance": st.column_config.NumberColumn(format="%.2f"),
