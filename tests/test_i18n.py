@@ -106,6 +106,8 @@ def test_translations_keep_the_placeholders(lang):
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_compiled_catalogues_match_their_sources(lang):
+    problems = [(m.id, errors) for m, errors in _po(lang).check() if errors]
+    assert not problems, f"locale/{lang}: pybabel compile refuses {problems[:3]}"
     compiled = LOCALE / lang / "LC_MESSAGES" / "pockets.mo"
     with open(compiled, "rb") as fh:
         mo = gettext.GNUTranslations(fh)
