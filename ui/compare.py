@@ -35,8 +35,8 @@ def render() -> None:
     default = list(dict.fromkeys(default))
     picked = st.multiselect(
         _("Districts (two to five)"), options, default=default, max_selections=5, key=f"cmp_{view.level}",
-        format_func=lambda c: _("{name} ({code}), rank {rank}").format(
-            name=_name(data, table, c), code=c, rank=table.at[c, "rank"]),
+        format_func={c: _("{name} ({code}), rank {rank}").format(
+            name=_name(data, table, c), code=c, rank=table.at[c, "rank"]) for c in options}.get,
     )
     if len(picked) < 2:
         st.info(_("Pick at least two districts."))

@@ -125,7 +125,7 @@ def map_names_setting(container=None) -> str:
     if NAMES_KEY not in st.session_state:
         st.session_state[NAMES_KEY] = map_names()
     return box.radio(_("Names on the map"), list(NAME_SCRIPTS), key=NAMES_KEY, horizontal=True,
-                     format_func=lambda s: _(NAME_SCRIPTS[s]))
+                     format_func={s: _(t) for s, t in NAME_SCRIPTS.items()}.get)
 
 
 def with_names(frame: pd.DataFrame, script: str | None = None) -> pd.DataFrame:
