@@ -299,7 +299,8 @@ def layer_label(layer: Any, lang: str | None = None) -> str:
     """The label of a layer in a language.
 
     The layer's own ``label_<lang>`` first (``Layer.labels``), then, in
-    French, HCP's heading of the census column it reads, then ``label``.
+    French, HCP's heading of the census column it reads, then the
+    catalogue's translation of ``label`` (e.g. Arabic), then ``label``.
 
     Parameters
     ----------
@@ -328,7 +329,7 @@ def layer_label(layer: Any, lang: str | None = None) -> str:
         label = _heading_label(layer.loader, french_headings())
         if label:
             return label
-    return str(layer.label)
+    return translations(lang).gettext(str(layer.label))  # the catalogue (Arabic), else the label
 
 
 def label_with_unit(layer: Any, lang: str | None = None) -> str:

@@ -171,11 +171,31 @@ def test_no_text_escapes_translation(path):
     assert not found, "texts shown without _(): " + "; ".join(found)
 
 
+def _calls_hidden_in_fstrings(path: Path) -> list[str]:
+    """``_("...")`` written inside an f-string: Babel does not look there, so it is never extracted."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.JoinedStr):
+            for inner in ast.walk(node):
+                if (isinstance(inner, ast.Call) and getattr(inner.func, "id", None) in ("_", "ngettext")
+                        and inner.args and isinstance(inner.args[0], ast.Constant)):
+                    found.append(f"{path.name}:{inner.lineno}: {inner.args[0].value!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", [*PAGES, *sorted((ROOT / "geo").glob("*.py"))], ids=lambda p: p.name)
+def test_no_message_hides_in_an_fstring(path):
+    found = _calls_hidden_in_fstrings(path)
+    assert not found, "move these _() calls out of the f-string (Babel cannot extract them): " + "; ".join(found)
+
+
 def test_the_scan_finds_an_unwrapped_text(tmp_path):
     page = tmp_path / "page.py"
     page.write_text('import streamlit as st\nst.title("Hello")\nst.caption(f"{n} districts")\n'
                     'st.info(_("Fine"))\nst.markdown("<style>a{}</style>")  # not text\n')
     assert _escaping_strings(page) == ["page.py:2: 'Hello'", "page.py:3: f-string ' districts'"]
+    page.write_text('x = f"<b>{_(\'Hidden\')}</b>"\n')
+    assert _calls_hidden_in_fstrings(page) == ["page.py:1: 'Hidden'"]
 
 
 # ----------------------------------------------------------------------------- numbers and dates
@@ -241,7 +261,10 @@ def test_custom_layer_declares_its_labels():
     assert layer_label(layer, "ar") == "نسبة الفقر"
     assert layer_label(layer, "en") == "Poverty headcount ratio"
     other = next(l for l in cfg.layers if l.id == "unemployment")
-    assert layer_label(other, "fr") == "Unemployment rate"  # not a census column: falls back to label
+    assert layer_label(other, "fr") == "Taux de chômage"  # the catalogue knows this English label
+    data["layers"]["custom"][1]["label"] = "Share of households on the survey's list"
+    other = next(l for l in parse_config(data, OWN / "config.toml").layers if l.id == "unemployment")
+    assert layer_label(other, "fr") == "Share of households on the survey's list"  # else the label itself
 
 
 def test_custom_layer_label_must_be_text():

@@ -40,7 +40,9 @@ def rtl_css() -> str:
         f"src: url('{FONT_URL.format(weight=w)}') format('woff2'); font-display: swap;}}"
         for w in (400, 700))
     blocks = '[data-testid="stMain"], [data-testid="stSidebar"]'
-    text = '[data-testid="stMain"] *, [data-testid="stSidebar"] *'
+    # every element but Streamlit's icons, which are glyphs of their own font (Material Symbols)
+    text = ", ".join(f'{area} *:not([data-testid="stIconMaterial"])'
+                     for area in ('[data-testid="stMain"]', '[data-testid="stSidebar"]'))
     return (f"{faces}{blocks} {{direction: rtl; text-align: right;}}"
             f"{text} {{font-family: 'Noto Naskh Arabic', 'Source Sans Pro', sans-serif;}}"
             f"{', '.join(_LTR_ELEMENTS)} {{direction: ltr; text-align: left;}}")

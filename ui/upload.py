@@ -30,10 +30,10 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
-from geo.i18n import N_, _, layer_label
+from geo.i18n import N_, _, layer_label, set_language
 from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
 from layers.base import THEMES
-from ui import state
+from ui import lang, state
 from ui.text import plain
 
 TABLE_KEY = "upload_table"
@@ -262,6 +262,7 @@ def render_uploaded_list() -> None:
 # ----------------------------------------------------------------------------- the page
 def render_page() -> None:
     """The whole page."""
+    set_language(lang.requested())  # this page has no sidebar to set it
     st.title(_("Add a layer"))
     st.markdown(_(
         "Upload a table with one row per district: a column with the district code (or name) and "
