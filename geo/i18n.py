@@ -30,6 +30,8 @@ written by ``scripts/build_headings.py``), and the English ``label``.
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
@@ -49,6 +51,7 @@ __all__ = [
     "LOCALE_DIR",
     "HEADINGS_PATH",
     "set_language",
+    "using",
     "get_language",
     "is_language",
     "translations",
@@ -125,6 +128,27 @@ def set_language(code: str | None) -> str:
     lang = code if is_language(code) else DEFAULT_LANGUAGE
     _current.set(lang)
     return lang
+
+
+@contextmanager
+def using(code: str | None) -> Iterator[str]:
+    """Translate into ``code`` inside the block, then restore the language in force before.
+
+    For work that runs after the page, in another thread (a download built on click).
+
+    Examples
+    --------
+    >>> with using("fr"):
+    ...     format_percent(24.8)
+    '24,8\xa0%'
+    >>> get_language()
+    'en'
+    """
+    token = _current.set(code if is_language(code) else DEFAULT_LANGUAGE)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
 
 
 def get_language() -> str:
