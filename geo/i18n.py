@@ -466,13 +466,14 @@ def licence_text(source: Any, lang: str | None = None) -> str:
 
 
 def district_name(name: object, name_ar: object = None, lang: str | None = None) -> str:
-    """A district's name in both scripts: the Arabic first in Arabic, the Latin first otherwise.
+    """A district's name in both scripts: the Arabic first in Arabic, the Latin first otherwise,
+    each part a Unicode bidirectional isolate so that mixed text displays in the right order.
 
     Examples
     --------
-    >>> district_name("Figuig", "فجيج", "fr")
+    >>> district_name("Figuig", "فجيج", "fr").replace("\u2068", "").replace("\u2069", "")
     'Figuig · فجيج'
-    >>> district_name("Figuig", "فجيج", "ar")
+    >>> district_name("Figuig", "فجيج", "ar").replace("\u2068", "").replace("\u2069", "")
     'فجيج · Figuig'
     >>> district_name("Figuig", None, "ar")
     'Figuig'
@@ -483,6 +484,8 @@ def district_name(name: object, name_ar: object = None, lang: str | None = None)
         return latin
     if not latin:
         return arabic
+    # each name isolated (U+2068 ... U+2069): the two scripts never reorder each other or the text around
+    latin, arabic = f"\u2068{latin}\u2069", f"\u2068{arabic}\u2069"
     return f"{arabic} · {latin}" if _lang(lang) == "ar" else f"{latin} · {arabic}"
 
 

@@ -286,8 +286,8 @@ def test_sources_and_licences_in_both_languages():
 
 
 def test_names_in_both_scripts():
-    assert district_name("Figuig", "فجيج", "fr") == "Figuig · فجيج"
-    assert district_name("Figuig", "فجيج", "ar") == "فجيج · Figuig"
+    assert district_name("Figuig", "فجيج", "fr") == "\u2068Figuig\u2069 · \u2068فجيج\u2069"
+    assert district_name("Figuig", "فجيج", "ar") == "\u2068فجيج\u2069 · \u2068Figuig\u2069"
     assert district_name("Figuig", float("nan"), "ar") == "Figuig"
     assert district_name("Figuig", "", "en") == "Figuig"
 

@@ -114,11 +114,12 @@ def both_scripts(name: object, name_ar: object = None) -> str:
 
 
 def map_names() -> str:
-    """The script of names on the map: the setting, else Latin in English and both otherwise."""
+    """The script of the names written on the map: the setting, else Arabic in Arabic and Latin otherwise
+    (the tooltips always give both)."""
     chosen = st.session_state.get(NAMES_KEY)
     if chosen in NAME_SCRIPTS:
         return chosen
-    return "latin" if get_language() == DEFAULT_LANGUAGE else "both"
+    return "arabic" if get_language() == "ar" else "latin"
 
 
 def map_names_setting(container=None) -> str:
