@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {rank,change,check,build,prepare,serve}`` (installed: ``pockets ...``).
+"""Command line: ``python -m geo {rank,allocate,change,check,build,prepare,serve}`` (installed: ``pockets ...``).
 
 Bad input ends with one line on stderr and exit code 2, never a traceback.
 """
@@ -6,12 +6,14 @@ Bad input ends with one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from geo.allocate import OBJECTIVES
 from geo.config import Config, load_config
 from geo.dataset import export_metadata, load_level, ranked_table, score_level
 from geo.errors import TargetingError
@@ -34,7 +36,7 @@ def _parse_weights(text: str | None, option: str = "--weights") -> dict[str, flo
     if not text:
         return {}
     out: dict[str, float] = {}
-    example = "illiteracy=2,unemployment=1" if option == "--weights" else "poverty=2,infrastructure=0.5"
+    example = "layer_id=2,other_layer=1" if option == "--weights" else "theme_id=2,other_theme=0.5"
     for item in text.split(","):
         name, sep, value = item.partition("=")
         name = name.strip()
@@ -93,8 +95,8 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     rank.add_argument("--level", help="admin level (default: the config's display.default_level)")
     rank.add_argument("--out", required=True, type=Path, help=f"output file: {', '.join(EXPORT_SUFFIXES)}")
     rank.add_argument("--layers", help="comma-separated layer ids (default: all configured)")
-    rank.add_argument("--weights", help="layer weights, e.g. illiteracy=2,unemployment=1")
-    rank.add_argument("--theme-weights", help="theme weights, e.g. poverty=2,infrastructure=0.5")
+    rank.add_argument("--weights", help="layer weights, as layer_id=number pairs separated by commas")
+    rank.add_argument("--theme-weights", help="theme weights, as theme_id=number pairs separated by commas")
     rank.add_argument("--normalisation", choices=NORMALISATIONS)
     rank.add_argument("--aggregation", choices=AGGREGATIONS)
     rank.add_argument("--missing", choices=MISSING_POLICIES)
@@ -108,6 +110,30 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     rank.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
     rank.add_argument("--no-analysis", action="store_true", help="only the ranking, without the analytics columns")
     rank.add_argument("--strict", action="store_true", help=STRICT_HELP)
+
+    allocate = sub.add_parser("allocate", help="split a budget between districts; compare with the usual rules")
+    allocate.add_argument("--config", default="config.toml", type=Path)
+    allocate.add_argument("--level", help="admin level (default: the config's display.default_level)")
+    allocate.add_argument("--out", required=True, type=Path, help="the plan: .csv or .xlsx")
+    allocate.add_argument("--compare-out", type=Path, help="the comparison with the usual rules: .csv or .xlsx")
+    allocate.add_argument("--budget", type=float, help="total budget (> 0)")
+    allocate.add_argument("--objective", choices=OBJECTIVES)
+    allocate.add_argument("--cost-per-person", type=float, help="cost of reaching one person (default 1)")
+    allocate.add_argument("--fixed-cost", type=float, help="fixed cost of funding a district (default 0)")
+    allocate.add_argument("--floors", help="least amount per district, e.g. 01.051=1e6,01.061=5e5")
+    allocate.add_argument("--caps", help="most amount per district, e.g. 06.141=2e8")
+    allocate.add_argument("--region-shares", help="least share of the budget per region, e.g. 08=0.1,11=0.05")
+    allocate.add_argument("--exclude", help="comma-separated district codes that get nothing")
+    allocate.add_argument("--force", help="comma-separated district codes that must be funded")
+    allocate.add_argument("--target", help="people in need: 'composite' (default) or a percentage layer id")
+    allocate.add_argument("--need-deciles", type=int, help="deciles classified in need (default 2)")
+    allocate.add_argument("--draws", type=int, help="Monte Carlo draws for P(funded) (default 1000; 0: none)")
+    allocate.add_argument("--scenario", type=Path, help="a saved scenario (TOML or JSON) giving every setting")
+    for opt in ("--layers", "--weights", "--theme-weights"):
+        allocate.add_argument(opt)
+    allocate.add_argument("--normalisation", choices=NORMALISATIONS)
+    allocate.add_argument("--aggregation", choices=AGGREGATIONS)
+    allocate.add_argument("--missing", choices=MISSING_POLICIES)
 
     change = sub.add_parser("change", help="compare two vintages (the config's [change]); districts left behind")
     change.add_argument("--config", default="config.toml", type=Path)
@@ -165,7 +191,6 @@ def _rank(args: argparse.Namespace) -> int:
     given = _parse_weights(args.weights)
     given_themes = _parse_weights(args.theme_weights, "--theme-weights")
     weights = {**config.weights, **given}
-    theme_weights = {**config.theme_weights, **given_themes}
     data = load_level(config, level, layers=layers, strict=args.strict)
     unknown = sorted(set(given) - set(data.values.columns))
     if unknown:
@@ -176,6 +201,7 @@ def _rank(args: argparse.Namespace) -> int:
         raise TargetingError(
             f"--theme-weights names theme(s) {unknown_themes} that no layer in use belongs to; themes: {themes}."
         )
+    theme_weights = config.scored_theme_weights(given_themes)
     if not args.no_analysis and args.draws * len(data.districts) > MAX_DRAW_CELLS:
         raise TargetingError(
             f"--draws {args.draws}: {args.draws:,} draws x {len(data.districts):,} districts is more than the limit "
@@ -220,10 +246,62 @@ def _change(args: argparse.Namespace) -> int:
     return 0
 
 
+def _codes(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip() for c in (text or "").split(",") if c.strip())
+
+
+def _allocate(args: argparse.Namespace) -> int:
+    from geo.analysis import AnalysisSettings, monte_carlo
+    from geo.allocate import investment_metadata, invest
+    from geo.scenario import Scenario, load_scenario
+
+    config = load_config(args.config)
+    for out in (args.out, args.compare_out):
+        if out is not None and out.suffix.lower() not in (".csv", ".xlsx"):
+            raise TargetingError(f"--out {out}: unsupported format for a plan; use .csv or .xlsx.")
+    scenario = load_scenario(args.scenario, config) if args.scenario else Scenario.default(config)
+    allocation = scenario.allocation
+    changes = {
+        "budget": args.budget, "objective": args.objective, "per_person": args.cost_per_person,
+        "fixed": args.fixed_cost, "target": args.target, "need_deciles": args.need_deciles, "draws": args.draws,
+        "floors": _parse_weights(args.floors) if args.floors else None,
+        "caps": _parse_weights(args.caps) if args.caps else None,
+        "region_shares": _parse_weights(args.region_shares) if args.region_shares else None,
+        "excluded": _codes(args.exclude) or None, "forced": _codes(args.force) or None,
+    }
+    allocation = dataclasses.replace(allocation, **{k: v for k, v in changes.items() if v is not None})
+    if not allocation.budget or allocation.budget <= 0:
+        raise TargetingError(f"--budget {allocation.budget!r}: give a budget above 0 (e.g. --budget 5e9).")
+    level = args.level or scenario.level or config.display.default_level
+    layers = [s.strip() for s in args.layers.split(",")] if args.layers else scenario.layers
+    weights = {**scenario.weights, **_parse_weights(args.weights)}
+    theme_weights = {**scenario.theme_weights, **_parse_weights(args.theme_weights)}
+    method = dataclasses.replace(scenario.method, **{k: v for k, v in (
+        ("normalisation", args.normalisation), ("aggregation", args.aggregation), ("missing", args.missing))
+        if v is not None})
+    data = load_level(config, level)
+    result = score_level(data, weights=weights, theme_weights=theme_weights, method=method, layers=layers)
+    uncertainty = None
+    if allocation.draws > 0:
+        uncertainty = monte_carlo(data, result, weights=weights, theme_weights=theme_weights,
+                                  settings=AnalysisSettings(draws=allocation.draws, top_k=config.display.top_n))
+    investment = invest(data, result, allocation, uncertainty=uncertainty, weights=weights,
+                        theme_weights=theme_weights)
+    meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
+    meta.update(investment_metadata(allocation, investment))
+    write_table(investment.table, args.out, metadata=meta)
+    if args.compare_out is not None:
+        write_table(investment.comparison.reset_index(), args.compare_out, metadata=meta)
+    for line in data.report_lines() + result.notes + list(investment.notes):
+        print(line, file=sys.stderr)
+    plan = investment.plan
+    print(f"{int(plan.table['funded'].sum())} of {len(plan.table)} districts funded, {plan.spent:,.0f} of "
+          f"{plan.budget:,.0f} spent ({plan.solver}); wrote {args.out}", file=sys.stderr)
+    return 0
+
+
 def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
-    from layers import THEMES
-
     settings = AnalysisSettings(
         draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
         permutations=args.permutations, fdr=args.fdr,
@@ -231,7 +309,7 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     child = config.child_level(level)
     lower = load_level(config, child, layers=list(data.values.columns)) if child else None
     return analysis_columns(data, result, weights=weights, theme_weights=theme_weights,
-                            roles={t: THEMES[t].role for t in THEMES}, settings=settings, lower=lower)
+                            roles=config.roles, settings=settings, lower=lower)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -246,11 +324,24 @@ def _check(args: argparse.Namespace) -> int:
         for layer in data.layers:
             have = int(data.values[layer.id].notna().sum())
             print(f"  layer {layer.id}: {have}/{len(data.values)} districts with data")
+        print(f"  index checks (the configuration's weights and method, outliers = {config.method.outliers}):")
+        for line in _index_check_lines(config, data):
+            print(f"    {line}")
         incomplete += sum(not r.complete for r in (*data.join_reports, *data.point_reports))
     limit = f"within [joins] max_unmatched = {config.joins.max_unmatched:g}"
     print("configuration OK" + (f"; {incomplete} join(s) or point file(s) with unmatched items (listed above, "
                                 f"{limit}; --strict stops at any)" if incomplete else ""))
     return 0
+
+
+def _index_check_lines(config, data) -> list[str]:
+    from geo.quality import check_lines, index_checks
+
+    result = score_level(data, weights=config.weights, theme_weights=config.theme_weights, method=config.method)
+    checks = index_checks(data.values, result, {l.id: l.theme for l in data.layers},
+                          {l.id: l.higher_is_worse for l in data.layers}, population=data.population,
+                          names=data.districts["name"].astype(str).to_dict(), thresholds=config.checks)
+    return check_lines(checks)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -285,13 +376,13 @@ def _prepare(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Start the dashboard (``streamlit run``) on a configuration, from any folder."""
     config = load_config(args.config)  # a broken configuration stops here, with its message
-    done = subprocess.run(
-        [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
-         "--server.address", args.address, "--server.enableStaticServing", "true",
-         "--browser.gatherUsageStats", "false"],
-        env={**os.environ, "POCKETS_CONFIG": str(config.path)},
-    )
-    return done.returncode
+    command = [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
+               "--server.address", args.address, "--server.headless", "true",
+               "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "POCKETS_CONFIG": str(config.path)}
+    if os.name == "posix":  # become the server, so that stopping this command stops it
+        os.execve(sys.executable, command, env)
+    return subprocess.run(command, env=env).returncode
 
 
 def dashboard_script() -> Path:
@@ -320,8 +411,8 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m geo") -> int:
     parser = _build_parser(prog)
     args = parser.parse_args(argv)
     try:
-        commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare,
-                    "serve": _serve}
+        commands = {"rank": _rank, "allocate": _allocate, "change": _change, "check": _check, "build": _build,
+                    "prepare": _prepare, "serve": _serve}
         code = commands[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code

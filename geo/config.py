@@ -15,13 +15,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from geo.engine import EngineConfig, require_dask
 from geo.errors import ConfigError, TargetingError
 from geo.identifiers import check_layer_id
 from geo.rows import filter_text
 from geo.scoring import Method
 
-__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "ChangeConfig", "EngineConfig", "JoinsConfig", "Config",
-           "load_config", "parse_config"]
+__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "TextConfig", "ChangeConfig", "EngineConfig", "JoinsConfig",
+           "Config", "allowed_keys", "load_config", "parse_config"]
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
 
@@ -81,6 +82,19 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class TextConfig:
+    """Texts that describe the data, section ``[text]``: nothing about the data is written in code.
+
+    ``caption`` is shown under the title (e.g. what the scores measure and what
+    they are not); ``search_example`` is a district name offered as an example in
+    the ranking's search box.
+    """
+
+    caption: str = ""
+    search_example: str = ""
+
+
+@dataclass(frozen=True)
 class ChangeConfig:
     """Two vintages of an indicator table, compared layer by layer (see :mod:`geo.change`)."""
 
@@ -88,26 +102,6 @@ class ChangeConfig:
     after: str
     labels: tuple[str, str]
     national: str | None = None
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Where the heavy build (zonal statistics, point aggregation) runs: section ``[engine]``.
-
-    ``kind = "local"`` (the default) computes in this process. ``kind = "dask"``
-    runs on a Dask cluster: an existing one at ``scheduler`` (``"tcp://host:8786"``),
-    else a ``distributed.LocalCluster`` of ``workers`` single-threaded worker
-    processes (default: one per CPU). ``partitions`` splits point files into that
-    many partitions (default: the file's own row groups, or 64 MB blocks of a
-    CSV); ``chunk_rows`` is the number of raster rows per task (default: about
-    four million pixels).
-    """
-
-    kind: str = "local"
-    scheduler: str | None = None
-    workers: int | None = None
-    partitions: int | None = None
-    chunk_rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,13 +131,50 @@ class Config:
     population: tuple[str, str]
     layers: tuple[Any, ...]
     weights: Mapping[str, float]
-    theme_weights: Mapping[str, float]
+    themes: Mapping[str, Any]
     method: Method
     display: DisplayConfig
     build_script: Path | None = None
     change: ChangeConfig | None = None
     engine: EngineConfig = EngineConfig()
+    text: TextConfig = TextConfig()
+    checks: Any = None
     joins: JoinsConfig = JoinsConfig()
+
+    @property
+    def theme_weights(self) -> Mapping[str, float]:
+        """Default weight per theme; themes with role ``context`` weigh 0 (shown, never scored)."""
+        return MappingProxyType({t.id: (t.weight if t.scored else 0.0) for t in self.themes.values()})
+
+    @property
+    def roles(self) -> Mapping[str, str]:
+        """Theme id -> role (``need``, ``readiness`` or ``context``)."""
+        return MappingProxyType({t.id: t.role for t in self.themes.values()})
+
+    def theme_label(self, theme_id: str) -> str:
+        """The declared label of a theme (its id when it is not declared, e.g. an uploaded layer's)."""
+        theme = self.themes.get(theme_id)
+        return theme.label if theme is not None else theme_id
+
+    def scored_theme_weights(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """The default theme weights with ``overrides`` applied; context themes stay at 0.
+
+        Raises
+        ------
+        ConfigError
+            When an override names an unknown theme or a context theme.
+        """
+        out = dict(self.theme_weights)
+        for t, w in (overrides or {}).items():
+            if t not in self.themes:
+                raise ConfigError(f"{self.path}: theme {t!r} is not declared; declared themes: {sorted(self.themes)}.")
+            if not self.themes[t].scored and w:
+                raise ConfigError(
+                    f"{self.path}: theme {t!r} has role = \"context\" (shown, never scored) and cannot be weighted; "
+                    f"set themes.{t}.role = \"need\" or \"readiness\" to score it."
+                )
+            out[t] = float(w)
+        return out
 
     @property
     def base_dir(self) -> Path:
@@ -166,7 +197,9 @@ class Config:
 
 
 _TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "population", "layers",
-             "themes", "method", "display", "build", "change", "engine", "joins"}
+             "themes", "method", "display", "build", "change", "engine", "joins", "text", "checks"}
+_THEME_KEYS = {"label", "description", "weight", "role"}
+_TEXT_KEYS = {"caption", "search_example"}
 _LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
 _TABLE_KEYS = {"path", "key", "by", "parent_key", "level_column", "levels", "level", "crosswalk", "sheet",
                "pad", "group_by", "aggregate", "split", "where", "counts"}
@@ -180,7 +213,32 @@ _CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "sour
 #: A custom layer's label in another language: ``label_fr``, ``label_ar``...
 _LABEL_IN = re.compile(r"label_[a-z]{2,3}")
 _METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
+_BOUNDARY_KEYS = {"path"}
+_POPULATION_KEYS = {"table", "column"}
+_BUILD_KEYS = {"script"}
+_CHANGE_KEYS = {"before", "after", "labels", "national"}
 _DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n"}
+
+
+def allowed_keys() -> dict[str, frozenset[str]]:
+    """Every key the validator accepts, per section (the source of ``docs/configuration.md``)."""
+    return {
+        "": frozenset(_TOP_KEYS), "boundaries": frozenset(_BOUNDARY_KEYS), "levels.<name>": frozenset(_LEVEL_KEYS),
+        "tables.<name>": frozenset(_TABLE_KEYS), "tables.<name>.aggregate.<column>": frozenset(_AGG_RULE_KEYS),
+        "joins": frozenset(_JOINS_KEYS), "population": frozenset(_POPULATION_KEYS),
+        "layers": frozenset(_LAYERS_KEYS), "layers.custom": frozenset(_CUSTOM_KEYS),
+        "themes.<id>": frozenset(_THEME_KEYS), "method": frozenset(_METHOD_KEYS), "display": frozenset(_DISPLAY_KEYS),
+        "build": frozenset(_BUILD_KEYS), "change": frozenset(_CHANGE_KEYS), "engine": frozenset(_ENGINE_KEYS),
+        "text": frozenset(_TEXT_KEYS), "checks": frozenset(_check_keys()),
+    }
+
+
+def _check_keys() -> set[str]:
+    from dataclasses import fields
+
+    from geo.quality import CheckThresholds
+
+    return {f.name for f in fields(CheckThresholds)}
 
 
 def load_config(path: str | Path) -> Config:
@@ -217,26 +275,24 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     _unknown(data, _TOP_KEYS, where, "")
     base = path.parent
     boundaries = _table(data, "boundaries", where, required=False)
+    _unknown(boundaries, _BOUNDARY_KEYS, where, "boundaries.")
     default_path = boundaries.get("path")
     levels = _levels(_table(data, "levels", where), base, default_path, where)
     tables = _tables(_table(data, "tables", where, required=False), base, levels, where)
     population = _population(data.get("population"), tables, where)
     layers, weights = _layers(_table(data, "layers", where), tables, where)
-    themes = _table(data, "themes", where, required=False)
-    _unknown(themes, {"weights"}, where, "themes.")
-    theme_weights = _weights(themes.get("weights", {}), where, "themes.weights")
-    _check_theme_keys(theme_weights, where)
+    if sum(weights.get(l.id, 1.0) for l in layers) <= 0:
+        raise ConfigError(f"{where}: layers.weights are all zero; give at least one layer a positive weight.")
+    themes = _themes(_table(data, "themes", where, required=False), layers, weights, where)
     method = _method(_table(data, "method", where, required=False), where)
     display = _display(_table(data, "display", where, required=False), levels, where)
     build = _table(data, "build", where, required=False)
-    _unknown(build, {"script"}, where, "build.")
+    _unknown(build, _BUILD_KEYS, where, "build.")
     script = _path(base, build["script"], where, "build.script", must_exist=False) if "script" in build else None
     crs = data.get("analysis_crs", "auto")
     _type(crs, str, where, "analysis_crs")
     change = _change(_table(data, "change", where, required=False), tables, population, where)
     _check_grouped_columns(tables, layers, population, where)
-    if sum(weights.get(l.id, 1.0) for l in layers) <= 0:
-        raise ConfigError(f"{where}: layers.weights are all zero; give at least one layer a positive weight.")
     return Config(
         path=path,
         title=str(data.get("title", "Targeting pockets of poverty")),
@@ -246,12 +302,14 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         population=population,
         layers=tuple(layers),
         weights=MappingProxyType(weights),
-        theme_weights=MappingProxyType(theme_weights),
+        themes=MappingProxyType(themes),
         method=method,
         display=display,
         build_script=script,
         change=change,
         engine=_engine(_table(data, "engine", where, required=False), where),
+        text=_text(_table(data, "text", where, required=False), where),
+        checks=_checks(_table(data, "checks", where, required=False), where),
         joins=_joins(_table(data, "joins", where, required=False), where),
     )
 
@@ -534,7 +592,7 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
             where: str) -> ChangeConfig | None:
     if not section:
         return None
-    _unknown(section, {"before", "after", "labels", "national"}, where, "change.")
+    _unknown(section, _CHANGE_KEYS, where, "change.")
     before = section.get("before")
     after = section.get("after", population[0])
     for key, name in (("before", before), ("after", after)):
@@ -562,7 +620,7 @@ def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tup
     if spec is None:
         raise ConfigError(f"{where}: missing [population] with table = \"...\" and column = \"...\".")
     _type(spec, dict, where, "[population]")
-    _unknown(spec, {"table", "column"}, where, "population.")
+    _unknown(spec, _POPULATION_KEYS, where, "population.")
     table, column = spec.get("table"), spec.get("column")
     if table not in tables:
         raise ConfigError(f"{where}: population.table = {table!r} is not a declared table; declared: {sorted(tables)}.")
@@ -587,14 +645,98 @@ def _weights(section: Any, where: str, key: str) -> dict[str, float]:
     return out
 
 
-def _check_theme_keys(theme_weights: Mapping[str, float], where: str) -> None:
-    from layers import THEMES
+def _themes(section: dict, layers: list, weights: Mapping[str, float], where: str) -> dict[str, Any]:
+    """Validate ``[themes.<id>]`` tables against the layers in use.
 
-    for t in theme_weights:
-        if t not in THEMES:
-            raise ConfigError(f"{where}: themes.weights.{t}: unknown theme; expected one of {sorted(THEMES)}.")
-    if theme_weights and sum(theme_weights.values()) <= 0:
-        raise ConfigError(f"{where}: themes.weights are all zero; give at least one theme a positive weight.")
+    A configuration that declares no theme gets one per theme id its layers
+    name, with role ``need`` and the id as label.
+    """
+    from layers.base import ROLES, Theme
+
+    if "weights" in section and isinstance(section["weights"], dict) and all(
+            not isinstance(v, dict) for v in section["weights"].values()):
+        raise ConfigError(
+            f"{where}: [themes.weights] is no longer read; declare each theme as [themes.<id>] with label, "
+            "role and weight = <number> (see README \"Use your own data\")."
+        )
+    used: dict[str, list[str]] = {}
+    for layer in layers:
+        used.setdefault(layer.theme, []).append(layer.id)
+    if not section:
+        return {t: Theme(t, t.replace("_", " ").capitalize(), "need") for t in used}
+    for tid, members in used.items():
+        if tid not in section:
+            raise ConfigError(
+                f"{where}: layer {members[0]!r} has unknown theme {tid!r}; declared themes: {sorted(section)}. "
+                f"Declare [themes.{tid}] with label and role, or fix the layer's theme."
+            )
+    themes = {}
+    for tid, spec in section.items():
+        key = f"themes.{tid}"
+        _type(spec, dict, where, f"[{key}]")
+        _unknown(spec, _THEME_KEYS, where, f"{key}.")
+        if "label" not in spec:
+            raise ConfigError(f"{where}: [{key}] needs label = \"<name shown in the dashboard>\".")
+        for opt in ("label", "description", "role"):
+            if opt in spec:
+                _type(spec[opt], str, where, f"{key}.{opt}")
+        role = spec.get("role", "need")
+        if role not in ROLES:
+            raise ConfigError(
+                f"{where}: {key}.role = {role!r} is not a role; use one of {', '.join(ROLES)} "
+                "(context = shown but not scored)."
+            )
+        if "weight" in spec:
+            weight = _weights({"weight": spec["weight"]}, where, key)["weight"]
+            if role == "context" and weight > 0:
+                raise ConfigError(
+                    f"{where}: {key}.weight = {spec['weight']!r} but role = \"context\" is never scored; "
+                    "remove the weight or change the role to need or readiness."
+                )
+        else:
+            weight = 0.0 if role == "context" else 1.0
+        if tid not in used:
+            raise ConfigError(
+                f"{where}: [{key}] has no layers: no layer in use names theme {tid!r}; add a layer with "
+                f"theme = {tid!r} to layers.use or [[layers.custom]], or remove [{key}]."
+            )
+        members = used[tid]
+        if role != "context" and weight > 0 and sum(weights.get(lid, 1.0) for lid in members) <= 0:
+            raise ConfigError(
+                f"{where}: layers.weights give every layer of theme {tid!r} ({', '.join(members)}) weight 0, so the "
+                f"theme's total is zero; give one a positive weight, set {key}.weight = 0, or set "
+                f"{key}.role = \"context\"."
+            )
+        themes[tid] = Theme(tid, spec["label"], role, spec.get("description", ""), weight)
+    if sum(t.weight for t in themes.values() if t.scored) <= 0:
+        raise ConfigError(
+            f"{where}: no theme is scored: every theme has weight 0 or role = \"context\"; give a need theme "
+            "a positive weight."
+        )
+    return themes
+
+
+def _checks(section: dict, where: str) -> Any:
+    """Validate ``[checks]``: the thresholds of :func:`geo.quality.index_checks`."""
+    from dataclasses import fields
+
+    from geo.quality import CheckThresholds
+
+    allowed = {f.name for f in fields(CheckThresholds)}
+    _unknown(section, allowed, where, "checks.")
+    out = {}
+    for key, value in section.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            raise ConfigError(f"{where}: checks.{key} = {value!r} must be a number >= 0.")
+        out[key] = float(value)
+    return CheckThresholds(**out)
+
+
+def _text(section: dict, where: str) -> TextConfig:
+    _unknown(section, _TEXT_KEYS, where, "text.")
+    for key, value in section.items():
+        _type(value, str, where, f"text.{key}")
+    return TextConfig(**section)
 
 
 def _layers(section: dict, tables: Mapping[str, TableConfig], where: str) -> tuple[list, dict[str, float]]:
@@ -780,8 +922,6 @@ def _engine(section: dict, where: str) -> EngineConfig:
         extra = sorted(set(section) - {"kind"})
         raise ConfigError(f"{where}: engine.{extra[0]} only applies to kind = \"dask\"; set kind = \"dask\" or remove it.")
     if kind == "dask":
-        from geo.engine import require_dask
-
         require_dask(where)
     return EngineConfig(
         kind=kind, scheduler=section.get("scheduler"), workers=section.get("workers"),

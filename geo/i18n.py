@@ -36,7 +36,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import pandas as pd
 from babel import Locale
@@ -316,6 +316,13 @@ def _heading_label(loader: Any, headings: dict[str, str]) -> str | None:
     if kind == "RelativeGrowth" and loader.now in headings and loader.before in headings:
         return (f"Croissance relative à celle du pays : {headings[loader.now]} / "
                 f"{headings[loader.before]}")
+    if kind == "RelativeAnnualGrowth" and loader.now in headings:
+        return f"Croissance annuelle moins celle du pays : {headings[loader.now]}"
+    if kind == "SumRatio" and not loader.denominator and all(c in headings for c in loader.numerator):
+        return " + ".join(dict.fromkeys(headings[c] for c in loader.numerator))
+    if kind == "Percentile":
+        inner = _heading_label(loader.of, headings)
+        return f"{inner} (rang centile)" if inner else None
     return None
 
 
@@ -626,7 +633,8 @@ def value_label(value: object) -> str:
     return value  # type: ignore[return-value]
 
 
-def column_label(column: str, layers: Any = (), lang: str | None = None) -> str:
+def column_label(column: str, layers: Any = (), lang: str | None = None,
+                 themes: Mapping[str, str] | None = None) -> str:
     """The label of a table column: a layer's label for ``<layer>``, ``<layer>_norm`` and
     ``theme_<theme>``, the translated name of the fixed columns, else the id itself.
 
@@ -647,16 +655,14 @@ def column_label(column: str, layers: Any = (), lang: str | None = None) -> str:
         return layer_label(by_id[column], lang)
     if column.endswith("_norm") and column[:-5] in by_id:
         return gettext_(N_("{label} (normalised)")).format(label=layer_label(by_id[column[:-5]], lang))
-    if column.startswith("theme_"):
-        from layers import THEMES
-
-        theme = THEMES.get(column[6:])
-        if theme is not None:
-            return gettext_(N_("Theme: {label}")).format(label=gettext_(theme.label))
+    if column.startswith("theme_") and len(column) > 6:
+        label = (themes or {}).get(column[6:], column[6:])  # the configuration's label, else the theme id
+        return gettext_(N_("Theme: {label}")).format(label=gettext_(label))
     return column
 
 
-def column_labels(columns: Any, layers: Any = (), lang: str | None = None) -> dict[str, str]:
-    """:func:`column_label` of each of ``columns``, as a mapping id -> label."""
+def column_labels(columns: Any, layers: Any = (), lang: str | None = None,
+                  themes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """:func:`column_label` of each of ``columns``, as a mapping id -> label (``themes``: id -> label)."""
     layers = tuple(layers)
-    return {str(c): column_label(str(c), layers, lang) for c in columns}
+    return {str(c): column_label(str(c), layers, lang, themes) for c in columns}

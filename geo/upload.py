@@ -26,7 +26,7 @@ import os
 import re
 from dataclasses import dataclass, fields
 from datetime import date
-from typing import Collection
+from typing import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -36,7 +36,7 @@ from geo.identifiers import RESERVED_IDS, check_layer_id, is_reserved
 from geo.join import JoinReport, join_table
 from geo.tables import MAX_CELLS, MISSING_TOKENS, read_text_table, to_number
 from geo.text import name_words, normalise_code
-from layers.base import THEMES, Layer, LayerInputs, Source
+from layers.base import Layer, LayerInputs, Source
 
 __all__ = [
     "MAX_UPLOAD_MB",
@@ -283,6 +283,7 @@ def uploaded_layer(
     source: str = "uploaded by the user",
     year: int | None = None,
     existing_ids: Collection[str] = (),
+    themes: Mapping[str, str] | None = None,
 ) -> tuple[Layer, pd.Series, UploadReport]:
     """Check an uploaded table and the user's choices, join it, and make a layer of it.
 
@@ -309,7 +310,7 @@ def uploaded_layer(
     label, unit : str
         Shown in the dashboard; the label is required, the unit may be empty.
     theme : str
-        A key of :data:`layers.base.THEMES`.
+        The id of a theme of the configuration (a key of ``themes``).
     higher_is_worse : bool
         Direction.
     kind : {"rate", "count"}
@@ -317,6 +318,9 @@ def uploaded_layer(
         Who published the numbers; the file name and upload date are added.
     year : int, optional
         Year of the data (defaults to the upload year).
+    themes : Mapping[str, str], optional
+        The configuration's themes, id -> label; when given, ``theme`` must be one
+        of them.
     existing_ids : collection of str
         Layer ids already in use (configured and uploaded).
 
@@ -350,7 +354,7 @@ def uploaded_layer(
     label = _checked_text(label, "label", _MAX_LABEL, required=True)
     unit = _checked_text(unit, "unit", _MAX_UNIT, required=False)
     source = _checked_text(source, "source", 120, required=False) or "uploaded by the user"
-    _check_choices(theme, kind, by, higher_is_worse)
+    _check_choices(theme, kind, by, higher_is_worse, themes)
     _check_columns(table, name, key, value, parent_key if by == "name" else None)
     parent_key = parent_key if by == "name" else None
     _check_formulas(table, name, [key, value, parent_key])
@@ -436,12 +440,11 @@ def _checked_text(text: object, what: str, limit: int, *, required: bool) -> str
     return out
 
 
-def _check_choices(theme: str, kind: str, by: str, higher_is_worse: object) -> None:
-    if theme not in THEMES:
-        raise LayerDataError(
-            f"Unknown theme {theme!r} for the uploaded layer; choose one of {sorted(THEMES)} "
-            f"({', '.join(t.label for t in THEMES.values())})."
-        )
+def _check_choices(theme: str, kind: str, by: str, higher_is_worse: object,
+                   themes: Mapping[str, str] | None) -> None:
+    if not isinstance(theme, str) or not theme.strip() or (themes is not None and theme not in themes):
+        known = f"; choose one of {sorted(themes)} ({', '.join(themes.values())})" if themes else ""
+        raise LayerDataError(f"Unknown theme {theme!r} for the uploaded layer{known}.")
     if kind not in ("rate", "count"):
         raise LayerDataError(f"Unknown kind {kind!r} for the uploaded layer; choose 'rate' or 'count'.")
     if by not in ("code", "name"):

@@ -406,7 +406,7 @@ def test_bad_value_names_rows(districts):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (dict(theme="wealth"), "Unknown theme 'wealth'"),
+        (dict(theme="wealth", themes={"poverty": "Poverty"}), r"Unknown theme 'wealth' for the uploaded layer; choose one of \['poverty'\]"),
         (dict(label="   "), "label is empty"),
         (dict(label="=HYPERLINK(1)"), "formula"),
         (dict(label="x" * 81), "81 characters"),

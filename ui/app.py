@@ -22,6 +22,7 @@ def main() -> None:
         st.Page(PAGES / "overview.py", title=_("Map & ranking"), default=True),
         st.Page(PAGES / "targeting.py", title=_("Targeting")),
         st.Page(PAGES / "change.py", title=_("Change over time")),
+        st.Page(PAGES / "invest.py", title=_("Invest")),
         st.Page(PAGES / "compare.py", title=_("Compare")),
         st.Page(PAGES / "workshop.py", title=_("Workshop mode")),
         st.Page(PAGES / "method.py", title=_("Data & method")),

@@ -136,7 +136,7 @@ def _left_behind(data, result, keep, labels) -> None:
     before, after = result.labels
     c1, c2 = st.columns(2)
     for col, suffix, what in ((c1, ".csv", "CSV"), (c2, ".xlsx", _("Excel"))):
-        col.download_button(_("⬇ Change table, every district shown ({format})").format(format=what), table_bytes(frame, suffix, meta, column_labels(frame.columns, data.layers)),
+        col.download_button(_("⬇ Change table, every district shown ({format})").format(format=what), table_bytes(frame, suffix, meta, column_labels(frame.columns, data.layers, themes=state.theme_labels())),
                             f"change_{data.level}_{before}_{after}{suffix}", MIME[suffix],
                             key=f"dl_change{suffix}", on_click="ignore")
 

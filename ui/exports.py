@@ -40,7 +40,7 @@ def export_bytes(data: LevelData, result: ScoreResult, keep: pd.Series, suffix: 
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
     if suffix in (".gpkg", ".geojson"):
         table = gpd.GeoDataFrame(table, geometry="geometry", crs=data.districts.crs)
-    return table_bytes(table, suffix, metadata, labels=column_labels(table.columns, data.layers))
+    return table_bytes(table, suffix, metadata, labels=column_labels(table.columns, data.layers, themes=state.theme_labels()))
 
 
 def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str],

@@ -88,9 +88,10 @@ def headers(columns, layers=(), config: dict | None = None) -> dict:
     An entry already in ``config`` keeps its settings and gets the label unless it has one.
     """
     from geo.i18n import column_labels
+    from ui import state
 
     out = dict(config or {})
-    for column, label in column_labels(columns, layers).items():
+    for column, label in column_labels(columns, layers, themes=state.theme_labels()).items():
         entry = out.get(column)
         if isinstance(entry, str) or entry is None and label == column:
             continue

@@ -8,7 +8,6 @@ import streamlit as st
 from geo.errors import TargetingError
 from geo.i18n import _, format_number, format_percent, layer_label, licence_text, source_text
 from geo.io import neutralise_formulas
-from layers import THEMES
 from ui import lang, sidebar, state
 from ui.sidebar import AGGREGATION_LABELS, MISSING_LABELS, NORMALISATION_LABELS
 from ui.text import plain
@@ -33,7 +32,7 @@ def render() -> None:
     data, table, result = scored
     st.subheader(_("Layers"))
     rows = [{
-        _("layer"): layer_label(l), "id": l.id, _("theme"): _(THEMES[l.theme].label), _("unit"): _(l.unit),
+        _("layer"): layer_label(l), "id": l.id, _("theme"): _(state.config().theme_label(l.theme)), _("unit"): _(l.unit),
         _("direction"): _(l.direction), _("kind"): _(l.kind),
         _("effective weight"): float(result.effective_weights.get(l.id, 0.0)),
         _("districts with data"): f"{int(data.values[l.id].notna().sum())} / {len(data.values)}",
@@ -58,12 +57,50 @@ def render() -> None:
         lambda i: next((layer_label(l) for l in chosen if l.id == i), i)))
     st.dataframe(checks, width="stretch", column_config=lang.headers(checks.columns))
 
+    st.subheader(_("Index checks: does the score hold up?"))
+    from geo.quality import index_checks
+
+    cfg = state.config()
+    th = cfg.checks
+    try:
+        ichecks = index_checks(data.values[[l.id for l in chosen]], result, {l.id: l.theme for l in chosen},
+                               {l.id: l.higher_is_worse for l in chosen}, population=data.population,
+                               names=data.districts["name"].astype(str).to_dict(), thresholds=th)
+    except TargetingError as exc:
+        st.error(str(exc))
+    else:
+        st.caption(
+            f"Per layer: its effective weight (flag above {th.max_weight:.0%}), its share of the score's variance "
+            f"(cov(contribution, score) / var(score); flag above {th.max_variance_share:.0%}), its first-order "
+            "importance (the squared correlation ratio of the score on the layer, Paruolo, Saisana & Saltelli "
+            f"2013) as a share beside its weight (flag under {th.importance_ratio:.2g} of it), the interquartile "
+            f"range and median of its normalised values (squashed: IQR under {th.squashed_iqr:g} points with a "
+            f"median above {th.squashed_median:g}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
+            f"3.5) with the treatment applied (outliers = {result.method.outliers}). Per theme: Cronbach's alpha "
+            f"(flag under {th.min_alpha:g}) and the most correlated theme (flag above {th.max_theme_corr:g})."
+        )
+        for message in ichecks.messages:
+            st.warning(plain(message))
+        if not ichecks.messages:
+            st.success(_("No flag raised."))
+        labels = {l.id: layer_label(l) for l in chosen}
+        shown = ichecks.layers.assign(layer=[labels.get(i, i) for i in ichecks.layers.index],
+                                      theme=[_(cfg.theme_label(t)) for t in ichecks.layers["theme"]])
+        st.dataframe(shown.set_index("layer"), width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.3f") for c in
+            ("weight", "variance_share", "importance", "importance_share", "iqr", "median", "skewness", "kurtosis")})
+        st.dataframe(ichecks.themes.rename(index=cfg.theme_label), width="stretch")
+
     st.subheader(_("The formula with the current settings"))
     lower = _(" (1-100 with geometric aggregation, so that no value is 0)") if view.aggregation == "geometric" else ""
     st.markdown(
         _("1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
+          "   **Outliers** ({outliers}): a layer meeting the COINr rule (|skewness| > 2 and kurtosis > 3.5) "
+          "has its most extreme values set to the next one, up to 5 points, else is log-transformed; the treated "
+          "layers are listed in the index checks above.\n"
           "2. **Normalisation** ({normalisation}){lower}:").format(
-            normalisation=plain(_(NORMALISATION_LABELS.get(view.normalisation, view.normalisation))), lower=plain(lower))
+            normalisation=plain(_(NORMALISATION_LABELS.get(view.normalisation, view.normalisation))),
+            lower=plain(lower), outliers=plain(result.method.outliers))
     )
     st.latex(NORM_FORMULA[view.normalisation])
     st.markdown(

@@ -39,6 +39,11 @@ def config() -> Config:
     return load_config(CONFIG_PATH)
 
 
+def theme_labels() -> dict[str, str]:
+    """Theme id -> label, as the configuration declares them."""
+    return {t.id: t.label for t in config().themes.values()}
+
+
 # ----------------------------------------------------------------------------- the view
 @dataclass(frozen=True)
 class View:
@@ -247,14 +252,13 @@ def monte_carlo(view: View, data: LevelData, result: ScoreResult):
 def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
               top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult, _unc) -> tuple[pd.DataFrame, dict]:
     from geo.analysis import AnalysisSettings, analysis_columns
-    from layers import THEMES
 
     cfg = config()
     child = cfg.child_level(level)
     lower = session_level(child) if child else None
     return analysis_columns(
         _data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-        roles={t: THEMES[t].role for t in THEMES}, settings=AnalysisSettings(top_k=top_k), lower=lower,
+        roles=cfg.roles, settings=AnalysisSettings(top_k=top_k), lower=lower,
         clusters=False, uncertainty=_unc,
     )
 

@@ -11,7 +11,6 @@ from geo.dataset import target_counts
 from geo.errors import TargetingError
 from geo.i18n import COLUMN_LABELS, _, format_number, format_percent, layer_label, value_label
 from geo.targeting import QUADRANTS, coverage_curve, districts_to_reach, need_readiness, peers, top_k_errors
-from layers import THEMES
 from ui import lang, sidebar, state
 from ui.profile import render_profile
 from ui.text import plain
@@ -28,11 +27,15 @@ def render() -> None:
     data, table, result = scored
     keep = state.filter_mask(data, table, view)
     themes = {l.id: l.theme for l in data.layers}
-    roles = {t: THEMES[t].role for t in THEMES}
+    cfg = state.config()
+    roles = cfg.roles
 
     st.subheader(_("Need x readiness"))
-    st.caption(_("Need: poverty, unemployment and displacement layers. Readiness: infrastructure and economic base, "
-                 "turned around (higher = better conditions to act). Thresholds default to the medians."))
+    by_role = {r: ", ".join(plain(_(t.label)) for t in cfg.themes.values() if t.role == r) or _("none")
+               for r in ("need", "readiness")}
+    st.caption(_("Need: the layers of {need}. Readiness: the layers of {readiness}, turned around (higher = "
+                 "better conditions to act). Thresholds default to the medians.").format(
+        need=by_role["need"], readiness=by_role["readiness"]))
     try:
         base = need_readiness(result, themes, roles)
     except TargetingError as exc:
@@ -110,15 +113,18 @@ def _peers(view, data, table, result) -> None:
     if not view.selected or view.selected not in table.index:
         st.info(_("Select a district (on the map, in a table or in the scatter plot) to see its peers."))
         return
+    cfg = state.config()
     labels = {l.id: layer_label(l) for l in data.layers}
     options = ["population"] + [l.id for l in data.layers]
-    default = [c for c in ("population", "road_distance", "establishments") if c in options] or options[:1]
+    # similar context by default: population and the first two layers of the readiness themes
+    readiness = [l.id for l in data.layers if cfg.roles.get(l.theme) == "readiness"]
+    default = ["population"] + readiness[:2]
     names = {"population": _("Population (log)"), **labels}
     c1, c2, c3 = st.columns([3, 2, 1])
     context_ids = c1.multiselect(_("Similar context in"), options, default=default, format_func=names.get,
                                  key="w_peer_context")
     themes = sorted(c[6:] for c in result.table.columns if c.startswith("theme_"))
-    theme = c2.selectbox(_("Doing better on"), themes, format_func={t: _(THEMES[t].label) for t in themes}.get,
+    theme = c2.selectbox(_("Doing better on"), themes, format_func={t: _(cfg.theme_label(t)) for t in themes}.get,
                          key="w_peer_theme")
     k = c3.number_input(_("Peers"), 3, 30, 10, key="w_peer_k")
     same_region = st.checkbox(_("Only in the same region"), key="w_peer_region")
@@ -139,12 +145,12 @@ def _peers(view, data, table, result) -> None:
     deviants = int(out["positive_deviant"].sum())
     st.markdown(_("**{deviants}** of the {n} most similar districts do clearly better on "
                   "{theme} (by more than half a standard deviation).").format(
-        deviants=int(deviants), n=len(out), theme=plain(_(THEMES[theme].label).lower())))
+        deviants=int(deviants), n=len(out), theme=plain(_(cfg.theme_label(theme)).lower())))
     shown = ["name", "parent_name", "rank", "distance", "outcome", "gap", "positive_deviant", "differs"]
     st.dataframe(out[shown], width="stretch", column_config=lang.headers(shown, config={
                      "distance": st.column_config.NumberColumn(format="%.2f"),
                      "outcome": st.column_config.NumberColumn(
-                         _("{theme} (need)").format(theme=_(THEMES[theme].label)), format="%.1f"),
+                         _("{theme} (need)").format(theme=_(cfg.theme_label(theme))), format="%.1f"),
                      "gap": st.column_config.NumberColumn(_("better by"), format="%.1f"),
                      "differs": st.column_config.TextColumn(_("differs most in (layer values)")),
                  }))

@@ -32,7 +32,6 @@ import streamlit as st
 from geo.errors import TargetingError
 from geo.i18n import N_, _, layer_label, set_language
 from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
-from layers.base import THEMES
 from ui import lang, state
 from ui.text import plain
 
@@ -171,7 +170,8 @@ def render_choices(table: pd.DataFrame, level: str) -> dict[str, Any]:
     with right:
         label = st.text_input(_("Label"), key="upload_label", placeholder=_("e.g. Illiteracy rate"), max_chars=80)
         unit = st.text_input(_("Unit"), key="upload_unit", placeholder=_("e.g. %"), max_chars=30)
-        theme = st.selectbox(_("Theme"), list(THEMES), format_func={t: _(THEMES[t].label) for t in THEMES}.get,
+        cfg = state.config()
+        theme = st.selectbox(_("Theme"), list(cfg.themes), format_func={t: _(cfg.theme_label(t)) for t in cfg.themes}.get,
                              key="upload_theme")
         direction = st.radio(_("Direction"), _DIRECTIONS, key="upload_direction", horizontal=True,
                              format_func={d: _(d) for d in _DIRECTIONS}.get)
@@ -198,8 +198,9 @@ def check_join(table: pd.DataFrame, filename: str, settings: dict[str, Any]) -> 
     """
     districts = state.level_data(settings["level"]).districts
     choices = {k: v for k, v in settings.items() if k != "level"}
+    themes = {t.id: t.label for t in state.config().themes.values()}
     layer, values, report = uploaded_layer(table, districts, filename=filename, existing_ids=taken_ids(),
-                                           **choices)
+                                           themes=themes, **choices)
     return {"settings": settings, "file": st.session_state[TABLE_KEY]["file"], "layer": layer,
             "values": values, "report": report}
 
