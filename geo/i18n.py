@@ -537,8 +537,9 @@ def extract_declarations(fileobj: Any, keywords: Any, comment_tags: Any, options
 
 
 def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any):
-    """Babel extractor for a configuration file: its ``title`` and the ``label`` of each level,
-    the texts of the default dataset the dashboard shows (``babel.cfg``).
+    """Babel extractor for a configuration file: its ``title``, the ``label`` of each level and the
+    ``label`` and ``description`` of each theme, the texts of the default dataset the dashboard
+    shows (``babel.cfg``).
 
     Yields
     ------
@@ -551,6 +552,9 @@ def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
     config = tomllib.loads(text)
     wanted = [("title", config.get("title"))]
     wanted += [(f"levels.{name}.label", spec.get("label")) for name, spec in config.get("levels", {}).items()]
+    for name, spec in config.get("themes", {}).items():
+        if isinstance(spec, dict):
+            wanted += [(f"themes.{name}.{key}", spec.get(key)) for key in ("label", "description")]
     lines = text.splitlines()
     for key, value in wanted:
         if isinstance(value, str) and value:

@@ -69,15 +69,21 @@ def render() -> None:
     except TargetingError as exc:
         st.error(str(exc))
     else:
-        st.caption(
-            f"Per layer: its effective weight (flag above {th.max_weight:.0%}), its share of the score's variance "
-            f"(cov(contribution, score) / var(score); flag above {th.max_variance_share:.0%}), its first-order "
+        st.caption(_(
+            "Per layer: its effective weight (flag above {max_weight}), its share of the score's variance "
+            "(cov(contribution, score) / var(score); flag above {max_variance_share}), its first-order "
             "importance (the squared correlation ratio of the score on the layer, Paruolo, Saisana & Saltelli "
-            f"2013) as a share beside its weight (flag under {th.importance_ratio:.2g} of it), the interquartile "
-            f"range and median of its normalised values (squashed: IQR under {th.squashed_iqr:g} points with a "
-            f"median above {th.squashed_median:g}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
-            f"3.5) with the treatment applied (outliers = {result.method.outliers}). Per theme: Cronbach's alpha "
-            f"(flag under {th.min_alpha:g}) and the most correlated theme (flag above {th.max_theme_corr:g})."
+            "2013) as a share beside its weight (flag under {importance_ratio} of it), the interquartile "
+            "range and median of its normalised values (squashed: IQR under {squashed_iqr} points with a "
+            "median above {squashed_median}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
+            "3.5) with the treatment applied (outliers = {outliers}). Per theme: Cronbach's alpha "
+            "(flag under {min_alpha}) and the most correlated theme (flag above {max_theme_corr})."
+        ).format(max_weight=format_percent(100 * th.max_weight, 0),
+                 max_variance_share=format_percent(100 * th.max_variance_share, 0),
+                 importance_ratio=format_number(th.importance_ratio, None),
+                 squashed_iqr=format_number(th.squashed_iqr, None), squashed_median=format_number(th.squashed_median, None),
+                 outliers=plain(result.method.outliers), min_alpha=format_number(th.min_alpha, None),
+                 max_theme_corr=format_number(th.max_theme_corr, None))
         )
         for message in ichecks.messages:
             st.warning(plain(message))
