@@ -552,6 +552,7 @@ def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
     config = tomllib.loads(text)
     wanted = [("title", config.get("title"))]
     wanted += [(f"levels.{name}.label", spec.get("label")) for name, spec in config.get("levels", {}).items()]
+    wanted.append(("text.caption", (config.get("text") or {}).get("caption")))
     for name, spec in config.get("themes", {}).items():
         if isinstance(spec, dict):
             wanted += [(f"themes.{name}.{key}", spec.get(key)) for key in ("label", "description")]
