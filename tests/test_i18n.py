@@ -160,7 +160,7 @@ def _escaping_strings(path: Path) -> list[str]:
     return found
 
 
-PENDING = {"overview.py", "profile.py", "sidebar.py"}  # wrapped last, once the pages' other changes are in
+PENDING: set[str] = set()
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
@@ -231,11 +231,11 @@ def test_every_default_layer_has_hcp_french_heading():
     from_hcp = 0
     for layer in LAYERS.values():
         french = layer_label(layer, "fr")
-        assert french != layer.label, layer.id  # HCP's heading, else the catalogue's translation
-        if i18n._heading_label(layer.loader, headings):
+        assert french != layer.label, layer.id  # HCP's heading, its own label_fr, else the catalogue's
+        if i18n._heading_label(layer.loader, headings) and not dict(layer.labels).get("fr"):
             assert any(h in french for h in headings.values()), (layer.id, french)
             from_hcp += 1
-    assert from_hcp >= 0.8 * len(LAYERS)
+    assert from_hcp >= 0.7 * len(LAYERS)
     assert layer_label(LAYERS["unemployment"], "fr") == "Taux de chômage"
     assert layer_label(LAYERS["unemployment_women"], "fr") == "Taux de chômage (femmes)"
     assert layer_label(LAYERS["slum_dwellings"], "fr") == "Type de logement : Maison sommaire / Bidonville"
