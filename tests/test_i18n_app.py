@@ -86,14 +86,3 @@ def test_other_pages_in_french(default_config, name):
     assert not at.error
     assert at.sidebar.radio(key="w_level").label == "Niveau administratif"
 
-
-def test_map_names_in_the_chosen_script():
-    import pandas as pd
-
-    from ui.lang import with_names
-
-    frame = pd.DataFrame({"name": ["Figuig", "Oujda-Angad"], "name_ar": ["فجيج", None]}, index=["03.191", "03.411"])
-    assert with_names(frame, "latin")["name"].tolist() == ["Figuig", "Oujda-Angad"]
-    assert with_names(frame, "both")["name"].tolist() == ["\u2068Figuig\u2069 · \u2068فجيج\u2069", "Oujda-Angad"]
-    assert with_names(frame, "arabic")["name"].tolist() == ["فجيج", "Oujda-Angad"]
-    assert frame["name"].tolist() == ["Figuig", "Oujda-Angad"]  # the input is left as it was

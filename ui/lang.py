@@ -6,10 +6,9 @@ calls :func:`apply` first on every run, so page titles and every ``_()`` of the 
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from geo.i18n import (DEFAULT_LANGUAGE, LANGUAGES, N_, _, direction, district_name, get_language, is_language,
+from geo.i18n import (DEFAULT_LANGUAGE, LANGUAGES, _, direction, district_name, is_language,
                       set_language)
 
 VIEW_KEY = "view"  # the session's view (ui.sidebar keeps it there)
@@ -104,46 +103,6 @@ def headers(columns, layers=(), config: dict | None = None) -> dict:
 
 
 # ----------------------------------------------------------------------------- names in both scripts
-NAMES_KEY = "w_map_names"
-#: How the map names districts (tooltips and labels): Latin script, both scripts, or Arabic.
-NAME_SCRIPTS = {"latin": N_("Latin script"), "both": N_("both scripts"), "arabic": N_("Arabic script")}
-
-
 def both_scripts(name: object, name_ar: object = None) -> str:
     """A name in both scripts, the current language's first (see :func:`geo.i18n.district_name`)."""
     return district_name(name, name_ar)
-
-
-def map_names() -> str:
-    """The script of the names written on the map: the setting, else Arabic in Arabic and Latin otherwise
-    (the tooltips always give both)."""
-    chosen = st.session_state.get(NAMES_KEY)
-    if chosen in NAME_SCRIPTS:
-        return chosen
-    return "arabic" if get_language() == "ar" else "latin"
-
-
-def map_names_setting(container=None) -> str:
-    """The map's setting for the script of district names; returns the chosen script."""
-    box = container if container is not None else st
-    if NAMES_KEY not in st.session_state:
-        st.session_state[NAMES_KEY] = map_names()
-    return box.radio(_("Names on the map"), list(NAME_SCRIPTS), key=NAMES_KEY, horizontal=True,
-                     format_func={s: _(t) for s, t in NAME_SCRIPTS.items()}.get)
-
-
-def with_names(frame: pd.DataFrame, script: str | None = None) -> pd.DataFrame:
-    """A copy of ``frame`` whose ``name`` is written in the map's script (``name_ar`` where known).
-
-    Frames without ``name_ar`` come back unchanged (a copy).
-    """
-    out = frame.copy()
-    if "name_ar" not in out.columns or "name" not in out.columns:
-        return out
-    script = script or map_names()
-    if script == "arabic":
-        arabic = out["name_ar"].where(out["name_ar"].notna() & (out["name_ar"].astype(str).str.strip() != ""))
-        out["name"] = arabic.fillna(out["name"])
-    elif script == "both":
-        out["name"] = [district_name(n, a) for n, a in zip(out["name"], out["name_ar"])]
-    return out

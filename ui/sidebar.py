@@ -130,7 +130,6 @@ def render_sidebar(*, map_controls: bool = True) -> View:
             classes = st.slider(_("Number of classes"), 2, 9, key="w_classes")
             _init("w_top_n", view.top_n)
             top_n = st.slider(_("Highlight the top N"), 0, 50, key="w_top_n")
-            language.map_names_setting()
     sb.button(_("Reset to defaults"), on_click=_reset, width="stretch", key="reset_view")
 
     selected = view.selected if level == view.level else ""
