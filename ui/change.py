@@ -47,7 +47,7 @@ def render() -> None:
                                key="w_change_min", help=_("of the {n} layers compared").format(n=n))
         result = state.change(view.level, tolerance, min_layers)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
 
     status = result.table
@@ -58,7 +58,7 @@ def render() -> None:
           "{min_layers} of the {n} layers compared between {before} and {after}: worse than the country "
           "in {after}, and the gap widened{by_more}.").format(
             left=int(left), shown=int(keep.sum()), min_layers=int(min_layers), n=int(n), before=plain(before),
-            after=plain(after), by_more=by_more)
+            after=plain(after), by_more=plain(by_more))
     )
     labels = {l.id: layer_label(l) for l in result.layers}
     options = [STATUS] + list(labels)

@@ -10,13 +10,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, investment_metadata, invest
+from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, invest, investment_metadata
 from geo.dataset import export_metadata
 from geo.errors import TargetingError
 from geo.i18n import _, format_number, format_percent, layer_label, ngettext
 from geo.monitor import matched_change
 from geo.scenario import Scenario, compare_allocations, compare_rankings, read_scenario, scenario_text
-
 from geo.classify import category_classes, map_classes
 from ui import maps, mapview, sidebar, state
 from ui.exports import MIME, table_bytes
@@ -128,7 +127,7 @@ def _allocation_form(data, names: dict[str, str]) -> AllocationSettings | None:
                 draws=1000 if robust else 0,
             )
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return None
         st.session_state[ALLOCATION_KEY] = saved
     if saved.budget <= 0:
@@ -176,7 +175,7 @@ def _scenarios(view, settings: AllocationSettings | None, data, result) -> None:
     try:
         other = read_scenario(uploaded.getvalue(), cfg, name=uploaded.name)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     if st.button(_("Open scenario '{name}'").format(name=plain(other.name))):
         for key in [k for k in st.session_state if str(k).startswith("w_")]:
@@ -205,7 +204,7 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
     try:
         _b_data, b_table, b_result = state.scored(b_view)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     k = st.slider(_("Top k"), 1, min(100, len(data.values)), min(view.top_n or 10, len(data.values)), key="cmp_k")
     ranks = compare_rankings(result.table["rank"], b_result.table["rank"], k)
@@ -231,7 +230,7 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
             a = _investment(view, data, result, settings)
             b = _investment(b_view, *state.scored(b_view)[::2], other.allocation)
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         diff = compare_allocations(a.plan.table["amount"], b.plan.table["amount"])
         diff.insert(0, "name", data.districts["name"].reindex(diff.index))
@@ -240,9 +239,9 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
 
 
 def _investment(view, data, result, settings: AllocationSettings):
-    key = state._settings_key(view, data)  # noqa: SLF001 - the view's cache key, shared with the other pages
+    key = state._settings_key(view, data)
     unc = state.monte_carlo(view, data, result) if settings.draws else None
-    return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),  # noqa: SLF001
+    return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),
                    data, result, unc)
 
 
@@ -280,7 +279,7 @@ def _monitoring(view, data, plan_codes: list[str]) -> None:
         hiw = {l.id: l.higher_is_worse for l in change.layers}
         result = matched_change(change.before, change.after, codes, higher_is_worse=hiw, k=k)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.caption(_("{before} -> {after}. Matching: {matching}. **{caveat}**").format(
         before=plain(before_label), after=plain(after_label), matching=plain(result.matching),
@@ -306,7 +305,7 @@ def render() -> None:
         try:
             investment = _investment(view, data, result, settings)
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
     if investment is not None:
         plan = investment.plan
         c1, c2, c3, c4 = st.columns(4)
@@ -324,9 +323,9 @@ def render() -> None:
         _map(view, table, per_person, _("Amount per person (0: not funded)"), f"plan_map_{view.level}")
         fragile = investment.table[investment.table["fragile"]]
         if len(fragile):
-            st.warning(ngettext("{n} funded district is funded in fewer than half of the Monte Carlo draws: ",
-                                "{n} funded districts are funded in fewer than half of the Monte Carlo draws: ",
-                                len(fragile)).format(n=len(fragile))
+            st.warning(plain(ngettext("{n} funded district is funded in fewer than half of the Monte Carlo draws: ",
+                                      "{n} funded districts are funded in fewer than half of the Monte Carlo draws: ",
+                                      len(fragile)).format(n=len(fragile)))
                        + ", ".join(plain(n) for n in fragile["name"].head(15)))
         st.subheader(_("Against the usual rules"))
         st.dataframe(investment.comparison, width="stretch")

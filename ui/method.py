@@ -67,7 +67,7 @@ def render() -> None:
                                {l.id: l.higher_is_worse for l in chosen}, population=data.population,
                                names=data.districts["name"].astype(str).to_dict(), thresholds=th)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         st.caption(_(
             "Per layer: its effective weight (flag above {max_weight}), its share of the score's variance "
@@ -130,7 +130,7 @@ def render() -> None:
             missing_policy=plain(_(MISSING_LABELS.get(view.missing, view.missing))), missing=plain(missing))
     )
     for note in result.notes:
-        st.info(note)
+        st.info(plain(note))
 
     st.subheader(_("Sensitivity: which choice moves the ranking"))
     st.caption(_("Over the 1,000 Monte Carlo draws behind the rank intervals (each weight x U(0.75, 1.25), "
@@ -141,7 +141,7 @@ def render() -> None:
     try:
         sens = state.sensitivity(view, data, result)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         share = _("share of rank variance")
         st.dataframe(sens.rename(columns={"first_order": share}), width="stretch",

@@ -43,7 +43,7 @@ def render() -> None:
                  aggregation=plain(_(sidebar.AGGREGATION_LABELS.get(view.aggregation, view.aggregation))))
                     + " " + plain(_(cfg.text.caption) if cfg.text.caption else "")).rstrip())
         for note in result.notes:
-            st.info(note)
+            st.info(plain(note))
         # The map never waits for the analytics: when they are not computed yet for this view, the map
         # goes out without the uncertain outlines and cluster colours, and a second pass adds them.
         clusters = view.map_layer in ("cluster", "hotspot")
@@ -84,7 +84,7 @@ def render() -> None:
     render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)
     with st.expander(_("How the analytics were made")):
         for key, note in notes.items():
-            st.markdown(f"- **{key}**: {plain(note)}")
+            st.markdown(f"- **{plain(key)}**: {plain(note)}")
 
 
 def _effective_weights(result, data) -> None:

@@ -35,11 +35,11 @@ def render() -> None:
                for r in ("need", "readiness")}
     st.caption(_("Need: the layers of {need}. Readiness: the layers of {readiness}, turned around (higher = "
                  "better conditions to act). Thresholds default to the medians.").format(
-        need=by_role["need"], readiness=by_role["readiness"]))
+        need=plain(by_role["need"]), readiness=plain(by_role["readiness"])))
     try:
         base = need_readiness(result, themes, roles)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         base = None
     if base is not None:
         c1, c2 = st.columns(2)
@@ -83,7 +83,7 @@ def render() -> None:
             counts = target_counts(data, target_id)[keep]
             curve = coverage_curve(table.loc[keep[keep].index, "score"], counts, data.population[keep])
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         c1, c2 = st.columns(2)
         k = c1.slider(_("Districts targeted (top k)"), 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
@@ -139,7 +139,7 @@ def _peers(view, data, table, result) -> None:
         out = peers(context, result.table[f"theme_{theme}"], view.selected, k=int(k),
                     values=data.values.rename(columns=labels))
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     out = out.join(table[["name", "parent_name", "rank"]])
     deviants = int(out["positive_deviant"].sum())
