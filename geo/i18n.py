@@ -14,7 +14,7 @@ other's language.
 
 Layer labels come from three places, in order: the layer's own
 ``label_<lang>`` (a custom layer may declare any), HCP's French heading of the
-census column the layer reads (``data/indicators/morocco_headings_fr.csv``,
+census column the layer reads (``locale/morocco_headings_fr.csv``,
 written by ``scripts/build_headings.py``), and the English ``label``.
 
 >>> set_language("fr")
@@ -30,6 +30,8 @@ written by ``scripts/build_headings.py``), and the English ``label``.
 from __future__ import annotations
 
 import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 from functools import lru_cache
@@ -49,6 +51,7 @@ __all__ = [
     "LOCALE_DIR",
     "HEADINGS_PATH",
     "set_language",
+    "using",
     "get_language",
     "is_language",
     "translations",
@@ -76,8 +79,21 @@ __all__ = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCALE_DIR = ROOT / "locale"
-HEADINGS_PATH = ROOT / "data" / "indicators" / "morocco_headings_fr.csv"
+def _locale_dir() -> Path:
+    """``locale/`` of the clone, or the catalogues installed with the package (``pockets_locale``)."""
+    here = ROOT / "locale"
+    if here.is_dir():
+        return here
+    try:
+        import pockets_locale
+
+        return Path(next(iter(pockets_locale.__path__)))  # a folder of data files, no __init__
+    except ImportError:
+        return here
+
+
+LOCALE_DIR = _locale_dir()
+HEADINGS_PATH = LOCALE_DIR / "morocco_headings_fr.csv"
 DOMAIN = "pockets"
 
 #: Language code -> its own name (as the switch shows it).
@@ -112,6 +128,27 @@ def set_language(code: str | None) -> str:
     lang = code if is_language(code) else DEFAULT_LANGUAGE
     _current.set(lang)
     return lang
+
+
+@contextmanager
+def using(code: str | None) -> Iterator[str]:
+    """Translate into ``code`` inside the block, then restore the language in force before.
+
+    For work that runs after the page, in another thread (a download built on click).
+
+    Examples
+    --------
+    >>> with using("fr"):
+    ...     format_percent(24.8)
+    '24,8\xa0%'
+    >>> get_language()
+    'en'
+    """
+    token = _current.set(code if is_language(code) else DEFAULT_LANGUAGE)
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
 
 
 def get_language() -> str:
@@ -293,7 +330,8 @@ def layer_label(layer: Any, lang: str | None = None) -> str:
     """The label of a layer in a language.
 
     The layer's own ``label_<lang>`` first (``Layer.labels``), then, in
-    French, HCP's heading of the census column it reads, then ``label``.
+    French, HCP's heading of the census column it reads, then the
+    catalogue's translation of ``label`` (e.g. Arabic), then ``label``.
 
     Parameters
     ----------
@@ -322,7 +360,7 @@ def layer_label(layer: Any, lang: str | None = None) -> str:
         label = _heading_label(layer.loader, french_headings())
         if label:
             return label
-    return str(layer.label)
+    return translations(lang).gettext(str(layer.label))  # the catalogue (Arabic), else the label
 
 
 def label_with_unit(layer: Any, lang: str | None = None) -> str:
@@ -435,13 +473,14 @@ def licence_text(source: Any, lang: str | None = None) -> str:
 
 
 def district_name(name: object, name_ar: object = None, lang: str | None = None) -> str:
-    """A district's name in both scripts: the Arabic first in Arabic, the Latin first otherwise.
+    """A district's name in both scripts: the Arabic first in Arabic, the Latin first otherwise,
+    each part a Unicode bidirectional isolate so that mixed text displays in the right order.
 
     Examples
     --------
-    >>> district_name("Figuig", "فجيج", "fr")
+    >>> district_name("Figuig", "فجيج", "fr").replace("\u2068", "").replace("\u2069", "")
     'Figuig · فجيج'
-    >>> district_name("Figuig", "فجيج", "ar")
+    >>> district_name("Figuig", "فجيج", "ar").replace("\u2068", "").replace("\u2069", "")
     'فجيج · Figuig'
     >>> district_name("Figuig", None, "ar")
     'Figuig'
@@ -452,6 +491,8 @@ def district_name(name: object, name_ar: object = None, lang: str | None = None)
         return latin
     if not latin:
         return arabic
+    # each name isolated (U+2068 ... U+2069): the two scripts never reorder each other or the text around
+    latin, arabic = f"\u2068{latin}\u2069", f"\u2068{arabic}\u2069"
     return f"{arabic} · {latin}" if _lang(lang) == "ar" else f"{latin} · {arabic}"
 
 
@@ -496,8 +537,9 @@ def extract_declarations(fileobj: Any, keywords: Any, comment_tags: Any, options
 
 
 def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any):
-    """Babel extractor for a configuration file: its ``title`` and the ``label`` of each level,
-    the texts of the default dataset the dashboard shows (``babel.cfg``).
+    """Babel extractor for a configuration file: its ``title``, the ``label`` of each level and the
+    ``label`` and ``description`` of each theme, the texts of the default dataset the dashboard
+    shows (``babel.cfg``).
 
     Yields
     ------
@@ -510,6 +552,10 @@ def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
     config = tomllib.loads(text)
     wanted = [("title", config.get("title"))]
     wanted += [(f"levels.{name}.label", spec.get("label")) for name, spec in config.get("levels", {}).items()]
+    wanted.append(("text.caption", (config.get("text") or {}).get("caption")))
+    for name, spec in config.get("themes", {}).items():
+        if isinstance(spec, dict):
+            wanted += [(f"themes.{name}.{key}", spec.get(key)) for key in ("label", "description")]
     lines = text.splitlines()
     for key, value in wanted:
         if isinstance(value, str) and value:
@@ -555,6 +601,17 @@ COLUMN_LABELS: dict[str, str] = {
     "type": N_("type"),
     "setting": N_("setting"),
     "value": N_("value"),
+    "availability": N_("availability"),
+    "low_availability": N_("low availability"),
+    "share_identical": N_("share of identical values"),
+    "many_identical": N_("many identical values"),
+    "max_abs_corr": N_("largest |correlation|"),
+    "most_correlated_with": N_("most correlated with"),
+    "double_counting": N_("double counting"),
+    "corr_with_theme": N_("correlation with its theme"),
+    "negative_in_theme": N_("negative in its theme"),
+    "flags": N_("flags"),
+    "reason": N_("reason"),
 }
 
 #: Category values the tables and legends show (clusters, hot spots, quadrants, urban/rural).

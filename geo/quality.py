@@ -26,6 +26,7 @@ import pandas as pd
 from dataclasses import dataclass, field
 
 from geo.errors import TargetingError
+from geo.i18n import _, format_number, format_percent
 from geo.scoring import ScoreResult, meets_coinr_rule, skew_kurtosis, normalise, orient
 
 __all__ = [
@@ -83,15 +84,17 @@ def _corr_with_theme(oriented: pd.DataFrame, themes: Mapping[str, str]) -> pd.Se
 def _flag_text(row: pd.Series) -> str:
     parts = []
     if row["low_availability"]:
-        parts.append(f"low availability ({row['availability']:.0%} of districts)")
+        parts.append(_("low availability ({share} of districts)").format(
+            share=format_percent(100 * row["availability"], 0)))
     if row["many_identical"]:
-        parts.append(f"many identical values ({row['share_identical']:.0%} share one value)")
+        parts.append(_("many identical values ({share} share one value)").format(
+            share=format_percent(100 * row["share_identical"], 0)))
     if row["double_counting"]:
-        parts.append(
-            f"double counting with {row['most_correlated_with']!r} (r = {row['max_abs_corr']:.2f})"
-        )
+        parts.append(_("double counting with {layer!r} (r = {r})").format(
+            layer=row["most_correlated_with"], r=format_number(row["max_abs_corr"], 2)))
     if row["negative_in_theme"]:
-        parts.append(f"negatively related to its theme (r = {row['corr_with_theme']:.2f})")
+        parts.append(_("negatively related to its theme (r = {r})").format(
+            r=format_number(row["corr_with_theme"], 2)))
     return "; ".join(parts)
 
 

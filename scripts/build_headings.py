@@ -6,7 +6,7 @@ The Haut-Commissariat au Plan publishes its census tables in French; the pinned
 release) carries, for every column, HCP's heading and, for a column that is one
 category of a heading, the category (e.g. heading ``Type de logement (%)``,
 category ``Maison sommaire / Bidonville``). This script writes them to a small
-CSV, ``data/indicators/morocco_headings_fr.csv``:
+CSV, ``locale/morocco_headings_fr.csv``:
 
 ``column``
     the column of ``morocco_rgph2024.csv`` (and ``morocco_rgph2014.csv``);
@@ -21,7 +21,7 @@ column gets its French label from HCP without a translation of its own.
 
 Usage::
 
-    python scripts/build_headings.py [--out data/indicators/morocco_headings_fr.csv]
+    python scripts/build_headings.py [--out locale/morocco_headings_fr.csv]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = REPO_ROOT / "data" / "indicators" / "morocco_headings_fr.csv"
+DEFAULT_OUT = REPO_ROOT / "locale" / "morocco_headings_fr.csv"
 TABLE = REPO_ROOT / "data" / "indicators" / "morocco_rgph2024.csv"
 PINNED = "1.9.1"
 

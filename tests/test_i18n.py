@@ -106,6 +106,8 @@ def test_translations_keep_the_placeholders(lang):
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
 def test_compiled_catalogues_match_their_sources(lang):
+    problems = [(m.id, errors) for m, errors in _po(lang).check() if errors]
+    assert not problems, f"locale/{lang}: pybabel compile refuses {problems[:3]}"
     compiled = LOCALE / lang / "LC_MESSAGES" / "pockets.mo"
     with open(compiled, "rb") as fh:
         mo = gettext.GNUTranslations(fh)
@@ -158,10 +160,33 @@ def _escaping_strings(path: Path) -> list[str]:
     return found
 
 
+PENDING: set[str] = set()
+
+
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
 def test_no_text_escapes_translation(path):
+    if path.name in PENDING:
+        pytest.xfail("texts of this page not wrapped yet")
     found = _escaping_strings(path)
     assert not found, "texts shown without _(): " + "; ".join(found)
+
+
+def _calls_hidden_in_fstrings(path: Path) -> list[str]:
+    """``_("...")`` written inside an f-string: Babel does not look there, so it is never extracted."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.JoinedStr):
+            for inner in ast.walk(node):
+                if (isinstance(inner, ast.Call) and getattr(inner.func, "id", None) in ("_", "ngettext")
+                        and inner.args and isinstance(inner.args[0], ast.Constant)):
+                    found.append(f"{path.name}:{inner.lineno}: {inner.args[0].value!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", [*PAGES, *sorted((ROOT / "geo").glob("*.py"))], ids=lambda p: p.name)
+def test_no_message_hides_in_an_fstring(path):
+    found = _calls_hidden_in_fstrings(path)
+    assert not found, "move these _() calls out of the f-string (Babel cannot extract them): " + "; ".join(found)
 
 
 def test_the_scan_finds_an_unwrapped_text(tmp_path):
@@ -169,6 +194,8 @@ def test_the_scan_finds_an_unwrapped_text(tmp_path):
     page.write_text('import streamlit as st\nst.title("Hello")\nst.caption(f"{n} districts")\n'
                     'st.info(_("Fine"))\nst.markdown("<style>a{}</style>")  # not text\n')
     assert _escaping_strings(page) == ["page.py:2: 'Hello'", "page.py:3: f-string ' districts'"]
+    page.write_text('x = f"<b>{_(\'Hidden\')}</b>"\n')
+    assert _calls_hidden_in_fstrings(page) == ["page.py:1: 'Hidden'"]
 
 
 # ----------------------------------------------------------------------------- numbers and dates
@@ -201,12 +228,14 @@ def test_every_default_layer_has_hcp_french_heading():
     from layers import LAYERS
 
     headings = french_headings()
+    from_hcp = 0
     for layer in LAYERS.values():
         french = layer_label(layer, "fr")
-        assert french != layer.label, layer.id
-        # a layer computed from several columns (an age ratio) declares its French label itself
-        assert any(h in french for h in headings.values()) or dict(layer.labels).get("fr") == french, \
-            (layer.id, french)
+        assert french != layer.label, layer.id  # HCP's heading, its own label_fr, else the catalogue's
+        if i18n._heading_label(layer.loader, headings) and not dict(layer.labels).get("fr"):
+            assert any(h in french for h in headings.values()), (layer.id, french)
+            from_hcp += 1
+    assert from_hcp >= 0.7 * len(LAYERS)
     assert layer_label(LAYERS["unemployment"], "fr") == "Taux de chômage"
     assert layer_label(LAYERS["unemployment_women"], "fr") == "Taux de chômage (femmes)"
     assert layer_label(LAYERS["slum_dwellings"], "fr") == "Type de logement : Maison sommaire / Bidonville"
@@ -236,7 +265,10 @@ def test_custom_layer_declares_its_labels():
     assert layer_label(layer, "ar") == "نسبة الفقر"
     assert layer_label(layer, "en") == "Poverty headcount ratio"
     other = next(l for l in cfg.layers if l.id == "unemployment")
-    assert layer_label(other, "fr") == "Unemployment rate"  # not a census column: falls back to label
+    assert layer_label(other, "fr") == "Taux de chômage"  # the catalogue knows this English label
+    data["layers"]["custom"][1]["label"] = "Share of households on the survey's list"
+    other = next(l for l in parse_config(data, OWN / "config.toml").layers if l.id == "unemployment")
+    assert layer_label(other, "fr") == "Share of households on the survey's list"  # else the label itself
 
 
 def test_custom_layer_label_must_be_text():
@@ -258,8 +290,8 @@ def test_sources_and_licences_in_both_languages():
 
 
 def test_names_in_both_scripts():
-    assert district_name("Figuig", "فجيج", "fr") == "Figuig · فجيج"
-    assert district_name("Figuig", "فجيج", "ar") == "فجيج · Figuig"
+    assert district_name("Figuig", "فجيج", "fr") == "\u2068Figuig\u2069 · \u2068فجيج\u2069"
+    assert district_name("Figuig", "فجيج", "ar") == "\u2068فجيج\u2069 · \u2068Figuig\u2069"
     assert district_name("Figuig", float("nan"), "ar") == "Figuig"
     assert district_name("Figuig", "", "en") == "Figuig"
 
@@ -296,3 +328,19 @@ def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
     assert rows[0] == ("column", "label")
     assert ("unemployment", "Taux de chômage") in rows and ("name_ar", "nom en arabe") in rows
     assert [tuple(c.value for c in r) for r in book["ranking"].iter_rows(min_row=2)] == [("01", "Figuig", "فجيج", 24.8)]
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(value=st.floats(min_value=-1e12, max_value=1e12, allow_nan=False), decimals=st.integers(0, 3),
+       lang=st.sampled_from(["en", "fr", "ar"]))
+def test_formatted_numbers_read_back_in_their_locale(value, decimals, lang):
+    from decimal import Decimal
+
+    from babel.numbers import parse_decimal
+
+    text = format_number(value, decimals, lang=lang)
+    back = parse_decimal(text.replace("\u202f", "\u00a0"), locale=i18n._CLDR[lang], strict=False)
+    assert abs(back - Decimal(repr(round(value, decimals)))) <= Decimal(10) ** -decimals

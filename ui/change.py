@@ -63,10 +63,10 @@ def render() -> None:
     labels = {l.id: layer_label(l) for l in result.layers}
     options = [STATUS] + list(labels)
     shown_layer = st.selectbox(_("Map shows"), options, key="w_change_layer",
-                               format_func=lambda o: _("Left behind (all layers)") if o == STATUS else labels[o])
+                               format_func={STATUS: _("Left behind (all layers)"), **labels}.get)
     measure = "vs_national"
     if shown_layer != STATUS:
-        measure = st.radio(_("Measure"), list(MEASURES), format_func=lambda m: _(MEASURES[m]), horizontal=True,
+        measure = st.radio(_("Measure"), list(MEASURES), format_func={m: _(t) for m, t in MEASURES.items()}.get, horizontal=True,
                            key="w_change_measure")
     _map(view, data, table, result, keep, shown_layer, measure)
     _national(result, labels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.i18n import _, district_name, format_number, label_with_unit, layer_label
+from geo.i18n import _, column_labels, district_name, format_number, label_with_unit, layer_label
 from ui import sidebar, state
 
 
@@ -35,8 +35,8 @@ def render() -> None:
     default = list(dict.fromkeys(default))
     picked = st.multiselect(
         _("Districts (two to five)"), options, default=default, max_selections=5, key=f"cmp_{view.level}",
-        format_func=lambda c: _("{name} ({code}), rank {rank}").format(
-            name=_name(data, table, c), code=c, rank=table.at[c, "rank"]),
+        format_func={c: _("{name} ({code}), rank {rank}").format(
+            name=_name(data, table, c), code=c, rank=table.at[c, "rank"]) for c in options}.get,
     )
     if len(picked) < 2:
         st.info(_("Pick at least two districts."))
@@ -46,7 +46,7 @@ def render() -> None:
     for layer in data.layers:
         if layer.id in result.normalised.columns:
             layer_rows[label_with_unit(layer)] = data.values.loc[picked, layer.id]
-    head = head.rename(columns={c: _(c) for c in head.columns})
+    head = head.rename(columns=column_labels(head.columns))
     frame = pd.concat([head.T, pd.DataFrame(layer_rows).T]).map(_fmt)
     frame.columns = [f"{_name(data, table, c)} ({c})" for c in picked]
     st.dataframe(frame, width="stretch", height=min(900, 40 + 35 * len(frame)))

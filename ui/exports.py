@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.dataset import LevelData, export_metadata, ranked_table
-from geo.i18n import _, column_labels
+from geo.i18n import _, column_labels, get_language, using
 from geo.io import write_table
 from geo.scoring import ScoreResult
 from ui import state
@@ -52,6 +52,12 @@ def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str],
         return path.read_bytes()
 
 
+def _in_language(lang: str, build: Callable, *args):
+    """``build(*args)`` with the texts in ``lang`` (a download is built after the page's run)."""
+    with using(lang):
+        return build(*args)
+
+
 MIME = {
     ".csv": "text/csv",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -65,15 +71,16 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
                      notes: dict[str, str] | None = None) -> None:
     """Download buttons for the current view."""
     meta = settings_of(view, data, result, notes)
+    lang = get_language()  # the files are built on click, after this run: in its language
     name = f"ranking_{view.level}"
     cols = st.columns(5)
     for col, suffix, label in zip(cols, (".csv", ".xlsx", ".gpkg", ".geojson"),
                                   ("CSV", _("Excel"), "GeoPackage", "GeoJSON")):
         col.download_button(
-            f"⬇ {label}", data=lambda s=suffix: export_bytes(data, result, keep, s, meta, extra),
+            f"⬇ {label}", data=lambda s=suffix: _in_language(lang, export_bytes, data, result, keep, s, meta, extra),
             file_name=f"{name}{suffix}", mime=MIME[suffix], width="stretch", key=f"dl{suffix}",
             on_click="ignore",
         )
     if html_map is not None:
-        cols[4].download_button(_("⬇ HTML map"), data=html_map, file_name=f"map_{view.level}.html",
+        cols[4].download_button(_("⬇ HTML map"), data=lambda: _in_language(lang, html_map), file_name=f"map_{view.level}.html",
                                 mime="text/html", width="stretch", key="dl.html", on_click="ignore")

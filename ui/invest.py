@@ -13,6 +13,7 @@ import streamlit as st
 from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, invest, investment_metadata
 from geo.dataset import export_metadata
 from geo.errors import TargetingError
+from geo.i18n import _, format_number, format_percent, layer_label, ngettext
 from geo.monitor import matched_change
 from geo.scenario import Scenario, compare_allocations, compare_rankings, read_scenario, scenario_text
 from geo.classify import category_classes, map_classes
@@ -86,36 +87,36 @@ def _allocation_form(data, names: dict[str, str]) -> AllocationSettings | None:
     saved: AllocationSettings = st.session_state.get(ALLOCATION_KEY) or AllocationSettings(budget=0.0)
     pct = [l for l in data.layers if l.unit == "%" and l.higher_is_worse]
     targets = [COMPOSITE] + [l.id for l in pct]
-    labels = {COMPOSITE: "composite: population x weighted mean of the need rates",
-              **{l.id: f"{l.label} (rate x its denominator)" for l in pct}}
+    labels = {COMPOSITE: _("composite: population x weighted mean of the need rates"),
+              **{l.id: _("{layer} (rate x its denominator)").format(layer=layer_label(l)) for l in pct}}
     with st.form("allocation_form"):
         c1, c2, c3 = st.columns(3)
-        budget = c1.number_input("Budget", min_value=0.0, value=float(saved.budget or 0.0), step=1e6, format="%.0f")
-        per_person = c2.number_input("Cost per person reached", min_value=0.0, value=float(saved.per_person),
+        budget = c1.number_input(_("Budget"), min_value=0.0, value=float(saved.budget or 0.0), step=1e6, format="%.0f")
+        per_person = c2.number_input(_("Cost per person reached"), min_value=0.0, value=float(saved.per_person),
                                      format="%.2f")
-        fixed = c3.number_input("Fixed cost per funded district", min_value=0.0, value=float(saved.fixed),
+        fixed = c3.number_input(_("Fixed cost per funded district"), min_value=0.0, value=float(saved.fixed),
                                 format="%.0f")
         c1, c2, c3 = st.columns(3)
-        objective = c1.selectbox("Objective", OBJECTIVES, index=OBJECTIVES.index(saved.objective),
+        objective = c1.selectbox(_("Objective"), OBJECTIVES, index=OBJECTIVES.index(saved.objective),
                                  format_func=OBJECTIVE_LABELS.get)
-        target = c2.selectbox("People in need", targets, format_func=labels.get,
+        target = c2.selectbox(_("People in need"), targets, format_func=labels.get,
                               index=targets.index(saved.target) if saved.target in targets else 0)
-        deciles = c3.slider("Deciles classified in need (for the errors)", 1, 9, int(saved.need_deciles))
-        with st.expander("Floors, caps, regional shares, excluded and forced districts"):
-            floors = st.text_input("Floors (code=amount, comma-separated)",
+        deciles = c3.slider(_("Deciles classified in need (for the errors)"), 1, 9, int(saved.need_deciles))
+        with st.expander(_("Floors, caps, regional shares, excluded and forced districts")):
+            floors = st.text_input(_("Floors (code=amount, comma-separated)"),
                                    ",".join(f"{k}={v:g}" for k, v in saved.floors.items()))
-            caps = st.text_input("Caps (code=amount)", ",".join(f"{k}={v:g}" for k, v in saved.caps.items()))
-            shares = st.text_input("Minimum share of the budget per region (region code=share 0-1)",
+            caps = st.text_input(_("Caps (code=amount)"), ",".join(f"{k}={v:g}" for k, v in saved.caps.items()))
+            shares = st.text_input(_("Minimum share of the budget per region (region code=share 0-1)"),
                                    ",".join(f"{k}={v:g}" for k, v in saved.region_shares.items()))
             options = list(names)
-            excluded = st.multiselect("Excluded", options, [c for c in saved.excluded if c in names],
+            excluded = st.multiselect(_("Excluded"), options, [c for c in saved.excluded if c in names],
                                       format_func=lambda c: f"{names[c]} ({c})")
-            forced = st.multiselect("Forced in", options, [c for c in saved.forced if c in names],
+            forced = st.multiselect(_("Forced in"), options, [c for c in saved.forced if c in names],
                                     format_func=lambda c: f"{names[c]} ({c})")
-        robust = st.checkbox("Robustness over the 1,000 Monte Carlo draws of the weights", value=saved.draws > 0)
-        submitted = st.form_submit_button("Allocate", type="primary")
+        robust = st.checkbox(_("Robustness over the 1,000 Monte Carlo draws of the weights"), value=saved.draws > 0)
+        submitted = st.form_submit_button(_("Allocate"), type="primary")
     if not submitted and saved.budget <= 0:
-        st.info("Enter a budget and press Allocate.")
+        st.info(_("Enter a budget and press Allocate."))
         return None
     if submitted:
         try:
@@ -130,7 +131,7 @@ def _allocation_form(data, names: dict[str, str]) -> AllocationSettings | None:
             return None
         st.session_state[ALLOCATION_KEY] = saved
     if saved.budget <= 0:
-        st.error("Budget: give a budget above 0.")
+        st.error(_("Budget: give a budget above 0."))
         return None
     return saved
 
@@ -148,26 +149,27 @@ def _downloads(investment, meta: dict[str, str], level: str) -> None:
     cols = st.columns(4)
     for col, (frame, stem) in zip((cols[:2], cols[2:]), ((investment.table, "plan"),
                                                          (investment.comparison.reset_index(), "comparison"))):
-        for c, suffix, label in zip(col, (".csv", ".xlsx"), ("CSV", "Excel")):
-            c.download_button(f"⬇ {stem} {label}", data=lambda f=frame, s=suffix: table_bytes(f, s, meta),
+        for c, suffix, label in zip(col, (".csv", ".xlsx"), ("CSV", _("Excel"))):
+            what = _("plan") if stem == "plan" else _("comparison")
+            c.download_button(f"⬇ {what} {label}", data=lambda f=frame, s=suffix: table_bytes(f, s, meta),
                               file_name=f"{stem}_{level}{suffix}", mime=MIME[suffix], width="stretch",
                               key=f"dl_{stem}{suffix}", on_click="ignore")
 
 
 def _scenarios(view, settings: AllocationSettings | None, data, result) -> None:
-    st.subheader("Scenarios")
+    st.subheader(_("Scenarios"))
     cfg = state.config()
     current = dataclasses.replace(
-        Scenario.default(cfg), name=st.text_input("Scenario name", "my scenario"), level=view.level,
+        Scenario.default(cfg), name=st.text_input(_("Scenario name"), "my scenario"), level=view.level,
         layers=tuple(view.layers), weights=dict(view.weights), theme_weights=dict(view.theme_weights),
         method=view.method, filters={"region": view.region, "area": view.area, "min_population": view.min_population},
         top_k=view.top_n, allocation=settings or AllocationSettings(budget=0.0),
     )
     c1, c2 = st.columns(2)
-    c1.download_button("⬇ Save this view as a scenario (JSON)", data=scenario_text(current),
+    c1.download_button(_("⬇ Save this view as a scenario (JSON)"), data=scenario_text(current),
                        file_name=f"{current.name.strip() or 'scenario'}.json".replace("/", "_"),
                        mime="application/json", on_click="ignore", key="dl_scenario")
-    uploaded = c2.file_uploader("Load a scenario (JSON or TOML)", type=["json", "toml"], key="scenario_upload")
+    uploaded = c2.file_uploader(_("Load a scenario (JSON or TOML)"), type=["json", "toml"], key="scenario_upload")
     if uploaded is None:
         return
     try:
@@ -175,7 +177,7 @@ def _scenarios(view, settings: AllocationSettings | None, data, result) -> None:
     except TargetingError as exc:
         st.error(plain(exc))
         return
-    if st.button(f"Open scenario '{plain(other.name)}'"):
+    if st.button(_("Open scenario '{name}'").format(name=plain(other.name))):
         for key in [k for k in st.session_state if str(k).startswith("w_")]:
             del st.session_state[key]
         sidebar.set_view(view.replace(
@@ -191,26 +193,27 @@ def _scenarios(view, settings: AllocationSettings | None, data, result) -> None:
 
 
 def _compare_with(other: Scenario, view, data, result, settings) -> None:
-    st.markdown(f"**This view (A) against scenario '{plain(other.name)}' (B)**")
+    st.markdown(_("**This view (A) against scenario '{name}' (B)**").format(name=plain(other.name)))
     if other.level != view.level:
-        st.info(plain(f"Scenario B is for level {other.level!r}; switch the level to {other.level!r} to compare."))
+        st.info(_("Scenario B is for level {level!r}; switch the level to {level!r} to compare.").format(
+            level=plain(other.level)))
         return
     b_view = view.replace(layers=other.layers, weights=dict(other.weights), theme_weights=dict(other.theme_weights),
                           normalisation=other.method.normalisation, aggregation=other.method.aggregation,
                           missing=other.method.missing)
     try:
-        _, _, b_result = state.scored(b_view)
+        _b_data, b_table, b_result = state.scored(b_view)
     except TargetingError as exc:
         st.error(plain(exc))
         return
-    k = st.slider("Top k", 1, min(100, len(data.values)), min(view.top_n or 10, len(data.values)), key="cmp_k")
+    k = st.slider(_("Top k"), 1, min(100, len(data.values)), min(view.top_n or 10, len(data.values)), key="cmp_k")
     ranks = compare_rankings(result.table["rank"], b_result.table["rank"], k)
     ranks.insert(0, "name", data.districts["name"].reindex(ranks.index))
     moved = ranks[ranks["change"].isin([f"enters the top {k}", f"leaves the top {k}"])]
     c1, c2, c3 = st.columns(3)
-    c1.metric("Mean absolute rank shift", f"{ranks['shift'].abs().mean():.1f}")
-    c2.metric(f"Enter the top {k}", int((ranks["change"] == f"enters the top {k}").sum()))
-    c3.metric(f"Leave the top {k}", int((ranks["change"] == f"leaves the top {k}").sum()))
+    c1.metric(_("Mean absolute rank shift"), format_number(ranks["shift"].abs().mean(), 1))
+    c2.metric(_("Enter the top {k}").format(k=k), int((ranks["change"] == f"enters the top {k}").sum()))
+    c3.metric(_("Leave the top {k}").format(k=k), int((ranks["change"] == f"leaves the top {k}").sum()))
     top = ranks[(ranks["rank_a"] <= k) | (ranks["rank_b"] <= k)].reset_index(names="code")
     slope = pd.concat([top.assign(scenario="A", rank=top["rank_a"]), top.assign(scenario="B", rank=top["rank_b"])])
     slope["rank"] = slope["rank"].astype(float)
@@ -219,7 +222,7 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
         detail="code:N", color=alt.Color("change:N", title=None), tooltip=["name:N", "code:N", "rank:Q", "change:N"])
     st.altair_chart(chart, width="stretch")
     st.dataframe(moved if len(moved) else ranks.head(0), width="stretch")
-    _, table, _ = state.scored(view)
+    _data, table, _result = state.scored(view)
     _map(view, table, _shift_class(ranks["shift"]), "Rank change from A to B (up = more in need under B)",
          f"shift_map_{view.level}", categories=SHIFT_COLOURS)
     if settings is not None and other.allocation.budget > 0:
@@ -231,7 +234,7 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
             return
         diff = compare_allocations(a.plan.table["amount"], b.plan.table["amount"])
         diff.insert(0, "name", data.districts["name"].reindex(diff.index))
-        st.markdown("Difference in allocation (B - A), largest first")
+        st.markdown(_("Difference in allocation (B - A), largest first"))
         st.dataframe(diff.head(30), width="stretch")
 
 
@@ -243,33 +246,34 @@ def _investment(view, data, result, settings: AllocationSettings):
 
 
 def _monitoring(view, data, plan_codes: list[str]) -> None:
-    st.subheader("Monitoring: the funded districts against similar ones")
+    st.subheader(_("Monitoring: the funded districts against similar ones"))
     cfg = state.config()
     if cfg.change is None:
-        st.info("No earlier vintage is configured ([change] section): monitoring compares two vintages.")
+        st.info(_("No earlier vintage is configured ([change] section): monitoring compares two vintages."))
         return
     before_label, after_label = cfg.change.labels
-    source = st.radio("Districts that received the intervention", ["the plan above", "a list (CSV with a code column)"],
+    sources = {"the plan above": _("the plan above"), "a list (CSV with a code column)": _("a list (CSV with a code column)")}
+    source = st.radio(_("Districts that received the intervention"), list(sources), format_func=sources.get,
                       horizontal=True, key="monitor_source")
     codes = plan_codes
     if source.startswith("a list"):
-        up = st.file_uploader("List of districts", type=["csv"], key="monitor_upload")
+        up = st.file_uploader(_("List of districts"), type=["csv"], key="monitor_upload")
         if up is None:
             return
         try:
             frame = pd.read_csv(up, dtype=str)
         except (ValueError, UnicodeDecodeError) as exc:
-            st.error(plain(f"{up.name}: not a readable CSV file ({exc})."))
+            st.error(_("{file}: not a readable CSV file ({error}).").format(file=plain(up.name), error=plain(exc)))
             return
         if "code" not in frame.columns:
-            st.error(plain(f"{up.name}: no column 'code'; columns: {list(frame.columns)}. Name the column of district "
-                           "codes 'code'."))
+            st.error(_("{file}: no column 'code'; columns: {columns}. Name the column of district "
+                       "codes 'code'.").format(file=plain(up.name), columns=plain(list(frame.columns))))
             return
         codes = [c.strip() for c in frame["code"].dropna()]
     if not codes:
-        st.info("No district to monitor.")
+        st.info(_("No district to monitor."))
         return
-    k = st.slider("Matches per district", 1, 10, 3, key="monitor_k")
+    k = st.slider(_("Matches per district"), 1, 10, 3, key="monitor_k")
     try:
         change = state.change(view.level, 0.0, None)
         hiw = {l.id: l.higher_is_worse for l in change.layers}
@@ -277,17 +281,19 @@ def _monitoring(view, data, plan_codes: list[str]) -> None:
     except TargetingError as exc:
         st.error(plain(exc))
         return
-    st.caption(f"{plain(before_label)} -> {plain(after_label)}. Matching: {plain(result.matching)}. **{plain(result.caveat)}**")
-    labels = {l.id: l.label for l in change.layers}
+    st.caption(_("{before} -> {after}. Matching: {matching}. **{caveat}**").format(
+        before=plain(before_label), after=plain(after_label), matching=plain(result.matching),
+        caveat=plain(result.caveat)))
+    labels = {l.id: layer_label(l) for l in change.layers}
     table = result.table.rename(index=labels)
     st.dataframe(table.style.format("{:.2f}"), width="stretch")
 
 
 def render() -> None:
     view = sidebar.render_sidebar(map_controls=False)
-    st.title("Invest")
-    st.caption("From a ranking to a budget: who gets how much, how that compares with the usual rules, and how "
-               "firm it is under other weights.")
+    st.title(_("Invest"))
+    st.caption(_("From a ranking to a budget: who gets how much, how that compares with the usual rules, and how "
+               "firm it is under other weights."))
     scored = state.scored_or_error(view)
     if scored is None:
         return
@@ -304,20 +310,24 @@ def render() -> None:
         plan = investment.plan
         c1, c2, c3, c4 = st.columns(4)
         row = investment.comparison.iloc[-1]
-        c1.metric("Districts funded", f"{int(plan.table['funded'].sum())} of {len(plan.table)}")
-        c2.metric("People in need reached", f"{row['in_need_reached']:,.0f}")
-        c3.metric("Coverage of the people in need", f"{row['coverage']:.1%}")
-        c4.metric("Budget to the top decile", f"{row['top_decile_share']:.1%}")
-        st.caption(plain(f"Solver: {plan.solver}. " + " ".join(investment.notes)))
+        c1.metric(_("Districts funded"), _("{funded} of {n}").format(
+            funded=int(plan.table["funded"].sum()), n=len(plan.table)))
+        c2.metric(_("People in need reached"), format_number(row["in_need_reached"], 0))
+        c3.metric(_("Coverage of the people in need"), format_percent(100 * row["coverage"], 1))
+        c4.metric(_("Budget to the top decile"), format_percent(100 * row["top_decile_share"], 1))
+        st.caption(_("Solver: {solver}.").format(solver=plain(plan.solver)) + " "
+                   + " ".join(plain(n) for n in investment.notes))
         shown = investment.table[investment.table["amount"] > 0]
         st.dataframe(shown, width="stretch", hide_index=True)
         per_person = plan.table["amount"] / data.population.reindex(plan.table.index)
-        _map(view, table, per_person, "Amount per person (0: not funded)", f"plan_map_{view.level}")
+        _map(view, table, per_person, _("Amount per person (0: not funded)"), f"plan_map_{view.level}")
         fragile = investment.table[investment.table["fragile"]]
         if len(fragile):
-            st.warning(f"{len(fragile)} funded district(s) are funded in fewer than half of the Monte Carlo draws: "
+            st.warning(plain(ngettext("{n} funded district is funded in fewer than half of the Monte Carlo draws: ",
+                                      "{n} funded districts are funded in fewer than half of the Monte Carlo draws: ",
+                                      len(fragile)).format(n=len(fragile)))
                        + ", ".join(plain(n) for n in fragile["name"].head(15)))
-        st.subheader("Against the usual rules")
+        st.subheader(_("Against the usual rules"))
         st.dataframe(investment.comparison, width="stretch")
         st.altair_chart(_coverage_chart(investment.curve), width="stretch")
         meta = export_metadata(state.config(), data, result, weights=view.weights, theme_weights=view.theme_weights)

@@ -6,10 +6,9 @@ calls :func:`apply` first on every run, so page titles and every ``_()`` of the 
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from geo.i18n import (DEFAULT_LANGUAGE, LANGUAGES, N_, _, direction, district_name, get_language, is_language,
+from geo.i18n import (DEFAULT_LANGUAGE, LANGUAGES, _, direction, district_name, is_language,
                       set_language)
 
 VIEW_KEY = "view"  # the session's view (ui.sidebar keeps it there)
@@ -40,7 +39,9 @@ def rtl_css() -> str:
         f"src: url('{FONT_URL.format(weight=w)}') format('woff2'); font-display: swap;}}"
         for w in (400, 700))
     blocks = '[data-testid="stMain"], [data-testid="stSidebar"]'
-    text = '[data-testid="stMain"] *, [data-testid="stSidebar"] *'
+    # every element but Streamlit's icons, which are glyphs of their own font (Material Symbols)
+    text = ", ".join(f'{area} *:not([data-testid="stIconMaterial"])'
+                     for area in ('[data-testid="stMain"]', '[data-testid="stSidebar"]'))
     return (f"{faces}{blocks} {{direction: rtl; text-align: right;}}"
             f"{text} {{font-family: 'Noto Naskh Arabic', 'Source Sans Pro', sans-serif;}}"
             f"{', '.join(_LTR_ELEMENTS)} {{direction: ltr; text-align: left;}}")
@@ -102,45 +103,6 @@ def headers(columns, layers=(), config: dict | None = None) -> dict:
 
 
 # ----------------------------------------------------------------------------- names in both scripts
-NAMES_KEY = "w_map_names"
-#: How the map names districts (tooltips and labels): Latin script, both scripts, or Arabic.
-NAME_SCRIPTS = {"latin": N_("Latin script"), "both": N_("both scripts"), "arabic": N_("Arabic script")}
-
-
 def both_scripts(name: object, name_ar: object = None) -> str:
     """A name in both scripts, the current language's first (see :func:`geo.i18n.district_name`)."""
     return district_name(name, name_ar)
-
-
-def map_names() -> str:
-    """The script of names on the map: the setting, else Latin in English and both otherwise."""
-    chosen = st.session_state.get(NAMES_KEY)
-    if chosen in NAME_SCRIPTS:
-        return chosen
-    return "latin" if get_language() == DEFAULT_LANGUAGE else "both"
-
-
-def map_names_setting(container=None) -> str:
-    """The map's setting for the script of district names; returns the chosen script."""
-    box = container if container is not None else st
-    if NAMES_KEY not in st.session_state:
-        st.session_state[NAMES_KEY] = map_names()
-    return box.radio(_("Names on the map"), list(NAME_SCRIPTS), key=NAMES_KEY, horizontal=True,
-                     format_func=lambda s: _(NAME_SCRIPTS[s]))
-
-
-def with_names(frame: pd.DataFrame, script: str | None = None) -> pd.DataFrame:
-    """A copy of ``frame`` whose ``name`` is written in the map's script (``name_ar`` where known).
-
-    Frames without ``name_ar`` come back unchanged (a copy).
-    """
-    out = frame.copy()
-    if "name_ar" not in out.columns or "name" not in out.columns:
-        return out
-    script = script or map_names()
-    if script == "arabic":
-        arabic = out["name_ar"].where(out["name_ar"].notna() & (out["name_ar"].astype(str).str.strip() != ""))
-        out["name"] = arabic.fillna(out["name"])
-    elif script == "both":
-        out["name"] = [district_name(n, a) for n, a in zip(out["name"], out["name_ar"])]
-    return out

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.classify import CLUSTER_COLOURS, HOTSPOT_COLOURS, QUADRANT_COLOURS, MapClasses, category_classes, map_classes
-from geo.i18n import N_, _
+from geo.i18n import N_, _, label_with_unit, layer_label
 from ui import maps, state
 
 # Words the map client writes itself (legend keys, tooltips, search box), in the chosen language.
@@ -27,11 +27,11 @@ CLIENT_TEXT = {
 
 # Categorical map layers: column of the analytics table -> (label, colours).
 CATEGORY_LAYERS = {
-    "cluster": ("Pockets: local Moran's I clusters of the score", CLUSTER_COLOURS),
-    "hotspot": ("Hot and cold spots: Getis-Ord Gi* of the score", HOTSPOT_COLOURS),
-    "quadrant": ("Need x readiness", QUADRANT_COLOURS),
+    "cluster": (N_("Pockets: local Moran's I clusters of the score"), CLUSTER_COLOURS),
+    "hotspot": (N_("Hot and cold spots: Getis-Ord Gi* of the score"), HOTSPOT_COLOURS),
+    "quadrant": (N_("Need x readiness"), QUADRANT_COLOURS),
 }
-SCORE_LABEL = "Composite need score (0-100)"
+SCORE_LABEL = N_("Composite need score (0-100)")
 # A district is an uncertain member of the top k when it is in it in more than 10% but less than 90% of draws.
 UNCERTAIN_P = (0.1, 0.9)
 
@@ -39,13 +39,13 @@ UNCERTAIN_P = (0.1, 0.9)
 def map_value_label(view, data) -> str:
     """Human label of what the map shows."""
     if view.map_layer == "score":
-        return SCORE_LABEL
+        return _(SCORE_LABEL)
     if view.map_layer in CATEGORY_LAYERS:
-        return CATEGORY_LAYERS[view.map_layer][0]
+        return _(CATEGORY_LAYERS[view.map_layer][0])
     if view.map_layer.startswith("theme_"):
-        return f"Theme: {state.config().theme_label(view.map_layer[6:])}"
+        return _("Theme: {label}").format(label=_(state.config().theme_label(view.map_layer[6:])))
     layer = next((l for l in data.layers if l.id == view.map_layer), None)
-    return f"{layer.label} ({layer.unit})" if layer else view.map_layer
+    return label_with_unit(layer) if layer else view.map_layer
 
 
 def _top(view, table, keep) -> list[str]:
@@ -107,9 +107,9 @@ def view_classes(view, data, table: pd.DataFrame, extra: pd.DataFrame | None = N
         column = view.map_layer
         label, colours = CATEGORY_LAYERS[column]
         shown = table.assign(**{column: extra[column].reindex(table.index)})
-        return column, label, category_classes(shown[column], colours), shown
+        return column, _(label), category_classes(shown[column], colours), shown
     column = view.map_layer if view.map_layer in table.columns else "score"
-    label = map_value_label(view, data) if column == view.map_layer else SCORE_LABEL
+    label = map_value_label(view, data) if column == view.map_layer else _(SCORE_LABEL)
     layer = next((l for l in data.layers if l.id == column), None)
     higher_is_worse = True if layer is None else bool(layer.higher_is_worse)
     palette = state.config().display.palette
@@ -121,11 +121,11 @@ def view_classes(view, data, table: pd.DataFrame, extra: pd.DataFrame | None = N
 def view_style(view, data, table, result, keep, *, extra: pd.DataFrame | None = None,
                focus: str | None = None) -> dict[str, Any]:
     """The numbers the map client needs for a view (classes of the kept districts, ranks, outlines)."""
-    geometry, _ = level_map(view.level)
+    geometry, _url = level_map(view.level)
     column, label, classes, shown = view_classes(view, data, table[keep], extra)
     if column not in table.columns:  # ranks and scores stay national; the mapped column of the kept ones
         table = table.assign(**{column: shown[column].reindex(table.index)})
-    labels = {l.id: l.label for l in data.layers}
+    labels = {l.id: layer_label(l) for l in data.layers}
     style = maps.map_style(
         geometry["codes"], table, classes, column=column, label=label, shown=keep,
         selected=view.selected or None, top=_top(view, table, keep), uncertain=_uncertain(table, keep, extra),
@@ -142,7 +142,7 @@ def client_text() -> dict[str, str]:
 def standalone_map(view, data, table, result, keep, *, extra: pd.DataFrame | None, title: str,
                    settings: dict[str, str]) -> str:
     """The view as one offline HTML file (same client, classes and numbers as the dashboard)."""
-    geometry, _ = level_map(view.level)
+    geometry, _url = level_map(view.level)
     style = view_style(view, data, table, result, keep, extra=extra)
     return maps.standalone_html(geometry, style, title=title, settings=settings)
 

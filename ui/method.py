@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
-from geo.i18n import _, format_percent, layer_label, licence_text, source_text
+from geo.i18n import _, format_number, format_percent, layer_label, licence_text, source_text
 from geo.io import neutralise_formulas
-from ui import sidebar, state
+from ui import lang, sidebar, state
+from ui.sidebar import AGGREGATION_LABELS, MISSING_LABELS, NORMALISATION_LABELS
 from ui.text import plain
 
 NORM_FORMULA = {
@@ -47,9 +48,14 @@ def render() -> None:
     chosen = [l for l in data.layers if l.id in result.normalised.columns]
     checks = indicator_checks(data.values[[l.id for l in chosen]], {l.id: l.theme for l in chosen},
                               {l.id: l.higher_is_worse for l in chosen})
-    st.caption(_("Flags: availability below 66 %, more than 50 % identical values, |correlation| above 0.9 with "
-                 "another layer (double counting), correlation below -0.4 with the rest of its theme."))
-    st.dataframe(checks, width="stretch")
+    st.caption(_("Flags: availability below {low}, more than {same} identical values, |correlation| above {high} "
+                 "with another layer (double counting), correlation below {negative} with the rest of its "
+                 "theme.").format(low=format_percent(66, 0), same=format_percent(50, 0),
+                                  high=format_number(0.9, 1), negative=format_number(-0.4, 1)))
+    checks = checks.rename(index={l.id: layer_label(l) for l in chosen})
+    checks = checks.assign(most_correlated_with=checks["most_correlated_with"].map(
+        lambda i: next((layer_label(l) for l in chosen if l.id == i), i)))
+    st.dataframe(checks, width="stretch", column_config=lang.headers(checks.columns))
 
     st.subheader(_("Index checks: does the score hold up?"))
     from geo.quality import index_checks
@@ -65,16 +71,20 @@ def render() -> None:
     else:
         st.caption(_(
             "Per layer: its effective weight (flag above {max_weight}), its share of the score's variance "
-            "(cov(contribution, score) / var(score); flag above {max_variance}), its first-order "
+            "(cov(contribution, score) / var(score); flag above {max_variance_share}), its first-order "
             "importance (the squared correlation ratio of the score on the layer, Paruolo, Saisana & Saltelli "
-            "2013) as a share beside its weight (flag under {ratio} of it), the interquartile "
-            "range and median of its normalised values (squashed: IQR under {iqr} points with a "
-            "median above {median}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
+            "2013) as a share beside its weight (flag under {importance_ratio} of it), the interquartile "
+            "range and median of its normalised values (squashed: IQR under {squashed_iqr} points with a "
+            "median above {squashed_median}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
             "3.5) with the treatment applied (outliers = {outliers}). Per theme: Cronbach's alpha "
-            "(flag under {alpha}) and the most correlated theme (flag above {corr})."
-        ).format(max_weight=f"{th.max_weight:.0%}", max_variance=f"{th.max_variance_share:.0%}",
-                 ratio=f"{th.importance_ratio:.2g}", iqr=f"{th.squashed_iqr:g}", median=f"{th.squashed_median:g}",
-                 outliers=plain(result.method.outliers), alpha=f"{th.min_alpha:g}", corr=f"{th.max_theme_corr:g}"))
+            "(flag under {min_alpha}) and the most correlated theme (flag above {max_theme_corr})."
+        ).format(max_weight=format_percent(100 * th.max_weight, 0),
+                 max_variance_share=format_percent(100 * th.max_variance_share, 0),
+                 importance_ratio=format_number(th.importance_ratio, None),
+                 squashed_iqr=format_number(th.squashed_iqr, None), squashed_median=format_number(th.squashed_median, None),
+                 outliers=plain(result.method.outliers), min_alpha=format_number(th.min_alpha, None),
+                 max_theme_corr=format_number(th.max_theme_corr, None))
+        )
         for message in ichecks.messages:
             st.warning(plain(message))
         if not ichecks.messages:
@@ -94,8 +104,9 @@ def render() -> None:
           "   **Outliers** ({outliers}): a layer meeting the COINr rule (|skewness| > 2 and kurtosis > 3.5) "
           "has its most extreme values set to the next one, up to 5 points, else is log-transformed; the treated "
           "layers are listed in the index checks above.\n"
-          "2. **Normalisation** ({normalisation}){lower}:").format(normalisation=plain(view.normalisation), lower=plain(lower),
-                                                                 outliers=plain(result.method.outliers))
+          "2. **Normalisation** ({normalisation}){lower}:").format(
+            normalisation=plain(_(NORMALISATION_LABELS.get(view.normalisation, view.normalisation))),
+            lower=plain(lower), outliers=plain(result.method.outliers))
     )
     st.latex(NORM_FORMULA[view.normalisation])
     st.markdown(
@@ -103,7 +114,7 @@ def render() -> None:
           "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{{u_{{t(j)}}}}{{\\sum_t u_t}} \\cdot "
           "\\frac{{v_j}}{{\\sum_{{k \\in t(j)}} v_k}}$ (the effective weights above).\n"
           "4. **Aggregation** ({aggregation}) over the layers $A_i$ district $i$ has:").format(
-            aggregation=plain(view.aggregation))
+            aggregation=plain(_(AGGREGATION_LABELS.get(view.aggregation, view.aggregation))))
     )
     st.latex(AGG_FORMULA[view.aggregation])
     coverage = state.config().method.min_coverage
@@ -116,7 +127,7 @@ def render() -> None:
           "6. **Rank** 1 = highest score; ties share the best rank; decile "
           "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
           "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr.").format(
-            missing_policy=plain(view.missing), missing=plain(missing))
+            missing_policy=plain(_(MISSING_LABELS.get(view.missing, view.missing))), missing=plain(missing))
     )
     for note in result.notes:
         st.info(plain(note))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import mapview, sidebar, state
+from geo.i18n import _, format_number, layer_label, matches, ngettext, value_label
+from ui import lang, mapview, sidebar, state
 from ui.exports import render_downloads, settings_of
 from ui.livemap import live_map
 from ui.mapview import map_value_label
@@ -26,17 +27,21 @@ def render() -> None:
     # Everything above the map sits in one container: however many notes or spinners it shows, the
     # map keeps its place on the page, so Streamlit keeps it mounted and only re-colours it.
     with st.container():
-        st.title(plain(cfg.title))
+        st.title(plain(_(cfg.title)))
         scored = state.scored_or_error(view)
         if scored is None:
             return
         data, table, result = scored
         keep = state.filter_mask(data, table, view)
-        st.caption(
-            f"{plain(cfg.levels[view.level].label)}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
-            f"in need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
-            f"{plain(view.normalisation)} normalisation, {plain(view.aggregation)} aggregation. {plain(cfg.text.caption)}".rstrip()
-        )
+        st.caption((_(
+            "{level}: {shown} of {total} shown. Score 0-100, higher = more in need; {layers} layers, "
+            "{normalisation} normalisation, {aggregation} aggregation."
+        ).format(level=plain(_(cfg.levels[view.level].label)), shown=format_number(int(keep.sum())),
+                 total=format_number(len(table)),
+                 layers=len(result.effective_weights[result.effective_weights > 0]),
+                 normalisation=plain(_(sidebar.NORMALISATION_LABELS.get(view.normalisation, view.normalisation))),
+                 aggregation=plain(_(sidebar.AGGREGATION_LABELS.get(view.aggregation, view.aggregation))))
+                    + " " + plain(_(cfg.text.caption) if cfg.text.caption else "")).rstrip())
         for note in result.notes:
             st.info(plain(note))
         # The map never waits for the analytics: when they are not computed yet for this view, the map
@@ -47,7 +52,7 @@ def render() -> None:
     col_map, col_side = st.columns([2, 1])
     with col_map:
         # The geometry is fetched once per level; new weights, classes or a selection send numbers only.
-        _, geometry_url = mapview.level_map(view.level)
+        _geometry, geometry_url = mapview.level_map(view.level)
         style = mapview.view_style(view, data, table, result, keep, extra=extra)
         _handle_click(live_map(geometry_url, style, key=f"map_{view.level}", height=560), view)
         if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
@@ -65,65 +70,70 @@ def render() -> None:
         render_profile(data, table, result, view.selected, extra=extra,
                        draws=state.rank_draws(view, data, result, view.selected))
     if len(result.unscored):
-        with st.expander(f"{len(result.unscored)} district(s) not scored"):
-            st.dataframe(result.unscored.join(table[["name"]]), width="stretch")
-    st.subheader("Download")
+        n = len(result.unscored)
+        with st.expander(ngettext("{n} district not scored", "{n} districts not scored", n).format(n=n)):
+            unscored = result.unscored.join(table[["name"]])
+            st.dataframe(unscored, width="stretch", column_config=lang.headers(unscored.columns))
+    st.subheader(_("Download"))
     label = map_value_label(view, data)
 
     def html_map() -> str:  # built on click only
         return mapview.standalone_map(view, data, table, result, keep, extra=extra,
-                                      title=f"{cfg.title}: {label}", settings=settings_of(view, data, result))
+                                      title=f"{_(cfg.title)}: {label}", settings=settings_of(view, data, result))
 
     render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)
-    with st.expander("How the analytics were made"):
+    with st.expander(_("How the analytics were made")):
         for key, note in notes.items():
             st.markdown(f"- **{plain(key)}**: {plain(note)}")
 
 
 def _effective_weights(result, data) -> None:
-    labels = {l.id: l.label for l in data.layers}
+    labels = {l.id: layer_label(l) for l in data.layers}
     eff = result.effective_weights[result.effective_weights > 0].sort_values(ascending=False)
-    st.markdown("**Effective weights** (after rescaling within and across themes)")
+    st.markdown(_("**Effective weights** (after rescaling within and across themes)"))
     st.dataframe(
         pd.DataFrame({"weight": eff.to_numpy(), "layer": [labels.get(i, i) for i in eff.index]}),
         hide_index=True, width="stretch", height=min(560, 36 + 35 * len(eff)),
-        column_config={"weight": st.column_config.ProgressColumn("weight", format="%.3f", min_value=0.0,
-                                                                 max_value=float(eff.max()) if len(eff) else 1.0)},
+        column_config={"weight": st.column_config.ProgressColumn(_("weight"), format="%.3f", min_value=0.0,
+                                                                 max_value=float(eff.max()) if len(eff) else 1.0),
+                       "layer": st.column_config.TextColumn(_("layer"))},
     )
 
 
 def _ranking_table(view, table, keep) -> None:
     shown = table[keep]
-    st.subheader(f"Ranking: {len(shown)} districts")
+    st.subheader(_("Ranking: {n} districts").format(n=format_number(len(shown))))
     top = shown.dropna(subset=["rank"]).sort_values("rank").head(max(view.top_n, 5))
-    st.markdown("**Top:** " + ", ".join(f"{int(r)}. {plain(n)}" for r, n in zip(top["rank"], top["name"])),
-                help="The districts most in need under the current settings (outlined on the map).")
+    names = top["name"] if "name_ar" not in top.columns else [
+        lang.both_scripts(n, a) for n, a in zip(top["name"], top["name_ar"])]
+    st.markdown(_("**Top:** ") + ", ".join(f"{int(r)}. {plain(n)}" for r, n in zip(top["rank"], names)),
+                help=_("The districts most in need under the current settings (outlined on the map)."))
     example = state.config().text.search_example
-    query = st.text_input("Search by name or code", key="w_search",
-                          placeholder=f"e.g. {example}" if example else "a name or a code")
+    query = st.text_input(_("Search by name or code"), key="w_search",
+                          placeholder=_("e.g. {example}").format(example=example) if example else _("a name or a code"))
     if query:
-        q = query.strip().lower()
-        shown = shown[shown["name"].str.lower().str.contains(q, regex=False)
-                      | shown["code"].str.lower().str.contains(q, regex=False)]
-    cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "parent_name", "population", "score", "decile",
-            "cluster", "quadrant", "data_coverage", "code"]
+        texts = [shown[c] for c in ("name", "name_ar", "code") if c in shown.columns]
+        shown = shown[matches(query, *texts)]
+    cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "name_ar", "parent_name", "population", "score",
+            "decile", "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
+    shown = shown.assign(**{c: shown[c].map(value_label) for c in ("cluster", "quadrant") if c in shown.columns})
     event = st.dataframe(
         shown[cols], hide_index=True, width="stretch", height=420, key=f"table_{view.level}",
         on_select="rerun", selection_mode="single-row",
-        column_config={
-            "score": st.column_config.NumberColumn("score", format="%.1f"),
-            "data_coverage": st.column_config.ProgressColumn("data coverage", min_value=0, max_value=1),
-            "population": st.column_config.NumberColumn("population", format="%d"),
-            "parent_name": st.column_config.TextColumn("in"),
-            "rank_p05": st.column_config.NumberColumn("rank p5", format="%d",
-                                                      help="5th percentile of the rank over the Monte Carlo draws"),
-            "rank_p95": st.column_config.NumberColumn("rank p95", format="%d",
-                                                      help="95th percentile of the rank over the Monte Carlo draws"),
-            "p_top_k": st.column_config.NumberColumn(f"P(top {view.top_n or 10})", format="%.2f",
-                                                     help="Share of draws in which the district is in the top k"),
-            "cluster": st.column_config.TextColumn("cluster", help="Local Moran's I on the score: HH = a pocket"),
-        },
+        column_config=lang.headers(cols, config={
+            "score": st.column_config.NumberColumn(_("score"), format="%.1f"),
+            "data_coverage": st.column_config.ProgressColumn(_("data coverage"), min_value=0, max_value=1),
+            "population": st.column_config.NumberColumn(_("population"), format="%d"),
+            "parent_name": st.column_config.TextColumn(_("in")),
+            "rank_p05": st.column_config.NumberColumn(_("rank p5"), format="%d",
+                                                      help=_("5th percentile of the rank over the Monte Carlo draws")),
+            "rank_p95": st.column_config.NumberColumn(_("rank p95"), format="%d",
+                                                      help=_("95th percentile of the rank over the Monte Carlo draws")),
+            "p_top_k": st.column_config.NumberColumn(_("P(top {k})").format(k=view.top_n or 10), format="%.2f",
+                                                     help=_("Share of draws in which the district is in the top k")),
+            "cluster": st.column_config.TextColumn(_("cluster"), help=_("Local Moran's I on the score: HH = a pocket")),
+        }),
     )
     rows = event.selection.rows if event and event.selection else []
     if rows:

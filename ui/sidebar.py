@@ -7,20 +7,24 @@ query parameters (so a copied link restores it).
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from geo.config import SCHEMES
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS
-from geo.i18n import DEFAULT_LANGUAGE, set_language
+from geo.i18n import DEFAULT_LANGUAGE, N_, _, layer_label, set_language
 from ui import lang as language
 from ui import state
 from ui.state import AREAS, View
 from ui.text import plain
 
 VIEW_KEY = "view"
-NORMALISATION_LABELS = {"minmax": "min-max (0-100)", "zscore": "z-score", "rank": "percentile rank"}
-MISSING_LABELS = {"renormalise": "use available layers (renormalise weights)", "exclude": "exclude incomplete districts"}
-SCHEME_LABELS = {"quantiles": "quantiles", "fisher_jenks": "natural breaks (Fisher-Jenks)", "equal_interval": "equal interval"}
+NORMALISATION_LABELS = {"minmax": N_("min-max (0-100)"), "zscore": N_("z-score"), "rank": N_("percentile rank")}
+MISSING_LABELS = {"renormalise": N_("use available layers (renormalise weights)"),
+                  "exclude": N_("exclude incomplete districts")}
+SCHEME_LABELS = {"quantiles": N_("quantiles"), "fisher_jenks": N_("natural breaks (Fisher-Jenks)"),
+                 "equal_interval": N_("equal interval")}
+AGGREGATION_LABELS = {"arithmetic": N_("arithmetic"), "geometric": N_("geometric")}
 
 
 def current_view() -> View:
@@ -55,67 +59,72 @@ def _init(key: str, value) -> None:
 def render_sidebar(*, map_controls: bool = True) -> View:
     """Draw the sidebar and return the view it defines."""
     cfg = state.config()
-    view = current_view()
     sb = st.sidebar
-    set_language(language.switch(sb))
+    set_language(language.switch(sb))  # first: the link's warnings below are in the chosen language
+    view = current_view()
     levels = list(cfg.levels)
     _init("w_level", view.level)
-    level = sb.radio("Admin level", levels, key="w_level", format_func=lambda lv: cfg.levels[lv].label)
+    level = sb.radio(_("Admin level"), levels, key="w_level", format_func={lv: _(cfg.levels[lv].label) for lv in levels}.get)
     data = state.session_level(level)
     layer_ids = [l.id for l in data.layers]
-    labels = {l.id: l.label for l in data.layers}
+    labels = {l.id: layer_label(l) for l in data.layers}
 
     _init("w_layers", [l for l in view.layers if l in layer_ids] or layer_ids)
-    chosen = sb.multiselect("Layers in the score", layer_ids, key="w_layers", format_func=labels.get)
+    chosen = sb.multiselect(_("Layers in the score"), layer_ids, key="w_layers", format_func=labels.get)
     weights, theme_weights = dict(view.weights), dict(view.theme_weights)
-    with sb.expander("Weights", expanded=False):
-        st.caption("Raw weights; they are rescaled to sum to 1 within each theme, and themes to sum to 1.")
+    with sb.expander(_("Weights"), expanded=False):
+        st.caption(_("Raw weights; they are rescaled to sum to 1 within each theme, and themes to sum to 1."))
         for theme_id in sorted({l.theme for l in data.layers if l.id in chosen}):
             theme = cfg.themes.get(theme_id)
             if theme is not None and not theme.scored:
-                st.caption(f"{plain(theme.label)}: shown, not scored (role context).")
+                st.caption(_("{theme}: shown, not scored (role context).").format(theme=plain(_(theme.label))))
                 continue
             key = f"w_theme_{theme_id}"
             _init(key, float(theme_weights.get(theme_id, 1.0)))
-            theme_weights[theme_id] = st.slider(f"Theme: {plain(cfg.theme_label(theme_id))}", 0.0, 5.0, step=0.5, key=key,
-                                                 help=plain(theme.description) if theme and theme.description else None)
+            theme_weights[theme_id] = st.slider(_("Theme: {label}").format(label=plain(_(cfg.theme_label(theme_id)))), 0.0, 5.0,
+                                                 step=0.5, key=key,
+                                                 help=plain(_(theme.description)) if theme and theme.description else None)
             for layer in data.layers:
                 if layer.theme == theme_id and layer.id in chosen:
                     key = f"w_weight_{layer.id}"
                     _init(key, float(weights.get(layer.id, 1.0)))
-                    weights[layer.id] = st.slider(f"· {plain(layer.label)}", 0.0, 5.0, step=0.5, key=key)
-    with sb.expander("Method", expanded=False):
+                    weights[layer.id] = st.slider(f"· {plain(labels[layer.id])}", 0.0, 5.0, step=0.5, key=key)
+    with sb.expander(_("Method"), expanded=False):
         _init("w_normalisation", view.normalisation)
         _init("w_aggregation", view.aggregation)
         _init("w_missing", view.missing)
-        normalisation = st.selectbox("Normalisation", NORMALISATIONS, key="w_normalisation",
-                                     format_func=NORMALISATION_LABELS.get)
-        aggregation = st.selectbox("Aggregation", AGGREGATIONS, key="w_aggregation")
-        missing = st.selectbox("Missing data", MISSING_POLICIES, key="w_missing", format_func=MISSING_LABELS.get)
+        normalisation = st.selectbox(_("Normalisation"), NORMALISATIONS, key="w_normalisation",
+                                     format_func={v: _(NORMALISATION_LABELS.get(v, v)) for v in NORMALISATIONS}.get)
+        aggregation = st.selectbox(_("Aggregation"), AGGREGATIONS, key="w_aggregation",
+                                   format_func={v: _(AGGREGATION_LABELS.get(v, v)) for v in AGGREGATIONS}.get)
+        missing = st.selectbox(_("Missing data"), MISSING_POLICIES, key="w_missing",
+                               format_func={v: _(MISSING_LABELS.get(v, v)) for v in MISSING_POLICIES}.get)
         if aggregation == "geometric" and normalisation == "zscore":
-            st.error("Geometric aggregation needs positive values: z-scores are not. Using min-max instead.")
+            st.error(_("Geometric aggregation needs positive values: z-scores are not. Using min-max instead."))
             normalisation = "minmax"
-    with sb.expander("Filters", expanded=False):
+    with sb.expander(_("Filters"), expanded=False):
         region, area, min_pop = _filters(level, data, view)
     map_layer, scheme, classes, top_n = view.map_layer, view.scheme, view.classes, view.top_n
     if map_controls:
-        with sb.expander("Map", expanded=True):
+        with sb.expander(_("Map"), expanded=True):
             options = (["score"] + [f"theme_{t}" for t in sorted({l.theme for l in data.layers if l.id in chosen})]
                        + ["cluster", "hotspot", "quadrant"] + chosen)
-            names = {"score": "Composite need score", **{f"theme_{t}": f"Theme: {cfg.theme_label(t)}" for t in cfg.themes},
-                     "cluster": "Pockets (LISA clusters)",
-                     "hotspot": "Hot and cold spots (Gi*)", "quadrant": "Need x readiness", **labels}
+            names = {"score": _("Composite need score"),
+                     **{f"theme_{t}": _("Theme: {label}").format(label=_(cfg.theme_label(t))) for t in cfg.themes},
+                     "cluster": _("Pockets (LISA clusters)"),
+                     "hotspot": _("Hot and cold spots (Gi*)"), "quadrant": _("Need x readiness"), **labels}
             _init("w_map_layer", view.map_layer if view.map_layer in options else "score")
             if st.session_state["w_map_layer"] not in options:
                 st.session_state["w_map_layer"] = "score"
-            map_layer = st.selectbox("Map shows", options, key="w_map_layer", format_func=names.get)
+            map_layer = st.selectbox(_("Map shows"), options, key="w_map_layer", format_func=names.get)
             _init("w_scheme", view.scheme)
-            scheme = st.selectbox("Classes", SCHEMES, key="w_scheme", format_func=SCHEME_LABELS.get)
+            scheme = st.selectbox(_("Classes"), SCHEMES, key="w_scheme",
+                                  format_func={v: _(SCHEME_LABELS.get(v, v)) for v in SCHEMES}.get)
             _init("w_classes", view.classes)
-            classes = st.slider("Number of classes", 2, 9, key="w_classes")
+            classes = st.slider(_("Number of classes"), 2, 9, key="w_classes")
             _init("w_top_n", view.top_n)
-            top_n = st.slider("Highlight the top N", 0, 50, key="w_top_n")
-    sb.button("Reset to defaults", on_click=_reset, width="stretch", key="reset_view")
+            top_n = st.slider(_("Highlight the top N"), 0, 50, key="w_top_n")
+    sb.button(_("Reset to defaults"), on_click=_reset, width="stretch", key="reset_view")
 
     selected = view.selected if level == view.level else ""
     new = view.replace(
@@ -138,15 +147,16 @@ def _filters(level: str, data, view: View) -> tuple[str, str, int]:
     _init("w_region", view.region if view.region in options else "")
     if st.session_state["w_region"] not in options:
         st.session_state["w_region"] = ""
-    region = st.selectbox("Region", options, key="w_region",
-                          format_func=lambda c: "all regions" if not c else f"{names.get(c, c)} ({c})")
+    region = st.selectbox(_("Region"), options, key="w_region",
+                          format_func={c: _("all regions") if not c else f"{names.get(c, c)} ({c})" for c in options}.get)
     area = "all"
     if "type" in d.columns and set(d["type"].dropna().astype(str)) >= {"urban", "rural"}:
         _init("w_area", view.area)
-        area = st.radio("Urban / rural", AREAS, key="w_area", horizontal=True)
+        area = st.radio(_("Urban / rural"), AREAS, key="w_area", horizontal=True,
+                        format_func={a: _(a) for a in AREAS}.get)
     _init("w_min_population", int(view.min_population))
-    min_pop = int(st.number_input("Minimum population", min_value=0, step=1000, key="w_min_population"))
-    st.caption("Filters choose what is shown and exported; scores and ranks stay national.")
+    min_pop = int(st.number_input(_("Minimum population"), min_value=0, step=1000, key="w_min_population"))
+    st.caption(_("Filters choose what is shown and exported; scores and ranks stay national."))
     return region, area, min_pop
 
 
@@ -157,4 +167,5 @@ def _region_names() -> dict[str, str]:
     if not top:
         return {}
     d = state.level_data(top[0]).districts
-    return dict(zip(d.index.astype(str), d["name"].astype(str)))
+    arabic = d["name_ar"] if "name_ar" in d.columns else pd.Series(None, index=d.index, dtype=object)
+    return {str(c): language.both_scripts(n, a) for c, n, a in zip(d.index, d["name"].astype(str), arabic)}

@@ -24,7 +24,7 @@ import streamlit as st
 from geo.config import SCHEMES, Config, load_config
 from geo.dataset import LevelData, load_level, ranked_table, score_level
 from geo.errors import TargetingError
-from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 from ui.text import plain
 
@@ -113,11 +113,12 @@ def _clamped(weights: Mapping[str, float], what: str, problems: list[str]) -> di
     out = {}
     for name, w in weights.items():
         if w != w:
-            problems.append(f"Ignored the {what} {name}:nan in the link (not a number).")
+            problems.append(_("Ignored the {what} {name}:nan in the link (not a number).").format(what=_(what), name=name))
             continue
         if not low <= w <= high:
             clamped = min(max(w, low), high)
-            problems.append(f"The {what} {name}:{w:g} in the link is outside {low:g}-{high:g}; using {clamped:g}.")
+            problems.append(_("The {what} {name}:{w} in the link is outside {low}-{high}; using {clamped}.").format(
+                what=_(what), name=name, w=f"{w:g}", low=f"{low:g}", high=f"{high:g}", clamped=f"{clamped:g}"))
             w = clamped
         out[name] = w
     return out
@@ -129,7 +130,8 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     problems: list[str] = []
     level = params.get("level", cfg.display.default_level)
     if level not in cfg.levels:
-        problems.append(f"Unknown level {level!r} in the link; showing {cfg.display.default_level!r}.")
+        problems.append(_("Unknown level {level!r} in the link; showing {default!r}.").format(
+            level=level, default=cfg.display.default_level))
         level = cfg.display.default_level
     view = default_view(level)
     known = set(view.layers) | set(extra_layers)
@@ -144,11 +146,12 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
                 raise ValueError
             changes[key] = value
         except (ValueError, TypeError):
-            problems.append(f"Ignored {key}={params[key]!r} in the link (not a valid value).")
+            problems.append(_("Ignored {key}={value!r} in the link (not a valid value).").format(
+                key=key, value=params[key]))
 
     take("layers", lambda s: tuple(x for x in s.split(",") if x))
     if "layers" in changes and (not changes["layers"] or not set(changes["layers"]) <= known):
-        problems.append("Ignored layers in the link: unknown layer id(s).")
+        problems.append(_("Ignored layers in the link: unknown layer id(s)."))
         changes.pop("layers")
     take("weights", _pairs)
     take("theme_weights", _pairs)
@@ -165,15 +168,15 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     if "weights" in changes:
         bad = [k for k in changes["weights"] if k not in known]
         if bad:
-            problems.append(f"Ignored weights for {bad} in the link (no such layer).")
-        given = _clamped({k: w for k, w in changes["weights"].items() if k not in bad}, "weight", problems)
+            problems.append(_("Ignored weights for {layers} in the link (no such layer).").format(layers=bad))
+        given = _clamped({k: w for k, w in changes["weights"].items() if k not in bad}, N_("weight"), problems)
         changes["weights"] = {**view.weights, **given}
     if "theme_weights" in changes:
         themes = set(view.theme_weights)
         bad = [k for k in changes["theme_weights"] if k not in themes]
         if bad:
-            problems.append(f"Ignored theme weights for {bad} in the link (no such theme in use).")
-        given = _clamped({k: w for k, w in changes["theme_weights"].items() if k not in bad}, "theme weight",
+            problems.append(_("Ignored theme weights for {themes} in the link (no such theme in use).").format(themes=bad))
+        given = _clamped({k: w for k, w in changes["theme_weights"].items() if k not in bad}, N_("theme weight"),
                          problems)
         changes["theme_weights"] = {**view.theme_weights, **given}
     if changes.get("min_population"):
@@ -188,7 +191,7 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     try:
         view.method
     except ValueError as exc:
-        problems.append(f"{exc} Using the default method.")
+        problems.append(_("{error} Using the default method.").format(error=exc))
         view = view.replace(normalisation=default_view().normalisation, aggregation=default_view().aggregation)
     return view, problems
 

@@ -124,7 +124,8 @@ def _peers(view, data, table, result) -> None:
     context_ids = c1.multiselect(_("Similar context in"), options, default=default, format_func=names.get,
                                  key="w_peer_context")
     themes = sorted(c[6:] for c in result.table.columns if c.startswith("theme_"))
-    theme = c2.selectbox(_("Doing better on"), themes, format_func=lambda t: _(cfg.theme_label(t)), key="w_peer_theme")
+    theme = c2.selectbox(_("Doing better on"), themes, format_func={t: _(cfg.theme_label(t)) for t in themes}.get,
+                         key="w_peer_theme")
     k = c3.number_input(_("Peers"), 3, 30, 10, key="w_peer_k")
     same_region = st.checkbox(_("Only in the same region"), key="w_peer_region")
     context = pd.DataFrame(index=data.values.index)

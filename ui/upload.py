@@ -30,9 +30,9 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
-from geo.i18n import N_, _, layer_label
+from geo.i18n import N_, _, layer_label, set_language
 from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
-from ui import state
+from ui import lang, state
 from ui.text import plain
 
 TABLE_KEY = "upload_table"
@@ -151,7 +151,8 @@ def render_choices(table: pd.DataFrame, level: str) -> dict[str, Any]:
     numeric = st.session_state.get(TABLE_KEY, {}).get("numeric", [])
     left, right = st.columns(2)
     with left:
-        by = st.radio(_("Join rule"), list(_RULES), format_func=lambda r: _(_RULES[r]), key="upload_by", horizontal=True,
+        by = st.radio(_("Join rule"), list(_RULES), format_func={r: _(t) for r, t in _RULES.items()}.get,
+                      key="upload_by", horizontal=True,
                       help=_("By name, accents, case and punctuation are ignored."))
         key = st.selectbox(_("Column with the district code") if by == "code" else _("Column with the district name"),
                            columns, key="upload_key")
@@ -160,7 +161,7 @@ def render_choices(table: pd.DataFrame, level: str) -> dict[str, Any]:
             options = [""] + [c for c in columns if c != key]
             parent = st.selectbox(
                 _("Column with the parent district's code"), options, key="upload_parent",
-                format_func=lambda c: c or _("(none: the names are unique)"),
+                format_func={c: c or _("(none: the names are unique)") for c in options}.get,
                 help=_("Two districts with the same name in different parents are then told apart."),
             ) or None
         values = [c for c in columns if c not in (key, parent)] or columns
@@ -170,10 +171,10 @@ def render_choices(table: pd.DataFrame, level: str) -> dict[str, Any]:
         label = st.text_input(_("Label"), key="upload_label", placeholder=_("e.g. Illiteracy rate"), max_chars=80)
         unit = st.text_input(_("Unit"), key="upload_unit", placeholder=_("e.g. %"), max_chars=30)
         cfg = state.config()
-        theme = st.selectbox(_("Theme"), list(cfg.themes), format_func=lambda t: _(cfg.theme_label(t)),
+        theme = st.selectbox(_("Theme"), list(cfg.themes), format_func={t: _(cfg.theme_label(t)) for t in cfg.themes}.get,
                              key="upload_theme")
         direction = st.radio(_("Direction"), _DIRECTIONS, key="upload_direction", horizontal=True,
-                             format_func=_)
+                             format_func={d: _(d) for d in _DIRECTIONS}.get)
         source = st.text_input(_("Source (who published the numbers)"), key="upload_source",
                                placeholder=_("uploaded by the user"), max_chars=120)
         this_year = dt.date.today().year
@@ -262,6 +263,7 @@ def render_uploaded_list() -> None:
 # ----------------------------------------------------------------------------- the page
 def render_page() -> None:
     """The whole page."""
+    set_language(lang.requested())  # this page has no sidebar to set it
     st.title(_("Add a layer"))
     st.markdown(_(
         "Upload a table with one row per district: a column with the district code (or name) and "
@@ -284,7 +286,8 @@ def render_steps() -> None:
     levels = list(cfg.levels)
     default = levels.index(cfg.display.default_level) if cfg.display.default_level in levels else 0
     level = st.selectbox(_("Level of the districts in the file"), levels, index=default,
-                         format_func=lambda l: _(cfg.levels[l].label), key="upload_level")
+                         format_func={l: _(cfg.levels[l].label) for l in levels}.get,
+                         key="upload_level")
     uploaded = st.file_uploader(_("CSV or Excel file"), type=["csv", "xlsx"], key="upload_file",
                                 max_upload_size=MAX_UPLOAD_MB)
     if uploaded is None:
