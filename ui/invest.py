@@ -59,7 +59,8 @@ def _shift_class(shift: pd.Series) -> pd.Series:
 def _invest(level: str, key: tuple, allocation_json: str, data_key: tuple, _data, _result, _unc):
     view_weights, view_theme_weights = dict(key[2]), dict(key[3])
     settings = _settings_from_json(allocation_json)
-    return invest(_data, _result, settings, uncertainty=_unc if settings.draws else None, weights=view_weights,
+    return invest(_data, _result, settings, roles=state.config().roles, uncertainty=_unc if settings.draws else None,
+                  weights=view_weights,
                   theme_weights=view_theme_weights)
 
 
