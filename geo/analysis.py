@@ -20,6 +20,7 @@ from geo.clusters import district_summaries, getis_ord, local_moran, spatial_wei
 from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
 from geo.quality import district_reliability
+from geo.sampling import SamplingDesign, data_noise
 from geo.scoring import ScoreResult
 from geo.targeting import need_readiness
 from geo.uncertainty import UncertaintyResult, rank_uncertainty, sensitivity
@@ -35,7 +36,13 @@ ANALYSIS_COLUMNS = (
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """Choices of the analytics (defaults: 1,000 draws, noise 0.25, top 10, 999 permutations, alpha 0.05)."""
+    """Choices of the analytics (defaults: 1,000 draws, noise 0.25, top 10, 999 permutations, alpha 0.05
+    with false-discovery-rate control, the data drawn as well as the weights).
+
+    ``data`` draws the data too, from ``sampling`` (the configuration's sampling design; ``None``:
+    counted in full) and the layers' standard errors, over ``data_sets`` data sets (see
+    :mod:`geo.sampling`).
+    """
 
     draws: int = 1000
     noise: float = 0.25
@@ -43,7 +50,10 @@ class AnalysisSettings:
     seed: int = 0
     permutations: int = 999
     alpha: float = 0.05
-    fdr: bool = False
+    fdr: bool = True
+    data: bool = True
+    sampling: SamplingDesign | None = None
+    data_sets: int = 50
 
 
 def analysis_columns(
@@ -92,9 +102,14 @@ def analysis_columns(
         unc = uncertainty or monte_carlo(data, result, weights=weights, theme_weights=theme_weights,
                                          settings=settings)
         out = out.join(unc.table)
+        drawn = unc.settings.get("data") or []
         notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
-                                f"aggregation alternatives, seed {settings.seed}; mean rank shift "
-                                f"{unc.mean_shift:.2f}")
+                                f"aggregation alternatives"
+                                + (f", the data of {len(drawn)} layer(s) over {unc.settings['data_sets']} data sets"
+                                   if drawn else ", data fixed")
+                                + f", seed {settings.seed}; mean rank shift {unc.mean_shift:.2f}")
+        if unc.settings.get("data_notes"):
+            notes["data uncertainty"] = "; ".join(unc.settings["data_notes"])
         top = sensitivity(unc)["first_order"].head(4)
         if len(top):
             notes["sensitivity"] = ("share of the rank variance each choice explains alone (first-order): "
@@ -211,8 +226,12 @@ def monte_carlo(
     if settings.draws <= 0:
         raise TargetingError(f"draws = {settings.draws}: the Monte Carlo needs at least one draw.")
     layers, kw = _layers_and_settings(data, result, weights, theme_weights)
+    noise = None
+    if settings.data:
+        noise = data_noise(data.values[layers], data.layers, data.tables, settings.sampling or SamplingDesign(),
+                           table_paths=data.table_paths, replicates=settings.data_sets)
     return rank_uncertainty(data.values[layers], **kw, method=result.method, draws=settings.draws,
-                            noise=settings.noise, top_k=settings.top_k, seed=settings.seed)
+                            noise=settings.noise, top_k=settings.top_k, seed=settings.seed, data=noise)
 
 
 def _layers_and_settings(data, result, weights, theme_weights) -> tuple[list[str], dict]:

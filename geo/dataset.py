@@ -53,6 +53,8 @@ class LevelData:
     join_reports : tuple of JoinReport
     notes : tuple of str
         How values were obtained (e.g. rolled up from the level below).
+    table_paths : Mapping[str, Path]
+        The file each joined table came from, for messages.
     """
 
     level: str
@@ -65,6 +67,7 @@ class LevelData:
     boundary_report: BoundaryReport | None = None
     join_reports: tuple[JoinReport, ...] = ()
     notes: tuple[str, ...] = ()
+    table_paths: Mapping[str, Any] = field(default_factory=dict)
 
     def report_lines(self) -> list[str]:
         """Everything a user should know about how this level was assembled."""
@@ -146,6 +149,7 @@ def load_level(
         level=level, label=lv.label, districts=districts, values=values,
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
         boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
+        table_paths={n: config.tables[n].path for n in tables},
     )
 
 
@@ -423,7 +427,7 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
             out[col] = result.table[col]
     out["pop_decile"] = pop_decile(result.table["rank"], data.population).reindex(out.index)
     scored_layers = [l for l in data.layers if l.id in result.normalised.columns]
-    counts = layer_counts(data.values, scored_layers, data.tables)
+    counts = layer_counts(data.values, scored_layers, data.tables, table_paths=data.table_paths)
     out = out.join(counts.rename_axis(None))
     if extra is not None:
         out = out.join(extra.rename_axis(None))
