@@ -101,8 +101,9 @@ class DataNoise:
     bounds : Mapping[str, tuple[float, float]]
         Valid range of each drawn layer.
     replicates : int
-        Number of data sets drawn; each Monte Carlo draw uses one of them, so the data's share of
-        the rank variance can be told apart (the ``data`` factor of the sensitivity analysis).
+        Number of data sets drawn (at most a tenth of the Monte Carlo draws); each draw uses one
+        of them, so the data's share of the rank variance can be told apart (the ``data`` factor
+        of the sensitivity analysis).
     notes : tuple of str
         What is drawn and what is not.
     """
@@ -270,6 +271,10 @@ def standard_errors(
         se = pd.to_numeric(raw, errors="coerce").astype(float)
         bad = se.isna() & raw.notna()
         if bad.any():
+            # the table kept the column as text because of these cells: name those that are no number
+            # in either decimal convention
+            comma = pd.to_numeric(raw.astype(str).str.replace(",", ".", regex=False), errors="coerce")
+            bad = bad & comma.isna() if (bad & comma.isna()).any() else bad
             raise LayerDataError(
                 f"{where}: column {column!r} (se_column of layer {layer.id!r}) has {int(bad.sum())} non-numeric "
                 f"value(s), e.g. {list(raw[bad].astype(str).unique()[:3])}; a standard error is a number >= 0. "

@@ -401,7 +401,8 @@ def rank_uncertainty(
 
     drawn = [c for c in (data.layers if data is not None else []) if c in counted]
     data_rng = np.random.default_rng([seed, 1])
-    replicates = min(int(data.replicates), draws) if drawn else 1
+    # at least ten draws per data set, so that the data's share can be estimated like a method's
+    replicates = min(int(data.replicates), max(1, draws // 10)) if drawn else 1
     data_set = data_rng.permutation(np.arange(draws) % replicates) if drawn else np.zeros(draws, dtype=int)
 
     n = len(values)
@@ -520,7 +521,7 @@ def sensitivity(result: UncertaintyResult, *, bins: int = 10) -> pd.DataFrame:
         moving_total += float(total.sum())
         mean = y.mean(axis=0)
         for name, (k, counts, onehot) in groups.items():
-            if k < 2:
+            if k < 2 or k >= n:
                 continue
             means = (onehot @ y) / counts[:, None]
             ss_between = (counts[:, None] * (means - mean) ** 2).sum(axis=0)
