@@ -106,8 +106,9 @@ def _ranking_table(view, table, keep) -> None:
         q = query.strip().lower()
         shown = shown[shown["name"].str.lower().str.contains(q, regex=False)
                       | shown["code"].str.lower().str.contains(q, regex=False)]
+    counts = [c for c in shown.columns if c.endswith("_count")]
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "parent_name", "population", "score", "decile",
-            "cluster", "quadrant", "data_coverage", "code"]
+            "pop_decile", *counts, "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
     event = st.dataframe(
         shown[cols], hide_index=True, width="stretch", height=420, key=f"table_{view.level}",
@@ -124,6 +125,12 @@ def _ranking_table(view, table, keep) -> None:
             "p_top_k": st.column_config.NumberColumn(f"P(top {view.top_n or 10})", format="%.2f",
                                                      help="Share of draws in which the district is in the top k"),
             "cluster": st.column_config.TextColumn("cluster", help="Local Moran's I on the score: HH = a pocket"),
+            "pop_decile": st.column_config.NumberColumn(
+                "pop. decile", help="Population-weighted decile: 1 = the most deprived districts holding the first "
+                                    "10 % of the people"),
+            **{c: st.column_config.NumberColumn(f"{c[:-6]} (people)", format="%d",
+                                                help="People or households concerned: rate x its denominator")
+               for c in counts},
         },
     )
     rows = event.selection.rows if event and event.selection else []

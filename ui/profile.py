@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.dataset import LevelData, reference_values
+from geo.sampling import few_people_note
 from geo.scoring import ScoreResult
 from layers import THEMES
 from ui.text import plain
@@ -90,6 +91,11 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
         c[1].metric("Cluster", str(a.get("cluster", "–")),
                     help=f"Local Moran's I on the score: HH = part of a pocket. Getis-Ord Gi*: {a.get('hotspot', '–')}")
         c[2].metric("Need x readiness", str(a.get("quadrant") or "–"))
+    interval = (extra.at[code, "rank_p05"], extra.at[code, "rank_p95"]) \
+        if extra is not None and code in extra.index and "rank_p05" in extra else None
+    few = few_people_note(data.population, code, interval=interval)
+    if few:
+        st.info(plain(few))
     if code in result.unscored.index:
         st.warning(f"Not scored: {result.unscored.at[code, 'reason']}.")
     if draws is not None and draws.notna().any() and pd.notna(row["rank"]):

@@ -227,10 +227,18 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
 def _monte_carlo(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
                  top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult):
     """The draws of a view's settings, shared by its analytics, profile and sensitivity (read only)."""
-    from geo.analysis import AnalysisSettings, monte_carlo
+    from geo.analysis import monte_carlo
 
     return monte_carlo(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-                       settings=AnalysisSettings(top_k=top_k))
+                       settings=_analysis_settings(top_k))
+
+
+def _analysis_settings(top_k: int):
+    """The analytics' settings of the configuration (data draws, sampling design, FDR) for a top k."""
+    from geo.analysis import AnalysisSettings
+
+    unc = config().uncertainty
+    return AnalysisSettings(top_k=top_k, data=unc.data, sampling=unc.sampling, fdr=unc.fdr)
 
 
 def monte_carlo(view: View, data: LevelData, result: ScoreResult):
@@ -241,7 +249,7 @@ def monte_carlo(view: View, data: LevelData, result: ScoreResult):
 @st.cache_data(show_spinner=False, max_entries=32)
 def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
               top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult, _unc) -> tuple[pd.DataFrame, dict]:
-    from geo.analysis import AnalysisSettings, analysis_columns
+    from geo.analysis import analysis_columns
     from layers import THEMES
 
     cfg = config()
@@ -249,7 +257,7 @@ def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
     lower = session_level(child) if child else None
     return analysis_columns(
         _data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-        roles={t: THEMES[t].role for t in THEMES}, settings=AnalysisSettings(top_k=top_k), lower=lower,
+        roles={t: THEMES[t].role for t in THEMES}, settings=_analysis_settings(top_k), lower=lower,
         clusters=False, uncertainty=_unc,
     )
 
@@ -268,7 +276,8 @@ def _clusters(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
     from geo.analysis import cluster_columns
 
     scored = ",".join(sorted(_result.table["score"].dropna().index.astype(str)))
-    return cluster_columns(_data, _result, neighbours=_neighbours(level, scored, _data, _result))
+    return cluster_columns(_data, _result, _analysis_settings(10),
+                           neighbours=_neighbours(level, scored, _data, _result))
 
 
 def analysis(view: View, data: LevelData, result: ScoreResult, *, clusters: bool = True

@@ -9,7 +9,8 @@ import streamlit as st
 
 from geo.dataset import target_counts
 from geo.errors import TargetingError
-from geo.targeting import QUADRANTS, coverage_curve, districts_to_reach, need_readiness, peers, top_k_errors
+from geo.targeting import (QUADRANTS, both_lenses, coverage_curve, districts_for_population, districts_to_reach,
+                           need_readiness, peers, top_k_errors)
 from layers import THEMES
 from ui import sidebar, state
 from ui.profile import render_profile
@@ -77,8 +78,15 @@ def render() -> None:
         except TargetingError as exc:
             st.error(str(exc))
             return
+        by = st.radio("Target", ["districts (top k)", "people (the most deprived districts holding a share of "
+                                 "the population)"], horizontal=True, key="w_target_by")
         c1, c2 = st.columns(2)
-        k = c1.slider("Districts targeted (top k)", 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
+        if by.startswith("people"):
+            pop_share = c1.slider("Share of the population targeted", 0.01, 1.0, 0.1, step=0.01, key="w_pop_share")
+            k = districts_for_population(curve, pop_share)
+            c1.caption(f"{k} districts hold the first {pop_share:.0%} of the people in targeting order.")
+        else:
+            k = c1.slider("Districts targeted (top k)", 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
         share = c2.slider("Share of the target group to reach", 0.05, 1.0, 0.5, step=0.05, key="w_share")
         e = top_k_errors(curve, k, data.population)
         m = st.columns(4)
@@ -89,6 +97,18 @@ def render() -> None:
                     help="Share of the people living in the top k who are not in the target group")
         st.markdown(f"**{districts_to_reach(curve, share)}** districts reach {share:.0%} of the target group.")
         st.line_chart(curve.set_index("k")[["share_reached", "population_share"]], height=300)
+        st.caption("Share and number: the districts most in need by the score, and those where most of the "
+                   "target group live.")
+        lenses = both_lenses(data.values.loc[keep[keep].index, target_id], counts,
+                             table.loc[keep[keep].index, "score"], n=view.top_n or 10)
+        st.dataframe(lenses.join(table[["name"]])[["name", "rate", "count", "count_share", "rank_by_score",
+                                                  "rank_by_count"]], width="stretch", column_config={
+            "rate": st.column_config.NumberColumn("share (%)", format="%.1f"),
+            "count": st.column_config.NumberColumn("people", format="%d"),
+            "count_share": st.column_config.NumberColumn("of all", format="percent"),
+            "rank_by_score": st.column_config.NumberColumn("rank by score"),
+            "rank_by_count": st.column_config.NumberColumn("rank by number"),
+        })
         st.download_button("⬇ Coverage curve (CSV)", curve.to_csv(index=False).encode(), f"coverage_{target_id}.csv",
                            "text/csv", key="dl_coverage", on_click="ignore")
     _peers(view, data, table, result)
