@@ -9,11 +9,14 @@ The methods follow the reference methodology (sections 3 and 5):
   districts by centroid distance, in a projected CRS, and the links are made
   symmetric. Weights are row-standardised. The returned description says what
   was done, so it can be shown next to the map.
-* :func:`local_moran` computes Local Moran's I (LISA) with ``esda.Moran_Local``
-  and conditional permutation inference; quadrants are HH, LL, HL and LH and a
-  district is a cluster when its pseudo p-value is at most ``alpha`` (or the
-  Benjamini-Hochberg false-discovery-rate threshold when ``fdr=True``).
-* :func:`getis_ord` computes Getis-Ord Gi* (``esda.G_Local``): hot and cold spots.
+* :func:`local_moran` computes Local Moran's I (LISA), as ``esda.Moran_Local``,
+  with conditional permutation inference vectorised in numpy; quadrants are HH,
+  LL, HL and LH and a district is a cluster when its pseudo p-value is at most
+  the Benjamini-Hochberg false-discovery-rate threshold (the default) or ``alpha``.
+* :func:`getis_ord` computes Getis-Ord Gi*: hot and cold spots, with its own
+  permutation inference (the district's own value drawn with its neighbours), so
+  that it can disagree with the LISA. Both share one permutation engine
+  (:func:`_conditional_lags`) and read the weights once as arrays.
 * :func:`district_summaries` summarises ranked lower-level districts per parent
   as the English Indices of Deprivation do: population-weighted average rank,
   extent, local concentration and scale.
@@ -30,7 +33,7 @@ neighbours share no vertex: such districts lose links or become islands (and
 are then linked to their nearest district). Fix the topology (e.g. snap in a
 GIS) or pass your own ``weights`` when that matters.
 
-P-values are the conditional-permutation pseudo p-values of esda 2.x: one
+P-values are pseudo p-values computed as esda 2.x does: one
 sided in the direction of the observed statistic, ``(1 + extreme) / (1 +
 permutations)``, so the smallest possible value with 999 permutations is 0.001.
 """
@@ -38,8 +41,6 @@ permutations)``, so the smallest possible value with 999 permutations is 0.001.
 from __future__ import annotations
 
 import math
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Hashable, Iterator
 
@@ -259,7 +260,7 @@ def local_moran(
     *,
     permutations: int = 999,
     alpha: float = 0.05,
-    fdr: bool = False,
+    fdr: bool = True,
     seed: int = 0,
     weights: "W | None" = None,
 ) -> ClusterResult:
@@ -270,12 +271,16 @@ def local_moran(
     missing data becomes an island and is linked to its nearest district) and
     labelled ``"no data"``; they are never dropped from the result.
 
+    ``I_i = (n - 1) z_i lag_i / sum_j z_j^2`` with ``z`` the deviations from the mean and
+    ``lag_i = sum_j w_ij z_j`` (row-standardised weights), as esda's ``Moran_Local``.
     Inference uses ``permutations`` conditional permutations (the value of each
-    district is held fixed while the others are shuffled), giving a one-sided
-    pseudo p-value ``(1 + extreme) / (1 + permutations)``. With ``fdr=True``
-    the cut-off is the Benjamini-Hochberg threshold ``esda.fdr(p, alpha)``
-    over the districts with data (never above ``alpha``; when no p-value
-    passes, esda returns the Bonferroni bound ``alpha / n``).
+    district is held fixed while its ``k_i`` neighbours are drawn at random among the
+    ``n - 1`` others), giving a one-sided (folded) pseudo p-value ``(1 + extreme) /
+    (1 + permutations)``: the draws are vectorised in numpy (:func:`_conditional_lags`,
+    shared with :func:`getis_ord`), one random neighbour set per permutation for all
+    districts, as esda draws them. With ``fdr=True`` (the default) the cut-off is the
+    Benjamini-Hochberg threshold over the districts with data (never above ``alpha``;
+    when no p-value passes, the Bonferroni bound ``alpha / n``, as ``esda.fdr``).
 
     Parameters
     ----------
@@ -287,7 +292,7 @@ def local_moran(
     permutations : int, default 999
     alpha : float, default 0.05
         Significance level, in (0, 1).
-    fdr : bool, default False
+    fdr : bool, default True
         Use the false-discovery-rate threshold instead of ``alpha``.
     seed : int, default 0
         Seed of the permutations (results are reproducible).
@@ -310,27 +315,34 @@ def local_moran(
     >>> r.table.loc["a", "quadrant"], round(r.global_I, 3)
     ('HH', 0.215)
     """
-    import esda
-
     _check_inference(permutations, alpha)
     y, geoms, w, description = _prepare(districts, values, weights, "values")
-    with _esda_calls():
-        lm = esda.Moran_Local(
-            y.to_numpy(float), w, transformation="r", permutations=int(permutations),
-            keep_simulations=False, seed=int(seed), n_jobs=1,
-        )
-    glob = _global_moran(y.to_numpy(float), w, int(permutations), int(seed))
-    p = np.asarray(lm.p_sim, dtype=float)
-    threshold = float(esda.fdr(p, alpha)) if fdr else float(alpha)
-    quadrant = pd.Series([_ESDA_QUADRANTS[int(q)] for q in lm.q], index=y.index, dtype=object)
+    yv = y.to_numpy(float)
+    n = len(yv)
+    nb = _Neighbours.from_weights(w)
+    z = yv - yv.mean()
+    den = float((z * z).sum())
+    lag = nb.lag(z)
+    local_i = (n - 1) * z * lag / den
+    rng = np.random.default_rng(int(seed))
+    larger = np.zeros(n, dtype=np.int64)
+    tol = _TIES * float(np.abs(local_i).max())
+    for rows, _, sims in _conditional_lags(z, nb, int(permutations), rng, fixed_self=True):
+        sim_i = (n - 1) * z[rows, None] * sims / den
+        larger[rows] += (sim_i >= local_i[rows, None] - tol).sum(axis=1)
+    p = _folded_p(larger, int(permutations))
+    global_i, global_p = _global_moran(z, nb, int(permutations), rng)
+    threshold = fdr_threshold(p, alpha) if fdr else float(alpha)
+    quadrant = pd.Series(np.select([(z > 0) & (lag > 0), (z <= 0) & (lag > 0), (z <= 0) & (lag <= 0)],
+                                   ["HH", "LH", "LL"], default="HL"), index=y.index, dtype=object)
     cluster = quadrant.where(p <= threshold, NOT_SIGNIFICANT)
     table = pd.DataFrame(
-        {"I": pd.Series(np.asarray(lm.Is, float), index=y.index), "p": pd.Series(p, index=y.index),
+        {"I": pd.Series(local_i, index=y.index), "p": pd.Series(p, index=y.index),
          "quadrant": quadrant, "cluster": cluster}
     ).reindex(values.index)
     table["cluster"] = table["cluster"].fillna(NO_DATA)
     return ClusterResult(
-        table=table, weights_description=description, global_I=float(glob.I), global_p=float(glob.p_sim),
+        table=table, weights_description=description, global_I=global_i, global_p=global_p,
         alpha=float(alpha), fdr=bool(fdr), threshold=threshold, permutations=int(permutations),
     )
 
@@ -344,16 +356,32 @@ def getis_ord(
     star: bool = True,
     seed: int = 0,
     weights: "W | None" = None,
+    fdr: bool = True,
 ) -> pd.DataFrame:
-    """Getis-Ord local G (Gi* by default): hot and cold spots.
+    """Getis-Ord local G (Gi* by default): hot and cold spots, with their own permutation inference.
 
     Gi* compares the sum of values in a district's neighbourhood, the district
     itself included (``star=True``), with the sum expected if values were
-    spread at random. It is meant for non-negative values (scores, rates).
-    The weights follow GeoDa's convention: binary contiguity plus the district
-    itself (self-weight 1), row-standardised. Missing values are handled as in
-    :func:`local_moran`. ``z`` gives the direction and strength; significance
-    uses the permutation ``p``, as for Local Moran's I.
+    spread at random (Getis & Ord 1992; Ord & Getis 1995). It is meant for
+    non-negative values (scores, rates). The weights follow GeoDa's convention:
+    binary contiguity plus the district itself (self-weight 1), row-standardised,
+    so ``G*_i`` is the mean of the ``k_i + 1`` values of the neighbourhood over the total.
+
+    Inference is Gi*'s own, not the LISA's: since the district's value is part of the
+    statistic, the null hypothesis draws the whole neighbourhood — the ``k_i + 1`` values,
+    the district's own included — at random among the ``n`` values (the randomisation
+    under which Ord & Getis derive the z-score). Local Moran's I holds the district's value
+    fixed and asks whether its *neighbours* are unusual; Gi* asks whether the neighbourhood
+    *with the district* is: a very deprived district among average neighbours can be a hot
+    spot and not a LISA cluster, and a middling district ringed by deprived ones a LISA
+    outlier (LH) but not a hot spot. For ``star=False`` (Gi), the district is held fixed
+    and its ``k_i`` neighbours drawn among the others, as for the LISA. The p-value is the
+    folded one-sided pseudo p-value, with the Benjamini-Hochberg threshold when ``fdr``.
+
+    ``z`` is the analytical standardised statistic (Ord & Getis 1995, eq. 9):
+    ``(sum_j w_ij y_j - W_i ybar) / (s sqrt((n S1_i - W_i^2) / (n - 1)))`` with ``W_i =
+    sum_j w_ij``, ``S1_i = sum_j w_ij^2`` and ``s`` the standard deviation of ``y`` (divisor
+    ``n``); it gives the direction (hot ``z > 0``, cold ``z < 0``) and the strength.
 
     Parameters
     ----------
@@ -361,12 +389,13 @@ def getis_ord(
         As in :func:`local_moran`.
     star : bool, default True
         Include the district itself (Gi*); ``False`` gives Gi.
+    fdr : bool, default True
+        Benjamini-Hochberg false-discovery-rate threshold instead of ``alpha``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``values``: ``z`` (standardised statistic under normality),
-        ``p`` (conditional-permutation pseudo p-value) and ``cluster``: ``"hot spot"``
+        Indexed like ``values``: ``G``, ``z``, ``p`` (pseudo p-value) and ``cluster``: ``"hot spot"``
         (significant, ``z > 0``), ``"cold spot"`` (significant, ``z < 0``),
         ``"not significant"`` or ``"no data"``.
 
@@ -379,24 +408,231 @@ def getis_ord(
     >>> getis_ord(g, v, permutations=999).loc[0, "cluster"]
     'hot spot'
     """
-    import esda
-
     _check_inference(permutations, alpha)
     y, geoms, w, _ = _prepare(districts, values, weights, "values")
-    # Gi*: binary contiguity plus the district itself (self-weight 1), then row-standardised.
-    w.transform = "B"
-    with _esda_calls():
-        g = esda.G_Local(
-            y.to_numpy(float), w, transform="R", permutations=int(permutations), star=bool(star),
-            keep_simulations=False, seed=int(seed), n_jobs=1,
-        )
-    z = pd.Series(np.asarray(g.Zs, float), index=y.index)
-    p = pd.Series(np.asarray(g.p_sim, float), index=y.index)
+    yv = y.to_numpy(float)
+    n = len(yv)
+    nb = _Neighbours.from_weights(w, binary=True, with_self=bool(star))
+    total = float(yv.sum())
+    g_obs = nb.lag(yv) / total
+    rng = np.random.default_rng(int(seed))
+    larger = np.zeros(n, dtype=np.int64)
+    tol = _TIES * float(np.abs(g_obs).max())
+    for rows, _, sims in _conditional_lags(yv, nb, int(permutations), rng, fixed_self=not star):
+        larger[rows] += (sims / total >= g_obs[rows, None] - tol).sum(axis=1)
+    p = _folded_p(larger, int(permutations))
+    wi, s1 = nb.row_sums(), nb.row_squares()
+    sd = float(np.sqrt((yv ** 2).mean() - yv.mean() ** 2))
+    if star:
+        num = nb.lag(yv) - wi * yv.mean()
+        den = sd * np.sqrt((n * s1 - wi ** 2) / (n - 1))
+    else:  # Gi: the district's own value left out of the mean and variance
+        others_mean = (total - yv) / (n - 1)
+        others_sd = np.sqrt(((yv ** 2).sum() - yv ** 2) / (n - 1) - others_mean ** 2)
+        num = nb.lag(yv) - wi * others_mean
+        den = others_sd * np.sqrt(((n - 1) * s1 - wi ** 2) / (n - 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = num / den
+    threshold = fdr_threshold(p, alpha) if fdr else float(alpha)
     cluster = pd.Series(np.where(z > 0, "hot spot", "cold spot"), index=y.index, dtype=object)
-    cluster = cluster.where(p <= alpha, NOT_SIGNIFICANT)
-    table = pd.DataFrame({"z": z, "p": p, "cluster": cluster}).reindex(values.index)
+    cluster = cluster.where(p <= threshold, NOT_SIGNIFICANT)
+    table = pd.DataFrame({"G": pd.Series(g_obs, index=y.index), "z": pd.Series(z, index=y.index),
+                          "p": pd.Series(p, index=y.index), "cluster": cluster}).reindex(values.index)
     table["cluster"] = table["cluster"].fillna(NO_DATA)
     return table
+
+
+def fdr_threshold(p: np.ndarray, alpha: float) -> float:
+    """Benjamini-Hochberg cut-off of the p-values ``p`` at false-discovery rate ``alpha``.
+
+    The largest ``k alpha / n`` such that the ``k``-th smallest p-value is below it; when no
+    p-value passes, the Bonferroni bound ``alpha / n`` (the same as ``esda.fdr``).
+
+    Examples
+    --------
+    >>> fdr_threshold(np.array([0.001, 0.01, 0.03, 0.5]), 0.05)
+    0.025
+    """
+    p = np.asarray(p, dtype=float)
+    n = len(p)
+    ordered = np.sort(p)
+    bounds = np.arange(1, n + 1) * alpha / n
+    passing = np.flatnonzero(ordered < bounds)
+    return float(bounds[passing[-1]]) if len(passing) else float(alpha) / n
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """Sparse weights as arrays: for district i, ``cols[ptr[i]:ptr[i+1]]`` with ``vals``.
+
+    ``uniform`` when every row's weights are equal (binary contiguity, row-standardised):
+    the permutations then need no per-neighbour gather (see :func:`_conditional_lags`).
+    ``self_weight`` is each district's weight on itself (Gi*), kept apart from the neighbours.
+    """
+
+    ptr: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    self_weight: np.ndarray
+    uniform: bool
+
+    @classmethod
+    def from_weights(cls, w: "W", *, binary: bool = False, with_self: bool = False) -> "_Neighbours":
+        sparse = w.sparse.tocsr()
+        sparse.sort_indices()
+        ptr, cols = sparse.indptr.astype(np.int64), sparse.indices.astype(np.int64)
+        vals = np.ones(len(cols)) if binary else sparse.data.astype(float)
+        diagonal = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)) == cols
+        own = np.zeros(len(ptr) - 1)
+        if diagonal.any():  # weights that already hold a self-weight: keep it apart
+            own[np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))[diagonal]] = vals[diagonal]
+            keep = ~diagonal
+            counts = np.bincount(np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))[keep], minlength=len(ptr) - 1)
+            cols, vals = cols[keep], vals[keep]
+            ptr = np.concatenate([[0], np.cumsum(counts)])
+        if with_self:
+            own = np.where(own > 0, own, 1.0)
+        k = np.diff(ptr)
+        if binary:
+            row_total = np.bincount(np.repeat(np.arange(len(k)), k), weights=vals, minlength=len(k)) + own
+            vals = vals / np.repeat(row_total, k)
+            own = own / row_total
+        first = np.repeat(vals[ptr[:-1][k > 0]], k[k > 0])  # each row's first weight, for each of its entries
+        uniform = bool(np.allclose(vals, first, rtol=1e-12, atol=0))
+        return cls(ptr, cols, vals, own, uniform)
+
+    @property
+    def k(self) -> np.ndarray:
+        return np.diff(self.ptr)
+
+    def lag(self, y: np.ndarray) -> np.ndarray:
+        rows = np.repeat(np.arange(len(self.k)), self.k)
+        return np.bincount(rows, weights=self.vals * y[self.cols], minlength=len(self.k)) + self.self_weight * y
+
+    def row_sums(self) -> np.ndarray:
+        rows = np.repeat(np.arange(len(self.k)), self.k)
+        return np.bincount(rows, weights=self.vals, minlength=len(self.k)) + self.self_weight
+
+    def row_squares(self) -> np.ndarray:
+        rows = np.repeat(np.arange(len(self.k)), self.k)
+        return np.bincount(rows, weights=self.vals ** 2, minlength=len(self.k)) + self.self_weight ** 2
+
+
+# A draw equal to the observed statistic counts as "at least as extreme" whatever the order in which
+# its floating-point sum was taken (tied values are common in rounded census rates).
+_TIES = 1e-10
+
+
+def _folded_p(larger: np.ndarray, permutations: int) -> np.ndarray:
+    """esda's folded one-sided pseudo p-value from the number of draws at or above the observed value."""
+    extreme = np.minimum(larger, permutations - larger)
+    return (extreme + 1.0) / (permutations + 1.0)
+
+
+def _conditional_lags(
+    y: np.ndarray, nb: _Neighbours, permutations: int, rng: np.random.Generator, *, fixed_self: bool,
+    budget: int = 4_000_000,
+) -> Iterator[tuple[np.ndarray, slice, np.ndarray]]:
+    """Permutation draws of every district's spatial lag, in blocks: ``(rows, perms, sims)``.
+
+    ``sims[r, q]`` is district ``rows[r]``'s lag in permutation ``perms[q]``: its own weight times
+    its own value (``fixed_self=True``, the conditional permutation of the LISA and of Gi) or a
+    value drawn with the neighbours (``fixed_self=False``: Gi*, whose neighbourhood includes the
+    district), plus its neighbour weights times values drawn without replacement. As in esda,
+    each permutation draws one random sequence of districts shared by all: district i takes its
+    first ``k_i`` (``k_i + 1`` for Gi*) entries, skipping itself when held fixed. Memory stays
+    near ``budget`` numbers whatever the number of districts.
+    """
+    n = len(y)
+    k = nb.k
+    own = nb.self_weight
+    take = k + (0 if fixed_self else (own > 0).astype(np.int64))
+    kmax = int(take.max()) if len(take) else 0
+    if nb.uniform and kmax > 0:
+        yield from _uniform_lags(y, nb, permutations, rng, take, fixed_self, budget)
+        return
+    pool = n - 1 if fixed_self else n
+    draws = np.stack([rng.choice(pool, size=min(kmax, pool), replace=False) for _ in range(permutations)])
+    order = np.argsort(take, kind="stable")
+    all_perms = slice(0, permutations)
+    start = 0
+    while start < n:
+        width = max(int(take[order[min(n - 1, start + 255)]]), 1)
+        stop = min(n, start + max(1, budget // (permutations * width)))
+        rows = order[start:stop]
+        width = max(int(take[rows].max()), 1)
+        idx = np.broadcast_to(draws[None, :, :width], (len(rows), permutations, width))
+        if fixed_self:
+            idx = idx + (idx >= rows[:, None, None])
+        weights = np.zeros((len(rows), width))
+        for r, i in enumerate(rows):
+            members = nb.vals[nb.ptr[i]:nb.ptr[i + 1]]
+            if not fixed_self and own[i] > 0:
+                members = np.concatenate([members, [own[i]]])
+            weights[r, :len(members)] = members
+        sims = np.einsum("rpk,rk->rp", y[idx], weights)
+        if fixed_self:
+            sims += (own[rows] * y[rows])[:, None]
+        yield rows, all_perms, sims
+        start = stop
+
+
+def _uniform_lags(y: np.ndarray, nb: _Neighbours, permutations: int, rng: np.random.Generator,
+                  take: np.ndarray, fixed_self: bool, budget: int
+                  ) -> Iterator[tuple[np.ndarray, slice, np.ndarray]]:
+    """:func:`_conditional_lags` when each district's weights are equal: running sums, no gather.
+
+    With one weight ``v_i`` per row, a lag is ``v_i`` times the sum of the first ``take_i``
+    values of the permutation's random sequence (drawn from all ``n`` districts). Held fixed,
+    district i skips itself: where i is among its first ``k_i`` entries (its position in the
+    shared sequence is looked up), the sum runs over ``k_i + 1`` entries minus ``y_i``; the
+    first ``k_i`` entries other than i of a random sequence are a random ``k_i``-subset of the
+    others.
+    """
+    n = len(y)
+    k, own = nb.k, nb.self_weight
+    width = min(int(take.max()) + 1, n)
+    draws = np.stack([rng.choice(n, size=width, replace=False) for _ in range(permutations)])
+    has = k > 0
+    weight = np.zeros(n)
+    weight[has] = nb.vals[nb.ptr[:-1][has]]
+    weight[~has] = own[~has]  # Gi* of a district without neighbours: itself only
+    everyone = np.arange(n)
+    block = max(1, budget // max(n, 1))
+    for p0 in range(0, permutations, block):
+        d = draws[p0:p0 + block]
+        run = np.concatenate([np.zeros((len(d), 1)), np.cumsum(y[d], axis=1)], axis=1)
+        if fixed_self:
+            position = np.full((len(d), n), width, dtype=np.int64)
+            np.put_along_axis(position, d, np.broadcast_to(np.arange(width), d.shape), axis=1)
+            inside = position < k[None, :]
+            longer = run[:, np.minimum(k + 1, width)] - y[None, :]
+            sums = np.where(inside, longer, run[:, k])
+            sims = sums * weight[None, :] + (own * y)[None, :]
+        else:
+            sims = run[:, take] * weight[None, :]
+        yield everyone, slice(p0, p0 + len(d)), np.ascontiguousarray(sims.T)
+
+
+def _global_moran(z: np.ndarray, nb: _Neighbours, permutations: int, rng: np.random.Generator
+                  ) -> tuple[float, float]:
+    """Global Moran's I (row-standardised weights, ``S0 = n``) and its folded permutation pseudo p-value."""
+    n = len(z)
+    zz = float((z * z).sum())
+    observed = float((z * nb.lag(z)).sum() / zz)
+    rows = np.repeat(np.arange(n), nb.k)
+    from scipy import sparse
+
+    mat = sparse.csr_matrix((nb.vals, nb.cols, nb.ptr), shape=(n, n))
+    larger = 0
+    for p0 in range(0, permutations, 64):
+        m = min(64, permutations - p0)
+        shuffled = rng.permuted(np.broadcast_to(z[:, None], (n, m)), axis=0)
+        sims = (shuffled * (mat @ shuffled)).sum(axis=0) / zz
+        larger += int((sims >= observed).sum())
+    del rows
+    extreme = min(larger, permutations - larger)
+    return observed, (extreme + 1.0) / (permutations + 1.0)
 
 
 def _check_inference(permutations: int, alpha: float) -> None:
@@ -471,34 +707,6 @@ def _prepare(
         w.transform = "R"
         description = "user-supplied weights"
     return y, geoms, w, description
-
-
-@contextmanager
-def _esda_calls() -> Iterator[None]:
-    """Run esda quietly and leave numpy's global random generator as it was.
-
-    esda seeds and draws from numpy's global generator (``np.random.seed``);
-    restoring its state keeps these functions free of side effects. esda's
-    notice about a future change of its default alternative hypothesis is
-    silenced: the current one-sided pseudo p-value is the documented behaviour.
-    """
-    state = np.random.get_state()
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The alternative hypothesis", DeprecationWarning)
-            warnings.filterwarnings("ignore", ".*row_stack", DeprecationWarning)
-            yield
-    finally:
-        np.random.set_state(state)
-
-
-def _global_moran(y: np.ndarray, w: "W", permutations: int, seed: int):
-    """Global Moran's I; esda.Moran permutes with numpy's global generator, so seed it first."""
-    import esda
-
-    with _esda_calls():
-        np.random.seed(seed)
-        return esda.Moran(y, w, transformation="r", permutations=permutations)
 
 
 # --------------------------------------------------------------------------- district summaries

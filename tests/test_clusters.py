@@ -8,6 +8,8 @@ from pathlib import Path
 
 import esda
 import geopandas as gpd
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,7 +146,7 @@ def test_local_moran_matches_the_hand_calculation(grid3):
     assert global_i == Fraction(sum(local.values())) / 8
     assert quadrant == {"a": "HH", "b": "HH", "c": "LH", "d": "HH", "e": "HL",
                         "f": "LL", "g": "LH", "h": "LL", "i": "LL"}
-    r = local_moran(g, v, permutations=999, seed=0)
+    r = local_moran(g, v, permutations=999, seed=0, fdr=False)
     t = r.table
     assert list(t.columns) == ["I", "p", "quadrant", "cluster"]
     assert list(t.index) == CODES
@@ -169,10 +171,12 @@ def test_local_moran_matches_the_hand_calculation(grid3):
 def test_local_moran_agrees_with_esda_called_directly(grid3):
     g, v = grid3
     w = Queen.from_dataframe(g, use_index=True)
+    v = v + np.arange(9) / 100  # no tied values: esda compares floating-point sums without tolerance
     direct = esda.Moran_Local(v.to_numpy(), w, transformation="r", permutations=999, seed=0)
     t = local_moran(g, v, permutations=999, seed=0).table
     np.testing.assert_allclose(t["I"].to_numpy(), direct.Is, atol=1e-12)
-    np.testing.assert_allclose(t["p"].to_numpy(), direct.p_sim)
+    # p-values: see test_local_moran_p_values_equal_esda_within_permutation_noise (on a 3 x 3 grid the
+    # centre's neighbours are all the others, a degenerate case where esda's draws and ours differ)
     assert esda.Moran(v.to_numpy(), w).I == pytest.approx(local_moran(g, v, permutations=9).global_I)
 
 
@@ -228,8 +232,8 @@ def test_fdr_is_at_least_as_strict_as_alpha():
     y = rng.normal(size=49)
     y[[0, 1, 7, 8, 2, 14]] += 4  # a high corner
     v = pd.Series(y, index=g.index)
-    plain = local_moran(g, v, permutations=999, seed=0)
-    strict = local_moran(g, v, permutations=999, seed=0, fdr=True)
+    plain = local_moran(g, v, permutations=999, seed=0, fdr=False)
+    strict = local_moran(g, v, permutations=999, seed=0)
     assert strict.fdr and strict.threshold <= plain.threshold == 0.05
     assert strict.threshold == pytest.approx(esda.fdr(plain.table["p"].to_numpy(), 0.05))
     sig_plain = plain.table["cluster"] != "not significant"
@@ -282,7 +286,7 @@ def test_gi_star_finds_the_hot_spot_of_high_values():
     v[hot] = 10.0
     v["c24"] = np.nan
     out = getis_ord(g, v, permutations=999, seed=0)
-    assert list(out.columns) == ["z", "p", "cluster"]
+    assert list(out.columns) == ["G", "z", "p", "cluster"]
     assert list(out.index) == list(g.index)
     assert (out.loc[hot, "cluster"] == "hot spot").all()
     assert (out.loc[hot, "z"] > 0).all()
@@ -293,19 +297,54 @@ def test_gi_star_finds_the_hot_spot_of_high_values():
     assert (out.loc[far, "cluster"] != "hot spot").all()
 
 
-def test_gi_star_agrees_with_esda_on_binary_weights_with_self(grid3):
+def test_gi_star_by_hand_and_its_own_inference(grid3):
     g, v = grid3
     w = Queen.from_dataframe(g, use_index=True)
     w.transform = "B"
-    direct = esda.G_Local(v.to_numpy(), w, transform="R", permutations=999, star=True, seed=0)
+    direct = esda.G_Local(v.to_numpy(), w, transform="R", permutations=9, star=True, seed=0)
     out = getis_ord(g, v, permutations=999, seed=0)
-    np.testing.assert_allclose(out["z"].to_numpy(), direct.Zs, atol=1e-12)
-    np.testing.assert_allclose(out["p"].to_numpy(), direct.p_sim)
     # Gi* of the corner a by hand: its neighbourhood {a, b, d, e} holds 8 + 7 + 7 + 6 = 28
     # of the total 9 * 5 = 45: with row-standardised weights over 4 cells, G*_a = 0.25 * 28 / 45.
     assert direct.Gs[0] == pytest.approx(0.25 * 28 / 45)
+    np.testing.assert_allclose(out["G"].to_numpy(), direct.Gs, atol=1e-12)
+    # Ord & Getis (1995) z: (28 - 4 x 5) / (s sqrt((9 x 4 - 4^2) / 8)), s^2 = 32 / 9 (divisor n)
+    assert out.loc["a", "z"] == pytest.approx(8 / (np.sqrt(32 / 9) * np.sqrt(20 / 8)), rel=1e-12)
+    # Gi*'s own null: the 4 values of a's neighbourhood, a's own included, drawn among the 9.
+    # By enumeration of the C(9, 4) = 126 sets: the share with a sum >= 28, folded.
+    values = v.to_numpy()
+    sums = np.array([values[list(c)].sum() for c in itertools.combinations(range(9), 4)])
+    exact = min((sums >= 28).mean(), (sums < 28).mean())
+    assert out.loc["a", "p"] == pytest.approx(exact, abs=0.03)  # 999 draws: sd of the estimate < 0.01
     gi = getis_ord(g, v, permutations=99, star=False)
     assert (gi["z"] != out["z"]).any()
+
+
+def test_gi_star_can_disagree_with_local_moran():
+    # a high corner block and one high cell in a noisy field: the two tests ask different questions
+    # (LISA: are the neighbours unusual given the district? Gi*: is the neighbourhood with the
+    # district unusual?), so their significant sets differ, not only their labels
+    g = grid(7)
+    v = pd.Series(np.random.default_rng(0).normal(10, 1, 49), index=g.index)
+    v[["c0", "c1", "c7", "c8"]] += 4
+    v["c24"] = 16
+    hot = getis_ord(g, v, permutations=999, seed=0, fdr=False)
+    lisa = local_moran(g, v, permutations=999, seed=0, fdr=False).table
+    gi_sig = set(hot.index[hot["cluster"] != "not significant"])
+    lisa_sig = set(lisa.index[lisa["cluster"] != "not significant"])
+    assert gi_sig - lisa_sig and lisa_sig - gi_sig
+    assert {"c0", "c1", "c7"} <= gi_sig  # both find the corner
+    assert (lisa.loc[["c0", "c1", "c7", "c8"], "cluster"] == "HH").sum() >= 2
+
+
+def test_local_moran_p_values_equal_esda_within_permutation_noise():
+    g = grid(7)
+    v = pd.Series(np.random.default_rng(1).normal(size=49), index=g.index)
+    v[["c0", "c1", "c7", "c8"]] += 3
+    w = Queen.from_dataframe(g, use_index=True)
+    direct = esda.Moran_Local(v.to_numpy(), w, transformation="r", permutations=9999, seed=0)
+    t = local_moran(g, v, permutations=9999, seed=0).table
+    np.testing.assert_allclose(t["I"].to_numpy(), direct.Is, atol=1e-12)
+    np.testing.assert_allclose(t["p"].to_numpy(), direct.p_sim, atol=0.02)  # sd of each estimate < 0.005
 
 
 # --------------------------------------------------------------------------- district summaries
@@ -397,8 +436,8 @@ def test_real_boundaries(level):
     g, v = morocco(level)
     start = time.perf_counter()
     w, text = spatial_weights(g)
-    r = local_moran(g, v, permutations=999, seed=0)
-    gi = getis_ord(g, v, permutations=999, seed=0)
+    r = local_moran(g, v, permutations=999, seed=0, fdr=False)
+    gi = getis_ord(g, v, permutations=999, seed=0, fdr=False)
     elapsed = time.perf_counter() - start
     print(f"{level}: {len(g)} districts, weights + Local Moran + Gi* (999 permutations) in {elapsed:.2f} s")
     assert text == "queen contiguity" and w.islands == []  # no islands in the shipped boundaries
