@@ -152,16 +152,22 @@ def cluster_columns(data: LevelData, result: ScoreResult, settings: AnalysisSett
     moran = local_moran(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
                         fdr=settings.fdr, seed=settings.seed, weights=w)
     out["cluster"] = moran.table["cluster"].reindex(out.index).fillna("no data")
+    control = (f"false-discovery-rate control (Benjamini-Hochberg at {settings.alpha:g}; p-value cut-off "
+               f"{moran.threshold:.4f})" if settings.fdr else
+               f"alpha {settings.alpha:g} per district, no false-discovery-rate control")
     notes["cluster"] = (f"local Moran's I on the score, {description}, "
-                        f"{settings.permutations} permutations, alpha {settings.alpha:g}"
-                        + (" with false-discovery-rate control" if settings.fdr else "")
+                        f"{settings.permutations} conditional permutations, {control}"
                         + f"; global I {moran.global_I:.2f} (p {moran.global_p:.3f})")
     hot = getis_ord(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
-                    seed=settings.seed, weights=w)
+                    seed=settings.seed, weights=w, fdr=settings.fdr)
     out["hotspot"] = hot["cluster"].reindex(out.index).fillna("no data")
     notes["hotspot"] = (f"Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
-                        f"{settings.permutations} permutations, alpha {settings.alpha:g}; "
-                        f"{int((hot['cluster'] == 'hot spot').sum())} hot spots")
+                        f"{settings.permutations} permutations of the whole neighbourhood (its own inference, "
+                        f"not the LISA's), "
+                        + ("with false-discovery-rate control" if settings.fdr else
+                           f"alpha {settings.alpha:g}, no false-discovery-rate control")
+                        + f"; {int((hot['cluster'] == 'hot spot').sum())} hot spots, "
+                        f"{int((hot['cluster'] == 'cold spot').sum())} cold spots")
     shapeless = result.table["score"].notna() & ~result.table.index.isin(districts.index)
     if shapeless.any():
         notes["cluster"] += (f"; {int(shapeless.sum())} scored district(s) without geometry "
