@@ -130,8 +130,10 @@ def analysis_columns(
         low = ranked_table(lower, low_result)
         summary = district_summaries(pd.DataFrame(low.drop(columns="geometry")))
         out = out.join(summary[["extent", "local_concentration"]])
-        notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking "
-                            "(most deprived decile nationally; 10 % of each district's people)")
+        notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking, IMD 2019 "
+                            "definitions on a population basis: extent = share of the people in the nation's most "
+                            "deprived 10 % (weight 1) to 30 % (sliding 0.95-0.05); local concentration = average "
+                            "national position (0-100) of each district's most deprived 10 % of people")
     return out, notes
 
 

@@ -450,8 +450,8 @@ def fdr_threshold(p: np.ndarray, alpha: float) -> float:
 
     Examples
     --------
-    >>> fdr_threshold(np.array([0.001, 0.01, 0.03, 0.5]), 0.05)
-    0.025
+    >>> round(fdr_threshold(np.array([0.001, 0.01, 0.03, 0.5]), 0.05), 6)
+    0.0375
     """
     p = np.asarray(p, dtype=float)
     n = len(p)
@@ -720,22 +720,33 @@ def district_summaries(
     population: str = "population",
     share: float = 0.1,
 ) -> pd.DataFrame:
-    """IMD-style summaries of ranked lower-level districts, one row per parent.
+    """IMD 2019 district summaries of ranked lower-level districts, on a population basis.
 
-    ``N`` is the number of ranked lower districts nationally; the most
-    deprived decile holds those with ``rank <= ceil(N / 10)`` (rank 1 = most
-    deprived). For each parent:
+    The English Indices of Deprivation 2019 summarise small areas (LSOAs) per local authority
+    (Ministry of Housing, Communities and Local Government, *The English Indices of Deprivation
+    2019: Technical report*, Noble et al. 2019, section "Summary measures for higher-level
+    geographies"). LSOAs hold near-equal populations, so their percentiles are percentiles of
+    people; communes do not, so here every person gets the national position of their district:
+    with districts taken from the most deprived (rank 1, ties in index order), a person's
+    position ``q`` (0-100) is the share of the nation's people living in more deprived districts,
+    each district spreading its people evenly over ``[q0, q1]``, and the percentile of a person at
+    ``q`` is ``p = floor(q) + 1`` (1 = the most deprived 1 %). For each parent:
 
-    * ``avg_rank``: population-weighted average rank of its lower districts;
-    * ``extent``: share of its population living in the most deprived decile;
-    * ``local_concentration``: population-weighted average rank of its most
-      deprived lower districts that together hold ``share`` of its population;
-      the district straddling the line counts with only the population needed;
-    * ``scale``: population living in the most deprived decile.
+    * ``avg_rank``: population-weighted average rank of its lower districts (IMD's "average rank");
+    * ``extent``: IMD's weighted share of the people living in the most deprived 30 %:
+      ``extent = sum_people w(p) / population`` with ``w(p) = 1`` for ``p <= 10`` and the sliding
+      scale ``w(p) = (30 - p) / 20`` for ``11 <= p <= 30`` (0.95 at the 11th percentile down to
+      0.05 at the 29th), 0 beyond;
+    * ``local_concentration``: IMD's population-weighted average of the positions of the parent's
+      most deprived people that make up exactly ``share`` (10 %) of its population: its districts
+      are taken from the most deprived, the one straddling the line with only the people needed
+      (those at the deprived end of its interval); reported as the average national position
+      ``q`` (0-100, lower = more deprived), the population counterpart of IMD's average rank;
+    * ``scale``: people living in the most deprived 10 % of the nation's people (``q < 10``).
 
-    Low ``avg_rank`` and ``local_concentration`` mean more deprived. A parent
-    with a small very deprived pocket keeps an average ``avg_rank`` while its
-    ``extent`` and ``local_concentration`` show the pocket.
+    Low ``avg_rank`` and ``local_concentration`` mean more deprived. A parent with a small very
+    deprived pocket keeps an average ``avg_rank`` while its ``extent`` and ``local_concentration``
+    show the pocket.
 
     Parameters
     ----------
@@ -762,11 +773,13 @@ def district_summaries(
 
     Examples
     --------
-    >>> lower = pd.DataFrame({"parent_code": ["A"] * 3 + ["B"] * 7,
-    ...                       "rank": range(1, 11), "population": [10, 90, 100] + [100] * 7})
+    >>> lower = pd.DataFrame({"parent_code": list("ABBCCCCCCA"), "rank": range(1, 11),
+    ...                       "population": [100] * 10})
     >>> s = district_summaries(lower)
-    >>> s.loc["A", ["avg_rank", "extent", "local_concentration", "scale"]].tolist()
-    [2.45, 0.05, 1.5, 10.0]
+    >>> s.loc["A", ["extent", "local_concentration", "scale"]].tolist()
+    [0.5, 1.0, 100.0]
+    >>> round(float(s.loc["B", "extent"]), 3), float(s.loc["B", "local_concentration"])
+    (0.475, 11.0)
     """
     for arg, col in (("parent", parent), ("rank", rank), ("population", population)):
         if col not in lower.columns:
@@ -797,17 +810,36 @@ def district_summaries(
             f"Invalid {population}: negative population ({pop[pop < 0].unique()[:5].tolist()}). "
             "Population must be >= 0; fix the population table."
         )
-    cutoff = math.ceil(int(r.notna().sum()) / 10)
-    frame = pd.DataFrame({"parent": lower[parent], "rank": r, "pop": pop})
+    frame = pd.DataFrame({"parent": lower[parent].to_numpy(), "rank": r.to_numpy(), "pop": pop.to_numpy()},
+                         index=pd.RangeIndex(len(lower)))
     used = frame["rank"].notna() & frame["pop"].notna()
+    frame["q0"], frame["q1"] = np.nan, np.nan
+    ranked = frame[used].sort_values("rank", kind="stable")
+    total = float(ranked["pop"].sum())
+    if total > 0:
+        before = ranked["pop"].cumsum() - ranked["pop"]
+        frame.loc[ranked.index, "q0"] = 100.0 * before / total
+        frame.loc[ranked.index, "q1"] = 100.0 * (before + ranked["pop"]) / total
     rows = {}
     for code, group in frame.groupby("parent", sort=True):
         ok = group[used.loc[group.index]]
-        rows[code] = _summary(ok, cutoff, float(share)) | {"unranked": int(len(group) - len(ok))}
+        rows[code] = _summary(ok, float(share)) | {"unranked": int(len(group) - len(ok))}
     columns = ["districts", "unranked", "population", "avg_rank", "extent", "local_concentration", "scale"]
     out = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
     out.index.name = parent
     return out.astype({"districts": int, "unranked": int})
+
+
+# IMD 2019 extent weight of percentile p (1 = most deprived 1 %): 1 up to 10, (30 - p) / 20 to 30, then 0.
+_EXTENT_WEIGHTS = np.clip((30.0 - np.arange(1, 101)) / 20.0, 0.0, 1.0)
+_EXTENT_CUMULATIVE = np.concatenate([[0.0], np.cumsum(_EXTENT_WEIGHTS)])  # integral of w over [0, q]
+
+
+def _extent_integral(q: np.ndarray) -> np.ndarray:
+    """``int_0^q w`` for positions ``q`` in 0-100 (``w`` a step per percentile, so exact)."""
+    q = np.clip(q, 0.0, 100.0)
+    whole = np.minimum(np.floor(q).astype(int), 99)
+    return _EXTENT_CUMULATIVE[whole] + (q - whole) * _EXTENT_WEIGHTS[whole]
 
 
 def _numeric(series: pd.Series, name: str) -> pd.Series:
@@ -821,21 +853,27 @@ def _numeric(series: pd.Series, name: str) -> pd.Series:
     return out
 
 
-def _summary(group: pd.DataFrame, cutoff: int, share: float) -> dict[str, float]:
+def _summary(group: pd.DataFrame, share: float) -> dict[str, float]:
     total = float(group["pop"].sum())
     if group.empty or total <= 0:
         return {"districts": len(group), "population": total, "avg_rank": np.nan, "extent": np.nan,
-                "local_concentration": np.nan, "scale": float(group["pop"].sum())}
-    scale = float(group.loc[group["rank"] <= cutoff, "pop"].sum())
-    ordered = group.sort_values("rank", kind="stable")
-    target = share * total
-    before = ordered["pop"].cumsum() - ordered["pop"]
-    part = np.clip(target - before, 0, ordered["pop"])
+                "local_concentration": np.nan, "scale": total}
+    q0, q1, people = group["q0"].to_numpy(), group["q1"].to_numpy(), group["pop"].to_numpy()
+    span = q1 - q0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_point = np.where(span > 0, people / span, 0.0)  # people per point of national position
+    weighted = per_point * (_extent_integral(q1) - _extent_integral(q0))
+    scale = per_point * np.clip(np.minimum(q1, 10.0) - q0, 0.0, None)
+    order = np.argsort(group["rank"].to_numpy(), kind="stable")
+    before = np.cumsum(people[order]) - people[order]
+    taken = np.clip(share * total - before, 0.0, people[order])  # people of each district in the 10 %
+    top = q0[order] + np.where(per_point[order] > 0, taken / np.where(per_point[order] > 0, per_point[order], 1), 0)
+    centre = (q0[order] + top) / 2.0  # average position of the people taken, from the deprived end
     return {
         "districts": len(group),
         "population": total,
         "avg_rank": float((group["rank"] * group["pop"]).sum() / total),
-        "extent": scale / total,
-        "local_concentration": float((part * ordered["rank"]).sum() / part.sum()),
-        "scale": scale,
+        "extent": float(weighted.sum() / total),
+        "local_concentration": float((taken * centre).sum() / taken.sum()),
+        "scale": float(scale.sum()),
     }

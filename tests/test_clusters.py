@@ -364,29 +364,43 @@ def lower_table() -> pd.DataFrame:
 
 
 def test_district_summaries_by_hand():
-    s = district_summaries(lower_table())
-    assert list(s.index) == ["P", "Q", "R"]
+    """Ten lower districts of 100 people, ranks 1-10: the district of rank r holds the national
+    positions 10 (r - 1) to 10 r, i.e. the percentiles 10 r - 9 .. 10 r.
+
+    IMD 2019 extent weights: percentiles 1-10 weigh 1; 11-20 weigh 0.95, 0.90, ..., 0.50 (mean
+    0.725); 21-30 weigh 0.45, ..., 0.00 (mean 0.225). A = ranks 1 and 10, B = ranks 2 and 3.
+    """
+    lower = pd.DataFrame({"parent_code": list("ABBCCCCCCA"), "rank": range(1, 11), "population": [100] * 10},
+                         index=[f"d{i}" for i in range(10)])
+    s = district_summaries(lower)
     assert list(s.columns) == ["districts", "unranked", "population", "avg_rank", "extent",
                                "local_concentration", "scale"]
-    # P: avg rank (1*50 + 11*950) / 1000 = 10.5, about the same as Q's;
-    # extent 50 / 1000 (the pocket is in the national top decile); local concentration over
-    # the 10 % = 100 most deprived people: 50 at rank 1 and 50 of the rank-11 district -> 6.
-    p = s.loc["P"]
-    assert (p["districts"], p["unranked"], p["population"]) == (2, 1, 1000)
-    assert p["avg_rank"] == pytest.approx(10.5)
-    assert p["extent"] == pytest.approx(0.05)
-    assert p["local_concentration"] == pytest.approx(6.0)
-    assert p["scale"] == 50
-    # Q: avg (9+10+12+13)/4 = 11; nobody in the top decile; 10 % = 100 people, all at rank 9.
-    q = s.loc["Q"]
-    assert (q["avg_rank"], q["extent"], q["local_concentration"], q["scale"]) == (11, 0, 9, 0)
-    # R: avg (2+...+8 + 14+...+20) / 14 = 154 / 14 = 11; extent 100 / 1400;
-    # 10 % = 140 people: 100 at rank 2 and 40 at rank 3 -> (200 + 120) / 140 = 16/7.
-    r = s.loc["R"]
-    assert r["avg_rank"] == pytest.approx(11)
-    assert r["extent"] == pytest.approx(100 / 1400)
-    assert r["local_concentration"] == pytest.approx(16 / 7)
-    assert r["scale"] == 100
+    a, b, c = s.loc["A"], s.loc["B"], s.loc["C"]
+    assert a["extent"] == pytest.approx(100 / 200) and b["extent"] == pytest.approx((72.5 + 22.5) / 200)
+    assert c["extent"] == 0
+    # local concentration: the 10 % most deprived of A's 200 people = 20 people of rank 1, at
+    # positions 0-2 (mean 1); of B's: 20 people of rank 2, at positions 10-12 (mean 11)
+    assert a["local_concentration"] == pytest.approx(1.0) and b["local_concentration"] == pytest.approx(11.0)
+    assert (a["scale"], b["scale"], c["scale"]) == (100, 0, 0)
+    assert a["avg_rank"] == pytest.approx(5.5) and b["avg_rank"] == pytest.approx(2.5)
+
+
+def test_district_summaries_equal_a_person_by_person_count():
+    """The unequal populations of lower_table, checked against an independent count: every person
+    gets the national position of the middle of their own slot, the IMD weight of its percentile."""
+    lower = lower_table()
+    s = district_summaries(lower)
+    ranked = lower.dropna(subset=["rank"]).sort_values("rank", kind="stable")
+    people = np.repeat(ranked["parent_code"].to_numpy(), ranked["population"].astype(int).to_numpy())
+    position = (np.arange(len(people)) + 0.5) / len(people) * 100
+    percentile = np.floor(position) + 1
+    weight = np.clip((30 - percentile) / 20, 0, 1)
+    for code in ("P", "Q", "R"):
+        mine = people == code
+        assert s.loc[code, "extent"] == pytest.approx(weight[mine].mean(), abs=2e-3)
+        assert s.loc[code, "scale"] == pytest.approx((position[mine] < 10).sum(), abs=1)
+        first = position[mine][: int(round(0.1 * mine.sum()))]
+        assert s.loc[code, "local_concentration"] == pytest.approx(first.mean(), abs=0.02)
     assert s["unranked"].tolist() == [1, 0, 0]
 
 
@@ -394,11 +408,12 @@ def test_district_summaries_share_and_column_names():
     lower = lower_table().rename(columns={"parent_code": "prov", "rank": "r", "population": "pop"})
     s = district_summaries(lower, parent="prov", rank="r", population="pop", share=0.5)
     assert s.index.name == "prov"
-    # P: 500 most deprived people: 50 at rank 1 and 450 at rank 11 -> (50 + 4950) / 500 = 10.
-    assert s.loc["P", "local_concentration"] == pytest.approx(10.0)
-    # share = 1 takes everyone: the local concentration is the average rank.
+    # P: its 500 most deprived people: 50 at rank 1 (positions 0-50/34) and 450 of rank 11 from
+    # its deprived end (1250/34 to 1700/34): (50 x 25/34 + 450 x 1475/34) / 500
+    assert s.loc["P", "local_concentration"] == pytest.approx((50 * 25 / 34 + 450 * 1475 / 34) / 500)
+    # share = 1 takes everyone: the population-weighted mean of the middles of their slots
     full = district_summaries(lower, parent="prov", rank="r", population="pop", share=1.0)
-    np.testing.assert_allclose(full["local_concentration"], full["avg_rank"])
+    assert full.loc["Q", "local_concentration"] == pytest.approx((875 + 1125 + 2325 + 2575) / 4 / 34)
 
 
 def test_district_summaries_parent_with_nothing_ranked_and_errors():
@@ -407,8 +422,8 @@ def test_district_summaries_parent_with_nothing_ranked_and_errors():
     s = district_summaries(lower)
     assert s.loc["S", "districts"] == 0 and s.loc["S", "unranked"] == 1
     assert pd.isna(s.loc["S", "avg_rank"])
-    # The unranked district does not change the national decile (still 20 ranked).
-    assert s.loc["P", "extent"] == pytest.approx(0.05)
+    # The unranked district does not change the national positions (still 3,400 people ranked).
+    assert s.loc["P", "extent"] == pytest.approx(district_summaries(lower_table()).loc["P", "extent"])
     with pytest.raises(TargetingError, match="'rank' not found"):
         district_summaries(lower.drop(columns="rank"))
     with pytest.raises(TargetingError, match="share"):
