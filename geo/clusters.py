@@ -88,7 +88,7 @@ class ClusterResult:
     weights_description : str
         The weights used, in words, for display.
     global_I, global_p : float
-        Global Moran's I and its permutation pseudo p-value.
+        Global Moran's I and its two-sided p-value under randomisation (Cliff & Ord).
     alpha : float
         Significance level asked for.
     fdr : bool
@@ -326,12 +326,14 @@ def local_moran(
     local_i = (n - 1) * z * lag / den
     rng = np.random.default_rng(int(seed))
     larger = np.zeros(n, dtype=np.int64)
-    tol = _TIES * float(np.abs(local_i).max())
+    # I_sim >= I_obs  <=>  z_i lag_sim >= z_i lag_obs (the factor (n - 1) / den is positive)
+    observed = z * lag
+    tol = _TIES * float(np.abs(observed).max())
     for rows, _, sims in _conditional_lags(z, nb, int(permutations), rng, fixed_self=True):
-        sim_i = (n - 1) * z[rows, None] * sims / den
-        larger[rows] += (sim_i >= local_i[rows, None] - tol).sum(axis=1)
+        sims *= z[rows][None, :]
+        larger[rows] += (sims >= observed[rows][None, :] - tol).sum(axis=0)
     p = _folded_p(larger, int(permutations))
-    global_i, global_p = _global_moran(z, nb, int(permutations), rng)
+    global_i, global_p = _global_moran(z, nb)
     threshold = fdr_threshold(p, alpha) if fdr else float(alpha)
     quadrant = pd.Series(np.select([(z > 0) & (lag > 0), (z <= 0) & (lag > 0), (z <= 0) & (lag <= 0)],
                                    ["HH", "LH", "LL"], default="HL"), index=y.index, dtype=object)
@@ -417,9 +419,10 @@ def getis_ord(
     g_obs = nb.lag(yv) / total
     rng = np.random.default_rng(int(seed))
     larger = np.zeros(n, dtype=np.int64)
-    tol = _TIES * float(np.abs(g_obs).max())
+    observed = nb.lag(yv)
+    tol = _TIES * float(np.abs(observed).max())
     for rows, _, sims in _conditional_lags(yv, nb, int(permutations), rng, fixed_self=not star):
-        larger[rows] += (sims / total >= g_obs[rows, None] - tol).sum(axis=1)
+        larger[rows] += (sims >= observed[rows][None, :] - tol).sum(axis=0)
     p = _folded_p(larger, int(permutations))
     wi, s1 = nb.row_sums(), nb.row_squares()
     sd = float(np.sqrt((yv ** 2).mean() - yv.mean() ** 2))
@@ -535,7 +538,7 @@ def _conditional_lags(
 ) -> Iterator[tuple[np.ndarray, slice, np.ndarray]]:
     """Permutation draws of every district's spatial lag, in blocks: ``(rows, perms, sims)``.
 
-    ``sims[r, q]`` is district ``rows[r]``'s lag in permutation ``perms[q]``: its own weight times
+    ``sims[q, r]`` is district ``rows[r]``'s lag in permutation ``perms[q]``: its own weight times
     its own value (``fixed_self=True``, the conditional permutation of the LISA and of Gi) or a
     value drawn with the neighbours (``fixed_self=False``: Gi*, whose neighbourhood includes the
     district), plus its neighbour weights times values drawn without replacement. As in esda,
@@ -570,9 +573,9 @@ def _conditional_lags(
             if not fixed_self and own[i] > 0:
                 members = np.concatenate([members, [own[i]]])
             weights[r, :len(members)] = members
-        sims = np.einsum("rpk,rk->rp", y[idx], weights)
+        sims = np.einsum("rpk,rk->pr", y[idx], weights)
         if fixed_self:
-            sims += (own[rows] * y[rows])[:, None]
+            sims += (own[rows] * y[rows])[None, :]
         yield rows, all_perms, sims
         start = stop
 
@@ -603,36 +606,45 @@ def _uniform_lags(y: np.ndarray, nb: _Neighbours, permutations: int, rng: np.ran
         d = draws[p0:p0 + block]
         run = np.concatenate([np.zeros((len(d), 1)), np.cumsum(y[d], axis=1)], axis=1)
         if fixed_self:
-            position = np.full((len(d), n), width, dtype=np.int64)
-            np.put_along_axis(position, d, np.broadcast_to(np.arange(width), d.shape), axis=1)
-            inside = position < k[None, :]
+            inside = np.zeros((len(d), n), dtype=bool)  # district i among its own first k_i entries
+            inside[np.arange(len(d))[:, None], d] = np.arange(width)[None, :] < k[d]
+            sums = run[:, k]
             longer = run[:, np.minimum(k + 1, width)] - y[None, :]
-            sums = np.where(inside, longer, run[:, k])
+            np.copyto(sums, longer, where=inside)
             sims = sums * weight[None, :] + (own * y)[None, :]
         else:
             sims = run[:, take] * weight[None, :]
-        yield everyone, slice(p0, p0 + len(d)), np.ascontiguousarray(sims.T)
+        yield everyone, slice(p0, p0 + len(d)), sims
 
 
-def _global_moran(z: np.ndarray, nb: _Neighbours, permutations: int, rng: np.random.Generator
-                  ) -> tuple[float, float]:
-    """Global Moran's I (row-standardised weights, ``S0 = n``) and its folded permutation pseudo p-value."""
-    n = len(z)
-    zz = float((z * z).sum())
-    observed = float((z * nb.lag(z)).sum() / zz)
-    rows = np.repeat(np.arange(n), nb.k)
+def _global_moran(z: np.ndarray, nb: _Neighbours) -> tuple[float, float]:
+    """Global Moran's I and its two-sided p-value under randomisation (Cliff & Ord 1981).
+
+    ``I = (n / S0) z'Wz / z'z``; its expectation ``-1 / (n - 1)`` and variance under the
+    randomisation hypothesis (esda's ``Moran.p_rand``) give a normal p-value: the same
+    inference as a permutation test at this size, without ``permutations x n`` shuffles.
+    """
     from scipy import sparse
+    from scipy.stats import norm
 
+    n = len(z)
     mat = sparse.csr_matrix((nb.vals, nb.cols, nb.ptr), shape=(n, n))
-    larger = 0
-    for p0 in range(0, permutations, 64):
-        m = min(64, permutations - p0)
-        shuffled = rng.permuted(np.broadcast_to(z[:, None], (n, m)), axis=0)
-        sims = (shuffled * (mat @ shuffled)).sum(axis=0) / zz
-        larger += int((sims >= observed).sum())
-    del rows
-    extreme = min(larger, permutations - larger)
-    return observed, (extreme + 1.0) / (permutations + 1.0)
+    s0 = float(mat.sum())
+    zz = float((z * z).sum())
+    observed = float(n / s0 * (z * (mat @ z)).sum() / zz)
+    both = mat + mat.T
+    s1 = 0.5 * float(both.multiply(both).sum())
+    s2 = float(((np.asarray(mat.sum(axis=1)).ravel() + np.asarray(mat.sum(axis=0)).ravel()) ** 2).sum())
+    expected = -1.0 / (n - 1)
+    b2 = n * float((z ** 4).sum()) / zz ** 2
+    if n < 4:
+        return observed, float("nan")
+    var = ((n * ((n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0 * s0)
+            - b2 * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0 * s0))
+           / ((n - 1) * (n - 2) * (n - 3) * s0 * s0)) - expected ** 2
+    if not var > 0:
+        return observed, float("nan")
+    return observed, float(2 * norm.sf(abs(observed - expected) / np.sqrt(var)))
 
 
 def _check_inference(permutations: int, alpha: float) -> None:

@@ -342,9 +342,13 @@ def test_local_moran_p_values_equal_esda_within_permutation_noise():
     v[["c0", "c1", "c7", "c8"]] += 3
     w = Queen.from_dataframe(g, use_index=True)
     direct = esda.Moran_Local(v.to_numpy(), w, transformation="r", permutations=9999, seed=0)
-    t = local_moran(g, v, permutations=9999, seed=0).table
+    r = local_moran(g, v, permutations=9999, seed=0)
+    t = r.table
     np.testing.assert_allclose(t["I"].to_numpy(), direct.Is, atol=1e-12)
     np.testing.assert_allclose(t["p"].to_numpy(), direct.p_sim, atol=0.02)  # sd of each estimate < 0.005
+    glob = esda.Moran(v.to_numpy(), w, transformation="r")
+    assert r.global_I == pytest.approx(glob.I, rel=1e-12)
+    assert r.global_p == pytest.approx(glob.p_rand, rel=1e-9)  # two-sided, under randomisation
 
 
 # --------------------------------------------------------------------------- district summaries
