@@ -70,9 +70,11 @@ def _build_parser() -> argparse.ArgumentParser:
     change.add_argument("--config", default="config.toml", type=Path)
     change.add_argument("--level", help="admin level (default: the config's display.default_level)")
     change.add_argument("--out", required=True, type=Path, help=f"output file: {', '.join(EXPORT_SUFFIXES)}")
-    change.add_argument("--tolerance", type=float, default=0.0,
-                        help="how much the gap to the country must widen to count (layer units)")
-    change.add_argument("--min-layers", type=int, help="layers to fall behind on (default: half of those compared)")
+    change.add_argument("--tolerance", type=float,
+                        help="how much the gap to the country must widen to count (layer units; default: the "
+                             "config's change.tolerance, else each layer's published precision, 0.1 for HCP)")
+    change.add_argument("--min-layers", type=int,
+                        help="layers to fall behind on (default: half of those compared for each district)")
 
     check = sub.add_parser("check", help="validate a config and its data; print the join reports")
     check.add_argument("--config", default="config.toml", type=Path)

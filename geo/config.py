@@ -79,6 +79,8 @@ class ChangeConfig:
     after: str
     labels: tuple[str, str]
     national: str | None = None
+    # how much a gap must widen to count (layer units); None: each layer's published precision
+    tolerance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -364,7 +366,7 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
             where: str) -> ChangeConfig | None:
     if not section:
         return None
-    _unknown(section, {"before", "after", "labels", "national"}, where, "change.")
+    _unknown(section, {"before", "after", "labels", "national", "tolerance"}, where, "change.")
     before = section.get("before")
     after = section.get("after", population[0])
     for key, name in (("before", before), ("after", after)):
@@ -385,7 +387,15 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
                     f"{where}: change.national = {national!r} needs tables.{name}.level_column to find the "
                     "national row; set it, or remove change.national to aggregate the districts."
                 )
-    return ChangeConfig(before=before, after=after, labels=(labels[0], labels[1]), national=national)
+    tolerance = section.get("tolerance")
+    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
+                                  or tolerance < 0):
+        raise ConfigError(
+            f"{where}: change.tolerance = {tolerance!r} not valid; it must be a number >= 0 in the layers' units "
+            "(e.g. 0.1 for rates published to 0.1 point), or leave it out to use each layer's published precision."
+        )
+    return ChangeConfig(before=before, after=after, labels=(labels[0], labels[1]), national=national,
+                        tolerance=None if tolerance is None else float(tolerance))
 
 
 def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tuple[str, str]:

@@ -57,7 +57,8 @@ def test_default_data_compares_the_layers_measured_alike(provinces):
     # HCP's national rows: illiteracy 32.2 % (2014) -> 24.8 % (2024); unemployment 16.2 % -> 21.3 %.
     assert result.national.loc["illiteracy"].tolist() == pytest.approx([32.2, 24.8, -7.4])
     assert result.national.loc["unemployment"].tolist() == pytest.approx([16.2, 21.3, 5.1])
-    assert result.min_layers == 7  # half of 13, rounded up
+    assert result.min_layers is None  # half of the layers compared for each district
+    assert (result.table["needed"] == (result.table["layers_compared"] + 1) // 2).all()  # 13 -> 7, 12 -> 6
     assert len(result.table) == 75
     # road distance is published for rural areas only: urban prefectures compare 12 layers
     assert result.table["layers_compared"].isin([12, 13]).all()
@@ -79,10 +80,11 @@ def test_a_province_by_hand(provinces):
     # "without electricity" is 100 - the share with electricity: the sign turns, the change does not.
     col = "amenities_electricity"
     assert row["no_electricity_change"] == pytest.approx(-(a[col] - b[col]))
+    # default tolerance: the published precision, 0.1 point: the gap must widen by more than 0.1
     lagging = [c[: -len("_vs_national")] for c in result.table.columns
-               if c.endswith("_vs_national") and row[c] > 0 and row[c[: -len("_vs_national")] + "_gap"] > 0]
+               if c.endswith("_vs_national") and row[c] > 0.1 + 1e-9 and row[c[: -len("_vs_national")] + "_gap"] > 0]
     assert row["behind_on"] == len(lagging)
-    assert row["left_behind"] == (len(lagging) >= result.min_layers)
+    assert row["left_behind"] == (len(lagging) >= row["needed"])
 
 
 def test_communes_without_a_2014_row_are_reported_not_dropped():
@@ -135,7 +137,7 @@ def test_command_line_writes_every_district_left_behind_first(tmp_path):
     done = subprocess.run([sys.executable, "-m", "geo", "change", "--config", str(CONFIG), "--level", "provinces",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "7 of 75 districts left behind (2014 -> 2024, 13 layers compared)" in done.stderr
+    assert "4 of 75 districts left behind (2014 -> 2024, 13 layers compared)" in done.stderr
     t = pd.read_csv(out, dtype={"code": str, "parent_code": str})
     assert len(t) == 75 and t["code"].is_unique
     assert t["left_behind"].tolist() == [True] * 7 + [False] * 68
@@ -169,3 +171,60 @@ def test_a_new_threshold_reclassifies_without_reading_again(provinces):
     assert again.table["left_behind"].sum() >= 0 and list(again.table.columns) == list(base.table.columns)
     with pytest.raises(TargetingError, match="between 1 and the 13 layers"):
         with_threshold(base, min_layers=0)
+
+
+def _independent_left_behind(default_config, level: str, tolerance: float) -> set[str]:
+    """Districts left behind, counted straight from the two census files with pandas: for each
+    layer read from a column (complements turned around), worse than the country in 2024 and the
+    gap widened by more than ``tolerance``, on at least half of that district's compared layers."""
+    import math
+
+    from geo.dataset import load_level
+
+    data = load_level(default_config, level)
+    row = {"communes": "commune", "provinces": "province"}[level]
+    frames = {}
+    for name in ("census2014", "census"):
+        t = pd.read_csv(default_config.tables[name].path, dtype={"code": str})
+        frames[name] = (t[t["level"] == row].set_index("code"), t[t["level"] == "country"].iloc[0])
+    behind = pd.Series(0, index=data.values.index)
+    compared = pd.Series(0, index=data.values.index)
+    for layer in data.layers:
+        column = getattr(layer.loader, "column", None)
+        if column is None or column not in frames["census2014"][0].columns:
+            continue
+        values = {}
+        for name, (districts, country) in frames.items():
+            flip = layer.loader.complement_of
+            v = districts[column].reindex(data.values.index).astype(float)
+            c = float(country[column])
+            values[name] = ((flip - v, flip - c) if flip is not None else (v, c))
+        (b, nb), (a, na) = values["census2014"], values["census"]
+        sign = 1 if layer.higher_is_worse else -1
+        widened = sign * ((a - b) - (na - nb))
+        gap = sign * (a - na)
+        ok = widened.notna()
+        compared += ok.astype(int)
+        behind += (ok & (widened.round(9) > tolerance + 1e-9) & (gap.round(9) > 0)).astype(int)
+    needed = compared.map(lambda n: math.ceil(n / 2))
+    return set(behind.index[(compared > 0) & (behind >= needed)])
+
+
+@pytest.mark.parametrize("level, tolerance, expected", [
+    ("provinces", None, 4), ("provinces", 0.0, 7), ("communes", None, 168), ("communes", 0.0, 197),
+])
+def test_readme_figures_from_an_independent_count(default_config, level, tolerance, expected):
+    from geo.change import compare_vintages
+    from geo.dataset import load_level
+
+    data = load_level(default_config, level)
+    result = compare_vintages(default_config, data, tolerance=tolerance)
+    mine = set(result.table.index[result.table["left_behind"]])
+    independent = _independent_left_behind(default_config, level, 0.1 if tolerance is None else tolerance)
+    assert mine == independent
+    assert len(mine) == expected  # the figures quoted in the README's "Change over time"
+    if tolerance is None:
+        assert set(result.tolerance.values()) == {0.1} and "published precision" in result.describe_tolerance()
+    if level == "communes" and tolerance == 0.0:
+        names = set(data.districts.loc[list(mine), "name"])
+        assert {"Oued Laou", "Talmest"} <= names  # 12 layers compared: 6 behind is half

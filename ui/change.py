@@ -37,24 +37,30 @@ def render() -> None:
     before, after = cfg.change.labels
 
     c1, c2 = st.columns(2)
-    tolerance = c1.number_input("Count a gap as widened above (layer units)", 0.0, 50.0, 0.0, step=0.5,
-                                key="w_change_tol")
     try:
-        first = state.change(view.level, tolerance, None)
+        first = state.change(view.level, None, None)
+        default = float(max(first.tolerance.values(), default=0.0))
+        tolerance = c1.number_input("Count a gap as widened above (layer units)", 0.0, 50.0, default, step=0.1,
+                                    key="w_change_tol", help="Default: the published precision of the figures "
+                                    f"({first.describe_tolerance()}); below it a change can be rounding.")
         n = len(first.layers)
-        min_layers = c2.slider("Left behind: fell further behind on at least", 1, n, first.min_layers,
-                               key="w_change_min", help=f"of the {n} layers compared")
-        result = state.change(view.level, tolerance, min_layers)
+        half = "half of the layers compared for the district"
+        choice = c2.select_slider("Left behind: fell further behind on at least", [half, *range(1, n + 1)],
+                                  value=half, key="w_change_min", help=f"{n} layers compared at most")
+        min_layers = None if choice == half else int(choice)
+        same = tolerance == default and first.tolerance == first.precision
+        result = state.change(view.level, None if same else tolerance, min_layers)
     except TargetingError as exc:
         st.error(str(exc))
         return
 
     status = result.table
     left = int(status.loc[keep[keep].index, "left_behind"].sum())
+    rule = half if min_layers is None else f"{min_layers} of the {n} layers compared"
     st.markdown(
         f"**{left}** of {int(keep.sum())} districts shown fell further behind the country on at least "
-        f"{min_layers} of the {n} layers compared between {plain(before)} and {plain(after)}: worse than the country "
-        f"in {plain(after)}, and the gap widened" + (f" by more than {tolerance:g}" if tolerance else "") + "."
+        f"{rule} between {plain(before)} and {plain(after)}: worse than the country in {plain(after)}, and the gap "
+        f"widened by more than the tolerance ({plain(result.describe_tolerance())})."
     )
     labels = {l.id: l.label for l in result.layers}
     options = [STATUS] + list(labels)

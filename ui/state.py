@@ -327,7 +327,7 @@ def _change(level: str):
     return compare_vintages(config(), level_data(level))
 
 
-def change(level: str, tolerance: float, min_layers: int | None):
+def change(level: str, tolerance: float | None, min_layers: int | None):
     """The configured change over time for ``level`` (see :func:`geo.change.compare_vintages`); the
     files are compared once per level, a new tolerance or threshold only re-classifies."""
     from geo.change import with_threshold
