@@ -19,6 +19,7 @@ import pandas as pd
 from geo.clusters import district_summaries, getis_ord, local_moran, spatial_weights
 from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
+from geo.identifiers import ANALYSIS_COLUMNS
 from geo.quality import district_reliability
 from geo.sampling import SamplingDesign, data_noise
 from geo.scoring import ScoreResult
@@ -28,10 +29,6 @@ from geo.uncertainty import UncertaintyResult, rank_uncertainty, sensitivity
 __all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "cluster_columns", "in_order", "monte_carlo",
            "rank_draws", "scored_neighbours"]
 
-ANALYSIS_COLUMNS = (
-    "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "hotspot", "need", "readiness", "quadrant", "reliability",
-    "extent", "local_concentration",
-)
 
 
 @dataclass(frozen=True)

@@ -189,6 +189,9 @@ def spatial_weights(
     position = {c: k for k, c in enumerate(ids)}
     ordered = {i: sorted(neighbors[i], key=position.__getitem__) for i in ids}
     w = W(ordered, id_order=ids, silence_warnings=True)
+    if w.n_components > 1:
+        description += (f"; {w.n_components} groups of districts with no border between them (e.g. islands): "
+                        "clusters do not reach across groups")
     w.transform = "R"
     return w, description
 

@@ -39,7 +39,7 @@ def test_rank_other_formats(tmp_path, suffix):
         (["rank", "--config", str(OWN / "config.toml"), "--out", "x.pdf"], "unsupported format"),
         (["rank", "--config", str(OWN / "config.toml"), "--level", "moon", "--out", "x.csv"], "Unknown level 'moon'"),
         (["rank", "--config", str(OWN / "config.toml"), "--weights", "poverty_rate=lots", "--out", "x.csv"], "is not name=number"),
-        (["rank", "--config", str(OWN / "config.toml"), "--weights", "poverty_rate=-1", "--out", "x.csv"], "Invalid weight"),
+        (["rank", "--config", str(OWN / "config.toml"), "--weights", "poverty_rate=-1", "--out", "x.csv"], "a weight must be a number"),
         (["rank", "--config", str(OWN / "config.toml"), "--layers", "ghost", "--out", "x.csv"], "Unknown layer"),
     ],
 )

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.dataset import LevelData, export_metadata, ranked_table
+from geo.i18n import _, column_labels
 from geo.io import write_table
 from geo.scoring import ScoreResult
 from ui import state
@@ -39,13 +40,15 @@ def export_bytes(data: LevelData, result: ScoreResult, keep: pd.Series, suffix: 
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
     if suffix in (".gpkg", ".geojson"):
         table = gpd.GeoDataFrame(table, geometry="geometry", crs=data.districts.crs)
-    return table_bytes(table, suffix, metadata)
+    return table_bytes(table, suffix, metadata, labels=column_labels(table.columns, data.layers, themes=state.theme_labels()))
 
 
-def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str]) -> bytes:
-    """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes."""
+def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str],
+                labels: dict[str, str] | None = None) -> bytes:
+    """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes
+    (an Excel file gets a ``columns`` sheet with ``labels``, the headers in the chosen language)."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata)
+        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata, labels=labels)
         return path.read_bytes()
 
 
@@ -65,12 +68,12 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
     name = f"ranking_{view.level}"
     cols = st.columns(5)
     for col, suffix, label in zip(cols, (".csv", ".xlsx", ".gpkg", ".geojson"),
-                                  ("CSV", "Excel", "GeoPackage", "GeoJSON")):
+                                  ("CSV", _("Excel"), "GeoPackage", "GeoJSON")):
         col.download_button(
             f"⬇ {label}", data=lambda s=suffix: export_bytes(data, result, keep, s, meta, extra),
             file_name=f"{name}{suffix}", mime=MIME[suffix], width="stretch", key=f"dl{suffix}",
             on_click="ignore",
         )
     if html_map is not None:
-        cols[4].download_button("⬇ HTML map", data=html_map, file_name=f"map_{view.level}.html",
+        cols[4].download_button(_("⬇ HTML map"), data=html_map, file_name=f"map_{view.level}.html",
                                 mime="text/html", width="stretch", key="dl.html", on_click="ignore")

@@ -32,7 +32,7 @@ def render() -> None:
     # Everything above the map sits in one container: however many notes or spinners it shows, the
     # map keeps its place on the page, so Streamlit keeps it mounted and only re-colours it.
     with st.container():
-        st.title(cfg.title)
+        st.title(plain(cfg.title))
         scored = state.scored_or_error(view)
         if scored is None:
             return
@@ -41,8 +41,7 @@ def render() -> None:
         st.caption(
             f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
             f"in need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
-            f"{view.normalisation} normalisation, {view.aggregation} aggregation. The poverty theme is census "
-            "deprivation (basic needs), not a monetary poverty rate."
+            f"{view.normalisation} normalisation, {view.aggregation} aggregation. {plain(cfg.text.caption)}".rstrip()
         )
         for note in result.notes:
             st.info(note)
@@ -101,7 +100,9 @@ def _ranking_table(view, table, keep) -> None:
     top = shown.dropna(subset=["rank"]).sort_values("rank").head(max(view.top_n, 5))
     st.markdown("**Top:** " + ", ".join(f"{int(r)}. {plain(n)}" for r, n in zip(top["rank"], top["name"])),
                 help="The districts most in need under the current settings (outlined on the map).")
-    query = st.text_input("Search by name or code", key="w_search", placeholder="e.g. Figuig")
+    example = state.config().text.search_example
+    query = st.text_input("Search by name or code", key="w_search",
+                          placeholder=f"e.g. {example}" if example else "a name or a code")
     if query:
         q = query.strip().lower()
         shown = shown[shown["name"].str.lower().str.contains(q, regex=False)

@@ -10,7 +10,7 @@ import streamlit as st
 from geo.dataset import LevelData, reference_values
 from geo.sampling import few_people_note
 from geo.scoring import ScoreResult
-from layers import THEMES
+from ui import state
 from ui.text import plain
 
 
@@ -47,7 +47,7 @@ def profile_frame(data: LevelData, table: pd.DataFrame, result: ScoreResult, cod
         if layer.id not in result.normalised.columns:
             continue
         rows.append({
-            "theme": THEMES[layer.theme].label,
+            "theme": state.config().theme_label(layer.theme),
             "layer": layer.label,
             "value": data.values.at[code, layer.id],
             "unit": layer.unit,
