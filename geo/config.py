@@ -141,6 +141,9 @@ class UncertaintyConfig:
     data: bool = True
     shrinkage: str = "none"
     fdr: bool = True
+
+
+@dataclass(frozen=True)
 class JoinsConfig:
     """How much a join may lose before it stops: section ``[joins]``.
 
