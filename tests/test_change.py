@@ -51,8 +51,11 @@ def test_default_data_compares_the_layers_measured_alike(provinces):
     config, data = provinces
     result = compare_vintages(config, data)
     assert result.labels == ("2014", "2024")
-    assert len(result.layers) == 13
-    assert set(result.skipped) == {"not_enrolled", "population_change", "establishments", "jobs"}
+    assert len(result.layers) == 16
+    # not in the 2014 table: enrolment (ages 7-12 in 2014), education levels, the 2014 municipal population,
+    # the sex ratio's counts, disability, household size, waste and the establishments
+    assert set(result.skipped) == {"not_enrolled", "higher_education", "municipal_growth", "sex_ratio_20_49",
+                                   "disability", "household_size", "waste_in_open", "establishments", "jobs"}
     assert "schooling_rate_6_to_11" in result.skipped["not_enrolled"]
     # HCP's national rows: illiteracy 32.2 % (2014) -> 24.8 % (2024); unemployment 16.2 % -> 21.3 %.
     assert result.national.loc["illiteracy"].tolist() == pytest.approx([32.2, 24.8, -7.4])
@@ -61,7 +64,7 @@ def test_default_data_compares_the_layers_measured_alike(provinces):
     assert (result.table["needed"] == (result.table["layers_compared"] + 1) // 2).all()  # 13 -> 7, 12 -> 6
     assert len(result.table) == 75
     # road distance is published for rural areas only: urban prefectures compare 12 layers
-    assert result.table["layers_compared"].isin([12, 13]).all()
+    assert result.table["layers_compared"].isin([15, 16]).all()
 
 
 def test_a_province_by_hand(provinces):
@@ -137,11 +140,11 @@ def test_command_line_writes_every_district_left_behind_first(tmp_path):
     done = subprocess.run([sys.executable, "-m", "geo", "change", "--config", str(CONFIG), "--level", "provinces",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "4 of 75 districts left behind (2014 -> 2024, 13 layers compared)" in done.stderr
+    assert "7 of 75 districts left behind (2014 -> 2024, 16 layers compared)" in done.stderr
     t = pd.read_csv(out, dtype={"code": str, "parent_code": str})
     assert len(t) == 75 and t["code"].is_unique
-    assert t["left_behind"].tolist() == [True] * 4 + [False] * 71
-    assert t["code"].iloc[0] == "01.051"  # Al Hoceima: behind on the most layers
+    assert t["left_behind"].tolist() == [True] * 7 + [False] * 68
+    assert t["code"].iloc[0] == "01.051"  # Al Hoceima: behind on 9 of 16 layers, like Ouezzane and Taza
     assert t.loc[0, "illiteracy_change"] == -6.8  # Al Hoceima 2014 -> 2024, no binary noise
 
 
@@ -156,7 +159,7 @@ def test_command_line_bad_min_layers_is_one_line(tmp_path):
         code = main(["change", "--config", str(CONFIG), "--level", "provinces", "--min-layers", "40",
                      "--out", str(tmp_path / "x.csv")])
     assert code == 2
-    assert err.getvalue().strip() == "error: min_layers = 40: must be between 1 and the 13 layers compared."
+    assert err.getvalue().strip() == "error: min_layers = 40: must be between 1 and the 16 layers compared."
 
 
 def test_a_new_threshold_reclassifies_without_reading_again(provinces):
@@ -169,49 +172,56 @@ def test_a_new_threshold_reclassifies_without_reading_again(provinces):
     pd.testing.assert_frame_equal(again.table, direct.table)
     assert set(again.tolerance.values()) == {1.0} and again.min_layers == 4
     assert again.table["left_behind"].sum() >= 0 and list(again.table.columns) == list(base.table.columns)
-    with pytest.raises(TargetingError, match="between 1 and the 13 layers"):
+    with pytest.raises(TargetingError, match="between 1 and the 16 layers"):
         with_threshold(base, min_layers=0)
 
 
-def _independent_left_behind(default_config, level: str, tolerance: float) -> set[str]:
-    """Districts left behind, counted straight from the two census files with pandas: for each
-    layer read from a column (complements turned around), worse than the country in 2024 and the
-    gap widened by more than ``tolerance``, on at least half of that district's compared layers."""
+def _independent_left_behind(default_config, level: str, tolerance: float | None) -> set[str]:
+    """Districts left behind, counted straight from the two census files: each layer's own formula
+    applied to the raw rows (districts and the national row), then the rule recomputed here with
+    pandas: worse than the country in 2024 and the gap widened by more than the tolerance (default:
+    0.1 for a layer whose figures all carry at most one decimal, else 0), on at least half of that
+    district's compared layers."""
     import math
 
-    from geo.dataset import load_level
+    from layers.base import LayerInputs
 
     data = load_level(default_config, level)
     row = {"communes": "commune", "provinces": "province"}[level]
-    frames = {}
+    raw = {}
     for name in ("census2014", "census"):
         t = pd.read_csv(default_config.tables[name].path, dtype={"code": str})
-        frames[name] = (t[t["level"] == row].set_index("code"), t[t["level"] == "country"].iloc[0])
+        raw[name] = (t[t["level"] == row].set_index("code").reindex(data.values.index),
+                     t[t["level"] == "country"].set_index("code"))
     behind = pd.Series(0, index=data.values.index)
     compared = pd.Series(0, index=data.values.index)
     for layer in data.layers:
-        column = getattr(layer.loader, "column", None)
-        if column is None or column not in frames["census2014"][0].columns:
+        needs = getattr(layer.loader, "columns", ())
+        if layer.table != "census" or not needs or any(c not in raw["census2014"][0].columns for c in needs):
             continue
-        values = {}
-        for name, (districts, country) in frames.items():
-            flip = layer.loader.complement_of
-            v = districts[column].reindex(data.values.index).astype(float)
-            c = float(country[column])
-            values[name] = ((flip - v, flip - c) if flip is not None else (v, c))
-        (b, nb), (a, na) = values["census2014"], values["census"]
+        figures = {}
+        for name, (districts, country) in raw.items():
+            v = layer.load(LayerInputs(level=level, districts=districts, tables={"census": districts}))
+            c = float(layer.load(LayerInputs(level="national", districts=country, tables={"census": country})).iloc[0])
+            figures[name] = (v, c)
+        (b, nb), (a, na) = figures["census2014"], figures["census"]
+        if tolerance is None:
+            shown = pd.concat([b, a]).dropna().map(lambda x: f"{x:.6f}".rstrip("0").split(".")[1])
+            tol = 0.1 if (shown.str.len() <= 1).all() else 0.0
+        else:
+            tol = tolerance
         sign = 1 if layer.higher_is_worse else -1
-        widened = sign * ((a - b) - (na - nb))
-        gap = sign * (a - na)
+        widened = (sign * ((a - b) - (na - nb))).round(9)
+        gap = (sign * (a - na)).round(9)
         ok = widened.notna()
         compared += ok.astype(int)
-        behind += (ok & (widened.round(9) > tolerance + 1e-9) & (gap.round(9) > 0)).astype(int)
+        behind += (ok & (widened > tol + 1e-9) & (gap > 0)).astype(int)
     needed = compared.map(lambda n: math.ceil(n / 2))
     return set(behind.index[(compared > 0) & (behind >= needed)])
 
 
 @pytest.mark.parametrize("level, tolerance, expected", [
-    ("provinces", None, 4), ("provinces", 0.0, 7), ("communes", None, 168), ("communes", 0.0, 197),
+    ("provinces", None, 7), ("provinces", 0.0, 9), ("communes", None, 286), ("communes", 0.0, 320),
 ])
 def test_readme_figures_from_an_independent_count(default_config, level, tolerance, expected):
     from geo.change import compare_vintages
@@ -220,11 +230,12 @@ def test_readme_figures_from_an_independent_count(default_config, level, toleran
     data = load_level(default_config, level)
     result = compare_vintages(default_config, data, tolerance=tolerance)
     mine = set(result.table.index[result.table["left_behind"]])
-    independent = _independent_left_behind(default_config, level, 0.1 if tolerance is None else tolerance)
+    independent = _independent_left_behind(default_config, level, tolerance)
     assert mine == independent
     assert len(mine) == expected  # the figures quoted in the README's "Change over time"
     if tolerance is None:
-        assert set(result.tolerance.values()) == {0.1} and "published precision" in result.describe_tolerance()
-    if level == "communes" and tolerance == 0.0:
-        names = set(data.districts.loc[list(mine), "name"])
-        assert {"Oued Laou", "Talmest"} <= names  # 12 layers compared: 6 behind is half
+        assert 0.1 in set(result.tolerance.values()) and "published precision" in result.describe_tolerance()
+    t = result.table
+    # a district with one layer fewer (urban: no road distance) needs half of its own layers
+    short = t[t["layers_compared"] == t["layers_compared"].max() - 1]
+    assert (short["needed"] == (short["layers_compared"] + 1) // 2).all()
