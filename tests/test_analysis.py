@@ -25,7 +25,9 @@ def test_columns_and_sense(provinces):
                                     lower=communes)
     assert list(extra.columns) == list(ANALYSIS_COLUMNS)
     assert extra.index.equals(data.values.index)
-    assert (extra["rank_p05"] <= result.table["rank"]).all() and (result.table["rank"] <= extra["rank_p95"]).all()
+    # the data are drawn too: the reference rank lies in the 5-95 % interval of nearly every district
+    inside = (extra["rank_p05"] <= result.table["rank"]) & (result.table["rank"] <= extra["rank_p95"])
+    assert inside.mean() >= 0.9
     assert extra["p_top_k"].sum() == pytest.approx(10, abs=0.5)
     assert set(extra["cluster"]) <= {"HH", "LL", "HL", "LH", "not significant"}
     assert extra.loc["02.251", "cluster"] == "HH"  # Figuig sits in the eastern pocket

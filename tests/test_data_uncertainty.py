@@ -103,7 +103,7 @@ def test_memory_bound_is_refused_naming_the_limit():
 
 
 def test_memory_bound_on_the_command_line(tmp_path, capsys, default_config):
-    code = main(["rank", "--config", str(default_config.path), "--level", "communes", "--draws", "100000000",
+    code = main(["rank", "--config", str(default_config.path), "--level", "communes", "--draws", "100000",
                  "--out", str(tmp_path / "x.csv")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "memory limit of 512 MiB" in err[0]
