@@ -59,6 +59,7 @@ locale: setup
 bench: setup-dev browser
 	$(PY) benchmarks/bench_zonal.py
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_allocate.py
 	$(PY) benchmarks/bench_points.py
 	$(PY) benchmarks/bench_dashboard.py --repeat 5
 	$(PY) benchmarks/bench_dashboard.py --repeat 5 --generated 10000
@@ -66,6 +67,7 @@ bench: setup-dev browser
 bench-quick: setup-dev browser
 	$(PY) benchmarks/bench_zonal.py --quick
 	$(PY) benchmarks/bench_engine.py --quick
+	$(PY) benchmarks/bench_allocate.py --quick
 	$(PY) benchmarks/bench_points.py --quick
 	$(PY) benchmarks/bench_dashboard.py --repeat 1
 

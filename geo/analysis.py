@@ -243,5 +243,5 @@ def _layers_and_settings(data, result, weights, theme_weights) -> tuple[list[str
     layers = [c for c in result.normalised.columns if c in data.values.columns]
     chosen = [l for l in data.layers if l.id in layers]
     kw = dict(higher_is_worse={l.id: l.higher_is_worse for l in chosen}, themes={l.id: l.theme for l in chosen},
-              weights=weights, theme_weights=theme_weights)
+              weights=weights, theme_weights={**data.theme_weights, **(theme_weights or {})})
     return layers, kw

@@ -399,13 +399,13 @@ def _prepare(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Start the dashboard (``streamlit run``) on a configuration, from any folder."""
     config = load_config(args.config)  # a broken configuration stops here, with its message
-    done = subprocess.run(
-        [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
-         "--server.address", args.address, "--server.enableStaticServing", "true",
-         "--browser.gatherUsageStats", "false"],
-        env={**os.environ, "POCKETS_CONFIG": str(config.path)},
-    )
-    return done.returncode
+    command = [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
+               "--server.address", args.address, "--server.headless", "true",
+               "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "POCKETS_CONFIG": str(config.path)}
+    if os.name == "posix":  # become the server, so that stopping this command stops it
+        os.execve(sys.executable, command, env)
+    return subprocess.run(command, env=env).returncode
 
 
 def dashboard_script() -> Path:

@@ -15,13 +15,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from geo.engine import EngineConfig, require_dask
 from geo.errors import ConfigError, TargetingError
 from geo.identifiers import check_layer_id
 from geo.rows import filter_text
 from geo.scoring import Method
 
 __all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "TextConfig", "ChangeConfig", "EngineConfig", "JoinsConfig",
-           "UncertaintyConfig", "Config", "load_config", "parse_config"]
+           "UncertaintyConfig", "Config", "allowed_keys", "load_config", "parse_config"]
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
 
@@ -103,26 +104,6 @@ class ChangeConfig:
     national: str | None = None
     # how much a gap must widen to count (layer units); None: each layer's published precision
     tolerance: float | None = None
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Where the heavy build (zonal statistics, point aggregation) runs: section ``[engine]``.
-
-    ``kind = "local"`` (the default) computes in this process. ``kind = "dask"``
-    runs on a Dask cluster: an existing one at ``scheduler`` (``"tcp://host:8786"``),
-    else a ``distributed.LocalCluster`` of ``workers`` single-threaded worker
-    processes (default: one per CPU). ``partitions`` splits point files into that
-    many partitions (default: the file's own row groups, or 64 MB blocks of a
-    CSV); ``chunk_rows`` is the number of raster rows per task (default: about
-    four million pixels).
-    """
-
-    kind: str = "local"
-    scheduler: str | None = None
-    workers: int | None = None
-    partitions: int | None = None
-    chunk_rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -254,7 +235,33 @@ _CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "sour
 #: A custom layer's label in another language: ``label_fr``, ``label_ar``...
 _LABEL_IN = re.compile(r"label_[a-z]{2,3}")
 _METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
+_BOUNDARY_KEYS = {"path"}
+_POPULATION_KEYS = {"table", "column"}
+_BUILD_KEYS = {"script"}
+_CHANGE_KEYS = {"before", "after", "labels", "national", "tolerance"}
 _DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n"}
+
+
+def allowed_keys() -> dict[str, frozenset[str]]:
+    """Every key the validator accepts, per section (the source of ``docs/configuration.md``)."""
+    return {
+        "": frozenset(_TOP_KEYS), "boundaries": frozenset(_BOUNDARY_KEYS), "levels.<name>": frozenset(_LEVEL_KEYS),
+        "tables.<name>": frozenset(_TABLE_KEYS), "tables.<name>.aggregate.<column>": frozenset(_AGG_RULE_KEYS),
+        "joins": frozenset(_JOINS_KEYS), "population": frozenset(_POPULATION_KEYS),
+        "layers": frozenset(_LAYERS_KEYS), "layers.custom": frozenset(_CUSTOM_KEYS),
+        "themes.<id>": frozenset(_THEME_KEYS), "method": frozenset(_METHOD_KEYS), "display": frozenset(_DISPLAY_KEYS),
+        "build": frozenset(_BUILD_KEYS), "change": frozenset(_CHANGE_KEYS), "engine": frozenset(_ENGINE_KEYS),
+        "text": frozenset(_TEXT_KEYS), "checks": frozenset(_check_keys()),
+        "uncertainty": frozenset(_UNCERTAINTY_KEYS),
+    }
+
+
+def _check_keys() -> set[str]:
+    from dataclasses import fields
+
+    from geo.quality import CheckThresholds
+
+    return {f.name for f in fields(CheckThresholds)}
 
 
 def load_config(path: str | Path) -> Config:
@@ -291,6 +298,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     _unknown(data, _TOP_KEYS, where, "")
     base = path.parent
     boundaries = _table(data, "boundaries", where, required=False)
+    _unknown(boundaries, _BOUNDARY_KEYS, where, "boundaries.")
     default_path = boundaries.get("path")
     levels = _levels(_table(data, "levels", where), base, default_path, where)
     tables = _tables(_table(data, "tables", where, required=False), base, levels, where)
@@ -302,7 +310,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     method = _method(_table(data, "method", where, required=False), where)
     display = _display(_table(data, "display", where, required=False), levels, where)
     build = _table(data, "build", where, required=False)
-    _unknown(build, {"script"}, where, "build.")
+    _unknown(build, _BUILD_KEYS, where, "build.")
     script = _path(base, build["script"], where, "build.script", must_exist=False) if "script" in build else None
     crs = data.get("analysis_crs", "auto")
     _type(crs, str, where, "analysis_crs")
@@ -608,7 +616,7 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
             where: str) -> ChangeConfig | None:
     if not section:
         return None
-    _unknown(section, {"before", "after", "labels", "national", "tolerance"}, where, "change.")
+    _unknown(section, _CHANGE_KEYS, where, "change.")
     before = section.get("before")
     after = section.get("after", population[0])
     for key, name in (("before", before), ("after", after)):
@@ -644,7 +652,7 @@ def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tup
     if spec is None:
         raise ConfigError(f"{where}: missing [population] with table = \"...\" and column = \"...\".")
     _type(spec, dict, where, "[population]")
-    _unknown(spec, {"table", "column"}, where, "population.")
+    _unknown(spec, _POPULATION_KEYS, where, "population.")
     table, column = spec.get("table"), spec.get("column")
     if table not in tables:
         raise ConfigError(f"{where}: population.table = {table!r} is not a declared table; declared: {sorted(tables)}.")
@@ -947,8 +955,6 @@ def _engine(section: dict, where: str) -> EngineConfig:
         extra = sorted(set(section) - {"kind"})
         raise ConfigError(f"{where}: engine.{extra[0]} only applies to kind = \"dask\"; set kind = \"dask\" or remove it.")
     if kind == "dask":
-        from geo.engine import require_dask
-
         require_dask(where)
     return EngineConfig(
         kind=kind, scheduler=section.get("scheduler"), workers=section.get("workers"),

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from geo.config import Config, TableConfig
 from geo.counts import layer_counts, pop_decile
@@ -60,6 +61,9 @@ class LevelData:
         What became of every row of each point file (local engine).
     table_paths : Mapping[str, Path]
         The file of each joined table, for messages.
+    theme_weights : Mapping[str, float]
+        The configuration's theme weights (0 for a theme with role ``context``): the
+        defaults of :func:`score_level`, which theme weights given to it override.
     """
 
     level: str
@@ -74,6 +78,7 @@ class LevelData:
     notes: tuple[str, ...] = ()
     point_reports: tuple[PointReport, ...] = ()
     table_paths: Mapping[str, Path] = field(default_factory=dict)
+    theme_weights: Mapping[str, float] = field(default_factory=dict)
 
     def report_lines(self, full: bool = False) -> list[str]:
         """Everything a user should know about how this level was assembled.
@@ -177,13 +182,46 @@ def load_level(
     values = values[[l.id for l in chosen]]
     values, shapeless = _blank_shapeless(values, chosen, boundary_report)
     read_notes = list(dict.fromkeys(n for t in tables.values() for n in t.attrs.get("notes", ())))
-    notes = [*read_notes, *notes, *point_notes, *shapeless, *_check_percentages(config, level, values, chosen)]
+    notes = [*read_notes, *notes, *point_notes, *shapeless, *_raster_notes(config, values, direct, districts),
+             *_check_percentages(config, level, values, chosen)]
     return LevelData(
         level=level, label=lv.label, districts=districts, values=values,
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
         boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
         point_reports=tuple(point_reports), table_paths={n: config.tables[n].path for n in tables},
+        theme_weights=dict(config.theme_weights),
     )
+
+
+def _raster_notes(config: Config, values: pd.DataFrame, layers: Sequence[Any], districts: gpd.GeoDataFrame
+                  ) -> list[str]:
+    """Why districts with a shape got no value from a raster: outside it, or all their pixels nodata."""
+    import rasterio
+    from shapely.geometry import box
+
+    from layers.base import RasterStat
+
+    notes = []
+    shaped = ~(districts.geometry.isna() | districts.geometry.is_empty)
+    for layer in layers:
+        if not isinstance(layer.loader, RasterStat):
+            continue
+        empty = values[layer.id].isna() & shaped
+        if not empty.any():
+            continue
+        path = Path(layer.loader.path)
+        path = path if path.is_absolute() else config.base_dir / path
+        with rasterio.open(path) as src:
+            extent = gpd.GeoSeries([box(*src.bounds)], crs=src.crs)
+        geoms = np.asarray(districts.geometry[empty].to_crs(extent.crs).array, dtype=object)
+        overlap = shapely.area(shapely.intersection(geoms, extent.iloc[0])) > 0  # touching the edge is outside
+        inside = pd.Series(overlap, index=districts.index[empty.to_numpy()])
+        for codes, reason in ((list(inside.index[inside.to_numpy()]), "all their pixels are nodata"),
+                              (list(inside.index[~inside.to_numpy()]), "they lie outside the raster")):
+            if codes:
+                notes.append(f"{layer.label}: {len(codes)} district(s) without a value from {path.name}: {reason} "
+                             f"({', '.join(map(str, codes[:10]))}{' ...' if len(codes) > 10 else ''}).")
+    return notes
 
 
 def _is_points(layer: Any, engine: Any) -> bool:
@@ -245,11 +283,21 @@ def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers:
     warnings = []
     for layer in layers:
         column = getattr(layer.loader, "column", None)
-        if layer.unit != "%" or column is None or layer.table not in config.tables:
+        ratio = getattr(layer.loader, "numerator", None)
+        if layer.unit != "%" or (column is None and ratio is None) or layer.table not in config.tables:
             continue
         found = values[layer.id].dropna()
         where = config.tables[layer.table].path
         outside = found[(found < 0) | (found > 100)]
+        if len(outside) and column is None:
+            shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
+            raise LayerDataError(
+                f"{where}: {layer.loader.numerator!r} / {layer.loader.denominator!r} x 100 (layer {layer.id!r}, "
+                f"in %) gives {len(outside)} value(s) outside 0-100 at level {level!r} ({shown}); the numerator "
+                "must be part of the denominator. Fix these values in the table, or the layer's unit."
+            )
+        if column is None:
+            continue
         if len(outside):
             shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
             raise LayerDataError(
@@ -576,8 +624,10 @@ def score_level(
     method: Method | None = None,
     layers: Sequence[str] | None = None,
 ) -> ScoreResult:
-    """Score a loaded level (see :func:`geo.scoring.score`)."""
+    """Score a loaded level (see :func:`geo.scoring.score`); ``theme_weights`` override the
+    configuration's (context themes weigh 0 unless given a weight here)."""
     chosen = [l for l in data.layers if layers is None or l.id in layers]
+    theme_weights = {**data.theme_weights, **(theme_weights or {})}
     return score(
         data.values[[l.id for l in chosen]],
         higher_is_worse={l.id: l.higher_is_worse for l in chosen},

@@ -279,6 +279,13 @@ def _heading_label(loader: Any, headings: dict[str, str]) -> str | None:
     if kind == "RelativeGrowth" and loader.now in headings and loader.before in headings:
         return (f"Croissance relative à celle du pays : {headings[loader.now]} / "
                 f"{headings[loader.before]}")
+    if kind == "RelativeAnnualGrowth" and loader.now in headings:
+        return f"Croissance annuelle moins celle du pays : {headings[loader.now]}"
+    if kind == "SumRatio" and not loader.denominator and all(c in headings for c in loader.numerator):
+        return " + ".join(dict.fromkeys(headings[c] for c in loader.numerator))
+    if kind == "Percentile":
+        inner = _heading_label(loader.of, headings)
+        return f"{inner} (rang centile)" if inner else None
     return None
 
 

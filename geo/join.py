@@ -136,7 +136,7 @@ class JoinReport:
             out += [f"    {_csv_cell(k)},{_csv_cell(c)}    # {n}, similarity {s:.0f}"
                     for k, c, n, s in _cut(self.suggestions, full)]
             if not full and len(self.suggestions) > SHOWN:
-                out.append(f"    ... and {len(self.suggestions) - SHOWN} more (geo check --full lists them all)")
+                out.append(f"    ... and {len(self.suggestions) - SHOWN} more (check --full lists them all)")
         return out
 
     def as_frame(self) -> pd.DataFrame:
@@ -294,7 +294,9 @@ def join_table(
             extra.append(f"{len(unused)} crosswalk line(s) name a key that is not in the table (not used): "
                          + ", ".join(unused[:SHOWN]) + (f" and {len(unused) - SHOWN} more" if len(unused) > SHOWN
                                                         else ""))
-    links = pd.concat(parts, ignore_index=True)
+    links = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
+        else parts[0]
+    links = links.astype({"row": "int64", "share": "float64"})
 
     joined, merged, split_rows, combine_notes = _combine(table.reset_index(drop=True), links, districts.index,
                                                          key, table[key].reset_index(drop=True), counts,
@@ -419,9 +421,10 @@ def _combine(
     per_district = links.groupby("district")
     size = per_district["row"].transform("size")
     simple = links[(size == 1) & (links["share"] == 1.0)]
-    position = pd.Series(simple["row"].to_numpy(), index=simple["district"].to_numpy())
+    position = pd.Series(simple["row"].to_numpy(dtype=np.int64), index=simple["district"].to_numpy(),
+                         dtype="float64")
     codes = pd.Index(index.astype(str))
-    joined = table.reindex(position.reindex(codes).fillna(-1).astype(int).to_numpy())
+    joined = table.reindex(np.nan_to_num(position.reindex(codes).to_numpy(), nan=-1).astype(int))
     joined.index = index
     joined = joined.drop(columns=[key], errors="ignore")
 
@@ -521,7 +524,7 @@ def group_rows(
     >>> g.to_dict("list")
     {'D': ['a', 'b'], 'pop': [40.0, 5.0], 'rate': [10.0, 80.0]}
     >>> lines[0]
-    'table: 3 rows grouped by D into 2 groups (1-2 rows per group)'
+    '3 rows grouped by D into 2 groups (1-2 rows per group)'
     """
     needed = {column}
     for out, rule in aggregate.items():
@@ -546,7 +549,7 @@ def group_rows(
         out[col] = _aggregate_one(rows, group, col, rule, name).reindex(order).to_numpy()
     frame = pd.DataFrame(out)
     sizes = group.value_counts()
-    lines = [f"{name}: {len(table)} rows grouped by {column} into {len(frame)} groups "
+    lines = [f"{len(table)} rows grouped by {column} into {len(frame)} groups "
              f"({int(sizes.min()) if len(sizes) else 0}-{int(sizes.max()) if len(sizes) else 0} rows per group)"]
     if (~has_key).any():
         lines.append(f"{int((~has_key).sum())} row(s) without a value in {column} (not used): line(s) "
@@ -639,9 +642,9 @@ def _fix_hint(report: JoinReport) -> str:
     if report.suggestions:
         k, c, n, _ = report.suggestions[0]
         return (f"Names are spelt differently (e.g. {k!r} in the table, {n!r} in the boundaries): accept the "
-                "suggested crosswalk lines that `geo check --full` prints, or fix the names.")
+                "suggested crosswalk lines that `check --full` prints, or fix the names.")
     return ("Check the key column and the level of the table, add crosswalk lines for renamed or split "
-            "districts (`geo check --full` lists every item), or raise [joins] max_unmatched.")
+            "districts (`check --full` lists every item), or raise [joins] max_unmatched.")
 
 
 def pad_codes(values: pd.Series, width: int) -> pd.Series:

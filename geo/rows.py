@@ -73,7 +73,7 @@ def filter_rows(table: pd.DataFrame, where: Mapping[str, Sequence[str]], *, sour
     >>> t = pd.DataFrame({"Country": ["Nepal", "India", "Nepal"], "status": [1, 1, 2]})
     >>> kept, line = filter_rows(t, {"Country": ("Nepal",), "status": ("1",)}, source="sites.csv")
     >>> kept.index.tolist(), line
-    ([0], 'sites.csv: where Country = Nepal and status = 1 keeps 1 of 3 rows')
+    ([0], 'where Country = Nepal and status = 1 keeps 1 of 3 rows')
     """
     if not where:
         return table, ""
@@ -86,4 +86,4 @@ def filter_rows(table: pd.DataFrame, where: Mapping[str, Sequence[str]], *, sour
         cells = table[column].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else filter_text(v))
         keep &= cells.isin(set(allowed))
     kept = table[keep.to_numpy()]
-    return kept, f"{source}: where {describe_filter(where)} keeps {len(kept)} of {len(table)} rows"
+    return kept, f"where {describe_filter(where)} keeps {len(kept)} of {len(table)} rows"

@@ -77,4 +77,12 @@ def test_default_config_is_valid(default_config):
     assert set(default_config.levels) == {"communes", "provinces", "regions"}
     assert len(default_config.layers) >= 17
     themes = {l.theme for l in default_config.layers}
-    assert themes == {"poverty", "unemployment", "displacement", "infrastructure"}
+    assert themes == set(default_config.themes) == {"education", "poverty", "unemployment", "displacement",
+                                                     "vulnerability", "infrastructure"}
+    assert dict(default_config.roles) == {"education": "need", "poverty": "need", "unemployment": "need",
+                                          "displacement": "need", "vulnerability": "context",
+                                          "infrastructure": "readiness"}
+    assert dict(default_config.theme_weights) == {"education": 1, "poverty": 1, "unemployment": 1,
+                                                  "displacement": 0.5, "vulnerability": 0, "infrastructure": 1}
+    assert "not a monetary poverty rate" in default_config.text.caption
+    assert default_config.method.outliers == "coinr"

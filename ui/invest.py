@@ -15,8 +15,11 @@ from geo.dataset import export_metadata
 from geo.errors import TargetingError
 from geo.monitor import matched_change
 from geo.scenario import Scenario, compare_allocations, compare_rankings, read_scenario, scenario_text
-from ui import sidebar, state
+from streamlit_folium import st_folium
+
+from ui import maps, sidebar, state
 from ui.exports import MIME, table_bytes
+from ui.mapview import region_outlines
 from ui.text import plain
 
 OBJECTIVE_LABELS = {
@@ -25,6 +28,30 @@ OBJECTIVE_LABELS = {
     "formula": "formula: in proportion to the people in need",
 }
 ALLOCATION_KEY = "invest_settings"
+SHIFT_COLOURS = {"up 10 ranks or more": "#b2182b", "up 1-9 ranks": "#ef8a62", "unchanged": "#e0e0e0",
+                 "down 1-9 ranks": "#67a9cf", "down 10 ranks or more": "#2166ac"}  # colour-blind-safe diverging
+
+
+def _map(view, table: pd.DataFrame, values: pd.Series, label: str, key: str, *, categories=None) -> None:
+    """A map of one value per district (numbers classed like the home map, or named categories)."""
+    codes = values.dropna().index.intersection(table.index)
+    shown = table.loc[codes, ["name", "rank", "score"]].copy()
+    shown["value"] = values.reindex(codes)
+    shapes = state.display_shapes(view.level).reindex(codes)
+    group = maps.style_group(shapes, shown, column="value", column_label=label, scheme=view.scheme,
+                             k=view.classes, palette="YlGnBu", categories=categories, outline_top=False)
+    st_folium(maps.base_map(shapes, outlines=region_outlines(view.level)), key=key, height=460,
+              use_container_width=True, returned_objects=[], feature_group_to_add=group)
+
+
+def _shift_class(shift: pd.Series) -> pd.Series:
+    out = pd.Series("unchanged", index=shift.index, dtype=object)
+    s = shift.astype(float)
+    out[s >= 10] = "up 10 ranks or more"
+    out[(s >= 1) & (s < 10)] = "up 1-9 ranks"
+    out[(s <= -1) & (s > -10)] = "down 1-9 ranks"
+    out[s <= -10] = "down 10 ranks or more"
+    return out.where(s.notna())
 
 
 @st.cache_data(show_spinner="Allocating the budget…", max_entries=16)
@@ -191,6 +218,9 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
         detail="code:N", color=alt.Color("change:N", title=None), tooltip=["name:N", "code:N", "rank:Q", "change:N"])
     st.altair_chart(chart, width="stretch")
     st.dataframe(moved if len(moved) else ranks.head(0), width="stretch")
+    _, table, _ = state.scored(view)
+    _map(view, table, _shift_class(ranks["shift"]), "Rank change from A to B (up = more in need under B)",
+         f"shift_map_{view.level}", categories=SHIFT_COLOURS)
     if settings is not None and other.allocation.budget > 0:
         try:
             a = _investment(view, data, result, settings)
@@ -280,6 +310,8 @@ def render() -> None:
         st.caption(f"Solver: {plan.solver}. " + " ".join(investment.notes))
         shown = investment.table[investment.table["amount"] > 0]
         st.dataframe(shown, width="stretch", hide_index=True)
+        per_person = plan.table["amount"] / data.population.reindex(plan.table.index)
+        _map(view, table, per_person, "Amount per person (0: not funded)", f"plan_map_{view.level}")
         fragile = investment.table[investment.table["fragile"]]
         if len(fragile):
             st.warning(f"{len(fragile)} funded district(s) are funded in fewer than half of the Monte Carlo draws: "
@@ -295,4 +327,5 @@ def render() -> None:
     _monitoring(view, data, [str(c) for c in funded])
 
 
-render()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) draws nothing
+    render()

@@ -30,3 +30,15 @@ provinces["ADM1_EN"] = ["Uplands", "Lowlands"]
 
 districts.to_file(HERE / "districts.fgb", driver="FlatGeobuf")
 provinces.to_file(HERE / "provinces.geojson", driver="GeoJSON")
+
+# A 16 x 4 raster of quarter-degree pixels over the northern row (y 1..2): each pixel holds its column
+# number, Damson's sixteen pixels (x 3..4) are nodata, and the southern districts lie outside it.
+import numpy as np  # noqa: E402
+import rasterio  # noqa: E402
+from rasterio.transform import from_origin  # noqa: E402
+
+lights = np.tile(np.arange(16, dtype="float32"), (4, 1))
+lights[:, 12:] = -1
+with rasterio.open(HERE / "lights.tif", "w", driver="GTiff", width=16, height=4, count=1, dtype="float32",
+                   crs="EPSG:4326", transform=from_origin(0, 2, 0.25, 0.25), nodata=-1) as dst:
+    dst.write(lights, 1)
