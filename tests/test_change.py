@@ -60,16 +60,10 @@ def test_default_data_compares_the_layers_measured_alike(provinces):
     # HCP's national rows: illiteracy 32.2 % (2014) -> 24.8 % (2024); unemployment 16.2 % -> 21.3 %.
     assert result.national.loc["illiteracy"].tolist() == pytest.approx([32.2, 24.8, -7.4])
     assert result.national.loc["unemployment"].tolist() == pytest.approx([16.2, 21.3, 5.1])
-<<<<<<< HEAD
     assert result.min_layers is None  # half of the layers compared for each district
-    assert (result.table["needed"] == (result.table["layers_compared"] + 1) // 2).all()  # 13 -> 7, 12 -> 6
-    assert len(result.table) == 75
-    # road distance is published for rural areas only: urban prefectures compare 12 layers
-=======
-    assert result.min_layers == 8  # half of 16
+    assert (result.table["needed"] == (result.table["layers_compared"] + 1) // 2).all()  # 16 -> 8, 15 -> 8
     assert len(result.table) == 75
     # road distance is published for rural areas only: urban prefectures compare 15 layers
->>>>>>> main
     assert result.table["layers_compared"].isin([15, 16]).all()
 
 
@@ -146,22 +140,12 @@ def test_command_line_writes_every_district_left_behind_first(tmp_path):
     done = subprocess.run([sys.executable, "-m", "geo", "change", "--config", str(CONFIG), "--level", "provinces",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-<<<<<<< HEAD
     assert "7 of 75 districts left behind (2014 -> 2024, 16 layers compared)" in done.stderr
     t = pd.read_csv(out, dtype={"code": str, "parent_code": str})
     assert len(t) == 75 and t["code"].is_unique
     assert t["left_behind"].tolist() == [True] * 7 + [False] * 68
     assert t["code"].iloc[0] == "01.051"  # Al Hoceima: behind on 9 of 16 layers, like Ouezzane and Taza
     assert t.loc[0, "illiteracy_change"] == -6.8  # Al Hoceima 2014 -> 2024, no binary noise
-=======
-    assert "9 of 75 districts left behind (2014 -> 2024, 16 layers compared)" in done.stderr
-    t = pd.read_csv(out, dtype={"code": str, "parent_code": str})
-    assert len(t) == 75 and t["code"].is_unique
-    assert t["left_behind"].tolist() == [True] * 9 + [False] * 66
-    assert t["code"].iloc[0] == "01.405"  # Ouezzane: behind on 10 of 16 layers
-    assert t.loc[0, "behind_on"] == 10
-    assert t.loc[0, "illiteracy_change"] == -5.6  # 39.2 -> 33.6, no binary noise
->>>>>>> main
 
 
 def test_command_line_bad_min_layers_is_one_line(tmp_path):
