@@ -59,9 +59,9 @@ def _communes(draws: int):
     unc = monte_carlo(data, result, weights=cfg.weights, theme_weights=cfg.theme_weights,
                       settings=AnalysisSettings(draws=draws))
     pop = data.population.reindex(data.values.index).astype(float)
-    need = people_in_need(data, result)
+    need = people_in_need(data, result, roles=cfg.roles)
     ok = pop.notna() & need.notna() & (pop > 0)
-    draws_ = in_need_draws(data, result, unc, weights=cfg.weights, theme_weights=cfg.theme_weights)
+    draws_ = in_need_draws(data, result, unc, roles=cfg.roles, weights=cfg.weights, theme_weights=cfg.theme_weights)
     return pop[ok], need[ok], draws_[:, ok.to_numpy()]
 
 

@@ -1131,14 +1131,13 @@ def region_of(data: Any) -> pd.Series | None:
     return None
 
 
-def target_layers(data: Any, result: Any) -> list[str]:
-    """The layers of the composite count: percentages, higher is worse, of a need theme, weighted in the score."""
-    from layers import THEMES
-
+def target_layers(data: Any, result: Any, roles: Mapping[str, str]) -> list[str]:
+    """The layers of the composite count: percentages, higher is worse, of a need theme (``roles``: theme id ->
+    role, e.g. ``Config.roles``), weighted in the score."""
     weights = result.effective_weights
     return [l.id for l in data.layers
-            if l.unit == "%" and l.higher_is_worse and THEMES.get(l.theme) is not None
-            and THEMES[l.theme].role == "need" and float(weights.get(l.id, 0.0)) > 0]
+            if l.unit == "%" and l.higher_is_worse and roles.get(l.theme) == "need"
+            and float(weights.get(l.id, 0.0)) > 0]
 
 
 def _composite_rates(data: Any, layers: Sequence[str]) -> np.ndarray:
@@ -1154,8 +1153,10 @@ def _composite(rates: np.ndarray, population: np.ndarray, w: np.ndarray) -> np.n
     return mean * population[None, :]
 
 
-def people_in_need(data: Any, result: Any, target: str = COMPOSITE) -> pd.Series:
-    """People in need per district for a target (see :class:`AllocationSettings`).
+def people_in_need(data: Any, result: Any, target: str = COMPOSITE, roles: Mapping[str, str] | None = None
+                   ) -> pd.Series:
+    """People in need per district for a target (see :class:`AllocationSettings`); ``roles`` (theme id ->
+    role) says which themes count for the composite.
 
     Raises
     ------
@@ -1168,7 +1169,7 @@ def people_in_need(data: Any, result: Any, target: str = COMPOSITE) -> pd.Series
         from geo.dataset import target_counts
 
         return target_counts(data, target).astype(float).rename("in_need")
-    layers = target_layers(data, result)
+    layers = target_layers(data, result, roles or {})
     if not layers:
         raise AllocationError(
             "No weighted percentage layer of a need theme (poverty, unemployment, displacement) to count people in "
@@ -1181,7 +1182,7 @@ def people_in_need(data: Any, result: Any, target: str = COMPOSITE) -> pd.Series
 
 
 def in_need_draws(data: Any, result: Any, uncertainty: Any, target: str = COMPOSITE, *,
-                  weights: Mapping[str, float] | None = None,
+                  roles: Mapping[str, str] | None = None, weights: Mapping[str, float] | None = None,
                   theme_weights: Mapping[str, float] | None = None) -> np.ndarray:
     """People in need in every Monte Carlo draw (``draws x districts``), from the draws' weights.
 
@@ -1189,7 +1190,7 @@ def in_need_draws(data: Any, result: Any, uncertainty: Any, target: str = COMPOS
     the layer left out); a single target layer does not depend on the weights,
     so its count is the same in every draw.
     """
-    reference = people_in_need(data, result, target).to_numpy(dtype=float)
+    reference = people_in_need(data, result, target, roles).to_numpy(dtype=float)
     factors = uncertainty.factors
     if target != COMPOSITE:
         return np.repeat(reference[None, :], len(factors), axis=0)
@@ -1209,15 +1210,15 @@ def in_need_draws(data: Any, result: Any, uncertainty: Any, target: str = COMPOS
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(within[:, theme_of] > 0, lw / within[:, theme_of], 0.0)
         eff = share * (tw / tw.sum(axis=1, keepdims=True))[:, theme_of]
-    layers = [lid for lid in target_layers(data, result) if lid in counted]
+    layers = [lid for lid in target_layers(data, result, roles or {}) if lid in counted]
     w = eff[:, [counted.index(lid) for lid in layers]]
     pop = pd.to_numeric(data.population, errors="coerce").reindex(data.values.index).to_numpy(dtype=float)
     return _composite(_composite_rates(data, layers), pop, w)
 
 
-def invest(data: Any, result: Any, settings: AllocationSettings, *, uncertainty: Any = None,
-           weights: Mapping[str, float] | None = None, theme_weights: Mapping[str, float] | None = None,
-           steps: int = 10) -> Investment:
+def invest(data: Any, result: Any, settings: AllocationSettings, *, roles: Mapping[str, str] | None = None,
+           uncertainty: Any = None, weights: Mapping[str, float] | None = None,
+           theme_weights: Mapping[str, float] | None = None, steps: int = 10) -> Investment:
     """Allocate a budget on a scored level: the plan, its robustness, its comparison with the rules.
 
     Parameters
@@ -1226,6 +1227,8 @@ def invest(data: Any, result: Any, settings: AllocationSettings, *, uncertainty:
     result : ScoreResult
         The score of ``data`` (for the need classification and the composite count).
     settings : AllocationSettings
+    roles : Mapping[str, str], optional
+        Theme id -> role (``Config.roles``): the need themes make the composite count.
     uncertainty : UncertaintyResult, optional
         The Monte Carlo of the score (:func:`geo.analysis.monte_carlo`); without
         it, ``p_funded`` is 1 or 0 from the plan itself and the spread is empty.
@@ -1244,12 +1247,12 @@ def invest(data: Any, result: Any, settings: AllocationSettings, *, uncertainty:
         Invalid settings or constraints no plan can meet.
     """
     population = pd.to_numeric(data.population, errors="coerce").reindex(data.values.index).astype(float)
-    need = people_in_need(data, result, settings.target)
+    need = people_in_need(data, result, settings.target, roles)
     region = region_of(data)
     kw = dict(objective=settings.objective, cost=settings.cost, constraints=settings.constraints, region=region)
     plan = allocate(population, need, settings.budget, **kw)
     if uncertainty is not None and settings.draws > 0:
-        draws = in_need_draws(data, result, uncertainty, settings.target, weights=weights,
+        draws = in_need_draws(data, result, uncertainty, settings.target, roles=roles, weights=weights,
                               theme_weights=theme_weights)[: settings.draws]
         robust = allocate_draws(population, draws, settings.budget, plan, **kw)
     else:

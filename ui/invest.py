@@ -15,11 +15,11 @@ from geo.dataset import export_metadata
 from geo.errors import TargetingError
 from geo.monitor import matched_change
 from geo.scenario import Scenario, compare_allocations, compare_rankings, read_scenario, scenario_text
-from streamlit_folium import st_folium
 
-from ui import maps, sidebar, state
+from geo.classify import category_classes, map_classes
+from ui import maps, mapview, sidebar, state
 from ui.exports import MIME, table_bytes
-from ui.mapview import region_outlines
+from ui.livemap import live_map
 from ui.text import plain
 
 OBJECTIVE_LABELS = {
@@ -37,11 +37,12 @@ def _map(view, table: pd.DataFrame, values: pd.Series, label: str, key: str, *, 
     codes = values.dropna().index.intersection(table.index)
     shown = table.loc[codes, ["name", "rank", "score"]].copy()
     shown["value"] = values.reindex(codes)
-    shapes = state.display_shapes(view.level).reindex(codes)
-    group = maps.style_group(shapes, shown, column="value", column_label=label, scheme=view.scheme,
-                             k=view.classes, palette="YlGnBu", categories=categories, outline_top=False)
-    st_folium(maps.base_map(shapes, outlines=region_outlines(view.level)), key=key, height=460,
-              use_container_width=True, returned_objects=[], feature_group_to_add=group)
+    classes = (category_classes(shown["value"], categories) if categories is not None
+               else map_classes(shown["value"], scheme=view.scheme, k=view.classes, palette="YlGnBu"))
+    geometry, geometry_url = mapview.level_map(view.level)
+    keep = pd.Series(table.index.isin(codes), index=table.index)
+    style = maps.map_style(geometry["codes"], shown, classes, column="value", label=label, shown=keep)
+    live_map(geometry_url, style, key=key, height=460)
 
 
 def _shift_class(shift: pd.Series) -> pd.Series:
@@ -58,7 +59,8 @@ def _shift_class(shift: pd.Series) -> pd.Series:
 def _invest(level: str, key: tuple, allocation_json: str, data_key: tuple, _data, _result, _unc):
     view_weights, view_theme_weights = dict(key[2]), dict(key[3])
     settings = _settings_from_json(allocation_json)
-    return invest(_data, _result, settings, uncertainty=_unc if settings.draws else None, weights=view_weights,
+    return invest(_data, _result, settings, roles=state.config().roles, uncertainty=_unc if settings.draws else None,
+                  weights=view_weights,
                   theme_weights=view_theme_weights)
 
 

@@ -63,16 +63,18 @@ def render() -> None:
     except TargetingError as exc:
         st.error(str(exc))
     else:
-        st.caption(
-            f"Per layer: its effective weight (flag above {th.max_weight:.0%}), its share of the score's variance "
-            f"(cov(contribution, score) / var(score); flag above {th.max_variance_share:.0%}), its first-order "
+        st.caption(_(
+            "Per layer: its effective weight (flag above {max_weight}), its share of the score's variance "
+            "(cov(contribution, score) / var(score); flag above {max_variance}), its first-order "
             "importance (the squared correlation ratio of the score on the layer, Paruolo, Saisana & Saltelli "
-            f"2013) as a share beside its weight (flag under {th.importance_ratio:.2g} of it), the interquartile "
-            f"range and median of its normalised values (squashed: IQR under {th.squashed_iqr:g} points with a "
-            f"median above {th.squashed_median:g}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
-            f"3.5) with the treatment applied (outliers = {result.method.outliers}). Per theme: Cronbach's alpha "
-            f"(flag under {th.min_alpha:g}) and the most correlated theme (flag above {th.max_theme_corr:g})."
-        )
+            "2013) as a share beside its weight (flag under {ratio} of it), the interquartile "
+            "range and median of its normalised values (squashed: IQR under {iqr} points with a "
+            "median above {median}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
+            "3.5) with the treatment applied (outliers = {outliers}). Per theme: Cronbach's alpha "
+            "(flag under {alpha}) and the most correlated theme (flag above {corr})."
+        ).format(max_weight=f"{th.max_weight:.0%}", max_variance=f"{th.max_variance_share:.0%}",
+                 ratio=f"{th.importance_ratio:.2g}", iqr=f"{th.squashed_iqr:g}", median=f"{th.squashed_median:g}",
+                 outliers=result.method.outliers, alpha=f"{th.min_alpha:g}", corr=f"{th.max_theme_corr:g}"))
         for message in ichecks.messages:
             st.warning(plain(message))
         if not ichecks.messages:
@@ -143,8 +145,8 @@ def render() -> None:
         st.download_button(
             _("Download the join report (CSV)"), neutralise_formulas(unmatched).to_csv(index=False).encode("utf-8"),
             file_name=f"join_report_{data.level}.csv", mime="text/csv",
-            help="Every district without data, table row not used, merge, split, suggested crosswalk line and "
-                 "point not counted; accepted suggestions go into the table's crosswalk file.",
+            help=_("Every district without data, table row not used, merge, split, suggested crosswalk line and "
+                   "point not counted; accepted suggestions go into the table's crosswalk file."),
         )
     else:
         st.success(_("Every district matched a row, every row matched a district and every point lies in one."))

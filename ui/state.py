@@ -287,6 +287,11 @@ def _clusters(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
                            neighbours=_neighbours(level, scored, _data, _result))
 
 
+def analysis_key(view: View, data: LevelData) -> tuple:
+    """What the analytics of a view depend on (settings, top k, uploaded layers), as a hashable key."""
+    return (*_settings_key(view, data), view.top_n or 10, _data_key(view))
+
+
 def analysis(view: View, data: LevelData, result: ScoreResult, *, clusters: bool = True
              ) -> tuple[pd.DataFrame, dict]:
     """Rank uncertainty, clusters, need x readiness and pockets for the view (cached per settings).

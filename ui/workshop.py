@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.i18n import _
-from ui import sidebar, state
-from ui.mapview import build_map, map_value_label
+from ui import mapview, sidebar, state
+from ui.livemap import live_map
+from ui.mapview import map_value_label
 from ui.profile import render_profile
 from ui.text import plain
 
@@ -38,9 +38,9 @@ def render() -> None:
         where_col.markdown(_("### {step} / {n}: {name} (rank {rank})").format(
             step=step + 1, n=len(top), name=plain(row["name"]), rank=int(row["rank"])))
     extra, _notes = state.analysis(view, data, result)
-    fmap = build_map(view.replace(selected=code or ""), data, table, result, keep, large=True, focus=code,
-                     extra=extra)
-    st_folium(fmap, key="workshop_map", height=720, use_container_width=True, returned_objects=[])
+    _geometry, geometry_url = mapview.level_map(view.level)
+    style = mapview.view_style(view.replace(selected=code or ""), data, table, result, keep, extra=extra, focus=code)
+    live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=720, large=True)
     if code:
         render_profile(data, table, result, code, large=True)
 
