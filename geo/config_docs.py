@@ -170,6 +170,8 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "classes": ("whole number 2-9", "5", "Number of map classes."),
         "palette": ("text", '"YlOrRd"', "Colour palette of the map."),
         "top_n": ("whole number", "10", "Districts highlighted as the top N."),
+        "bounds": ("list of four numbers", "the districts' extent", "Initial map extent [west, south, east, north] "
+                   "in degrees."),
     },
     "build": {
         "script": ("text", "", "Script `python -m geo build` runs to rebuild the data."),
