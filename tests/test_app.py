@@ -128,7 +128,7 @@ def test_change_page_lists_the_districts_left_behind(default_config):
     assert len(lagging) == 7 and lagging["name"].iloc[0] == "Al Hoceima"
     at.number_input(key="w_change_tol").set_value(0.0).run()
     assert any(m.value.startswith("**9** of 75") for m in at.markdown)
-    at.select_slider(key="w_change_min").set_value(10).run()
+    at.select_slider(key="w_change_min").set_value(13).run()
     assert any(m.value.startswith("**0** of 75") for m in at.markdown)
     at.selectbox(key="w_change_layer").set_value("unemployment").run()
     at.radio(key="w_change_measure").set_value("change").run()
