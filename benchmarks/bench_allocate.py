@@ -23,8 +23,8 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -32,9 +32,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scipy.optimize import linprog  # noqa: E402
+from scipy.optimize import linprog
 
-from geo.allocate import CostModel, allocate, allocate_draws, in_need_draws, people_in_need  # noqa: E402
+from geo.allocate import CostModel, allocate, allocate_draws, in_need_draws, people_in_need
 
 BUDGET, PER_PERSON = 5e9, 1000.0
 

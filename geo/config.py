@@ -814,6 +814,12 @@ def _layers(section: dict, tables: Mapping[str, TableConfig], where: str) -> tup
     return chosen, weights
 
 
+#: Keys of a custom layer whose value is text (file, column and table names, labels).
+_CUSTOM_TEXT_KEYS = ("label", "theme", "unit", "kind", "source", "licence", "url", "description", "rollup_weight",
+                     "table", "column", "numerator", "denominator", "points", "raster", "stat", "x", "y",
+                     "weights_raster")
+
+
 def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key: str) -> tuple[Any, float | None]:
     from layers.base import Layer, PointStat, RasterStat, Ratio, Source, TableColumn
 
@@ -828,6 +834,9 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     check_layer_id(spec["id"], where=f"{where}: {key}.id")
     _type(spec["higher_is_worse"], bool, where, f"{key}.higher_is_worse")
     _type(spec["year"], int, where, f"{key}.year")
+    for opt in _CUSTOM_TEXT_KEYS:
+        if opt in spec:
+            _type(spec[opt], str, where, f"{key}.{opt}")
     base = Path(where).parent
     if "where" in spec and "points" not in spec:
         raise ConfigError(f"{where}: {key}.where filters the rows of a points file; for a table, set where "

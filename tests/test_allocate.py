@@ -223,11 +223,11 @@ def test_command_line_exits_2_on_an_impossible_plan(tmp_path, capsys, args, matc
 
 # ----------------------------------------------------------------------------- the dashboard
 def test_dashboard_plan_equals_the_command_line_bytes(default_config, tmp_path):
+    from geo.allocate import investment_metadata
+    from geo.dataset import export_metadata
     from ui import state
     from ui.exports import table_bytes
     from ui.invest import _investment
-    from geo.allocate import investment_metadata
-    from geo.dataset import export_metadata
 
     settings = AllocationSettings(budget=5e9, per_person=1000.0, objective="reach", floors={"05.081": 1e8},
                                   draws=1000)

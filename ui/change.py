@@ -54,7 +54,7 @@ def render() -> None:
         same = tolerance == default and first.tolerance == first.precision
         result = state.change(view.level, None if same else tolerance, min_layers)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
 
     status = result.table
@@ -65,7 +65,7 @@ def render() -> None:
         _("**{left}** of {shown} districts shown fell further behind the country on at least "
           "{rule} between {before} and {after}: worse than the country in {after}, and the gap "
           "widened by more than the tolerance ({tolerance}).").format(
-            left=left, shown=int(keep.sum()), rule=rule, before=plain(before), after=plain(after),
+            left=int(left), shown=int(keep.sum()), rule=plain(rule), before=plain(before), after=plain(after),
             tolerance=plain(result.describe_tolerance()))
     )
     labels = {l.id: layer_label(l) for l in result.layers}

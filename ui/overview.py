@@ -33,12 +33,12 @@ def render() -> None:
         data, table, result = scored
         keep = state.filter_mask(data, table, view)
         st.caption(
-            f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
+            f"{plain(cfg.levels[view.level].label)}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
             f"in need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
-            f"{view.normalisation} normalisation, {view.aggregation} aggregation. {plain(cfg.text.caption)}".rstrip()
+            f"{plain(view.normalisation)} normalisation, {plain(view.aggregation)} aggregation. {plain(cfg.text.caption)}".rstrip()
         )
         for note in result.notes:
-            st.info(note)
+            st.info(plain(note))
         # The map never waits for the analytics: when they are not computed yet for this view, the map
         # goes out without the uncertain outlines and cluster colours, and a second pass adds them.
         clusters = view.map_layer in ("cluster", "hotspot")
@@ -77,7 +77,7 @@ def render() -> None:
     render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)
     with st.expander("How the analytics were made"):
         for key, note in notes.items():
-            st.markdown(f"- **{key}**: {plain(note)}")
+            st.markdown(f"- **{plain(key)}**: {plain(note)}")
 
 
 def _effective_weights(result, data) -> None:

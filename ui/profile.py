@@ -97,7 +97,7 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     if few:
         st.info(plain(few))
     if code in result.unscored.index:
-        st.warning(f"Not scored: {result.unscored.at[code, 'reason']}.")
+        st.warning(plain(f"Not scored: {result.unscored.at[code, 'reason']}."))
     if draws is not None and draws.notna().any() and pd.notna(row["rank"]):
         _rank_distribution(draws, int(row["rank"]), ranked)
     frame = profile_frame(data, table, result, code)
@@ -116,7 +116,7 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
             "contribution": st.column_config.NumberColumn(format="%.2f"),
         },
     )
-    st.caption(f"Code {code}. Population {row['population']:,.0f}. National and regional figures are "
+    st.caption(f"Code {plain(code)}. Population {row['population']:,.0f}. National and regional figures are "
                "aggregated from this level's districts, rates weighted by their denominators.")
 
 
@@ -139,7 +139,7 @@ def _rank_distribution(draws: pd.Series, rank: int, ranked: int) -> None:
     hist = rank_histogram(draws)
     n = int(draws.notna().sum())
     st.caption(f"Rank over {n:,} Monte Carlo draws of weights, normalisation and aggregation "
-               f"(line: rank with the chosen settings, {rank} of {ranked})")
+               f"(line: rank with the chosen settings, {rank:,} of {ranked:,})")
     bars = alt.Chart(hist).mark_bar(color="#bd0026").encode(
         x=alt.X("rank:Q", title="rank (1 = most in need)", scale=alt.Scale(domain=[0.5, ranked + 0.5], nice=False)),
         y=alt.Y("share:Q", title="share of draws", axis=alt.Axis(format="%")),

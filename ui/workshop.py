@@ -29,7 +29,7 @@ def render() -> None:
     step = st.session_state.get(STEP_KEY, 0) % max(len(top), 1)
     code = top[step] if top else None
 
-    st.markdown(_("## {map_value} · top {n}").format(map_value=map_value_label(view, data), n=len(top)))
+    st.markdown(_("## {map_value} · top {n}").format(map_value=plain(map_value_label(view, data)), n=len(top)))
     prev_col, where_col, next_col = st.columns([1, 4, 1])
     prev_col.button(_("◀ Previous (P)"), on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch", key="ws_prev")
     next_col.button(_("Next (N) ▶"), on_click=_move, args=(1, len(top)), shortcut="N", width="stretch", key="ws_next")
