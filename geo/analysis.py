@@ -21,6 +21,7 @@ from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
 from geo.identifiers import ANALYSIS_COLUMNS
 from geo.quality import district_reliability
+from geo.sampling import SamplingDesign, data_noise
 from geo.scoring import ScoreResult
 from geo.targeting import need_readiness
 from geo.uncertainty import UncertaintyResult, rank_uncertainty, sensitivity
@@ -32,7 +33,13 @@ __all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "cluster_
 
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """Choices of the analytics (defaults: 1,000 draws, noise 0.25, top 10, 999 permutations, alpha 0.05)."""
+    """Choices of the analytics (defaults: 1,000 draws, noise 0.25, top 10, 999 permutations, alpha 0.05
+    with false-discovery-rate control, the data drawn as well as the weights).
+
+    ``data`` draws the data too, from ``sampling`` (the configuration's sampling design; ``None``:
+    counted in full) and the layers' standard errors, over ``data_sets`` data sets (see
+    :mod:`geo.sampling`).
+    """
 
     draws: int = 1000
     noise: float = 0.25
@@ -40,7 +47,10 @@ class AnalysisSettings:
     seed: int = 0
     permutations: int = 999
     alpha: float = 0.05
-    fdr: bool = False
+    fdr: bool = True
+    data: bool = True
+    sampling: SamplingDesign | None = None
+    data_sets: int = 50
 
 
 def analysis_columns(
@@ -89,9 +99,14 @@ def analysis_columns(
         unc = uncertainty or monte_carlo(data, result, weights=weights, theme_weights=theme_weights,
                                          settings=settings)
         out = out.join(unc.table)
+        drawn = unc.settings.get("data") or []
         notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
-                                f"aggregation alternatives, seed {settings.seed}; mean rank shift "
-                                f"{unc.mean_shift:.2f}")
+                                f"aggregation alternatives"
+                                + (f", the data of {len(drawn)} layer(s) over {unc.settings['data_sets']} data sets"
+                                   if drawn else ", data fixed")
+                                + f", seed {settings.seed}; mean rank shift {unc.mean_shift:.2f}")
+        if unc.settings.get("data_notes"):
+            notes["data uncertainty"] = "; ".join(unc.settings["data_notes"])
         top = sensitivity(unc)["first_order"].head(4)
         if len(top):
             notes["sensitivity"] = ("share of the rank variance each choice explains alone (first-order): "
@@ -112,8 +127,10 @@ def analysis_columns(
         low = ranked_table(lower, low_result)
         summary = district_summaries(pd.DataFrame(low.drop(columns="geometry")))
         out = out.join(summary[["extent", "local_concentration"]])
-        notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking "
-                            "(most deprived decile nationally; 10 % of each district's people)")
+        notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking, IMD 2019 "
+                            "definitions on a population basis: extent = share of the people in the nation's most "
+                            "deprived 10 % (weight 1) to 30 % (sliding 0.95-0.05); local concentration = average "
+                            "national position (0-100) of each district's most deprived 10 % of people")
     return out, notes
 
 
@@ -134,16 +151,22 @@ def cluster_columns(data: LevelData, result: ScoreResult, settings: AnalysisSett
     moran = local_moran(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
                         fdr=settings.fdr, seed=settings.seed, weights=w)
     out["cluster"] = moran.table["cluster"].reindex(out.index).fillna("no data")
+    control = (f"false-discovery-rate control (Benjamini-Hochberg at {settings.alpha:g}; p-value cut-off "
+               f"{moran.threshold:.4f})" if settings.fdr else
+               f"alpha {settings.alpha:g} per district, no false-discovery-rate control")
     notes["cluster"] = (f"local Moran's I on the score, {description}, "
-                        f"{settings.permutations} permutations, alpha {settings.alpha:g}"
-                        + (" with false-discovery-rate control" if settings.fdr else "")
+                        f"{settings.permutations} conditional permutations, {control}"
                         + f"; global I {moran.global_I:.2f} (p {moran.global_p:.3f})")
     hot = getis_ord(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
-                    seed=settings.seed, weights=w)
+                    seed=settings.seed, weights=w, fdr=settings.fdr)
     out["hotspot"] = hot["cluster"].reindex(out.index).fillna("no data")
     notes["hotspot"] = (f"Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
-                        f"{settings.permutations} permutations, alpha {settings.alpha:g}; "
-                        f"{int((hot['cluster'] == 'hot spot').sum())} hot spots")
+                        f"{settings.permutations} permutations of the whole neighbourhood (its own inference, "
+                        f"not the LISA's), "
+                        + ("with false-discovery-rate control" if settings.fdr else
+                           f"alpha {settings.alpha:g}, no false-discovery-rate control")
+                        + f"; {int((hot['cluster'] == 'hot spot').sum())} hot spots, "
+                        f"{int((hot['cluster'] == 'cold spot').sum())} cold spots")
     shapeless = result.table["score"].notna() & ~result.table.index.isin(districts.index)
     if shapeless.any():
         notes["cluster"] += (f"; {int(shapeless.sum())} scored district(s) without geometry "
@@ -208,8 +231,12 @@ def monte_carlo(
     if settings.draws <= 0:
         raise TargetingError(f"draws = {settings.draws}: the Monte Carlo needs at least one draw.")
     layers, kw = _layers_and_settings(data, result, weights, theme_weights)
+    noise = None
+    if settings.data:
+        noise = data_noise(data.values[layers], data.layers, data.tables, settings.sampling or SamplingDesign(),
+                           table_paths=data.table_paths, replicates=settings.data_sets)
     return rank_uncertainty(data.values[layers], **kw, method=result.method, draws=settings.draws,
-                            noise=settings.noise, top_k=settings.top_k, seed=settings.seed)
+                            noise=settings.noise, top_k=settings.top_k, seed=settings.seed, data=noise)
 
 
 def _layers_and_settings(data, result, weights, theme_weights) -> tuple[list[str], dict]:

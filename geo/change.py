@@ -10,13 +10,19 @@ country in the later vintage and its gap widened by more than ``tolerance``
 country that loses some of its lead is converging, not falling behind: this
 keeps places near a floor (e.g. 0.3 % without electricity) from being flagged
 merely because they had little left to improve. A district is *left behind*
-when it falls further behind on at least ``min_layers`` of the layers compared.
+when it falls further behind on at least half of the layers compared *for that
+district* (``ceil(layers_compared / 2)``: an urban commune without a road
+distance needs 6 of its 12 layers, a rural one 7 of 13), or on ``min_layers``
+layers when a fixed number is asked for.
+
+The default tolerance is the data's published precision (:func:`published_precision`):
+HCP publishes its rates rounded to 0.1 point, so a gap that widened by 0.1 point or
+less can be rounding and is not counted; each layer gets the step of its own figures.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -31,7 +37,7 @@ if TYPE_CHECKING:
     from geo.dataset import LevelData
 
 __all__ = ["change_table", "left_behind", "ChangeResult", "compare_vintages", "change_export", "change_metadata",
-           "status_classes", "with_threshold", "CHANGE_STATUS_COLUMNS", "STATUS_COLOURS"]
+           "status_classes", "with_threshold", "published_precision", "CHANGE_STATUS_COLUMNS", "STATUS_COLOURS"]
 
 #: Map colours of :func:`status_classes`, from left behind to not behind (red to grey, colour-blind safe).
 STATUS_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#e0e0e0")
@@ -104,22 +110,50 @@ def change_table(
     return out
 
 
-def left_behind(changes: pd.DataFrame, *, tolerance: float = 0.0, min_layers: int = 1) -> pd.DataFrame:
+def published_precision(*frames: pd.DataFrame, max_decimals: int = 4) -> dict[str, float]:
+    """The rounding step of each column's published figures: ``10 ** -d`` with ``d`` the most
+    decimals any value has (0 when the values carry more than ``max_decimals``: computed, not
+    rounded figures).
+
+    Examples
+    --------
+    >>> published_precision(pd.DataFrame({"a": [12.3, 4.0], "b": [1.0, 2.0], "c": [1 / 3, 0.5]}))
+    {'a': 0.1, 'b': 1.0, 'c': 0.0}
+    """
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns))
+    out = {}
+    for col in columns:
+        values = np.concatenate([f[col].to_numpy(dtype=float) for f in frames if col in f.columns])
+        values = np.abs(values[np.isfinite(values)])
+        step = 0.0
+        for d in range(max_decimals + 1):
+            scaled = values * 10.0 ** d
+            if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, scaled)):
+                step = 10.0 ** -d
+                break
+        out[col] = round(step, max_decimals)
+    return out
+
+
+def left_behind(changes: pd.DataFrame, *, tolerance: float | Mapping[str, float] = 0.0,
+                min_layers: int | None = None) -> pd.DataFrame:
     """Count, per district, the layers on which it fell further behind the national trend.
 
     Parameters
     ----------
     changes : pandas.DataFrame
         Output of :func:`change_table` (``<layer>_vs_national`` and ``<layer>_gap`` per layer).
-    tolerance : float
-        How much worse than the national change counts (in each layer's unit).
-    min_layers : int
-        Layers needed to call a district left behind.
+    tolerance : float or Mapping[str, float]
+        How much worse than the national change counts (in each layer's unit): one number for
+        every layer, or one per layer (e.g. :func:`published_precision`).
+    min_layers : int, optional
+        Layers needed to call a district left behind; default: half of the layers compared for
+        that district, rounded up.
 
     Returns
     -------
     pandas.DataFrame
-        ``behind_on`` (number of layers), ``layers_compared`` and ``left_behind``.
+        ``behind_on`` (number of layers), ``layers_compared``, ``needed`` and ``left_behind``.
 
     Examples
     --------
@@ -133,10 +167,16 @@ def left_behind(changes: pd.DataFrame, *, tolerance: float = 0.0, min_layers: in
     layers = [c.removesuffix("_vs_national") for c in changes.columns if c.endswith("_vs_national")]
     rel = changes[[f"{l}_vs_national" for l in layers]].to_numpy(dtype=float)
     gap = changes[[f"{l}_gap" for l in layers]].to_numpy(dtype=float)
-    behind = ((rel > tolerance) & (gap > 0)).sum(axis=1)
+    if isinstance(tolerance, Mapping):
+        tol = np.array([float(tolerance.get(l, 0.0)) for l in layers])
+    else:
+        tol = np.full(len(layers), float(tolerance))
+    # published figures are rounded: compare with a hair of slack so that 0.1 - 0.0 = 0.1 is "within 0.1"
+    behind = ((rel > tol[None, :] + 1e-9) & (gap > 0)).sum(axis=1)
     compared = np.isfinite(rel).sum(axis=1)
-    return pd.DataFrame({"behind_on": behind, "layers_compared": compared,
-                         "left_behind": (behind >= min_layers) & (compared > 0)}, index=changes.index)
+    needed = np.ceil(compared / 2).astype(int) if min_layers is None else np.full(len(compared), int(min_layers))
+    return pd.DataFrame({"behind_on": behind, "layers_compared": compared, "needed": needed,
+                         "left_behind": (behind >= needed) & (compared > 0)}, index=changes.index)
 
 
 @dataclass(frozen=True)
@@ -162,8 +202,12 @@ class ChangeResult:
         ``<layer>_gap``.
     report : tuple of str
         How the earlier vintage was joined (unmatched rows included).
-    tolerance : float
-    min_layers : int
+    tolerance : Mapping[str, float]
+        Per layer, how much the gap had to widen to count.
+    min_layers : int or None
+        Layers to fall behind on; ``None``: half of those compared for each district.
+    precision : Mapping[str, float]
+        Per layer, the published precision of its figures (the default tolerance).
     """
 
     labels: tuple[str, str]
@@ -174,12 +218,27 @@ class ChangeResult:
     national: pd.DataFrame
     table: pd.DataFrame
     report: tuple[str, ...]
-    tolerance: float
-    min_layers: int
+    tolerance: Mapping[str, float]
+    min_layers: int | None
+    precision: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+    def describe_tolerance(self) -> str:
+        """The tolerance in words, e.g. ``"0.1 (the published precision)"``."""
+        values = sorted(set(self.tolerance.values()))
+        shown = ", ".join(f"{v:g}" for v in values) if len(values) <= 3 else f"{values[0]:g} to {values[-1]:g}"
+        same = dict(self.tolerance) == dict(self.precision)
+        return shown + (" (the published precision of the figures)" if same else "")
+
+    def describe_rule(self) -> str:
+        """Who is left behind, in words."""
+        k = "half of the layers compared for the district" if self.min_layers is None else \
+            f"{self.min_layers} layers"
+        return (f"left behind = worse than the country and the gap widened by more than the tolerance "
+                f"({self.describe_tolerance()}) on at least {k}")
 
 
 def compare_vintages(
-    config: "Config", data: "LevelData", *, tolerance: float = 0.0, min_layers: int | None = None
+    config: "Config", data: "LevelData", *, tolerance: float | None = None, min_layers: int | None = None
 ) -> ChangeResult:
     """Compare the configured earlier vintage (``[change]``) with the level as loaded.
 
@@ -195,11 +254,13 @@ def compare_vintages(
         With a ``[change]`` section.
     data : LevelData
         The level, loaded from ``config`` (the later vintage).
-    tolerance : float
-        How much worse than the national change counts as falling behind (layer units).
+    tolerance : float, optional
+        How much worse than the national change counts as falling behind (layer units); default:
+        the configuration's ``change.tolerance``, else each layer's published precision
+        (:func:`published_precision` of both vintages).
     min_layers : int, optional
         Layers on which a district must fall behind to be *left behind*; default: half of the
-        layers compared, rounded up.
+        layers compared for that district, rounded up.
 
     Raises
     ------
@@ -266,28 +327,36 @@ def compare_vintages(
         per_layer[f"{lid}_gap"] = changes[f"{lid}_gap"]
     table = pd.DataFrame(per_layer, index=after.index)
     report = tuple(f"{spec.labels[0]}: {line}" for line in old.report_lines())
+    precision = published_precision(before, after)
+    if tolerance is None and spec.tolerance is not None:
+        tolerance = spec.tolerance
     result = ChangeResult(labels=spec.labels, layers=tuple(layers), skipped=skipped, before=before, after=after,
-                          national=national, table=table, report=report, tolerance=0.0, min_layers=1)
+                          national=national, table=table, report=report, tolerance=precision, min_layers=None,
+                          precision=precision)
     return with_threshold(result, tolerance=tolerance, min_layers=min_layers)
 
 
-def with_threshold(result: ChangeResult, *, tolerance: float = 0.0, min_layers: int | None = None) -> ChangeResult:
+def with_threshold(result: ChangeResult, *, tolerance: float | None = None,
+                   min_layers: int | None = None) -> ChangeResult:
     """The same comparison with another rule for *left behind* (cheap: nothing is read again).
 
-    Parameters as in :func:`compare_vintages`.
+    Parameters as in :func:`compare_vintages` (``tolerance=None``: the published precision).
 
     Raises
     ------
     TargetingError
-        ``min_layers`` outside 1 to the number of layers compared.
+        ``min_layers`` outside 1 to the number of layers compared, or a negative tolerance.
     """
     n = len(result.layers)
-    k = math.ceil(n / 2) if min_layers is None else int(min_layers)
-    if not 1 <= k <= n:
-        raise TargetingError(f"min_layers = {k}: must be between 1 and the {n} layers compared.")
+    if min_layers is not None and not 1 <= int(min_layers) <= n:
+        raise TargetingError(f"min_layers = {min_layers}: must be between 1 and the {n} layers compared.")
+    if tolerance is not None and (not np.isfinite(tolerance) or tolerance < 0):
+        raise TargetingError(f"tolerance = {tolerance!r}: must be a number >= 0 (in each layer's unit).")
+    tol = dict(result.precision) if tolerance is None else {l.id: float(tolerance) for l in result.layers}
     per_layer = result.table.drop(columns=list(CHANGE_STATUS_COLUMNS), errors="ignore")
-    table = left_behind(per_layer, tolerance=tolerance, min_layers=k).join(per_layer)
-    return dataclasses.replace(result, table=table, tolerance=float(tolerance), min_layers=k)
+    table = left_behind(per_layer, tolerance=tol, min_layers=min_layers).join(per_layer)
+    return dataclasses.replace(result, table=table, tolerance=tol,
+                               min_layers=None if min_layers is None else int(min_layers))
 
 
 def _national_row(table: pd.DataFrame, tcfg: Any, value: str, layers: list, as_table: str, base_dir: Any
@@ -327,12 +396,14 @@ def change_metadata(data: "LevelData", result: ChangeResult) -> dict[str, str]:
     meta = {
         "level": data.level,
         "vintages": f"{before} -> {after}",
-        "tolerance": f"{result.tolerance:g}",
-        "min_layers": str(result.min_layers),
+        "tolerance": result.describe_tolerance(),
+        "min_layers": "half of the layers compared for each district" if result.min_layers is None
+        else str(result.min_layers),
         "left_behind": str(int(result.table["left_behind"].sum())),
-        "rule": "left behind = worse than the country and the gap widened by more than the tolerance "
-                "on at least min_layers layers",
+        "rule": result.describe_rule(),
     }
+    for lid, tol in result.tolerance.items():
+        meta[f"tolerance.{lid}"] = f"{tol:g}"
     for lid, row in result.national.iterrows():
         meta[f"national.{lid}"] = f"{row['before']:g} -> {row['after']:g}"
     for lid, why in result.skipped.items():
@@ -340,22 +411,33 @@ def change_metadata(data: "LevelData", result: ChangeResult) -> dict[str, str]:
     return meta
 
 
-def status_classes(status: pd.DataFrame, k: int) -> tuple[pd.Series, dict[str, str]]:
+def status_classes(status: pd.DataFrame, k: int | None) -> tuple[pd.Series, dict[str, str]]:
     """Each district's map class by the number of layers it fell further behind on, and the legend colours.
 
-    Classes: left behind (``k`` or more), about half-way there, on a few layers, on none; districts
-    with no layer compared are left out ("no data").
+    With a fixed ``k``: left behind (``k`` or more), about half-way there, on a few layers, on none.
+    With ``k=None`` (half of each district's own layers, the ``needed`` column): left behind, on
+    at least a quarter of its layers, on fewer, on none. Districts with no layer compared are
+    left out ("no data").
 
     Examples
     --------
     >>> s = pd.DataFrame({"behind_on": [7, 4, 1, 0, 0], "layers_compared": [13, 13, 13, 13, 0]})
     >>> status_classes(s, 7)[0].tolist()
     ['left behind (7 or more layers)', 'on 4 to 6 layers', 'on 1 to 3 layers', 'on no layer', None]
+    >>> s["needed"] = [7, 7, 7, 7, 0]
+    >>> status_classes(s, None)[0].tolist()[:3]
+    ['left behind (half of its layers or more)', 'on a quarter of its layers or more', 'on fewer']
     """
-    half = max(1, (k + 1) // 2)
-    names = [f"left behind ({k} or more layers)", _span(half, k - 1), _span(1, half - 1), "on no layer"]
     n = status["behind_on"]
-    bins = [n >= k, (n >= half) & (n < k), (n >= 1) & (n < half), n == 0]
+    if k is None:
+        needed = status["needed"].clip(lower=1)
+        names = ["left behind (half of its layers or more)", "on a quarter of its layers or more", "on fewer",
+                 "on no layer"]
+        bins = [n >= needed, (n >= needed / 2) & (n < needed), (n >= 1) & (n < needed / 2), n == 0]
+    else:
+        half = max(1, (k + 1) // 2)
+        names = [f"left behind ({k} or more layers)", _span(half, k - 1), _span(1, half - 1), "on no layer"]
+        bins = [n >= k, (n >= half) & (n < k), (n >= 1) & (n < half), n == 0]
     out = pd.Series(None, index=status.index, dtype=object)
     for name, hit in zip(names, bins):
         out[hit & out.isna()] = name

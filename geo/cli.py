@@ -106,8 +106,13 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     rank.add_argument("--noise", type=float, default=0.25, help="weight noise factor of the Monte Carlo")
     rank.add_argument("--top-k", type=int, help="k of the probability of being in the top k (default: display.top_n)")
     rank.add_argument("--seed", type=int, default=0)
-    rank.add_argument("--permutations", type=int, default=999, help="permutations of local Moran's I")
-    rank.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
+    rank.add_argument("--permutations", type=int, default=999, help="permutations of local Moran's I and Gi*")
+    rank.add_argument("--fdr", action=argparse.BooleanOptionalAction, default=None,
+                      help="false-discovery-rate control for the clusters (default: the config's uncertainty.fdr, on)")
+    rank.add_argument("--data-draws", action=argparse.BooleanOptionalAction, default=None,
+                      help="the Monte Carlo draws the data too (default: the config's uncertainty.data, on)")
+    rank.add_argument("--shrinkage", choices=("none", "empirical_bayes"),
+                      help="empirical-Bayes shrinkage of small-population rates (default: uncertainty.shrinkage)")
     rank.add_argument("--no-analysis", action="store_true", help="only the ranking, without the analytics columns")
     rank.add_argument("--strict", action="store_true", help=STRICT_HELP)
 
@@ -139,9 +144,11 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     change.add_argument("--config", default="config.toml", type=Path)
     change.add_argument("--level", help="admin level (default: the config's display.default_level)")
     change.add_argument("--out", required=True, type=Path, help=f"output file: {', '.join(EXPORT_SUFFIXES)}")
-    change.add_argument("--tolerance", type=float, default=0.0,
-                        help="how much the gap to the country must widen to count (layer units)")
-    change.add_argument("--min-layers", type=int, help="layers to fall behind on (default: half of those compared)")
+    change.add_argument("--tolerance", type=float,
+                        help="how much the gap to the country must widen to count (layer units; default: the "
+                             "config's change.tolerance, else each layer's published precision, 0.1 for HCP)")
+    change.add_argument("--min-layers", type=int,
+                        help="layers to fall behind on (default: half of those compared for each district)")
 
     check = sub.add_parser("check", help="validate a config and its data; print the join reports")
     check.add_argument("--config", default="config.toml", type=Path)
@@ -207,10 +214,14 @@ def _rank(args: argparse.Namespace) -> int:
             f"--draws {args.draws}: {args.draws:,} draws x {len(data.districts):,} districts is more than the limit "
             f"of {MAX_DRAW_CELLS:,} ranks held in memory; give at most {MAX_DRAW_CELLS // len(data.districts):,} draws."
         )
+    shrink_note = None
+    if (args.shrinkage or config.uncertainty.shrinkage) == "empirical_bayes":
+        data, shrink_note = _shrunk(config, data)
     result = score_level(data, weights=weights, theme_weights=theme_weights, method=_method(config, args))
     extra, notes = None, {}
     if not args.no_analysis:
         extra, notes = _analysis(config, level, data, result, weights, theme_weights, args)
+    notes["shrinkage"] = shrink_note or "none (rates as published)"
     table = ranked_table(data, result, extra)
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
     meta.update({f"analysis.{k}": v for k, v in notes.items()})
@@ -248,6 +259,15 @@ def _change(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shrunk(config, data):
+    """The level with its small-population rates shrunk (empirical Bayes), and the note saying so."""
+    from dataclasses import replace
+
+    from geo.sampling import measured_on, shrink_rates
+
+    trials = measured_on(data.layers, data.tables, config.uncertainty.sampling, table_paths=data.table_paths)
+    values, note = shrink_rates(data.values, trials)
+    return replace(data, values=values), note
 def _codes(text: str | None) -> tuple[str, ...]:
     return tuple(c.strip() for c in (text or "").split(",") if c.strip())
 
@@ -304,9 +324,12 @@ def _allocate(args: argparse.Namespace) -> int:
 
 def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
+
+    unc = config.uncertainty
     settings = AnalysisSettings(
         draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
-        permutations=args.permutations, fdr=args.fdr,
+        permutations=args.permutations, fdr=unc.fdr if args.fdr is None else args.fdr,
+        data=unc.data if args.data_draws is None else args.data_draws, sampling=unc.sampling,
     )
     child = config.child_level(level)
     lower = load_level(config, child, layers=list(data.values.columns)) if child else None

@@ -9,11 +9,14 @@ The methods follow the reference methodology (sections 3 and 5):
   districts by centroid distance, in a projected CRS, and the links are made
   symmetric. Weights are row-standardised. The returned description says what
   was done, so it can be shown next to the map.
-* :func:`local_moran` computes Local Moran's I (LISA) with ``esda.Moran_Local``
-  and conditional permutation inference; quadrants are HH, LL, HL and LH and a
-  district is a cluster when its pseudo p-value is at most ``alpha`` (or the
-  Benjamini-Hochberg false-discovery-rate threshold when ``fdr=True``).
-* :func:`getis_ord` computes Getis-Ord Gi* (``esda.G_Local``): hot and cold spots.
+* :func:`local_moran` computes Local Moran's I (LISA), as ``esda.Moran_Local``,
+  with conditional permutation inference vectorised in numpy; quadrants are HH,
+  LL, HL and LH and a district is a cluster when its pseudo p-value is at most
+  the Benjamini-Hochberg false-discovery-rate threshold (the default) or ``alpha``.
+* :func:`getis_ord` computes Getis-Ord Gi*: hot and cold spots, with its own
+  permutation inference (the district's own value drawn with its neighbours), so
+  that it can disagree with the LISA. Both share one permutation engine
+  (:func:`_conditional_lags`) and read the weights once as arrays.
 * :func:`district_summaries` summarises ranked lower-level districts per parent
   as the English Indices of Deprivation do: population-weighted average rank,
   extent, local concentration and scale.
@@ -30,7 +33,7 @@ neighbours share no vertex: such districts lose links or become islands (and
 are then linked to their nearest district). Fix the topology (e.g. snap in a
 GIS) or pass your own ``weights`` when that matters.
 
-P-values are the conditional-permutation pseudo p-values of esda 2.x: one
+P-values are pseudo p-values computed as esda 2.x does: one
 sided in the direction of the observed statistic, ``(1 + extreme) / (1 +
 permutations)``, so the smallest possible value with 999 permutations is 0.001.
 """
@@ -38,8 +41,6 @@ permutations)``, so the smallest possible value with 999 permutations is 0.001.
 from __future__ import annotations
 
 import math
-import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Hashable, Iterator
 
@@ -87,7 +88,7 @@ class ClusterResult:
     weights_description : str
         The weights used, in words, for display.
     global_I, global_p : float
-        Global Moran's I and its permutation pseudo p-value.
+        Global Moran's I and its two-sided p-value under randomisation (Cliff & Ord).
     alpha : float
         Significance level asked for.
     fdr : bool
@@ -262,7 +263,7 @@ def local_moran(
     *,
     permutations: int = 999,
     alpha: float = 0.05,
-    fdr: bool = False,
+    fdr: bool = True,
     seed: int = 0,
     weights: "W | None" = None,
 ) -> ClusterResult:
@@ -273,12 +274,16 @@ def local_moran(
     missing data becomes an island and is linked to its nearest district) and
     labelled ``"no data"``; they are never dropped from the result.
 
+    ``I_i = (n - 1) z_i lag_i / sum_j z_j^2`` with ``z`` the deviations from the mean and
+    ``lag_i = sum_j w_ij z_j`` (row-standardised weights), as esda's ``Moran_Local``.
     Inference uses ``permutations`` conditional permutations (the value of each
-    district is held fixed while the others are shuffled), giving a one-sided
-    pseudo p-value ``(1 + extreme) / (1 + permutations)``. With ``fdr=True``
-    the cut-off is the Benjamini-Hochberg threshold ``esda.fdr(p, alpha)``
-    over the districts with data (never above ``alpha``; when no p-value
-    passes, esda returns the Bonferroni bound ``alpha / n``).
+    district is held fixed while its ``k_i`` neighbours are drawn at random among the
+    ``n - 1`` others), giving a one-sided (folded) pseudo p-value ``(1 + extreme) /
+    (1 + permutations)``: the draws are vectorised in numpy (:func:`_conditional_lags`,
+    shared with :func:`getis_ord`), one random neighbour set per permutation for all
+    districts, as esda draws them. With ``fdr=True`` (the default) the cut-off is the
+    Benjamini-Hochberg threshold over the districts with data (never above ``alpha``;
+    when no p-value passes, the Bonferroni bound ``alpha / n``, as ``esda.fdr``).
 
     Parameters
     ----------
@@ -290,7 +295,7 @@ def local_moran(
     permutations : int, default 999
     alpha : float, default 0.05
         Significance level, in (0, 1).
-    fdr : bool, default False
+    fdr : bool, default True
         Use the false-discovery-rate threshold instead of ``alpha``.
     seed : int, default 0
         Seed of the permutations (results are reproducible).
@@ -313,27 +318,36 @@ def local_moran(
     >>> r.table.loc["a", "quadrant"], round(r.global_I, 3)
     ('HH', 0.215)
     """
-    import esda
-
     _check_inference(permutations, alpha)
     y, geoms, w, description = _prepare(districts, values, weights, "values")
-    with _esda_calls():
-        lm = esda.Moran_Local(
-            y.to_numpy(float), w, transformation="r", permutations=int(permutations),
-            keep_simulations=False, seed=int(seed), n_jobs=1,
-        )
-    glob = _global_moran(y.to_numpy(float), w, int(permutations), int(seed))
-    p = np.asarray(lm.p_sim, dtype=float)
-    threshold = float(esda.fdr(p, alpha)) if fdr else float(alpha)
-    quadrant = pd.Series([_ESDA_QUADRANTS[int(q)] for q in lm.q], index=y.index, dtype=object)
+    yv = y.to_numpy(float)
+    n = len(yv)
+    nb = _Neighbours.from_weights(w)
+    z = yv - yv.mean()
+    den = float((z * z).sum())
+    lag = nb.lag(z)
+    local_i = (n - 1) * z * lag / den
+    rng = np.random.default_rng(int(seed))
+    larger = np.zeros(n, dtype=np.int64)
+    # I_sim >= I_obs  <=>  z_i lag_sim >= z_i lag_obs (the factor (n - 1) / den is positive)
+    observed = z * lag
+    tol = _TIES * float(np.abs(observed).max())
+    for rows, _, sims in _conditional_lags(z, nb, int(permutations), rng, fixed_self=True):
+        sims *= z[rows][None, :]
+        larger[rows] += (sims >= observed[rows][None, :] - tol).sum(axis=0)
+    p = _folded_p(larger, int(permutations))
+    global_i, global_p = _global_moran(z, nb)
+    threshold = fdr_threshold(p, alpha) if fdr else float(alpha)
+    quadrant = pd.Series(np.select([(z > 0) & (lag > 0), (z <= 0) & (lag > 0), (z <= 0) & (lag <= 0)],
+                                   ["HH", "LH", "LL"], default="HL"), index=y.index, dtype=object)
     cluster = quadrant.where(p <= threshold, NOT_SIGNIFICANT)
     table = pd.DataFrame(
-        {"I": pd.Series(np.asarray(lm.Is, float), index=y.index), "p": pd.Series(p, index=y.index),
+        {"I": pd.Series(local_i, index=y.index), "p": pd.Series(p, index=y.index),
          "quadrant": quadrant, "cluster": cluster}
     ).reindex(values.index)
     table["cluster"] = table["cluster"].fillna(NO_DATA)
     return ClusterResult(
-        table=table, weights_description=description, global_I=float(glob.I), global_p=float(glob.p_sim),
+        table=table, weights_description=description, global_I=global_i, global_p=global_p,
         alpha=float(alpha), fdr=bool(fdr), threshold=threshold, permutations=int(permutations),
     )
 
@@ -347,16 +361,32 @@ def getis_ord(
     star: bool = True,
     seed: int = 0,
     weights: "W | None" = None,
+    fdr: bool = True,
 ) -> pd.DataFrame:
-    """Getis-Ord local G (Gi* by default): hot and cold spots.
+    """Getis-Ord local G (Gi* by default): hot and cold spots, with their own permutation inference.
 
     Gi* compares the sum of values in a district's neighbourhood, the district
     itself included (``star=True``), with the sum expected if values were
-    spread at random. It is meant for non-negative values (scores, rates).
-    The weights follow GeoDa's convention: binary contiguity plus the district
-    itself (self-weight 1), row-standardised. Missing values are handled as in
-    :func:`local_moran`. ``z`` gives the direction and strength; significance
-    uses the permutation ``p``, as for Local Moran's I.
+    spread at random (Getis & Ord 1992; Ord & Getis 1995). It is meant for
+    non-negative values (scores, rates). The weights follow GeoDa's convention:
+    binary contiguity plus the district itself (self-weight 1), row-standardised,
+    so ``G*_i`` is the mean of the ``k_i + 1`` values of the neighbourhood over the total.
+
+    Inference is Gi*'s own, not the LISA's: since the district's value is part of the
+    statistic, the null hypothesis draws the whole neighbourhood — the ``k_i + 1`` values,
+    the district's own included — at random among the ``n`` values (the randomisation
+    under which Ord & Getis derive the z-score). Local Moran's I holds the district's value
+    fixed and asks whether its *neighbours* are unusual; Gi* asks whether the neighbourhood
+    *with the district* is: a very deprived district among average neighbours can be a hot
+    spot and not a LISA cluster, and a middling district ringed by deprived ones a LISA
+    outlier (LH) but not a hot spot. For ``star=False`` (Gi), the district is held fixed
+    and its ``k_i`` neighbours drawn among the others, as for the LISA. The p-value is the
+    folded one-sided pseudo p-value, with the Benjamini-Hochberg threshold when ``fdr``.
+
+    ``z`` is the analytical standardised statistic (Ord & Getis 1995, eq. 9):
+    ``(sum_j w_ij y_j - W_i ybar) / (s sqrt((n S1_i - W_i^2) / (n - 1)))`` with ``W_i =
+    sum_j w_ij``, ``S1_i = sum_j w_ij^2`` and ``s`` the standard deviation of ``y`` (divisor
+    ``n``); it gives the direction (hot ``z > 0``, cold ``z < 0``) and the strength.
 
     Parameters
     ----------
@@ -364,12 +394,13 @@ def getis_ord(
         As in :func:`local_moran`.
     star : bool, default True
         Include the district itself (Gi*); ``False`` gives Gi.
+    fdr : bool, default True
+        Benjamini-Hochberg false-discovery-rate threshold instead of ``alpha``.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed like ``values``: ``z`` (standardised statistic under normality),
-        ``p`` (conditional-permutation pseudo p-value) and ``cluster``: ``"hot spot"``
+        Indexed like ``values``: ``G``, ``z``, ``p`` (pseudo p-value) and ``cluster``: ``"hot spot"``
         (significant, ``z > 0``), ``"cold spot"`` (significant, ``z < 0``),
         ``"not significant"`` or ``"no data"``.
 
@@ -382,24 +413,241 @@ def getis_ord(
     >>> getis_ord(g, v, permutations=999).loc[0, "cluster"]
     'hot spot'
     """
-    import esda
-
     _check_inference(permutations, alpha)
     y, geoms, w, _ = _prepare(districts, values, weights, "values")
-    # Gi*: binary contiguity plus the district itself (self-weight 1), then row-standardised.
-    w.transform = "B"
-    with _esda_calls():
-        g = esda.G_Local(
-            y.to_numpy(float), w, transform="R", permutations=int(permutations), star=bool(star),
-            keep_simulations=False, seed=int(seed), n_jobs=1,
-        )
-    z = pd.Series(np.asarray(g.Zs, float), index=y.index)
-    p = pd.Series(np.asarray(g.p_sim, float), index=y.index)
+    yv = y.to_numpy(float)
+    n = len(yv)
+    nb = _Neighbours.from_weights(w, binary=True, with_self=bool(star))
+    total = float(yv.sum())
+    g_obs = nb.lag(yv) / total
+    rng = np.random.default_rng(int(seed))
+    larger = np.zeros(n, dtype=np.int64)
+    observed = nb.lag(yv)
+    tol = _TIES * float(np.abs(observed).max())
+    for rows, _, sims in _conditional_lags(yv, nb, int(permutations), rng, fixed_self=not star):
+        larger[rows] += (sims >= observed[rows][None, :] - tol).sum(axis=0)
+    p = _folded_p(larger, int(permutations))
+    wi, s1 = nb.row_sums(), nb.row_squares()
+    sd = float(np.sqrt((yv ** 2).mean() - yv.mean() ** 2))
+    if star:
+        num = nb.lag(yv) - wi * yv.mean()
+        den = sd * np.sqrt((n * s1 - wi ** 2) / (n - 1))
+    else:  # Gi: the district's own value left out of the mean and variance
+        others_mean = (total - yv) / (n - 1)
+        others_sd = np.sqrt(((yv ** 2).sum() - yv ** 2) / (n - 1) - others_mean ** 2)
+        num = nb.lag(yv) - wi * others_mean
+        den = others_sd * np.sqrt(((n - 1) * s1 - wi ** 2) / (n - 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = num / den
+    threshold = fdr_threshold(p, alpha) if fdr else float(alpha)
     cluster = pd.Series(np.where(z > 0, "hot spot", "cold spot"), index=y.index, dtype=object)
-    cluster = cluster.where(p <= alpha, NOT_SIGNIFICANT)
-    table = pd.DataFrame({"z": z, "p": p, "cluster": cluster}).reindex(values.index)
+    cluster = cluster.where(p <= threshold, NOT_SIGNIFICANT)
+    table = pd.DataFrame({"G": pd.Series(g_obs, index=y.index), "z": pd.Series(z, index=y.index),
+                          "p": pd.Series(p, index=y.index), "cluster": cluster}).reindex(values.index)
     table["cluster"] = table["cluster"].fillna(NO_DATA)
     return table
+
+
+def fdr_threshold(p: np.ndarray, alpha: float) -> float:
+    """Benjamini-Hochberg cut-off of the p-values ``p`` at false-discovery rate ``alpha``.
+
+    The largest ``k alpha / n`` such that the ``k``-th smallest p-value is below it; when no
+    p-value passes, the Bonferroni bound ``alpha / n`` (the same as ``esda.fdr``).
+
+    Examples
+    --------
+    >>> round(fdr_threshold(np.array([0.001, 0.01, 0.03, 0.5]), 0.05), 6)
+    0.0375
+    """
+    p = np.asarray(p, dtype=float)
+    n = len(p)
+    ordered = np.sort(p)
+    bounds = np.arange(1, n + 1) * alpha / n
+    passing = np.flatnonzero(ordered < bounds)
+    return float(bounds[passing[-1]]) if len(passing) else float(alpha) / n
+
+
+@dataclass(frozen=True)
+class _Neighbours:
+    """Sparse weights as arrays: for district i, ``cols[ptr[i]:ptr[i+1]]`` with ``vals``.
+
+    ``uniform`` when every row's weights are equal (binary contiguity, row-standardised):
+    the permutations then need no per-neighbour gather (see :func:`_conditional_lags`).
+    ``self_weight`` is each district's weight on itself (Gi*), kept apart from the neighbours.
+    """
+
+    ptr: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    self_weight: np.ndarray
+    uniform: bool
+
+    @classmethod
+    def from_weights(cls, w: "W", *, binary: bool = False, with_self: bool = False) -> "_Neighbours":
+        sparse = w.sparse.tocsr()
+        sparse.sort_indices()
+        ptr, cols = sparse.indptr.astype(np.int64), sparse.indices.astype(np.int64)
+        vals = np.ones(len(cols)) if binary else sparse.data.astype(float)
+        diagonal = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)) == cols
+        own = np.zeros(len(ptr) - 1)
+        if diagonal.any():  # weights that already hold a self-weight: keep it apart
+            own[np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))[diagonal]] = vals[diagonal]
+            keep = ~diagonal
+            counts = np.bincount(np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))[keep], minlength=len(ptr) - 1)
+            cols, vals = cols[keep], vals[keep]
+            ptr = np.concatenate([[0], np.cumsum(counts)])
+        if with_self:
+            own = np.where(own > 0, own, 1.0)
+        k = np.diff(ptr)
+        if binary:
+            row_total = np.bincount(np.repeat(np.arange(len(k)), k), weights=vals, minlength=len(k)) + own
+            vals = vals / np.repeat(row_total, k)
+            own = own / row_total
+        first = np.repeat(vals[ptr[:-1][k > 0]], k[k > 0])  # each row's first weight, for each of its entries
+        uniform = bool(np.allclose(vals, first, rtol=1e-12, atol=0))
+        return cls(ptr, cols, vals, own, uniform)
+
+    @property
+    def k(self) -> np.ndarray:
+        return np.diff(self.ptr)
+
+    def lag(self, y: np.ndarray) -> np.ndarray:
+        rows = np.repeat(np.arange(len(self.k)), self.k)
+        return np.bincount(rows, weights=self.vals * y[self.cols], minlength=len(self.k)) + self.self_weight * y
+
+    def row_sums(self) -> np.ndarray:
+        rows = np.repeat(np.arange(len(self.k)), self.k)
+        return np.bincount(rows, weights=self.vals, minlength=len(self.k)) + self.self_weight
+
+    def row_squares(self) -> np.ndarray:
+        rows = np.repeat(np.arange(len(self.k)), self.k)
+        return np.bincount(rows, weights=self.vals ** 2, minlength=len(self.k)) + self.self_weight ** 2
+
+
+# A draw equal to the observed statistic counts as "at least as extreme" whatever the order in which
+# its floating-point sum was taken (tied values are common in rounded census rates).
+_TIES = 1e-10
+
+
+def _folded_p(larger: np.ndarray, permutations: int) -> np.ndarray:
+    """esda's folded one-sided pseudo p-value from the number of draws at or above the observed value."""
+    extreme = np.minimum(larger, permutations - larger)
+    return (extreme + 1.0) / (permutations + 1.0)
+
+
+def _conditional_lags(
+    y: np.ndarray, nb: _Neighbours, permutations: int, rng: np.random.Generator, *, fixed_self: bool,
+    budget: int = 4_000_000,
+) -> Iterator[tuple[np.ndarray, slice, np.ndarray]]:
+    """Permutation draws of every district's spatial lag, in blocks: ``(rows, perms, sims)``.
+
+    ``sims[q, r]`` is district ``rows[r]``'s lag in permutation ``perms[q]``: its own weight times
+    its own value (``fixed_self=True``, the conditional permutation of the LISA and of Gi) or a
+    value drawn with the neighbours (``fixed_self=False``: Gi*, whose neighbourhood includes the
+    district), plus its neighbour weights times values drawn without replacement. As in esda,
+    each permutation draws one random sequence of districts shared by all: district i takes its
+    first ``k_i`` (``k_i + 1`` for Gi*) entries, skipping itself when held fixed. Memory stays
+    near ``budget`` numbers whatever the number of districts.
+    """
+    n = len(y)
+    k = nb.k
+    own = nb.self_weight
+    take = k + (0 if fixed_self else (own > 0).astype(np.int64))
+    kmax = int(take.max()) if len(take) else 0
+    if nb.uniform and kmax > 0:
+        yield from _uniform_lags(y, nb, permutations, rng, take, fixed_self, budget)
+        return
+    pool = n - 1 if fixed_self else n
+    draws = np.stack([rng.choice(pool, size=min(kmax, pool), replace=False) for _ in range(permutations)])
+    order = np.argsort(take, kind="stable")
+    all_perms = slice(0, permutations)
+    start = 0
+    while start < n:
+        width = max(int(take[order[min(n - 1, start + 255)]]), 1)
+        stop = min(n, start + max(1, budget // (permutations * width)))
+        rows = order[start:stop]
+        width = max(int(take[rows].max()), 1)
+        idx = np.broadcast_to(draws[None, :, :width], (len(rows), permutations, width))
+        if fixed_self:
+            idx = idx + (idx >= rows[:, None, None])
+        weights = np.zeros((len(rows), width))
+        for r, i in enumerate(rows):
+            members = nb.vals[nb.ptr[i]:nb.ptr[i + 1]]
+            if not fixed_self and own[i] > 0:
+                members = np.concatenate([members, [own[i]]])
+            weights[r, :len(members)] = members
+        sims = np.einsum("rpk,rk->pr", y[idx], weights)
+        if fixed_self:
+            sims += (own[rows] * y[rows])[None, :]
+        yield rows, all_perms, sims
+        start = stop
+
+
+def _uniform_lags(y: np.ndarray, nb: _Neighbours, permutations: int, rng: np.random.Generator,
+                  take: np.ndarray, fixed_self: bool, budget: int
+                  ) -> Iterator[tuple[np.ndarray, slice, np.ndarray]]:
+    """:func:`_conditional_lags` when each district's weights are equal: running sums, no gather.
+
+    With one weight ``v_i`` per row, a lag is ``v_i`` times the sum of the first ``take_i``
+    values of the permutation's random sequence (drawn from all ``n`` districts). Held fixed,
+    district i skips itself: where i is among its first ``k_i`` entries (its position in the
+    shared sequence is looked up), the sum runs over ``k_i + 1`` entries minus ``y_i``; the
+    first ``k_i`` entries other than i of a random sequence are a random ``k_i``-subset of the
+    others.
+    """
+    n = len(y)
+    k, own = nb.k, nb.self_weight
+    width = min(int(take.max()) + 1, n)
+    draws = np.stack([rng.choice(n, size=width, replace=False) for _ in range(permutations)])
+    has = k > 0
+    weight = np.zeros(n)
+    weight[has] = nb.vals[nb.ptr[:-1][has]]
+    weight[~has] = own[~has]  # Gi* of a district without neighbours: itself only
+    everyone = np.arange(n)
+    block = max(1, budget // max(n, 1))
+    for p0 in range(0, permutations, block):
+        d = draws[p0:p0 + block]
+        run = np.concatenate([np.zeros((len(d), 1)), np.cumsum(y[d], axis=1)], axis=1)
+        if fixed_self:
+            inside = np.zeros((len(d), n), dtype=bool)  # district i among its own first k_i entries
+            inside[np.arange(len(d))[:, None], d] = np.arange(width)[None, :] < k[d]
+            sums = run[:, k]
+            longer = run[:, np.minimum(k + 1, width)] - y[None, :]
+            np.copyto(sums, longer, where=inside)
+            sims = sums * weight[None, :] + (own * y)[None, :]
+        else:
+            sims = run[:, take] * weight[None, :]
+        yield everyone, slice(p0, p0 + len(d)), sims
+
+
+def _global_moran(z: np.ndarray, nb: _Neighbours) -> tuple[float, float]:
+    """Global Moran's I and its two-sided p-value under randomisation (Cliff & Ord 1981).
+
+    ``I = (n / S0) z'Wz / z'z``; its expectation ``-1 / (n - 1)`` and variance under the
+    randomisation hypothesis (esda's ``Moran.p_rand``) give a normal p-value: the same
+    inference as a permutation test at this size, without ``permutations x n`` shuffles.
+    """
+    from scipy import sparse
+    from scipy.stats import norm
+
+    n = len(z)
+    mat = sparse.csr_matrix((nb.vals, nb.cols, nb.ptr), shape=(n, n))
+    s0 = float(mat.sum())
+    zz = float((z * z).sum())
+    observed = float(n / s0 * (z * (mat @ z)).sum() / zz)
+    both = mat + mat.T
+    s1 = 0.5 * float(both.multiply(both).sum())
+    s2 = float(((np.asarray(mat.sum(axis=1)).ravel() + np.asarray(mat.sum(axis=0)).ravel()) ** 2).sum())
+    expected = -1.0 / (n - 1)
+    b2 = n * float((z ** 4).sum()) / zz ** 2
+    if n < 4:
+        return observed, float("nan")
+    var = ((n * ((n * n - 3 * n + 3) * s1 - n * s2 + 3 * s0 * s0)
+            - b2 * ((n * n - n) * s1 - 2 * n * s2 + 6 * s0 * s0))
+           / ((n - 1) * (n - 2) * (n - 3) * s0 * s0)) - expected ** 2
+    if not var > 0:
+        return observed, float("nan")
+    return observed, float(2 * norm.sf(abs(observed - expected) / np.sqrt(var)))
 
 
 def _check_inference(permutations: int, alpha: float) -> None:
@@ -476,36 +724,6 @@ def _prepare(
     return y, geoms, w, description
 
 
-@contextmanager
-def _esda_calls() -> Iterator[None]:
-    """Run esda quietly and leave numpy's global random generator as it was.
-
-    esda seeds and draws from numpy's global generator (``np.random.seed``);
-    restoring its state keeps these functions free of side effects. esda's
-    notice about a future change of its default alternative hypothesis is
-    silenced: the current one-sided pseudo p-value is the documented behaviour.
-    """
-    state = np.random.get_state()
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The alternative hypothesis", DeprecationWarning)
-            warnings.filterwarnings("ignore", ".*row_stack", DeprecationWarning)
-            # said once, in the weights' description (see spatial_weights)
-            warnings.filterwarnings("ignore", "The weights matrix is not fully connected", UserWarning)
-            yield
-    finally:
-        np.random.set_state(state)
-
-
-def _global_moran(y: np.ndarray, w: "W", permutations: int, seed: int):
-    """Global Moran's I; esda.Moran permutes with numpy's global generator, so seed it first."""
-    import esda
-
-    with _esda_calls():
-        np.random.seed(seed)
-        return esda.Moran(y, w, transformation="r", permutations=permutations)
-
-
 # --------------------------------------------------------------------------- district summaries
 
 
@@ -517,22 +735,33 @@ def district_summaries(
     population: str = "population",
     share: float = 0.1,
 ) -> pd.DataFrame:
-    """IMD-style summaries of ranked lower-level districts, one row per parent.
+    """IMD 2019 district summaries of ranked lower-level districts, on a population basis.
 
-    ``N`` is the number of ranked lower districts nationally; the most
-    deprived decile holds those with ``rank <= ceil(N / 10)`` (rank 1 = most
-    deprived). For each parent:
+    The English Indices of Deprivation 2019 summarise small areas (LSOAs) per local authority
+    (Ministry of Housing, Communities and Local Government, *The English Indices of Deprivation
+    2019: Technical report*, Noble et al. 2019, section "Summary measures for higher-level
+    geographies"). LSOAs hold near-equal populations, so their percentiles are percentiles of
+    people; communes do not, so here every person gets the national position of their district:
+    with districts taken from the most deprived (rank 1, ties in index order), a person's
+    position ``q`` (0-100) is the share of the nation's people living in more deprived districts,
+    each district spreading its people evenly over ``[q0, q1]``, and the percentile of a person at
+    ``q`` is ``p = floor(q) + 1`` (1 = the most deprived 1 %). For each parent:
 
-    * ``avg_rank``: population-weighted average rank of its lower districts;
-    * ``extent``: share of its population living in the most deprived decile;
-    * ``local_concentration``: population-weighted average rank of its most
-      deprived lower districts that together hold ``share`` of its population;
-      the district straddling the line counts with only the population needed;
-    * ``scale``: population living in the most deprived decile.
+    * ``avg_rank``: population-weighted average rank of its lower districts (IMD's "average rank");
+    * ``extent``: IMD's weighted share of the people living in the most deprived 30 %:
+      ``extent = sum_people w(p) / population`` with ``w(p) = 1`` for ``p <= 10`` and the sliding
+      scale ``w(p) = (30 - p) / 20`` for ``11 <= p <= 30`` (0.95 at the 11th percentile down to
+      0.05 at the 29th), 0 beyond;
+    * ``local_concentration``: IMD's population-weighted average of the positions of the parent's
+      most deprived people that make up exactly ``share`` (10 %) of its population: its districts
+      are taken from the most deprived, the one straddling the line with only the people needed
+      (those at the deprived end of its interval); reported as the average national position
+      ``q`` (0-100, lower = more deprived), the population counterpart of IMD's average rank;
+    * ``scale``: people living in the most deprived 10 % of the nation's people (``q < 10``).
 
-    Low ``avg_rank`` and ``local_concentration`` mean more deprived. A parent
-    with a small very deprived pocket keeps an average ``avg_rank`` while its
-    ``extent`` and ``local_concentration`` show the pocket.
+    Low ``avg_rank`` and ``local_concentration`` mean more deprived. A parent with a small very
+    deprived pocket keeps an average ``avg_rank`` while its ``extent`` and ``local_concentration``
+    show the pocket.
 
     Parameters
     ----------
@@ -559,11 +788,13 @@ def district_summaries(
 
     Examples
     --------
-    >>> lower = pd.DataFrame({"parent_code": ["A"] * 3 + ["B"] * 7,
-    ...                       "rank": range(1, 11), "population": [10, 90, 100] + [100] * 7})
+    >>> lower = pd.DataFrame({"parent_code": list("ABBCCCCCCA"), "rank": range(1, 11),
+    ...                       "population": [100] * 10})
     >>> s = district_summaries(lower)
-    >>> s.loc["A", ["avg_rank", "extent", "local_concentration", "scale"]].tolist()
-    [2.45, 0.05, 1.5, 10.0]
+    >>> s.loc["A", ["extent", "local_concentration", "scale"]].tolist()
+    [0.5, 1.0, 100.0]
+    >>> round(float(s.loc["B", "extent"]), 3), float(s.loc["B", "local_concentration"])
+    (0.475, 11.0)
     """
     for arg, col in (("parent", parent), ("rank", rank), ("population", population)):
         if col not in lower.columns:
@@ -594,17 +825,36 @@ def district_summaries(
             f"Invalid {population}: negative population ({pop[pop < 0].unique()[:5].tolist()}). "
             "Population must be >= 0; fix the population table."
         )
-    cutoff = math.ceil(int(r.notna().sum()) / 10)
-    frame = pd.DataFrame({"parent": lower[parent], "rank": r, "pop": pop})
+    frame = pd.DataFrame({"parent": lower[parent].to_numpy(), "rank": r.to_numpy(), "pop": pop.to_numpy()},
+                         index=pd.RangeIndex(len(lower)))
     used = frame["rank"].notna() & frame["pop"].notna()
+    frame["q0"], frame["q1"] = np.nan, np.nan
+    ranked = frame[used].sort_values("rank", kind="stable")
+    total = float(ranked["pop"].sum())
+    if total > 0:
+        before = ranked["pop"].cumsum() - ranked["pop"]
+        frame.loc[ranked.index, "q0"] = 100.0 * before / total
+        frame.loc[ranked.index, "q1"] = 100.0 * (before + ranked["pop"]) / total
     rows = {}
     for code, group in frame.groupby("parent", sort=True):
         ok = group[used.loc[group.index]]
-        rows[code] = _summary(ok, cutoff, float(share)) | {"unranked": int(len(group) - len(ok))}
+        rows[code] = _summary(ok, float(share)) | {"unranked": int(len(group) - len(ok))}
     columns = ["districts", "unranked", "population", "avg_rank", "extent", "local_concentration", "scale"]
     out = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
     out.index.name = parent
     return out.astype({"districts": int, "unranked": int})
+
+
+# IMD 2019 extent weight of percentile p (1 = most deprived 1 %): 1 up to 10, (30 - p) / 20 to 30, then 0.
+_EXTENT_WEIGHTS = np.clip((30.0 - np.arange(1, 101)) / 20.0, 0.0, 1.0)
+_EXTENT_CUMULATIVE = np.concatenate([[0.0], np.cumsum(_EXTENT_WEIGHTS)])  # integral of w over [0, q]
+
+
+def _extent_integral(q: np.ndarray) -> np.ndarray:
+    """``int_0^q w`` for positions ``q`` in 0-100 (``w`` a step per percentile, so exact)."""
+    q = np.clip(q, 0.0, 100.0)
+    whole = np.minimum(np.floor(q).astype(int), 99)
+    return _EXTENT_CUMULATIVE[whole] + (q - whole) * _EXTENT_WEIGHTS[whole]
 
 
 def _numeric(series: pd.Series, name: str) -> pd.Series:
@@ -618,21 +868,27 @@ def _numeric(series: pd.Series, name: str) -> pd.Series:
     return out
 
 
-def _summary(group: pd.DataFrame, cutoff: int, share: float) -> dict[str, float]:
+def _summary(group: pd.DataFrame, share: float) -> dict[str, float]:
     total = float(group["pop"].sum())
     if group.empty or total <= 0:
         return {"districts": len(group), "population": total, "avg_rank": np.nan, "extent": np.nan,
-                "local_concentration": np.nan, "scale": float(group["pop"].sum())}
-    scale = float(group.loc[group["rank"] <= cutoff, "pop"].sum())
-    ordered = group.sort_values("rank", kind="stable")
-    target = share * total
-    before = ordered["pop"].cumsum() - ordered["pop"]
-    part = np.clip(target - before, 0, ordered["pop"])
+                "local_concentration": np.nan, "scale": total}
+    q0, q1, people = group["q0"].to_numpy(), group["q1"].to_numpy(), group["pop"].to_numpy()
+    span = q1 - q0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        per_point = np.where(span > 0, people / span, 0.0)  # people per point of national position
+    weighted = per_point * (_extent_integral(q1) - _extent_integral(q0))
+    scale = per_point * np.clip(np.minimum(q1, 10.0) - q0, 0.0, None)
+    order = np.argsort(group["rank"].to_numpy(), kind="stable")
+    before = np.cumsum(people[order]) - people[order]
+    taken = np.clip(share * total - before, 0.0, people[order])  # people of each district in the 10 %
+    top = q0[order] + np.where(per_point[order] > 0, taken / np.where(per_point[order] > 0, per_point[order], 1), 0)
+    centre = (q0[order] + top) / 2.0  # average position of the people taken, from the deprived end
     return {
         "districts": len(group),
         "population": total,
         "avg_rank": float((group["rank"] * group["pop"]).sum() / total),
-        "extent": scale / total,
-        "local_concentration": float((part * ordered["rank"]).sum() / part.sum()),
-        "scale": scale,
+        "extent": float(weighted.sum() / total),
+        "local_concentration": float((taken * centre).sum() / taken.sum()),
+        "scale": float(scale.sum()),
     }

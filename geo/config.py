@@ -22,7 +22,7 @@ from geo.rows import filter_text
 from geo.scoring import Method
 
 __all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "TextConfig", "ChangeConfig", "EngineConfig", "JoinsConfig",
-           "Config", "allowed_keys", "load_config", "parse_config"]
+           "UncertaintyConfig", "Config", "allowed_keys", "load_config", "parse_config"]
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
 
@@ -104,6 +104,26 @@ class ChangeConfig:
     after: str
     labels: tuple[str, str]
     national: str | None = None
+    # how much a gap must widen to count (layer units); None: each layer's published precision
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class UncertaintyConfig:
+    """How precise the data are, for the Monte Carlo's data draws: section ``[uncertainty]``.
+
+    ``sample_fraction`` of the people of districts whose ``size_column`` (a column of the
+    population table) is at least ``sampled_from`` answered the questions behind the
+    percentage layers; the other districts were counted in full (see :mod:`geo.sampling`).
+    ``data = false`` draws weights and method only. ``shrinkage = "empirical_bayes"`` shrinks
+    small-population rates before scoring (off by default). ``fdr`` turns the clusters'
+    false-discovery-rate control on (default) or off.
+    """
+
+    sampling: Any = None  # geo.sampling.SamplingDesign
+    data: bool = True
+    shrinkage: str = "none"
+    fdr: bool = True
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,7 @@ class Config:
     build_script: Path | None = None
     change: ChangeConfig | None = None
     engine: EngineConfig = EngineConfig()
+    uncertainty: UncertaintyConfig = UncertaintyConfig()
     text: TextConfig = TextConfig()
     checks: Any = None
     joins: JoinsConfig = JoinsConfig()
@@ -199,7 +220,8 @@ class Config:
 
 
 _TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "population", "layers",
-             "themes", "method", "display", "build", "change", "engine", "joins", "text", "checks"}
+             "themes", "method", "display", "build", "change", "engine", "joins", "text", "checks",
+             "uncertainty"}
 _THEME_KEYS = {"label", "description", "weight", "role"}
 _TEXT_KEYS = {"caption", "search_example"}
 _LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
@@ -211,14 +233,14 @@ _LAYERS_KEYS = {"use", "weights", "custom"}
 _CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence",
                 "url", "description", "rollup_weight", "weight", "table", "column", "complement_of",
                 "scale", "numerator", "denominator", "per", "points", "raster", "stat", "x", "y",
-                "weights_raster", "where"}
+                "weights_raster", "where", "se_column"}
 #: A custom layer's label in another language: ``label_fr``, ``label_ar``...
 _LABEL_IN = re.compile(r"label_[a-z]{2,3}")
 _METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
 _BOUNDARY_KEYS = {"path"}
 _POPULATION_KEYS = {"table", "column"}
 _BUILD_KEYS = {"script"}
-_CHANGE_KEYS = {"before", "after", "labels", "national"}
+_CHANGE_KEYS = {"before", "after", "labels", "national", "tolerance"}
 _DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n", "bounds"}
 
 
@@ -232,6 +254,7 @@ def allowed_keys() -> dict[str, frozenset[str]]:
         "themes.<id>": frozenset(_THEME_KEYS), "method": frozenset(_METHOD_KEYS), "display": frozenset(_DISPLAY_KEYS),
         "build": frozenset(_BUILD_KEYS), "change": frozenset(_CHANGE_KEYS), "engine": frozenset(_ENGINE_KEYS),
         "text": frozenset(_TEXT_KEYS), "checks": frozenset(_check_keys()),
+        "uncertainty": frozenset(_UNCERTAINTY_KEYS),
     }
 
 
@@ -310,6 +333,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         build_script=script,
         change=change,
         engine=_engine(_table(data, "engine", where, required=False), where),
+        uncertainty=_uncertainty(_table(data, "uncertainty", where, required=False), population, where),
         text=_text(_table(data, "text", where, required=False), where),
         checks=_checks(_table(data, "checks", where, required=False), where),
         joins=_joins(_table(data, "joins", where, required=False), where),
@@ -615,7 +639,15 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
                     f"{where}: change.national = {national!r} needs tables.{name}.level_column to find the "
                     "national row; set it, or remove change.national to aggregate the districts."
                 )
-    return ChangeConfig(before=before, after=after, labels=(labels[0], labels[1]), national=national)
+    tolerance = section.get("tolerance")
+    if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
+                                  or tolerance < 0):
+        raise ConfigError(
+            f"{where}: change.tolerance = {tolerance!r} not valid; it must be a number >= 0 in the layers' units "
+            "(e.g. 0.1 for rates published to 0.1 point), or leave it out to use each layer's published precision."
+        )
+    return ChangeConfig(before=before, after=after, labels=(labels[0], labels[1]), national=national,
+                        tolerance=None if tolerance is None else float(tolerance))
 
 
 def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tuple[str, str]:
@@ -853,6 +885,7 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
             higher_is_worse=spec["higher_is_worse"], kind=spec["kind"],
             source=Source(spec["source"], spec["year"], spec["licence"], spec.get("url", "")),
             loader=loader, rollup_weight=spec.get("rollup_weight"), description=spec.get("description", ""),
+            se_column=_se_column(spec, loader, where, key),
             labels=tuple(sorted((k.removeprefix("label_"), v) for k, v in translated.items())),
         )
     except ValueError as exc:
@@ -954,3 +987,60 @@ def _engine(section: dict, where: str) -> EngineConfig:
         kind=kind, scheduler=section.get("scheduler"), workers=section.get("workers"),
         partitions=section.get("partitions"), chunk_rows=section.get("chunk_rows"),
     )
+
+
+# --------------------------------------------------------------------------- data uncertainty
+
+_UNCERTAINTY_KEYS = {"sample_fraction", "sampled_from", "size_column", "table", "data", "shrinkage", "fdr"}
+
+
+def _se_column(spec: Mapping[str, Any], loader: Any, where: str, key: str) -> str | None:
+    """A custom layer's ``se_column``: text, and only for a layer read from a table column."""
+    if "se_column" not in spec:
+        return None
+    _type(spec["se_column"], str, where, f"{key}.se_column")
+    if not hasattr(loader, "column"):
+        raise ConfigError(
+            f"{where}: {key}.se_column = {spec['se_column']!r} needs a layer read from a table column "
+            "(column = \"...\"); remove se_column or read the layer from a column."
+        )
+    return spec["se_column"]
+
+
+def _uncertainty(section: dict, population: tuple[str, str], where: str) -> UncertaintyConfig:
+    """Validate ``[uncertainty]``: the sampling design of the data and the Monte Carlo's data draws."""
+    from geo.sampling import SHRINKAGE, SamplingDesign
+
+    _unknown(section, _UNCERTAINTY_KEYS, where, "uncertainty.")
+    fraction = section.get("sample_fraction", 1.0)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise ConfigError(
+            f"{where}: uncertainty.sample_fraction = {fraction!r} not valid; it must be a number in (0, 1], "
+            "e.g. 0.2 for a 20 % sample (1 = counted in full)."
+        )
+    sampled_from = section.get("sampled_from", 0)
+    if isinstance(sampled_from, bool) or not isinstance(sampled_from, (int, float)) or sampled_from < 0:
+        raise ConfigError(
+            f"{where}: uncertainty.sampled_from = {sampled_from!r} not valid; it must be a number >= 0 (the size "
+            "from which a district was sampled; 0 = every district)."
+        )
+    size_column = section.get("size_column")
+    if size_column is not None:
+        _type(size_column, str, where, "uncertainty.size_column")
+    if sampled_from > 0 and size_column is None:
+        raise ConfigError(
+            f"{where}: uncertainty.sampled_from = {sampled_from} needs uncertainty.size_column, the column of "
+            "the population table that gives each district's size (e.g. \"households_count\")."
+        )
+    table = section.get("table", population[0])
+    _type(table, str, where, "uncertainty.table")
+    for flag in ("data", "fdr"):
+        if flag in section:
+            _type(section[flag], bool, where, f"uncertainty.{flag}")
+    shrinkage = section.get("shrinkage", "none")
+    if shrinkage not in SHRINKAGE:
+        raise ConfigError(f"{where}: uncertainty.shrinkage = {shrinkage!r} not valid; must be one of {list(SHRINKAGE)}.")
+    design = SamplingDesign(fraction=float(fraction), sampled_from=float(sampled_from), size_column=size_column,
+                            table=table)
+    return UncertaintyConfig(sampling=design, data=bool(section.get("data", True)), shrinkage=shrinkage,
+                             fdr=bool(section.get("fdr", True)))

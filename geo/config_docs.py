@@ -34,6 +34,7 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "build": ("section", "", "Script that rebuilds the data: `[build]`."),
         "change": ("section", "", "Two vintages compared: `[change]`."),
         "engine": ("section", "", "Where the heavy build runs: `[engine]`."),
+        "uncertainty": ("section", "", "How precise the data are, for the Monte Carlo: `[uncertainty]`."),
     },
     "boundaries": {
         "path": ("text", "", "Boundary file used by every level that gives no path of its own."),
@@ -130,6 +131,9 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "raster": ("text", "", "Raster file summarised per district (districts whose pixels are all nodata "
                    "are reported)."),
         "weights_raster": ("text", "", 'Raster of weights for stat = "weighted_mean" (e.g. population).'),
+        "se_column": ("text", "", "Column of the layer's table with the standard error of each value (same "
+                      "units); the Monte Carlo draws the layer from N(value, se^2). Missing, negative or "
+                      "non-numeric stops with exit 2."),
     },
     "themes.<id>": {
         "label": ("text", "required", "Name shown in the dashboard."),
@@ -177,6 +181,8 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "after": ("text", "the population table", "The later table (the one layers read)."),
         "labels": ("list of two texts", "the table names", 'Names of the two vintages, e.g. ["2014", "2024"].'),
         "national": ("text", "", "Value of level_column holding the national figures (else districts aggregated)."),
+        "tolerance": ("number >= 0", "each layer's published precision", "How much a gap must widen to count "
+                      "(layer units; HCP's rates: 0.1)."),
     },
     "engine": {
         "kind": ("text", '"local"', '"local" (this process) or "dask".'),
@@ -184,6 +190,17 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "workers": ("whole number", "one per CPU", "Workers of a local Dask cluster."),
         "partitions": ("whole number", "the file's", "Partitions of point files."),
         "chunk_rows": ("whole number", "about 4 million pixels", "Raster rows per task."),
+    },
+    "uncertainty": {
+        "sample_fraction": ("number 0-1", "1 (counted in full)", "Share of the people of sampled districts who "
+                            "answered the questions behind the percentage layers (HCP's long questionnaire: 0.2)."),
+        "sampled_from": ("number", "0 (every district)", "Size from which a district was sampled (HCP: 2000 "
+                         "households)."),
+        "size_column": ("text", "", "Column of the population table giving each district's size."),
+        "table": ("text", "the population table", "The table whose percentage layers were sampled."),
+        "data": ("true/false", "true", "Draw the data too (binomial on the denominator, standard errors)."),
+        "shrinkage": ("text", '"none"', '"none" or "empirical_bayes" (small-population rates, reported when on).'),
+        "fdr": ("true/false", "true", "False-discovery-rate control of local Moran's I and Gi*."),
     },
 }
 

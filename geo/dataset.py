@@ -21,6 +21,7 @@ import pyogrio
 import shapely
 
 from geo.config import Config, TableConfig
+from geo.counts import layer_counts, pop_decile
 from geo.errors import ConfigError, JoinError, LayerDataError
 from geo.identifiers import EXPORT_COLUMNS
 from geo.io import BoundaryReport, read_boundaries, read_table
@@ -593,7 +594,8 @@ def reference_values(data: LevelData, groups: pd.Series | None = None) -> pd.Dat
 
 def target_counts(data: LevelData, layer_id: str) -> pd.Series:
     """People (or households) concerned by a layer per district: a count layer as it is, a
-    percentage times its denominator (e.g. unemployment rate x labour force = unemployed people).
+    percentage times its denominator (e.g. unemployment rate x labour force = unemployed people),
+    as :func:`geo.counts.layer_counts`.
 
     Raises
     ------
@@ -610,7 +612,10 @@ def target_counts(data: LevelData, layer_id: str) -> pd.Series:
             f"Layer {layer_id!r} is in {layer.unit!r}, not a percentage: it gives no count of people; "
             "choose a percentage layer (e.g. unemployment) as the target group."
         )
-    rates, _ = _rollup_weights(data, [layer])
+    counts = layer_counts(data.values, [layer], data.tables)
+    if counts.shape[1]:
+        return counts.iloc[:, 0].rename(layer_id)
+    rates, _ = _rollup_weights(data, [layer])  # no denominator column: the population, as a roll-up
     return (data.values[layer_id] / 100.0 * rates[layer_id]).rename(layer_id)
 
 
@@ -657,7 +662,9 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
 
     Rows are sorted by rank (unscored districts last, never dropped); theme
     sub-indices follow the layer columns, then ``name_ar`` when the districts
-    have it (the name in Arabic script), then the ``extra`` columns (the
+    have it (the name in Arabic script), then ``pop_decile`` (the population-weighted
+    decile, :func:`geo.counts.pop_decile`) and ``<layer>_count`` for every layer that gives
+    a number of people (:func:`geo.counts.layer_counts`), then the ``extra`` columns (the
     analytics of :func:`geo.analysis.analysis_columns`), in their order.
     """
     d = data.districts
@@ -671,6 +678,10 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
             out[col] = result.table[col]
     if "name_ar" in d.columns:  # the name in Arabic script, when the boundary file has it
         out["name_ar"] = d["name_ar"].reindex(out.index)
+    out["pop_decile"] = pop_decile(result.table["rank"], data.population).reindex(out.index)
+    scored_layers = [l for l in data.layers if l.id in result.normalised.columns]
+    counts = layer_counts(data.values, scored_layers, data.tables, table_paths=data.table_paths)
+    out = out.join(counts.rename_axis(None))
     if extra is not None:
         out = out.join(extra.rename_axis(None))
     out = out.sort_values(["rank", "code"], na_position="last", kind="mergesort")

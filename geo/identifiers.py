@@ -36,7 +36,7 @@ ANALYSIS_COLUMNS = (
     "reliability", "extent", "local_concentration",
 )
 #: Per-district summary columns of the change export, before the per-layer ones.
-CHANGE_STATUS_COLUMNS = ("behind_on", "layers_compared", "left_behind")
+CHANGE_STATUS_COLUMNS = ("behind_on", "layers_compared", "needed", "left_behind")
 #: Suffix of a layer's normalised column in the ranked export.
 NORM_SUFFIX = "_norm"
 #: Prefix of a theme's sub-index column in the ranked export.

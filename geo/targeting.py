@@ -31,6 +31,8 @@ __all__ = [
     "need_readiness",
     "coverage_curve",
     "districts_to_reach",
+    "districts_for_population",
+    "both_lenses",
     "top_k_errors",
     "peers",
 ]
@@ -168,6 +170,63 @@ def districts_to_reach(curve: pd.DataFrame, share: float) -> int:
         raise TargetingError(f"Invalid share {share!r}: give a share between 0 and 1 (e.g. 0.5 for 50 %).")
     reached = curve["share_reached"].to_numpy() >= share - 1e-12
     return int(curve["k"].to_numpy()[np.argmax(reached)])
+
+
+def districts_for_population(curve: pd.DataFrame, share: float) -> int:
+    """The number of districts, taken in targeting order, that hold ``share`` (0-1) of the population.
+
+    Targeting people rather than districts: the first k districts whose cumulative population
+    reaches ``share`` (the district straddling the line included). ``curve`` needs the
+    ``population_share`` column of :func:`coverage_curve`.
+
+    Examples
+    --------
+    >>> c = coverage_curve(pd.Series([3.0, 1.0, 2.0]), pd.Series([10, 30, 60]), pd.Series([100, 300, 600]))
+    >>> districts_for_population(c, 0.5)
+    2
+    """
+    if "population_share" not in curve.columns:
+        raise TargetingError("The coverage curve has no population: build it with coverage_curve(..., population).")
+    if not 0 < share <= 1:
+        raise TargetingError(f"Invalid share {share!r}: give a share of the population between 0 and 1 (e.g. 0.1).")
+    reached = curve["population_share"].to_numpy() >= share - 1e-12
+    return int(curve["k"].to_numpy()[np.argmax(reached)]) if reached.any() else len(curve)
+
+
+def both_lenses(rate: pd.Series, count: pd.Series, score: pd.Series, n: int = 10) -> pd.DataFrame:
+    """The districts most in need by share and by number of people, side by side.
+
+    Parameters
+    ----------
+    rate : pandas.Series
+        A layer's rate per district (e.g. the unemployment rate).
+    count : pandas.Series
+        The people it concerns per district (:func:`geo.counts.layer_counts`).
+    score : pandas.Series
+        The composite score (higher = more in need).
+    n : int
+        Districts shown: the union of the top ``n`` by score and the top ``n`` by count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by district: ``rate``, ``count``, ``count_share`` (of the total), ``rank_by_score``,
+        ``rank_by_count`` (1 = most people), sorted by score.
+
+    Examples
+    --------
+    >>> r, c = pd.Series([50.0, 5.0], index=["a", "b"]), pd.Series([100.0, 5000.0], index=["a", "b"])
+    >>> both_lenses(r, c, pd.Series([90.0, 10.0], index=["a", "b"]))["rank_by_count"].tolist()
+    [2, 1]
+    """
+    frame = pd.DataFrame({"rate": rate, "count": count.reindex(rate.index), "score": score.reindex(rate.index)})
+    total = float(frame["count"].sum())
+    frame["count_share"] = frame["count"] / total if total > 0 else np.nan
+    frame["rank_by_score"] = frame["score"].rank(ascending=False, method="min").astype("Int64")
+    frame["rank_by_count"] = frame["count"].rank(ascending=False, method="min").astype("Int64")
+    keep = (frame["rank_by_score"] <= n) | (frame["rank_by_count"] <= n)
+    out = frame[keep.fillna(False)].sort_values("score", ascending=False, kind="mergesort")
+    return out[["rate", "count", "count_share", "rank_by_score", "rank_by_count"]]
 
 
 def top_k_errors(curve: pd.DataFrame, k: int, population: pd.Series | None = None) -> dict[str, float]:

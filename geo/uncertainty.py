@@ -10,7 +10,13 @@ made differently? Following the JRC/OECD Handbook and COINr, each draw:
 2. picks a normalisation and an aggregation uniformly among the allowed valid
    pairs (z-scores are never combined with the geometric mean);
 3. optionally leaves one layer out (chosen uniformly);
-4. scores every district over the layers it has, with the weights renormalised
+4. with ``data`` (a :class:`geo.sampling.DataNoise`), uses one of ``data.replicates`` data
+   sets drawn from the data's own precision: a rate with a known denominator from
+   ``Binomial(m, p) / m`` on the people it was measured on, a layer with a standard error
+   from ``N(value, se^2)`` clipped to its valid range (see :mod:`geo.sampling`). The draws
+   are spread evenly over the data sets, so that the data's share of the rank variance is a
+   factor of :func:`sensitivity` like the others (``data``);
+5. scores every district over the layers it has, with the weights renormalised
    over them (as :func:`geo.scoring.score`), and ranks the scores (1 = highest,
    ties share the best rank).
 
@@ -31,7 +37,9 @@ The computation is vectorised: the normalised matrices are computed once per
 normalisation, and each chunk of draws is scored with two matrix products
 (weighted sums of the filled values and of the availability mask) and ranked
 with one ``argsort``; memory grows with ``chunk`` x districts, not with ``draws``
-(apart from the ``draws x districts`` ``int32`` rank matrix that is returned).
+(apart from the ``draws x districts`` ``int32`` rank matrix that is returned, which is
+refused beyond ``memory_limit`` bytes). The summaries and :func:`sensitivity` read that
+matrix in blocks of districts, so no ``float64`` copy of it is ever made.
 """
 
 from __future__ import annotations
@@ -53,9 +61,12 @@ from geo.scoring import (
     treat_outliers,
 )
 
-__all__ = ["UncertaintyResult", "rank_uncertainty", "sensitivity"]
+__all__ = ["UncertaintyResult", "rank_uncertainty", "sensitivity", "MEMORY_LIMIT"]
 
 _QUANTILES = (0.05, 0.5, 0.95)
+MEMORY_LIMIT = 512 * 2**20
+"""Default bound (bytes) of the ``draws x districts`` rank matrix: 512 MiB, e.g. 2,684 draws of 50,000."""
+_BLOCK = 4096  # districts per block when summarising the rank matrix
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,8 @@ class UncertaintyResult:
     factors : pandas.DataFrame
         The choices of each draw (rows): ``method`` (the normalisation and
         aggregation pair), ``weight: <layer>`` and ``theme weight: <theme>``
-        (the noise factors) and, with leave-one-out, ``left out``.
+        (the noise factors), with leave-one-out ``left out`` and, with data draws, ``data`` (the
+        data set used).
     """
 
     table: pd.DataFrame
@@ -141,6 +153,32 @@ def _check_settings(draws: int, noise: float, top_k: int, seed: int, chunk: int)
             f"Invalid noise: {noise!r}. It must lie in [0, 1) (0.25 perturbs each weight by up "
             "to 25 %)."
         )
+
+
+def _check_memory(draws: int, districts: int, limit: int) -> None:
+    need = int(draws) * int(districts) * 4
+    if need > limit:
+        most = max(limit // max(4 * int(districts), 1), 0)
+        raise TargetingError(
+            f"Invalid draws: {draws:,} draws x {districts:,} districts need {need / 2**20:,.0f} MiB of ranks, over the "
+            f"memory limit of {limit / 2**20:,.0f} MiB; use at most {most:,} draws (or raise memory_limit)."
+        )
+
+
+def _treated(raw: pd.DataFrame, method: Method) -> pd.DataFrame:
+    return treat_outliers(raw)[0] if method.outliers == "coinr" else raw
+
+
+def _mean_shift(ranks: np.ndarray, ref_rank: np.ndarray) -> float:
+    """Average ``|rank_ref - rank|`` over draws and ranked districts, block by block."""
+    total, count = 0.0, 0
+    for start in range(0, ranks.shape[1], _BLOCK):
+        block = ranks[:, start:start + _BLOCK]
+        ref = ref_rank[start:start + _BLOCK]
+        both = (block > 0) & (ref > 0)[None, :]
+        total += float(np.abs(block.astype(np.int64) - ref[None, :])[both].sum())
+        count += int(both.sum())
+    return total / count if count else float("nan")
 
 
 def _counted_layers(values: pd.DataFrame, themes: Mapping[str, str], weights: Mapping[str, float]) -> list[str]:
@@ -271,6 +309,8 @@ def rank_uncertainty(
     top_k: int = 10,
     seed: int = 0,
     chunk: int = 100,
+    data: Any = None,
+    memory_limit: int = MEMORY_LIMIT,
 ) -> UncertaintyResult:
     """Monte Carlo ranks over weights, normalisation, aggregation and layers.
 
@@ -296,6 +336,10 @@ def rank_uncertainty(
         Seed of the random generator: same seed, same result.
     chunk : int
         Draws scored at once (bounds memory; does not change the result).
+    data : geo.sampling.DataNoise, optional
+        Draw the data too (see the module's docstring); ``None`` keeps the data fixed.
+    memory_limit : int
+        Largest size in bytes of the ``draws x districts`` ``int32`` rank matrix.
 
     Returns
     -------
@@ -304,7 +348,7 @@ def rank_uncertainty(
     Raises
     ------
     TargetingError
-        On an invalid setting, layer, weight or method.
+        On an invalid setting, layer, weight or method, or draws that would exceed ``memory_limit``.
 
     Examples
     --------
@@ -319,6 +363,7 @@ def rank_uncertainty(
     weights = dict(weights or {})
     theme_weights = dict(theme_weights or {})
     _check_settings(draws, noise, top_k, seed, chunk)
+    _check_memory(draws, len(values), memory_limit)
     pairs = _valid_pairs(normalisations, aggregations)
     counted = _counted_layers(values, themes, weights)
     if leave_one_out and len(counted) < 2:
@@ -330,10 +375,8 @@ def rank_uncertainty(
     eff_ref = eff_ref[counted].to_numpy(dtype=float)
 
     raw = values[counted].astype(float)
-    if method.outliers == "coinr":
-        raw, _ = treat_outliers(raw)
-    oriented = orient(raw, higher_is_worse)
     ref_pair = (method.normalisation, method.aggregation)
+    oriented = orient(_treated(raw, method), higher_is_worse)
     matrices = _score_matrices(oriented, set(pairs) | {ref_pair})
     mask = np.ascontiguousarray(oriented.notna().to_numpy(dtype=float).T)
 
@@ -356,20 +399,31 @@ def rank_uncertainty(
     pair_idx = rng.integers(len(pairs), size=draws)
     left_out = rng.integers(len(counted), size=draws) if leave_one_out else None
 
+    drawn = [c for c in (data.layers if data is not None else []) if c in counted]
+    data_rng = np.random.default_rng([seed, 1])
+    # at least ten draws per data set, so that the data's share can be estimated like a method's
+    replicates = min(int(data.replicates), max(1, draws // 10)) if drawn else 1
+    data_set = data_rng.permutation(np.arange(draws) % replicates) if drawn else np.zeros(draws, dtype=int)
+
     n = len(values)
     ranks = np.empty((draws, n), dtype=np.int32)
-    for start in range(0, draws, chunk):
-        sl = slice(start, min(start + chunk, draws))
-        w = _draw_weights(
-            base_layer, base_theme, theme_of, layer_factor[sl], theme_factor[sl],
-            None if left_out is None else left_out[sl],
-        )
-        ranks[sl] = _rank_rows(_chunk_scores(w, pair_idx[sl], pairs, matrices, mask, scored))
+    for r in range(replicates):
+        if drawn:
+            sample = orient(_treated(data.draw(raw, data_rng), method), higher_is_worse)
+            mats = _score_matrices(sample, set(pairs))
+        else:
+            mats = matrices
+        rows = np.flatnonzero(data_set == r)
+        for start in range(0, len(rows), chunk):
+            sl = rows[start:start + chunk]
+            w = _draw_weights(
+                base_layer, base_theme, theme_of, layer_factor[sl], theme_factor[sl],
+                None if left_out is None else left_out[sl],
+            )
+            ranks[sl] = _rank_rows(_chunk_scores(w, pair_idx[sl], pairs, mats, mask, scored))
 
     table = _summarise(ranks, ref_rank, scored, top_k, values.index)
-    both = (ranks > 0) & (ref_rank > 0)[None, :]
-    shift = np.abs(ranks.astype(np.int64) - ref_rank[None, :])
-    mean_shift = float(shift[both].mean()) if both.any() else float("nan")
+    mean_shift = _mean_shift(ranks, ref_rank)
     reference_rank = pd.Series(
         np.where(ref_rank > 0, ref_rank, 0), index=values.index, name="rank"
     ).astype("Int64").where(ref_rank > 0)
@@ -383,6 +437,9 @@ def rank_uncertainty(
         "chunk": chunk,
         "method": method,
         "layers": counted,
+        "data": drawn,
+        "data_sets": replicates if drawn else 0,
+        "data_notes": tuple(data.notes) if data is not None else (),
     }
     factors = pd.DataFrame({"method": [f"{pairs[i][0]} + {pairs[i][1]}" for i in pair_idx]})
     for j, c in enumerate(counted):
@@ -391,6 +448,8 @@ def rank_uncertainty(
         factors[f"theme weight: {t}"] = theme_factor[:, j]
     if left_out is not None:
         factors["left out"] = [counted[i] for i in left_out]
+    if drawn:
+        factors["data"] = pd.Series([f"data set {i + 1}" for i in data_set], dtype=object)
     return UncertaintyResult(
         table=table,
         reference_rank=reference_rank,
@@ -405,7 +464,8 @@ def rank_uncertainty(
 def sensitivity(result: UncertaintyResult, *, bins: int = 10) -> pd.DataFrame:
     """First-order sensitivity of the ranks to each choice drawn by :func:`rank_uncertainty`.
 
-    For each factor X (the method pair, each weight's noise factor, the layer left out) and
+    For each factor X (the method pair, each weight's noise factor, the layer left out, the data
+    set drawn) and
     each district, the share of the variance of its rank explained by X alone,
     ``Var(E[rank | X]) / Var(rank)``, estimated from the draws themselves ("given data"):
     continuous factors are cut into ``bins`` equal-count bins, and the between-bin variance is
@@ -435,35 +495,43 @@ def sensitivity(result: UncertaintyResult, *, bins: int = 10) -> pd.DataFrame:
     >>> bool(s["weight: a"] > 0.2 and s["weight: b"] > 0.2 and abs(s["method"]) < 1e-9)
     True
     """
-    ranks = result.ranks.astype(float)
-    ranks[ranks <= 0] = np.nan
-    keep = ~np.isnan(ranks).any(axis=0)
-    y = ranks[:, keep]
-    n = len(y)
-    total = y.var(axis=0)
-    moving = total > 0
-    if n < 2 or not moving.any():
+    n = result.ranks.shape[0]
+    if n < 2:
         return pd.DataFrame({"first_order": pd.Series(dtype=float)})
-    y, total = y[:, moving], total[moving]
-    out = {}
+    groups = {}
     for name, column in result.factors.items():
         if column.dtype == object:
             labels = pd.factorize(column)[0]
         else:
             labels = pd.qcut(column.rank(method="first"), min(bins, n), labels=False).to_numpy()
         k = int(labels.max()) + 1
-        if k < 2:
-            out[name] = 0.0
-            continue
-        counts = np.bincount(labels, minlength=k).astype(float)
         onehot = np.zeros((k, n))
         onehot[labels, np.arange(n)] = 1.0
-        means = (onehot @ y) / counts[:, None]
-        ss_between = (counts[:, None] * (means - y.mean(axis=0)) ** 2).sum(axis=0)
-        ss_total = total * n
-        ms_within = (ss_total - ss_between) / (n - k)
-        omega = (ss_between - (k - 1) * ms_within) / (ss_total + ms_within)
-        out[name] = float(np.clip((omega * total).sum() / total.sum(), 0.0, 1.0))
+        groups[name] = (k, np.bincount(labels, minlength=k).astype(float), onehot)
+    explained = dict.fromkeys(groups, 0.0)
+    moving_total = 0.0
+    for start in range(0, result.ranks.shape[1], _BLOCK):
+        block = result.ranks[:, start:start + _BLOCK]
+        y = block[:, (block > 0).all(axis=0)].astype(float)
+        total = y.var(axis=0)
+        moving = total > 0
+        if not moving.any():
+            continue
+        y, total = y[:, moving], total[moving]
+        moving_total += float(total.sum())
+        mean = y.mean(axis=0)
+        for name, (k, counts, onehot) in groups.items():
+            if k < 2 or k >= n:
+                continue
+            means = (onehot @ y) / counts[:, None]
+            ss_between = (counts[:, None] * (means - mean) ** 2).sum(axis=0)
+            ss_total = total * n
+            ms_within = (ss_total - ss_between) / (n - k)
+            omega = (ss_between - (k - 1) * ms_within) / (ss_total + ms_within)
+            explained[name] += float((omega * total).sum())
+    if moving_total <= 0:
+        return pd.DataFrame({"first_order": pd.Series(dtype=float)})
+    out = {name: float(np.clip(value / moving_total, 0.0, 1.0)) for name, value in explained.items()}
     frame = pd.DataFrame({"first_order": pd.Series(out)})
     return frame.sort_values("first_order", ascending=False, kind="mergesort")
 
@@ -471,7 +539,9 @@ def sensitivity(result: UncertaintyResult, *, bins: int = 10) -> pd.DataFrame:
 def _summarise(
     ranks: np.ndarray, ref_rank: np.ndarray, scored: np.ndarray, top_k: int, index: pd.Index
 ) -> pd.DataFrame:
-    q = _column_quantiles(ranks, _QUANTILES)
+    q = np.full((len(_QUANTILES), ranks.shape[1]), np.nan)
+    for start in range(0, ranks.shape[1], _BLOCK):
+        q[:, start:start + _BLOCK] = _column_quantiles(ranks[:, start:start + _BLOCK], _QUANTILES)
     p_top = ((ranks > 0) & (ranks <= top_k)).sum(axis=0) / ranks.shape[0]
     table = pd.DataFrame(
         {"rank_median": q[1], "rank_p05": q[0], "rank_p95": q[2], "p_top_k": p_top.astype(float)},

@@ -456,6 +456,10 @@ class Layer:
         rolled up (its denominator, e.g. households for a household share).
     description : str
         A sentence for the Data & method page.
+    se_column : str or None
+        Column of the layer's table holding the standard error of each value, in the column's
+        units (e.g. small-area estimates); the Monte Carlo then draws the layer from
+        ``N(value, se^2)`` (see :mod:`geo.sampling`).
     labels : tuple of (str, str)
         The label in other languages, ``(("fr", "..."), ("ar", "..."))``;
         :func:`geo.i18n.layer_label` falls back to HCP's heading, then ``label``.
@@ -471,6 +475,8 @@ class Layer:
     loader: Loader
     rollup_weight: str | None = None
     description: str = ""
+    # data uncertainty (geo.sampling): the standard error of each value, if published
+    se_column: str | None = None
     labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:

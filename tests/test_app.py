@@ -122,12 +122,13 @@ def test_peers_of_the_selected_district(default_config):
 def test_change_page_lists_the_districts_left_behind(default_config):
     at = page("change")
     assert not at.error
-    assert any(m.value.startswith("**9** of 75 districts shown fell further behind") for m in at.markdown)
+    assert any(m.value.startswith("**7** of 75 districts shown fell further behind") and "published precision"
+               in m.value for m in at.markdown)
     lagging = next(df.value for df in at.dataframe if "behind_on" in df.value.columns)
-    assert len(lagging) == 9 and lagging["name"].iloc[0] == "Ouezzane"
-    at.slider(key="w_change_min").set_value(10).run()  # Ouezzane and Taza: behind on 10 of 16
-    assert any(m.value.startswith("**2** of 75") for m in at.markdown)
-    at.slider(key="w_change_min").set_value(11).run()
+    assert len(lagging) == 7 and lagging["name"].iloc[0] == "Al Hoceima"
+    at.number_input(key="w_change_tol").set_value(0.0).run()
+    assert any(m.value.startswith("**9** of 75") for m in at.markdown)
+    at.select_slider(key="w_change_min").set_value(13).run()
     assert any(m.value.startswith("**0** of 75") for m in at.markdown)
     at.selectbox(key="w_change_layer").set_value("unemployment").run()
     at.radio(key="w_change_measure").set_value("change").run()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import esda
 import geopandas as gpd
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -144,7 +146,7 @@ def test_local_moran_matches_the_hand_calculation(grid3):
     assert global_i == Fraction(sum(local.values())) / 8
     assert quadrant == {"a": "HH", "b": "HH", "c": "LH", "d": "HH", "e": "HL",
                         "f": "LL", "g": "LH", "h": "LL", "i": "LL"}
-    r = local_moran(g, v, permutations=999, seed=0)
+    r = local_moran(g, v, permutations=999, seed=0, fdr=False)
     t = r.table
     assert list(t.columns) == ["I", "p", "quadrant", "cluster"]
     assert list(t.index) == CODES
@@ -169,10 +171,12 @@ def test_local_moran_matches_the_hand_calculation(grid3):
 def test_local_moran_agrees_with_esda_called_directly(grid3):
     g, v = grid3
     w = Queen.from_dataframe(g, use_index=True)
+    v = v + np.arange(9) / 100  # no tied values: esda compares floating-point sums without tolerance
     direct = esda.Moran_Local(v.to_numpy(), w, transformation="r", permutations=999, seed=0)
     t = local_moran(g, v, permutations=999, seed=0).table
     np.testing.assert_allclose(t["I"].to_numpy(), direct.Is, atol=1e-12)
-    np.testing.assert_allclose(t["p"].to_numpy(), direct.p_sim)
+    # p-values: see test_local_moran_p_values_equal_esda_within_permutation_noise (on a 3 x 3 grid the
+    # centre's neighbours are all the others, a degenerate case where esda's draws and ours differ)
     assert esda.Moran(v.to_numpy(), w).I == pytest.approx(local_moran(g, v, permutations=9).global_I)
 
 
@@ -228,8 +232,8 @@ def test_fdr_is_at_least_as_strict_as_alpha():
     y = rng.normal(size=49)
     y[[0, 1, 7, 8, 2, 14]] += 4  # a high corner
     v = pd.Series(y, index=g.index)
-    plain = local_moran(g, v, permutations=999, seed=0)
-    strict = local_moran(g, v, permutations=999, seed=0, fdr=True)
+    plain = local_moran(g, v, permutations=999, seed=0, fdr=False)
+    strict = local_moran(g, v, permutations=999, seed=0)
     assert strict.fdr and strict.threshold <= plain.threshold == 0.05
     assert strict.threshold == pytest.approx(esda.fdr(plain.table["p"].to_numpy(), 0.05))
     sig_plain = plain.table["cluster"] != "not significant"
@@ -282,7 +286,7 @@ def test_gi_star_finds_the_hot_spot_of_high_values():
     v[hot] = 10.0
     v["c24"] = np.nan
     out = getis_ord(g, v, permutations=999, seed=0)
-    assert list(out.columns) == ["z", "p", "cluster"]
+    assert list(out.columns) == ["G", "z", "p", "cluster"]
     assert list(out.index) == list(g.index)
     assert (out.loc[hot, "cluster"] == "hot spot").all()
     assert (out.loc[hot, "z"] > 0).all()
@@ -293,19 +297,58 @@ def test_gi_star_finds_the_hot_spot_of_high_values():
     assert (out.loc[far, "cluster"] != "hot spot").all()
 
 
-def test_gi_star_agrees_with_esda_on_binary_weights_with_self(grid3):
+def test_gi_star_by_hand_and_its_own_inference(grid3):
     g, v = grid3
     w = Queen.from_dataframe(g, use_index=True)
     w.transform = "B"
-    direct = esda.G_Local(v.to_numpy(), w, transform="R", permutations=999, star=True, seed=0)
+    direct = esda.G_Local(v.to_numpy(), w, transform="R", permutations=9, star=True, seed=0)
     out = getis_ord(g, v, permutations=999, seed=0)
-    np.testing.assert_allclose(out["z"].to_numpy(), direct.Zs, atol=1e-12)
-    np.testing.assert_allclose(out["p"].to_numpy(), direct.p_sim)
     # Gi* of the corner a by hand: its neighbourhood {a, b, d, e} holds 8 + 7 + 7 + 6 = 28
     # of the total 9 * 5 = 45: with row-standardised weights over 4 cells, G*_a = 0.25 * 28 / 45.
     assert direct.Gs[0] == pytest.approx(0.25 * 28 / 45)
+    np.testing.assert_allclose(out["G"].to_numpy(), direct.Gs, atol=1e-12)
+    # Ord & Getis (1995) z: (28 - 4 x 5) / (s sqrt((9 x 4 - 4^2) / 8)), s^2 = 32 / 9 (divisor n)
+    assert out.loc["a", "z"] == pytest.approx(8 / (np.sqrt(32 / 9) * np.sqrt(20 / 8)), rel=1e-12)
+    # Gi*'s own null: the 4 values of a's neighbourhood, a's own included, drawn among the 9.
+    # By enumeration of the C(9, 4) = 126 sets: the share with a sum >= 28, folded.
+    values = v.to_numpy()
+    sums = np.array([values[list(c)].sum() for c in itertools.combinations(range(9), 4)])
+    exact = min((sums >= 28).mean(), (sums < 28).mean())
+    assert out.loc["a", "p"] == pytest.approx(exact, abs=0.03)  # 999 draws: sd of the estimate < 0.01
     gi = getis_ord(g, v, permutations=99, star=False)
     assert (gi["z"] != out["z"]).any()
+
+
+def test_gi_star_can_disagree_with_local_moran():
+    # a high corner block and one high cell in a noisy field: the two tests ask different questions
+    # (LISA: are the neighbours unusual given the district? Gi*: is the neighbourhood with the
+    # district unusual?), so their significant sets differ, not only their labels
+    g = grid(7)
+    v = pd.Series(np.random.default_rng(0).normal(10, 1, 49), index=g.index)
+    v[["c0", "c1", "c7", "c8"]] += 4
+    v["c24"] = 16
+    hot = getis_ord(g, v, permutations=999, seed=0, fdr=False)
+    lisa = local_moran(g, v, permutations=999, seed=0, fdr=False).table
+    gi_sig = set(hot.index[hot["cluster"] != "not significant"])
+    lisa_sig = set(lisa.index[lisa["cluster"] != "not significant"])
+    assert gi_sig - lisa_sig and lisa_sig - gi_sig
+    assert {"c0", "c1", "c7"} <= gi_sig  # both find the corner
+    assert (lisa.loc[["c0", "c1", "c7", "c8"], "cluster"] == "HH").sum() >= 2
+
+
+def test_local_moran_p_values_equal_esda_within_permutation_noise():
+    g = grid(7)
+    v = pd.Series(np.random.default_rng(1).normal(size=49), index=g.index)
+    v[["c0", "c1", "c7", "c8"]] += 3
+    w = Queen.from_dataframe(g, use_index=True)
+    direct = esda.Moran_Local(v.to_numpy(), w, transformation="r", permutations=9999, seed=0)
+    r = local_moran(g, v, permutations=9999, seed=0)
+    t = r.table
+    np.testing.assert_allclose(t["I"].to_numpy(), direct.Is, atol=1e-12)
+    np.testing.assert_allclose(t["p"].to_numpy(), direct.p_sim, atol=0.02)  # sd of each estimate < 0.005
+    glob = esda.Moran(v.to_numpy(), w, transformation="r")
+    assert r.global_I == pytest.approx(glob.I, rel=1e-12)
+    assert r.global_p == pytest.approx(glob.p_rand, rel=1e-9)  # two-sided, under randomisation
 
 
 # --------------------------------------------------------------------------- district summaries
@@ -325,29 +368,43 @@ def lower_table() -> pd.DataFrame:
 
 
 def test_district_summaries_by_hand():
-    s = district_summaries(lower_table())
-    assert list(s.index) == ["P", "Q", "R"]
+    """Ten lower districts of 100 people, ranks 1-10: the district of rank r holds the national
+    positions 10 (r - 1) to 10 r, i.e. the percentiles 10 r - 9 .. 10 r.
+
+    IMD 2019 extent weights: percentiles 1-10 weigh 1; 11-20 weigh 0.95, 0.90, ..., 0.50 (mean
+    0.725); 21-30 weigh 0.45, ..., 0.00 (mean 0.225). A = ranks 1 and 10, B = ranks 2 and 3.
+    """
+    lower = pd.DataFrame({"parent_code": list("ABBCCCCCCA"), "rank": range(1, 11), "population": [100] * 10},
+                         index=[f"d{i}" for i in range(10)])
+    s = district_summaries(lower)
     assert list(s.columns) == ["districts", "unranked", "population", "avg_rank", "extent",
                                "local_concentration", "scale"]
-    # P: avg rank (1*50 + 11*950) / 1000 = 10.5, about the same as Q's;
-    # extent 50 / 1000 (the pocket is in the national top decile); local concentration over
-    # the 10 % = 100 most deprived people: 50 at rank 1 and 50 of the rank-11 district -> 6.
-    p = s.loc["P"]
-    assert (p["districts"], p["unranked"], p["population"]) == (2, 1, 1000)
-    assert p["avg_rank"] == pytest.approx(10.5)
-    assert p["extent"] == pytest.approx(0.05)
-    assert p["local_concentration"] == pytest.approx(6.0)
-    assert p["scale"] == 50
-    # Q: avg (9+10+12+13)/4 = 11; nobody in the top decile; 10 % = 100 people, all at rank 9.
-    q = s.loc["Q"]
-    assert (q["avg_rank"], q["extent"], q["local_concentration"], q["scale"]) == (11, 0, 9, 0)
-    # R: avg (2+...+8 + 14+...+20) / 14 = 154 / 14 = 11; extent 100 / 1400;
-    # 10 % = 140 people: 100 at rank 2 and 40 at rank 3 -> (200 + 120) / 140 = 16/7.
-    r = s.loc["R"]
-    assert r["avg_rank"] == pytest.approx(11)
-    assert r["extent"] == pytest.approx(100 / 1400)
-    assert r["local_concentration"] == pytest.approx(16 / 7)
-    assert r["scale"] == 100
+    a, b, c = s.loc["A"], s.loc["B"], s.loc["C"]
+    assert a["extent"] == pytest.approx(100 / 200) and b["extent"] == pytest.approx((72.5 + 22.5) / 200)
+    assert c["extent"] == 0
+    # local concentration: the 10 % most deprived of A's 200 people = 20 people of rank 1, at
+    # positions 0-2 (mean 1); of B's: 20 people of rank 2, at positions 10-12 (mean 11)
+    assert a["local_concentration"] == pytest.approx(1.0) and b["local_concentration"] == pytest.approx(11.0)
+    assert (a["scale"], b["scale"], c["scale"]) == (100, 0, 0)
+    assert a["avg_rank"] == pytest.approx(5.5) and b["avg_rank"] == pytest.approx(2.5)
+
+
+def test_district_summaries_equal_a_person_by_person_count():
+    """The unequal populations of lower_table, checked against an independent count: every person
+    gets the national position of the middle of their own slot, the IMD weight of its percentile."""
+    lower = lower_table()
+    s = district_summaries(lower)
+    ranked = lower.dropna(subset=["rank"]).sort_values("rank", kind="stable")
+    people = np.repeat(ranked["parent_code"].to_numpy(), ranked["population"].astype(int).to_numpy())
+    position = (np.arange(len(people)) + 0.5) / len(people) * 100
+    percentile = np.floor(position) + 1
+    weight = np.clip((30 - percentile) / 20, 0, 1)
+    for code in ("P", "Q", "R"):
+        mine = people == code
+        assert s.loc[code, "extent"] == pytest.approx(weight[mine].mean(), abs=2e-3)
+        assert s.loc[code, "scale"] == pytest.approx((position[mine] < 10).sum(), abs=1)
+        first = position[mine][: int(round(0.1 * mine.sum()))]
+        assert s.loc[code, "local_concentration"] == pytest.approx(first.mean(), abs=0.02)
     assert s["unranked"].tolist() == [1, 0, 0]
 
 
@@ -355,11 +412,12 @@ def test_district_summaries_share_and_column_names():
     lower = lower_table().rename(columns={"parent_code": "prov", "rank": "r", "population": "pop"})
     s = district_summaries(lower, parent="prov", rank="r", population="pop", share=0.5)
     assert s.index.name == "prov"
-    # P: 500 most deprived people: 50 at rank 1 and 450 at rank 11 -> (50 + 4950) / 500 = 10.
-    assert s.loc["P", "local_concentration"] == pytest.approx(10.0)
-    # share = 1 takes everyone: the local concentration is the average rank.
+    # P: its 500 most deprived people: 50 at rank 1 (positions 0-50/34) and 450 of rank 11 from
+    # its deprived end (1250/34 to 1700/34): (50 x 25/34 + 450 x 1475/34) / 500
+    assert s.loc["P", "local_concentration"] == pytest.approx((50 * 25 / 34 + 450 * 1475 / 34) / 500)
+    # share = 1 takes everyone: the population-weighted mean of the middles of their slots
     full = district_summaries(lower, parent="prov", rank="r", population="pop", share=1.0)
-    np.testing.assert_allclose(full["local_concentration"], full["avg_rank"])
+    assert full.loc["Q", "local_concentration"] == pytest.approx((875 + 1125 + 2325 + 2575) / 4 / 34)
 
 
 def test_district_summaries_parent_with_nothing_ranked_and_errors():
@@ -368,8 +426,8 @@ def test_district_summaries_parent_with_nothing_ranked_and_errors():
     s = district_summaries(lower)
     assert s.loc["S", "districts"] == 0 and s.loc["S", "unranked"] == 1
     assert pd.isna(s.loc["S", "avg_rank"])
-    # The unranked district does not change the national decile (still 20 ranked).
-    assert s.loc["P", "extent"] == pytest.approx(0.05)
+    # The unranked district does not change the national positions (still 3,400 people ranked).
+    assert s.loc["P", "extent"] == pytest.approx(district_summaries(lower_table()).loc["P", "extent"])
     with pytest.raises(TargetingError, match="'rank' not found"):
         district_summaries(lower.drop(columns="rank"))
     with pytest.raises(TargetingError, match="share"):
@@ -397,8 +455,8 @@ def test_real_boundaries(level):
     g, v = morocco(level)
     start = time.perf_counter()
     w, text = spatial_weights(g)
-    r = local_moran(g, v, permutations=999, seed=0)
-    gi = getis_ord(g, v, permutations=999, seed=0)
+    r = local_moran(g, v, permutations=999, seed=0, fdr=False)
+    gi = getis_ord(g, v, permutations=999, seed=0, fdr=False)
     elapsed = time.perf_counter() - start
     print(f"{level}: {len(g)} districts, weights + Local Moran + Gi* (999 permutations) in {elapsed:.2f} s")
     assert text == "queen contiguity" and w.islands == []  # no islands in the shipped boundaries

@@ -38,27 +38,35 @@ def render() -> None:
     before, after = cfg.change.labels
 
     c1, c2 = st.columns(2)
-    tolerance = c1.number_input(_("Count a gap as widened above (layer units)"), 0.0, 50.0, 0.0, step=0.5,
-                                key="w_change_tol")
     try:
-        first = state.change(view.level, tolerance, None)
+        first = state.change(view.level, None, None)
+        default = float(max(first.tolerance.values(), default=0.0))
+        tolerance = c1.number_input(_("Count a gap as widened above (layer units)"), 0.0, 50.0, default, step=0.1,
+                                    key="w_change_tol", help=_("Default: the published precision of the figures "
+                                    "({tolerance}); below it a change can be rounding.").format(
+                                        tolerance=first.describe_tolerance()))
         n = len(first.layers)
-        min_layers = c2.slider(_("Left behind: fell further behind on at least"), 1, n, first.min_layers,
-                               key="w_change_min", help=_("of the {n} layers compared").format(n=n))
-        result = state.change(view.level, tolerance, min_layers)
+        half = _("half of the layers compared for the district")
+        choice = c2.select_slider(_("Left behind: fell further behind on at least"), [half, *range(1, n + 1)],
+                                  value=half, key="w_change_min",
+                                  help=_("{n} layers compared at most").format(n=n))
+        min_layers = None if choice == half else int(choice)
+        same = tolerance == default and first.tolerance == first.precision
+        result = state.change(view.level, None if same else tolerance, min_layers)
     except TargetingError as exc:
         st.error(plain(exc))
         return
 
     status = result.table
     left = int(status.loc[keep[keep].index, "left_behind"].sum())
-    by_more = _(" by more than {tolerance}").format(tolerance=format_number(tolerance, None)) if tolerance else ""
+    rule = half if min_layers is None else _("{min_layers} of the {n} layers compared").format(
+        min_layers=min_layers, n=n)
     st.markdown(
         _("**{left}** of {shown} districts shown fell further behind the country on at least "
-          "{min_layers} of the {n} layers compared between {before} and {after}: worse than the country "
-          "in {after}, and the gap widened{by_more}.").format(
-            left=int(left), shown=int(keep.sum()), min_layers=int(min_layers), n=int(n), before=plain(before),
-            after=plain(after), by_more=plain(by_more))
+          "{rule} between {before} and {after}: worse than the country in {after}, and the gap "
+          "widened by more than the tolerance ({tolerance}).").format(
+            left=int(left), shown=int(keep.sum()), rule=plain(rule), before=plain(before), after=plain(after),
+            tolerance=plain(result.describe_tolerance()))
     )
     labels = {l.id: layer_label(l) for l in result.layers}
     options = [STATUS] + list(labels)

@@ -114,8 +114,9 @@ def _ranking_table(view, table, keep) -> None:
     if query:
         texts = [shown[c] for c in ("name", "name_ar", "code") if c in shown.columns]
         shown = shown[matches(query, *texts)]
+    counts = [c for c in shown.columns if c.endswith("_count")]
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "name_ar", "parent_name", "population", "score",
-            "decile", "cluster", "quadrant", "data_coverage", "code"]
+            "decile", "pop_decile", *counts, "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
     shown = shown.assign(**{c: shown[c].map(value_label) for c in ("cluster", "quadrant") if c in shown.columns})
     event = st.dataframe(
@@ -133,6 +134,13 @@ def _ranking_table(view, table, keep) -> None:
             "p_top_k": st.column_config.NumberColumn(_("P(top {k})").format(k=view.top_n or 10), format="%.2f",
                                                      help=_("Share of draws in which the district is in the top k")),
             "cluster": st.column_config.TextColumn(_("cluster"), help=_("Local Moran's I on the score: HH = a pocket")),
+        
+            "pop_decile": st.column_config.NumberColumn(
+                _("pop. decile"), help=_("Population-weighted decile: 1 = the most deprived districts holding the "
+                                         "first 10 % of the people")),
+            **{c: st.column_config.NumberColumn(_("{layer} (people)").format(layer=c[:-6]), format="%d",
+                                                help=_("People or households concerned: rate x its denominator"))
+               for c in counts},
         }),
     )
     rows = event.selection.rows if event and event.selection else []

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.dataset import LevelData, reference_values
+from geo.sampling import few_people_note
 from geo.scoring import ScoreResult
 from ui import state
 from geo.i18n import _, format_number, format_percent, layer_label, licence_text, source_text, value_label
@@ -96,6 +97,11 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
                     help=_("Local Moran's I on the score: HH = part of a pocket. Getis-Ord Gi*: {hotspot}").format(
                         hotspot=value_label(a.get("hotspot", "–"))))
         c[2].metric(_("Need x readiness"), str(value_label(a.get("quadrant") or "–")))
+    interval = (extra.at[code, "rank_p05"], extra.at[code, "rank_p95"]) \
+        if extra is not None and code in extra.index and "rank_p05" in extra else None
+    few = few_people_note(data.population, code, interval=interval)
+    if few:
+        st.info(plain(few))
     if code in result.unscored.index:
         st.warning(_("Not scored: {reason}.").format(reason=plain(result.unscored.at[code, "reason"])))
     if draws is not None and draws.notna().any() and pd.notna(row["rank"]):

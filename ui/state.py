@@ -303,10 +303,18 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
 def _monte_carlo(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
                  top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult):
     """The draws of a view's settings, shared by its analytics, profile and sensitivity (read only)."""
-    from geo.analysis import AnalysisSettings, monte_carlo
+    from geo.analysis import monte_carlo
 
     return monte_carlo(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-                       settings=AnalysisSettings(top_k=top_k))
+                       settings=_analysis_settings(top_k))
+
+
+def _analysis_settings(top_k: int):
+    """The analytics' settings of the configuration (data draws, sampling design, FDR) for a top k."""
+    from geo.analysis import AnalysisSettings
+
+    unc = config().uncertainty
+    return AnalysisSettings(top_k=top_k, data=unc.data, sampling=unc.sampling, fdr=unc.fdr)
 
 
 def monte_carlo(view: View, data: LevelData, result: ScoreResult):
@@ -317,14 +325,14 @@ def monte_carlo(view: View, data: LevelData, result: ScoreResult):
 @st.cache_data(show_spinner=False, max_entries=32)
 def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
               top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult, _unc) -> tuple[pd.DataFrame, dict]:
-    from geo.analysis import AnalysisSettings, analysis_columns
+    from geo.analysis import analysis_columns
 
     cfg = config()
     child = cfg.child_level(level)
     lower = session_level(child) if child else None
     return analysis_columns(
         _data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-        roles=cfg.roles, settings=AnalysisSettings(top_k=top_k), lower=lower,
+        roles=cfg.roles, settings=_analysis_settings(top_k), lower=lower,
         clusters=False, uncertainty=_unc,
     )
 
@@ -343,7 +351,8 @@ def _clusters(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
     from geo.analysis import cluster_columns
 
     scored = ",".join(sorted(_result.table["score"].dropna().index.astype(str)))
-    return cluster_columns(_data, _result, neighbours=_neighbours(level, scored, _data, _result))
+    return cluster_columns(_data, _result, _analysis_settings(10),
+                           neighbours=_neighbours(level, scored, _data, _result))
 
 
 def analysis_key(view: View, data: LevelData) -> tuple:
@@ -398,7 +407,7 @@ def _change(level: str):
     return compare_vintages(config(), level_data(level))
 
 
-def change(level: str, tolerance: float, min_layers: int | None):
+def change(level: str, tolerance: float | None, min_layers: int | None):
     """The configured change over time for ``level`` (see :func:`geo.change.compare_vintages`); the
     files are compared once per level, a new tolerance or threshold only re-classifies."""
     from geo.change import with_threshold

@@ -10,7 +10,8 @@ import streamlit as st
 from geo.dataset import target_counts
 from geo.errors import TargetingError
 from geo.i18n import COLUMN_LABELS, _, format_number, format_percent, layer_label, value_label
-from geo.targeting import QUADRANTS, coverage_curve, districts_to_reach, need_readiness, peers, top_k_errors
+from geo.targeting import (QUADRANTS, both_lenses, coverage_curve, districts_for_population, districts_to_reach,
+                           need_readiness, peers, top_k_errors)
 from ui import lang, sidebar, state
 from ui.profile import render_profile
 from ui.text import plain
@@ -85,8 +86,16 @@ def render() -> None:
         except TargetingError as exc:
             st.error(plain(exc))
             return
+        by = st.radio(_("Target"), [_("districts (top k)"), _("people (the most deprived districts holding a share "
+                                                            "of the population)")], horizontal=True, key="w_target_by")
         c1, c2 = st.columns(2)
-        k = c1.slider(_("Districts targeted (top k)"), 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
+        if by != _("districts (top k)"):
+            pop_share = c1.slider(_("Share of the population targeted"), 0.01, 1.0, 0.1, step=0.01, key="w_pop_share")
+            k = districts_for_population(curve, pop_share)
+            c1.caption(_("{k} districts hold the first {share} of the people in targeting order.").format(
+                k=k, share=format_percent(100 * pop_share, 0)))
+        else:
+            k = c1.slider(_("Districts targeted (top k)"), 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
         share = c2.slider(_("Share of the target group to reach"), 0.05, 1.0, 0.5, step=0.05, key="w_share")
         e = top_k_errors(curve, k, data.population)
         m = st.columns(4)
@@ -100,6 +109,18 @@ def render() -> None:
             n=int(districts_to_reach(curve, share)), share=format_percent(100 * share, 0)))
         lines = curve.set_index("k")[["share_reached", "population_share"]]
         st.line_chart(lines.rename(columns={c: _(COLUMN_LABELS[c]) for c in lines.columns}), height=300)
+        st.caption(_("Share and number: the districts most in need by the score, and those where most of the "
+                     "target group live."))
+        lenses = both_lenses(data.values.loc[keep[keep].index, target_id], counts,
+                             table.loc[keep[keep].index, "score"], n=view.top_n or 10)
+        st.dataframe(lenses.join(table[["name"]])[["name", "rate", "count", "count_share", "rank_by_score",
+                                                  "rank_by_count"]], width="stretch", column_config={
+            "rate": st.column_config.NumberColumn(_("share (%)"), format="%.1f"),
+            "count": st.column_config.NumberColumn(_("people"), format="%d"),
+            "count_share": st.column_config.NumberColumn(_("of all"), format="percent"),
+            "rank_by_score": st.column_config.NumberColumn(_("rank by score")),
+            "rank_by_count": st.column_config.NumberColumn(_("rank by number")),
+        })
         st.download_button(_("⬇ Coverage curve (CSV)"), curve.to_csv(index=False).encode(), f"coverage_{target_id}.csv",
                            "text/csv", key="dl_coverage", on_click="ignore")
     _peers(view, data, table, result)
