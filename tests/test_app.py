@@ -160,7 +160,7 @@ def test_rank_histogram_shares():
 
 def test_cluster_map_names_its_spatial_weights(default_config):
     at = page("overview", map_layer="cluster")
-    assert any("queen contiguity" in c.value and "999 permutations" in c.value for c in at.caption)
+    assert any("queen contiguity" in c.value and "999 conditional permutations" in c.value for c in at.caption)
 
 
 def test_method_page_shows_which_choice_moves_the_ranking(default_config):
