@@ -315,8 +315,8 @@ def client_draw(n: int, repeat: int) -> dict[str, float]:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         t0 = time.perf_counter()
-        page.goto(path.as_uri())
-        page.wait_for_function("() => window.PK && PK.restyled === 1", timeout=600_000)
+        page.goto(path.as_uri(), wait_until="commit", timeout=600_000)
+        page.wait_for_function("() => window.PK && PK.restyled === 1", timeout=600_000, polling=50)
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         first = time.perf_counter() - t0
         recolour = []

@@ -371,7 +371,7 @@ def index_checks(
     Examples
     --------
     >>> from geo.scoring import score
-    >>> v = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [4.0, 1.0, 3.0, 2.0]}, index=list("wxyz"))
+    >>> v = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [1.0, 1.0, 1.0, 4.0]}, index=list("wxyz"))
     >>> r = score(v, higher_is_worse={"a": True, "b": True}, themes={"a": "t", "b": "u"})
     >>> c = index_checks(v, r, {"a": "t", "b": "u"}, {"a": True, "b": True})
     >>> c.layers["weight"].tolist()
@@ -495,10 +495,10 @@ def check_lines(checks: IndexChecks) -> list[str]:
     Examples
     --------
     >>> from geo.scoring import score
-    >>> v = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [4.0, 1.0, 3.0, 2.0]}, index=list("wxyz"))
+    >>> v = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [1.0, 1.0, 1.0, 4.0]}, index=list("wxyz"))
     >>> r = score(v, higher_is_worse={"a": True, "b": True}, themes={"a": "t", "b": "t"})
     >>> check_lines(index_checks(v, r, {"a": "t", "b": "t"}, {"a": True, "b": True}))[0]
-    'layers: 2; largest effective weight 50.0% (a); largest share of the score variance 50.0% (a)'
+    'layers: 2; largest effective weight 50.0% (a); largest share of the score variance 54.2% (b)'
     """
     t = checks.layers
     lines = [
