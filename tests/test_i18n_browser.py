@@ -22,7 +22,7 @@ def test_french_dashboard_shows_french_texts(browser, server, tmp_path):
     page.get_by_text("Classement : 75 unités").first.wait_for(timeout=120_000)
     for text in ("Poches de pauvreté au Maroc : recensement 2024", "Niveau administratif", "Couches du score",
                  "Carte et classement", "Données et méthode", "Télécharger", "Poids effectifs"):
-        assert page.get_by_text(text).count() >= 1, text
+        page.get_by_text(text).first.wait_for(timeout=60_000)  # the page menu is written after the page
     frame = map_frame(page)
     legend = frame.locator(".pk-legend")
     assert legend.get_by_text("pas de données").count() == 1
