@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import threading
 import zipfile
@@ -407,7 +408,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     """Write a ranked table by file suffix: .csv, .xlsx, .gpkg, .geojson, .parquet.
 
     CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
-    ``settings`` with the metadata; GeoPackage/GeoJSON need a geometry column.
+    ``settings`` with the metadata, GeoPackage a ``settings`` table, GeoJSON a ``settings`` member;
+    GeoPackage/GeoJSON need a geometry column.
 
     In CSV and Excel files, text cells that a spreadsheet program would run as a
     formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
@@ -422,7 +424,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     path : str or Path
         Output file; its suffix chooses the format.
     metadata : dict, optional
-        Settings written to a ``settings`` sheet (Excel) or layer (GeoPackage).
+        Settings written to a ``settings`` sheet (Excel), layer (GeoPackage) or member of the
+        FeatureCollection (GeoJSON).
 
     Returns
     -------
@@ -458,7 +461,12 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
             driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
             if path.exists():
                 path.unlink()
-            frame.to_file(path, driver=driver, engine="pyogrio", layer="ranking" if driver == "GPKG" else None)
+            options = {}
+            if metadata and driver == "GeoJSON":  # a "settings" member of the FeatureCollection (RFC 7946 s. 6.1)
+                settings = {str(k): str(v) for k, v in sorted(metadata.items())}
+                options["FOREIGN_MEMBERS_COLLECTION"] = json.dumps({"settings": settings}, ensure_ascii=False)
+            frame.to_file(path, driver=driver, engine="pyogrio", layer="ranking" if driver == "GPKG" else None,
+                          layer_options=options or None)
             if metadata and driver == "GPKG":
                 meta = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -95,6 +97,12 @@ def _effective_weights(result, data) -> None:
     )
 
 
+def _table_key(level: str, codes: pd.Index) -> str:
+    """A widget key for the ranking table that changes whenever its rows change."""
+    digest = hashlib.blake2b("\n".join(map(str, codes)).encode(), digest_size=8).hexdigest()
+    return f"table_{level}_{digest}"
+
+
 def _ranking_table(view, table, keep) -> None:
     shown = table[keep]
     st.subheader(f"Ranking: {len(shown)} districts")
@@ -109,8 +117,10 @@ def _ranking_table(view, table, keep) -> None:
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "parent_name", "population", "score", "decile",
             "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
+    # The table's row selection is by position: a search or a filter that changes the rows gives the
+    # table a new key, so an old position can never pick a district the user did not click.
     event = st.dataframe(
-        shown[cols], hide_index=True, width="stretch", height=420, key=f"table_{view.level}",
+        shown[cols], hide_index=True, width="stretch", height=420, key=_table_key(view.level, shown.index),
         on_select="rerun", selection_mode="single-row",
         column_config={
             "score": st.column_config.NumberColumn("score", format="%.1f"),
@@ -127,7 +137,7 @@ def _ranking_table(view, table, keep) -> None:
         },
     )
     rows = event.selection.rows if event and event.selection else []
-    if rows:
+    if rows and 0 <= rows[0] < len(shown):
         code = shown.index[rows[0]]
         if code != view.selected and code != st.session_state.get("_last_row"):
             st.session_state["_last_row"] = code
