@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.labels import category_label, column_help, column_label
 from ui import maps, sidebar, state
 from ui.exports import render_downloads, settings_of
 from ui.mapview import build_map, map_parts, map_value_label
@@ -28,6 +29,26 @@ def _handle_click(event, view) -> None:
         st.rerun()
 
 
+# Words of the page, in one place.
+TEXT = {
+    "caption": "{level}: {shown} of {total} shown. Need score 0-100 (higher = more in need) from {n} indicators; "
+               "method: {normalisation}, {aggregation} (details in Data & method). The basic-needs theme is "
+               "census deprivation, not a monetary poverty rate.",
+    "pick": "Click a district on the map or a row of the table: its profile opens here.",
+    "weights": "How much each indicator counts",
+    "weights_note": "(effective weights, after rescaling within and across themes)",
+}
+NORMALISATION_WORDS = {"minmax": "min-max rescaling", "zscore": "z-scores", "rank": "percentile ranks"}
+AGGREGATION_WORDS = {"arithmetic": "weighted mean", "geometric": "weighted geometric mean"}
+# Below 1100 px the map and the profile stack, each the full width (the map stays wide enough to read).
+NARROW_CSS = """<style>
+@media (max-width: 1100px) {
+  .st-key-pk_mapside [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  .st-key-pk_mapside [data-testid="stColumn"] { width: 100% !important; flex: 1 1 100% !important; min-width: 100%; }
+}
+</style>"""
+
+
 def render() -> None:
     view = sidebar.render_sidebar()
     cfg = state.config()
@@ -40,34 +61,33 @@ def render() -> None:
             return
         data, table, result = scored
         keep = state.filter_mask(data, table, view)
-        st.caption(
-            f"{cfg.levels[view.level].label}: {int(keep.sum())} of {len(table)} shown. Score 0-100, higher = more "
-            f"in need; {len(result.effective_weights[result.effective_weights > 0])} layers, "
-            f"{view.normalisation} normalisation, {view.aggregation} aggregation. The poverty theme is census "
-            "deprivation (basic needs), not a monetary poverty rate."
-        )
+        st.caption(TEXT["caption"].format(
+            level=cfg.levels[view.level].label, shown=int(keep.sum()), total=len(table),
+            n=len(result.effective_weights[result.effective_weights > 0]),
+            normalisation=NORMALISATION_WORDS.get(view.normalisation, view.normalisation),
+            aggregation=AGGREGATION_WORDS.get(view.aggregation, view.aggregation)))
         for note in result.notes:
             st.info(note)
         # The map goes out first: the cluster permutations (the slow part) only when the map shows them.
         extra, notes = state.analysis(view, data, result, clusters=view.map_layer in ("cluster", "hotspot"))
-    col_map, col_side = st.columns([2, 1])
-    with col_map:
-        # The map is drawn once; new weights, classes or a selection only re-colour and re-outline it.
-        base, group = map_parts(view, data, table, result, keep, extra=extra)
-        event = st_folium(base, key=f"map_{view.level}", height=560, use_container_width=True,
-                          returned_objects=["last_active_drawing", "last_object_clicked_count"],
-                          feature_group_to_add=group)
-        _handle_click(event, view)
-        if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
-            st.caption(plain(notes[view.map_layer]))
-    with col_side:
-        _effective_weights(result, data)
-    extra, notes = state.analysis(view, data, result)
+    st.html(NARROW_CSS)
+    with st.container(key="pk_mapside"):
+        col_map, col_side = st.columns([3, 2])
+        with col_map:
+            _map_section(view, data, table, result, keep, extra, notes)
+        extra, notes = state.analysis(view, data, result)
+        with col_side, st.container(height=MAP_HEIGHT + 40, border=False, key="pk_profile"):
+            if view.selected and view.selected in table.index:
+                render_profile(data, table, result, view.selected, extra=extra, compact=True,
+                               draws=state.rank_draws(view, data, result, view.selected))
+            else:
+                st.info(TEXT["pick"])
+                _effective_weights(result, data)
 
-    _ranking_table(view, table.join(extra), keep)
+    _ranking_table(view, table.join(extra), keep, data)
     if view.selected:
-        render_profile(data, table, result, view.selected, extra=extra,
-                       draws=state.rank_draws(view, data, result, view.selected))
+        with st.expander(TEXT["weights"]):
+            _effective_weights(result, data)
     if len(result.unscored):
         with st.expander(f"{len(result.unscored)} district(s) not scored"):
             st.dataframe(result.unscored.join(table[["name"]]), width="stretch")
@@ -85,10 +105,24 @@ def render() -> None:
             st.markdown(f"- **{key}**: {plain(note)}")
 
 
+MAP_HEIGHT = 560
+
+
+def _map_section(view, data, table, result, keep, extra, notes) -> None:
+    """The map of the page (drawn once; new weights, classes or a selection only re-colour it)."""
+    base, group = map_parts(view, data, table, result, keep, extra=extra)
+    event = st_folium(base, key=f"map_{view.level}", height=MAP_HEIGHT, use_container_width=True,
+                      returned_objects=["last_active_drawing", "last_object_clicked_count"],
+                      feature_group_to_add=group)
+    _handle_click(event, view)
+    if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
+        st.caption(plain(notes[view.map_layer]))
+
+
 def _effective_weights(result, data) -> None:
     labels = {l.id: l.label for l in data.layers}
     eff = result.effective_weights[result.effective_weights > 0].sort_values(ascending=False)
-    st.markdown("**Effective weights** (after rescaling within and across themes)")
+    st.markdown(f"**{TEXT['weights']}** {TEXT['weights_note']}")
     st.dataframe(
         pd.DataFrame({"weight": eff.to_numpy(), "layer": [labels.get(i, i) for i in eff.index]}),
         hide_index=True, width="stretch", height=min(560, 36 + 35 * len(eff)),
@@ -103,7 +137,7 @@ def _table_key(level: str, codes: pd.Index) -> str:
     return f"table_{level}_{digest}"
 
 
-def _ranking_table(view, table, keep) -> None:
+def _ranking_table(view, table, keep, data) -> None:
     shown = table[keep]
     st.subheader(f"Ranking: {len(shown)} districts")
     top = shown.dropna(subset=["rank"]).sort_values("rank").head(max(view.top_n, 5))
@@ -117,23 +151,31 @@ def _ranking_table(view, table, keep) -> None:
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "parent_name", "population", "score", "decile",
             "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
+    display = shown[cols].copy()
+    if "cluster" in display:
+        display["cluster"] = display["cluster"].map(lambda v: category_label("cluster", v))
+
+    def text(c):
+        return st.column_config.TextColumn(column_label(c), help=column_help(c))
+
+    def number(c, fmt):
+        return st.column_config.NumberColumn(column_label(c), format=fmt, help=column_help(c))
+
     # The table's row selection is by position: a search or a filter that changes the rows gives the
     # table a new key, so an old position can never pick a district the user did not click.
     event = st.dataframe(
-        shown[cols], hide_index=True, width="stretch", height=420, key=_table_key(view.level, shown.index),
+        display, hide_index=True, width="stretch", height=420, key=_table_key(view.level, shown.index),
         on_select="rerun", selection_mode="single-row",
         column_config={
-            "score": st.column_config.NumberColumn("score", format="%.1f"),
-            "data_coverage": st.column_config.ProgressColumn("data coverage", min_value=0, max_value=1),
-            "population": st.column_config.NumberColumn("population", format="%d"),
-            "parent_name": st.column_config.TextColumn("in"),
-            "rank_p05": st.column_config.NumberColumn("rank p5", format="%d",
-                                                      help="5th percentile of the rank over the Monte Carlo draws"),
-            "rank_p95": st.column_config.NumberColumn("rank p95", format="%d",
-                                                      help="95th percentile of the rank over the Monte Carlo draws"),
-            "p_top_k": st.column_config.NumberColumn(f"P(top {view.top_n or 10})", format="%.2f",
-                                                     help="Share of draws in which the district is in the top k"),
-            "cluster": st.column_config.TextColumn("cluster", help="Local Moran's I on the score: HH = a pocket"),
+            "rank": number("rank", "%d"), "name": text("name"), "parent_name": text("parent_name"),
+            "score": number("score", "%.1f"), "decile": number("decile", "%d"),
+            "data_coverage": st.column_config.ProgressColumn(column_label("data_coverage"), min_value=0,
+                                                             max_value=1, help=column_help("data_coverage")),
+            "population": number("population", "%d"),
+            "rank_p05": number("rank_p05", "%d"), "rank_p95": number("rank_p95", "%d"),
+            "p_top_k": st.column_config.NumberColumn(f"Chance of top {view.top_n or 10}", format="%.2f",
+                                                     help=column_help("p_top_k")),
+            "cluster": text("cluster"), "quadrant": text("quadrant"), "code": text("code"),
         },
     )
     rows = event.selection.rows if event and event.selection else []
