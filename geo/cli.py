@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {rank,change,check,build,prepare}``.
+"""Command line: ``python -m geo {rank,change,check,build,prepare,brief}``.
 
 Bad input ends with one line on stderr and exit code 2, never a traceback.
 """
@@ -83,6 +83,18 @@ def _build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--level", help="admin level (default: the config's display.default_level)")
     prepare.add_argument("--out", required=True, type=Path,
                          help=f"output file: {', '.join(EXPORT_SUFFIXES)} (.parquet is GeoParquet)")
+    brief = sub.add_parser("brief", help="one-page district briefs (PDF): map, rank, why, indicators, sources")
+    brief.add_argument("--config", default="config.toml", type=Path)
+    brief.add_argument("--level", help="admin level (default: the config's display.default_level)")
+    brief.add_argument("--out", required=True, type=Path, help="output file (.pdf)")
+    which = brief.add_mutually_exclusive_group(required=True)
+    which.add_argument("--code", action="append", help="district code (repeat for several pages)")
+    which.add_argument("--top", type=int, help="the N districts most in need, one page each")
+    brief.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws for the rank interval (0: none)")
+    brief.add_argument("--noise", type=float, default=0.25, help="weight noise factor of the Monte Carlo")
+    brief.add_argument("--seed", type=int, default=0)
+    brief.add_argument("--permutations", type=int, default=999, help="permutations of local Moran's I")
+    brief.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
     return parser
 
 
@@ -146,6 +158,33 @@ def _change(args: argparse.Namespace) -> int:
     print(f"{int(result.table['left_behind'].sum())} of {len(table)} districts left behind "
           f"({result.labels[0]} -> {result.labels[1]}, {len(result.layers)} layers compared); wrote {args.out}",
           file=sys.stderr)
+    return 0
+
+
+def _brief(args: argparse.Namespace) -> int:
+    from geo.brief import BriefInputs, write_brief
+    from geo.dataset import reference_values
+
+    config = load_config(args.config)
+    if args.out.suffix.lower() != ".pdf":
+        raise TargetingError(f"--out {args.out}: a brief is a PDF; name the file e.g. brief.pdf.")
+    if args.top is not None and args.top < 1:
+        raise TargetingError(f"--top {args.top}: give the number of districts, 1 or more (e.g. --top 10).")
+    level = args.level or config.display.default_level
+    data = load_level(config, level)
+    weights, theme_weights = dict(config.weights), dict(config.theme_weights)
+    result = score_level(data, weights=weights, theme_weights=theme_weights, method=config.method)
+    args.top_k = None
+    extra, notes = _analysis(config, level, data, result, weights, theme_weights, args) if args.draws else (None, {})
+    table = ranked_table(data, result, extra).drop(columns="geometry").set_index("code", drop=False)
+    meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
+    region = data.districts["region_code" if "region_code" in data.districts else "parent_code"].astype(str)
+    inputs = BriefInputs(data=data, result=result, table=table, national=reference_values(data),
+                         regional=reference_values(data, region), extra=extra, settings=meta,
+                         title=config.title, scheme=config.display.scheme, classes=config.display.classes)
+    codes = args.code or table.dropna(subset=["rank"]).sort_values("rank").index[: args.top].tolist()
+    write_brief(args.out, inputs, codes)
+    print(f"wrote {len(codes)} brief page(s) to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -215,7 +254,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
-        commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare}
+        commands = {"rank": _rank, "change": _change, "check": _check, "build": _build, "prepare": _prepare,
+                    "brief": _brief}
         return commands[args.command](args)
     except TargetingError as exc:
         message = " ".join(str(exc).split())
