@@ -23,7 +23,7 @@ import shapely
 
 from geo.explain import district_sentence, figure, profile_table
 
-__all__ = ["BriefInputs", "class_breaks", "class_colours", "brief_pdf", "write_brief", "map_png"]
+__all__ = ["BriefInputs", "class_breaks", "class_colours", "brief_pdf", "write_brief", "map_png", "locator_png"]
 
 #: ColorBrewer YlOrRd, 9 classes; fewer classes take evenly spaced colours.
 YLORRD = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026")
@@ -370,6 +370,44 @@ def map_png(shapes: gpd.GeoSeries, values: pd.Series, *, title: str, legend_titl
     if len(outline):
         draw.line((x, y + 10, x + 28, y + 10), fill="black", width=3)
         draw.text((x + 38, y), f"top {len(outline)} by rank", fill="black", font=small)
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def locator_png(shapes: gpd.GeoSeries, code: str, *, size: int = 360) -> bytes:
+    """A small picture of the whole country with district ``code`` in red: where it sits.
+
+    Parameters
+    ----------
+    shapes : geopandas.GeoSeries
+        Every district of the level (any CRS).
+    code : str
+        The district shown.
+    size : int
+        Width and height in pixels.
+
+    Returns
+    -------
+    bytes
+        PNG.
+    """
+    from PIL import Image, ImageDraw
+
+    shapes = shapes.to_crs(4326)
+    b = shapes.total_bounds
+    simple = shapes.simplify(max(b[2] - b[0], b[3] - b[1]) / 600)
+    project = _projector(b, (6, 6, size - 12, size - 12))
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+    for c, geom in simple.items():
+        for ring in _rings(geom):
+            draw.polygon(project(ring), fill="#bd0026" if c == code else "#e0e0e0", outline="#ffffff")
+    if code in simple.index:  # a ring around a small district, so that it is seen from the back of the room
+        x0, y0, x1, y1 = shapes.loc[[code]].total_bounds
+        (px0, py1), (px1, py0) = project(np.array([[x0, y0], [x1, y1]]))
+        cx, cy, r = (px0 + px1) / 2, (py0 + py1) / 2, max(14, (px1 - px0) / 2 + 8, (py1 - py0) / 2 + 8)
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline="#111111", width=3)
     buffer = io.BytesIO()
     img.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

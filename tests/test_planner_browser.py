@@ -66,3 +66,60 @@ def test_a_region_filter_after_a_row_selection_keeps_the_district(browser, serve
     assert "region=" in page.url and "selected=08.587" in page.url
     assert page.locator('[data-testid="stException"]').count() == 0
     page.close()
+
+
+def _frame_box(page):
+    frame = map_frame(page)
+    return frame.frame_element().bounding_box()
+
+
+def test_the_profile_opens_beside_the_map(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/?selected=08.587", blocked)
+    box = _frame_box(page)
+    heading = page.get_by_role("heading", name="Zagora · Drâa-Tafilalet")
+    heading.wait_for(timeout=60_000)
+    settle(page)
+    h = heading.bounding_box()
+    assert h["x"] > box["x"] + box["width"] - 5 and h["y"] < box["y"] + box["height"]  # beside, not below
+    why = page.get_by_text("Ranks 5th of 75").first
+    assert why.is_visible() and why.bounding_box()["y"] < 900
+    shot(page, "profile_beside_map_1440")
+    assert blocked == []
+    page.close()
+
+
+def test_at_1024_the_map_takes_the_width_and_the_profile_goes_under_it(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/?selected=02.251", blocked, width=1024, height=768)
+    box = _frame_box(page)
+    settle(page)
+    main = page.locator('[data-testid="stMain"]').bounding_box()
+    assert box["width"] > 0.5 * main["width"] and box["width"] > 500
+    heading = page.get_by_role("heading", name="Figuig · Oriental")
+    assert heading.bounding_box()["y"] > box["y"] + box["height"] - 5
+    shot(page, "narrow_1024")
+    page.close()
+
+
+def test_workshop_screen_holds_name_rank_reasons_and_locator(browser, server):
+    blocked = []
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    block_internet(page, blocked)
+    page.goto(f"{server}/workshop", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Figuig").wait_for(timeout=120_000)
+    box = _frame_box(page)
+    settle(page)
+    for locator in (page.get_by_role("heading", name="Figuig"), page.get_by_text("Rank 1st of 75").first,
+                    page.get_by_text("Main reasons").first, page.locator('[data-testid="stImage"]').first):
+        b = locator.bounding_box()
+        assert b is not None and b["y"] + b["height"] <= 1080, locator
+    assert box["y"] + box["height"] <= 1080
+    assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0  # collapsed
+    next_button = page.get_by_role("button", name="Next (N) ▶")
+    assert next_button.bounding_box()["width"] >= next_button.evaluate("b => b.scrollWidth") - 1  # not cut off
+    shot(page, "workshop_1920")
+    page.keyboard.press("n")
+    page.get_by_role("heading", name="Taounate").wait_for(timeout=60_000)
+    assert blocked == []
+    page.close()

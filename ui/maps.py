@@ -749,7 +749,9 @@ def base_map(shapes: gpd.GeoSeries, *, outlines: gpd.GeoDataFrame | None = None,
     }).add_to(m)
     if outlines is not None and len(outlines):
         _region_layer(outlines, large=large).add_to(m)
-    target = shapes.loc[[focus]] if focus is not None and str(focus) in codes else shapes
+    # a focused district is framed with its neighbours, so that the room still sees where it is
+    target = (shapes[shapes.intersects(shapes.loc[focus].buffer(1e-4))]
+              if focus is not None and str(focus) in codes else shapes)
     _FitBounds(_latlon_bounds(target)).add_to(m)
     return use_local_assets(m, asset_url)
 

@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 
 from geo.labels import category_label, column_help, column_label
 from ui import maps, sidebar, state
-from ui.exports import render_downloads, settings_of
+from ui.exports import brief_button, map_picture, render_downloads, settings_of
 from ui.mapview import build_map, map_parts, map_value_label
 from ui.profile import render_profile
 from ui.text import plain
@@ -80,6 +80,7 @@ def render() -> None:
             if view.selected and view.selected in table.index:
                 render_profile(data, table, result, view.selected, extra=extra, compact=True,
                                draws=state.rank_draws(view, data, result, view.selected))
+                brief_button(view, data, table, result, view.selected, extra)
             else:
                 st.info(TEXT["pick"])
                 _effective_weights(result, data)
@@ -99,7 +100,10 @@ def render() -> None:
             build_map(view, data, table, result, keep, extra=extra), title=f"{cfg.title}: {label}",
             settings=settings_of(view, data, result))
 
-    render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)
+    def picture() -> bytes:  # built on click only
+        return map_picture(view, data, table, result, keep, title=f"{cfg.title}: {label}", label=label)
+
+    render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes, picture=picture)
     with st.expander("How the analytics were made"):
         for key, note in notes.items():
             st.markdown(f"- **{key}**: {plain(note)}")

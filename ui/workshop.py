@@ -1,20 +1,54 @@
-"""Workshop mode: a full-width map for a projector and a step-through of the top districts."""
+"""Workshop mode for a projector: step through the top districts, the map and the reasons on one screen."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.brief import locator_png
+from geo.explain import ordinal
 from ui import sidebar, state
+from ui.exports import brief_button
 from ui.mapview import build_map, map_value_label
-from ui.profile import render_profile
+from ui.profile import profile_frame, render_profile
 from ui.text import plain
 
 STEP_KEY = "workshop_step"
 
+# Words of the page, in one place.
+TEXT = {
+    "prev": "◀ Previous (P)",
+    "next": "Next (N) ▶",
+    "step": "{step} of {n}",
+    "rank": "Rank {rank} of {ranked} · need score {score}",
+    "reasons": "Main reasons",
+    "where": "Where it is in the country",
+    "none": "No district to show: the filters leave none with a rank.",
+    "details": "Full profile",
+}
+# Large type for the back of the room; the sidebar starts closed on this page.
+CSS = """<style>
+.st-key-ws_facts p, .st-key-ws_facts li { font-size: 1.45rem; line-height: 1.35; }
+.st-key-ws_facts h1 { font-size: 3rem; line-height: 1.1; padding-bottom: 0.2rem; }
+.st-key-ws_facts h3 { font-size: 1.7rem; }
+.st-key-ws_nav button p { font-size: 1.25rem; white-space: nowrap; }
+</style>"""
+
 
 def _move(delta: int, n: int) -> None:
     st.session_state[STEP_KEY] = (st.session_state.get(STEP_KEY, 0) + delta) % max(n, 1)
+
+
+def _collapse_sidebar_once() -> None:
+    """Close the sidebar on the first visit of the page (the controls stay one click away)."""
+    if not st.session_state.get("_ws_collapsed"):
+        st.session_state["_ws_collapsed"] = True
+        st.html("""<script>
+const doc = window.parent.document;
+const btn = doc.querySelector('[data-testid="stSidebarCollapseButton"] button, [data-testid="stSidebarCollapseButton"]');
+if (btn && doc.querySelector('[data-testid="stSidebar"][aria-expanded="true"]')) btn.click();
+</script>""", unsafe_allow_javascript=True)
 
 
 def render() -> None:
@@ -27,20 +61,50 @@ def render() -> None:
     top = table[keep].dropna(subset=["rank"]).sort_values("rank").index[: max(view.top_n, 1)].tolist()
     step = st.session_state.get(STEP_KEY, 0) % max(len(top), 1)
     code = top[step] if top else None
+    st.html(CSS)
+    _collapse_sidebar_once()
 
-    st.markdown(f"## {map_value_label(view, data)} · top {len(top)}")
-    prev_col, where_col, next_col = st.columns([1, 4, 1])
-    prev_col.button("◀ Previous (P)", on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch", key="ws_prev")
-    next_col.button("Next (N) ▶", on_click=_move, args=(1, len(top)), shortcut="N", width="stretch", key="ws_next")
-    if code:
-        row = table.loc[code]
-        where_col.markdown(f"### {step + 1} / {len(top)}: {plain(row['name'])} (rank {int(row['rank'])})")
+    with st.container(key="ws_nav"):
+        prev_col, next_col, title_col = st.columns([1, 1, 3], vertical_alignment="center")
+        prev_col.button(TEXT["prev"], on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch",
+                        key="ws_prev")
+        next_col.button(TEXT["next"], on_click=_move, args=(1, len(top)), shortcut="N", width="stretch",
+                        key="ws_next")
+        title_col.markdown(f"**{plain(map_value_label(view, data))}** · top {len(top)}")
+    if not code:
+        st.info(TEXT["none"])
+        return
+    row = table.loc[code]
+    ranked = int(table["rank"].notna().sum())
     extra, _ = state.analysis(view, data, result)
-    fmap = build_map(view.replace(selected=code or ""), data, table, result, keep, large=True, focus=code,
-                     extra=extra)
-    st_folium(fmap, key="workshop_map", height=720, use_container_width=True, returned_objects=[])
-    if code:
-        render_profile(data, table, result, code, large=True)
+    map_col, facts_col = st.columns([3, 2])
+    with map_col:
+        fmap = build_map(view.replace(selected=code), data, table, result, keep, large=True, focus=code,
+                         extra=extra)
+        st_folium(fmap, key="workshop_map", height=680, use_container_width=True, returned_objects=[])
+    with facts_col, st.container(key="ws_facts"):
+        st.markdown(f"### {TEXT['step'].format(step=step + 1, n=len(top))}")
+        st.markdown(f"# {plain(row['name'])}")
+        if pd.notna(row.get("parent_name")):
+            st.markdown(plain(row["parent_name"]))
+        st.markdown("**" + TEXT["rank"].format(rank=ordinal(int(row["rank"])), ranked=ranked,
+                                               score=f"{row['score']:.1f}") + "**")
+        frame = profile_frame(data, table, result, code)
+        reasons = frame.dropna(subset=["contribution"]).head(3)
+        st.markdown(f"**{TEXT['reasons']}**")
+        st.markdown("\n".join(
+            f"{i}. {plain(r['layer'])}: {r['value']:.1f} {plain(r['unit'])} (country {r['national']:.1f})"
+            for i, (_, r) in enumerate(reasons.iterrows(), start=1)))
+        st.caption(TEXT["where"])
+        st.image(_locator(view.level, code), width=260)
+    with st.expander(TEXT["details"]):
+        render_profile(data, table, result, code, large=True, extra=extra)
+        brief_button(view, data, table, result, code, extra, key="ws_brief")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _locator(level: str, code: str) -> bytes:
+    return locator_png(state.level_data(level).districts.geometry, code)
 
 
 render()
