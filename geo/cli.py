@@ -128,7 +128,7 @@ def _rank(args: argparse.Namespace) -> int:
     table = ranked_table(data, result, extra)
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
     meta.update({f"analysis.{k}": v for k, v in notes.items()})
-    write_table(table, args.out, metadata=meta)
+    write_table(table, args.out, metadata=meta, columns=_column_sheet(table, data))
     for line in data.report_lines() + result.notes:
         print(line, file=sys.stderr)
     if len(result.unscored):
@@ -159,6 +159,14 @@ def _change(args: argparse.Namespace) -> int:
           f"({result.labels[0]} -> {result.labels[1]}, {len(result.layers)} layers compared); wrote {args.out}",
           file=sys.stderr)
     return 0
+
+
+def _column_sheet(table, data):
+    """The plain label and meaning of every column of the ranked export (the Excel ``columns`` sheet)."""
+    from geo.labels import column_sheet
+    from layers import THEMES
+
+    return column_sheet([c for c in table.columns if c != "geometry"], data.layers, THEMES)
 
 
 def _brief(args: argparse.Namespace) -> int:

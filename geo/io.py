@@ -404,7 +404,8 @@ def _maybe_numbers(cells: pd.Series, column: str, name: str, decimal: str | None
     return numbers.astype("int64") if whole and (numbers.abs() < 2**53).all() else numbers
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None,
+                columns: pd.DataFrame | None = None) -> Path:
     """Write a ranked table by file suffix: .csv, .xlsx, .gpkg, .geojson, .parquet.
 
     CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
@@ -426,6 +427,9 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     metadata : dict, optional
         Settings written to a ``settings`` sheet (Excel), layer (GeoPackage) or member of the
         FeatureCollection (GeoJSON).
+    columns : pandas.DataFrame, optional
+        One row per column id with its plain ``label`` and ``meaning``
+        (:func:`geo.labels.column_sheet`), written to a ``columns`` sheet (Excel only).
 
     Returns
     -------
@@ -452,6 +456,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
             if metadata:
                 settings = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 neutralise_formulas(settings).to_excel(xl, sheet_name="settings", index=False)
+            if columns is not None:
+                neutralise_formulas(columns.astype(str)).to_excel(xl, sheet_name="columns", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
             raise TargetingError(f"{path}: {suffix} export needs district geometries.")

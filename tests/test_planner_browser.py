@@ -24,12 +24,21 @@ def settle(page, ms: int = 1500) -> None:
     page.wait_for_timeout(ms)
 
 
-def click_row(page, row: int) -> None:
-    """Tick the selection box of row ``row`` (0 = first) of the ranking table."""
-    grid = page.locator('[class*="st-key-table_"]').first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
+def click_row(page, row: int, code: str) -> None:
+    """Tick the selection box of row ``row`` (0 = first) of the ranking table; wait for ``code`` in the URL."""
+    for attempt in range(4):
+        grid = page.locator('[class*="st-key-table_"]').first
+        grid.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
+        try:
+            page.wait_for_url(f"**selected={code}**", timeout=15_000)
+            return
+        except Exception:
+            if attempt == 3:
+                shot(page, f"row_click_{row}")
+                raise
 
 
 def test_search_after_a_row_selection_keeps_the_district(browser, server):
@@ -37,8 +46,7 @@ def test_search_after_a_row_selection_keeps_the_district(browser, server):
     page = open_page(browser, server, blocked)
     map_frame(page)
     settle(page)
-    click_row(page, 1)  # Taounate, rank 2
-    page.wait_for_url("**selected=03.531**", timeout=60_000)
+    click_row(page, 1, "03.531")  # Taounate, rank 2
     for query in ("Zag", "Figuig", "zzzz"):
         search = page.get_by_placeholder("e.g. Figuig")
         search.fill(query)
@@ -57,8 +65,7 @@ def test_a_region_filter_after_a_row_selection_keeps_the_district(browser, serve
     page = open_page(browser, f"{server}/?level=provinces", blocked)
     map_frame(page)
     settle(page)
-    click_row(page, 4)  # Zagora, rank 5
-    page.wait_for_url("**selected=08.587**", timeout=60_000)
+    click_row(page, 4, "08.587")  # Zagora, rank 5
     page.get_by_text("Filters").first.click()
     page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Region").click()
     page.get_by_role("option", name="Oriental", exact=False).first.click()

@@ -13,7 +13,7 @@ import streamlit as st
 from geo.brief import BriefInputs, brief_pdf, map_png
 from geo.dataset import LevelData, export_metadata, ranked_table, reference_values
 from geo.io import write_table
-from geo.labels import labelled_columns
+from geo.labels import column_sheet, labelled_columns
 from layers import THEMES
 from geo.scoring import ScoreResult
 from ui import state
@@ -42,13 +42,15 @@ def export_bytes(data: LevelData, result: ScoreResult, keep: pd.Series, suffix: 
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
     if suffix in (".gpkg", ".geojson"):
         table = gpd.GeoDataFrame(table, geometry="geometry", crs=data.districts.crs)
-    return table_bytes(table, suffix, metadata)
+    columns = column_sheet([c for c in table.columns if c != "geometry"], data.layers, THEMES)
+    return table_bytes(table, suffix, metadata, columns=columns)
 
 
-def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str]) -> bytes:
+def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str],
+                columns: pd.DataFrame | None = None) -> bytes:
     """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata)
+        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata, columns=columns)
         return path.read_bytes()
 
 

@@ -52,6 +52,7 @@ def _reset() -> None:
 
 
 PAGE_KEY = "_sidebar_page"
+REOPEN_KEY = "_sidebar_reopen"  # set by a page that closed the sidebar (workshop mode): reopen it on the next page
 
 
 def _init(key: str, value) -> None:
@@ -74,6 +75,8 @@ def _page_changed() -> bool:
     page = ctx.page_script_hash if ctx is not None else ""
     changed = st.session_state.get(PAGE_KEY) != page
     st.session_state[PAGE_KEY] = page
+    if changed and st.session_state.pop(REOPEN_KEY, False):
+        st.set_page_config(initial_sidebar_state="expanded")
     return changed
 
 

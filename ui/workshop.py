@@ -41,14 +41,11 @@ def _move(delta: int, n: int) -> None:
 
 
 def _collapse_sidebar_once() -> None:
-    """Close the sidebar on the first visit of the page (the controls stay one click away)."""
-    if not st.session_state.get("_ws_collapsed"):
-        st.session_state["_ws_collapsed"] = True
-        st.html("""<script>
-const doc = window.parent.document;
-const btn = doc.querySelector('[data-testid="stSidebarCollapseButton"] button, [data-testid="stSidebarCollapseButton"]');
-if (btn && doc.querySelector('[data-testid="stSidebar"][aria-expanded="true"]')) btn.click();
-</script>""", unsafe_allow_javascript=True)
+    """Close the sidebar on arrival at the page (the controls stay one click away)."""
+    if st.session_state.get("_ws_collapsed") != st.session_state.get("_sidebar_page"):
+        st.session_state["_ws_collapsed"] = st.session_state.get("_sidebar_page")
+        st.session_state[sidebar.REOPEN_KEY] = True
+        st.set_page_config(initial_sidebar_state="collapsed")
 
 
 def render() -> None:
