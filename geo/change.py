@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ConfigError, TargetingError
+from geo.identifiers import CHANGE_STATUS_COLUMNS
 
 if TYPE_CHECKING:
     from geo.config import Config
@@ -34,8 +35,6 @@ __all__ = ["change_table", "left_behind", "ChangeResult", "compare_vintages", "c
 
 #: Map colours of :func:`status_classes`, from left behind to not behind (red to grey, colour-blind safe).
 STATUS_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#e0e0e0")
-#: Per-district summary columns of :func:`compare_vintages`, before the per-layer ones.
-CHANGE_STATUS_COLUMNS = ("behind_on", "layers_compared", "left_behind")
 
 
 def change_table(

@@ -188,6 +188,9 @@ def spatial_weights(
     position = {c: k for k, c in enumerate(ids)}
     ordered = {i: sorted(neighbors[i], key=position.__getitem__) for i in ids}
     w = W(ordered, id_order=ids, silence_warnings=True)
+    if w.n_components > 1:
+        description += (f"; {w.n_components} groups of districts with no border between them (e.g. islands): "
+                        "clusters do not reach across groups")
     w.transform = "R"
     return w, description
 
@@ -487,6 +490,8 @@ def _esda_calls() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "The alternative hypothesis", DeprecationWarning)
             warnings.filterwarnings("ignore", ".*row_stack", DeprecationWarning)
+            # said once, in the weights' description (see spatial_weights)
+            warnings.filterwarnings("ignore", "The weights matrix is not fully connected", UserWarning)
             yield
     finally:
         np.random.set_state(state)

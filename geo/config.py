@@ -8,17 +8,21 @@ config as arguments and never read it themselves.
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from geo.engine import EngineConfig, require_dask
 from geo.errors import ConfigError, TargetingError
+from geo.identifiers import check_layer_id
+from geo.rows import filter_text
 from geo.scoring import Method
 
-__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "ChangeConfig", "EngineConfig", "Config", "load_config",
-           "parse_config"]
+__all__ = ["LevelConfig", "TableConfig", "DisplayConfig", "TextConfig", "ChangeConfig", "EngineConfig", "JoinsConfig",
+           "Config", "allowed_keys", "load_config", "parse_config"]
 
 SCHEMES = ("quantiles", "fisher_jenks", "equal_interval")
 
@@ -52,6 +56,12 @@ class TableConfig:
     levels: Mapping[str, str]
     crosswalk: Path | None
     sheet: str | None
+    pad: int | None = None
+    group_by: str | None = None
+    aggregate: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    split: str | None = None
+    where: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    counts: tuple[str, ...] = ()
 
     def rows_for(self, level: str) -> str | None | bool:
         """Return the level value to filter on, ``True`` for all rows, ``False`` if absent."""
@@ -72,6 +82,19 @@ class DisplayConfig:
 
 
 @dataclass(frozen=True)
+class TextConfig:
+    """Texts that describe the data, section ``[text]``: nothing about the data is written in code.
+
+    ``caption`` is shown under the title (e.g. what the scores measure and what
+    they are not); ``search_example`` is a district name offered as an example in
+    the ranking's search box.
+    """
+
+    caption: str = ""
+    search_example: str = ""
+
+
+@dataclass(frozen=True)
 class ChangeConfig:
     """Two vintages of an indicator table, compared layer by layer (see :mod:`geo.change`)."""
 
@@ -82,23 +105,18 @@ class ChangeConfig:
 
 
 @dataclass(frozen=True)
-class EngineConfig:
-    """Where the heavy build (zonal statistics, point aggregation) runs: section ``[engine]``.
+class JoinsConfig:
+    """How much a join may lose before it stops: section ``[joins]``.
 
-    ``kind = "local"`` (the default) computes in this process. ``kind = "dask"``
-    runs on a Dask cluster: an existing one at ``scheduler`` (``"tcp://host:8786"``),
-    else a ``distributed.LocalCluster`` of ``workers`` single-threaded worker
-    processes (default: one per CPU). ``partitions`` splits point files into that
-    many partitions (default: the file's own row groups, or 64 MB blocks of a
-    CSV); ``chunk_rows`` is the number of raster rows per task (default: about
-    four million pixels).
+    ``max_unmatched`` is the share (0-1) of a level's districts allowed to have
+    no row in a table; beyond it ``geo check``, ``rank``, ``prepare`` and the
+    dashboard stop with the table, the count and a hint. The default, 0.05,
+    tolerates a few districts without data (listed in the join report) and
+    stops a lost join such as codes that lost their leading zeros. ``--strict``
+    allows nothing: no district without a row, no row unused.
     """
 
-    kind: str = "local"
-    scheduler: str | None = None
-    workers: int | None = None
-    partitions: int | None = None
-    chunk_rows: int | None = None
+    max_unmatched: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -113,12 +131,50 @@ class Config:
     population: tuple[str, str]
     layers: tuple[Any, ...]
     weights: Mapping[str, float]
-    theme_weights: Mapping[str, float]
+    themes: Mapping[str, Any]
     method: Method
     display: DisplayConfig
     build_script: Path | None = None
     change: ChangeConfig | None = None
     engine: EngineConfig = EngineConfig()
+    text: TextConfig = TextConfig()
+    checks: Any = None
+    joins: JoinsConfig = JoinsConfig()
+
+    @property
+    def theme_weights(self) -> Mapping[str, float]:
+        """Default weight per theme; themes with role ``context`` weigh 0 (shown, never scored)."""
+        return MappingProxyType({t.id: (t.weight if t.scored else 0.0) for t in self.themes.values()})
+
+    @property
+    def roles(self) -> Mapping[str, str]:
+        """Theme id -> role (``need``, ``readiness`` or ``context``)."""
+        return MappingProxyType({t.id: t.role for t in self.themes.values()})
+
+    def theme_label(self, theme_id: str) -> str:
+        """The declared label of a theme (its id when it is not declared, e.g. an uploaded layer's)."""
+        theme = self.themes.get(theme_id)
+        return theme.label if theme is not None else theme_id
+
+    def scored_theme_weights(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """The default theme weights with ``overrides`` applied; context themes stay at 0.
+
+        Raises
+        ------
+        ConfigError
+            When an override names an unknown theme or a context theme.
+        """
+        out = dict(self.theme_weights)
+        for t, w in (overrides or {}).items():
+            if t not in self.themes:
+                raise ConfigError(f"{self.path}: theme {t!r} is not declared; declared themes: {sorted(self.themes)}.")
+            if not self.themes[t].scored and w:
+                raise ConfigError(
+                    f"{self.path}: theme {t!r} has role = \"context\" (shown, never scored) and cannot be weighted; "
+                    f"set themes.{t}.role = \"need\" or \"readiness\" to score it."
+                )
+            out[t] = float(w)
+        return out
 
     @property
     def base_dir(self) -> Path:
@@ -141,16 +197,48 @@ class Config:
 
 
 _TOP_KEYS = {"title", "analysis_crs", "boundaries", "levels", "tables", "population", "layers",
-             "themes", "method", "display", "build", "change", "engine"}
+             "themes", "method", "display", "build", "change", "engine", "joins", "text", "checks"}
+_THEME_KEYS = {"label", "description", "weight", "role"}
+_TEXT_KEYS = {"caption", "search_example"}
 _LEVEL_KEYS = {"label", "path", "layer", "id", "name", "parent", "parent_level", "parent_name", "fields"}
-_TABLE_KEYS = {"path", "key", "by", "parent_key", "level_column", "levels", "level", "crosswalk", "sheet"}
+_TABLE_KEYS = {"path", "key", "by", "parent_key", "level_column", "levels", "level", "crosswalk", "sheet",
+               "pad", "group_by", "aggregate", "split", "where", "counts"}
+_JOINS_KEYS = {"max_unmatched"}
+SPLITS = ("area", "population")
 _LAYERS_KEYS = {"use", "weights", "custom"}
 _CUSTOM_KEYS = {"id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence",
                 "url", "description", "rollup_weight", "weight", "table", "column", "complement_of",
                 "scale", "numerator", "denominator", "per", "points", "raster", "stat", "x", "y",
-                "weights_raster"}
+                "weights_raster", "where"}
+#: A custom layer's label in another language: ``label_fr``, ``label_ar``...
+_LABEL_IN = re.compile(r"label_[a-z]{2,3}")
 _METHOD_KEYS = {"normalisation", "aggregation", "missing", "min_coverage", "outliers"}
+_BOUNDARY_KEYS = {"path"}
+_POPULATION_KEYS = {"table", "column"}
+_BUILD_KEYS = {"script"}
+_CHANGE_KEYS = {"before", "after", "labels", "national"}
 _DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n"}
+
+
+def allowed_keys() -> dict[str, frozenset[str]]:
+    """Every key the validator accepts, per section (the source of ``docs/configuration.md``)."""
+    return {
+        "": frozenset(_TOP_KEYS), "boundaries": frozenset(_BOUNDARY_KEYS), "levels.<name>": frozenset(_LEVEL_KEYS),
+        "tables.<name>": frozenset(_TABLE_KEYS), "tables.<name>.aggregate.<column>": frozenset(_AGG_RULE_KEYS),
+        "joins": frozenset(_JOINS_KEYS), "population": frozenset(_POPULATION_KEYS),
+        "layers": frozenset(_LAYERS_KEYS), "layers.custom": frozenset(_CUSTOM_KEYS),
+        "themes.<id>": frozenset(_THEME_KEYS), "method": frozenset(_METHOD_KEYS), "display": frozenset(_DISPLAY_KEYS),
+        "build": frozenset(_BUILD_KEYS), "change": frozenset(_CHANGE_KEYS), "engine": frozenset(_ENGINE_KEYS),
+        "text": frozenset(_TEXT_KEYS), "checks": frozenset(_check_keys()),
+    }
+
+
+def _check_keys() -> set[str]:
+    from dataclasses import fields
+
+    from geo.quality import CheckThresholds
+
+    return {f.name for f in fields(CheckThresholds)}
 
 
 def load_config(path: str | Path) -> Config:
@@ -165,12 +253,19 @@ def load_config(path: str | Path) -> Config:
     path = Path(path).resolve()
     if not path.exists():
         raise ConfigError(f"{path}: configuration file not found; pass --config with an existing file.")
+    if not path.is_file():
+        raise ConfigError(f"{path}: is a folder, not a configuration file; pass --config with the .toml file.")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()[: 16 * 2**20 + 1]
+        if len(raw) > 16 * 2**20:
+            raise ConfigError(f"{path}: larger than 16 MB, too large for a configuration; check the path.")
+        data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark written by some editors is ignored
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at that line.") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror or exc}).") from None
     return parse_config(data, path)
 
 
@@ -180,25 +275,24 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     _unknown(data, _TOP_KEYS, where, "")
     base = path.parent
     boundaries = _table(data, "boundaries", where, required=False)
+    _unknown(boundaries, _BOUNDARY_KEYS, where, "boundaries.")
     default_path = boundaries.get("path")
     levels = _levels(_table(data, "levels", where), base, default_path, where)
     tables = _tables(_table(data, "tables", where, required=False), base, levels, where)
     population = _population(data.get("population"), tables, where)
     layers, weights = _layers(_table(data, "layers", where), tables, where)
-    themes = _table(data, "themes", where, required=False)
-    _unknown(themes, {"weights"}, where, "themes.")
-    theme_weights = _weights(themes.get("weights", {}), where, "themes.weights")
-    _check_theme_keys(theme_weights, where)
+    if sum(weights.get(l.id, 1.0) for l in layers) <= 0:
+        raise ConfigError(f"{where}: layers.weights are all zero; give at least one layer a positive weight.")
+    themes = _themes(_table(data, "themes", where, required=False), layers, weights, where)
     method = _method(_table(data, "method", where, required=False), where)
     display = _display(_table(data, "display", where, required=False), levels, where)
     build = _table(data, "build", where, required=False)
-    _unknown(build, {"script"}, where, "build.")
+    _unknown(build, _BUILD_KEYS, where, "build.")
     script = _path(base, build["script"], where, "build.script", must_exist=False) if "script" in build else None
     crs = data.get("analysis_crs", "auto")
     _type(crs, str, where, "analysis_crs")
     change = _change(_table(data, "change", where, required=False), tables, population, where)
-    if sum(weights.get(l.id, 1.0) for l in layers) <= 0:
-        raise ConfigError(f"{where}: layers.weights are all zero; give at least one layer a positive weight.")
+    _check_grouped_columns(tables, layers, population, where)
     return Config(
         path=path,
         title=str(data.get("title", "Targeting pockets of poverty")),
@@ -208,12 +302,15 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
         population=population,
         layers=tuple(layers),
         weights=MappingProxyType(weights),
-        theme_weights=MappingProxyType(theme_weights),
+        themes=MappingProxyType(themes),
         method=method,
         display=display,
         build_script=script,
         change=change,
         engine=_engine(_table(data, "engine", where, required=False), where),
+        text=_text(_table(data, "text", where, required=False), where),
+        checks=_checks(_table(data, "checks", where, required=False), where),
+        joins=_joins(_table(data, "joins", where, required=False), where),
     )
 
 
@@ -296,7 +393,23 @@ def _levels(section: dict, base: Path, default_path: str | None, where: str) -> 
             )
         if lv.parent_level and not lv.parent:
             raise ConfigError(f"{where}: levels.{lv.name} has parent_level but no parent field; add parent = \"...\".")
+    _check_level_cycles(levels, where)
     return levels
+
+
+def _check_level_cycles(levels: Mapping[str, LevelConfig], where: str) -> None:
+    """Refuse ``parent_level`` chains that come back to a level (a level nested in itself)."""
+    for start in levels:
+        chain, level = [start], levels[start].parent_level
+        while level is not None:
+            if level in chain:
+                loop = " -> ".join([*chain[chain.index(level):], level])
+                raise ConfigError(
+                    f"{where}: levels' parent_level form a cycle ({loop}); a level cannot nest in itself. "
+                    "Remove parent_level from the top level."
+                )
+            chain.append(level)
+            level = levels[level].parent_level
 
 
 def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where: str) -> dict[str, TableConfig]:
@@ -305,9 +418,11 @@ def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where:
         key = f"tables.{name}"
         _type(spec, dict, where, f"[{key}]")
         _unknown(spec, _TABLE_KEYS, where, f"{key}.")
-        for req in ("path", "key"):
-            if req not in spec:
-                raise ConfigError(f"{where}: [{key}] needs {req} = \"...\".")
+        if "path" not in spec:
+            raise ConfigError(f"{where}: [{key}] needs path = \"...\".")
+        if "key" not in spec and "group_by" not in spec:
+            raise ConfigError(f"{where}: [{key}] needs key = \"<column with the district code or name>\" "
+                              "(or group_by for a table finer than the districts).")
         by = spec.get("by", "code")
         if by not in ("code", "name"):
             raise ConfigError(f"{where}: {key}.by = {by!r}; must be 'code' or 'name'.")
@@ -326,25 +441,158 @@ def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where:
                 raise ConfigError(
                     f"{where}: {key} refers to level {lv!r}, which is not declared; declared: {sorted(levels)}."
                 )
+        grouping = _grouping(spec, where, key)
         tables[name] = TableConfig(
             name=name,
             path=_path(base, spec["path"], where, f"{key}.path"),
-            key=spec["key"],
+            key=spec.get("key", spec.get("group_by")),
             by=by,
             parent_key=spec.get("parent_key"),
             level_column=spec.get("level_column"),
             levels=MappingProxyType({k: str(v) for k, v in lv_map.items()}),
             crosswalk=_path(base, spec["crosswalk"], where, f"{key}.crosswalk") if "crosswalk" in spec else None,
             sheet=spec.get("sheet"),
+            pad=_pad(spec, where, key),
+            split=_split(spec, where, key),
+            where=_where(spec.get("where"), where, f"{key}.where"),
+            counts=_names(spec.get("counts", []), where, f"{key}.counts"),
+            **grouping,
         )
     return tables
+
+
+def _check_grouped_columns(tables: Mapping[str, TableConfig], layers: Any, population: tuple[str, str],
+                           where: str) -> None:
+    """Every column read from a grouped table must have an aggregate rule (else it would vanish)."""
+    for name, t in tables.items():
+        if not t.group_by:
+            continue
+        used = {population[1]: "population.column"} if population[0] == name else {}
+        for layer in layers:
+            if layer.table == name:
+                used.update({c: f"layer {layer.id!r}" for c in getattr(layer.loader, "columns", ())})
+                if layer.rollup_weight:
+                    used[layer.rollup_weight] = f"layer {layer.id!r} rollup_weight"
+        for col, user in used.items():
+            if col not in t.aggregate:
+                raise ConfigError(
+                    f"{where}: tables.{name} is grouped by {t.group_by!r} but column {col!r} (read by {user}) has no "
+                    f"rule in tables.{name}.aggregate; add {col} = \"sum\" for a count, or a rate as "
+                    "{ numerator = ..., denominator = ..., per = 100 }."
+                )
+
+
+def _names(value: Any, where: str, key: str) -> tuple[str, ...]:
+    _type(value, list, where, key)
+    for item in value:
+        _type(item, str, where, f"{key} item")
+    return tuple(value)
+
+
+def _joins(section: dict, where: str) -> JoinsConfig:
+    """Validate ``[joins]``."""
+    _unknown(section, _JOINS_KEYS, where, "joins.")
+    value = section.get("max_unmatched", JoinsConfig.max_unmatched)
+    _type(value, (int, float), where, "joins.max_unmatched")
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{where}: joins.max_unmatched = {value!r} not valid; must be a share between 0.0 "
+                          "(every district needs a row) and 1.0 (no limit), e.g. 0.05.")
+    return JoinsConfig(max_unmatched=float(value))
+
+
+def _pad(spec: dict, where: str, key: str) -> int | None:
+    if "pad" not in spec:
+        return None
+    _type(spec["pad"], int, where, f"{key}.pad")
+    if not 1 <= spec["pad"] <= 32:
+        raise ConfigError(f"{where}: {key}.pad = {spec['pad']} not valid; give the number of digits of a full "
+                          "code (e.g. pad = 5 turns 1001 into 01001).")
+    return int(spec["pad"])
+
+
+def _split(spec: dict, where: str, key: str) -> str | None:
+    split = spec.get("split")
+    if split is None:
+        return None
+    if split not in SPLITS:
+        raise ConfigError(f"{where}: {key}.split = {split!r} not valid; must be one of {list(SPLITS)} (how a "
+                          "crosswalk key listed on several lines without a share is divided).")
+    if "crosswalk" not in spec:
+        raise ConfigError(f"{where}: {key}.split needs a crosswalk file listing the split keys; add crosswalk = "
+                          "\"...\" or remove split.")
+    return split
+
+
+def _where(value: Any, where: str, key: str) -> Mapping[str, tuple[str, ...]]:
+    """A row filter: column = value or [values]; kept as text for comparison (1, 1.0 and "1" are equal)."""
+    if value is None:
+        return MappingProxyType({})
+    _type(value, dict, where, key)
+    out = {}
+    for column, allowed in value.items():
+        items = allowed if isinstance(allowed, list) else [allowed]
+        if not items:
+            raise ConfigError(f"{where}: {key}.{column} is an empty list; give the values of the rows to keep.")
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise ConfigError(f"{where}: {key}.{column} = {allowed!r}: each value must be text or a number, "
+                                  "e.g. where = { Country = \"Nepal\", status = [1, 2] }.")
+        out[str(column)] = tuple(filter_text(i) for i in items)
+    return MappingProxyType(out)
+
+
+_AGG_RULE_KEYS = {"numerator", "denominator", "per", "mean_weighted_by"}
+
+
+def _grouping(spec: dict, where: str, key: str) -> dict[str, Any]:
+    """``group_by`` and ``aggregate`` of a table finer than the districts."""
+    from geo.join import AGGREGATIONS
+
+    if "group_by" not in spec:
+        if "aggregate" in spec:
+            raise ConfigError(f"{where}: {key}.aggregate needs group_by = \"<column naming the district>\".")
+        return {}
+    _type(spec["group_by"], str, where, f"{key}.group_by")
+    if "key" in spec and spec["key"] != spec["group_by"]:
+        raise ConfigError(f"{where}: {key} has key = {spec['key']!r} and group_by = {spec['group_by']!r}; rows are "
+                          "grouped and joined by the group_by column, so remove key.")
+    rules = spec.get("aggregate")
+    if not rules:
+        raise ConfigError(f"{where}: {key}.group_by needs aggregate = {{ column = \"sum\", ... }} saying how each "
+                          "column combines (sum for counts; a rate as { numerator = ..., denominator = ... }).")
+    _type(rules, dict, where, f"{key}.aggregate")
+    for col, rule in rules.items():
+        at = f"{key}.aggregate.{col}"
+        if isinstance(rule, str):
+            if rule not in AGGREGATIONS:
+                raise ConfigError(f"{where}: {at} = {rule!r} not valid; must be one of {list(AGGREGATIONS)}, "
+                                  "{ numerator = ..., denominator = ..., per = 100 } or { mean_weighted_by = ... }.")
+            continue
+        _type(rule, dict, where, at)
+        _unknown(rule, _AGG_RULE_KEYS, where, f"{at}.")
+        if "mean_weighted_by" in rule:
+            if set(rule) != {"mean_weighted_by"}:
+                raise ConfigError(f"{where}: {at}: mean_weighted_by stands alone; remove the other keys.")
+            _type(rule["mean_weighted_by"], str, where, f"{at}.mean_weighted_by")
+            continue
+        for req in ("numerator", "denominator"):
+            if req not in rule:
+                raise ConfigError(f"{where}: {at} needs numerator and denominator (a rate recomputed from the "
+                                  "sums), e.g. { numerator = \"poor\", denominator = \"people\", per = 100 }.")
+            _type(rule[req], str, where, f"{at}.{req}")
+        if "per" not in rule:
+            raise ConfigError(f"{where}: {at} needs per = 100 (a percentage), 1000 (per 1,000) or 1 (a share).")
+        _type(rule["per"], (int, float), where, f"{at}.per")
+    return {"group_by": spec["group_by"],
+            "aggregate": MappingProxyType({c: (r if isinstance(r, str) else MappingProxyType(dict(r)))
+                                           for c, r in rules.items()})}
 
 
 def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[str, str],
             where: str) -> ChangeConfig | None:
     if not section:
         return None
-    _unknown(section, {"before", "after", "labels", "national"}, where, "change.")
+    _unknown(section, _CHANGE_KEYS, where, "change.")
     before = section.get("before")
     after = section.get("after", population[0])
     for key, name in (("before", before), ("after", after)):
@@ -372,7 +620,7 @@ def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tup
     if spec is None:
         raise ConfigError(f"{where}: missing [population] with table = \"...\" and column = \"...\".")
     _type(spec, dict, where, "[population]")
-    _unknown(spec, {"table", "column"}, where, "population.")
+    _unknown(spec, _POPULATION_KEYS, where, "population.")
     table, column = spec.get("table"), spec.get("column")
     if table not in tables:
         raise ConfigError(f"{where}: population.table = {table!r} is not a declared table; declared: {sorted(tables)}.")
@@ -388,18 +636,107 @@ def _weights(section: Any, where: str, key: str) -> dict[str, float]:
             raise ConfigError(f"{where}: {key}.{name} = {w!r} must be a number >= 0.")
         if w < 0 or w != w:
             raise ConfigError(f"{where}: {key}.{name} = {w!r} is negative; weights must be >= 0.")
+        if w > 1e100:
+            raise ConfigError(
+                f"{where}: {key}.{name} = {w!r} is too large; weights are relative, give a number from 0 to 1e100 "
+                "(e.g. 2 for twice the weight of a layer at 1)."
+            )
         out[name] = float(w)
     return out
 
 
-def _check_theme_keys(theme_weights: Mapping[str, float], where: str) -> None:
-    from layers import THEMES
+def _themes(section: dict, layers: list, weights: Mapping[str, float], where: str) -> dict[str, Any]:
+    """Validate ``[themes.<id>]`` tables against the layers in use.
 
-    for t in theme_weights:
-        if t not in THEMES:
-            raise ConfigError(f"{where}: themes.weights.{t}: unknown theme; expected one of {sorted(THEMES)}.")
-    if theme_weights and sum(theme_weights.values()) <= 0:
-        raise ConfigError(f"{where}: themes.weights are all zero; give at least one theme a positive weight.")
+    A configuration that declares no theme gets one per theme id its layers
+    name, with role ``need`` and the id as label.
+    """
+    from layers.base import ROLES, Theme
+
+    if "weights" in section and isinstance(section["weights"], dict) and all(
+            not isinstance(v, dict) for v in section["weights"].values()):
+        raise ConfigError(
+            f"{where}: [themes.weights] is no longer read; declare each theme as [themes.<id>] with label, "
+            "role and weight = <number> (see README \"Use your own data\")."
+        )
+    used: dict[str, list[str]] = {}
+    for layer in layers:
+        used.setdefault(layer.theme, []).append(layer.id)
+    if not section:
+        return {t: Theme(t, t.replace("_", " ").capitalize(), "need") for t in used}
+    for tid, members in used.items():
+        if tid not in section:
+            raise ConfigError(
+                f"{where}: layer {members[0]!r} has unknown theme {tid!r}; declared themes: {sorted(section)}. "
+                f"Declare [themes.{tid}] with label and role, or fix the layer's theme."
+            )
+    themes = {}
+    for tid, spec in section.items():
+        key = f"themes.{tid}"
+        _type(spec, dict, where, f"[{key}]")
+        _unknown(spec, _THEME_KEYS, where, f"{key}.")
+        if "label" not in spec:
+            raise ConfigError(f"{where}: [{key}] needs label = \"<name shown in the dashboard>\".")
+        for opt in ("label", "description", "role"):
+            if opt in spec:
+                _type(spec[opt], str, where, f"{key}.{opt}")
+        role = spec.get("role", "need")
+        if role not in ROLES:
+            raise ConfigError(
+                f"{where}: {key}.role = {role!r} is not a role; use one of {', '.join(ROLES)} "
+                "(context = shown but not scored)."
+            )
+        if "weight" in spec:
+            weight = _weights({"weight": spec["weight"]}, where, key)["weight"]
+            if role == "context" and weight > 0:
+                raise ConfigError(
+                    f"{where}: {key}.weight = {spec['weight']!r} but role = \"context\" is never scored; "
+                    "remove the weight or change the role to need or readiness."
+                )
+        else:
+            weight = 0.0 if role == "context" else 1.0
+        if tid not in used:
+            raise ConfigError(
+                f"{where}: [{key}] has no layers: no layer in use names theme {tid!r}; add a layer with "
+                f"theme = {tid!r} to layers.use or [[layers.custom]], or remove [{key}]."
+            )
+        members = used[tid]
+        if role != "context" and weight > 0 and sum(weights.get(lid, 1.0) for lid in members) <= 0:
+            raise ConfigError(
+                f"{where}: layers.weights give every layer of theme {tid!r} ({', '.join(members)}) weight 0, so the "
+                f"theme's total is zero; give one a positive weight, set {key}.weight = 0, or set "
+                f"{key}.role = \"context\"."
+            )
+        themes[tid] = Theme(tid, spec["label"], role, spec.get("description", ""), weight)
+    if sum(t.weight for t in themes.values() if t.scored) <= 0:
+        raise ConfigError(
+            f"{where}: no theme is scored: every theme has weight 0 or role = \"context\"; give a need theme "
+            "a positive weight."
+        )
+    return themes
+
+
+def _checks(section: dict, where: str) -> Any:
+    """Validate ``[checks]``: the thresholds of :func:`geo.quality.index_checks`."""
+    from dataclasses import fields
+
+    from geo.quality import CheckThresholds
+
+    allowed = {f.name for f in fields(CheckThresholds)}
+    _unknown(section, allowed, where, "checks.")
+    out = {}
+    for key, value in section.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
+            raise ConfigError(f"{where}: checks.{key} = {value!r} must be a number >= 0.")
+        out[key] = float(value)
+    return CheckThresholds(**out)
+
+
+def _text(section: dict, where: str) -> TextConfig:
+    _unknown(section, _TEXT_KEYS, where, "text.")
+    for key, value in section.items():
+        _type(value, str, where, f"text.{key}")
+    return TextConfig(**section)
 
 
 def _layers(section: dict, tables: Mapping[str, TableConfig], where: str) -> tuple[list, dict[str, float]]:
@@ -447,26 +784,47 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     from layers.base import Layer, PointStat, RasterStat, Ratio, Source, TableColumn
 
     _type(spec, dict, where, key)
-    _unknown(spec, _CUSTOM_KEYS, where, f"{key}.")
+    translated = {k: v for k, v in spec.items() if _LABEL_IN.fullmatch(str(k))}
+    for k, v in translated.items():
+        _type(v, str, where, f"{key}.{k}")
+    _unknown({k: v for k, v in spec.items() if k not in translated}, _CUSTOM_KEYS, where, f"{key}.")
     for req in ("id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence"):
         if req not in spec:
             raise ConfigError(f"{where}: {key} needs {req} = ...; see 'Use your own data' in the README.")
+    check_layer_id(spec["id"], where=f"{where}: {key}.id")
     _type(spec["higher_is_worse"], bool, where, f"{key}.higher_is_worse")
     _type(spec["year"], int, where, f"{key}.year")
     base = Path(where).parent
+    if "where" in spec and "points" not in spec:
+        raise ConfigError(f"{where}: {key}.where filters the rows of a points file; for a table, set where "
+                          "under its [tables.<name>] section.")
+    if "complement_of" in spec and spec["unit"] == "%" and spec["complement_of"] != 100:
+        raise ConfigError(f"{where}: {key} has unit = \"%\" and complement_of = {spec['complement_of']!r}; the "
+                          "complement of a percentage is 100 - x: set complement_of = 100 (and scale = 100 for "
+                          "shares stored as 0-1), or change the unit.")
     if "column" in spec:
         loader = TableColumn(
             column=spec["column"], table=spec.get("table", "census"),
-            complement_of=spec.get("complement_of"), scale=float(spec.get("scale", 1.0)),
+            complement_of=_finite(spec.get("complement_of"), where, f"{key}.complement_of"),
+            scale=_finite(spec.get("scale", 1.0), where, f"{key}.scale", nonzero=True),
         )
     elif "numerator" in spec:
         if "denominator" not in spec:
             raise ConfigError(f"{where}: {key} has numerator but no denominator; add denominator = \"...\".")
-        loader = Ratio(spec["numerator"], spec["denominator"], float(spec.get("per", 1000)),
-                       spec.get("table", "census"))
+        if "per" not in spec:
+            raise ConfigError(
+                f"{where}: {key} has numerator and denominator but no per; say what the ratio is per: per = 100 "
+                "for a percentage (unit = \"%\"), per = 1000 for a rate per 1,000, per = 1 for a plain ratio."
+            )
+        per = _finite(spec["per"], where, f"{key}.per", nonzero=True)
+        if spec["unit"] == "%" and per != 100:
+            raise ConfigError(f"{where}: {key} has unit = \"%\" but per = {spec['per']!r}; a percentage is "
+                              "numerator / denominator x 100: set per = 100, or change the unit.")
+        loader = Ratio(spec["numerator"], spec["denominator"], per, spec.get("table", "census"))
     elif "points" in spec:
         _path(base, spec["points"], where, f"{key}.points")
-        loader = PointStat(spec["points"], spec.get("stat", "count"), spec.get("x"), spec.get("y"))
+        loader = PointStat(spec["points"], spec.get("stat", "count"), spec.get("x"), spec.get("y"),
+                           where=tuple(_where(spec.get("where"), where, f"{key}.where").items()))
     elif "raster" in spec:
         _path(base, spec["raster"], where, f"{key}.raster")
         loader = RasterStat(spec["raster"], spec.get("stat", "mean"), spec.get("weights_raster"))
@@ -484,10 +842,25 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
             higher_is_worse=spec["higher_is_worse"], kind=spec["kind"],
             source=Source(spec["source"], spec["year"], spec["licence"], spec.get("url", "")),
             loader=loader, rollup_weight=spec.get("rollup_weight"), description=spec.get("description", ""),
+            labels=tuple(sorted((k.removeprefix("label_"), v) for k, v in translated.items())),
         )
     except ValueError as exc:
         raise ConfigError(f"{where}: {key}: {exc}") from None
     return layer, (float(weight) if weight is not None else None)
+
+
+def _finite(value: Any, where: str, key: str, *, nonzero: bool = False) -> float | None:
+    """A number of the configuration: finite, at most 1e100 in absolute value (and not 0)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: {key} = {value!r} must be a number, e.g. {key.rsplit('.', 1)[-1]} = 100.")
+    if not abs(value) <= 1e100 or (nonzero and value == 0):
+        raise ConfigError(
+            f"{where}: {key} = {value!r} is not usable: give a number between -1e100 and 1e100"
+            + (", not 0." if nonzero else ".")
+        )
+    return float(value)
 
 
 def _method(section: dict, where: str) -> Method:
@@ -549,8 +922,6 @@ def _engine(section: dict, where: str) -> EngineConfig:
         extra = sorted(set(section) - {"kind"})
         raise ConfigError(f"{where}: engine.{extra[0]} only applies to kind = \"dask\"; set kind = \"dask\" or remove it.")
     if kind == "dask":
-        from geo.engine import require_dask
-
         require_dask(where)
     return EngineConfig(
         kind=kind, scheduler=section.get("scheduler"), workers=section.get("workers"),

@@ -12,24 +12,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+from pathlib import Path
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from geo.config import Config, TableConfig
-from geo.errors import ConfigError, LayerDataError
+from geo.errors import ConfigError, JoinError, LayerDataError
+from geo.identifiers import EXPORT_COLUMNS
 from geo.io import BoundaryReport, read_boundaries, read_table
-from geo.join import JoinReport, join_table
+from geo.join import JoinReport, check_join, group_rows, join_table, pad_codes
+from geo.points import PointReport, point_layer
 from geo.rollup import roll_up
+from geo.rows import filter_rows
 from geo.scoring import Method, ScoreResult, score
 from geo.text import normalise_code
 
 __all__ = ["LevelData", "load_level", "score_level", "district_columns", "ranked_table", "reference_values",
            "target_counts", "export_metadata", "EXPORT_COLUMNS"]
 
-EXPORT_COLUMNS = (
-    "code", "name", "parent_code", "parent_name", "population", "score", "rank", "decile", "data_coverage",
-)
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,13 @@ class LevelData:
     join_reports : tuple of JoinReport
     notes : tuple of str
         How values were obtained (e.g. rolled up from the level below).
+    point_reports : tuple of PointReport
+        What became of every row of each point file (local engine).
+    table_paths : Mapping[str, Path]
+        The file of each joined table, for messages.
+    theme_weights : Mapping[str, float]
+        The configuration's theme weights (0 for a theme with role ``context``): the
+        defaults of :func:`score_level`, which theme weights given to it override.
     """
 
     level: str
@@ -64,17 +75,36 @@ class LevelData:
     boundary_report: BoundaryReport | None = None
     join_reports: tuple[JoinReport, ...] = ()
     notes: tuple[str, ...] = ()
+    point_reports: tuple[PointReport, ...] = ()
+    table_paths: Mapping[str, Path] = field(default_factory=dict)
+    theme_weights: Mapping[str, float] = field(default_factory=dict)
 
-    def report_lines(self) -> list[str]:
-        """Everything a user should know about how this level was assembled."""
+    def report_lines(self, full: bool = False) -> list[str]:
+        """Everything a user should know about how this level was assembled.
+
+        Parameters
+        ----------
+        full : bool, default False
+            List every unmatched item, not the first ten of each kind.
+        """
         lines = self.boundary_report.lines() if self.boundary_report else []
         for rep in self.join_reports:
-            lines += rep.lines()
+            lines += rep.lines(full=full)
+        for prep in self.point_reports:
+            lines += prep.lines(full=full)
         return lines + list(self.notes)
+
+    def report_frame(self) -> pd.DataFrame:
+        """Every unmatched item of every join and point file (table, side, key, name, detail), e.g. for a CSV."""
+        frames = [r.as_frame() for r in self.join_reports] + [r.as_frame() for r in self.point_reports]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=["table", "side", "key", "name", "detail"])
+        return pd.concat(frames, ignore_index=True)
 
 
 def load_level(
-    config: Config, level: str, *, layers: Sequence[str] | None = None, engine: Any = None
+    config: Config, level: str, *, layers: Sequence[str] | None = None, engine: Any = None, strict: bool = False
 ) -> LevelData:
     """Read, join and load every configured layer for ``level``.
 
@@ -91,11 +121,16 @@ def load_level(
         Subset of layer ids (default: all configured layers).
     engine : LocalEngine or DaskEngine, optional
         An engine from :func:`geo.engine.open_engine`, to share it between calls.
+    strict : bool, default False
+        Stop at any district without a row and any row unused (``--strict``);
+        otherwise stop beyond ``[joins] max_unmatched``.
 
     Raises
     ------
     ConfigError
         Unknown level or layer.
+    JoinError
+        A join leaving more districts without data than allowed.
     TargetingError
         Any problem with the files (see :mod:`geo.io` and :mod:`geo.join`).
     """
@@ -103,7 +138,7 @@ def load_level(
         from geo.engine import open_engine
 
         with open_engine(config.engine) as opened:
-            return load_level(config, level, layers=layers, engine=opened)
+            return load_level(config, level, layers=layers, engine=opened, strict=strict)
     lv = _level(config, level)
     chosen = _layers(config, layers)
     districts, boundary_report = read_boundaries(
@@ -114,38 +149,108 @@ def load_level(
 
     needed = {l.table for l in chosen if l.table} | {config.population[0]}
     tables, reports = {}, []
-    for name in sorted(needed):
+    pop_table = config.population[0]
+    for name in sorted(needed, key=lambda n: (n != pop_table, n)):  # the population first: splits may use it
         tcfg = config.tables[name]
         if tcfg.rows_for(level) is False:
             continue
-        tables[name], rep = _join(tcfg, level, districts)
+        people = _population(config, tables) if pop_table in tables else None
+        tables[name], rep = _join(config, tcfg, level, districts, people)
+        check_join(rep, config.joins.max_unmatched, strict=strict)
         reports.append(rep)
 
     from layers.base import LayerInputs
 
     direct = [l for l in chosen if not l.table or l.table in tables]
     rolled = [l for l in chosen if l not in direct]
-    pop_table = config.population[0]
     notes: list[str] = []
     if rolled or pop_table not in tables:
-        child_values, child_pop, notes = _roll_up_from_child(config, level, rolled, districts, engine)
+        child_values, child_pop, notes = _roll_up_from_child(config, level, rolled, districts, engine, strict)
     population = _population(config, tables) if pop_table in tables else child_pop
     inputs = LayerInputs(
         level=level, districts=districts, tables=tables,
         table_paths={n: config.tables[n].path for n in tables},
         base_dir=config.base_dir, analysis_crs=config.analysis_crs, population=population, engine=engine,
     )
-    values = pd.DataFrame({l.id: l.load(inputs) for l in direct}, index=districts.index)
+    point_values, point_reports, point_notes = _point_layers(config, [l for l in direct if _is_points(l, engine)],
+                                                             districts, population)
+    values = pd.DataFrame({l.id: point_values[l.id] if l.id in point_values else l.load(inputs) for l in direct},
+                          index=districts.index)
     if rolled:
         values = values.join(child_values)
     values = values[[l.id for l in chosen]]
     values, shapeless = _blank_shapeless(values, chosen, boundary_report)
-    notes = [*notes, *shapeless, *_check_percentages(config, level, values, chosen)]
+    read_notes = list(dict.fromkeys(n for t in tables.values() for n in t.attrs.get("notes", ())))
+    notes = [*read_notes, *notes, *point_notes, *shapeless, *_raster_notes(config, values, direct, districts),
+             *_check_percentages(config, level, values, chosen)]
     return LevelData(
         level=level, label=lv.label, districts=districts, values=values,
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
         boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
+        point_reports=tuple(point_reports), table_paths={n: config.tables[n].path for n in tables},
+        theme_weights=dict(config.theme_weights),
     )
+
+
+def _raster_notes(config: Config, values: pd.DataFrame, layers: Sequence[Any], districts: gpd.GeoDataFrame
+                  ) -> list[str]:
+    """Why districts with a shape got no value from a raster: outside it, or all their pixels nodata."""
+    import rasterio
+    from shapely.geometry import box
+
+    from layers.base import RasterStat
+
+    notes = []
+    shaped = ~(districts.geometry.isna() | districts.geometry.is_empty)
+    for layer in layers:
+        if not isinstance(layer.loader, RasterStat):
+            continue
+        empty = values[layer.id].isna() & shaped
+        if not empty.any():
+            continue
+        path = Path(layer.loader.path)
+        path = path if path.is_absolute() else config.base_dir / path
+        with rasterio.open(path) as src:
+            extent = gpd.GeoSeries([box(*src.bounds)], crs=src.crs)
+        geoms = np.asarray(districts.geometry[empty].to_crs(extent.crs).array, dtype=object)
+        overlap = shapely.area(shapely.intersection(geoms, extent.iloc[0])) > 0  # touching the edge is outside
+        inside = pd.Series(overlap, index=districts.index[empty.to_numpy()])
+        for codes, reason in ((list(inside.index[inside.to_numpy()]), "all their pixels are nodata"),
+                              (list(inside.index[~inside.to_numpy()]), "they lie outside the raster")):
+            if codes:
+                notes.append(f"{layer.label}: {len(codes)} district(s) without a value from {path.name}: {reason} "
+                             f"({', '.join(map(str, codes[:10]))}{' ...' if len(codes) > 10 else ''}).")
+    return notes
+
+
+def _is_points(layer: Any, engine: Any) -> bool:
+    """A point layer computed here (with its report): on this process's engine, or with a row filter."""
+    from layers.base import PointStat
+
+    return isinstance(layer.loader, PointStat) and (engine is None or engine.kind == "local" or layer.loader.where)
+
+
+def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataFrame, population: pd.Series
+                  ) -> tuple[dict[str, pd.Series], list[PointReport], list[str]]:
+    """Values and one report per point file (read once for all layers using it with the same settings)."""
+    groups: dict[tuple, list[Any]] = {}
+    for layer in layers:
+        ld = layer.loader
+        groups.setdefault((ld.path, ld.x, ld.y, ld.where), []).append(layer)
+    values, reports, notes = {}, [], []
+    for (path, x, y, where), members in groups.items():
+        full = Path(path) if Path(path).is_absolute() else config.base_dir / path
+        stats, report = point_layer(districts, full, x=x, y=y, where=dict(where), population=population,
+                                    crs=config.analysis_crs, layers=[l.id for l in members])
+        reports.append(report)
+        for layer in members:
+            v = stats[layer.loader.stat].astype(float)
+            values[layer.id] = v.where(np.isfinite(v)).rename(layer.id)
+    if groups and config.analysis_crs is None and any(l.loader.stat == "distance_km" for l in layers):
+        crs = districts.estimate_utm_crs()
+        notes.append(f"analysis_crs = \"auto\": distances to points measured in {crs.to_string()} ({crs.name}), "
+                     "the UTM zone of the districts; set analysis_crs to choose another projected CRS.")
+    return values, reports, notes
 
 
 def _blank_shapeless(values: pd.DataFrame, layers: Sequence[Any], report: BoundaryReport | None
@@ -177,11 +282,21 @@ def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers:
     warnings = []
     for layer in layers:
         column = getattr(layer.loader, "column", None)
-        if layer.unit != "%" or column is None or layer.table not in config.tables:
+        ratio = getattr(layer.loader, "numerator", None)
+        if layer.unit != "%" or (column is None and ratio is None) or layer.table not in config.tables:
             continue
         found = values[layer.id].dropna()
         where = config.tables[layer.table].path
         outside = found[(found < 0) | (found > 100)]
+        if len(outside) and column is None:
+            shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
+            raise LayerDataError(
+                f"{where}: {layer.loader.numerator!r} / {layer.loader.denominator!r} x 100 (layer {layer.id!r}, "
+                f"in %) gives {len(outside)} value(s) outside 0-100 at level {level!r} ({shown}); the numerator "
+                "must be part of the denominator. Fix these values in the table, or the layer's unit."
+            )
+        if column is None:
+            continue
         if len(outside):
             shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
             raise LayerDataError(
@@ -206,7 +321,26 @@ def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series
             f"{config.tables[table].path}: population column {column!r} not found; available columns: "
             f"{list(tables[table].columns)}. Fix population.column in the configuration."
         )
-    return pd.to_numeric(tables[table][column], errors="coerce")
+    frame = tables[table]
+    where = config.tables[table].path
+    reason = (frame.attrs.get("unreadable") or {}).get(column)
+    if reason:
+        raise LayerDataError(f"{reason} (It is the population column, population.column.)")
+    values = pd.to_numeric(frame[column], errors="coerce")
+    text = values.isna() & frame[column].notna()
+    if text.any():
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(text.sum())} value(s) that are not numbers for "
+            f"district(s) {list(map(str, values.index[text][:5]))}; fix these cells or leave them empty."
+        )
+    negative = values < 0
+    if negative.any():
+        shown = ", ".join(f"{c!r}: {v:g}" for c, v in values[negative].head(5).items())
+        raise LayerDataError(
+            f"{where}: population column {column!r} has {int(negative.sum())} negative value(s) ({shown}); "
+            "a population cannot be negative. Fix these cells or leave them empty."
+        )
+    return values
 
 
 def _level(config: Config, level: str):
@@ -230,7 +364,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
     if "parent_code" not in out.columns:
         out["parent_code"] = pd.Series(pd.NA, index=out.index, dtype=object)
     if lv.parent_name:
-        out["parent_name"] = out.pop(lv.parent_name).astype(str)
+        out["parent_name"] = out.pop(lv.parent_name).map(_text_or_missing)
     elif lv.parent_level:
         parent = config.levels[lv.parent_level]
         names = pyogrio.read_dataframe(
@@ -238,7 +372,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
             read_geometry=False,
         )
         lookup = pd.Series(
-            names[parent.name_field or parent.id].astype(str).to_numpy(),
+            names[parent.name_field or parent.id].map(_text_or_missing).to_numpy(),
             index=normalise_code(names[parent.id]).to_numpy(),
         )
         out["parent_name"] = out["parent_code"].map(lookup)
@@ -248,7 +382,14 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
     return out[cols + [c for c in out.columns if c not in cols]]
 
 
-def _join(tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame) -> tuple[pd.DataFrame, JoinReport]:
+def _text_or_missing(value: object) -> object:
+    """A name as text, a missing one as ``None`` (never the text ``"None"`` or ``"nan"``)."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value)
+
+
+def _join(config: Config, tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame,
+          people: pd.Series | None) -> tuple[pd.DataFrame, JoinReport]:
+    """Read one table, keep its rows for ``level``, filter, pad, group, and join it with its crosswalk."""
     table = read_table(tcfg.path, key=tcfg.key, sheet=tcfg.sheet)
     rows = tcfg.rows_for(level)
     if isinstance(rows, str):
@@ -258,24 +399,106 @@ def _join(tcfg: TableConfig, level: str, districts: gpd.GeoDataFrame) -> tuple[p
                 f"{list(table.columns)}. Fix tables.{tcfg.name}.level_column."
             )
         table = table[table[tcfg.level_column].astype(str) == rows].drop(columns=tcfg.level_column)
-    crosswalk = None
-    if tcfg.crosswalk is not None:
-        cw = read_table(tcfg.crosswalk, key="table_key")
-        if "district_code" not in cw.columns:
-            raise LayerDataError(
-                f"{tcfg.crosswalk}: a crosswalk needs columns 'table_key' and 'district_code'; "
-                f"found {list(cw.columns)}."
+    name = f"{tcfg.path.name} ({level})"
+    details = []
+    table, line = filter_rows(table, tcfg.where, source=tcfg.path.name)
+    if line:
+        details.append(f"{line}; the other rows are not used")
+    if tcfg.pad:
+        table = table.assign(**{tcfg.key: pad_codes(table[tcfg.key], tcfg.pad)})
+    if tcfg.group_by:
+        table, lines = group_rows(table, tcfg.group_by, tcfg.aggregate, name=tcfg.path.name, by=tcfg.by)
+        details += lines
+    counts, rates = _column_kinds(config, tcfg.name)
+    crosswalk = _read_crosswalk(tcfg) if tcfg.crosswalk is not None else None
+    split_weights = None
+    if tcfg.split == "area":
+        split_weights = districts.geometry.to_crs("EPSG:6933").area.set_axis(districts.index.astype(str))
+    elif tcfg.split == "population":
+        if people is None:
+            raise ConfigError(
+                f"tables.{tcfg.name}.split = \"population\" needs the districts' population from another table, "
+                f"but the population comes from this table ({tcfg.path.name}); use split = \"area\" or a share "
+                "column in the crosswalk file."
             )
-        crosswalk = dict(zip(cw["table_key"], normalise_code(cw["district_code"])))
+        split_weights = people.set_axis(people.index.astype(str))
     return join_table(
-        districts, table, key=tcfg.key, by=tcfg.by, name=f"{tcfg.path.name} ({level})",
-        parent_key=tcfg.parent_key, crosswalk=crosswalk,
+        districts, table, key=tcfg.key, by=tcfg.by, name=name, parent_key=tcfg.parent_key, crosswalk=crosswalk,
+        crosswalk_source=str(tcfg.crosswalk), split=tcfg.split, split_weights=split_weights, counts=counts,
+        rates=rates, config_key=f"tables.{tcfg.name}", details=details,
     )
 
 
+def _read_crosswalk(tcfg: TableConfig) -> pd.DataFrame:
+    """The crosswalk file's lines (table_key, district_code, optional share, line number)."""
+    path = tcfg.crosswalk
+    try:
+        cw = read_table(path, key="table_key")
+    except LayerDataError as exc:
+        if "key column" not in str(exc):
+            raise
+        cw = None
+    if cw is None or "district_code" not in cw.columns:
+        found = list(cw.columns) if cw is not None else _columns_of(path)
+        raise LayerDataError(
+            f"{path}: a crosswalk needs columns 'table_key' and 'district_code' (and optionally 'share'); found "
+            f"{found}. Fix the header of the crosswalk file."
+        )
+    cw = cw.reset_index(drop=True).assign(line=lambda f: np.arange(len(f)) + 2)
+    cw["district_code"] = normalise_code(cw["district_code"])
+    if tcfg.pad:
+        cw["table_key"] = pad_codes(cw["table_key"], tcfg.pad)
+    if "share" in cw.columns:
+        raw = cw["share"]
+        cw["share"] = pd.to_numeric(raw, errors="coerce")
+        bad = cw["share"].isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+        if bad.any():
+            ln = int(cw.loc[bad, "line"].iloc[0])
+            raise JoinError(f"{path} line {ln}: share {raw[bad].iloc[0]!r} is not a number; write it as 0.25 (a "
+                            "share between 0 and 1) in the crosswalk file.")
+    return cw
+
+
+def _columns_of(path: Path) -> list[str]:
+    try:
+        return list(pd.read_csv(path, nrows=0, sep=None, engine="python").columns)
+    except Exception:  # the reader's own message is not needed: the columns are shown as unknown
+        return []
+
+
+def _column_kinds(config: Config, table: str) -> tuple[list[str], dict[str, str | None]]:
+    """Which columns of a table are counts and which are rates (with their weight), from the layers reading it.
+
+    Counts: columns of count layers, a ratio's numerator and denominator, the population column and the
+    roll-up weights. Rates: columns of rate layers, weighted by their ``rollup_weight``, else by the
+    population column when it is in the same table.
+    """
+    from layers.base import Ratio, RelativeGrowth
+
+    counts = {config.population[1]} if config.population[0] == table else set()
+    counts.update(config.tables[table].counts)
+    rates: dict[str, str | None] = {}
+    for layer in config.layers:
+        if layer.table != table:
+            continue
+        if isinstance(layer.loader, (Ratio, RelativeGrowth)) or layer.kind == "count":
+            counts.update(layer.loader.columns)
+        if layer.rollup_weight:
+            counts.add(layer.rollup_weight)
+    for layer in config.layers:
+        if layer.table == table and layer.kind == "rate" and not isinstance(layer.loader, (Ratio, RelativeGrowth)):
+            for col in layer.loader.columns:
+                if col not in counts:
+                    rates[col] = layer.rollup_weight or (config.population[1] if config.population[0] == table
+                                                         else None)
+    return sorted(counts), rates
+
+
 def _roll_up_from_child(
-    config: Config, level: str, layers: list, districts: gpd.GeoDataFrame, engine: Any = None
+    config: Config, level: str, layers: list, districts: gpd.GeoDataFrame, engine: Any = None, strict: bool = False
 ) -> tuple[pd.DataFrame, pd.Series, list[str]]:
+    from layers.base import Ratio
+
     child = config.child_level(level)
     if child is None:
         missing = [l.id for l in layers] or [f"population ({config.population[1]})"]
@@ -283,16 +506,27 @@ def _roll_up_from_child(
             f"No table gives {missing} for level {level!r} and no lower level nests in it to roll up from; "
             "add the level to the table's levels or declare a lower level with parent_level."
         )
-    data = load_level(config, child, layers=[l.id for l in layers], engine=engine)
+    data = load_level(config, child, layers=[l.id for l in layers], engine=engine, strict=strict)
     parent = data.districts["parent_code"]
-    rates, counts = _rollup_weights(data, layers)
+    ratios = [l for l in layers if isinstance(l.loader, Ratio) and l.table in data.tables]
+    rates, counts = _rollup_weights(data, [l for l in layers if l not in ratios])
     notes = [
         f"{l.label}: summed from {data.label.lower()}." if l.id in counts else
+        f"{l.label}: sum of {l.loader.numerator} / sum of {l.loader.denominator} x {l.loader.per:g} over the "
+        f"{data.label.lower()}." if l in ratios else
         f"{l.label}: {data.label.lower()} averaged, weighted by {rates[l.id].name or 'population'}."
         for l in layers
     ]
     frame = data.values.assign(_population=data.population)
-    up = roll_up(frame, parent, counts=counts + ["_population"], rates=rates)
+    parts = {}
+    for l in ratios:
+        for col in l.loader.columns:
+            parts[f"_{l.id}_{col}"] = pd.to_numeric(data.tables[l.table][col], errors="coerce")
+    frame = frame.assign(**parts)
+    up = roll_up(frame, parent, counts=counts + ["_population", *parts], rates=rates)
+    for l in ratios:
+        num, den = up[f"_{l.id}_{l.loader.numerator}"], up[f"_{l.id}_{l.loader.denominator}"]
+        up[l.id] = num / den.where(den > 0) * l.loader.per
     up = up.reindex(districts.index)
     orphans = sorted(set(parent.dropna()) - set(districts.index))
     if orphans:
@@ -301,7 +535,14 @@ def _roll_up_from_child(
 
 
 def _rollup_weights(data: LevelData, layers: Sequence[Any]) -> tuple[dict[str, pd.Series], list[str]]:
-    """Per rate layer its roll-up weights (its denominator, else population); the count layers."""
+    """Per rate layer its roll-up weights (its ``rollup_weight`` column, else population); the count layers.
+
+    Raises
+    ------
+    LayerDataError
+        A ``rollup_weight`` column that is not in the layer's table (a misspelt name never falls back to
+        population silently).
+    """
     rates, counts = {}, []
     for layer in layers:
         if layer.kind == "count":
@@ -309,7 +550,15 @@ def _rollup_weights(data: LevelData, layers: Sequence[Any]) -> tuple[dict[str, p
             continue
         name = layer.rollup_weight
         table = data.tables.get(layer.table) if layer.table else None
-        if name and table is not None and name in table.columns:
+        if name and table is None and not layer.table:
+            raise ConfigError(f"layer {layer.id!r}: rollup_weight {name!r} needs the layer to read a table (its "
+                              "column); remove rollup_weight to weight by population.")
+        if name and table is not None and name not in table.columns:
+            raise LayerDataError(
+                f"{data.table_paths.get(layer.table, layer.table)}: rollup_weight column {name!r} of layer {layer.id!r} not found; available columns: "
+                f"{sorted(map(str, table.columns))}. Fix rollup_weight in the layer's declaration."
+            )
+        if name and table is not None:
             rates[layer.id] = pd.to_numeric(table[name], errors="coerce").rename(name)
         else:
             rates[layer.id] = data.population.rename("population")
@@ -370,8 +619,10 @@ def score_level(
     method: Method | None = None,
     layers: Sequence[str] | None = None,
 ) -> ScoreResult:
-    """Score a loaded level (see :func:`geo.scoring.score`)."""
+    """Score a loaded level (see :func:`geo.scoring.score`); ``theme_weights`` override the
+    configuration's (context themes weigh 0 unless given a weight here)."""
     chosen = [l for l in data.layers if layers is None or l.id in layers]
+    theme_weights = {**data.theme_weights, **(theme_weights or {})}
     return score(
         data.values[[l.id for l in chosen]],
         higher_is_worse={l.id: l.higher_is_worse for l in chosen},
@@ -402,7 +653,8 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
     """The ranked export: fixed leading columns, then ``<layer>`` and ``<layer>_norm`` per layer.
 
     Rows are sorted by rank (unscored districts last, never dropped); theme
-    sub-indices follow the layer columns, then the ``extra`` columns (the
+    sub-indices follow the layer columns, then ``name_ar`` when the districts
+    have it (the name in Arabic script), then the ``extra`` columns (the
     analytics of :func:`geo.analysis.analysis_columns`), in their order.
     """
     d = data.districts
@@ -414,6 +666,8 @@ def ranked_table(data: LevelData, result: ScoreResult, extra: pd.DataFrame | Non
     for col in result.table.columns:
         if col.startswith("theme_"):
             out[col] = result.table[col]
+    if "name_ar" in d.columns:  # the name in Arabic script, when the boundary file has it
+        out["name_ar"] = d["name_ar"].reindex(out.index)
     if extra is not None:
         out = out.join(extra.rename_axis(None))
     out = out.sort_values(["rank", "code"], na_position="last", kind="mergesort")
@@ -439,6 +693,8 @@ def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
     }
     for lid, w in result.effective_weights.items():
         meta[f"effective_weight.{lid}"] = f"{w:.6f}"
+    for lid, action in result.treatments.items():
+        meta[f"outlier_treatment.{lid}"] = f"{action} (COINr rule: |skewness| > 2 and kurtosis > 3.5)"
     for lid, w in (weights or {}).items():
         meta[f"weight.{lid}"] = str(w)
     for t, w in (theme_weights or {}).items():
@@ -447,4 +703,7 @@ def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
         meta[f"table.{name}"] = t.path.name
     for layer in data.layers:
         meta[f"source.{layer.id}"] = f"{layer.source.name} ({layer.source.year}, {layer.source.licence})"
+    meta["joins.max_unmatched"] = f"{config.joins.max_unmatched:g}"
+    for i, line in enumerate(data.report_lines(full=True), start=1):
+        meta[f"report.{i:03d}"] = line.strip()
     return meta

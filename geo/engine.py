@@ -26,22 +26,42 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from geo.config import EngineConfig
 from geo.errors import ConfigError
 
-__all__ = ["DASK_INSTALL", "DaskEngine", "LocalEngine", "open_engine", "require_dask"]
+__all__ = ["DASK_INSTALL", "DaskEngine", "EngineConfig", "LocalEngine", "open_engine", "require_dask"]
 
 #: The command that installs the optional Dask engine.
 DASK_INSTALL = 'pip install "dask[distributed]" dask-geopandas'
 
 #: Seconds to wait for a remote scheduler before giving up.
 _CONNECT_TIMEOUT = 20
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where the heavy build (zonal statistics, point aggregation) runs: section ``[engine]``.
+
+    ``kind = "local"`` (the default) computes in this process. ``kind = "dask"``
+    runs on a Dask cluster: an existing one at ``scheduler`` (``"tcp://host:8786"``),
+    else a ``distributed.LocalCluster`` of ``workers`` single-threaded worker
+    processes (default: one per CPU). ``partitions`` splits point files into that
+    many partitions (default: the file's own row groups, or 64 MB blocks of a
+    CSV); ``chunk_rows`` is the number of raster rows per task (default: about
+    four million pixels).
+    """
+
+    kind: str = "local"
+    scheduler: str | None = None
+    workers: int | None = None
+    partitions: int | None = None
+    chunk_rows: int | None = None
 
 
 def require_dask(where: str = "engine") -> None:

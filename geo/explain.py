@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import pandas as pd
 
@@ -55,7 +55,7 @@ def figure(value: float | None, unit: str = "") -> str:
 
 
 def profile_table(data, result, code: str, national: pd.DataFrame, regional: pd.DataFrame,
-                  region: str | None) -> pd.DataFrame:
+                  region: str | None, theme_labels: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per scored layer of district ``code``: value, national and regional figures, score parts.
 
     Parameters
@@ -68,6 +68,8 @@ def profile_table(data, result, code: str, national: pd.DataFrame, regional: pd.
         :func:`geo.dataset.reference_values` of the whole level (row ``"all"``) and by region.
     region : str or None
         The district's region code (a row of ``regional``).
+    theme_labels : mapping, optional
+        Theme id -> label, as the configuration declares them (default: the theme id).
 
     Returns
     -------
@@ -78,8 +80,6 @@ def profile_table(data, result, code: str, national: pd.DataFrame, regional: pd.
         by contribution, largest first.
     """
     from geo.labels import short_name
-    from layers import THEMES
-
     rows = []
     for layer in data.layers:
         if layer.id not in result.normalised.columns:
@@ -87,7 +87,7 @@ def profile_table(data, result, code: str, national: pd.DataFrame, regional: pd.
         rows.append({
             "layer_id": layer.id,
             "theme_id": layer.theme,
-            "theme": THEMES[layer.theme].label if layer.theme in THEMES else layer.theme,
+            "theme": (theme_labels or {}).get(layer.theme, layer.theme),
             "layer": layer.label,
             "name": short_name(layer),
             "value": data.values.at[code, layer.id],

@@ -9,14 +9,12 @@ text so leading zeros survive.
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import re
 import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +23,7 @@ import pyogrio
 import shapely
 
 from geo.errors import BoundaryError, LayerDataError, MissingCRSError, TargetingError
+from geo.tables import read_table
 from geo.text import normalise_code
 
 __all__ = [
@@ -49,11 +48,12 @@ class BoundaryReport:
     empty: list[str] = field(default_factory=list)
     crs: str = ""
     reduced: int = 0
+    unnamed: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         """True when nothing was repaired, reduced or found empty."""
-        return not (self.repaired or self.reduced or self.empty)
+        return not (self.repaired or self.reduced or self.empty or self.unnamed)
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
@@ -67,6 +67,8 @@ class BoundaryReport:
             )
         if self.empty:
             out.append(f"  {len(self.empty)} district(s) without geometry kept, shown as 'no shape': {self.empty[:10]}")
+        if self.unnamed:
+            out.append(f"  {len(self.unnamed)} district(s) without a name, shown by their code: {self.unnamed[:10]}")
         return out
 
 
@@ -185,7 +187,8 @@ def read_boundaries(
     _check_codes(codes, path, id_field)
     out = gpd.GeoDataFrame(index=pd.Index(codes.to_numpy(), name="code"), crs=raw.crs,
                            geometry=raw.geometry.to_numpy())
-    out.insert(0, "name", raw[name_field].astype(str).to_numpy() if name_field else codes.to_numpy())
+    names, unnamed = _names(raw[name_field], codes) if name_field else (codes.to_numpy(), [])
+    out.insert(0, "name", names)
     if parent_field:
         out.insert(1, "parent_code", normalise_code(raw[parent_field]).to_numpy())
     for f in extra_fields:
@@ -194,8 +197,29 @@ def read_boundaries(
     geoms, repaired, reduced = _repair(out.geometry)
     out = out.set_geometry(geoms)
     empty = list(out.index[out.geometry.isna() | out.geometry.is_empty])
-    report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced)
+    if len(empty) == len(out):
+        raise BoundaryError(
+            f"{path}: none of the {len(out)} features has a geometry (all empty or null), so no district can be "
+            "mapped nor hold a point or pixel; re-export the boundaries with their shapes."
+        )
+    report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced, unnamed)
     return out, report
+
+
+def _names(raw: pd.Series, codes: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """District names as text; a missing or blank name is replaced by the code (and listed).
+
+    A name is never a missing-value token: ``"NA"`` or ``"None"`` is kept as written.
+    """
+    def text(v: object) -> str:
+        if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+            return ""
+        return str(v).strip()
+
+    names = raw.map(text).to_numpy(dtype=object)
+    blank = names == ""
+    names[blank] = codes.to_numpy(dtype=object)[blank]
+    return names, [str(c) for c in codes[blank]]
 
 
 def _check_fields(frame: pd.DataFrame, path: Path, fields: Sequence[str | None]) -> None:
@@ -268,149 +292,12 @@ def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     return polys[0] if len(polys) == 1 else shapely.make_valid(shapely.union_all(polys))
 
 
-def read_table(path: str | Path, *, key: str, sheet: str | int | None = None) -> pd.DataFrame:
-    """Read an indicator table (CSV or Excel) with its key column as text.
-
-    CSV encoding (UTF-8, UTF-8 with BOM, UTF-16 with BOM, Windows-1252/Latin-1)
-    and separator (``,`` ``;`` tab) are detected; the key column is never
-    converted to numbers, so leading zeros survive. Every other column whose
-    cells all read as numbers becomes numeric, with the rules of
-    :func:`geo.upload.to_number`: decimal commas in a ``;``-separated file,
-    thousands separators (``1,000`` ``1.000`` ``1 000``), ``12 %``; cells such
-    as ``n/a``, ``-``, ``..`` or empty are missing (see
-    :data:`geo.upload.MISSING_TOKENS`). A column holding codes with leading
-    zeros (``01``) and a column with any cell that is not a number stay text.
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.csv`` (or ``.txt``/``.tsv``), ``.xlsx`` or ``.parquet`` file (e.g. the district table
-        ``python -m geo prepare`` writes; a GeoParquet file's geometry is ignored, Parquet's own
-        column types are kept).
-    key : str
-        The column with the district codes or names.
-    sheet : str or int, optional
-        The worksheet of an Excel file (default: the first).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The key column as text (``None`` where missing), the other columns as
-        numbers or text.
-
-    Raises
-    ------
-    LayerDataError
-        File missing or unreadable, or the key column absent.
-
-    Examples
-    --------
-    >>> read_table("tests/data/own_data/indicators.csv", key="DISTRICT_CODE")["poor_share"].tolist()[:2]
-    [0.1, 0.3]
-    """
-    path = Path(path)
-    if not path.exists():
-        raise LayerDataError(f"{path}: file not found; check the path in the configuration.")
-    if path.suffix.lower() in (".parquet", ".geoparquet"):
-        return _read_parquet(path, key)
-    try:
-        if path.suffix.lower() in (".xlsx", ".xls"):
-            frame = pd.read_excel(path, sheet_name=sheet or 0, dtype=object, na_filter=False)
-            decimal = None
-        else:
-            frame, decimal = _read_csv(path)
-    except TargetingError:
-        raise
-    except Exception as exc:
-        raise LayerDataError(f"{path}: cannot read the table ({type(exc).__name__}: {exc}).") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if key not in frame.columns:
-        raise LayerDataError(
-            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
-            "Fix the key name in the configuration."
-        )
-    return _typed(frame, key, path.name, decimal)
-
-
-def _read_parquet(path: Path, key: str) -> pd.DataFrame:
-    """A Parquet table as it is typed, without geometry, its key as text."""
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:
-        raise LayerDataError(f"{path}: cannot read the Parquet table ({type(exc).__name__}: {exc}).") from None
-    if key not in frame.columns:
-        raise LayerDataError(
-            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
-            "Fix the key name in the configuration."
-        )
-    binary = [c for c in frame.columns if c != key and frame[c].dtype == object
-              and isinstance(next(iter(frame[c].dropna()), None), bytes)]  # geometry as WKB
-    frame = frame.drop(columns=binary)
-    frame[key] = normalise_code(frame[key].map(lambda v: None if pd.isna(v) else str(v)))
-    return frame
-
-
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str | None]:
-    """Every cell of a CSV file as text, and the file's decimal mark."""
-    from geo.upload import _decode, _separator
-
-    text, _encoding = _decode(path.read_bytes(), str(path))
-    sep = _separator(text)
-    # A semicolon-separated file is the spreadsheet convention of decimal-comma locales.
-    decimal = {";": ",", ",": "."}.get(sep)
-    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_filter=False)
-    return frame, decimal
-
-
-_CODE_LIKE = re.compile(r"\s*[+-]?0[0-9]")
-
-
-def _typed(frame: pd.DataFrame, key: str, name: str, decimal: str | None) -> pd.DataFrame:
-    """Key as text; columns of numbers as numbers; missing-value tokens as missing."""
-    out = {}
-    for col in frame.columns:
-        cells = frame[col].map(_text_cell)
-        if col == key:
-            out[col] = normalise_code(cells)
-        else:
-            out[col] = _maybe_numbers(cells, col, name, decimal)
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _text_cell(value: object) -> object:
-    from geo.upload import MISSING_TOKENS
-
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        return None if text.lower() in MISSING_TOKENS else text
-    return value
-
-
-def _maybe_numbers(cells: pd.Series, column: str, name: str, decimal: str | None) -> pd.Series:
-    from geo.upload import to_number
-
-    texts = cells.dropna()
-    if texts.empty:
-        return pd.Series(np.nan, index=cells.index, dtype=float)
-    if any(isinstance(v, str) and _CODE_LIKE.match(v) for v in texts):
-        return cells.astype(object)  # codes such as "01": keep their zeros
-    try:
-        numbers = to_number(cells, column=column, filename=name, decimal=decimal)
-    except LayerDataError:
-        return cells.astype(object)  # text (names, levels), or numbers mixed with words: reported when used
-    whole = numbers.notna().all() and np.isfinite(numbers).all() and (numbers == np.round(numbers)).all()
-    return numbers.astype("int64") if whole and (numbers.abs() < 2**53).all() else numbers
-
-
 def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None = None,
-                columns: pd.DataFrame | None = None) -> Path:
+                labels: Mapping[str, str] | None = None) -> Path:
     """Write a ranked table by file suffix: .csv, .xlsx, .gpkg, .geojson, .parquet.
 
     CSV is UTF-8 with full float precision (shortest round-trip form); Excel gets a second sheet
-    ``settings`` with the metadata, GeoPackage a ``settings`` table, GeoJSON a ``settings`` member;
-    GeoPackage/GeoJSON need a geometry column.
+    ``settings`` with the metadata; GeoPackage/GeoJSON need a geometry column.
 
     In CSV and Excel files, text cells that a spreadsheet program would run as a
     formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
@@ -425,11 +312,10 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     path : str or Path
         Output file; its suffix chooses the format.
     metadata : dict, optional
-        Settings written to a ``settings`` sheet (Excel), layer (GeoPackage) or member of the
-        FeatureCollection (GeoJSON).
-    columns : pandas.DataFrame, optional
-        One row per column id with its plain ``label`` and ``meaning``
-        (:func:`geo.labels.column_sheet`), written to a ``columns`` sheet (Excel only).
+        Settings written to a ``settings`` sheet (Excel), layer (GeoPackage) or member (GeoJSON).
+    labels : mapping, optional
+        Column id -> label in the reader's language (:func:`geo.i18n.column_labels`), written
+        to a ``columns`` sheet of an Excel file; the ids stay the header of every format.
 
     Returns
     -------
@@ -446,6 +332,20 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
         raise TargetingError(
             f"Unsupported export format {suffix!r} for {path}; use one of {list(EXPORT_SUFFIXES)}."
         )
+    if path.is_dir():
+        raise TargetingError(f"{path}: is a folder; give the export a file name ending in {suffix}.")
+    try:
+        _write(frame, path, suffix, metadata, labels)
+    except OSError as exc:
+        raise TargetingError(
+            f"{path}: cannot write the export ({exc.strerror or exc}); choose a folder you can write to."
+        ) from None
+    return path
+
+
+def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
+           labels: Mapping[str, str] | None = None) -> None:
+    """Write ``frame`` in the format of ``suffix`` (see :func:`write_table`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if suffix == ".csv":
@@ -456,27 +356,45 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
             if metadata:
                 settings = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 neutralise_formulas(settings).to_excel(xl, sheet_name="settings", index=False)
-            if columns is not None:
-                neutralise_formulas(columns.astype(str)).to_excel(xl, sheet_name="columns", index=False)
+            if labels:
+                names = pd.DataFrame([(c, str(labels.get(c, c))) for c in plain.columns], columns=["column", "label"])
+                neutralise_formulas(names).to_excel(xl, sheet_name="columns", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
             raise TargetingError(f"{path}: {suffix} export needs district geometries.")
         if suffix == ".parquet":
             frame.to_parquet(path)
+        elif suffix == ".geojson":
+            path.write_text(_geojson(frame, metadata), encoding="utf-8")
         else:
             driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
             if path.exists():
                 path.unlink()
-            options = {}
-            if metadata and driver == "GeoJSON":  # a "settings" member of the FeatureCollection (RFC 7946 s. 6.1)
-                settings = {str(k): str(v) for k, v in sorted(metadata.items())}
-                options["FOREIGN_MEMBERS_COLLECTION"] = json.dumps({"settings": settings}, ensure_ascii=False)
-            frame.to_file(path, driver=driver, engine="pyogrio", layer="ranking" if driver == "GPKG" else None,
-                          layer_options=options or None)
+            frame.to_file(path, driver=driver, engine="pyogrio", layer="ranking" if driver == "GPKG" else None)
             if metadata and driver == "GPKG":
                 meta = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)
-    return path
+
+
+def _geojson(frame: gpd.GeoDataFrame, metadata: dict | None = None) -> str:
+    """A GeoJSON FeatureCollection with every float in its shortest round-trip form.
+
+    GDAL's GeoJSON writer rounds floats (9.900000000000002 becomes 9.9); Python's ``json`` writes
+    ``repr`` of each float. Missing values become ``null``; a CRS other than EPSG:4326 is named in
+    a ``crs`` member, as GDAL writes it; ``metadata`` becomes a ``settings`` member (a foreign
+    member, RFC 7946 section 6.1).
+    """
+    import json
+
+    data = json.loads(frame.to_json(drop_id=True, na="null"))
+    data = {"type": "FeatureCollection", "name": "ranking", **{k: v for k, v in data.items() if k != "type"}}
+    epsg = frame.crs.to_epsg() if frame.crs is not None else None
+    if frame.crs is not None and epsg != 4326:
+        name = f"urn:ogc:def:crs:EPSG::{epsg}" if epsg else frame.crs.to_wkt()
+        data["crs"] = {"type": "name", "properties": {"name": name}}
+    if metadata:
+        data["settings"] = {str(k): str(v) for k, v in sorted(metadata.items())}
+    return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

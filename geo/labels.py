@@ -15,7 +15,7 @@ import pandas as pd
 
 __all__ = [
     "COLUMNS", "CATEGORIES", "column_label", "column_help", "category_label", "short_name",
-    "column_sheet", "labelled_columns", "THEME_COLOURS", "theme_colour",
+    "labelled_columns", "THEME_COLOURS", "theme_colour",
 ]
 
 #: id -> (label, explanation with the technical term)
@@ -120,7 +120,7 @@ def column_label(column: str, layers: Iterable = (), themes: Mapping | None = No
     layers : iterable of Layer
         The level's layers (for layer values and their ``_norm`` scores).
     themes : mapping, optional
-        Theme id -> Theme (for ``theme_<id>`` columns).
+        Theme id -> label (for ``theme_<id>`` columns).
 
     Returns
     -------
@@ -143,7 +143,7 @@ def column_label(column: str, layers: Iterable = (), themes: Mapping | None = No
     if column.endswith("_norm") and column[:-5] in layer_labels:
         return f"{layer_labels[column[:-5]]}: need score (0-100)"
     if column.startswith("theme_") and themes and column[6:] in themes:
-        return f"Theme: {themes[column[6:]].label} (0-100)"
+        return f"Theme: {themes[column[6:]]} (0-100)"
     return column
 
 
@@ -203,28 +203,3 @@ def labelled_columns(table: pd.DataFrame, layers: Iterable = (), themes: Mapping
             out[column] = out[column].map(lambda v, c=column: category_label(c, v))
     out.columns = [column_label(c, layers, themes) for c in out.columns]
     return out
-
-
-def column_sheet(columns: Iterable[str], layers: Iterable = (), themes: Mapping | None = None) -> pd.DataFrame:
-    """One row per column id: its label and explanation (the ``columns`` sheet of the Excel export).
-
-    Examples
-    --------
-    >>> column_sheet(["rank"]).iloc[0].tolist()
-    ['rank', 'Rank', '1 = most in need under the current settings.']
-    """
-    layers = tuple(layers)
-    by_id = {layer.id: layer for layer in layers}
-    rows = []
-    for c in columns:
-        meaning = column_help(c)
-        if meaning is None and c in by_id:
-            layer = by_id[c]
-            meaning = (f"{'Higher' if layer.higher_is_worse else 'Lower'} is worse. "
-                       f"Source: {layer.source.name}, {layer.source.year}.")
-        elif meaning is None and c.endswith("_norm") and c[:-5] in by_id:
-            meaning = "The layer rescaled to 0-100, 100 = most in need (normalisation)."
-        elif meaning is None and c.startswith("theme_"):
-            meaning = "The theme's sub-index: weighted mean of its layers' need scores."
-        rows.append({"id": c, "label": column_label(c, layers, themes), "meaning": meaning or ""})
-    return pd.DataFrame(rows, columns=["id", "label", "meaning"])

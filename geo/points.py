@@ -8,7 +8,8 @@ dropped silently.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,9 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.errors import BoundaryError, ConfigError, LayerDataError, MissingCRSError
+from geo.rows import filter_rows
 
-__all__ = ["X_NAMES", "Y_NAMES", "point_stats", "read_points"]
+__all__ = ["X_NAMES", "Y_NAMES", "PointReport", "point_layer", "point_stats", "read_points"]
 
 #: Column names recognised as the x (longitude, easting) coordinate, lower case.
 X_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "point_x", "xcoord", "x_coord", "easting")
@@ -110,6 +112,165 @@ def point_stats(
     return stats_frame(zones.index, count, _nearest_distance_km(zones, points, metric, pairs), population)
 
 
+@dataclass(frozen=True)
+class PointReport:
+    """What became of every row of a point file: the point layer's join report.
+
+    Attributes
+    ----------
+    file : str
+        The file's name.
+    layers : tuple of str
+        Layers reading it.
+    rows : int
+        Rows in the file.
+    filter_line : str
+        What the ``where`` filter kept (``""`` without one).
+    kept : int
+        Rows the filter kept.
+    inside, outside : int
+        Placed points inside (or on the border of) a district, and outside every district.
+    no_coordinates, invalid : tuple of (row, reason)
+        Rows without coordinates, and with coordinates that are not usable (row: 0 = first data row).
+    duplicates : int
+        Points at the same place as an earlier point (each one counted).
+    outside_rows : tuple of (row, x, y)
+        The points outside every district.
+    text : bool
+        True for a table of coordinates (rows are lines of the file), False for a vector file.
+    """
+
+    file: str
+    layers: tuple[str, ...]
+    rows: int
+    filter_line: str
+    kept: int
+    inside: int
+    outside: int
+    no_coordinates: tuple[tuple[int, str], ...] = ()
+    invalid: tuple[tuple[int, str], ...] = ()
+    duplicates: int = 0
+    outside_rows: tuple[tuple[int, float, float], ...] = ()
+    text: bool = True
+
+    @property
+    def complete(self) -> bool:
+        """True when every kept row is a point inside a district."""
+        return self.inside == self.kept
+
+    def where_in_file(self, row: int) -> str:
+        """A row as the user finds it: its line in a text file, its feature number in a vector file."""
+        return f"line {row + 2}" if self.text else f"feature {row}"
+
+    def lines(self, full: bool = False) -> list[str]:
+        """Report lines for the command line, the dashboard and the export notes.
+
+        Parameters
+        ----------
+        full : bool, default False
+            List every unusable row and every point outside instead of the first ten.
+        """
+        used_by = f" (points of {', '.join(self.layers)})" if self.layers else ""
+        head = (f"{self.file}{used_by}: {self.rows} rows; {self.inside} inside a "
+                f"district, {self.outside} outside every district (not counted), {len(self.no_coordinates)} "
+                f"without coordinates, {len(self.invalid)} with invalid coordinates (not used)")
+        out = [head]
+        if self.filter_line:
+            out.append(f"  {self.filter_line}; the other rows are not used")
+        if self.duplicates:
+            out.append(f"  {self.duplicates} point(s) at the same place as an earlier point (each counted)")
+        for label, items in (("without coordinates", self.no_coordinates), ("with invalid coordinates",
+                                                                             self.invalid)):
+            if items:
+                shown = items if full else items[:10]
+                more = f" and {len(items) - 10} more" if len(items) > 10 and not full else ""
+                out.append(f"  {label}: " + "; ".join(f"{self.where_in_file(r)} ({why})" for r, why in shown)
+                           + more)
+        if self.outside_rows:
+            shown = self.outside_rows if full else self.outside_rows[:10]
+            more = f" and {len(self.outside_rows) - 10} more" if len(self.outside_rows) > 10 and not full else ""
+            out.append("  outside every district: " + "; ".join(
+                f"{self.where_in_file(r)} ({x:g}, {y:g})" for r, x, y in shown) + more)
+        return out
+
+    def as_frame(self) -> pd.DataFrame:
+        """Every point not counted, as a table (table, side, key, name, detail)."""
+        rows = [("point without coordinates", self.where_in_file(r), "", why) for r, why in self.no_coordinates]
+        rows += [("point with invalid coordinates", self.where_in_file(r), "", why) for r, why in self.invalid]
+        rows += [("point outside every district", self.where_in_file(r), "", f"{x:g}, {y:g}")
+                 for r, x, y in self.outside_rows]
+        frame = pd.DataFrame(rows, columns=["side", "key", "name", "detail"])
+        frame.insert(0, "table", self.file)
+        return frame
+
+
+def point_layer(
+    zones: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+    population: pd.Series | None = None,
+    crs: str | int | None = None,
+    layers: Sequence[str] = (),
+) -> tuple[pd.DataFrame, PointReport]:
+    """Read a point file, keep the rows ``where`` selects, aggregate per district and report every row.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The districts, with a CRS.
+    path : str or Path
+        The point file (see :func:`read_points`).
+    x, y : str, optional
+        Coordinate columns of a table.
+    where : Mapping[str, sequence of str], optional
+        Row filter (see :func:`geo.rows.filter_rows`).
+    population : pandas.Series, optional
+        People per district, for ``per_100k``.
+    crs : str or int, optional
+        Projected CRS for distances.
+    layers : sequence of str, optional
+        Layers reading the file, for the report.
+
+    Returns
+    -------
+    (pandas.DataFrame, PointReport)
+        The result of :func:`point_stats` and the report.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> zones = gpd.read_file("tests/data/own_data/districts.geojson").set_index("DIST_ID")
+    >>> stats, report = point_layer(zones, "tests/data/points.csv")
+    >>> report.lines()[0]
+    'points.csv: 8 rows; 0 inside a district, 5 outside every district (not counted), 1 without coordinates, 2 with invalid coordinates (not used)'
+    """
+    path = Path(path)
+    points, raw = read_points(path, x=x, y=y, where=where)
+    _check_layer(zones, "zones")
+    metric = _metric_crs(zones, crs)
+    pairs = _point_zone_pairs(zones, points)
+    count = _count_points(pairs, len(points), len(zones))
+    stats = stats_frame(zones.index, count, _nearest_distance_km(zones, points, metric, pairs), population)
+    inside = np.zeros(len(points), bool)
+    inside[pairs[0]] = True
+    xy = np.column_stack([shapely.get_x(points.geometry.array), shapely.get_y(points.geometry.array)]) \
+        if len(points) else np.empty((0, 2))
+    duplicates = int(pd.DataFrame(xy).duplicated().sum()) if len(points) else 0
+    outside_rows = tuple((int(r), float(px), float(py)) for r, (px, py), ok in zip(points.index, xy, inside)
+                         if not ok)
+    missing = tuple((d["row"], d["reason"]) for d in raw["dropped"] if "is missing" in d["reason"])
+    invalid = tuple((d["row"], d["reason"]) for d in raw["dropped"] if "is missing" not in d["reason"])
+    report = PointReport(
+        file=path.name, layers=tuple(layers), rows=raw["file_rows"], filter_line=raw["filter"],
+        kept=raw["rows"], inside=int(inside.sum()), outside=len(outside_rows), no_coordinates=missing,
+        invalid=invalid, duplicates=duplicates, outside_rows=outside_rows, text=raw["x"] is not None,
+    )
+    return stats, report
+
+
 def stats_frame(index: pd.Index, count: np.ndarray, distance_km: np.ndarray,
                 population: pd.Series | None) -> pd.DataFrame:
     """The result of :func:`point_stats` (any engine) from the counts and nearest distances."""
@@ -125,6 +286,7 @@ def read_points(
     x: str | None = None,
     y: str | None = None,
     crs: str | int = "EPSG:4326",
+    where: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
     """Read a point layer from a CSV of coordinates or from any OGR vector file.
 
@@ -147,6 +309,8 @@ def read_points(
         Names of the coordinate columns of a table.
     crs : str or int, default "EPSG:4326"
         CRS of the coordinates in a table, or of a vector file that declares none.
+    where : Mapping[str, sequence of str], optional
+        Keep only the rows matching this filter (see :func:`geo.rows.filter_rows`).
 
     Returns
     -------
@@ -155,8 +319,9 @@ def read_points(
         position in the file (first data row = 0).
     report : dict
         ``file``, ``x``, ``y`` (column names, None for vector geometry), ``crs``,
-        ``rows`` (read), ``kept``, and ``dropped``: a list of
-        ``{"row": int, "reason": str, "x": ..., "y": ...}``, one per row left out.
+        ``rows`` (read, after the filter), ``kept``, and ``dropped``: a list of
+        ``{"row": int, "reason": str, "x": ..., "y": ...}``, one per row left out;
+        ``file_rows`` (rows in the file) and ``filter`` (what the filter kept, or ``""``).
 
     Raises
     ------
@@ -175,10 +340,14 @@ def read_points(
     ['x is missing', 'x 190.5 outside -180..180', "x 'abc' is not a number"]
     """
     path = Path(path)
-    table = _read_table(path)
+    table = _read_table(path).reset_index(drop=True)
+    file_rows = len(table)
+    table, filter_line = filter_rows(table, where or {}, source=path.name)
     if isinstance(table, gpd.GeoDataFrame) and not shapely.is_missing(np.asarray(table.geometry.array)).all():
-        return _points_from_geometry(table, path, crs)
-    return _points_from_columns(pd.DataFrame(table), path, x, y, crs)
+        points, report = _points_from_geometry(table, path, crs)
+    else:
+        points, report = _points_from_columns(pd.DataFrame(table), path, x, y, crs)
+    return points, {**report, "file_rows": file_rows, "filter": filter_line}
 
 
 # --------------------------------------------------------------------- helpers
@@ -325,7 +494,6 @@ def _points_from_columns(
     x = _find_column(list(table.columns), x, X_NAMES, "x", path)
     y = _find_column(list(table.columns), y, Y_NAMES, "y", path)
     target = _parse_crs(crs)
-    table = table.reset_index(drop=True)
     reasons = _coordinate_problems(table[x], table[y], target)
     keep = reasons.isna()
     kept = table[keep]
@@ -342,7 +510,6 @@ def _points_from_columns(
 def _points_from_geometry(
     table: gpd.GeoDataFrame, path: Path, crs: str | int
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    table = table.reset_index(drop=True)
     if table.crs is None:
         table = table.set_crs(_parse_crs(crs))
     geoms = np.asarray(table.geometry.array, dtype=object)
@@ -356,11 +523,13 @@ def _points_from_geometry(
     ys = np.full(len(geoms), np.nan)
     xs[points_mask] = shapely.get_x(geoms[points_mask])
     ys[points_mask] = shapely.get_y(geoms[points_mask])
-    coords = _coordinate_problems(pd.Series(xs, index=table.index), pd.Series(ys, index=table.index), table.crs)
+    xs_by_row = pd.Series(xs, index=table.index)
+    ys_by_row = pd.Series(ys, index=table.index)
+    coords = _coordinate_problems(xs_by_row, ys_by_row, table.crs)
     reasons = reasons.where(reasons.notna(), coords)
     keep = reasons.isna()
     dropped = [
-        {"row": int(row), "reason": str(reasons[row]), "x": _raw(xs[row]), "y": _raw(ys[row])}
+        {"row": int(row), "reason": str(reasons[row]), "x": _raw(xs_by_row[row]), "y": _raw(ys_by_row[row])}
         for row in table.index[~keep]
     ]
     return table[keep], _report(path, None, None, table.crs, len(table), dropped)

@@ -44,6 +44,8 @@ __all__ = [
     "ScoreResult",
     "orient",
     "treat_outliers",
+    "skew_kurtosis",
+    "meets_coinr_rule",
     "normalise",
     "effective_weights",
     "aggregate",
@@ -116,6 +118,9 @@ class ScoreResult:
     notes : list of str
         Layers left out or transformed, and why.
     method : Method
+    treatments : Mapping[str, str]
+        Per layer treated by the COINr outlier rule, what was done
+        (e.g. ``"winsorised 2 point(s)"``, ``"log-transformed"``).
     """
 
     table: pd.DataFrame
@@ -125,6 +130,7 @@ class ScoreResult:
     unscored: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     method: Method = Method()
+    treatments: Mapping[str, str] = field(default_factory=dict)
 
 
 def orient(values: pd.DataFrame, higher_is_worse: Mapping[str, bool]) -> pd.DataFrame:
@@ -145,7 +151,9 @@ def _signs(columns: Sequence[str], higher_is_worse: Mapping[str, bool]) -> np.nd
     return np.array([1.0 if higher_is_worse[c] else -1.0 for c in columns])
 
 
-def _skew_kurt(x: pd.Series) -> tuple[float, float]:
+def skew_kurtosis(x: pd.Series) -> tuple[float, float]:
+    """Sample skewness and excess kurtosis of ``x`` (pandas' estimators), ``(0, 0)`` for fewer than 4
+    values or 3 distinct ones."""
     x = x.dropna()
     if len(x) < 4 or x.nunique() < 3:
         return 0.0, 0.0
@@ -153,8 +161,9 @@ def _skew_kurt(x: pd.Series) -> tuple[float, float]:
     return float(x.skew()), float(x.kurt())
 
 
-def _needs_treatment(x: pd.Series) -> bool:
-    skew, kurt = _skew_kurt(x)
+def meets_coinr_rule(x: pd.Series) -> bool:
+    """The COINr outlier rule: ``|skewness| > 2`` and ``kurtosis > 3.5``."""
+    skew, kurt = skew_kurtosis(x)
     return abs(skew) > 2 and kurt > 3.5
 
 
@@ -176,20 +185,20 @@ def treat_outliers(values: pd.DataFrame, *, max_winsorised: int = 5) -> tuple[pd
     actions: dict[str, str] = {}
     for col in out.columns:
         x = out[col]
-        if not _needs_treatment(x):
+        if not meets_coinr_rule(x):
             continue
         w = x.copy()
         for n in range(1, max_winsorised + 1):
-            skew, _ = _skew_kurt(w)
+            skew, _ = skew_kurtosis(w)
             ordered = w.dropna().sort_values(ascending=skew > 0)
             extreme, nxt = ordered.index[-1], ordered.iloc[-2]
             w[extreme] = nxt
-            if not _needs_treatment(w):
+            if not meets_coinr_rule(w):
                 out[col] = w
                 actions[col] = f"winsorised {n} point(s)"
                 break
         else:
-            skew, _ = _skew_kurt(x)
+            skew, _ = skew_kurtosis(x)
             out[col] = np.log1p(x - x.min()) if skew > 0 else -np.log1p(x.max() - x)
             actions[col] = "log-transformed"
     return out, actions
@@ -558,6 +567,7 @@ def score(
     eff = effective_weights({c: themes[c] for c in counted}, weights, theme_weights)
 
     lower = 1.0 if method.aggregation == "geometric" else 0.0
+    actions: dict[str, str] = {}
     if method.outliers == "coinr" or method.normalisation == "rank":
         treated = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
         if method.outliers == "coinr":
@@ -603,6 +613,7 @@ def score(
         unscored=unscored,
         notes=notes,
         method=method,
+        treatments=actions,
     )
 
 

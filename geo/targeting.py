@@ -60,7 +60,7 @@ def need_readiness(
     themes : Mapping[str, str]
         Layer id -> theme id.
     roles : Mapping[str, str]
-        Theme id -> "need" or "readiness".
+        Theme id -> "need", "readiness" or "context" (context themes weigh 0 and join neither axis).
     need_threshold, readiness_threshold : float, optional
         Where "high" starts on each axis; default: the median of the districts.
 

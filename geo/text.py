@@ -2,21 +2,80 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 import pandas as pd
 
-__all__ = ["normalise_name", "normalise_code"]
+__all__ = ["name_words", "normalise_name", "normalise_code"]
 
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Latin letters that carry no decomposable accent but are folded like one.
+_LATIN_FOLD = str.maketrans({"æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "ł": "l", "þ": "th",
+                             "ı": "i", "ħ": "h", "ŧ": "t", "ŋ": "n"})
+# Arabic short vowels, shadda, sukun, superscript alef and the tatweel: written or not at will.
+_ARABIC_OPTIONAL = frozenset(chr(c) for c in (*range(0x064B, 0x0660), 0x0670, 0x0640))
+
+
+def name_words(name: object) -> list[str]:
+    """Return the words of a name, as compared by joins: letters and digits of every script.
+
+    The text is NFKC-normalised and case-folded; Latin letters lose their
+    accents (``é`` -> ``e``, ``ø`` -> ``o``); Arabic optional vowel marks and
+    the tatweel are dropped; digits of any script become ASCII digits. Any
+    other character (space, hyphen, apostrophe, punctuation) separates words.
+    Marks of other scripts (Devanagari vowel signs, ...) are part of the letters
+    and kept.
+
+    Parameters
+    ----------
+    name : object
+        A district name; missing values give ``[]``.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> name_words("  M'diq -- Fnideq ")
+    ['m', 'diq', 'fnideq']
+    >>> name_words("الدار البيضاء")
+    ['الدار', 'البيضاء']
+    """
+    if name is None or name is pd.NA or (isinstance(name, float) and name != name):
+        return []
+    text = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", str(name)).casefold())
+    out: list[str] = []
+    base_is_latin = False
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category.startswith("M"):
+            if base_is_latin or ch in _ARABIC_OPTIONAL:
+                continue
+            out.append(ch)
+        elif ch in _ARABIC_OPTIONAL:
+            continue
+        elif category.startswith("L"):
+            base_is_latin = "LATIN" in unicodedata.name(ch, "")
+            out.append(ch.translate(_LATIN_FOLD) if base_is_latin else ch)
+        elif category == "Nd":
+            base_is_latin = False
+            out.append(str(unicodedata.decimal(ch)))
+        elif category.startswith("N"):
+            base_is_latin = False
+            out.append(ch)
+        else:
+            base_is_latin = False
+            out.append(" ")
+    return unicodedata.normalize("NFC", "".join(out)).split()
 
 
 def normalise_name(name: object) -> str:
-    """Return a name reduced to lower-case ASCII letters and digits, single-spaced.
+    """Return the key a name is joined by: its :func:`name_words` written together.
 
-    Accents, case, punctuation, apostrophes and repeated spaces are ignored, so
-    ``"Aïn-Chock"``, ``"Ain Chock"`` and ``"AIN  CHOCK"`` compare equal.
+    Accents of Latin letters, case, punctuation, apostrophes, spaces and hyphens
+    are ignored, so ``"Aïn-Chock"``, ``"Ain Chock"`` and ``"AINCHOCK"`` compare
+    equal, as do ``"Sankhuwa Sabha"`` and ``"SANKHUWASABHA"``; letters of every
+    script are kept (Arabic, Hebrew, Devanagari, CJK names join like Latin ones).
 
     Parameters
     ----------
@@ -30,15 +89,15 @@ def normalise_name(name: object) -> str:
     Examples
     --------
     >>> normalise_name("Aïn-Sebaâ")
-    'ain sebaa'
-    >>> normalise_name("  M'diq -- Fnideq ")
-    'm diq fnideq'
+    'ainsebaa'
+    >>> normalise_name("Sankhuwa Sabha") == normalise_name("SANKHUWASABHA")
+    True
+    >>> normalise_name("الدار البيضاء") == normalise_name("الدَّار البيضاء")
+    True
+    >>> normalise_name("काठमाडौं")
+    'काठमाडौं'
     """
-    if name is None or (isinstance(name, float) and name != name):
-        return ""
-    text = unicodedata.normalize("NFKD", str(name))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return _NON_ALNUM.sub(" ", text).strip()
+    return "".join(name_words(name))
 
 
 def normalise_code(values: pd.Series) -> pd.Series:

@@ -7,16 +7,19 @@
 
 from __future__ import annotations
 
-from layers import displacement, infrastructure, poverty, unemployment
+from layers import displacement, education, infrastructure, poverty, unemployment, vulnerability
 from layers.base import (
-    THEMES,
+    ROLES,
     Layer,
     LayerInputs,
     PointStat,
     RasterStat,
+    Percentile,
     Ratio,
+    RelativeAnnualGrowth,
     RelativeGrowth,
     Source,
+    SumRatio,
     TableColumn,
     Theme,
     census_column,
@@ -24,14 +27,17 @@ from layers.base import (
 
 __all__ = [
     "LAYERS",
-    "THEMES",
+    "ROLES",
     "Layer",
     "LayerInputs",
     "PointStat",
     "RasterStat",
+    "Percentile",
     "Ratio",
+    "RelativeAnnualGrowth",
     "RelativeGrowth",
     "Source",
+    "SumRatio",
     "TableColumn",
     "Theme",
     "census_column",
@@ -40,7 +46,7 @@ __all__ = [
 
 LAYERS: dict[str, Layer] = {
     layer.id: layer
-    for module in (poverty, unemployment, displacement, infrastructure)
+    for module in (education, poverty, unemployment, displacement, vulnerability, infrastructure)
     for layer in module.LAYERS
 }
 

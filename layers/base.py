@@ -23,10 +23,13 @@ __all__ = [
     "Layer",
     "LayerInputs",
     "Loader",
-    "THEMES",
+    "ROLES",
     "TableColumn",
     "Ratio",
     "RelativeGrowth",
+    "RelativeAnnualGrowth",
+    "SumRatio",
+    "Percentile",
     "PointStat",
     "RasterStat",
     "census_column",
@@ -45,46 +48,38 @@ class Source:
     url: str = ""
 
 
+ROLES = ("need", "readiness", "context")
+
+
 @dataclass(frozen=True)
 class Theme:
-    """A group of layers that is weighted and reported together.
+    """A group of layers that is weighted and reported together, declared in the configuration.
 
-    ``role`` says whether the theme measures need (poverty, unemployment,
-    displacement) or readiness to act (infrastructure and economic base).
+    Attributes
+    ----------
+    id, label : str
+        Identity; layers name their theme by ``id``.
+    role : {"need", "readiness", "context"}
+        ``need`` themes make the need score, ``readiness`` themes say whether the
+        conditions to act exist (both are scored); ``context`` themes are shown
+        but never scored (their weight is 0).
+    description : str
+        A short sentence shown beside the label (what the theme measures, and
+        what it is not).
+    weight : float
+        Default weight of the theme (>= 0) before themes are rescaled to sum to 1.
     """
 
     id: str
     label: str
-    role: Literal["need", "readiness"]
+    role: Literal["need", "readiness", "context"] = "need"
     description: str = ""
+    weight: float = 1.0
 
-
-THEMES: dict[str, Theme] = {
-    t.id: t
-    for t in (
-        Theme(
-            "poverty",
-            "Basic needs (census deprivation)",
-            "need",
-            "Census deprivation in the style of Unsatisfied Basic Needs (NBI): education, "
-            "housing, cooking fuel, crowding, sanitation. Not a monetary poverty rate.",
-        ),
-        Theme("unemployment", "Unemployment and work", "need", "Labour-market exclusion."),
-        Theme(
-            "displacement",
-            "Displacement and migration",
-            "need",
-            "Population movement: growth relative to the nation as a net-migration proxy, "
-            "and sites of displaced people when provided.",
-        ),
-        Theme(
-            "infrastructure",
-            "Infrastructure and economic base",
-            "readiness",
-            "Basic services, road access and the local economic base.",
-        ),
-    )
-}
+    @property
+    def scored(self) -> bool:
+        """Whether the theme's layers count in the score."""
+        return self.role != "context"
 
 
 @dataclass(frozen=True)
@@ -135,6 +130,9 @@ class LayerInputs:
                 f"{where}: column {column!r} not found; available columns: "
                 f"{sorted(map(str, frame.columns))}. Fix the column name in the layer declaration."
             )
+        reason = (frame.attrs.get("unreadable") or {}).get(column)
+        if reason:
+            raise LayerDataError(reason)
         values = pd.to_numeric(frame[column], errors="coerce")
         bad = values.isna() & frame[column].notna()
         if bad.any():
@@ -176,7 +174,16 @@ class TableColumn:
     scale: float = 1.0
 
     def __call__(self, inputs: LayerInputs) -> pd.Series:
-        values = inputs.column(self.table, self.column) * self.scale
+        raw = inputs.column(self.table, self.column)
+        values = raw * self.scale
+        overflow = np.isinf(values.to_numpy()) & np.isfinite(raw.to_numpy())
+        if overflow.any():
+            where = inputs.table_paths.get(self.table, self.table)
+            raise LayerDataError(
+                f"{where}: column {self.column!r} times scale = {self.scale:g} is too large to compute with for "
+                f"{int(overflow.sum())} district(s) ({list(map(str, values.index[overflow][:5]))}); fix the "
+                "layer's scale (e.g. 100 for shares stored as 0-1)."
+            )
         if self.complement_of is not None:
             # published with one decimal: round away binary noise such as 11.799999999999997
             values = (self.complement_of - values).round(9)
@@ -252,6 +259,110 @@ class RelativeGrowth:
 
 
 @dataclass(frozen=True)
+class SumRatio:
+    """``sum(numerator) / sum(denominator) * per`` over columns of one table.
+
+    With no denominator the numerator columns are simply added (e.g. two
+    shares of the same population). Used for ratios of HCP's age groups (a
+    dependency ratio: people aged 65+ per 100 aged 15-64) and for shares that
+    HCP publishes in parts (self-employed plus unpaid family workers).
+    """
+
+    numerator: tuple[str, ...]
+    denominator: tuple[str, ...] = ()
+    per: float = 100.0
+    table: str = "census"
+
+    def __call__(self, inputs: LayerInputs) -> pd.Series:
+        num = sum(inputs.column(self.table, c) for c in self.numerator)
+        if not self.denominator:
+            return num.round(9)  # shares published with one decimal: no binary noise such as 7.300000000000001
+        den = sum(inputs.column(self.table, c) for c in self.denominator)
+        return num / den.where(den > 0) * self.per
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return (*self.numerator, *self.denominator)
+
+    @property
+    def describe(self) -> str:
+        num = " + ".join(f"{self.table}.{c}" for c in self.numerator)
+        if not self.denominator:
+            return num
+        den = " + ".join(f"{self.table}.{c}" for c in self.denominator)
+        return f"({num}) / ({den}) x {self.per:g}"
+
+
+@dataclass(frozen=True)
+class RelativeAnnualGrowth:
+    """Average annual growth of a count minus that of all districts together, in points.
+
+    ``100 * ((now / before) ** (1 / years) - (sum(now) / sum(before)) ** (1 / years))``:
+    0 means the district grew like the country. The annual rate keeps a
+    district whose count multiplied (a new town, a population counted apart
+    one year and not the other) from setting the scale of everyone else, as a
+    ratio of growth ratios does. Sums run over districts with both counts.
+    """
+
+    now: str
+    before: str
+    years: float
+    table: str = "census"
+
+    def __call__(self, inputs: LayerInputs) -> pd.Series:
+        now = inputs.column(self.table, self.now)
+        before = inputs.column(self.table, self.before)
+        both = now.notna() & before.notna() & (before > 0) & (now > 0)
+        national = (now[both].sum() / before[both].sum()) ** (1.0 / self.years)
+        annual = (now / before.where(both)) ** (1.0 / self.years)
+        return (100.0 * (annual - national)).where(both)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return (self.now, self.before)
+
+    @property
+    def describe(self) -> str:
+        return (f"100 x ((now/before)^(1/{self.years:g}) - national rate) with now={self.table}.{self.now}, "
+                f"before={self.table}.{self.before}")
+
+
+@dataclass(frozen=True)
+class Percentile:
+    """The percentile rank (0-100] of another loader's values among the districts of the level.
+
+    For a proxy whose extremes are not the phenomenon it stands for (the sex
+    ratio of a commune holding a garrison, the growth of one counted apart in
+    one census): only the order of the districts is kept, so a handful of
+    extremes cannot squash everyone else into a near-constant. Ties share
+    their average rank; districts without a value stay without one.
+    """
+
+    of: Any
+
+    def __call__(self, inputs: LayerInputs) -> pd.Series:
+        values = pd.Series(self.of(inputs), dtype=float)
+        values = values.where(np.isfinite(values))
+        return (100.0 * values.rank(pct=True)).round(9)
+
+    @property
+    def table(self) -> str | None:
+        """The table of the underlying loader."""
+        return getattr(self.of, "table", None)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The table columns the loader reads."""
+        return tuple(getattr(self.of, "columns", ()))
+
+    @property
+    def describe(self) -> str:
+        return f"percentile rank among the districts of the level of: {self.of.describe}"
+
+
+@dataclass(frozen=True)
 class PointStat:
     """Points (sites, facilities) aggregated per district: count, per 100k people, distance."""
 
@@ -259,10 +370,20 @@ class PointStat:
     stat: Literal["count", "per_100k", "distance_km"] = "count"
     x: str | None = None
     y: str | None = None
+    #: Row filter, ``((column, (value, ...)), ...)``: keep rows whose column holds one of the values.
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __call__(self, inputs: LayerInputs) -> pd.Series:
         from geo.points import point_stats, read_points
 
+        if self.where:
+            from geo.points import point_layer
+
+            stats, _report = point_layer(
+                inputs.districts, _resolve(inputs.base_dir, self.path), x=self.x, y=self.y, where=dict(self.where),
+                population=inputs.population, crs=inputs.analysis_crs,
+            )
+            return stats[self.stat].astype(float)
         if inputs.engine is not None:
             stats = inputs.engine.point_stats(
                 inputs.districts, _resolve(inputs.base_dir, self.path), x=self.x, y=self.y,
@@ -322,7 +443,7 @@ class Layer:
     Attributes
     ----------
     id, label, theme, unit : str
-        Identity; ``theme`` is a key of :data:`THEMES`.
+        Identity; ``theme`` is the id of a theme declared in the configuration.
     higher_is_worse : bool
         Direction: ``True`` when a higher value means more need.
     kind : {"rate", "count"}
@@ -335,6 +456,9 @@ class Layer:
         rolled up (its denominator, e.g. households for a household share).
     description : str
         A sentence for the Data & method page.
+    labels : tuple of (str, str)
+        The label in other languages, ``(("fr", "..."), ("ar", "..."))``;
+        :func:`geo.i18n.layer_label` falls back to HCP's heading, then ``label``.
     """
 
     id: str
@@ -347,12 +471,11 @@ class Layer:
     loader: Loader
     rollup_weight: str | None = None
     description: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        if self.theme not in THEMES:
-            raise ValueError(
-                f"Layer {self.id!r}: unknown theme {self.theme!r}; expected one of {sorted(THEMES)}"
-            )
+        if not isinstance(self.theme, str) or not self.theme.strip():
+            raise ValueError(f"Layer {self.id!r}: theme must be a theme id (text), got {self.theme!r}")
         if self.kind not in ("rate", "count"):
             raise ValueError(f"Layer {self.id!r}: kind must be 'rate' or 'count', got {self.kind!r}")
 
@@ -370,7 +493,13 @@ class Layer:
         """Return the layer's raw values for the districts of ``inputs``, named after the layer."""
         values = self.loader(inputs)
         values = pd.Series(values, index=inputs.districts.index, dtype=float)
-        values[~np.isfinite(values)] = np.nan
+        infinite = np.isinf(values.to_numpy())
+        if infinite.any():
+            raise LayerDataError(
+                f"Layer {self.id!r} ({self.loader.describe if hasattr(self.loader, 'describe') else 'its loader'}) "
+                f"gives infinite values for {int(infinite.sum())} district(s) "
+                f"({list(map(str, values.index[infinite][:5]))}); check its inputs, scale or denominator."
+            )
         return values.rename(self.id)
 
 

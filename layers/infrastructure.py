@@ -48,4 +48,12 @@ JOBS = Layer(
     description="Permanent jobs in non-agricultural businesses per 1,000 legal residents (lower is worse).",
 )
 
-LAYERS = (NO_ELECTRICITY, NO_RUNNING_WATER, NO_SEWER, ROAD_DISTANCE, ESTABLISHMENTS, JOBS)
+WASTE_IN_OPEN = Layer(
+    id="waste_in_open", label="Households dumping their waste in the open", unit="%",
+    theme="infrastructure", higher_is_worse=True, kind="rate", source=HCP_2024,
+    loader=census_column("household_waste_in_the_open"), rollup_weight="households_sedentary",
+    description="Share of households whose waste is dumped in the open rather than collected "
+    "(no municipal bin or truck): a missing local service.",
+)
+
+LAYERS = (ROAD_DISTANCE, ESTABLISHMENTS, JOBS, NO_ELECTRICITY, NO_RUNNING_WATER, NO_SEWER, WASTE_IN_OPEN)

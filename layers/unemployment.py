@@ -1,6 +1,6 @@
-"""Unemployment theme: labour-market exclusion from the census."""
+"""Unemployment theme: labour-market exclusion and vulnerable work from the census."""
 
-from layers.base import Layer, census_column
+from layers.base import Layer, SumRatio, census_column
 from layers.sources import HCP_2024
 
 UNEMPLOYMENT = Layer(
@@ -15,6 +15,16 @@ UNEMPLOYMENT_WOMEN = Layer(
     loader=census_column("labour_unemployment_rate_female"), rollup_weight="labour_active_female",
     description="Unemployed women as a share of women in the labour force aged 15+.",
 )
+VULNERABLE_EMPLOYMENT = Layer(
+    id="vulnerable_employment", label="Vulnerable employment (own-account and unpaid family workers)",
+    unit="%", theme="unemployment", higher_is_worse=True, kind="rate", source=HCP_2024,
+    loader=SumRatio(("employment_status_self_employed", "employment_status_family_worker")),
+    rollup_weight="labour_employed",
+    description="Self-employed people without employees plus unpaid family workers, as a share of the "
+    "employed aged 15+: the ILO's vulnerable employment, work without a wage or social protection.",
+)
+# Declared, not in the default index: participation is squashed at communes (a few business hubs set
+# the scale) and unpaid family work is part of vulnerable employment.
 ACTIVITY = Layer(
     id="activity", label="Labour force participation, aged 15 and over", unit="%",
     theme="unemployment", higher_is_worse=False, kind="rate", source=HCP_2024,
@@ -29,4 +39,4 @@ FAMILY_WORKERS = Layer(
     "(a proxy for informal, low-productivity work).",
 )
 
-LAYERS = (UNEMPLOYMENT, UNEMPLOYMENT_WOMEN, ACTIVITY, FAMILY_WORKERS)
+LAYERS = (UNEMPLOYMENT, UNEMPLOYMENT_WOMEN, VULNERABLE_EMPLOYMENT, ACTIVITY, FAMILY_WORKERS)

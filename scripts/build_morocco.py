@@ -91,6 +91,13 @@ INDICATORS_2014_PATH = Path("indicators") / "morocco_rgph2014.csv"
 REPORT_NAME = "build_report.json"
 
 LEVELS: tuple[str, ...] = ("commune", "province", "region", "country")
+#: HCP's five-year age groups (percent of the municipal population).
+AGE_COLUMNS: tuple[str, ...] = (
+    *(f"age_{a}_{a + 4}" for a in range(0, 75, 5)),
+    "age_75_plus",
+)
+#: Age groups summed into the people aged 20 to 49 of each sex (the sex ratio of working ages).
+AGES_20_49: tuple[str, ...] = tuple(f"age_{a}_{a + 4}" for a in range(20, 50, 5))
 PEOPLE_COLUMNS: tuple[str, ...] = (
     "population_legal",
     "population_municipal",
@@ -104,6 +111,10 @@ PEOPLE_COLUMNS: tuple[str, ...] = (
     "labour_activity_rate",
     "labour_unemployment_rate",
     "employment_status_family_worker",
+    "employment_status_self_employed",
+    "disability_prevalence",
+    "education_higher",
+    *AGE_COLUMNS,
 )
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "households_count",
@@ -116,6 +127,10 @@ HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "amenities_running_water",
     "wastewater_public_sewer",
     "households_distance_to_paved_road_km",
+    "households_average_size",
+    "amenities_kitchen",
+    "amenities_bathroom",
+    "household_waste_in_the_open",
 )
 FEMALE_COLUMNS: tuple[str, ...] = (
     "labour_unemployment_rate",
@@ -138,6 +153,8 @@ PEOPLE_2014_COLUMNS: tuple[str, ...] = (
     "labour_activity_rate",
     "labour_unemployment_rate",
     "employment_status_family_worker",
+    "employment_status_self_employed",
+    *AGE_COLUMNS,
 )
 HOUSEHOLD_2014_COLUMNS: tuple[str, ...] = (
     "households_count",
@@ -149,6 +166,8 @@ HOUSEHOLD_2014_COLUMNS: tuple[str, ...] = (
     "amenities_running_water",
     "wastewater_public_sewer",
     "households_distance_to_paved_road_km",
+    "amenities_kitchen",
+    "amenities_bathroom",
 )
 FEMALE_2014_COLUMNS: tuple[str, ...] = ("labour_unemployment_rate", "labour_active", "labour_activity_rate")
 #: HCP units whose columns are whole counts (written without decimals).
@@ -763,10 +782,45 @@ def _indicator_table(hcp: Hcp) -> pd.DataFrame:
     for part in (people, households, female, economy):
         table = table.merge(part, on=["level", "code"], how="left", validate="one_to_one")
     table = table.merge(_population_2014(hcp), on=["level", "code"], how="left", validate="one_to_one")
+    table = table.merge(_municipal_2014(hcp), on=["level", "code"], how="left", validate="one_to_one")
+    table = table.merge(_people_20_49(hcp), on=["level", "code"], how="left", validate="one_to_one")
     if table["population_legal"].isna().any():
         missing = table.loc[table["population_legal"].isna(), ["level", "code"]]
         raise BuildError("HCP has no row for:\n" + missing.to_string(index=False))
-    return _with_count_dtypes(table, hcp.fields)
+    return _with_count_dtypes(table, hcp.fields, extra=("population_2014", "population_municipal_2014",
+                                                        "people_20_49_male", "people_20_49_female"))
+
+
+def _municipal_2014(hcp: Hcp) -> pd.DataFrame:
+    """Return population_municipal_2014: HCP's 2014 municipal population keyed by the 2024 codes.
+
+    The six cities of arrondissements were published in 2014 by arrondissement only: their
+    figure is the sum of their arrondissements, when HCP gives every one of them.
+    """
+    p14 = hcp.people_2014
+    arr_rows = p14[(p14["level"] == "arrondissement") & (p14["area"] == "total") & (p14["sex"] == "all")]
+    arr_rows = arr_rows.assign(code=arr_rows["code"].astype(str))[["code", "population_municipal"]]
+    rows = _level_rows(p14, sex="all")[["level", "code", "population_municipal"]]
+    arr = hcp.arrondissements[["code", "commune_code"]].astype(str)
+    per_arr = arr_rows.merge(arr, on="code", how="right")
+    complete = per_arr.groupby("commune_code")["population_municipal"].apply(lambda s: s.notna().all())
+    cities = per_arr.groupby("commune_code")["population_municipal"].sum(min_count=1)[complete]
+    cities = pd.DataFrame({"level": "commune", "code": cities.index, "population_municipal": cities.to_numpy()})
+    rows = pd.concat([rows[~(rows["level"].eq("commune") & rows["code"].isin(cities["code"]))], cities],
+                     ignore_index=True)
+    return rows.rename(columns={"population_municipal": "population_municipal_2014"})
+
+
+def _people_20_49(hcp: Hcp) -> pd.DataFrame:
+    """Return people_20_49_male and people_20_49_female: HCP's age shares of each sex (20 to 49, six
+    five-year groups) times HCP's municipal population of that sex, rounded to whole people."""
+    parts = []
+    for sex in ("male", "female"):
+        rows = _level_rows(hcp.people, sex=sex)
+        count = rows["population_municipal"] * rows[list(AGES_20_49)].sum(axis=1, min_count=len(AGES_20_49)) / 100
+        parts.append(pd.DataFrame({"level": rows["level"], "code": rows["code"],
+                                   f"people_20_49_{sex}": count.round()}).set_index(["level", "code"]))
+    return parts[0].join(parts[1], how="outer").reset_index()
 
 
 def _indicator_table_2014(hcp: Hcp) -> pd.DataFrame:

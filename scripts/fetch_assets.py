@@ -16,9 +16,15 @@ Every file is checked against the SHA-256 pinned in ``FILES``; a file that does
 not match is never installed. The script is idempotent: when every file is
 already in place and verified it does nothing.
 
+The Arabic interface's font, Noto Naskh Arabic (SIL Open Font Licence 1.1), is
+installed the same way into ``static/fonts/`` from the npm registry
+(``npm pack @fontsource/noto-naskh-arabic@5.3.0``), pinned in ``FONT_FILES``.
+Without npm the dashboard still works and Arabic text uses the browser's own
+Arabic font; the script says so and goes on.
+
 Usage::
 
-    python scripts/fetch_assets.py [--dest static/vendor] [--check]
+    python scripts/fetch_assets.py [--dest static/vendor] [--fonts static/fonts] [--check]
 """
 
 from __future__ import annotations
@@ -51,6 +57,16 @@ FILES: dict[str, str] = {
     "images/marker-shadow.png": "264f5c640339f042dd729062cfc04c17f8ea0f29882b538e3848ed8f10edb4da",
 }
 LICENSE_NAME = "LICENSE"  # Leaflet's BSD-2-Clause licence, installed beside the files
+
+DEFAULT_FONTS = ROOT / "static" / "fonts"
+FONT_VERSION = "5.3.0"
+FONT_SPEC = f"@fontsource/noto-naskh-arabic@{FONT_VERSION}"
+# Path under ``<fonts>/`` -> SHA-256 of the file in the npm release (``package/files/...``).
+FONT_FILES: dict[str, str] = {
+    "noto-naskh-arabic-arabic-400-normal.woff2": "9cc2d2e90f7b51904468558b4ed529de8a8206497c8edb5e33122bd077e0158c",
+    "noto-naskh-arabic-arabic-700-normal.woff2": "d2d8e6b155248d6706e2e9c6019e88d435873801efe3d5a3ed6f0ab69aa1511e",
+}
+FONT_LICENSE_SHA256 = "91053c23e8a0fe5fc9b5fdbe5ff74ceffd66f6f996c123f1a6ca4c23487c1fff"  # SIL OFL 1.1
 
 
 def _sha256(data: bytes) -> str:
@@ -161,10 +177,62 @@ def fetch(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path:
     raise RuntimeError("could not install Leaflet " + LEAFLET_VERSION + ": " + "; ".join(errors))
 
 
+def missing_fonts(dest: Path = DEFAULT_FONTS) -> list[str]:
+    """Names of the Arabic font files that are absent or differ from the pinned release."""
+    return [name for name, digest in FONT_FILES.items()
+            if not (dest / name).is_file() or _sha256((dest / name).read_bytes()) != digest]
+
+
+def fetch_fonts(dest: Path = DEFAULT_FONTS, *, quiet: bool = False) -> Path | None:
+    """Install Noto Naskh Arabic into ``dest`` from the npm release unless already verified there.
+
+    Returns
+    -------
+    Path or None
+        The font folder, or ``None`` when npm could not provide files matching the pinned
+        checksums (the dashboard then uses the browser's Arabic font).
+    """
+    if not missing_fonts(dest):
+        if not quiet:
+            print(f"Noto Naskh Arabic {FONT_VERSION} already installed and verified in {dest}")
+        return dest
+    npm = shutil.which("npm")
+    problem = "npm not found"
+    if npm is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                subprocess.run([npm, "pack", FONT_SPEC, "--pack-destination", tmp, "--silent"], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+                tarball = next(Path(tmp).glob("fontsource-noto-naskh-arabic-*.tgz"))
+                files = {}
+                with tarfile.open(tarball, "r:gz") as tar:
+                    for name in [*FONT_FILES, "LICENSE"]:
+                        member = "package/LICENSE" if name == "LICENSE" else f"package/files/{name}"
+                        handle = tar.extractfile(member)
+                        files[name] = handle.read() if handle is not None else b""
+            except (OSError, KeyError, StopIteration, tarfile.TarError, subprocess.SubprocessError) as exc:
+                problem = f"npm: {exc}"
+            else:
+                digests = {**FONT_FILES, "LICENSE": FONT_LICENSE_SHA256}
+                wrong = [n for n, digest in digests.items() if _sha256(files[n]) != digest]
+                if not wrong:
+                    dest.mkdir(parents=True, exist_ok=True)
+                    for name, data in files.items():
+                        (dest / name).write_bytes(data)
+                    print(f"Noto Naskh Arabic {FONT_VERSION} installed from npm into {dest} "
+                          f"({len(FONT_FILES)} files verified)")
+                    return dest
+                problem = f"npm: checksum mismatch for {', '.join(wrong)}"
+    print(f"warning: the Arabic font was not installed ({problem}); Arabic text uses the browser's font",
+          file=sys.stderr)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="vendor folder (default: static/vendor)")
+    parser.add_argument("--fonts", type=Path, default=DEFAULT_FONTS, help="font folder (default: static/fonts)")
     parser.add_argument("--check", action="store_true", help="only verify the installed files")
     parser.add_argument("--quiet", action="store_true", help="say nothing when already installed")
     args = parser.parse_args(argv)
@@ -181,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    fetch_fonts(args.fonts, quiet=args.quiet)
     return 0
 
 

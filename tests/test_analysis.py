@@ -6,9 +6,11 @@ import pytest
 from geo.analysis import ANALYSIS_COLUMNS, AnalysisSettings, analysis_columns, monte_carlo, rank_draws
 from geo.cli import main
 from geo.dataset import EXPORT_COLUMNS, load_level, score_level
-from layers import THEMES
+from geo.config import load_config
 
-ROLES = {t: THEMES[t].role for t in THEMES}
+from .conftest import ROOT
+
+ROLES = dict(load_config(ROOT / "config.toml").roles)
 
 
 @pytest.fixture(scope="module")

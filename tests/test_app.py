@@ -122,9 +122,9 @@ def test_peers_of_the_selected_district(default_config):
 def test_change_page_lists_the_districts_left_behind(default_config):
     at = page("change")
     assert not at.error
-    assert any(m.value.startswith("**7** of 75 districts shown fell further behind") for m in at.markdown)
+    assert any(m.value.startswith("**9** of 75 districts shown fell further behind") for m in at.markdown)
     lagging = next(df.value for df in at.dataframe if "behind_on" in df.value.columns)
-    assert len(lagging) == 7 and lagging["name"].iloc[0] == "Ouezzane"
+    assert len(lagging) == 9 and lagging["name"].iloc[0] == "Ouezzane"
     at.slider(key="w_change_min").set_value(10).run()
     assert any(m.value.startswith("**0** of 75") for m in at.markdown)
     at.selectbox(key="w_change_layer").set_value("unemployment").run()

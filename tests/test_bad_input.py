@@ -69,6 +69,7 @@ class Case:
     append: str = ""
     command: str = "rank"
     analysis: bool = False
+    codes: tuple[str, ...] = tuple(CODES)
     verify: Callable[[pd.DataFrame], None] | None = field(default=None, compare=False)
 
 
@@ -88,6 +89,9 @@ def _same_ranks_as_example(table: pd.DataFrame) -> None:
     assert _column(table, "rank") == [6, 4, 3, 2, 1, 5]
     assert _column(table, "population") == [1000, 2000, 3000, 4000, 5000, 6000]
 
+
+# A share of districts without a row above the default [joins] max_unmatched (0.05), allowed explicitly.
+_ALLOW_ONE_IN_FIVE = "\n[joins]\nmax_unmatched = 0.2\n"
 
 CASES = [
     # ------------------------------------------------------------------ boundaries
@@ -166,11 +170,14 @@ CASES = [
     Case("table-keys-on-one-side-only", "repair",
          ("5 of 6 districts matched", "1 district(s) without a row (no data): 006 Falaise",
           "1 table row(s) matching no district (not used): 007", "1 district(s) not scored"),
-         files=("t_keys_mismatch.csv",), edits=_table("t_keys_mismatch.csv"),
+         files=("t_keys_mismatch.csv",), edits=_table("t_keys_mismatch.csv"), append=_ALLOW_ONE_IN_FIVE,
          verify=lambda t: (_column(t, "rank")[5] != _column(t, "rank")[5])),
+    Case("table-keys-beyond-max-unmatched", "error",
+         ("t_keys_mismatch.csv (districts): 1 of 6 districts (16.7%) have no row", "joins.max_unmatched = 0.05",
+          "006 Falaise"), files=("t_keys_mismatch.csv",), edits=_table("t_keys_mismatch.csv")),
     Case("table-excel", "repair", ("6 of 6 districts matched",), files=("t_table.xlsx",),
          edits=_table("t_table.xlsx"), verify=_same_ranks_as_example),
-    Case("table-text-in-number-column", "error", ("t_text_value.csv", "'unemp_pct'", "twenty", "clean them"),
+    Case("table-text-in-number-column", "error", ("t_text_value.csv", "'unemp_pct'", "twenty", "(row 4)", "Fix these cells"),
          files=("t_text_value.csv",), edits=_table("t_text_value.csv")),
     Case("table-missing-key-column", "error", ("indicators.csv", "'CODE' not found", "DISTRICT_CODE",
                                                "Fix the key"),
@@ -230,11 +237,95 @@ CASES = [
     Case("check-duplicate-codes", "error", ("b_duplicate.geojson", "duplicate codes"), command="check",
          files=("b_duplicate.geojson",), edits=_boundaries("b_duplicate.geojson")),
     Case("check-keys-on-one-side-only", "repair", ("1 table row(s) matching no district (not used): 007",
-                                                   "join(s) with unmatched items"),
-         command="check", files=("t_keys_mismatch.csv",), edits=_table("t_keys_mismatch.csv")),
+                                                   "with unmatched items"),
+         command="check", files=("t_keys_mismatch.csv",), edits=_table("t_keys_mismatch.csv"),
+         append=_ALLOW_ONE_IN_FIVE),
     Case("check-percent-as-share", "repair", ("no_power", "between 0 and 1", "scale = 100"), command="check",
          files=("t_percent_scales.csv",), edits=_table("t_percent_scales.csv")),
 ]
+
+_BY_NAME = (('key = "DISTRICT_CODE"', 'key = "NAME"\nby = "name"'),)
+_LAYER_ID = 'id = "poverty_rate"'
+_SCALE = "scale = 100"
+_PROVINCE_CYCLE = (('name = "PROV_NAME"', 'name = "PROV_NAME"\nparent = "PROV_ID"\nparent_level = "districts"'),)
+
+# The second attack (issue "nothing wrong, nothing lost, nothing injected"): each case failed before
+# (wrong result, silent loss or traceback) and has its outcome here.
+ATTACK_CASES = [
+    # --------------------------------------------------------------- wrong results
+    *[Case(f"config-layer-id-{lid}", "error", ("config.toml", "layers.custom[0].id", repr(lid), "ranked export"),
+           edits=((_LAYER_ID, f'id = "{lid}"'),))
+      for lid in ("score", "name", "code", "rank", "population", "unemployment_norm", "theme_poverty",
+                  "rank_median", "left_behind")],
+    Case("config-layer-id-characters", "error", ("config.toml", "layers.custom[0].id", "'Poverty-Rate'",
+                                                 "lower-case letters"),
+         edits=((_LAYER_ID, 'id = "Poverty-Rate"'),)),
+    Case("names-arabic-join", "repair", ("6 of 6 districts matched (0 by code, 6 by name",),
+         files=("b_arabic.geojson", "t_arabic_names.csv"),
+         edits=_boundaries("b_arabic.geojson") + _table("t_arabic_names.csv") + _BY_NAME,
+         verify=lambda t: (_same_ranks_as_example(t), _column(t, "name")[0] == "عين الشق" or pytest.fail())),
+    Case("names-null-name-shown-by-code", "repair", ("1 district(s) without a name, shown by their code: ['003']",),
+         files=("b_null_name.geojson",), edits=_boundaries("b_null_name.geojson"),
+         verify=lambda t: (_same_ranks_as_example(t), _column(t, "name")[2] == "003" or pytest.fail())),
+    Case("codes-na-is-a-code", "repair", ("6 of 6 districts matched (6 by code",),
+         files=("b_code_na.geojson", "t_code_na.csv"),
+         edits=_boundaries("b_code_na.geojson") + _table("t_code_na.csv"), codes=("001", "002", "003", "NA", "005", "006"),
+         verify=lambda t: t.set_index("code").at["NA", "population"] == 4000 or pytest.fail()),
+    Case("numbers-three-decimals-refused", "error", ("t_three_decimals.csv", "'unemp_pct'", "'12.125'",
+                                                    "read two ways"),
+         files=("t_three_decimals.csv",), edits=_table("t_three_decimals.csv")),
+    Case("numbers-three-decimals-file-uses-points", "repair", ("6 of 6 districts matched",),
+         files=("t_three_decimals_points.csv",), edits=_table("t_three_decimals_points.csv"),
+         verify=lambda t: np.testing.assert_array_equal(
+             _column(t, "unemployment"), [12.125, 8.25, 20.375, 4.5, 16.625, 10.75])),
+    Case("numbers-thousands-dot-reported", "repair", ("'people'", "'.' as the thousands separator"),
+         files=("t_thousands_dot.csv",), edits=_table("t_thousands_dot.csv"), verify=_same_ranks_as_example),
+    Case("numbers-float-range", "error", ("t_huge_values.csv", "'unemp_pct'", "too large", "'1e300'"),
+         files=("t_huge_values.csv",), edits=_table("t_huge_values.csv")),
+    Case("config-scale-overflow", "error", ("config.toml", "layers.custom[0].scale", "1e+308"),
+         edits=((_SCALE, "scale = 1e308"),)),
+    Case("config-scale-text", "error", ("config.toml", "layers.custom[0].scale", "'abc'", "must be a number"),
+         edits=((_SCALE, 'scale = "abc"'),)),
+    Case("config-scale-list", "error", ("config.toml", "layers.custom[0].scale", "[100]", "must be a number"),
+         edits=((_SCALE, "scale = [100]"),)),
+    Case("config-scale-zero", "error", ("config.toml", "layers.custom[0].scale", "not 0"),
+         edits=((_SCALE, "scale = 0"),)),
+    # ----------------------------------------------------------------- silent loss
+    Case("table-excel-formulas-without-results", "error", ("t_formulas.xlsx", "'unemp_pct'", "6 formula cell(s)",
+                                                          "rows 2, 3, 4, 5, 6, 7", "save it again"),
+         files=("t_formulas.xlsx",), edits=_table("t_formulas.xlsx")),
+    Case("table-excel-formulas-check", "error", ("t_formulas.xlsx", "formula cell(s) saved without their result"),
+         command="check", files=("t_formulas.xlsx",), edits=_table("t_formulas.xlsx")),
+    Case("population-text", "error", ("t_text_population.csv", "'people'", "'many'", "population"),
+         files=("t_text_population.csv",), edits=_table("t_text_population.csv")),
+    Case("population-negative", "error", ("t_negative_population.csv", "'people'", "negative", "'002': -2000"),
+         files=("t_negative_population.csv",), edits=_table("t_negative_population.csv")),
+    # -------------------------------------------------------------------- unclear
+    Case("table-utf16-without-bom", "repair", ("6 of 6 districts matched",), files=("t_utf16_nobom.csv",),
+         edits=_table("t_utf16_nobom.csv"), verify=_same_ranks_as_example),
+    Case("table-excel-sheet-by-name", "repair", ("6 of 6 districts matched",), files=("t_two_sheets.xlsx",),
+         edits=_table("t_two_sheets.xlsx") + (('key = "DISTRICT_CODE"', 'key = "DISTRICT_CODE"\nsheet = "data"'),),
+         verify=_same_ranks_as_example),
+    Case("table-excel-unknown-sheet", "error", ("t_two_sheets.xlsx", "no worksheet 'Sheet1'", "['data', 'about']"),
+         files=("t_two_sheets.xlsx",),
+         edits=_table("t_two_sheets.xlsx") + (('key = "DISTRICT_CODE"', 'key = "DISTRICT_CODE"\nsheet = "Sheet1"'),)),
+    Case("table-device", "error", ("/dev/zero", "not a regular file"), edits=(('path = "indicators.csv"',
+                                                                             'path = "/dev/zero"'),)),
+    Case("config-parent-level-cycle", "error", ("config.toml", "cycle", "districts -> provinces -> districts"),
+         edits=_PROVINCE_CYCLE),
+    Case("config-weight-infinite", "error", ("config.toml", "layers.weights.poverty_rate", "inf", "too large"),
+         append="[layers.weights]\npoverty_rate = inf\n"),
+    Case("check-weight-infinite", "error", ("config.toml", "layers.weights.poverty_rate", "too large"),
+         command="check", append="[layers.weights]\npoverty_rate = inf\n"),
+    Case("config-theme-weights-overflow", "error", ("config.toml", "themes.weights.poverty", "too large"),
+         append="[themes.weights]\npoverty = 1e308\nunemployment = 1e308\n"),
+    # ------------------------------------------------------------------ tracebacks
+    Case("table-columns-equal-once-stripped", "repair", ("repeats column name", "'people (2)'"),
+         files=("t_dup_columns.csv",), edits=_table("t_dup_columns.csv"), verify=_same_ranks_as_example),
+    Case("boundaries-all-geometries-null", "error", ("b_null_geoms.geojson", "none of the 6 features has a geometry"),
+         files=("b_null_geoms.geojson",), edits=_boundaries("b_null_geoms.geojson")),
+]
+CASES += ATTACK_CASES
 
 
 def make_case(case: Case, folder: Path) -> Path:
@@ -279,8 +370,9 @@ def test_bad_input_case(case: Case, tmp_path, capsys):
     for text in case.expect:
         assert text in report, f"{text!r} not in the report:\n{report}"
     if case.command == "rank":
-        table = pd.read_csv(path, dtype={"code": str, "parent_code": str})
-        assert sorted(table["code"]) == CODES  # every district is in the export
+        table = pd.read_csv(path, dtype={"code": str, "parent_code": str, "name": str}, keep_default_na=False,
+                            na_values=[""])
+        assert sorted(table["code"]) == sorted(case.codes)  # every district is in the export
         assert table["rank"].isna().sum() == (table["score"].isna()).sum()
         if case.verify is not None:
             case.verify(table)
@@ -442,3 +534,97 @@ def test_engine_infinite_table_value_is_an_error_not_no_data():
                          table_paths={"census": Path("survey.csv")})
     with pytest.raises(LayerDataError, match=r"survey.csv: column 'x' has 1 infinite value\(s\), for district\(s\) \['b'\]"):
         census_column("x")(inputs)
+
+
+# ------------------------------------------------------------- command-line arguments
+def _example(tmp_path: Path) -> Path:
+    shutil.copytree(OWN, tmp_path / "case")
+    return tmp_path / "case" / "config.toml"
+
+
+# (id, extra arguments of `rank` (``{dir}`` is a folder that exists), expected parts of the one error line)
+ARGUMENT_CASES = [
+    ("out-is-a-folder", ["--out", "{dir}/folder.csv"], ("--out", "is a folder")),
+    ("draws-too-many", ["--draws", "200000000"], ("--draws 200000000", "100,000")),
+    ("draws-negative", ["--draws", "-1"], ("--draws -1", "from 0")),
+    ("draws-times-districts", ["--draws", "100000", "--permutations", "0"], None),
+    ("permutations-negative", ["--permutations", "-5"], ("--permutations -5",)),
+    ("noise-out-of-range", ["--noise", "3"], ("--noise 3", "below 1")),
+    ("theme-weights-unknown-theme", ["--theme-weights", "health=2"], ("--theme-weights", "['health']", "themes:")),
+    ("weights-twice", ["--weights", "poverty_rate=1,poverty_rate=2"], ("--weights", "'poverty_rate'", "twice")),
+    ("weights-infinite", ["--weights", "poverty_rate=inf"], ("--weights", "from 0 to 1e+100")),
+    ("weights-unknown-layer", ["--weights", "ghost=1"], ("--weights names layer(s) ['ghost'] not in use",)),
+    ("layers-twice", ["--layers", "poverty_rate,poverty_rate"], ("--layers", "twice")),
+    ("min-coverage-out-of-range", ["--min-coverage", "2"], ("--min-coverage 2", "between 0 and 1")),
+]
+
+
+@pytest.mark.parametrize("case_id, extra, expect", ARGUMENT_CASES, ids=[c[0] for c in ARGUMENT_CASES])
+def test_bad_arguments(case_id, extra, expect, tmp_path, capsys):
+    """Out-of-range arguments end in one line and exit code 2, before anything large is allocated."""
+    config = _example(tmp_path)
+    (tmp_path / "folder.csv").mkdir()
+    extra = [a.replace("{dir}", str(tmp_path)) for a in extra]
+    args = ["rank", "--config", str(config), *(["--out", str(tmp_path / "x.csv")] if "--out" not in extra else []),
+            *extra]
+    if case_id == "draws-times-districts":
+        # 100,000 draws x 6 districts is within the limit: the limit counts draws x districts.
+        from geo.cli import MAX_DRAW_CELLS
+
+        assert 100_000 * 6 <= MAX_DRAW_CELLS
+        return
+    code = main(args)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for text in expect:
+        assert text in lines[0], f"{text!r} not in {lines[0]!r}"
+
+
+def test_draws_times_districts_limit_is_named(tmp_path, capsys, monkeypatch):
+    import geo.cli
+
+    monkeypatch.setattr(geo.cli, "MAX_DRAW_CELLS", 6 * 999)
+    code = main(["rank", "--config", str(_example(tmp_path)), "--out", str(tmp_path / "x.csv"), "--draws", "1000"])
+    err = capsys.readouterr().err
+    assert code == 2 and "1,000 draws x 6 districts" in err and "at most 999 draws" in err
+
+
+def test_config_is_a_folder(tmp_path, capsys):
+    code = main(["check", "--config", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "is a folder, not a configuration file" in err
+
+
+def test_config_with_byte_order_mark(tmp_path, capsys):
+    """A UTF-8 byte-order mark (Notepad) in config.toml is ignored, not 'Invalid statement'."""
+    config = _example(tmp_path)
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())
+    assert main(["check", "--config", str(config)]) == 0, capsys.readouterr().err
+
+
+def test_check_into_a_closed_pipe(tmp_path):
+    """`python -m geo check | head -1`: no BrokenPipeError traceback."""
+    config = _example(tmp_path)
+    done = subprocess.run(f"{sys.executable} -m geo check --config {config} | head -1", shell=True, cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.stdout.startswith("[districts]")
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    # A reader gone before the first byte: the write itself fails (deterministic, unlike `head`).
+    script = ("import os, sys\nr, w = os.pipe()\nos.close(r)\nos.dup2(w, 1)\nfrom geo.cli import main\n"
+              f"sys.exit(main(['check', '--config', {str(config)!r}]))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 141 and done.stderr == "", done.stderr
+
+
+def test_geojson_export_keeps_full_precision(tmp_path):
+    """Floats in a GeoJSON export read back bit for bit (GDAL's writer rounds 9.900000000000002 to 9.9)."""
+    from geo.io import write_table
+
+    values = [9.900000000000002, 0.1 + 0.2, 1 / 3, 1e-300, float("nan"), 123456789.12345679]
+    frame = gpd.GeoDataFrame({"v": values, "name": ["a", "é", "=1+2", None, "x", "y"]},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(6)], crs="EPSG:4326")
+    back = gpd.read_file(write_table(frame, tmp_path / "x.geojson"))
+    np.testing.assert_array_equal(back["v"].to_numpy(), np.array(values))
+    assert back.crs.to_epsg() == 4326 and back.geometry.equals(frame.geometry)

@@ -51,16 +51,19 @@ def test_default_data_compares_the_layers_measured_alike(provinces):
     config, data = provinces
     result = compare_vintages(config, data)
     assert result.labels == ("2014", "2024")
-    assert len(result.layers) == 13
-    assert set(result.skipped) == {"not_enrolled", "population_change", "establishments", "jobs"}
+    assert len(result.layers) == 16
+    # not in the 2014 table: enrolment (ages 7-12 in 2014), education levels, the 2014 municipal population,
+    # the sex ratio's counts, disability, household size, waste and the establishments
+    assert set(result.skipped) == {"not_enrolled", "higher_education", "municipal_growth", "sex_ratio_20_49",
+                                   "disability", "household_size", "waste_in_open", "establishments", "jobs"}
     assert "schooling_rate_6_to_11" in result.skipped["not_enrolled"]
     # HCP's national rows: illiteracy 32.2 % (2014) -> 24.8 % (2024); unemployment 16.2 % -> 21.3 %.
     assert result.national.loc["illiteracy"].tolist() == pytest.approx([32.2, 24.8, -7.4])
     assert result.national.loc["unemployment"].tolist() == pytest.approx([16.2, 21.3, 5.1])
-    assert result.min_layers == 7  # half of 13, rounded up
+    assert result.min_layers == 8  # half of 16
     assert len(result.table) == 75
-    # road distance is published for rural areas only: urban prefectures compare 12 layers
-    assert result.table["layers_compared"].isin([12, 13]).all()
+    # road distance is published for rural areas only: urban prefectures compare 15 layers
+    assert result.table["layers_compared"].isin([15, 16]).all()
 
 
 def test_a_province_by_hand(provinces):
@@ -135,11 +138,12 @@ def test_command_line_writes_every_district_left_behind_first(tmp_path):
     done = subprocess.run([sys.executable, "-m", "geo", "change", "--config", str(CONFIG), "--level", "provinces",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "7 of 75 districts left behind (2014 -> 2024, 13 layers compared)" in done.stderr
+    assert "9 of 75 districts left behind (2014 -> 2024, 16 layers compared)" in done.stderr
     t = pd.read_csv(out, dtype={"code": str, "parent_code": str})
     assert len(t) == 75 and t["code"].is_unique
-    assert t["left_behind"].tolist() == [True] * 7 + [False] * 68
-    assert t["code"].iloc[0] == "01.405"  # Ouezzane: behind on 8 of 13 layers
+    assert t["left_behind"].tolist() == [True] * 9 + [False] * 66
+    assert t["code"].iloc[0] == "01.405"  # Ouezzane: behind on 10 of 16 layers
+    assert t.loc[0, "behind_on"] == 10
     assert t.loc[0, "illiteracy_change"] == -5.6  # 39.2 -> 33.6, no binary noise
 
 
@@ -154,7 +158,7 @@ def test_command_line_bad_min_layers_is_one_line(tmp_path):
         code = main(["change", "--config", str(CONFIG), "--level", "provinces", "--min-layers", "40",
                      "--out", str(tmp_path / "x.csv")])
     assert code == 2
-    assert err.getvalue().strip() == "error: min_layers = 40: must be between 1 and the 13 layers compared."
+    assert err.getvalue().strip() == "error: min_layers = 40: must be between 1 and the 16 layers compared."
 
 
 def test_a_new_threshold_reclassifies_without_reading_again(provinces):
@@ -167,5 +171,5 @@ def test_a_new_threshold_reclassifies_without_reading_again(provinces):
     pd.testing.assert_frame_equal(again.table, direct.table)
     assert (again.tolerance, again.min_layers) == (1.0, 4)
     assert again.table["left_behind"].sum() >= 0 and list(again.table.columns) == list(base.table.columns)
-    with pytest.raises(TargetingError, match="between 1 and the 13 layers"):
+    with pytest.raises(TargetingError, match="between 1 and the 16 layers"):
         with_threshold(base, min_layers=0)

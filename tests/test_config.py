@@ -43,7 +43,18 @@ def test_own_config_is_valid_and_frozen(own_config):
         (lambda d: d["levels"]["districts"].update(parent_level="nowhere"), r"parent_level = 'nowhere' is not a declared level"),
         (lambda d: d["layers"]["custom"][0].update(higher_is_worse="yes"), r"higher_is_worse must be true or false"),
         (lambda d: d["layers"]["custom"][0].update(theme="health"), r"unknown theme 'health'"),
-        (lambda d: d.update(themes={"weights": {"poverty": "a lot"}}), r"themes.weights.poverty"),
+        (lambda d: d.update(themes={"weights": {"poverty": 2}}), r"\[themes.weights\] is no longer read; declare each theme"),
+        (lambda d: d["themes"]["poverty"].update(weight="a lot"), r"themes.poverty.weight = 'a lot' must be a number"),
+        (lambda d: d["themes"]["poverty"].update(role="outcome"),
+         r"themes.poverty.role = 'outcome' is not a role; use one of need, readiness, context"),
+        (lambda d: d["themes"].update(health={"label": "Health", "role": "need"}),
+         r"\[themes.health\] has no layers: no layer in use names theme 'health'; add a layer"),
+        (lambda d: d["layers"].update(weights={"poverty_rate": 0}),
+         r"layers.weights give every layer of theme 'poverty' \(poverty_rate\) weight 0, so the theme's total is zero"),
+        (lambda d: d["themes"]["displacement"].update(weight=1),
+         r"themes.displacement.weight = 1 but role = \"context\" is never scored"),
+        (lambda d: d["themes"]["poverty"].pop("label"), r"\[themes.poverty\] needs label"),
+        (lambda d: d["text"].update(caption=3), r"text.caption must be text"),
     ],
 )
 def test_mistakes_name_the_key(mutate, match):
@@ -66,4 +77,12 @@ def test_default_config_is_valid(default_config):
     assert set(default_config.levels) == {"communes", "provinces", "regions"}
     assert len(default_config.layers) >= 17
     themes = {l.theme for l in default_config.layers}
-    assert themes == {"poverty", "unemployment", "displacement", "infrastructure"}
+    assert themes == set(default_config.themes) == {"education", "poverty", "unemployment", "displacement",
+                                                     "vulnerability", "infrastructure"}
+    assert dict(default_config.roles) == {"education": "need", "poverty": "need", "unemployment": "need",
+                                          "displacement": "need", "vulnerability": "context",
+                                          "infrastructure": "readiness"}
+    assert dict(default_config.theme_weights) == {"education": 1, "poverty": 1, "unemployment": 1,
+                                                  "displacement": 0.5, "vulnerability": 0, "infrastructure": 1}
+    assert "not a monetary poverty rate" in default_config.text.caption
+    assert default_config.method.outliers == "coinr"

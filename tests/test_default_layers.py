@@ -41,15 +41,23 @@ def test_hcp_province_rows_agree_with_population_weighted_roll_up(communes, prov
     all households). The few larger gaps are provinces with communes HCP gives no figure for
     (e.g. four new communes of Aousserd and Tarfaya), whose province row still counts them.
     """
+    # Layers computed at each level rather than published by HCP per district are not roll-ups of the
+    # communes: the percentile ranks (of the level's districts), and the age ratios (a ratio of sums is
+    # not the weighted mean of the communes' ratios).
+    computed = {"municipal_growth", "sex_ratio_20_49", "old_age_dependency", "child_dependency"}
+    assert computed <= {l.id for l in communes.layers}
     rates = {}
     for layer in communes.layers:
+        if layer.id in computed:
+            continue
         table = communes.tables[layer.table]
         rates[layer.id] = pd.to_numeric(table[layer.rollup_weight], errors="coerce")
-    up = roll_up(communes.values, communes.districts["parent_code"], rates=rates)
+    up = roll_up(communes.values[list(rates)], communes.districts["parent_code"], rates=rates)
     up = up.reindex(provinces.values.index)
     diff = (up - provinces.values).abs()
-    tolerance = {"road_distance": 0.6}
-    for layer_id in provinces.values.columns:
+    # vulnerable employment adds two rates HCP rounds to 0.1: twice the rounding
+    tolerance = {"road_distance": 0.6, "vulnerable_employment": 0.4}
+    for layer_id in rates:
         d = diff[layer_id].dropna()
         assert len(d) >= 60, layer_id
         tol = tolerance.get(layer_id, 0.2)

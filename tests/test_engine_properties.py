@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from geo.errors import TargetingError
 from geo.join import join_table
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method, score
-from layers.base import THEMES
 
 PROPERTY = settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
@@ -47,7 +46,7 @@ def tables(draw):
     )
     if draw(st.integers(0, 9)) == 0:
         values.iloc[draw(st.integers(0, n - 1)), 0] = draw(st.sampled_from([np.inf, -np.inf]))
-    themes = {lid: draw(st.sampled_from(sorted(THEMES))) for lid in layers}
+    themes = {lid: draw(st.sampled_from(["need_a", "need_b", "ready"])) for lid in layers}
     direction = {lid: draw(st.booleans()) for lid in layers}
     weights = {lid: draw(st.sampled_from([0.0, 0.0, 0.5, 1.0, 3.0, 1e-12, 1e12])) for lid in layers}
     theme_weights = {t: draw(st.sampled_from([0.0, 1.0, 2.0])) for t in set(themes.values())}

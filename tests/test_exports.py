@@ -69,13 +69,3 @@ def test_geojson_carries_the_settings(ui_state):
     assert settings["filter.region"] == "06" and settings["level"] == "provinces"
     assert settings["normalisation"] == "rank"
 
-
-def test_excel_has_a_sheet_of_plain_column_labels(ui_state):
-    view = ui_state.default_view("provinces")
-    xlsx = _ui_export(ui_state, view, ".xlsx")
-    columns = pd.read_excel(io.BytesIO(xlsx), sheet_name="columns").set_index("id")
-    ranking = pd.read_excel(io.BytesIO(xlsx), sheet_name="ranking", nrows=1)
-    assert list(columns.index) == list(ranking.columns)  # every column, in order; the ids stay the header
-    assert columns.at["rank_p05", "label"] == "Best likely rank"
-    assert columns.at["cluster", "label"] == "Pocket" and "Moran" in columns.at["cluster", "meaning"]
-    assert columns.at["illiteracy", "label"] == "Illiteracy, aged 10 and over (%)"

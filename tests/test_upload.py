@@ -119,9 +119,17 @@ def test_csv_tab_separator_and_quoted_commas():
     assert table["v"].tolist() == ["1,5"]
 
 
-def test_missing_tokens_become_missing():
+def test_missing_tokens_become_missing_in_values_only():
     table = read_upload("code;v\n001;n/a\n002;-\n003;..\n004;\n005; N/A \n006;…\n007;3\n".encode(), "t.csv")
-    assert table["v"].isna().sum() == 6 and table["v"].iloc[-1] == "3"
+    assert table["v"].tolist() == ["n/a", "-", "..", None, "N/A", "…", "3"]  # text as written
+    numbers = to_number(table["v"], column="v", filename="t.csv")
+    assert numbers.isna().sum() == 6 and numbers.iloc[-1] == 3
+
+
+def test_missing_tokens_are_codes_in_the_key_column(districts):
+    """'NA' (Namibia, a district of many countries), 'none', 'null', '-' are codes in a key column."""
+    table = read_upload(b"code,v\nNA,1\nnull,2\n001,3\n", "t.csv")
+    assert table["code"].tolist() == ["NA", "null", "001"]
 
 
 def test_blank_lines_are_skipped_and_rows_keep_their_file_numbers():
@@ -398,7 +406,7 @@ def test_bad_value_names_rows(districts):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (dict(theme="wealth"), "Unknown theme 'wealth'"),
+        (dict(theme="wealth", themes={"poverty": "Poverty"}), r"Unknown theme 'wealth' for the uploaded layer; choose one of \['poverty'\]"),
         (dict(label="   "), "label is empty"),
         (dict(label="=HYPERLINK(1)"), "formula"),
         (dict(label="x" * 81), "81 characters"),
@@ -406,8 +414,10 @@ def test_bad_value_names_rows(districts):
         (dict(by="centroid"), "Unknown join rule"),
         (dict(value="missing"), r"value column 'missing' not found; the file's columns are \['code', 'v'\]"),
         (dict(value="code"), "also the key column"),
-        (dict(layer_id="Bad Id"), "Invalid layer id"),
-        (dict(layer_id="score"), "Invalid layer id"),
+        (dict(layer_id="Bad Id"), "not a valid layer id"),
+        (dict(layer_id="score"), "column of the ranked export"),
+        (dict(layer_id="theme_poverty"), "column of the ranked export"),
+        (dict(layer_id="rank_median"), "column of the ranked export"),
         (dict(year=1066), "Invalid year"),
         (dict(higher_is_worse="yes"), "direction"),
     ],

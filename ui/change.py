@@ -7,7 +7,8 @@ from streamlit_folium import st_folium
 
 from geo.change import change_export, change_metadata, status_classes
 from geo.errors import TargetingError
-from ui import maps, sidebar, state
+from geo.i18n import N_, _, column_labels, format_number, layer_label
+from ui import lang, maps, sidebar, state
 from ui.exports import MIME, table_bytes
 from ui.mapview import region_outlines
 from ui.profile import render_profile
@@ -15,35 +16,35 @@ from ui.text import plain
 
 STATUS = "status"
 MEASURES = {
-    "vs_national": "Gap to the country widened by (positive = fell further behind)",
-    "change": "Change",
-    "gap": "Gap to the country (positive = worse than the country)",
+    "vs_national": N_("Gap to the country widened by (positive = fell further behind)"),
+    "change": N_("Change"),
+    "gap": N_("Gap to the country (positive = worse than the country)"),
 }
 
 
 def render() -> None:
     view = sidebar.render_sidebar(map_controls=False)
     cfg = state.config()
-    st.title("Change over time")
+    st.title(_("Change over time"))
     if cfg.change is None:
-        st.info("No earlier vintage is configured. Add a [change] section to the configuration, naming a table "
-                "of the earlier year with the same column names (see README, \"Change over time\").")
+        st.info(_("No earlier vintage is configured. Add a [change] section to the configuration, naming a table "
+                  "of the earlier year with the same column names (see README, \"Change over time\")."))
         return
     scored = state.scored_or_error(view)
     if scored is None:
         return
-    data, table, _ = scored
+    data, table, _result = scored
     keep = state.filter_mask(data, table, view)
     before, after = cfg.change.labels
 
     c1, c2 = st.columns(2)
-    tolerance = c1.number_input("Count a gap as widened above (layer units)", 0.0, 50.0, 0.0, step=0.5,
+    tolerance = c1.number_input(_("Count a gap as widened above (layer units)"), 0.0, 50.0, 0.0, step=0.5,
                                 key="w_change_tol")
     try:
         first = state.change(view.level, tolerance, None)
         n = len(first.layers)
-        min_layers = c2.slider("Left behind: fell further behind on at least", 1, n, first.min_layers,
-                               key="w_change_min", help=f"of the {n} layers compared")
+        min_layers = c2.slider(_("Left behind: fell further behind on at least"), 1, n, first.min_layers,
+                               key="w_change_min", help=_("of the {n} layers compared").format(n=n))
         result = state.change(view.level, tolerance, min_layers)
     except TargetingError as exc:
         st.error(str(exc))
@@ -51,28 +52,32 @@ def render() -> None:
 
     status = result.table
     left = int(status.loc[keep[keep].index, "left_behind"].sum())
+    by_more = _(" by more than {tolerance}").format(tolerance=format_number(tolerance, None)) if tolerance else ""
     st.markdown(
-        f"**{left}** of {int(keep.sum())} districts shown fell further behind the country on at least "
-        f"{min_layers} of the {n} layers compared between {plain(before)} and {plain(after)}: worse than the country "
-        f"in {plain(after)}, and the gap widened" + (f" by more than {tolerance:g}" if tolerance else "") + "."
+        _("**{left}** of {shown} districts shown fell further behind the country on at least "
+          "{min_layers} of the {n} layers compared between {before} and {after}: worse than the country "
+          "in {after}, and the gap widened{by_more}.").format(
+            left=left, shown=int(keep.sum()), min_layers=min_layers, n=n, before=plain(before),
+            after=plain(after), by_more=by_more)
     )
-    labels = {l.id: l.label for l in result.layers}
+    labels = {l.id: layer_label(l) for l in result.layers}
     options = [STATUS] + list(labels)
-    shown_layer = st.selectbox("Map shows", options, key="w_change_layer",
-                               format_func=lambda o: "Left behind (all layers)" if o == STATUS else labels[o])
+    shown_layer = st.selectbox(_("Map shows"), options, key="w_change_layer",
+                               format_func=lambda o: _("Left behind (all layers)") if o == STATUS else labels[o])
     measure = "vs_national"
     if shown_layer != STATUS:
-        measure = st.radio("Measure", list(MEASURES), format_func=MEASURES.get, horizontal=True,
+        measure = st.radio(_("Measure"), list(MEASURES), format_func=lambda m: _(MEASURES[m]), horizontal=True,
                            key="w_change_measure")
     _map(view, data, table, result, keep, shown_layer, measure)
     _national(result, labels)
     _left_behind(data, result, keep, labels)
-    with st.expander(f"How {plain(before)} was joined, and layers not compared"):
+    with st.expander(_("How {before} was joined, and layers not compared").format(before=plain(before))):
         for line in result.report:
             st.markdown(f"- {plain(line)}")
         for lid, why in result.skipped.items():
             layer = next((l for l in data.layers if l.id == lid), None)
-            st.markdown(f"- not compared: **{plain(layer.label if layer else lid)}**: {plain(why)}")
+            st.markdown(_("- not compared: **{layer}**: {why}").format(
+                layer=plain(layer_label(layer) if layer else lid), why=plain(why)))
     if view.selected:
         render_profile(data, table, scored[2], view.selected)
 
@@ -85,13 +90,15 @@ def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> Non
     before, after = result.labels
     if shown_layer == STATUS:
         shown[STATUS], colours = status_classes(status, result.min_layers)
-        group = maps.style_group(shapes, shown, column=STATUS, column_label=f"Fell further behind, {before} to {after}",
+        group = maps.style_group(shapes, shown, column=STATUS, column_label=_("Fell further behind, {before} to {after}").format(before=before, after=after),
                                  categories=colours, selected=view.selected or None)
     else:
         column = f"{shown_layer}_{measure}"
         shown[column] = status[column]
         layer = next(l for l in result.layers if l.id == shown_layer)
-        label = f"{layer.label}: {MEASURES[measure].split(' (')[0].lower()}, {before} to {after} ({layer.unit})"
+        label = _("{layer}: {measure}, {before} to {after} ({unit})").format(
+            layer=layer_label(layer), measure=_(MEASURES[measure]).split(" (")[0].lower(), before=before,
+            after=after, unit=_(layer.unit))
         group = maps.style_group(shapes, shown, column=column, column_label=label, scheme=view.scheme,
                                  k=view.classes, palette="OrRd", selected=view.selected or None)
     base = maps.base_map(shapes, outlines=region_outlines(view.level))
@@ -107,28 +114,29 @@ def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> Non
 def _national(result, labels) -> None:
     before, after = result.labels
     nat = result.national.rename(index=labels).rename(columns={"before": before, "after": after})
-    with st.expander("National figures", expanded=False):
+    with st.expander(_("National figures"), expanded=False):
         st.dataframe(nat, width="stretch", column_config={
             c: st.column_config.NumberColumn(format="%.1f") for c in nat.columns})
 
 
 def _left_behind(data, result, keep, labels) -> None:
-    st.subheader("Districts left behind")
+    st.subheader(_("Districts left behind"))
     frame = change_export(data, result)
     frame = frame[frame["code"].isin(keep[keep].index)]
     lagging = frame[frame["left_behind"]]
     cols = ["code", "name", "parent_name", "population", "behind_on", "layers_compared"]
     gaps = {f"{lid}_vs_national": label for lid, label in labels.items()}
     st.dataframe(lagging[cols + list(gaps)].rename(columns=gaps), hide_index=True, width="stretch",
-                 column_config={"population": st.column_config.NumberColumn(format="%d"),
-                                **{g: st.column_config.NumberColumn(format="%+.1f") for g in gaps.values()}})
-    st.caption("Per layer: how much the gap to the country widened (positive) or narrowed (negative), in the "
-               "layer's unit, read in its direction of need.")
+                 column_config=lang.headers(cols, config={
+                     "population": st.column_config.NumberColumn(format="%d"),
+                     **{g: st.column_config.NumberColumn(format="%+.1f") for g in gaps.values()}}))
+    st.caption(_("Per layer: how much the gap to the country widened (positive) or narrowed (negative), in the "
+                 "layer's unit, read in its direction of need."))
     meta = change_metadata(data, result)
     before, after = result.labels
     c1, c2 = st.columns(2)
-    for col, suffix, what in ((c1, ".csv", "CSV"), (c2, ".xlsx", "Excel")):
-        col.download_button(f"⬇ Change table, every district shown ({what})", table_bytes(frame, suffix, meta),
+    for col, suffix, what in ((c1, ".csv", "CSV"), (c2, ".xlsx", _("Excel"))):
+        col.download_button(_("⬇ Change table, every district shown ({format})").format(format=what), table_bytes(frame, suffix, meta, column_labels(frame.columns, data.layers, themes=state.theme_labels())),
                             f"change_{data.level}_{before}_{after}{suffix}", MIME[suffix],
                             key=f"dl_change{suffix}", on_click="ignore")
 

@@ -12,9 +12,9 @@ import streamlit as st
 
 from geo.brief import BriefInputs, brief_pdf, map_png
 from geo.dataset import LevelData, export_metadata, ranked_table, reference_values
+from geo.i18n import _, column_labels
 from geo.io import write_table
-from geo.labels import column_sheet, labelled_columns
-from layers import THEMES
+from geo.labels import labelled_columns
 from geo.scoring import ScoreResult
 from ui import state
 from ui.state import View
@@ -42,15 +42,15 @@ def export_bytes(data: LevelData, result: ScoreResult, keep: pd.Series, suffix: 
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
     if suffix in (".gpkg", ".geojson"):
         table = gpd.GeoDataFrame(table, geometry="geometry", crs=data.districts.crs)
-    columns = column_sheet([c for c in table.columns if c != "geometry"], data.layers, THEMES)
-    return table_bytes(table, suffix, metadata, columns=columns)
+    return table_bytes(table, suffix, metadata, labels=column_labels(table.columns, data.layers, themes=state.theme_labels()))
 
 
 def table_bytes(table: pd.DataFrame, suffix: str, metadata: dict[str, str],
-                columns: pd.DataFrame | None = None) -> bytes:
-    """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes."""
+                labels: dict[str, str] | None = None) -> bytes:
+    """``table`` written by :func:`geo.io.write_table` in the format of ``suffix``, as bytes
+    (an Excel file gets a ``columns`` sheet with ``labels``, the headers in the chosen language)."""
     with tempfile.TemporaryDirectory() as tmp:
-        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata, columns=columns)
+        path = write_table(table, Path(tmp) / f"ranked{suffix}", metadata=metadata, labels=labels)
         return path.read_bytes()
 
 
@@ -59,7 +59,7 @@ def labelled_csv_bytes(data: LevelData, result: ScoreResult, keep: pd.Series,
     """The ranked export with plain column labels and category names, for reading (the ids stay in the CSV)."""
     table = ranked_table(data, result, extra).drop(columns="geometry")
     table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
-    return labelled_columns(table, data.layers, THEMES).to_csv(index=False).encode("utf-8-sig")
+    return labelled_columns(table, data.layers, state.theme_labels()).to_csv(index=False).encode("utf-8-sig")
 
 
 def brief_inputs(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult,
@@ -69,7 +69,7 @@ def brief_inputs(view: View, data: LevelData, table: pd.DataFrame, result: Score
     return BriefInputs(data=data, result=result, table=table, national=reference_values(data),
                        regional=reference_values(data, region), extra=extra,
                        settings=settings_of(view, data, result, notes), title=state.config().title,
-                       scheme=view.scheme, classes=view.classes)
+                       scheme=view.scheme, classes=view.classes, theme_labels=state.theme_labels())
 
 
 def brief_button(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str,
@@ -113,14 +113,14 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
     name = f"ranking_{view.level}"
     cols = st.columns(5)
     for col, suffix, label in zip(cols, (".csv", ".xlsx", ".gpkg", ".geojson"),
-                                  ("CSV", "Excel", "GeoPackage", "GeoJSON")):
+                                  ("CSV", _("Excel"), "GeoPackage", "GeoJSON")):
         col.download_button(
             f"⬇ {label}", data=lambda s=suffix: export_bytes(data, result, keep, s, meta, extra),
             file_name=f"{name}{suffix}", mime=MIME[suffix], width="stretch", key=f"dl{suffix}",
             on_click="ignore",
         )
     if html_map is not None:
-        cols[4].download_button("⬇ HTML map", data=html_map, file_name=f"map_{view.level}.html",
+        cols[4].download_button(_("⬇ HTML map"), data=html_map, file_name=f"map_{view.level}.html",
                                 mime="text/html", width="stretch", key="dl.html", on_click="ignore")
     more = st.columns(5)
     more[0].download_button(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from layers import THEMES
 from ui import maps, state
 from ui.profile import top_contributions
 
@@ -28,7 +27,7 @@ def map_value_label(view, data) -> str:
     if view.map_layer in CATEGORY_LAYERS:
         return CATEGORY_LAYERS[view.map_layer][0]
     if view.map_layer.startswith("theme_"):
-        return f"Theme: {THEMES[view.map_layer[6:]].label}"
+        return f"Theme: {state.config().theme_label(view.map_layer[6:])}"
     layer = next((l for l in data.layers if l.id == view.map_layer), None)
     return f"{layer.label} ({layer.unit})" if layer else view.map_layer
 

@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
-from layers import THEMES
+from geo.i18n import _, format_percent, layer_label, licence_text, source_text
+from geo.io import neutralise_formulas
 from ui import sidebar, state
+from ui.text import plain
 
 NORM_FORMULA = {
     "minmax": r"x'_{ij} = 100\,\frac{\tilde x_{ij} - \min_i \tilde x_{ij}}{\max_i \tilde x_{ij} - \min_i \tilde x_{ij}}",
@@ -22,81 +24,130 @@ AGG_FORMULA = {
 
 def render() -> None:
     view = sidebar.render_sidebar(map_controls=False)
-    st.title("Data & method")
+    st.title(_("Data & method"))
     scored = state.scored_or_error(view)
     if scored is None:
         return
     data, table, result = scored
-    st.subheader("Layers")
+    st.subheader(_("Layers"))
     rows = [{
-        "layer": l.label, "id": l.id, "theme": THEMES[l.theme].label, "unit": l.unit, "direction": l.direction,
-        "kind": l.kind, "effective weight": float(result.effective_weights.get(l.id, 0.0)),
-        "districts with data": f"{int(data.values[l.id].notna().sum())} / {len(data.values)}",
-        "source": l.source.name, "year": l.source.year, "licence": l.source.licence, "description": l.description,
+        _("layer"): layer_label(l), "id": l.id, _("theme"): _(state.config().theme_label(l.theme)), _("unit"): _(l.unit),
+        _("direction"): _(l.direction), _("kind"): _(l.kind),
+        _("effective weight"): float(result.effective_weights.get(l.id, 0.0)),
+        _("districts with data"): f"{int(data.values[l.id].notna().sum())} / {len(data.values)}",
+        _("source"): source_text(l.source), _("year"): l.source.year, _("licence"): licence_text(l.source),
+        _("description"): _(l.description) if l.description else "",
     } for l in data.layers]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                 column_config={"effective weight": st.column_config.NumberColumn(format="%.3f")})
+                 column_config={_("effective weight"): st.column_config.NumberColumn(format="%.3f")})
 
-    st.subheader("Data checks (JRC/OECD handbook, as in A2SIT)")
+    st.subheader(_("Data checks (JRC/OECD handbook, as in A2SIT)"))
     from geo.quality import indicator_checks
 
     chosen = [l for l in data.layers if l.id in result.normalised.columns]
     checks = indicator_checks(data.values[[l.id for l in chosen]], {l.id: l.theme for l in chosen},
                               {l.id: l.higher_is_worse for l in chosen})
-    st.caption("Flags: availability below 66 %, more than 50 % identical values, |correlation| above 0.9 with "
-               "another layer (double counting), correlation below -0.4 with the rest of its theme.")
+    st.caption(_("Flags: availability below 66 %, more than 50 % identical values, |correlation| above 0.9 with "
+                 "another layer (double counting), correlation below -0.4 with the rest of its theme."))
     st.dataframe(checks, width="stretch")
 
-    st.subheader("The formula with the current settings")
-    lower = " (1-100 with geometric aggregation, so that no value is 0)" if view.aggregation == "geometric" else ""
+    st.subheader(_("Index checks: does the score hold up?"))
+    from geo.quality import index_checks
+
+    cfg = state.config()
+    th = cfg.checks
+    try:
+        ichecks = index_checks(data.values[[l.id for l in chosen]], result, {l.id: l.theme for l in chosen},
+                               {l.id: l.higher_is_worse for l in chosen}, population=data.population,
+                               names=data.districts["name"].astype(str).to_dict(), thresholds=th)
+    except TargetingError as exc:
+        st.error(str(exc))
+    else:
+        st.caption(
+            f"Per layer: its effective weight (flag above {th.max_weight:.0%}), its share of the score's variance "
+            f"(cov(contribution, score) / var(score); flag above {th.max_variance_share:.0%}), its first-order "
+            "importance (the squared correlation ratio of the score on the layer, Paruolo, Saisana & Saltelli "
+            f"2013) as a share beside its weight (flag under {th.importance_ratio:.2g} of it), the interquartile "
+            f"range and median of its normalised values (squashed: IQR under {th.squashed_iqr:g} points with a "
+            f"median above {th.squashed_median:g}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
+            f"3.5) with the treatment applied (outliers = {result.method.outliers}). Per theme: Cronbach's alpha "
+            f"(flag under {th.min_alpha:g}) and the most correlated theme (flag above {th.max_theme_corr:g})."
+        )
+        for message in ichecks.messages:
+            st.warning(plain(message))
+        if not ichecks.messages:
+            st.success(_("No flag raised."))
+        labels = {l.id: layer_label(l) for l in chosen}
+        shown = ichecks.layers.assign(layer=[labels.get(i, i) for i in ichecks.layers.index],
+                                      theme=[_(cfg.theme_label(t)) for t in ichecks.layers["theme"]])
+        st.dataframe(shown.set_index("layer"), width="stretch", column_config={
+            c: st.column_config.NumberColumn(format="%.3f") for c in
+            ("weight", "variance_share", "importance", "importance_share", "iqr", "median", "skewness", "kurtosis")})
+        st.dataframe(ichecks.themes.rename(index=cfg.theme_label), width="stretch")
+
+    st.subheader(_("The formula with the current settings"))
+    lower = _(" (1-100 with geometric aggregation, so that no value is 0)") if view.aggregation == "geometric" else ""
     st.markdown(
-        f"1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
-        f"2. **Normalisation** ({view.normalisation}){lower}:"
+        _("1. **Direction**: $\\tilde x_{{ij}} = x_{{ij}}$ when higher is worse, $-x_{{ij}}$ otherwise.\n"
+          "   **Outliers** ({outliers}): a layer meeting the COINr rule (|skewness| > 2 and kurtosis > 3.5) "
+          "has its most extreme values set to the next one, up to 5 points, else is log-transformed; the treated "
+          "layers are listed in the index checks above.\n"
+          "2. **Normalisation** ({normalisation}){lower}:").format(normalisation=view.normalisation, lower=lower,
+                                                                 outliers=result.method.outliers)
     )
     st.latex(NORM_FORMULA[view.normalisation])
     st.markdown(
-        "3. **Weights**: a layer's weight $v_j$ is divided by the sum of its theme's weights, and the theme's "
-        "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{u_{t(j)}}{\\sum_t u_t} \\cdot "
-        "\\frac{v_j}{\\sum_{k \\in t(j)} v_k}$ (the effective weights above).\n"
-        f"4. **Aggregation** ({view.aggregation}) over the layers $A_i$ district $i$ has:"
+        _("3. **Weights**: a layer's weight $v_j$ is divided by the sum of its theme's weights, and the theme's "
+          "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{{u_{{t(j)}}}}{{\\sum_t u_t}} \\cdot "
+          "\\frac{{v_j}}{{\\sum_{{k \\in t(j)}} v_k}}$ (the effective weights above).\n"
+          "4. **Aggregation** ({aggregation}) over the layers $A_i$ district $i$ has:").format(
+            aggregation=view.aggregation)
     )
     st.latex(AGG_FORMULA[view.aggregation])
     coverage = state.config().method.min_coverage
-    missing = ("districts with data for less than "
-               f"{coverage:.0%} of the effective weight get no score" if view.missing == "renormalise"
-               else "only districts with every layer get a score")
+    missing = (_("districts with data for less than {coverage} of the effective weight get no score").format(
+                   coverage=format_percent(100 * coverage, 0)) if view.missing == "renormalise"
+               else _("only districts with every layer get a score"))
     st.markdown(
-        f"5. **Missing data** ({view.missing}): data coverage $c_i = \\sum_{{j \\in A_i}} w_j$; {missing}; "
-        "unscored districts are listed, never dropped.\n"
-        "6. **Rank** 1 = highest score; ties share the best rank; decile "
-        "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
-        "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr."
+        _("5. **Missing data** ({missing_policy}): data coverage $c_i = \\sum_{{j \\in A_i}} w_j$; {missing}; "
+          "unscored districts are listed, never dropped.\n"
+          "6. **Rank** 1 = highest score; ties share the best rank; decile "
+          "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
+          "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr.").format(
+            missing_policy=view.missing, missing=missing)
     )
     for note in result.notes:
         st.info(note)
 
-    st.subheader("Sensitivity: which choice moves the ranking")
-    st.caption("Over the 1,000 Monte Carlo draws behind the rank intervals (each weight x U(0.75, 1.25), "
-               "normalisation and aggregation drawn among the valid pairs): the share of the variance of the "
-               "ranks each choice explains alone (first-order, variance-based; the rest comes from "
-               "interactions). A large share for the method means the ranking depends more on how indicators "
-               "are normalised and combined than on the exact weights.")
+    st.subheader(_("Sensitivity: which choice moves the ranking"))
+    st.caption(_("Over the 1,000 Monte Carlo draws behind the rank intervals (each weight x U(0.75, 1.25), "
+                 "normalisation and aggregation drawn among the valid pairs): the share of the variance of the "
+                 "ranks each choice explains alone (first-order, variance-based; the rest comes from "
+                 "interactions). A large share for the method means the ranking depends more on how indicators "
+                 "are normalised and combined than on the exact weights."))
     try:
         sens = state.sensitivity(view, data, result)
     except TargetingError as exc:
         st.error(str(exc))
     else:
-        st.dataframe(sens.rename(columns={"first_order": "share of rank variance"}), width="stretch",
-                     column_config={"share of rank variance": st.column_config.ProgressColumn(
+        share = _("share of rank variance")
+        st.dataframe(sens.rename(columns={"first_order": share}), width="stretch",
+                     column_config={share: st.column_config.ProgressColumn(
                          format="percent", min_value=0.0, max_value=1.0)})
 
-    st.subheader("Join reports")
-    st.text("\n".join(data.report_lines()))
+    st.subheader(_("Join reports"))
+    st.text("\n".join(data.report_lines(full=True)))
     unmatched = state.reports_frame(data)
     if len(unmatched):
         st.dataframe(unmatched, hide_index=True, width="stretch")
+        st.download_button(
+            _("Download the join report (CSV)"), neutralise_formulas(unmatched).to_csv(index=False).encode("utf-8"),
+            file_name=f"join_report_{data.level}.csv", mime="text/csv",
+            help="Every district without data, table row not used, merge, split, suggested crosswalk line and "
+                 "point not counted; accepted suggestions go into the table's crosswalk file.",
+        )
     else:
-        st.success("Every district matched a row and every row matched a district.")
+        st.success(_("Every district matched a row, every row matched a district and every point lies in one."))
 
 
 render()

@@ -32,8 +32,7 @@ def _handle_click(event, view) -> None:
 # Words of the page, in one place.
 TEXT = {
     "caption": "{level}: {shown} of {total} shown. Need score 0-100 (higher = more in need) from {n} indicators; "
-               "method: {normalisation}, {aggregation} (details in Data & method). The basic-needs theme is "
-               "census deprivation, not a monetary poverty rate.",
+               "method: {normalisation}, {aggregation} (details in Data & method).",
     "pick": "Click a district on the map or a row of the table: its profile opens here.",
     "weights": "How much each indicator counts",
     "weights_note": "(effective weights, after rescaling within and across themes)",
@@ -55,7 +54,7 @@ def render() -> None:
     # Everything above the map sits in one container: however many notes or spinners it shows, the
     # map keeps its place on the page, so Streamlit keeps it mounted and only re-colours it.
     with st.container():
-        st.title(cfg.title)
+        st.title(plain(cfg.title))
         scored = state.scored_or_error(view)
         if scored is None:
             return
@@ -65,7 +64,8 @@ def render() -> None:
             level=cfg.levels[view.level].label, shown=int(keep.sum()), total=len(table),
             n=len(result.effective_weights[result.effective_weights > 0]),
             normalisation=NORMALISATION_WORDS.get(view.normalisation, view.normalisation),
-            aggregation=AGGREGATION_WORDS.get(view.aggregation, view.aggregation)))
+            aggregation=AGGREGATION_WORDS.get(view.aggregation, view.aggregation))
+            + (f" {plain(cfg.text.caption)}" if cfg.text.caption else ""))
         for note in result.notes:
             st.info(note)
         # The map goes out first: the cluster permutations (the slow part) only when the map shows them.
@@ -147,7 +147,9 @@ def _ranking_table(view, table, keep, data) -> None:
     top = shown.dropna(subset=["rank"]).sort_values("rank").head(max(view.top_n, 5))
     st.markdown("**Top:** " + ", ".join(f"{int(r)}. {plain(n)}" for r, n in zip(top["rank"], top["name"])),
                 help="The districts most in need under the current settings (outlined on the map).")
-    query = st.text_input("Search by name or code", key="w_search", placeholder="e.g. Figuig")
+    example = state.config().text.search_example
+    query = st.text_input("Search by name or code", key="w_search",
+                          placeholder=f"e.g. {example}" if example else "a name or a code")
     if query:
         q = query.strip().lower()
         shown = shown[shown["name"].str.lower().str.contains(q, regex=False)

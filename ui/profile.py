@@ -11,6 +11,7 @@ from geo.dataset import LevelData, reference_values
 from geo.explain import district_sentence, profile_table
 from geo.labels import category_label, column_help, column_label, theme_colour
 from geo.scoring import ScoreResult
+from ui import state
 from ui.text import plain
 
 
@@ -41,7 +42,9 @@ def profile_frame(data: LevelData, table: pd.DataFrame, result: ScoreResult, cod
     key = tuple(sorted(data.values.columns))
     national, regional = _references(data.level, data, key)
     region_col = "region_code" if "region_code" in data.districts else "parent_code"
-    return profile_table(data, result, code, national, regional, str(data.districts.at[code, region_col]))
+    themes = {l.theme: state.config().theme_label(l.theme) for l in data.layers}
+    return profile_table(data, result, code, national, regional, str(data.districts.at[code, region_col]),
+                         theme_labels=themes)
 
 
 # Words of the profile, in one place.

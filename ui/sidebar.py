@@ -11,7 +11,8 @@ import streamlit as st
 
 from geo.config import SCHEMES
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS
-from layers import THEMES
+from geo.i18n import DEFAULT_LANGUAGE, set_language
+from ui import lang as language
 from ui import state
 from ui.state import AREAS, View
 from ui.text import plain
@@ -47,8 +48,9 @@ def select(code: str | None) -> None:
 def _reset() -> None:
     for key in [k for k in st.session_state if str(k).startswith("w_")]:
         del st.session_state[key]
-    st.session_state[VIEW_KEY] = state.default_view()
-    st.query_params.clear()
+    keep = current_view().lang  # the language is not a setting to reset
+    st.session_state[VIEW_KEY] = state.default_view().replace(lang=keep)
+    st.query_params.from_dict({} if keep == DEFAULT_LANGUAGE else {"lang": keep})
 
 
 PAGE_KEY = "_sidebar_page"
@@ -106,6 +108,7 @@ def render_sidebar(*, map_controls: bool = True) -> View:
     view = current_view()
     st.session_state[PAGE_KEY + "_fresh"] = _page_changed()
     sb = st.sidebar
+    set_language(language.switch(sb))
     levels = list(cfg.levels)
     _init("w_level", view.level)
     level = sb.radio("Admin level", levels, key="w_level", format_func=lambda lv: cfg.levels[lv].label)
@@ -119,9 +122,14 @@ def render_sidebar(*, map_controls: bool = True) -> View:
     with sb.expander("Weights", expanded=False):
         st.caption("Raw weights; they are rescaled to sum to 1 within each theme, and themes to sum to 1.")
         for theme_id in sorted({l.theme for l in data.layers if l.id in chosen}):
+            theme = cfg.themes.get(theme_id)
+            if theme is not None and not theme.scored:
+                st.caption(f"{plain(theme.label)}: shown, not scored (role context).")
+                continue
             key = f"w_theme_{theme_id}"
             _init(key, float(theme_weights.get(theme_id, 1.0)))
-            theme_weights[theme_id] = st.slider(f"Theme: {THEMES[theme_id].label}", 0.0, 5.0, step=0.5, key=key)
+            theme_weights[theme_id] = st.slider(f"Theme: {plain(cfg.theme_label(theme_id))}", 0.0, 5.0, step=0.5, key=key,
+                                                 help=plain(theme.description) if theme and theme.description else None)
             for layer in data.layers:
                 if layer.theme == theme_id and layer.id in chosen:
                     key = f"w_weight_{layer.id}"
@@ -145,7 +153,7 @@ def render_sidebar(*, map_controls: bool = True) -> View:
         with sb.expander("Map", expanded=True):
             options = (["score"] + [f"theme_{t}" for t in sorted({l.theme for l in data.layers if l.id in chosen})]
                        + ["cluster", "hotspot", "quadrant"] + chosen)
-            names = {"score": "Composite need score", **{f"theme_{t}": f"Theme: {THEMES[t].label}" for t in THEMES},
+            names = {"score": "Composite need score", **{f"theme_{t}": f"Theme: {cfg.theme_label(t)}" for t in cfg.themes},
                      "cluster": "Pockets (LISA clusters)",
                      "hotspot": "Hot and cold spots (Gi*)", "quadrant": "Need x readiness", **labels}
             _init("w_map_layer", view.map_layer if view.map_layer in options else "score")

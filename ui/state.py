@@ -24,6 +24,7 @@ import streamlit as st
 from geo.config import SCHEMES, Config, load_config
 from geo.dataset import LevelData, load_level, ranked_table, score_level
 from geo.errors import TargetingError
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,11 @@ UPLOADS_KEY = "uploaded_layers"  # session_state: {level: {layer_id: (Layer, pan
 def config() -> Config:
     """The validated configuration (frozen, safe to share between sessions)."""
     return load_config(CONFIG_PATH)
+
+
+def theme_labels() -> dict[str, str]:
+    """Theme id -> label, as the configuration declares them."""
+    return {t.id: t.label for t in config().themes.values()}
 
 
 # ----------------------------------------------------------------------------- the view
@@ -58,6 +64,7 @@ class View:
     min_population: int = 0
     top_n: int = 10
     selected: str = ""
+    lang: str = DEFAULT_LANGUAGE
 
     @property
     def method(self) -> Method:
@@ -133,6 +140,7 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
     take("region", str)
     take("selected", str)
     take("map_layer", str)
+    take("lang", str, LANGUAGES)
     if "weights" in changes:
         bad = [k for k, w in changes["weights"].items() if k not in known or w < 0]
         if bad:
@@ -242,14 +250,13 @@ def monte_carlo(view: View, data: LevelData, result: ScoreResult):
 def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
               top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult, _unc) -> tuple[pd.DataFrame, dict]:
     from geo.analysis import AnalysisSettings, analysis_columns
-    from layers import THEMES
 
     cfg = config()
     child = cfg.child_level(level)
     lower = session_level(child) if child else None
     return analysis_columns(
         _data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
-        roles={t: THEMES[t].role for t in THEMES}, settings=AnalysisSettings(top_k=top_k), lower=lower,
+        roles=cfg.roles, settings=AnalysisSettings(top_k=top_k), lower=lower,
         clusters=False, uncertainty=_unc,
     )
 
@@ -378,5 +385,4 @@ def encoded_shapes(level: str) -> pd.Series:
 
 def reports_frame(data: LevelData) -> pd.DataFrame:
     """Unmatched items of every join of a level, for display."""
-    frames = [r.as_frame().assign(table=r.table) for r in data.join_reports]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return data.report_frame()

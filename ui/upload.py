@@ -30,8 +30,8 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
+from geo.i18n import N_, _, layer_label
 from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
-from layers.base import THEMES
 from ui import sidebar, state
 from ui.text import plain
 
@@ -40,7 +40,7 @@ CHECK_KEY = "upload_check"
 FLASH_KEY = "upload_flash"
 _COLUMN_WIDGETS = ("upload_key", "upload_value", "upload_parent", "upload_label")
 _DIRECTIONS = ("higher is worse", "lower is worse")
-_RULES = {"code": "District code", "name": "District name"}
+_RULES = {"code": N_("District code"), "name": N_("District name")}
 
 
 def show_error(exc: TargetingError) -> None:
@@ -124,21 +124,25 @@ def render_file_summary(table: pd.DataFrame) -> None:
     """How the file was read, and its first rows (shown as data, never as HTML)."""
     a = table.attrs
     if a.get("format") == "xlsx":
-        how = f"Excel sheet “{a.get('sheet')}”"
+        how = _("Excel sheet “{sheet}”").format(sheet=a.get("sheet"))
         others = [s for s in a.get("sheets", []) if s != a.get("sheet")]
         if others:
-            how += f" (other sheets not read: {', '.join(others)})"
+            how += _(" (other sheets not read: {sheets})").format(sheets=", ".join(others))
     else:
-        sep = {",": "commas", ";": "semicolons", "\t": "tabs"}.get(a.get("separator"), "?")
-        how = f"CSV text in {a.get('encoding', '?')}, separated by {sep}"
-    st.caption(plain(f"{len(table)} rows, {len(table.columns)} columns; read as {how}. First rows:"))
+        sep = {",": _("commas"), ";": _("semicolons"), "\t": _("tabs")}.get(a.get("separator"), "?")
+        how = _("CSV text in {encoding}, separated by {separator}").format(encoding=a.get("encoding", "?"),
+                                                                          separator=sep)
+    st.caption(plain(_("{rows} rows, {columns} columns; read as {how}. First rows:").format(
+        rows=len(table), columns=len(table.columns), how=how)))
     st.dataframe(table.head(10))
     formulas = a.get("uncached_formulas") or {}
     if formulas:
-        cols = ", ".join(f"{c} (rows {', '.join(map(str, r[:5]))})" for c, r in formulas.items())
+        cols = ", ".join(_("{column} (rows {rows})").format(column=c, rows=", ".join(map(str, r[:5])))
+                         for c, r in formulas.items())
         st.warning(plain(
-            f"Formula cells saved without their result read as empty: {cols}. Formulas are never "
-            "computed here; open and save the file in a spreadsheet program first if you need them."
+            _("Formula cells saved without their result read as empty: {columns}. Formulas are never "
+              "computed here; open and save the file in a spreadsheet program first if you need them.").format(
+                columns=cols)
         ))
 
 
@@ -149,29 +153,33 @@ def render_choices(table: pd.DataFrame, level: str) -> dict[str, Any]:
     numeric = st.session_state.get(TABLE_KEY, {}).get("numeric", [])
     left, right = st.columns(2)
     with left:
-        by = st.radio("Join rule", list(_RULES), format_func=_RULES.get, key="upload_by", horizontal=True,
-                      help="By name, accents, case and punctuation are ignored.")
-        key = st.selectbox(f"Column with the district {by}", columns, key="upload_key")
+        by = st.radio(_("Join rule"), list(_RULES), format_func=lambda r: _(_RULES[r]), key="upload_by", horizontal=True,
+                      help=_("By name, accents, case and punctuation are ignored."))
+        key = st.selectbox(_("Column with the district code") if by == "code" else _("Column with the district name"),
+                           columns, key="upload_key")
         parent = None
         if by == "name":
             options = [""] + [c for c in columns if c != key]
             parent = st.selectbox(
-                "Column with the parent district's code", options, key="upload_parent",
-                format_func=lambda c: c or "(none: the names are unique)",
-                help="Two districts with the same name in different parents are then told apart.",
+                _("Column with the parent district's code"), options, key="upload_parent",
+                format_func=lambda c: c or _("(none: the names are unique)"),
+                help=_("Two districts with the same name in different parents are then told apart."),
             ) or None
         values = [c for c in columns if c not in (key, parent)] or columns
         guess = next((c for c in numeric if c in values), values[0])
-        value = st.selectbox("Column with the values", values, index=values.index(guess), key="upload_value")
+        value = st.selectbox(_("Column with the values"), values, index=values.index(guess), key="upload_value")
     with right:
-        label = st.text_input("Label", key="upload_label", placeholder="e.g. Illiteracy rate", max_chars=80)
-        unit = st.text_input("Unit", key="upload_unit", placeholder="e.g. %", max_chars=30)
-        theme = st.selectbox("Theme", list(THEMES), format_func=lambda t: THEMES[t].label, key="upload_theme")
-        direction = st.radio("Direction", _DIRECTIONS, key="upload_direction", horizontal=True)
-        source = st.text_input("Source (who published the numbers)", key="upload_source",
-                               placeholder="uploaded by the user", max_chars=120)
+        label = st.text_input(_("Label"), key="upload_label", placeholder=_("e.g. Illiteracy rate"), max_chars=80)
+        unit = st.text_input(_("Unit"), key="upload_unit", placeholder=_("e.g. %"), max_chars=30)
+        cfg = state.config()
+        theme = st.selectbox(_("Theme"), list(cfg.themes), format_func=lambda t: _(cfg.theme_label(t)),
+                             key="upload_theme")
+        direction = st.radio(_("Direction"), _DIRECTIONS, key="upload_direction", horizontal=True,
+                             format_func=_)
+        source = st.text_input(_("Source (who published the numbers)"), key="upload_source",
+                               placeholder=_("uploaded by the user"), max_chars=120)
         this_year = dt.date.today().year
-        year = st.number_input("Year of the data", min_value=1800, max_value=this_year + 1, value=this_year,
+        year = st.number_input(_("Year of the data"), min_value=1800, max_value=this_year + 1, value=this_year,
                                step=1, key="upload_year")
     return {
         "level": level, "key": key, "by": by, "parent_key": parent, "value": value, "label": label,
@@ -191,8 +199,9 @@ def check_join(table: pd.DataFrame, filename: str, settings: dict[str, Any]) -> 
     """
     districts = state.level_data(settings["level"]).districts
     choices = {k: v for k, v in settings.items() if k != "level"}
+    themes = {t.id: t.label for t in state.config().themes.values()}
     layer, values, report = uploaded_layer(table, districts, filename=filename, existing_ids=taken_ids(),
-                                           **choices)
+                                           themes=themes, **choices)
     return {"settings": settings, "file": st.session_state[TABLE_KEY]["file"], "layer": layer,
             "values": values, "report": report}
 
@@ -200,65 +209,67 @@ def check_join(table: pd.DataFrame, filename: str, settings: dict[str, Any]) -> 
 def render_report(check: dict[str, Any]) -> None:
     """The join report, the unmatched lists and the value summary."""
     layer, report, values = check["layer"], check["report"], check["values"]
-    st.subheader("Join report")
+    st.subheader(_("Join report"))
     st.code("\n".join(report.lines()), language=None, wrap_lines=True)
     unmatched = report.as_frame()
     if len(unmatched):
-        st.caption("Unmatched districts and rows")
+        st.caption(_("Unmatched districts and rows"))
         st.dataframe(unmatched, hide_index=True)
-    st.caption(plain(f"Values of “{layer.label}” ({layer.unit or 'no unit'}), layer id {layer.id}"))
+    st.caption(plain(_("Values of “{label}” ({unit}), layer id {id}").format(
+        label=layer.label, unit=layer.unit or _("no unit"), id=layer.id)))
     st.dataframe(report.summary_frame(), hide_index=True)
-    with st.expander("Value of every district"):
+    with st.expander(_("Value of every district")):
         districts = state.level_data(check["settings"]["level"]).districts
-        st.dataframe(pd.DataFrame({"name": districts["name"], "value": values}))
+        st.dataframe(pd.DataFrame({_("name"): districts["name"], _("value"): values}))
 
 
 def render_add(check: dict[str, Any]) -> None:
     """The button that adds the checked layer to the session."""
     level, layer = check["settings"]["level"], check["layer"]
-    if st.button("Add this layer", type="primary", key="upload_add"):
+    if st.button(_("Add this layer"), type="primary", key="upload_add"):
         if layer.id in taken_ids():
-            st.error(plain(f"A layer with id {layer.id} was added meanwhile; check the join again."))
+            st.error(plain(_("A layer with id {id} was added meanwhile; check the join again.").format(id=layer.id)))
             st.session_state.pop(CHECK_KEY, None)
             return
         add_layer(level, layer, check["values"])
         st.session_state.pop(CHECK_KEY, None)
-        st.session_state[FLASH_KEY] = (
-            f"Added “{layer.label}” (id {layer.id}) to {state.config().levels[level].label}: it is now "
+        st.session_state[FLASH_KEY] = _(
+            "Added “{label}” (id {id}) to {level}: it is now "
             "in the weights sidebar, the map, the district profile and the exports for this session."
-        )
+        ).format(label=layer.label, id=layer.id, level=_(state.config().levels[level].label))
         st.rerun()
 
 
 def render_uploaded_list() -> None:
     """The session's uploaded layers, each with a remove button."""
-    st.subheader("Layers added in this session")
+    st.subheader(_("Layers added in this session"))
     layers = [(lv, lid, layer, values)
               for lv, items in uploads().items() for lid, (layer, values) in items.items()]
     if not layers:
-        st.caption("None yet. Added layers last until the browser tab is closed; nothing is saved.")
+        st.caption(_("None yet. Added layers last until the browser tab is closed; nothing is saved."))
         return
     cfg = state.config()
     for level, lid, layer, values in layers:
         text, button = st.columns([5, 1])
-        level_label = cfg.levels[level].label if level in cfg.levels else level
-        text.markdown(f"**{plain(layer.label)}** " + plain(
-            f"({layer.unit or 'no unit'}, {layer.direction}) on {level_label}: "
-            f"{int(values.notna().sum())} of {len(values)} districts with a value; id {lid}; "
-            f"source {layer.source.name}"
+        level_label = _(cfg.levels[level].label) if level in cfg.levels else level
+        text.markdown(f"**{plain(layer_label(layer))}** " + plain(
+            _("({unit}, {direction}) on {level}: {with_value} of {n} districts with a value; id {id}; "
+              "source {source}").format(
+                unit=layer.unit or _("no unit"), direction=_(layer.direction), level=level_label,
+                with_value=int(values.notna().sum()), n=len(values), id=lid, source=layer.source.name)
         ))
-        button.button("Remove", key=f"upload_remove_{level}_{lid}", on_click=remove_layer, args=(level, lid))
+        button.button(_("Remove"), key=f"upload_remove_{level}_{lid}", on_click=remove_layer, args=(level, lid))
 
 
 # ----------------------------------------------------------------------------- the page
 def render_page() -> None:
     """The whole page."""
-    st.title("Add a layer")
-    st.markdown(
+    st.title(_("Add a layer"))
+    st.markdown(_(
         "Upload a table with one row per district: a column with the district code (or name) and "
-        f"columns with values. CSV or Excel (.xlsx), up to {MAX_UPLOAD_MB} MB. The file is read in "
+        "columns with values. CSV or Excel (.xlsx), up to {max_mb} MB. The file is read in "
         "memory as data only (formulas are not computed, macros never run) and is not stored."
-    )
+    ).format(max_mb=MAX_UPLOAD_MB))
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         st.success(plain(flash))
@@ -274,9 +285,9 @@ def render_steps() -> None:
     cfg = state.config()
     levels = list(cfg.levels)
     default = levels.index(cfg.display.default_level) if cfg.display.default_level in levels else 0
-    level = st.selectbox("Level of the districts in the file", levels, index=default,
-                         format_func=lambda l: cfg.levels[l].label, key="upload_level")
-    uploaded = st.file_uploader("CSV or Excel file", type=["csv", "xlsx"], key="upload_file",
+    level = st.selectbox(_("Level of the districts in the file"), levels, index=default,
+                         format_func=lambda l: _(cfg.levels[l].label), key="upload_level")
+    uploaded = st.file_uploader(_("CSV or Excel file"), type=["csv", "xlsx"], key="upload_file",
                                 max_upload_size=MAX_UPLOAD_MB)
     if uploaded is None:
         st.session_state.pop(TABLE_KEY, None)
@@ -285,15 +296,15 @@ def render_steps() -> None:
     table = parsed_table(uploaded.getvalue(), uploaded.name, uploaded.file_id)
     render_file_summary(table)
     settings = render_choices(table, level)
-    if st.button("Check the join", key="upload_check_button"):
+    if st.button(_("Check the join"), key="upload_check_button"):
         st.session_state.pop(CHECK_KEY, None)
         st.session_state[CHECK_KEY] = check_join(table, uploaded.name, settings)
     check = st.session_state.get(CHECK_KEY)
     if check is None:
-        st.caption("Check the join to see how the file matches the districts before adding the layer.")
+        st.caption(_("Check the join to see how the file matches the districts before adding the layer."))
         return
     if check["settings"] != settings or check["file"] != st.session_state[TABLE_KEY]["file"]:
-        st.info("The settings changed since the last check: check the join again.")
+        st.info(_("The settings changed since the last check: check the join again."))
         return
     render_report(check)
     render_add(check)

