@@ -69,6 +69,8 @@ THEME_COLOURS: dict[str, str] = {
     "unemployment": "#e08214",
     "displacement": "#542788",
     "infrastructure": "#2166ac",
+    "education": "#1b7837",
+    "vulnerability": "#c51b7d",
 }
 OTHER_COLOUR = "#636363"
 

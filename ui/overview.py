@@ -33,6 +33,7 @@ def _handle_click(event, view) -> None:
 TEXT = {
     "caption": "{level}: {shown} of {total} shown. Need score 0-100 (higher = more in need) from {n} indicators; "
                "method: {normalisation}, {aggregation} (details in Data & method).",
+    "notes": "{n} note(s) on how the values were treated",
     "pick": "Click a district on the map or a row of the table: its profile opens here.",
     "weights": "How much each indicator counts",
     "weights_note": "(effective weights, after rescaling within and across themes)",
@@ -66,8 +67,10 @@ def render() -> None:
             normalisation=NORMALISATION_WORDS.get(view.normalisation, view.normalisation),
             aggregation=AGGREGATION_WORDS.get(view.aggregation, view.aggregation))
             + (f" {plain(cfg.text.caption)}" if cfg.text.caption else ""))
-        for note in result.notes:
-            st.info(note)
+        if result.notes:  # one line, opened on demand: the map and the profile stay at the top of the page
+            with st.expander(TEXT["notes"].format(n=len(result.notes))):
+                for note in result.notes:
+                    st.markdown(f"- {plain(note)}")
         # The map goes out first: the cluster permutations (the slow part) only when the map shows them.
         extra, notes = state.analysis(view, data, result, clusters=view.map_layer in ("cluster", "hotspot"))
     st.html(NARROW_CSS)
