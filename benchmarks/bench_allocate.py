@@ -23,8 +23,8 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -32,9 +32,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scipy.optimize import linprog  # noqa: E402
+from scipy.optimize import linprog
 
-from geo.allocate import CostModel, allocate, allocate_draws, in_need_draws, people_in_need  # noqa: E402
+from geo.allocate import CostModel, allocate, allocate_draws, in_need_draws, people_in_need
 
 BUDGET, PER_PERSON = 5e9, 1000.0
 
@@ -59,9 +59,9 @@ def _communes(draws: int):
     unc = monte_carlo(data, result, weights=cfg.weights, theme_weights=cfg.theme_weights,
                       settings=AnalysisSettings(draws=draws))
     pop = data.population.reindex(data.values.index).astype(float)
-    need = people_in_need(data, result)
+    need = people_in_need(data, result, roles=cfg.roles)
     ok = pop.notna() & need.notna() & (pop > 0)
-    draws_ = in_need_draws(data, result, unc, weights=cfg.weights, theme_weights=cfg.theme_weights)
+    draws_ = in_need_draws(data, result, unc, roles=cfg.roles, weights=cfg.weights, theme_weights=cfg.theme_weights)
     return pop[ok], need[ok], draws_[:, ok.to_numpy()]
 
 

@@ -1,9 +1,27 @@
-"""Dashboard speed in a real browser: payload per level, time to first map, time from a weight change
-to the updated map (median of several runs).
+"""Dashboard speed in a real browser, measured on the wire: what a weight change sends, how long the
+new map takes, the cold and warm first map, and a workshop of many browsers opening the same link.
 
-    .venv/bin/python benchmarks/bench_dashboard.py [--repeat 5]
+    .venv/bin/python benchmarks/bench_dashboard.py [--repeat 5] [--level communes]
+    .venv/bin/python benchmarks/bench_dashboard.py --generated 10000
+    .venv/bin/python benchmarks/bench_dashboard.py --sessions 20
+    .venv/bin/python benchmarks/bench_dashboard.py --baseline /path/to/other/checkout   # side by side
+    .venv/bin/python benchmarks/bench_dashboard.py --client 10000 50000   # the map client alone
 
 Needs Debian's Chromium (/usr/bin/chromium). Every request that would leave this machine is blocked.
+
+- **Bytes**: every websocket frame the browser receives is decoded as a Streamlit ``ForwardMsg``
+  and counted by what it carries: the map component, tables (Arrow), anything else; plus the
+  bytes of HTTP responses (the geometry file, fetched once per level and browser).
+- **Weight change**: every repeat moves a theme weight to a value not seen before (one step
+  further each time), so no cached result is measured; "new map" is when the mounted map has
+  re-coloured, "outlines" when the second pass (uncertain members of the top) has arrived.
+- **First map**: from ``goto`` to a coloured map, on a fresh server (cold: nothing cached) and
+  on a second browser (warm).
+- **Sessions**: N browser pages open the same link at once on a warm server; each one's time
+  to its coloured map.
+
+``--baseline DIR`` runs the same measurements against another checkout (for example the
+previous release) in the same run, alternating between the two servers.
 """
 
 from __future__ import annotations
@@ -13,75 +31,158 @@ import os
 import statistics
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import ARGS, CHROMIUM, block_internet, dashboard, map_frame  # noqa: E402
+from tests.browser import ARGS, CHROMIUM, block_internet, dashboard  # noqa: E402
+
+READY = "() => !!(window.PK && PK.districts && PK.restyled)"
+SLIDER = "Theme: Infrastructure and economic base"
 
 
-def payload_bytes(level: str) -> int:
-    """Size of the map HTML the browser receives for a level (default view)."""
-    from ui import state
-    from ui.mapview import build_map
+def _kind(payload: bytes) -> str:
+    """What a Streamlit websocket frame carries: "component", "table", "other"."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    view = state.default_view(level)
-    data, table, result = state.scored(view)
-    keep = state.filter_mask(data, table, view)
-    return len(build_map(view, data, table, result, keep).get_root().render().encode())
-
-
-def restyle_bytes(level: str) -> int:
-    """Size of what a weight change sends: the colours, tooltips, legend and outlines."""
-    from ui import state
-    from ui.mapview import map_parts
-
-    view = state.default_view(level)
-    data, table, result = state.scored(view)
-    keep = state.filter_mask(data, table, view)
-    from streamlit_folium import _get_feature_group_string  # what st_folium sends for the group
-
-    base, group = map_parts(view, data, table, result, keep)
-    base.get_root().render()
-    return len(_get_feature_group_string(group, map=base, idx=0).encode())
+    msg = ForwardMsg()
+    try:
+        msg.ParseFromString(payload)
+    except Exception:  # not a ForwardMsg
+        return "other"
+    if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+        element = msg.delta.new_element.WhichOneof("type")
+        if element in ("component_instance", "iframe", "bidi_component"):
+            return "component"
+        if element in ("arrow_data_frame", "arrow_table", "data_frame", "table", "arrow_dataframe"):
+            return "table"
+    return "other"
 
 
-def first_map_and_update(url: str, level: str, repeat: int) -> tuple[list[float], list[float]]:
-    from playwright.sync_api import sync_playwright
+class Wire:
+    """Counts the bytes a page receives: websocket frames by kind, HTTP responses by URL."""
 
-    first, update = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        for _ in range(repeat):
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            block_internet(page, [])
-            t0 = time.perf_counter()
-            page.goto(f"{url}/?level={level}")
-            map_frame(page, timeout=180)
-            first.append(time.perf_counter() - t0)
-            page.get_by_text("Weights").first.click()
-            slider = page.get_by_role("slider", name="Theme: Infrastructure and economic base")
-            slider.focus()
-            page.wait_for_timeout(2000)  # let the first render settle
-            frame = map_frame(page, timeout=120)
-            before = frame.evaluate("() => [(PK.districts.__marker = Math.random()), PK.restyled]")
-            t0 = time.perf_counter()
-            slider.press("ArrowLeft")
-            # done when the mounted map is re-coloured (or, had it been rebuilt, a new layer is drawn)
-            deadline = time.time() + 120
-            while time.time() < deadline:
+    def __init__(self, page) -> None:
+        self.frames: list[tuple[float, str, int]] = []
+        self.http: list[tuple[float, str, int]] = []
+        page.on("websocket", self._socket)
+        page.on("requestfinished", self._request)
+
+    def _socket(self, ws) -> None:
+        def received(payload) -> None:
+            data = payload if isinstance(payload, bytes) else str(payload).encode()
+            self.frames.append((time.perf_counter(), _kind(data), len(data)))
+
+        ws.on("framereceived", received)
+
+    def _request(self, request) -> None:
+        try:
+            sizes = request.sizes()
+            self.http.append((time.perf_counter(), request.url, int(sizes.get("responseBodySize", 0))))
+        except Exception:  # the page went away
+            pass
+
+    def since(self, t0: float) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for t, kind, n in self.frames:
+            if t >= t0:
+                out[kind] += n
+                out["websocket"] += n
+        for t, url, n in self.http:
+            if t >= t0:
+                out["http"] += n
+                if "/geometry-" in url or "/maps/" in url:
+                    out["geometry"] += n
+        return dict(out)
+
+
+def _map_frame(page, timeout: float = 300.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for frame in page.frames:
+            try:
+                if frame.evaluate(READY):
+                    return frame
+            except Exception:  # frames come and go while Streamlit renders
+                pass
+        time.sleep(0.05)
+    raise TimeoutError("no map appeared")
+
+
+def _wait(predicate, timeout: float = 120.0) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if predicate():
+                return True
+        except Exception:  # the frame is being replaced
+            pass
+        time.sleep(0.02)
+    return False
+
+
+def first_map(browser, url: str, level: str) -> tuple[float, dict, object, object]:
+    page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    block_internet(page, [])
+    wire = Wire(page)
+    t0 = time.perf_counter()
+    page.goto(f"{url}/?level={level}")
+    frame = _map_frame(page)
+    return time.perf_counter() - t0, wire.since(t0), page, wire
+
+
+def weight_changes(page, wire, repeat: int) -> list[dict]:
+    """``repeat`` moves of a theme weight, each to a new value: time to the new map, bytes sent."""
+    page.get_by_text("Weights").first.click()
+    slider = page.get_by_role("slider", name=SLIDER)
+    rows = []
+    for i in range(repeat):
+        page.wait_for_timeout(2500)  # let the previous change (and its second pass) settle
+        frame = _map_frame(page)
+        marker = frame.evaluate("() => [(PK.districts.__bench = Math.random()), PK.restyled]")
+        slider.focus()
+        t0 = time.perf_counter()
+        slider.press("ArrowLeft")  # one step further each repeat: a value never asked for before
+        ok = _wait(lambda: _map_frame(page).evaluate("() => [PK.districts.__bench, PK.restyled]") != marker)
+        new_map = time.perf_counter() - t0
+        mounted = _map_frame(page).evaluate("() => PK.districts.__bench") == marker[0]
+        outlines = new_map
+        if _map_frame(page).evaluate("() => PK.style !== undefined"):  # a client with a second pass
+            _wait(lambda: _map_frame(page).evaluate("() => PK.restyled") >= marker[1] + 2, timeout=30)
+            outlines = time.perf_counter() - t0
+        page.wait_for_timeout(2000)  # the rest of the page (tables, profile) arrives
+        rows.append({"new_map": new_map if ok else float("nan"), "mounted": mounted,
+                     "outlines": outlines, **wire.since(t0)})
+    return rows
+
+
+def sessions(browser, url: str, level: str, n: int) -> list[float]:
+    """``n`` pages opening the same link at once: seconds from the first request to each one's map."""
+    pages = [browser.new_page(viewport={"width": 1440, "height": 1000}) for _ in range(n)]
+    for page in pages:
+        block_internet(page, [])
+    t0 = time.perf_counter()
+    for page in pages:
+        page.goto(f"{url}/?level={level}", wait_until="commit")
+    done: dict[int, float] = {}
+    deadline = time.time() + 600
+    while len(done) < n and time.time() < deadline:
+        for i, page in enumerate(pages):
+            if i in done:
+                continue
+            for frame in page.frames:
                 try:
-                    f = map_frame(page, timeout=120)
-                    if f.evaluate("() => [PK.districts.__marker, PK.restyled]") != before:
+                    if frame.evaluate(READY):
+                        done[i] = time.perf_counter() - t0
                         break
-                except Exception:  # the old frame went away mid-check
+                except Exception:
                     pass
-                time.sleep(0.02)
-            update.append(time.perf_counter() - t0)
-            page.close()
-        browser.close()
-    return first, update
+        time.sleep(0.1)
+    for page in pages:
+        page.close()
+    return sorted(done.values()) + [float("nan")] * (n - len(done))
 
 
 def generated_config(n: int, cache: Path) -> Path:
@@ -145,28 +246,137 @@ column = "people"
     return config
 
 
+def _mb(n: float) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e5 else f"{n / 1e3:.1f} KB"
+
+
+def _median(rows: list[dict], key: str) -> float:
+    values = [r.get(key, 0) for r in rows]
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
+
+
+def measure(root: Path, env: dict | None, level: str, repeat: int, n_sessions: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {}
+    with dashboard(script=root / "app.py", env=env, cwd=root) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        out["cold"], out["cold_bytes"], page, _ = first_map(browser, url, level)
+        page.close()
+        out["warm"], out["warm_bytes"], page, wire = first_map(browser, url, level)
+        out["changes"] = weight_changes(page, wire, repeat)
+        page.close()
+        if n_sessions:
+            out["sessions"] = sessions(browser, url, level, n_sessions)
+        browser.close()
+    return out
+
+
+def client_draw(n: int, repeat: int) -> dict[str, float]:
+    """The map client alone in Chromium (a standalone page, no server): ``n`` generated cells drawn,
+    then re-coloured ``repeat`` times with new numbers; medians in seconds, each until the next frame
+    is painted."""
+    import json
+    import tempfile
+
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+    from playwright.sync_api import sync_playwright
+
+    from geo.classify import map_classes
+    from ui import maps
+
+    rng = np.random.default_rng(0)
+    extent = shapely.box(-13.2, 27.7, -1.0, 35.9)
+    points = shapely.points(rng.uniform(-13.2, -1.0, n), rng.uniform(27.7, 35.9, n))
+    cells = shapely.intersection(np.asarray(shapely.voronoi_polygons(shapely.multipoints(points),
+                                                                     extend_to=extent).geoms), extent)
+    codes = [f"G{i:05d}" for i in range(len(cells))]
+    table = pd.DataFrame({"name": [f"District {c}" for c in codes]}, index=codes)
+    t0 = time.perf_counter()
+    geometry = maps.level_geometry(gpd.GeoSeries(cells, index=codes, crs=4326), table["name"])
+    build = time.perf_counter() - t0
+    styles, style_times = [], []
+    for _ in range(repeat + 1):
+        t = table.assign(score=rng.uniform(0, 100, len(codes)))
+        t["rank"] = t["score"].rank(ascending=False, method="min")
+        t0 = time.perf_counter()
+        styles.append(maps.map_style(codes, t, map_classes(t["score"]), column="score", label="Score",
+                                     top=t.sort_values("rank").index[:10]))
+        style_times.append(time.perf_counter() - t0)
+    page_html = maps.standalone_html(geometry, styles[0], title="bench", settings={}, world=False)
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        path = Path(tmp) / "map.html"
+        path.write_text(page_html.replace("PK.standalone(", "window.PK_T0 = performance.now(); PK.standalone("),
+                        encoding="utf-8")
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        t0 = time.perf_counter()
+        page.goto(path.as_uri())
+        page.wait_for_function("() => window.PK && PK.restyled === 1", timeout=600_000)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        first = time.perf_counter() - t0
+        recolour = []
+        for style in styles[1:]:
+            recolour.append(page.evaluate("""s => new Promise(resolve => { const t = performance.now(); PK.update(s);
+                requestAnimationFrame(() => requestAnimationFrame(() => resolve((performance.now() - t) / 1000))); })""",
+                                          json.loads(maps._js(style))))
+        browser.close()
+    return {"districts": len(codes), "geometry_build": build, "geometry_bytes": len(maps._js(geometry)),
+            "style_build": statistics.median(style_times), "style_bytes": len(maps._js(styles[0])),
+            "first_draw": first, "recolour": statistics.median(recolour), "html_bytes": len(page_html)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--generated", type=int, metavar="N",
-                        help="measure N generated districts instead of the default data")
+    parser.add_argument("--level", default=None, help="level to measure (default: communes, or the generated one)")
+    parser.add_argument("--generated", type=int, metavar="N", help="N generated districts instead of the default data")
+    parser.add_argument("--sessions", type=int, default=0, metavar="N", help="also open N browsers at once")
+    parser.add_argument("--baseline", type=Path, help="another checkout measured side by side")
     parser.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "pockets-bench")
+    parser.add_argument("--client", type=int, nargs="*", metavar="N",
+                        help="only the map client in Chromium, N generated districts each (e.g. 10000 50000)")
     args = parser.parse_args()
-    env, levels = None, ("provinces", "communes")
+    if args.client:
+        print("| districts | geometry (built once, bytes) | numbers per weight (built, bytes) | first draw | "
+              "re-colour | standalone HTML |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for n in args.client:
+            r = client_draw(n, args.repeat)
+            print(f"| {r['districts']:,} | {r['geometry_build']:.2f} s, {_mb(r['geometry_bytes'])} | "
+                  f"{r['style_build'] * 1000:.0f} ms, {_mb(r['style_bytes'])} | {r['first_draw']:.2f} s | "
+                  f"{r['recolour']:.2f} s | {_mb(r['html_bytes'])} |")
+        return
+    env, level = None, args.level or "communes"
     if args.generated:
         config = generated_config(args.generated, args.cache_dir)
-        os.environ["POCKETS_CONFIG"] = str(config)
-        env, levels = {"POCKETS_CONFIG": str(config)}, ("districts",)
-    rows = []
-    with dashboard(env=env) as url:
-        for level in levels:
-            size, restyle = payload_bytes(level), restyle_bytes(level)
-            first, update = first_map_and_update(url, level, args.repeat)
-            rows.append((level, size, restyle, statistics.median(first), statistics.median(update)))
-    print("| level | map payload | sent on a weight change | first map (median) | weight change -> new map (median) |")
-    print("|---|---:|---:|---:|---:|")
-    for level, size, restyle, first, update in rows:
-        print(f"| {level} | {size / 1e6:.2f} MB | {restyle / 1e6:.2f} MB | {first:.2f} s | {update:.2f} s |")
+        env, level = {"POCKETS_CONFIG": str(config)}, args.level or "districts"
+    runs = [("this checkout", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    results = {name: measure(root, env, level, args.repeat, args.sessions) for name, root in runs}
+    print(f"level: {level}; {args.repeat} weight changes, each to a new value\n")
+    print("| run | cold first map | warm first map | first map bytes (websocket + http) | new weight -> new map "
+          "(median) | -> with outlines | sent per new weight (websocket) | of which map | of which tables | "
+          "geometry re-fetched |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        ch = r["changes"]
+        first = r["warm_bytes"]
+        print(f"| {name} | {r['cold']:.2f} s | {r['warm']:.2f} s | "
+              f"{_mb(first.get('websocket', 0))} + {_mb(first.get('http', 0))} | {_median(ch, 'new_map'):.2f} s | "
+              f"{_median(ch, 'outlines'):.2f} s | {_mb(_median(ch, 'websocket'))} | {_mb(_median(ch, 'component'))} | "
+              f"{_mb(_median(ch, 'table'))} | {_mb(_median(ch, 'geometry'))} |")
+        if "sessions" in r:
+            s = r["sessions"]
+            print(f"\n{name}: {len(s)} browsers at once: median {statistics.median(s):.1f} s, "
+                  f"all within {max(s):.1f} s")
+    if len(results) == 2:
+        a, b = (results[n]["changes"] for n in ("this checkout", "baseline"))
+        print(f"\nratios to the baseline: bytes per weight {_median(a, 'websocket') / _median(b, 'websocket'):.3f}, "
+              f"new map {_median(a, 'new_map') / _median(b, 'new_map'):.2f}")
 
 
 if __name__ == "__main__":

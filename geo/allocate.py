@@ -22,10 +22,12 @@ Objectives (:data:`OBJECTIVES`):
     levels ``x / c = 0`` and ``1/32 x sqrt(2)^k`` (k = 0, 1, ... until they cover
     the budget; a piecewise-linear approximation, :func:`need_breakpoints`), as
     one linear programme (mixed-integer with a fixed cost). The chords lie below
-    ``f`` by at most 1.6 % of its value (and 0.015 in absolute terms); the
-    programme is then solved once more with the chords around each district's
-    amount cut in six, so the amounts, not only the value, come close to the
-    exact optimum (within 1 % of the budget on the hand-checked case of the tests).
+    ``f`` by at most 1.6 % of its value (and 0.015 in absolute terms). The chords
+    around each district's spend in the optimum without constraints are cut in
+    six (and, where the constraints move the plan away from it, cut again around
+    the plan's spend in a second solve), so the amounts, not only the value, come
+    close to the exact optimum (within 1 % of the budget on the hand-checked case
+    of the tests).
     The Monte Carlo re-solves use the common chords only.
 ``formula``
     Proportional to the people in need (need x population, the common
@@ -56,8 +58,9 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -67,29 +70,29 @@ from scipy.sparse import csr_array, eye_array, hstack, vstack
 from geo.errors import TargetingError
 
 __all__ = [
+    "COMPOSITE",
     "OBJECTIVES",
+    "PLAN_COLUMNS",
     "RULES",
-    "need_breakpoints",
     "AllocationError",
-    "CostModel",
+    "AllocationSettings",
     "Constraints",
+    "CostModel",
+    "Investment",
     "Plan",
     "allocate",
-    "rule_amounts",
-    "evaluate",
+    "allocate_draws",
     "compare_rules",
     "coverage_by_budget",
-    "allocate_draws",
-    "COMPOSITE",
-    "PLAN_COLUMNS",
-    "AllocationSettings",
-    "Investment",
-    "region_of",
-    "target_layers",
-    "people_in_need",
+    "evaluate",
     "in_need_draws",
     "invest",
     "investment_metadata",
+    "need_breakpoints",
+    "people_in_need",
+    "region_of",
+    "rule_amounts",
+    "target_layers",
 ]
 
 OBJECTIVES = ("reach", "need", "formula")
@@ -399,7 +402,6 @@ class _Programme:
 
 def _amount_matrix(p: _Problem, unit: np.ndarray, column_of: np.ndarray, n_cols: int, with_z: bool) -> csr_array:
     n = len(p.codes)
-    rows = np.arange(n)
     a = csr_array((unit, (column_of, np.arange(len(column_of)))), shape=(n, len(column_of)))
     if with_z:
         a = hstack([a, csr_array(eye_array(n) * p.cost.fixed)], format="csr")
@@ -441,27 +443,37 @@ def _reach_objective(p: _Problem, in_need: np.ndarray, prog: _Programme) -> np.n
     return c
 
 
-def _grid(p: _Problem) -> np.ndarray:
+def _guide(p: _Problem) -> np.ndarray:
+    """Spend per person (in units of the cost per person) of the optimum without floors, caps or regional
+    shares and without fixed cost, ``max(0, (N / P) / lam - 1)``: only where to put fine chords."""
+    c = p.cost.per_person
+    pop = np.where(p.population > 0, p.population, 1.0)
+    share = np.where(p.eligible & (p.hi > 0), p.in_need / pop, 0.0)
+    if not (share > 0).any():
+        return np.zeros(len(pop))
+
+    def spend(lam: float) -> float:
+        return float((c * pop * np.maximum(share / lam - 1.0, 0.0)).sum())
+
+    lo, hi = 1e-300, float(share.max())
+    for _ in range(200):  # bisection on the multiplier, in log scale
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if spend(mid) > p.budget else (lo, mid)
+    return np.maximum(share / hi - 1.0, 0.0)
+
+
+def _grid(p: _Problem, guide: np.ndarray) -> np.ndarray:
     """Breakpoints (spend per person / cost per person) per district, one row each.
 
-    The common levels up to twice the district's spend in the unconstrained optimum (plus one),
-    then a single chord up to the most it could take: any chords are valid (f is concave, they lie
-    below it), and fine ones are only needed where the plan can land.
+    The common levels up to twice the district's ``guide`` spend (plus one), then a single chord up
+    to the most it could take: any chords are valid (f is concave, they lie below it), and fine
+    ones are only needed where the plan can land.
     """
     c, f = p.cost.per_person, p.cost.fixed
     pop = np.where(p.population > 0, p.population, 1.0)
     top_spend = np.maximum(np.minimum(p.hi - f * (p.hi > 0), p.budget), 0.0)
     top = np.where(p.eligible, top_spend / (c * pop), 0.0)
     common = need_breakpoints(float(top.max(initial=0.0)))
-    share = np.where(p.eligible, p.in_need / pop, 0.0)
-    guide = np.zeros(len(pop))
-    if (share > 0).any():
-        spend = lambda lam: float((c * pop * np.maximum(share / lam - 1.0, 0.0)).sum())  # noqa: E731
-        lo_l, hi_l = 1e-300, float(share.max())
-        for _ in range(200):  # bisection on the multiplier of the unconstrained problem (a guide only)
-            mid = np.sqrt(lo_l * hi_l) if lo_l > 0 else hi_l / 2
-            lo_l, hi_l = (mid, hi_l) if spend(mid) > p.budget else (lo_l, mid)
-        guide = np.maximum(share / hi_l - 1.0, 0.0)
     limit = 2.0 * guide + 1.0
     grid = np.where(common[None, :] <= limit[:, None], common[None, :], np.nan)
     grid = np.concatenate([grid, top[:, None]], axis=1)
@@ -507,7 +519,7 @@ def _segments(p: _Problem, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 
 def _need_programme(p: _Problem, grid: np.ndarray | None = None) -> tuple[_Programme, np.ndarray, np.ndarray]:
     n, f = len(p.codes), p.cost.fixed
-    district, width, lo, slope = _segments(p, _grid(p) if grid is None else grid)
+    district, width, lo, slope = _segments(p, _grid(p, _guide(p)) if grid is None else grid)
     with_z = f > 0
     amount = _amount_matrix(p, np.ones(len(district)), district, n, with_z)
     rows = _common_rows(p, amount)
@@ -527,15 +539,20 @@ def _need_programme(p: _Problem, grid: np.ndarray | None = None) -> tuple[_Progr
 
 
 def _solve_need(p: _Problem, in_need: np.ndarray) -> np.ndarray:
-    """The need plan: on the common chords, then again with the chords around each district's spend cut
-    in six, so that amounts are close to the exact optimum of f, not only its value."""
-    grid = _grid(p)
+    """The need plan on chords cut in six around each district's spend in the optimum without
+    constraints; solved again with the chords cut around the plan's own spend where the constraints
+    moved it by more than 10 % (or 0.05 x the cost per person), so that amounts, not only the value,
+    are close to the exact optimum of f."""
     pop = np.where(p.population > 0, p.population, 1.0)
+    guide = _guide(p)
+    grid = _refined(_grid(p, guide), guide)
     for _ in range(2):
         prog, district, slope = _need_programme(p, grid)
         amount = _run(prog, _need_objective(p, in_need, prog, district, slope), p)
         u = np.maximum(amount - p.cost.fixed * (amount > 0), 0.0) / (p.cost.per_person * pop)
-        grid = _refined(np.asarray(grid), u)
+        if np.all(np.abs(u - guide) <= np.maximum(0.1 * guide, 0.05)):
+            break
+        guide, grid = u, _refined(np.asarray(grid), u)
     return amount
 
 
@@ -1000,10 +1017,10 @@ def allocate_draws(
     else:
         if objective == "reach":
             prog = _reach_programme(p)
-            objective_of = lambda need: _reach_objective(p, need, prog)  # noqa: E731
+            objective_of = lambda need: _reach_objective(p, need, prog)
         else:
             prog, district, slope = _need_programme(p)
-            objective_of = lambda need: _need_objective(p, need, prog, district, slope)  # noqa: E731
+            objective_of = lambda need: _need_objective(p, need, prog, district, slope)
         solver = _Solver(prog, p)
         for d in range(len(draws)):
             amounts[d] = solver.solve(objective_of(cleaned[d]))
@@ -1131,14 +1148,13 @@ def region_of(data: Any) -> pd.Series | None:
     return None
 
 
-def target_layers(data: Any, result: Any) -> list[str]:
-    """The layers of the composite count: percentages, higher is worse, of a need theme, weighted in the score."""
-    from layers import THEMES
-
+def target_layers(data: Any, result: Any, roles: Mapping[str, str]) -> list[str]:
+    """The layers of the composite count: percentages, higher is worse, of a need theme (``roles``: theme id ->
+    role, e.g. ``Config.roles``), weighted in the score."""
     weights = result.effective_weights
     return [l.id for l in data.layers
-            if l.unit == "%" and l.higher_is_worse and THEMES.get(l.theme) is not None
-            and THEMES[l.theme].role == "need" and float(weights.get(l.id, 0.0)) > 0]
+            if l.unit == "%" and l.higher_is_worse and roles.get(l.theme) == "need"
+            and float(weights.get(l.id, 0.0)) > 0]
 
 
 def _composite_rates(data: Any, layers: Sequence[str]) -> np.ndarray:
@@ -1154,8 +1170,10 @@ def _composite(rates: np.ndarray, population: np.ndarray, w: np.ndarray) -> np.n
     return mean * population[None, :]
 
 
-def people_in_need(data: Any, result: Any, target: str = COMPOSITE) -> pd.Series:
-    """People in need per district for a target (see :class:`AllocationSettings`).
+def people_in_need(data: Any, result: Any, target: str = COMPOSITE, roles: Mapping[str, str] | None = None
+                   ) -> pd.Series:
+    """People in need per district for a target (see :class:`AllocationSettings`); ``roles`` (theme id ->
+    role) says which themes count for the composite.
 
     Raises
     ------
@@ -1168,7 +1186,7 @@ def people_in_need(data: Any, result: Any, target: str = COMPOSITE) -> pd.Series
         from geo.dataset import target_counts
 
         return target_counts(data, target).astype(float).rename("in_need")
-    layers = target_layers(data, result)
+    layers = target_layers(data, result, roles or {})
     if not layers:
         raise AllocationError(
             "No weighted percentage layer of a need theme (poverty, unemployment, displacement) to count people in "
@@ -1181,7 +1199,7 @@ def people_in_need(data: Any, result: Any, target: str = COMPOSITE) -> pd.Series
 
 
 def in_need_draws(data: Any, result: Any, uncertainty: Any, target: str = COMPOSITE, *,
-                  weights: Mapping[str, float] | None = None,
+                  roles: Mapping[str, str] | None = None, weights: Mapping[str, float] | None = None,
                   theme_weights: Mapping[str, float] | None = None) -> np.ndarray:
     """People in need in every Monte Carlo draw (``draws x districts``), from the draws' weights.
 
@@ -1189,7 +1207,7 @@ def in_need_draws(data: Any, result: Any, uncertainty: Any, target: str = COMPOS
     the layer left out); a single target layer does not depend on the weights,
     so its count is the same in every draw.
     """
-    reference = people_in_need(data, result, target).to_numpy(dtype=float)
+    reference = people_in_need(data, result, target, roles).to_numpy(dtype=float)
     factors = uncertainty.factors
     if target != COMPOSITE:
         return np.repeat(reference[None, :], len(factors), axis=0)
@@ -1209,15 +1227,15 @@ def in_need_draws(data: Any, result: Any, uncertainty: Any, target: str = COMPOS
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(within[:, theme_of] > 0, lw / within[:, theme_of], 0.0)
         eff = share * (tw / tw.sum(axis=1, keepdims=True))[:, theme_of]
-    layers = [lid for lid in target_layers(data, result) if lid in counted]
+    layers = [lid for lid in target_layers(data, result, roles or {}) if lid in counted]
     w = eff[:, [counted.index(lid) for lid in layers]]
     pop = pd.to_numeric(data.population, errors="coerce").reindex(data.values.index).to_numpy(dtype=float)
     return _composite(_composite_rates(data, layers), pop, w)
 
 
-def invest(data: Any, result: Any, settings: AllocationSettings, *, uncertainty: Any = None,
-           weights: Mapping[str, float] | None = None, theme_weights: Mapping[str, float] | None = None,
-           steps: int = 10) -> Investment:
+def invest(data: Any, result: Any, settings: AllocationSettings, *, roles: Mapping[str, str] | None = None,
+           uncertainty: Any = None, weights: Mapping[str, float] | None = None,
+           theme_weights: Mapping[str, float] | None = None, steps: int = 10) -> Investment:
     """Allocate a budget on a scored level: the plan, its robustness, its comparison with the rules.
 
     Parameters
@@ -1226,6 +1244,8 @@ def invest(data: Any, result: Any, settings: AllocationSettings, *, uncertainty:
     result : ScoreResult
         The score of ``data`` (for the need classification and the composite count).
     settings : AllocationSettings
+    roles : Mapping[str, str], optional
+        Theme id -> role (``Config.roles``): the need themes make the composite count.
     uncertainty : UncertaintyResult, optional
         The Monte Carlo of the score (:func:`geo.analysis.monte_carlo`); without
         it, ``p_funded`` is 1 or 0 from the plan itself and the spread is empty.
@@ -1244,12 +1264,12 @@ def invest(data: Any, result: Any, settings: AllocationSettings, *, uncertainty:
         Invalid settings or constraints no plan can meet.
     """
     population = pd.to_numeric(data.population, errors="coerce").reindex(data.values.index).astype(float)
-    need = people_in_need(data, result, settings.target)
+    need = people_in_need(data, result, settings.target, roles)
     region = region_of(data)
     kw = dict(objective=settings.objective, cost=settings.cost, constraints=settings.constraints, region=region)
     plan = allocate(population, need, settings.budget, **kw)
     if uncertainty is not None and settings.draws > 0:
-        draws = in_need_draws(data, result, uncertainty, settings.target, weights=weights,
+        draws = in_need_draws(data, result, uncertainty, settings.target, roles=roles, weights=weights,
                               theme_weights=theme_weights)[: settings.draws]
         robust = allocate_draws(population, draws, settings.budget, plan, **kw)
     else:

@@ -229,6 +229,8 @@ def _rank(args: argparse.Namespace) -> int:
     write_table(table, args.out, metadata=meta)
     for line in data.report_lines() + result.notes:
         print(line, file=sys.stderr)
+    if "groups of districts with no border" in notes.get("cluster", ""):  # said once, in the project's words
+        print(f"clusters: {notes['cluster']}", file=sys.stderr)
     if len(result.unscored):
         print(f"{len(result.unscored)} district(s) not scored (listed at the end of the file, without rank).",
               file=sys.stderr)
@@ -297,7 +299,7 @@ def _allocate(args: argparse.Namespace) -> int:
     if allocation.draws > 0:
         uncertainty = monte_carlo(data, result, weights=weights, theme_weights=theme_weights,
                                   settings=AnalysisSettings(draws=allocation.draws, top_k=config.display.top_n))
-    investment = invest(data, result, allocation, uncertainty=uncertainty, weights=weights,
+    investment = invest(data, result, allocation, roles=config.roles, uncertainty=uncertainty, weights=weights,
                         theme_weights=theme_weights)
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
     meta.update(investment_metadata(allocation, investment))

@@ -79,6 +79,8 @@ class DisplayConfig:
     classes: int = 5
     palette: str = "YlOrRd"
     top_n: int = 10
+    # Initial map view [west, south, east, north] in degrees; east < west crosses the antimeridian.
+    bounds: tuple[float, float, float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ _BOUNDARY_KEYS = {"path"}
 _POPULATION_KEYS = {"table", "column"}
 _BUILD_KEYS = {"script"}
 _CHANGE_KEYS = {"before", "after", "labels", "national"}
-_DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n"}
+_DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n", "bounds"}
 
 
 def allowed_keys() -> dict[str, frozenset[str]]:
@@ -780,6 +782,12 @@ def _layers(section: dict, tables: Mapping[str, TableConfig], where: str) -> tup
     return chosen, weights
 
 
+#: Keys of a custom layer whose value is text (file, column and table names, labels).
+_CUSTOM_TEXT_KEYS = ("label", "theme", "unit", "kind", "source", "licence", "url", "description", "rollup_weight",
+                     "table", "column", "numerator", "denominator", "points", "raster", "stat", "x", "y",
+                     "weights_raster")
+
+
 def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key: str) -> tuple[Any, float | None]:
     from layers.base import Layer, PointStat, RasterStat, Ratio, Source, TableColumn
 
@@ -794,6 +802,9 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     check_layer_id(spec["id"], where=f"{where}: {key}.id")
     _type(spec["higher_is_worse"], bool, where, f"{key}.higher_is_worse")
     _type(spec["year"], int, where, f"{key}.year")
+    for opt in _CUSTOM_TEXT_KEYS:
+        if opt in spec:
+            _type(spec[opt], str, where, f"{key}.{opt}")
     base = Path(where).parent
     if "where" in spec and "points" not in spec:
         raise ConfigError(f"{where}: {key}.where filters the rows of a points file; for a table, set where "
@@ -888,7 +899,23 @@ def _display(section: dict, levels: Mapping[str, LevelConfig], where: str) -> Di
     return DisplayConfig(
         default_level=default_level, scheme=scheme, classes=classes,
         palette=str(section.get("palette", "YlOrRd")), top_n=int(section.get("top_n", 10)),
+        bounds=_bounds(section.get("bounds"), where),
     )
+
+
+def _bounds(value: Any, where: str) -> tuple[float, float, float, float] | None:
+    """``[display] bounds = [west, south, east, north]``, checked; ``None`` when absent."""
+    if value is None:
+        return None
+    fix = ("write display.bounds = [west, south, east, north] in degrees, e.g. [-10, 29, -1, 36.5]; "
+           "east < west crosses the antimeridian (Fiji: [177, -21, -178, -12])")
+    if (not isinstance(value, list) or len(value) != 4
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
+        raise ConfigError(f"{where}: display.bounds = {value!r} is not four numbers; {fix}.")
+    west, south, east, north = (float(v) for v in value)
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
+        raise ConfigError(f"{where}: display.bounds = {value!r} is outside the globe or has south >= north; {fix}.")
+    return (west, south, east, north)
 
 
 _ENGINE_KEYS = {"kind", "scheduler", "workers", "partitions", "chunk_rows"}

@@ -166,6 +166,8 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "classes": ("whole number 2-9", "5", "Number of map classes."),
         "palette": ("text", '"YlOrRd"', "Colour palette of the map."),
         "top_n": ("whole number", "10", "Districts highlighted as the top N."),
+        "bounds": ("list of 4 numbers", "the districts' extent", "Starting view of the map, [west, south, east, "
+                   "north] in degrees, e.g. [-10, 29, -1, 36.5]."),
     },
     "build": {
         "script": ("text", "", "Script `python -m geo build` runs to rebuild the data."),

@@ -63,6 +63,8 @@ class LevelData:
     theme_weights : Mapping[str, float]
         The configuration's theme weights (0 for a theme with role ``context``): the
         defaults of :func:`score_level`, which theme weights given to it override.
+    roles : Mapping[str, str]
+        Theme id -> role (``need``, ``readiness`` or ``context``), from the configuration.
     """
 
     level: str
@@ -78,6 +80,7 @@ class LevelData:
     point_reports: tuple[PointReport, ...] = ()
     table_paths: Mapping[str, Path] = field(default_factory=dict)
     theme_weights: Mapping[str, float] = field(default_factory=dict)
+    roles: Mapping[str, str] = field(default_factory=dict)
 
     def report_lines(self, full: bool = False) -> list[str]:
         """Everything a user should know about how this level was assembled.
@@ -188,7 +191,7 @@ def load_level(
         population=population.rename("population"), layers=tuple(chosen), tables=tables,
         boundary_report=boundary_report, join_reports=tuple(reports), notes=tuple(notes),
         point_reports=tuple(point_reports), table_paths={n: config.tables[n].path for n in tables},
-        theme_weights=dict(config.theme_weights),
+        theme_weights=dict(config.theme_weights), roles=dict(config.roles),
     )
 
 

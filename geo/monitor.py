@@ -18,15 +18,15 @@ estimate. Placement was not random: this is an association, not an effect.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from geo.errors import TargetingError
 
-__all__ = ["MonitorResult", "matched_change", "CAVEAT"]
+__all__ = ["CAVEAT", "MonitorResult", "matched_change"]
 
 CAVEAT = ("An association, not an effect: the districts were not chosen at random, and matching on the earlier "
           "indicators cannot rule out other differences.")

@@ -60,4 +60,6 @@ def prepared_metadata(data: LevelData, *, config_name: str, engine: str) -> dict
     for layer in data.layers:
         meta[f"layer.{layer.id}"] = f"{layer.label} [{layer.unit}], {layer.kind}, {layer.direction}"
         meta[f"source.{layer.id}"] = f"{layer.source.name} ({layer.source.year}, {layer.source.licence})"
+    for i, line in enumerate(data.report_lines(full=True), start=1):  # what the joins and point files lost
+        meta[f"report.{i:03d}"] = line.strip()
     return meta

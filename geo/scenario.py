@@ -31,9 +31,10 @@ import dataclasses
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -42,8 +43,18 @@ from geo.config import Config
 from geo.errors import TargetingError
 from geo.scoring import Method
 
-__all__ = ["FORMAT", "ScenarioError", "Scenario", "config_fingerprint", "save_scenario", "load_scenario",
-           "read_scenario", "compare_rankings", "compare_allocations"]
+__all__ = [
+    "FORMAT",
+    "Scenario",
+    "ScenarioError",
+    "compare_allocations",
+    "compare_rankings",
+    "config_fingerprint",
+    "load_scenario",
+    "read_scenario",
+    "save_scenario",
+    "scenario_text",
+]
 
 FORMAT = "pockets-scenario/1"
 
@@ -101,7 +112,7 @@ class Scenario:
     config_name: str = ""
 
     @classmethod
-    def default(cls, config: Config, name: str = "default") -> "Scenario":
+    def default(cls, config: Config, name: str = "default") -> Scenario:
         """The configuration's own view, without a budget."""
         layers = tuple(l.id for l in config.layers)
         return cls(

@@ -278,7 +278,11 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
                 "a table. Keep only the key and the columns the layers use, or split the file."
             )
         with path.open("rb") as fh:
-            data = fh.read(limit + 1)
+            chunks, size = [], 0
+            while size <= limit and (chunk := fh.read(2**20)):
+                chunks.append(chunk)
+                size += len(chunk)
+        data = b"".join(chunks)
     except OSError as exc:
         raise LayerDataError(f"{path}: cannot read the file ({exc.strerror or exc}); check its permissions.") from None
     if len(data) > limit:
@@ -357,7 +361,8 @@ def typed_table(frame: pd.DataFrame, *, key: str, name: str) -> pd.DataFrame:
     return result
 
 
-_CODE_LIKE = r"\s*[+-]?0[0-9]"
+_WORD_LINE = re.compile(r"(?m)^(?=[^\n]*[^\W\d_eE])[^\n]*$")  # a cell with a letter other than e or E
+_CODE_LIKE = re.compile(r"(?m)^[^\S\n]*[+-]?0[0-9]")
 
 
 def _column_numbers(cells: pd.Series, column: str, name: str, decimal: str | None
@@ -366,13 +371,22 @@ def _column_numbers(cells: pd.Series, column: str, name: str, decimal: str | Non
     texts = cells.dropna()
     if texts.empty:
         return pd.Series(np.nan, index=cells.index, dtype=float), ""
-    strings = texts[texts.map(lambda v: isinstance(v, str))]
-    if len(strings) and strings.str.match(_CODE_LIKE).any():
+    values = texts.to_numpy(dtype=object)
+    strings = list(values) if pd.api.types.infer_dtype(values, skipna=False) == "string" else \
+        [v for v in values if type(v) is str]  # noqa: E721
+    joined = "\n".join(strings)
+    if strings and _CODE_LIKE.search(joined):
         return None, ""  # codes such as "01": keep their zeros
-    try:
-        numbers = to_number(cells, column=column, filename=name, decimal=decimal)
-    except LayerDataError as exc:
-        return None, str(exc)  # text (names, levels), or numbers that cannot be read: reported when used
+    numbers = _plain_numbers(cells, decimal)
+    if numbers is None:
+        words = [w for w in _WORD_LINE.findall(joined) if w not in _TOKEN_FORMS]
+        if len(words) > len(strings) / 2:  # names, labels: text, not numbers with a few typos
+            return None, (f"{name}: column {column!r} holds text (e.g. {list(dict.fromkeys(words))[:3]}), not "
+                          "numbers; choose a column of numbers.")
+        try:
+            numbers = to_number(cells, column=column, filename=name, decimal=decimal)
+        except LayerDataError as exc:
+            return None, str(exc)  # numbers that cannot be read: reported when a layer uses the column
     note = numbers.attrs.get("decimal_note")
     whole = numbers.notna().all() and (numbers == np.round(numbers)).all() and (numbers.abs() < 2**53).all()
     if whole:
@@ -427,6 +441,9 @@ def _bounded(
                 "one row per district and a few columns. Keep only the key and value columns, or split the file."
             )
         yield line, cells
+
+
+_STRIP = _SPACES + "\t\r\n"
 
 
 def _cell(text: str) -> str | None:
@@ -528,7 +545,7 @@ def _csv_rows(data: bytes, name: str) -> tuple[Iterator[tuple[int, list[str | No
         line = 1
         try:
             for record in reader:
-                yield line, [_cell(c) for c in record]
+                yield line, [c.strip(_STRIP) or None for c in record]  # as _cell, inlined for speed
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise LayerDataError(
@@ -732,8 +749,8 @@ def _frame(
             f"{repeated[:5]}. Give every column its own name."
         ]
     columns = {}
-    for j, col in enumerate(names):
-        cells = [row[j] if j < len(row) else None for row in body]
+    padded = (row if len(row) == width else row + [None] * (width - len(row)) for row in body)
+    for j, (col, cells) in enumerate(zip(names, zip(*padded))):
         if (j >= len(header) or header[j] is None) and all(c is None for c in cells):
             continue  # an unnamed, empty column (e.g. formatted cells right of the table)
         columns[col] = pd.Series(cells, dtype=object)
@@ -842,13 +859,14 @@ def to_number(
     out = np.full(len(values), np.nan)
     pending: list[tuple[int, object, str, str, str]] = []  # (position, row, original, sign, body)
     bad: list[tuple[int, object, str]] = []
+    too_large: list[tuple[int, object, str]] = []
     for i, (row, raw) in enumerate(values.items()):
         number = _direct_number(raw)
         if number is not None:
             if math.isnan(number) or abs(number) <= MAX_MAGNITUDE:
                 out[i] = number
             else:
-                bad.append((i, row, str(raw)))
+                too_large.append((i, row, str(raw)))
             continue
         text = str(raw).strip(_SPACES + "\t\r\n").replace("\u2212", "-")
         if text.lower() in MISSING_TOKENS:
@@ -861,7 +879,6 @@ def to_number(
 
     mark, by_file = _decimal_mark([(row, raw, body) for _, row, raw, _, body in pending], column, filename,
                                   decimal)
-    too_large = []
     for i, row, raw, sign, body in pending:
         number = _parse(body, mark)
         if number is None:
@@ -894,40 +911,47 @@ def to_number(
     return result
 
 
-_PLAIN = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _TWO_WAYS_DOT = r"[+-]?[1-9][0-9]{0,2}\.[0-9]{3}"
+_TWO_WAYS_LINE = re.compile(rf"(?m)^{_TWO_WAYS_DOT}$")
+_OTHER_DOTTED_LINE = re.compile(rf"(?m)^(?!{_TWO_WAYS_DOT}$)[^\n]*\.")
+_NUMBER_CHARS = str.maketrans("", "", "0123456789.eE+-\n")
+_TOKEN_FORMS = frozenset(f for t in MISSING_TOKENS for f in (t, t.upper(), t.capitalize(), t.title()))
 
 
 def _plain_numbers(values: pd.Series, decimal: str | None) -> pd.Series | None:
     """The column read at once when every cell is a plain number or missing, else ``None``.
 
-    Gives exactly what the per-cell rules give for such a column (Python's own
-    float parsing of the same text), and ``None`` whenever a rule could read a
-    cell differently: separators, percent signs, a value such as ``1.125`` that
-    reads two ways, a value out of range.
+    Gives exactly what the per-cell rules give for such a column (Python's own float parsing of the
+    same text, in one numpy call), and ``None`` whenever a rule could read a cell differently or
+    refuse it: separators, spaces, percent signs, a value such as ``1.125`` that reads two ways,
+    a value out of range. Checks run on the whole column at once (a set lookup for the missing
+    tokens, a character filter and two regular expressions over the joined text).
     """
     if values.dtype != object:
         return None
-    present = values.notna().to_numpy()
-    cells = values[present]
-    if not all(type(v) is str for v in cells):  # noqa: E721 - numbers and bools take the per-cell rules
-        return None
-    text = cells.str.strip(_SPACES + "\t\r\n")
-    missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
-    text = text[~missing]
-    if not text.str.fullmatch(_PLAIN).all():
-        return None
-    dotted = text.str.contains(".", regex=False).to_numpy()
-    if dotted.any() and decimal != ".":
-        two_ways = text.str.fullmatch(_TWO_WAYS_DOT).to_numpy()
-        if two_ways.any() and not (dotted & ~two_ways).any():
-            return None  # only values such as 1.125: the rules decide, or refuse
-    numbers = np.asarray(text.to_numpy(dtype=object), dtype=object).astype(float)
-    if not (np.abs(numbers) <= MAX_MAGNITUDE).all():
-        return None
+    cells = values.to_numpy(dtype=object)
+    present = pd.notna(cells)
+    texts = cells[present]
+    if len(texts) and pd.api.types.infer_dtype(texts, skipna=False) != "string":
+        return None  # numbers and bools take the per-cell rules
+    token = pd.Series(texts, dtype=object).isin(_TOKEN_FORMS).to_numpy()
+    texts = texts[~token]
     out = np.full(len(values), np.nan)
-    where = np.flatnonzero(present)[~missing]
-    out[where] = numbers
+    if len(texts):
+        joined = "\n".join(texts)
+        if joined.translate(_NUMBER_CHARS) or joined.count("\n") != len(texts) - 1:
+            return None
+        if decimal != "." and "." in joined and _TWO_WAYS_LINE.search(joined) \
+                and not _OTHER_DOTTED_LINE.search(joined):
+            return None  # only values such as 1.125: the rules decide, or refuse
+        try:
+            numbers = texts.astype(float)
+        except ValueError:
+            return None
+        if not (np.abs(numbers) <= MAX_MAGNITUDE).all():
+            return None
+        where = np.flatnonzero(present)[~token]
+        out[where] = numbers
     return pd.Series(out, index=values.index, dtype=float, name=values.name)
 
 

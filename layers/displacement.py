@@ -28,6 +28,7 @@ OLD_AGE_DEPENDENCY = Layer(
     loader=SumRatio(("age_65_69", "age_70_74", "age_75_plus"),
                     tuple(f"age_{a}_{a + 4}" for a in range(15, 65, 5))),
     rollup_weight="population_municipal",
+    labels=(("fr", "Rapport de dépendance des personnes âgées (indicateur indirect de l'émigration)"),),
     description="People aged 65+ per 100 aged 15-64, from HCP's five-year age groups. Working-age "
     "people leave and the old stay: a high ratio is a sign of out-migration (higher is worse; a proxy).",
 )
@@ -36,6 +37,7 @@ SEX_RATIO = Layer(
     unit="percentile", theme="vulnerability", higher_is_worse=False, kind="rate", source=HCP_2024,
     loader=Percentile(SumRatio(("people_20_49_male",), ("people_20_49_female",))),
     rollup_weight="people_20_49_female",
+    labels=(("fr", "Hommes pour 100 femmes de 20 à 49 ans (indicateur indirect de l'émigration masculine)"),),
     description="Percentile rank of the men per 100 women aged 20-49 (municipal population). Men leave "
     "to work elsewhere first: few men is a sign of out-migration (lower is worse; a proxy). Ranked, "
     "because a garrison sets the men-heavy extreme.",

@@ -1,20 +1,22 @@
 #!/usr/bin/env python
-"""Install the map's browser assets (Leaflet) into ``static/vendor/`` from a package registry.
+"""Install the map's browser assets into ``static/vendor/`` from a package registry.
 
-The dashboard never loads JavaScript or CSS from a CDN: Streamlit serves these
-files itself (``server.enableStaticServing``) and the standalone HTML export
-inlines them. They are third-party code, so they are installed here at setup
-time and not committed (``static/vendor/`` is ignored by git).
+The dashboard never loads JavaScript, CSS or map data from a CDN: Streamlit serves these
+files itself (``server.enableStaticServing``) and the standalone HTML export inlines them.
+They are third-party files, so they are installed here at setup time and not committed
+(``static/vendor/`` is ignored by git).
 
-Sources, tried in order, both giving byte-identical files:
+- **Leaflet 1.9.4** (``static/vendor/leaflet``), tried in order, both giving byte-identical files:
+  1. the npm registry, ``npm pack leaflet@1.9.4`` (Leaflet's own release);
+  2. PyPI, ``pip download --no-deps django-js-lib-leaflet==1.9.4.1``, a wheel that ships
+     Leaflet 1.9.4's ``dist`` files unchanged, for machines without npm.
+- **world-atlas 2.0.2** (``static/vendor/world-atlas``): Natural Earth's 1:50m countries as
+  TopoJSON (public domain), from ``npm pack world-atlas@2.0.2``. The map draws the
+  neighbouring countries from it for orientation; without npm the map works without them.
 
-1. the npm registry, ``npm pack leaflet@1.9.4`` (Leaflet's own release);
-2. PyPI, ``pip download --no-deps django-js-lib-leaflet==1.9.4.1``, a wheel
-   that ships Leaflet 1.9.4's ``dist`` files unchanged, for machines without npm.
-
-Every file is checked against the SHA-256 pinned in ``FILES``; a file that does
-not match is never installed. The script is idempotent: when every file is
-already in place and verified it does nothing.
+Every file is checked against the SHA-256 pinned in ``FILES`` and ``WORLD_FILES``; a file that does not match
+is never installed. The script is idempotent: when every file is already in place and
+verified it does nothing.
 
 The Arabic interface's font, Noto Naskh Arabic (SIL Open Font Licence 1.1), is
 installed the same way into ``static/fonts/`` from the npm registry
@@ -57,6 +59,13 @@ FILES: dict[str, str] = {
     "images/marker-shadow.png": "264f5c640339f042dd729062cfc04c17f8ea0f29882b538e3848ed8f10edb4da",
 }
 LICENSE_NAME = "LICENSE"  # Leaflet's BSD-2-Clause licence, installed beside the files
+WORLD_VERSION = "2.0.2"
+WORLD_SPEC = f"world-atlas@{WORLD_VERSION}"
+# Path under ``<dest>/world-atlas/`` -> SHA-256 of world-atlas 2.0.2's file.
+WORLD_FILES: dict[str, str] = {
+    "countries-50m.json": "04342cdc1e3016bcd7db1630de95684d67b79fe3c8c460321e87aef469502394",
+    "LICENSE": "8048290dfdb6e83fbed17e8985c8cfc4ce9da9b842642f3d3e497280790cfa31",
+}
 
 DEFAULT_FONTS = ROOT / "static" / "fonts"
 FONT_VERSION = "5.3.0"
@@ -93,6 +102,48 @@ def missing_files(dest: Path = DEFAULT_DEST) -> list[str]:
         if not path.is_file() or _sha256(path.read_bytes()) != digest:
             bad.append(name)
     return bad
+
+
+def missing_world(dest: Path = DEFAULT_DEST) -> list[str]:
+    """Names of the world-atlas files that are absent or differ from the pinned release."""
+    folder = dest / "world-atlas"
+    return [name for name, digest in WORLD_FILES.items()
+            if not (folder / name).is_file() or _sha256((folder / name).read_bytes()) != digest]
+
+
+def fetch_world(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path | None:
+    """Install world-atlas's countries into ``dest/world-atlas`` unless already there and verified.
+
+    Returns the folder, or ``None`` (with a warning) when npm cannot provide the pinned files:
+    the map then draws no neighbouring countries, everything else works.
+    """
+    folder = dest / "world-atlas"
+    if not missing_world(dest):
+        if not quiet:
+            print(f"world-atlas {WORLD_VERSION} already installed and verified in {folder}")
+        return folder
+    npm = shutil.which("npm")
+    try:
+        if npm is None:
+            raise RuntimeError("npm not found")
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([npm, "pack", WORLD_SPEC, "--pack-destination", tmp, "--silent"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+            with tarfile.open(Path(tmp) / f"world-atlas-{WORLD_VERSION}.tgz", "r:gz") as tar:
+                files = {name: tar.extractfile(f"package/{name}").read() for name in WORLD_FILES}
+    except (RuntimeError, OSError, KeyError, AttributeError, tarfile.TarError, subprocess.SubprocessError) as exc:
+        print(f"warning: world-atlas {WORLD_VERSION} not installed ({exc}); the map will show no neighbouring "
+              "countries", file=sys.stderr)
+        return None
+    wrong = [n for n, digest in WORLD_FILES.items() if _sha256(files[n]) != digest]
+    if wrong:
+        print(f"warning: world-atlas checksum mismatch for {', '.join(wrong)}; not installed", file=sys.stderr)
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    print(f"world-atlas {WORLD_VERSION} installed from npm into {folder} ({len(WORLD_FILES)} files verified)")
+    return folder
 
 
 def _from_npm(work: Path) -> dict[str, bytes]:
@@ -243,12 +294,17 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 1
         print(f"Leaflet {LEAFLET_VERSION} verified in {args.dest / 'leaflet'}")
+        world = missing_world(args.dest)
+        if world:
+            print(f"world-atlas missing or modified in {args.dest / 'world-atlas'}: {', '.join(world)} "
+                  "(the map draws no neighbouring countries); run `make assets`", file=sys.stderr)
         return 0
     try:
         fetch(args.dest, quiet=args.quiet)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    fetch_world(args.dest, quiet=args.quiet)
     fetch_fonts(args.fonts, quiet=args.quiet)
     return 0
 

@@ -38,13 +38,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def dashboard(script: Path = ROOT / "app.py", env: dict | None = None):
-    """Start ``streamlit run`` on a free port; yield its URL."""
+def dashboard(script: Path = ROOT / "app.py", env: dict | None = None, cwd: Path | None = None):
+    """Start ``streamlit run`` on a free port (from ``cwd``, default the project root); yield its URL."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+        cwd=cwd or ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:

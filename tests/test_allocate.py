@@ -185,8 +185,8 @@ def own_level():
 
 
 def test_invest_on_a_level_counts_people_in_need_from_the_rates(own_level):
-    _, data, result = own_level
-    inv = invest(data, result, AllocationSettings(budget=1000.0, target="poverty_rate", draws=0))
+    config, data, result = own_level
+    inv = invest(data, result, AllocationSettings(budget=1000.0, target="poverty_rate", draws=0), roles=config.roles)
     # poverty_rate x hh (the layer's denominator) per district
     expected = data.values["poverty_rate"] / 100 * pd.to_numeric(data.tables["survey"]["hh"])
     assert inv.in_need.to_numpy() == pytest.approx(expected.to_numpy(), nan_ok=True)
@@ -223,11 +223,11 @@ def test_command_line_exits_2_on_an_impossible_plan(tmp_path, capsys, args, matc
 
 # ----------------------------------------------------------------------------- the dashboard
 def test_dashboard_plan_equals_the_command_line_bytes(default_config, tmp_path):
+    from geo.allocate import investment_metadata
+    from geo.dataset import export_metadata
     from ui import state
     from ui.exports import table_bytes
     from ui.invest import _investment
-    from geo.allocate import investment_metadata
-    from geo.dataset import export_metadata
 
     settings = AllocationSettings(budget=5e9, per_person=1000.0, objective="reach", floors={"05.081": 1e8},
                                   draws=1000)
@@ -265,3 +265,7 @@ def test_invest_page_allocates_without_error(default_config):
     assert "People in need reached" in labels
     plan = next(df.value for df in at.dataframe if "amount" in df.value.columns)
     assert len(plan) > 0 and plan["amount"].sum() == pytest.approx(5e9)
+    # monitoring of the funded provinces, 2014 -> 2024, against their matches
+    monitor = next(df.value for df in at.dataframe if "difference" in df.value.columns)
+    assert len(monitor) > 5 and monitor["p_value"].between(0, 1).all()
+    assert any("association, not an effect" in c.value for c in at.caption)

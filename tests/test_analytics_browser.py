@@ -42,7 +42,7 @@ def test_change_map_draws_the_districts_left_behind(browser, server):
     assert frame.evaluate("() => PK.districts.getLayers().length") == 75
     legend = frame.locator(".pk-legend")
     legend.get_by_text("Fell further behind, 2014 to 2024").wait_for(timeout=30_000)
-    assert legend.get_by_text("left behind (7 or more layers)").count() == 1
+    assert legend.get_by_text("left behind (8 or more layers)").count() == 1
     shot(page, "change_map")
     assert blocked == []
     page.close()

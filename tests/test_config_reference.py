@@ -2,6 +2,7 @@
 
 import tomllib
 
+import pandas as pd
 import pytest
 
 from geo.config import allowed_keys, parse_config
@@ -105,3 +106,25 @@ def test_ratio_percentage_outside_0_100_stops(tmp_path):
     with pytest.raises(LayerDataError, match=r"census.csv: 'poor' / 'people' x 100 \(layer 'poverty', in %\) gives "
                                              r"1 value\(s\) outside 0-100 at level 'districts' \('01001': 983\)"):
         load_level(load_config(folder / "config.toml"), "districts")
+
+
+def test_disconnected_districts_are_said_once_in_the_projects_words():
+    import warnings
+
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo.clusters import getis_ord, local_moran
+
+    # two islands of three squares each, 8 degrees apart
+    squares = [box(0, 0, 1, 1), box(1, 0, 2, 1), box(0, 1, 1, 2), box(10, 0, 11, 1), box(11, 0, 12, 1),
+               box(10, 1, 11, 2)]
+    zones = gpd.GeoDataFrame(geometry=squares, crs=4326, index=list("abcdef"))
+    values = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], index=list("abcdef"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = local_moran(zones, values, permutations=99)
+        getis_ord(zones, values, permutations=99)
+    assert not [w for w in caught if "not fully connected" in str(w.message)]
+    assert result.weights_description == ("queen contiguity; 2 groups of districts with no border between them "
+                                          "(e.g. islands): clusters do not reach across groups")

@@ -1,6 +1,7 @@
 import zipfile
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
@@ -8,7 +9,7 @@ from shapely.geometry import Polygon, box
 from geo.errors import BoundaryError, LayerDataError, MissingCRSError
 from geo.io import read_boundaries, read_table, write_table
 
-from .conftest import OWN
+from .conftest import OWN, ROOT
 
 
 def test_reads_codes_as_text_with_leading_zeros():
@@ -124,3 +125,137 @@ def test_exports_round_trip(tmp_path, suffix):
     assert back["code"].tolist() == ["001", "002"]
     assert back["name"].tolist() == ["الرباط", "Fès"]
     assert back["score"].tolist() == [1 / 3, 2 / 3]
+
+
+# ------------------------------------------------------------------ one table reader
+from geo.tables import file_decimal, read_text_table, to_number  # noqa: E402
+from geo.text import normalise_name  # noqa: E402
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Sankhuwa Sabha", "SANKHUWASABHA"), ("Aïn-Chock", "AIN CHOCK"), ("M'diq-Fnideq", "mdiq fnideq"),
+    ("الدار البيضاء", "الدَّار البيضاء"), ("תל אביב", "תל-אביב"), ("東京都", "東京都"), ("काठमाडौं", "काठमाडौं"),
+    ("Straße", "STRASSE"), ("Łódź", "Lodz"), ("Ⅻ区", "XII区"), ("٣", "3"),
+])
+def test_names_of_every_script_compare_equal(a, b):
+    assert normalise_name(a) == normalise_name(b) != ""
+
+
+def test_different_names_of_one_script_stay_different():
+    arabic = ["عين الشق", "بلفدير", "رأس الشرق", "الكثيب", "العرق الجنوبي", "الجرف"]
+    assert len({normalise_name(n) for n in arabic}) == 6
+    assert normalise_name("काठमाडौं") != normalise_name("काठमाडौ")  # a Devanagari mark is part of the letter
+
+
+def test_arabic_names_join_within_their_parent():
+    from geo.join import join_table
+
+    names = ["عين الشق", "بلفدير", "رأس الشرق", "الكثيب", "العرق الجنوبي", "الجرف"]
+    districts = pd.DataFrame({"name": names, "parent_code": ["01"] * 6},
+                             index=pd.Index([f"00{i}" for i in range(1, 7)], name="code"))
+    table = pd.DataFrame({"n": names, "p": ["01"] * 6, "v": range(6)})
+    joined, report = join_table(districts, table, key="n", by="name", parent_key="p")
+    assert report.matched_by_name == 6 and joined["v"].tolist() == list(range(6))
+
+
+@pytest.mark.parametrize("text", ["1.5", "-2", "+3", ".5", "5.", "1e-3", "1E+4", "N/A", "007", "n/a", "", "NA",
+                                  "0.000001", "123456789012345678", "9.900000000000002"])
+def test_fast_path_gives_the_rules_results(text):
+    """The vectorised reading of a column of plain numbers equals the per-cell rules, bit for bit."""
+    from geo import tables
+
+    cells = pd.Series([text, "1", None], index=[2, 3, 4], dtype=object)
+    fast = tables._plain_numbers(cells, ".")
+    assert fast is not None
+    # the per-cell rules: force them by adding a cell the fast path declines, then drop it
+    slow = to_number(pd.concat([cells, pd.Series(["1 000"], index=[5])]), column="v", filename="f.csv",
+                     decimal=".").iloc[:3]
+    np.testing.assert_array_equal(fast.to_numpy(), slow.to_numpy())
+
+
+def test_fast_path_declines_what_the_rules_decide():
+    from geo import tables
+
+    for cells in ([" 12 "], ["1,5"], ["12 %"], ["1 234"], ["1.125", "2.250"], ["1e400"], ["inf"], ["0x10"], [3.5]):
+        assert tables._plain_numbers(pd.Series(cells, dtype=object), None) is None, cells
+
+
+def test_fast_path_on_the_default_census_table():
+    """Every column of the default data's census table reads the same through both paths."""
+    from geo import tables
+    from geo.config import load_config
+
+    config = load_config(ROOT / "config.toml")
+    table = config.tables[config.population[0]]
+    text = read_text_table(table.path.read_bytes(), table.path.name, max_bytes=2**30, max_cells=10**8)
+    compared = 0
+    for col in text.columns:
+        fast = tables._plain_numbers(text[col], text.attrs["decimal"])
+        if fast is None:
+            continue
+        slow = to_number(pd.concat([text[col], pd.Series(["1 000"], index=[-1])]), column=col, filename="f",
+                         decimal=text.attrs["decimal"]).iloc[:-1]
+        np.testing.assert_array_equal(fast.to_numpy(), slow.to_numpy())
+        compared += 1
+    assert compared >= 10
+
+
+def test_three_decimals_in_a_semicolon_file():
+    """1.125 in a ;-separated file: refused when nothing decides, read by the file's own decimal mark otherwise."""
+    only = read_text_table(b"code;v\n001;1.125\n002;2.250\n", "f.csv", max_bytes=2**20)
+    assert only.attrs["decimal"] is None
+    with pytest.raises(LayerDataError, match=r"column 'v' has value\(s\) that read two ways"):
+        to_number(only["v"], column="v", filename="f.csv", decimal=only.attrs["decimal"])
+    commas = read_text_table(b"code;v;w\n001;1.125;0,5\n002;2.250;1,5\n", "f.csv", max_bytes=2**20)
+    read = to_number(commas["v"], column="v", filename="f.csv", decimal=commas.attrs["decimal"])
+    assert read.tolist() == [1125.0, 2250.0] and "thousands separator" in read.attrs["decimal_note"]
+    points = read_text_table(b"code;v;w\n001;1.125;0.5\n002;2.250;1.5\n", "f.csv", max_bytes=2**20)
+    assert to_number(points["v"], column="v", filename="f.csv", decimal=points.attrs["decimal"]).tolist() == [1.125, 2.25]
+    assert file_decimal(pd.DataFrame({"a": ["0,5"], "b": ["0.5"]})) is None
+
+
+@pytest.mark.parametrize("cells, message", [
+    (["1e300", "-1e300"], "too large to compute with"),
+    (["1e400"], "too large to compute with"),
+    ([float("inf")], "too large to compute with"),
+])
+def test_values_beyond_the_float_range_are_refused(cells, message):
+    with pytest.raises(LayerDataError, match=message):
+        to_number(pd.Series(cells, dtype=object), column="v", filename="f.csv")
+
+
+def test_key_column_keeps_missing_value_tokens(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("code,v,label\nNA,1,none\nnull,n/a,-\n-,3,x\n", encoding="utf-8")
+    table = read_table(path, key="code")
+    assert table["code"].tolist() == ["NA", "null", "-"]
+    assert table["v"].tolist()[0] == 1 and np.isnan(table["v"].tolist()[1])
+    assert table["label"].tolist() == ["none", "-", "x"]  # text stays as written
+
+
+def test_table_limits(tmp_path):
+    with pytest.raises(LayerDataError, match="not a regular file"):
+        read_table("/dev/zero", key="code")
+    with pytest.raises(LayerDataError, match="is a folder"):
+        read_table(tmp_path, key="code")
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"code,v\n" + b"001,1\n" * 200_000)
+    with pytest.raises(LayerDataError, match="larger than the limit of 1 MB"):
+        read_table(big, key="code", max_mb=1)
+
+
+def test_excel_formulas_and_sheets_of_configured_tables():
+    from .conftest import DATA
+
+    with pytest.raises(LayerDataError, match=r"'unemp_pct' has 6 formula cell\(s\) saved without their result"):
+        read_table(DATA / "bad" / "t_formulas.xlsx", key="DISTRICT_CODE")
+    with pytest.raises(LayerDataError, match=r"no worksheet 'x'; the workbook's sheets are \['data', 'about'\]"):
+        read_table(DATA / "bad" / "t_two_sheets.xlsx", key="DISTRICT_CODE", sheet="x")
+    assert read_table(DATA / "bad" / "t_two_sheets.xlsx", key="DISTRICT_CODE", sheet=0)["people"].sum() == 21000
+
+
+def test_utf16_without_byte_order_mark():
+    from .conftest import DATA
+
+    table = read_table(DATA / "bad" / "t_utf16_nobom.csv", key="DISTRICT_CODE")
+    assert table.attrs["encoding"] == "utf-16-le" and table["people"].tolist()[:2] == [1000, 2000]

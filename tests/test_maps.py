@@ -1,7 +1,8 @@
-"""The map module: classes by hand, legend, escaping, feature codes, offline assets, standalone file."""
+"""The map's inputs: classes by hand (geo.classify), geometry once, numbers per view, offline assets, standalone file."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import warnings
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo import classify
 from ui import maps
 
 from .conftest import OWN
@@ -36,34 +38,18 @@ def table(districts) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def m(districts, table):
-    regions = gpd.GeoDataFrame({"name": ["North <b>", "South"]},
-                               geometry=[shapely.box(0, 1, 3, 2), shapely.box(0, 0, 3, 1)],
-                               index=["N", "S"], crs=4326)
-    extra = pd.Series({"004": "top contributing layers: <script>x</script>"})
-    return maps.choropleth(districts, table, column="score", column_label=EVIL_LABEL, k=3, selected="004",
-                           top=["006", "005"], outlines=regions, tooltip_extra=extra)
+def geometry(districts, table) -> dict:
+    return maps.level_geometry(districts, table["name"])
 
 
-def _payload(page: str) -> dict:
-    """The district layer's shapes and its colouring, read back from the rendered page."""
-    shapes = re.search(r"var d = (\{\"codes\".*?\});\n", page)
-    style = re.search(r"PK\.restyle\((\{\"codes\".*?\})\);\n", page)
-    assert shapes and style, "no district layer in the page"
-    out = json.loads(shapes.group(1))
-    colours = json.loads(style.group(1))
-    assert colours["codes"] == out["codes"]
-    return {**out, **colours}
-
-
-def _legend(m) -> str:
-    return next(json.loads(e.payload)["legend"] for e in maps._walk(m) if isinstance(e, maps._Restyle))
+def _array(style: dict, key: str, dtype) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(style[key]), dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- classify
 def test_quantiles_by_hand():
     values = pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10], index=list("abcdefghij"))
-    classes, bounds = maps.classify(values, "quantiles", 5)
+    classes, bounds = classify.classify(values, "quantiles", 5)
     # quintiles of 1..10 (numpy's linear interpolation): 2.8, 4.6, 6.4, 8.2, 10
     assert classes.tolist() == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
     assert np.ravel(bounds) == pytest.approx(np.ravel([(1, 2.8), (2.8, 4.6), (4.6, 6.4), (6.4, 8.2), (8.2, 10)]))
@@ -71,7 +57,7 @@ def test_quantiles_by_hand():
 
 def test_equal_interval_by_hand_with_missing():
     values = pd.Series([0.0, np.nan, 10, 4, 6, None], index=list("abcdef"))
-    classes, bounds = maps.classify(values, "equal_interval", 2)
+    classes, bounds = classify.classify(values, "equal_interval", 2)
     assert bounds == [(0.0, 5.0), (5.0, 10.0)]
     assert classes.iloc[[0, 2, 3, 4]].tolist() == [0, 1, 0, 1]
     assert classes.iloc[[1, 5]].isna().all()  # missing stays missing: its own class, not the lowest or highest
@@ -80,7 +66,7 @@ def test_equal_interval_by_hand_with_missing():
 
 def test_fisher_jenks_by_hand():
     values = pd.Series([1.0, 2, 3, 10, 11, 12, 30, 31, np.nan])
-    classes, bounds = maps.classify(values, "fisher_jenks", 3)
+    classes, bounds = classify.classify(values, "fisher_jenks", 3)
     assert bounds == [(1, 3), (3, 12), (12, 31)]
     assert classes.iloc[:8].tolist() == [0, 0, 0, 1, 1, 1, 2, 2]
     assert np.isnan(classes.iloc[8])
@@ -90,17 +76,17 @@ def test_fisher_jenks_by_hand():
 def test_fisher_jenks_matches_mapclassify(seed):
     y = np.random.default_rng(seed).gamma(2, 10, 120).round(1)
     for k in (3, 5, 7):
-        _, bounds = maps.classify(pd.Series(y), "fisher_jenks", k)
+        _, bounds = classify.classify(pd.Series(y), "fisher_jenks", k)
         with warnings.catch_warnings():  # mapclassify notes that numba is missing
             warnings.simplefilter("ignore")
             reference = mapclassify.FisherJenks(y, k=k).bins
         assert [hi for _, hi in bounds] == pytest.approx(list(reference))
 
 
-@pytest.mark.parametrize("scheme", maps.SCHEMES)
+@pytest.mark.parametrize("scheme", classify.SCHEMES)
 def test_fewer_distinct_values_than_classes(scheme):
     values = pd.Series([1.0, 1, 1, 2, 2, 3, np.nan])
-    classes, bounds = maps.classify(values, scheme, 5)
+    classes, bounds = classify.classify(values, scheme, 5)
     assert len(bounds) <= 3 if scheme != "equal_interval" else len(bounds) == 3
     assert classes.iloc[:6].notna().all() and np.isnan(classes.iloc[6])
     # every class that holds a value is in range, and values keep their order
@@ -110,74 +96,29 @@ def test_fewer_distinct_values_than_classes(scheme):
         assert sorted(classes.dropna().unique()) == list(range(len(bounds)))
 
 
-@pytest.mark.parametrize("scheme", maps.SCHEMES)
+@pytest.mark.parametrize("scheme", classify.SCHEMES)
 def test_constant_and_empty_values(scheme):
-    classes, bounds = maps.classify(pd.Series([4.0, 4.0, np.nan]), scheme, 5)
+    classes, bounds = classify.classify(pd.Series([4.0, 4.0, np.nan]), scheme, 5)
     assert bounds == [(4.0, 4.0)] and classes.tolist()[:2] == [0, 0] and np.isnan(classes.iloc[2])
-    classes, bounds = maps.classify(pd.Series([np.nan, np.nan]), scheme, 5)
+    classes, bounds = classify.classify(pd.Series([np.nan, np.nan]), scheme, 5)
     assert bounds == [] and classes.isna().all()
 
 
 def test_unknown_scheme_names_the_allowed_ones():
     with pytest.raises(ValueError, match="quantiles, fisher_jenks, equal_interval"):
-        maps.classify(pd.Series([1.0, 2.0]), "jenks", 3)
+        classify.classify(pd.Series([1.0, 2.0]), "jenks", 3)
     with pytest.raises(ValueError, match="between 2 and 9"):
-        maps.classify(pd.Series([1.0, 2.0]), "quantiles", 12)
+        classify.classify(pd.Series([1.0, 2.0]), "quantiles", 12)
 
 
-@pytest.mark.parametrize("palette", list(maps.PALETTES))
+@pytest.mark.parametrize("palette", list(classify.PALETTES))
 def test_palettes_give_2_to_9_distinct_colours(palette):
     for k in range(2, 10):
-        colours = maps.palette_colours(palette, k)
+        colours = classify.palette_colours(palette, k)
         assert len(colours) == len(set(colours)) == k
-        assert maps.NO_DATA_COLOUR not in colours
+        assert classify.NO_DATA_COLOUR not in colours
     with pytest.raises(ValueError, match="YlOrRd"):
-        maps.palette_colours("rainbow", 5)
-
-
-# ----------------------------------------------------------------------------- the map
-def test_legend_has_title_bounds_counts_and_no_data(m, table):
-    legend = _legend(m)
-    _, bounds = maps.classify(table["score"], "quantiles", 3)
-    for low, high in bounds:
-        assert f"{low:.1f} – {high:.1f}" in legend
-    assert "no data" in legend and "(1)" in legend  # one district without a score
-    assert "pk-nodata" in legend  # hatched swatch
-    assert "top 2 by rank" in legend and "selected" in legend
-    assert "Need &lt;script&gt;alert(2)&lt;/script&gt;" in legend
-    page = m.get_root().render()
-    assert "no data" in page and f"{bounds[0][0]:.1f} – {bounds[0][1]:.1f}" in page
-
-
-def test_large_mode_uses_larger_type(districts, table):
-    small = maps.choropleth(districts, table, column="score", column_label="Score").get_root().render()
-    large = maps.choropleth(districts, table, column="score", column_label="Score",
-                            large=True).get_root().render()
-    assert "font: 12px" in small and "font: 18px" in large
-
-
-def test_no_unescaped_user_text_in_page(m):
-    page = m.get_root().render()
-    assert EVIL_NAME not in page and "<img src=x" not in page
-    assert "<script>alert(2)" not in page and "<script>x</script>" not in page and "<b>" not in page
-    tips = _payload(page)["tips"]
-    assert any("&lt;img src=x onerror=alert(1)&gt;" in t for t in tips)
-    assert any("Fès {{ 7*7 }}" in t for t in tips)  # not evaluated as a template
-    assert any("top contributing layers: &lt;script&gt;x&lt;/script&gt;" in t for t in tips)
-
-
-def test_tooltips_name_rank_value(m):
-    tips = dict(zip(*(_payload(m.get_root().render())[k] for k in ("codes", "tips"))))
-    assert "Aïn Nord" in tips["001"] and "rank 5 of 5" in tips["001"] and "12.0" in tips["001"]
-    assert "not ranked" in tips["003"] and "no data" in tips["003"]
-
-
-def test_features_carry_their_code_and_one_class_each(m, districts):
-    data = _payload(m.get_root().render())
-    assert data["codes"] == list(districts.index)
-    assert len(data["geoms"]) == len(data["cls"]) == len(data["tips"]) == 6
-    assert data["cls"][2] is None  # "003" has no score
-    assert m.options["prefer_canvas"] is True
+        classify.palette_colours("rainbow", 5)
 
 
 def test_geometry_encoding_round_trips(districts):
@@ -210,81 +151,139 @@ def _decode(text: str) -> list[tuple[float, float]]:
     return points + points[:1]
 
 
-def test_base_map_stays_the_same_while_the_colouring_changes(districts, table):
-    base = maps.base_map(districts)
-    page = base.get_root().render()
-    assert "PK.restyle(" not in page.split("PK.restyle = function")[1] and "feature_group" not in page
-    assert _script(maps.base_map(districts)) == _script(base)  # st_folium keeps the map mounted
-    group = maps.style_group(districts, table, column="score", column_label="Score", selected="002",
-                             top=["006", "nope"])
-    styles = [json.loads(e.payload) for e in maps._walk(group) if isinstance(e, maps._Restyle)]
-    assert len(styles) == 1 and "selected" in styles[0]["legend"] and "top 1 by rank" in styles[0]["legend"]
-    outlines = [e for e in maps._walk(group) if isinstance(e, maps._Outlines)]
-    assert [json.loads(e.payload)["codes"] for e in outlines] == [["006"], ["002"]]
-    assert list(group._children.values())[0] is next(e for e in maps._walk(group) if isinstance(e, maps._Restyle))
-    flipped = maps.style_group(districts, table.assign(score=100 - table["score"]), column="score",
-                               column_label="Score")
-    new = next(json.loads(e.payload) for e in maps._walk(flipped) if isinstance(e, maps._Restyle))
-    assert new["cls"] != styles[0]["cls"]
-    assert maps.highlight_group(districts, selected="nope")._children == {}
+
+# ----------------------------------------------------------------------------- "lower is worse"
+def test_lower_is_worse_is_darkest_at_the_lowest_values():
+    jobs = pd.Series([1.0, 5.0, 9.0], index=list("abc"))
+    up = classify.map_classes(jobs, scheme="equal_interval", k=3, higher_is_worse=True)
+    down = classify.map_classes(jobs, scheme="equal_interval", k=3, higher_is_worse=False)
+    assert up.classes.tolist() == down.classes.tolist() == [0, 1, 2]  # the same breaks everywhere
+    darkest = classify.palette_colours("YlOrRd", 3)[-1]
+    assert up.colours[2] == darkest and down.colours[0] == darkest  # darker = more need
+    assert "lower values = more need" in down.direction and "higher values" in up.direction
+    assert down.legend_order() == [0, 1, 2] and up.legend_order() == [2, 1, 0]  # legend: most need first
 
 
-def _script(m) -> str:
-    """The map's script with folium's random element ids taken out."""
-    return re.sub(r"_[0-9a-f]{32}", "", m.get_root().render())
+def test_category_classes_keep_order_and_count_no_data():
+    mc = classify.category_classes(pd.Series(["HH", "HH", "no data", "LL", "not significant", None]),
+                                   classify.CLUSTER_COLOURS)
+    assert mc.counts == [2, 1, 0, 0, 1] and mc.missing == 2
+    assert mc.colours == list(classify.CLUSTER_COLOURS.values()) and mc.categorical
 
 
-def test_focus_fits_one_district(districts, table):
-    m = maps.choropleth(districts, table, column="score", column_label="Score", focus="005")
-    fit = re.search(r"fitBounds\((\[\[.*?\]\])", m.get_root().render()).group(1)
-    assert json.loads(fit) == [[0.0, 1.0], [1.0, 2.0]]  # district 005: x 1-2, y 0-1
+# ----------------------------------------------------------------------------- geometry, once
+def test_level_geometry_carries_codes_names_points_and_order(districts, table, geometry):
+    assert geometry["codes"] == ["001", "002", "003", "004", "005", "006"]
+    assert geometry["names"][1] == EVIL_NAME  # raw here; the client writes it as text
+    assert len(geometry["geoms"]) == len(geometry["at"]) == 6 and sorted(geometry["order"]) == list(range(6))
+    for (lat, lon), shape in zip(geometry["at"], districts):
+        assert shape.contains(shapely.Point(lon, lat)) or shape.touches(shapely.Point(lon, lat))
+    assert geometry["wrap"] is False
 
 
-def test_missing_codes_in_table_are_no_data(districts, table):
-    m = maps.choropleth(districts, table.drop(index="006"), column="score", column_label="Score")
-    assert _payload(m.get_root().render())["cls"][5] is None
+def test_initial_view_frames_the_population():
+    lons, lats = np.array([0.0, 1.0, 2.0, 40.0]), np.array([0.0, 1.0, 2.0, 40.0])
+    west, south, east, north = maps.population_bounds(lons, lats, np.array([1e6, 1e6, 1e6, 10.0]))
+    assert east < 3 and north < 3  # the empty far corner is left out
+    assert maps.population_bounds(lons, lats, None)[2] > 39  # without population, every district counts
 
 
-def test_unknown_column_is_a_clear_error(districts, table):
+def test_configured_bounds_win_and_can_cross_the_antimeridian(districts):
+    g = maps.level_geometry(districts, bounds=[0.5, 0.5, 2.5, 1.5])
+    assert g["view_bounds"] == [0.5, 0.5, 2.5, 1.5]
+    fiji = gpd.GeoSeries([shapely.box(177.0, -18.5, 178.5, -17.0), shapely.box(-180.0, -17.0, -179.0, -16.0)],
+                         index=["west", "east"], crs=4326)
+    g = maps.level_geometry(fiji, bounds=[177, -21, -178, -12])
+    assert g["wrap"] is True and g["view_bounds"] == [177.0, -21.0, 182.0, -12.0]
+    assert g["at"][1][1] > 180  # the island east of the antimeridian follows on, not 358 degrees away
+    auto = maps.level_geometry(fiji)
+    assert auto["wrap"] is True and auto["view_bounds"][2] - auto["view_bounds"][0] < 10
+
+
+def test_geometry_file_is_named_by_its_content(tmp_path, geometry):
+    name = maps.geometry_file(geometry, tmp_path)
+    assert re.fullmatch(r"geometry-[0-9a-f]{20}\.json", name)
+    assert maps.geometry_file(dict(geometry), tmp_path) == name  # same content, same file, written once
+    assert json.loads((tmp_path / name).read_text(encoding="utf-8"))["codes"] == geometry["codes"]
+    other = maps.geometry_file({**geometry, "names": ["x"] * 6}, tmp_path)
+    assert other != name and len(list(tmp_path.glob("geometry-*.json"))) == 2
+    assert "<img" not in (tmp_path / name).read_text(encoding="utf-8")  # escaped even as JSON
+
+
+# ----------------------------------------------------------------------------- numbers, per view
+def test_style_sends_numbers_aligned_with_the_geometry(geometry, table):
+    mc = classify.map_classes(table["score"], k=3)
+    keep = pd.Series(True, index=table.index)
+    keep["005"] = False
+    style = maps.map_style(geometry["codes"], table.iloc[::-1], mc, column="score", label=EVIL_LABEL,
+                           shown=keep, selected="004", top=["006", "nope", "005"], uncertain=["002"])
+    cls = _array(style, "cls", np.int8)
+    assert cls.tolist() == [0, 0, maps.NO_DATA, 1, maps.HIDDEN, 2]  # in the geometry's order, not the table's
+    assert _array(style, "rank", "<u2").tolist() == [5, 4, 0, 3, 2, 1]
+    np.testing.assert_allclose(_array(style, "value", "<f4")[[0, 1, 3]], [12, 25, 47])
+    assert np.isnan(_array(style, "value", "<f4")[2])
+    assert style["top"] == [5, 4] and style["uncertain"] == [1] and style["selected"] == 3
+    assert style["legend"]["title"] == EVIL_LABEL and style["legend"]["missing"] == 1
+    assert style["legend"]["order"] == [2, 1, 0] and "score" not in style  # the score is the value
+
+
+def test_style_of_another_column_carries_the_score_and_main_contributions(geometry, table):
+    t = table.assign(jobs=[5.0, 4, 3, 2, 1, 0])
+    contrib = pd.DataFrame({"a": [3.0, 0, 0, 1, 1, 1], "b": [1.0, 0, 0, 2, 2, 2], "c": [0.0, 0, 0, 3, 3, 3]},
+                           index=t.index)
+    style = maps.map_style(geometry["codes"], t, classify.map_classes(t["jobs"], k=3, higher_is_worse=False),
+                           column="jobs", label="Jobs", contributions=contrib,
+                           contribution_labels={"a": "Illiteracy", "b": "No toilet"})
+    assert _array(style, "score", "<u2").tolist()[:2] == [1200, 2500] and _array(style, "score", "<u2")[2] == 65535
+    picks = _array(style, "contrib", np.uint8).reshape(-1, 3)
+    assert picks[0].tolist() == [0, 1, 255] and picks[1].tolist() == [255, 255, 255] and picks[3].tolist() == [2, 1, 0]
+    assert style["contrib_labels"] == ["Illiteracy", "No toilet", "c"]
+    assert "lower values = more need" in style["legend"]["direction"]
+
+
+def test_style_is_small(geometry, table):
+    style = maps.map_style(geometry["codes"], table, classify.map_classes(table["score"], k=3), column="score",
+                           label="Score")
+    assert len(maps._js(style)) < 1500
+
+
+def test_unknown_column_is_a_clear_error(geometry, table):
     with pytest.raises(ValueError, match="no column 'illiteracy'"):
-        maps.choropleth(districts, table, column="illiteracy", column_label="Illiteracy")
+        maps.map_style(geometry["codes"], table, classify.map_classes(table["score"]), column="illiteracy",
+                       label="Illiteracy")
 
 
 # ----------------------------------------------------------------------------- offline assets
-def test_no_cdn_only_local_leaflet(m):
-    page = m.get_root().render()
-    assert maps.external_resources(page) == []
-    assert "/app/static/vendor/leaflet/leaflet.js" in page
-    for cdn in ("jsdelivr", "jquery", "bootstrap", "cloudflare", "fontawesome", "awesome"):
-        assert cdn not in page
-    assert [u for _, u in m.default_js] == ["/app/static/vendor/leaflet/leaflet.js"]
-
-
-def test_use_local_assets_drops_cdn_links_of_an_earlier_render():
-    import folium
-
-    plain = folium.Map(tiles=None)
-    plain.get_root().render()  # CDN links land in the header
-    maps.use_local_assets(plain, "/x/leaflet")
-    page = plain.get_root().render()
-    assert maps.external_resources(page) == [] and '<script src="/x/leaflet/leaflet.js">' in page
-    assert folium.Map.default_js[0][1].startswith("https://")  # the class default is untouched
-
-
-def test_static_serving_off_in_a_running_dashboard_is_a_clear_error(monkeypatch, districts, table):
+def test_static_serving_off_in_a_running_dashboard_is_a_clear_error(monkeypatch):
     import streamlit as st
     from streamlit import runtime
 
     monkeypatch.setattr(runtime, "exists", lambda: True)
     monkeypatch.setattr(st, "get_option", lambda key: False if key == "server.enableStaticServing" else "")
     with pytest.raises(maps.MissingAssetsError, match="enableStaticServing = true"):
-        maps.choropleth(districts, table, column="score", column_label="Score")
+        maps.check_static_serving()
 
 
-def test_missing_assets_say_make_assets(monkeypatch, tmp_path, districts, table):
+def test_missing_assets_say_make_assets(monkeypatch, tmp_path, geometry, table):
     monkeypatch.setattr(maps, "LEAFLET_DIR", tmp_path / "nothing")
+    style = maps.map_style(geometry["codes"], table, classify.map_classes(table["score"]), column="score", label="S")
     with pytest.raises(maps.MissingAssetsError, match="make assets"):
-        maps.choropleth(districts, table, column="score", column_label="Score")
+        maps.standalone_html(geometry, style, title="t", settings={})
+
+
+def test_static_urls_follow_the_base_path(monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setattr(st, "get_option", lambda key: "/pockets/" if key == "server.baseUrlPath" else None)
+    assert maps.static_url("maps", "geometry-1.json") == "/pockets/app/static/maps/geometry-1.json"
+    assert maps.default_asset_url() == "/pockets/app/static/vendor/leaflet"
+
+
+def test_client_is_javascript_files_not_python_strings():
+    for name in ("pockets-map.js", "component.js", "index.html", "pockets-map.css"):
+        assert (maps.CLIENT_DIR / name).is_file()
+    source = (maps.ROOT / "ui" / "maps.py").read_text(encoding="utf-8")
+    assert "function (" not in source and "L.geoJSON" not in source
 
 
 def test_installed_assets_are_the_pinned_release():
@@ -296,110 +295,31 @@ def test_installed_assets_are_the_pinned_release():
     assert fetch_assets.missing_files(maps.LEAFLET_DIR.parent) == []
 
 
+
 # ----------------------------------------------------------------------------- standalone file
-def test_standalone_is_self_contained(m):
-    before = m.get_root().render()
-    page = maps.standalone_html(m, title="Pockets <v1>", settings={"level": "districts", "weights": "a=2 <b>"})
+def test_standalone_is_self_contained(geometry, table):
+    style = maps.map_style(geometry["codes"], table, classify.map_classes(table["score"], k=3), column="score",
+                           label=EVIL_LABEL, top=["006"])
+    page = maps.standalone_html(geometry, style, title="Pockets <v1>",
+                                settings={"level": "districts", "weights": "a=2 <b>"})
     assert maps.external_resources(page) == []
     assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)=[\"']?(https?:)?//", page, re.I)
     leaflet = (maps.LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8")
     assert leaflet[:2000] in page and leaflet[-2000:] in page  # Leaflet's code inline
+    client = (maps.CLIENT_DIR / "pockets-map.js").read_text(encoding="utf-8")
+    assert client[:1000] in page  # the same client as the dashboard's
     assert "leaflet-container" in page and "data:image/png;base64," in page  # its CSS, images inline
     assert "<title>Pockets &lt;v1&gt;</title>" in page
     assert "<th>weights</th><td>a=2 &lt;b&gt;</td>" in page
-    assert "no data" in page and EVIL_NAME not in page
-    # the map itself is left as it was, ready for st_folium
-    assert m.get_root().render().count("/app/static/vendor/leaflet/leaflet.js") == 1
-    assert len(m.get_root().render()) == len(before)
+    assert EVIL_NAME not in page and "<script>alert(2)" not in page
+    assert page.count("<script") == page.count("</script>")  # no string closes a script early
 
 
-def test_standalone_after_st_folium_has_each_script_once(districts, table):
-    from streamlit_folium import generate_leaflet_string
+def test_display_bounds_are_checked():
+    from geo.config import ConfigError, _bounds
 
-    m = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], selected="001")
-    m.get_root().render()
-    generate_leaflet_string(m)  # what st_folium does: renames every element of the map in place
-    page = maps.standalone_html(m, title="t", settings={})
-    assert page.count("PK.districts = layer") == 1
-    assert page.count('L.control({position: "bottomright"})') == 1
-    assert page.count("L.featureGroup().addTo(") == 1
-    assert page.count('class="folium-map"') == 1
-
-
-def test_standalone_refuses_remote_scripts(districts, table):
-    from folium.plugins import Fullscreen
-
-    m = maps.choropleth(districts, table, column="score", column_label="Score")
-    Fullscreen().add_to(m)  # a plugin whose script comes from a CDN
-    with pytest.raises(ValueError, match="cannot be inlined"):
-        maps.standalone_html(m, title="t", settings={})
-
-
-# ----------------------------------------------------------------------------- categorical maps
-def test_constant_colours():
-    assert maps.CLUSTER_COLOURS == {"HH": "#d7191c", "LL": "#2c7bb6", "HL": "#fdae61", "LH": "#abd9e9",
-                                    "not significant": "#eeeeee"}
-    assert list(maps.QUADRANT_COLOURS.values()) == ["#b2182b", "#ef8a62", "#67a9cf", "#2166ac"]
-
-
-def test_cluster_map_has_one_legend_row_per_category_with_counts(districts, table):
-    t = table.assign(cluster=["HH", "HH", "no data", "LL", "not significant", None])
-    m = maps.category_map(districts, t, column="cluster", column_label="Clusters",
-                          colours=maps.CLUSTER_COLOURS, top=["006"])
-    legend = _legend(m)
-    rows = re.findall(r'background:(#[0-9a-f]{6})"></span><span>([^<]*)</span> <span class="pk-n">\((\d+)\)', legend)
-    assert rows == [("#d7191c", "HH", "2"), ("#2c7bb6", "LL", "1"), ("#fdae61", "HL", "0"),
-                    ("#abd9e9", "LH", "0"), ("#eeeeee", "not significant", "1")]
-    assert re.search(r'pk-nodata"></span><span>no data</span> <span class="pk-n">\(2\)', legend)
-    page = m.get_root().render()
-    payload = _payload(page)
-    assert payload["colours"] == list(maps.CLUSTER_COLOURS.values())
-    assert dict(zip(payload["codes"], payload["cls"])) == {"001": 0, "002": 0, "003": None, "004": 1,
-                                                           "005": 4, "006": None}
-    tips = dict(zip(payload["codes"], payload["tips"]))
-    assert "Clusters: HH" in tips["001"] and "Clusters: no data" in tips["006"]
-    assert "top 1 by rank" in legend
-
-
-def test_quadrant_map_via_choropleth_categories(districts, table):
-    names = list(maps.QUADRANT_COLOURS)
-    t = table.assign(quadrant=[names[0], names[0], names[1], names[2], names[3], np.nan])
-    legend = _legend(maps.choropleth(districts, t, column="quadrant", column_label="Need x readiness",
-                                     categories=maps.QUADRANT_COLOURS))
-    for name, colour, n in zip(names, maps.QUADRANT_COLOURS.values(), (2, 1, 1, 1)):
-        assert f'background:{colour}"></span><span>{name}</span> <span class="pk-n">({n})' in legend
-
-
-def test_category_labels_are_escaped(districts, table):
-    evil = {"<b>bold</b>": "#ff0000", "{{ 7*7 }}": "#00ff00"}
-    t = table.assign(kind=["<b>bold</b>", "{{ 7*7 }}", None, None, None, None])
-    m = maps.category_map(districts, t, column="kind", column_label=EVIL_LABEL, colours=evil)
-    legend = _legend(m)
-    assert "&lt;b&gt;bold&lt;/b&gt;" in legend and "<b>" not in legend
-    page = m.get_root().render()
-    assert "<b>bold" not in page and ">49<" not in page
-    assert "\\u007b{ 7*7 }}\\u003c/span" in page  # the legend's "{{" cannot start a template expression
-    tips = dict(zip(*(_payload(page)[k] for k in ("codes", "tips"))))
-    assert "&lt;b&gt;bold&lt;/b&gt;" in tips["001"] and "{{ 7*7 }}" in tips["002"]  # text, not evaluated
-
-
-def test_uncertain_members_of_the_top_are_dashed(districts, table):
-    group = maps.highlight_group(districts, selected="002", top=["006"], uncertain=["005", "006", "nope"])
-    outlines = [json.loads(e.payload) for e in maps._walk(group) if isinstance(e, maps._Outlines)]
-    assert [o["codes"] for o in outlines] == [["006"], ["005", "006"], ["002"]]
-    assert outlines[1]["strokes"][0]["dash"] == maps.UNCERTAIN_STYLE["dash"]
-    assert all("dash" not in s for o in (outlines[0], outlines[2]) for s in o["strokes"])
-    m = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"], uncertain=["005"])
-    assert '"dash":"5 4"' in m.get_root().render()
-    assert maps.UNCERTAIN_LABEL + " (1)" in _legend(m) and "dashed" in _legend(m)
-    plain = maps.choropleth(districts, table, column="score", column_label="Score", top=["006"])
-    assert "dashed" not in _legend(plain) and '"dash"' not in plain.get_root().render()
-    apart = maps.choropleth(districts, table, column="score", column_label="Score", uncertain=["005"],
-                            highlights=False)
-    assert maps.UNCERTAIN_LABEL in _legend(apart) and '"dash"' not in apart.get_root().render()
-
-
-def test_pre_encoded_shapes_give_the_same_map(districts):
-    encoded = maps.encode_shapes(districts)
-    assert list(encoded.index) == list(districts.index.astype(str))
-    assert _script(maps.base_map(districts, encoded=encoded.iloc[::-1])) == _script(maps.base_map(districts))
+    assert _bounds([177, -21, -178, -12], "config.toml") == (177.0, -21.0, -178.0, -12.0)  # across 180
+    assert _bounds(None, "config.toml") is None
+    for bad in ([1, 2, 3], [0, 10, 5, 5], ["a", 0, 1, 1], [0, -95, 1, 1]):
+        with pytest.raises(ConfigError, match=r"display\.bounds.*\[west, south, east, north\]"):
+            _bounds(bad, "config.toml")

@@ -1,7 +1,7 @@
 """The map in a real headless Chromium with every request off this machine blocked.
 
 (a) the standalone HTML file opened from disk with all network blocked; (b) the map inside a
-Streamlit page through ``st_folium``, Leaflet served by Streamlit itself. Screenshots go to
+Streamlit page as the live map component, Leaflet served by Streamlit itself. Screenshots go to
 ``test-artifacts/``.
 """
 
@@ -63,14 +63,19 @@ def _screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / name))
 
 
-def _own_map(**kwargs):
+def _own_map(selected=None):
+    """Geometry and numbers of the six districts (one name and the label written like HTML payloads)."""
+    from geo.classify import map_classes
+
     shapes = gpd.read_file(OWN / "districts.geojson").set_index("DIST_ID")
     table = pd.DataFrame({"name": shapes["DIST_NAME"], "score": [12.0, 25.0, None, 47.0, 58.0, 71.0]},
                          index=shapes.index)
     table["rank"] = table["score"].rank(ascending=False, method="min")
     table.loc["002", "name"] = EVIL_NAME
-    return maps.choropleth(shapes.geometry, table, column="score", column_label="Need <script>alert(2)</script>",
-                           top=["006", "005"], **kwargs)
+    geometry = maps.level_geometry(shapes.geometry, table["name"])
+    style = maps.map_style(geometry["codes"], table, map_classes(table["score"], k=3), column="score",
+                           label="Need <script>alert(2)</script>", top=["006", "005"], selected=selected)
+    return geometry, style
 
 
 # JavaScript: page coordinates of the middle of a district's bounding box.
@@ -86,7 +91,8 @@ _CENTRE = """([code]) => {
 # ----------------------------------------------------------------------------- (a) standalone file
 def test_standalone_file_offline(tmp_path):
     path = tmp_path / "map.html"
-    path.write_text(maps.standalone_html(_own_map(selected="004"), title="Six districts",
+    geometry, style = _own_map(selected="004")
+    path.write_text(maps.standalone_html(geometry, style, title="Six districts",
                                          settings={"level": "districts", "method": "minmax, arithmetic"}),
                     encoding="utf-8")
     with _page(allow_localhost=False) as (page, log):
@@ -125,25 +131,28 @@ def map_app(tmp_path_factory):
         yield url
 
 
-def _map_frame(page):
-    """The st_folium frame, once Leaflet has drawn the districts in it."""
-    page.locator('iframe[title="streamlit_folium.st_folium"]').wait_for(timeout=60_000)
-    for _ in range(300):
-        frames = [f for f in page.frames if "st_folium" in f.url]
+def _map_frame(page, timeout: float = 60.0):
+    """The map component's frame, once the districts are drawn and coloured in it."""
+    page.locator('iframe[title="ui.livemap.pockets_map"]').wait_for(timeout=timeout * 1000)
+    for _ in range(int(timeout * 5)):
+        frames = [f for f in page.frames if "pockets_map" in f.url]
         if frames:
             try:
-                if frames[-1].evaluate("!!(window.PK && PK.districts && PK.districts._map)"
+                if frames[-1].evaluate("!!(window.PK && PK.districts && PK.districts._map && PK.restyled)"
                                        " && !PK.districts._map._animatingZoom"):
                     return frames[-1]
             except Exception:  # the frame is being replaced
                 pass
         page.wait_for_timeout(200)
-    raise AssertionError("the map did not render in the st_folium frame")
+    raise AssertionError("the map did not render in its frame")
 
 
 def _click(page, code: str, dx: float = 0) -> None:
     frame = _map_frame(page)
-    box = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+    # bring the district to the middle of the map, clear of the legend and the controls
+    frame.evaluate("([c]) => { PK.map.setView(PK.byCode[c].getBounds().getCenter(), PK.map.getZoom(), {animate: false}); }",
+                   [code])
+    box = page.locator('iframe[title="ui.livemap.pockets_map"]').bounding_box()
     x, y = frame.evaluate(_CENTRE, [code])
     page.mouse.click(box["x"] + x + dx, box["y"] + y)
 
@@ -153,9 +162,17 @@ def _runs(page) -> int:
     return int(text.split(":")[1])
 
 
+def _wait(page, predicate, what: str, tries: int = 100) -> None:
+    for _ in range(tries):
+        if predicate():
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError(what)
+
+
 def test_streamlit_map_offline_and_click_returns_code(map_app):
     with _page(allow_localhost=True) as (page, log):
-        page.goto(map_app + "/?returned=last_active_drawing")
+        page.goto(map_app + "/")
         frame = _map_frame(page)
         assert frame.evaluate("PK.districts.getLayers().length") == 6
         assert frame.locator(".pk-legend").is_visible()
@@ -171,62 +188,114 @@ def test_streamlit_map_offline_and_click_returns_code(map_app):
         assert log["failed"] == [] and log["dialogs"] == []
 
 
-def test_second_click_on_same_district_is_reported_with_click_count(map_app):
+def test_second_click_on_same_district_is_reported_again(map_app):
     with _page(allow_localhost=True) as (page, log):
-        page.goto(map_app + "/?returned=last_active_drawing,last_object_clicked_count")
+        page.goto(map_app + "/")
         _map_frame(page)
         _click(page, "004")
         page.get_by_text("clicked: 004").wait_for(timeout=20_000)
         page.wait_for_timeout(1000)
         runs = _runs(page)
         _click(page, "004", dx=5)
-        for _ in range(100):
-            if _runs(page) > runs:
-                break
-            page.wait_for_timeout(200)
-        assert _runs(page) > runs, "a second click on the same district did not rerun the page"
+        _wait(page, lambda: _runs(page) > runs, "a second click on the same district did not rerun the page")
         assert log["blocked"] == []
 
 
-def test_selection_outline_after_click(map_app):
+def test_selection_outline_after_click_keeps_the_map_mounted(map_app):
     with _page(allow_localhost=True) as (page, log):
-        page.goto(map_app + "/?select=map&returned=last_active_drawing")
-        _map_frame(page)
-        _click(page, "003")
-        page.get_by_text("clicked: 003").wait_for(timeout=20_000)
-        frame = _map_frame(page)  # the map was rebuilt with the selection outlined
-        for _ in range(50):
-            if "selected" in frame.locator(".pk-legend").inner_text():
-                break
-            page.wait_for_timeout(200)
-            frame = _map_frame(page)
-        assert "selected" in frame.locator(".pk-legend").inner_text()
-        page.wait_for_timeout(500)
-        _screenshot(page, "streamlit_map_selected.png")
-        assert log["blocked"] == [] and log["dialogs"] == []
-
-
-# JavaScript: codes outlined by the layer group st_folium shows (top-N group, then selection group);
-# st_folium keeps the groups it removed in window.feature_group, off the map.
-_OUTLINED = """() => (window.feature_group || []).filter(g => g._map).flatMap(g => g.getLayers().map(
-    outline => outline.getLayers()[0].getLayers().map(l => l.feature.properties.code)))"""
-
-
-def test_selection_in_layer_group_keeps_the_map_mounted(map_app):
-    with _page(allow_localhost=True) as (page, log):
-        page.goto(map_app + "/?select=group&returned=last_active_drawing")
+        page.goto(map_app + "/")
         frame = _map_frame(page)
         frame.evaluate("window.pkMounted = 'first'")
-        assert frame.evaluate(_OUTLINED) == [["006", "005"]]
         for code in ("003", "001"):
             _click(page, code)
             page.get_by_text(f"clicked: {code}").wait_for(timeout=20_000)
-            for _ in range(50):
-                if frame.evaluate(_OUTLINED) == [["006", "005"], [code]]:
-                    break
-                page.wait_for_timeout(200)
-            assert frame.evaluate(_OUTLINED) == [["006", "005"], [code]]
+            _wait(page, lambda: frame.evaluate("PK.geometry.codes[PK.style.selected]") == code,
+                  f"{code} is not outlined as selected")
+            assert "selected" in frame.locator(".pk-legend").inner_text()
             assert frame.evaluate("window.pkMounted") == "first", "the map was rebuilt"
-        page.wait_for_timeout(500)
-        _screenshot(page, "streamlit_map_selected_group.png")
+        _screenshot(page, "streamlit_map_selected.png")
         assert log["blocked"] == [] and log["dialogs"] == [] and log["errors"] == []
+
+
+def _fills(frame) -> list:
+    return frame.evaluate("() => PK.layers.map(l => l.options.fillColor)")
+
+
+def test_weight_change_recolours_without_sending_the_geometry_again(map_app):
+    """A new weight sends numbers only: the geometry file is fetched once, the websocket carries a
+    few kilobytes, and the mounted map (same layers, same frame) is re-coloured."""
+    with _page(allow_localhost=True) as (page, log):
+        received = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda f: received.append(len(f))))
+        page.goto(map_app + "/")
+        frame = _map_frame(page)
+        page.wait_for_timeout(1000)
+        before = frame.evaluate("() => { PK.districts.__mark = 1; return [PK.restyled, PK.geometryLoaded]; }")
+        fills = _fills(frame)
+        sent = len(received)
+        slider = page.get_by_role("slider")
+        slider.focus()
+        for _ in range(6):
+            slider.press("ArrowRight")
+        _wait(page, lambda: frame.evaluate("PK.restyled") > before[0], "the map was not re-coloured")
+        page.wait_for_timeout(1500)
+        after = frame.evaluate("() => [PK.districts.__mark, PK.geometryLoaded, PK.districts.getLayers().length]")
+        assert after == [1, 1, 6], "the map was rebuilt or the geometry loaded again"
+        assert _fills(frame) != fills
+        geometry = [u for u in log["requests"] if "/app/static/maps/geometry-" in u]
+        assert len(geometry) == 1, geometry
+        on_change = sum(received[sent:])
+        assert 0 < on_change < 40_000, f"{on_change} bytes crossed the websocket for a weight change"
+        assert log["blocked"] == [] and log["errors"] == []
+
+
+def test_ten_thousand_generated_districts_draw_and_recolour(map_app):
+    with _page(allow_localhost=True) as (page, log):
+        page.set_viewport_size({"width": 1200, "height": 800})
+        page.goto(map_app + "/?generated=10000")
+        frame = _map_frame(page, timeout=240)
+        assert frame.evaluate("PK.districts.getLayers().length") == 10000
+        fills = _fills(frame)
+        restyled = frame.evaluate("PK.restyled")
+        slider = page.get_by_role("slider")
+        slider.focus()
+        slider.press("ArrowLeft")
+        _wait(page, lambda: frame.evaluate("PK.restyled") > restyled, "10,000 districts were not re-coloured",
+              tries=300)
+        changed = sum(a != b for a, b in zip(fills, _fills(frame)))
+        assert changed > 1000, f"only {changed} districts changed colour"
+        _screenshot(page, "streamlit_map_10000.png")
+        assert log["errors"] == [] and log["blocked"] == []
+
+
+def test_rank_numbers_top_list_and_search_to_zoom(map_app):
+    with _page(allow_localhost=True) as (page, log):
+        page.goto(map_app + "/")
+        frame = _map_frame(page)
+        ranks = frame.locator(".pk-rank")
+        assert ranks.count() == 3 and sorted(ranks.all_inner_texts()) == ["1", "2", "3"]
+        top = frame.locator(".pk-toplist li")
+        assert top.count() == 3
+        assert frame.evaluate("PK.labelCount") >= 1  # names placed beside the numbers, never overlapping
+        boxes = frame.evaluate("""() => Array.from(document.querySelectorAll('.pk-label span')).map(s => {
+            const r = s.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })""")
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not (a[0] < b[2] - 1 and a[2] > b[0] + 1 and a[1] < b[3] - 1 and a[3] > b[1] + 1), (a, b)
+        frame.evaluate("() => { PK.map.setView([0, 3], 9, {animate: false}); }")  # away from it first
+        search = frame.locator(".pk-search input")
+        search.fill("AIN")  # accents and case ignored: finds "Aïn Nord"
+        frame.locator(".pk-hits li").first.wait_for(timeout=5000)
+        assert frame.locator(".pk-hits li").first.inner_text().startswith("Aïn Nord")
+        search.press("Enter")
+        page.get_by_text("clicked: 001").wait_for(timeout=20_000)
+        # centred on the district found, the whole of it in view with its neighbours around it
+        centred = """() => PK.byCode['001'].getBounds().pad(0.5).contains(PK.map.getCenter())
+            && PK.map.getBounds().contains(PK.byCode['001'].getBounds())
+            && PK.map.getBounds().contains(PK.byCode['002'].getBounds().getCenter())"""
+        _wait(page, lambda: frame.evaluate(centred), "the search did not zoom to the district")
+        assert frame.evaluate("PK.flashed") == "001"
+        frame.fill(".pk-search input", "img src")  # a name written like HTML is found, shown as text
+        assert frame.locator(".pk-hits img").count() == 0
+        _screenshot(page, "streamlit_map_search.png")
+        assert log["blocked"] == [] and log["errors"] == [] and log["dialogs"] == []

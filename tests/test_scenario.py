@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from geo.allocate import AllocationSettings
+from geo.cli import main
 from geo.config import load_config
 from geo.scenario import (
     Scenario,
@@ -19,7 +20,6 @@ from geo.scenario import (
     save_scenario,
 )
 from geo.scoring import Method
-from geo.cli import main
 
 OWN = Path(__file__).parent / "data" / "own_data"
 

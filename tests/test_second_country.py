@@ -227,3 +227,16 @@ def test_weights_message_names_only_what_was_passed(tmp_path, capsys):
     assert main(base + ["--weights", "ghost=1"]) == 2
     err = capsys.readouterr().err
     assert "--weights names layer(s) ['ghost'] not in use" in err and "lights" not in err.split("layers:")[0]
+
+
+def test_prepare_writes_the_report_into_the_file(tmp_path, capsys):
+    import sqlite3
+
+    out = tmp_path / "prepared.gpkg"
+    assert main(["prepare", "--config", str(HERE / "config.toml"), "--out", str(out)]) == 0
+    with sqlite3.connect(out) as db:
+        tables = [r[0] for r in db.execute("select table_name from gpkg_contents")]
+        assert "settings" in tables
+        rows = [r[-2:] for r in db.execute("select * from settings").fetchall()]
+    assert ("report.012", "1 district(s) without a row (no data): 01005 Damson") in rows
+    assert main(["prepare", "--config", str(HERE / "config.toml"), "--out", str(out), "--strict"]) == 2

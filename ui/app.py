@@ -10,6 +10,8 @@ import streamlit as st
 from geo.errors import TargetingError
 from geo.i18n import _
 from ui import lang
+from ui.nav import page_links
+from ui.text import plain
 
 PAGES = Path(__file__).resolve().parent
 
@@ -28,12 +30,15 @@ def main() -> None:
         st.Page(PAGES / "method.py", title=_("Data & method")),
         st.Page(PAGES / "upload.py", title=_("Add a layer")),
     ]
+    menu = st.sidebar.container()  # the page menu, filled after the page ran with the view it ended on
     try:
-        st.navigation(pages).run()
+        st.navigation(pages, position="hidden").run()
     except TargetingError as exc:  # a configuration or data file the engine refuses: say which and how to fix it
-        st.error(_("The data could not be loaded: {error}").format(error=exc))
+        st.error(_("The data could not be loaded: {error}").format(error=plain(exc)))
         st.caption(_("Fix the file named above and reload the page; `python -m geo check --config <file>` lists "
                      "every problem of a configuration from the command line."))
+    finally:
+        page_links(pages, menu)
 
 
 if __name__ == "__main__":

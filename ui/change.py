@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.change import change_export, change_metadata, status_classes
+from geo.classify import category_classes, map_classes
 from geo.errors import TargetingError
 from geo.i18n import N_, _, column_labels, format_number, layer_label
-from ui import lang, maps, sidebar, state
+from ui import lang, maps, mapview, sidebar, state
 from ui.exports import MIME, table_bytes
-from ui.mapview import region_outlines
+from ui.livemap import live_map
 from ui.profile import render_profile
 from ui.text import plain
 
@@ -47,7 +47,7 @@ def render() -> None:
                                key="w_change_min", help=_("of the {n} layers compared").format(n=n))
         result = state.change(view.level, tolerance, min_layers)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
 
     status = result.table
@@ -57,8 +57,8 @@ def render() -> None:
         _("**{left}** of {shown} districts shown fell further behind the country on at least "
           "{min_layers} of the {n} layers compared between {before} and {after}: worse than the country "
           "in {after}, and the gap widened{by_more}.").format(
-            left=left, shown=int(keep.sum()), min_layers=min_layers, n=n, before=plain(before),
-            after=plain(after), by_more=by_more)
+            left=int(left), shown=int(keep.sum()), min_layers=int(min_layers), n=int(n), before=plain(before),
+            after=plain(after), by_more=plain(by_more))
     )
     labels = {l.id: layer_label(l) for l in result.layers}
     options = [STATUS] + list(labels)
@@ -86,12 +86,11 @@ def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> Non
     codes = keep[keep].index
     shown = table.loc[codes, ["name", "rank", "score"]].copy()
     status = result.table.reindex(codes)
-    shapes = state.display_shapes(view.level).reindex(codes)
     before, after = result.labels
     if shown_layer == STATUS:
         shown[STATUS], colours = status_classes(status, result.min_layers)
-        group = maps.style_group(shapes, shown, column=STATUS, column_label=_("Fell further behind, {before} to {after}").format(before=before, after=after),
-                                 categories=colours, selected=view.selected or None)
+        label = _("Fell further behind, {before} to {after}").format(before=before, after=after)
+        column, classes = STATUS, category_classes(shown[STATUS], colours)
     else:
         column = f"{shown_layer}_{measure}"
         shown[column] = status[column]
@@ -99,14 +98,12 @@ def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> Non
         label = _("{layer}: {measure}, {before} to {after} ({unit})").format(
             layer=layer_label(layer), measure=_(MEASURES[measure]).split(" (")[0].lower(), before=before,
             after=after, unit=_(layer.unit))
-        group = maps.style_group(shapes, shown, column=column, column_label=label, scheme=view.scheme,
-                                 k=view.classes, palette="OrRd", selected=view.selected or None)
-    base = maps.base_map(shapes, outlines=region_outlines(view.level))
-    event = st_folium(base, key=f"change_map_{view.level}", height=520, use_container_width=True,
-                      returned_objects=["last_active_drawing"], feature_group_to_add=group)
-    code = (((event or {}).get("last_active_drawing") or {}).get("properties") or {}).get("code")
-    if code and code != view.selected and code != st.session_state.get("_change_click"):
-        st.session_state["_change_click"] = code
+        classes = map_classes(shown[column], scheme=view.scheme, k=view.classes, palette="OrRd")
+    geometry, geometry_url = mapview.level_map(view.level)
+    style = maps.map_style(geometry["codes"], shown, classes, column=column, label=label, shown=keep,
+                           selected=view.selected or None)
+    code = live_map(geometry_url, style, key=f"change_map_{view.level}", height=520)
+    if code and code != view.selected:
         sidebar.select(code)
         st.rerun()
 

@@ -10,16 +10,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, investment_metadata, invest
+from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, invest, investment_metadata
 from geo.dataset import export_metadata
 from geo.errors import TargetingError
 from geo.monitor import matched_change
 from geo.scenario import Scenario, compare_allocations, compare_rankings, read_scenario, scenario_text
-from streamlit_folium import st_folium
-
-from ui import maps, sidebar, state
+from geo.classify import category_classes, map_classes
+from ui import maps, mapview, sidebar, state
 from ui.exports import MIME, table_bytes
-from ui.mapview import region_outlines
+from ui.livemap import live_map
 from ui.text import plain
 
 OBJECTIVE_LABELS = {
@@ -37,11 +36,12 @@ def _map(view, table: pd.DataFrame, values: pd.Series, label: str, key: str, *, 
     codes = values.dropna().index.intersection(table.index)
     shown = table.loc[codes, ["name", "rank", "score"]].copy()
     shown["value"] = values.reindex(codes)
-    shapes = state.display_shapes(view.level).reindex(codes)
-    group = maps.style_group(shapes, shown, column="value", column_label=label, scheme=view.scheme,
-                             k=view.classes, palette="YlGnBu", categories=categories, outline_top=False)
-    st_folium(maps.base_map(shapes, outlines=region_outlines(view.level)), key=key, height=460,
-              use_container_width=True, returned_objects=[], feature_group_to_add=group)
+    classes = (category_classes(shown["value"], categories) if categories is not None
+               else map_classes(shown["value"], scheme=view.scheme, k=view.classes, palette="YlGnBu"))
+    geometry, geometry_url = mapview.level_map(view.level)
+    keep = pd.Series(table.index.isin(codes), index=table.index)
+    style = maps.map_style(geometry["codes"], shown, classes, column="value", label=label, shown=keep)
+    live_map(geometry_url, style, key=key, height=460)
 
 
 def _shift_class(shift: pd.Series) -> pd.Series:
@@ -58,7 +58,8 @@ def _shift_class(shift: pd.Series) -> pd.Series:
 def _invest(level: str, key: tuple, allocation_json: str, data_key: tuple, _data, _result, _unc):
     view_weights, view_theme_weights = dict(key[2]), dict(key[3])
     settings = _settings_from_json(allocation_json)
-    return invest(_data, _result, settings, uncertainty=_unc if settings.draws else None, weights=view_weights,
+    return invest(_data, _result, settings, roles=state.config().roles, uncertainty=_unc if settings.draws else None,
+                  weights=view_weights,
                   theme_weights=view_theme_weights)
 
 
@@ -125,7 +126,7 @@ def _allocation_form(data, names: dict[str, str]) -> AllocationSettings | None:
                 draws=1000 if robust else 0,
             )
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return None
         st.session_state[ALLOCATION_KEY] = saved
     if saved.budget <= 0:
@@ -172,7 +173,7 @@ def _scenarios(view, settings: AllocationSettings | None, data, result) -> None:
     try:
         other = read_scenario(uploaded.getvalue(), cfg, name=uploaded.name)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     if st.button(f"Open scenario '{plain(other.name)}'"):
         for key in [k for k in st.session_state if str(k).startswith("w_")]:
@@ -192,15 +193,15 @@ def _scenarios(view, settings: AllocationSettings | None, data, result) -> None:
 def _compare_with(other: Scenario, view, data, result, settings) -> None:
     st.markdown(f"**This view (A) against scenario '{plain(other.name)}' (B)**")
     if other.level != view.level:
-        st.info(f"Scenario B is for level {other.level!r}; switch the level to {other.level!r} to compare.")
+        st.info(plain(f"Scenario B is for level {other.level!r}; switch the level to {other.level!r} to compare."))
         return
     b_view = view.replace(layers=other.layers, weights=dict(other.weights), theme_weights=dict(other.theme_weights),
                           normalisation=other.method.normalisation, aggregation=other.method.aggregation,
                           missing=other.method.missing)
     try:
-        _, b_table, b_result = state.scored(b_view)
+        _, _, b_result = state.scored(b_view)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     k = st.slider("Top k", 1, min(100, len(data.values)), min(view.top_n or 10, len(data.values)), key="cmp_k")
     ranks = compare_rankings(result.table["rank"], b_result.table["rank"], k)
@@ -226,7 +227,7 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
             a = _investment(view, data, result, settings)
             b = _investment(b_view, *state.scored(b_view)[::2], other.allocation)
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         diff = compare_allocations(a.plan.table["amount"], b.plan.table["amount"])
         diff.insert(0, "name", data.districts["name"].reindex(diff.index))
@@ -235,9 +236,9 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
 
 
 def _investment(view, data, result, settings: AllocationSettings):
-    key = state._settings_key(view, data)  # noqa: SLF001 - the view's cache key, shared with the other pages
+    key = state._settings_key(view, data)
     unc = state.monte_carlo(view, data, result) if settings.draws else None
-    return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),  # noqa: SLF001
+    return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),
                    data, result, unc)
 
 
@@ -258,11 +259,11 @@ def _monitoring(view, data, plan_codes: list[str]) -> None:
         try:
             frame = pd.read_csv(up, dtype=str)
         except (ValueError, UnicodeDecodeError) as exc:
-            st.error(f"{up.name}: not a readable CSV file ({exc}).")
+            st.error(plain(f"{up.name}: not a readable CSV file ({exc})."))
             return
         if "code" not in frame.columns:
-            st.error(f"{up.name}: no column 'code'; columns: {list(frame.columns)}. Name the column of district "
-                     "codes 'code'.")
+            st.error(plain(f"{up.name}: no column 'code'; columns: {list(frame.columns)}. Name the column of district "
+                           "codes 'code'."))
             return
         codes = [c.strip() for c in frame["code"].dropna()]
     if not codes:
@@ -274,9 +275,9 @@ def _monitoring(view, data, plan_codes: list[str]) -> None:
         hiw = {l.id: l.higher_is_worse for l in change.layers}
         result = matched_change(change.before, change.after, codes, higher_is_worse=hiw, k=k)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
-    st.caption(f"{before_label} -> {after_label}. Matching: {result.matching}. **{result.caveat}**")
+    st.caption(f"{plain(before_label)} -> {plain(after_label)}. Matching: {plain(result.matching)}. **{plain(result.caveat)}**")
     labels = {l.id: l.label for l in change.layers}
     table = result.table.rename(index=labels)
     st.dataframe(table.style.format("{:.2f}"), width="stretch")
@@ -298,7 +299,7 @@ def render() -> None:
         try:
             investment = _investment(view, data, result, settings)
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
     if investment is not None:
         plan = investment.plan
         c1, c2, c3, c4 = st.columns(4)
@@ -307,7 +308,7 @@ def render() -> None:
         c2.metric("People in need reached", f"{row['in_need_reached']:,.0f}")
         c3.metric("Coverage of the people in need", f"{row['coverage']:.1%}")
         c4.metric("Budget to the top decile", f"{row['top_decile_share']:.1%}")
-        st.caption(f"Solver: {plan.solver}. " + " ".join(investment.notes))
+        st.caption(plain(f"Solver: {plan.solver}. " + " ".join(investment.notes)))
         shown = investment.table[investment.table["amount"] > 0]
         st.dataframe(shown, width="stretch", hide_index=True)
         per_person = plan.table["amount"] / data.population.reindex(plan.table.index)

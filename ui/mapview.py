@@ -1,19 +1,35 @@
-"""The choropleth of a view, shared by the map page and workshop mode."""
+"""The map of a view, shared by the map page, workshop mode, change over time and the HTML export.
+
+One way through: view -> scored table -> classes (:mod:`geo.classify`) -> numbers for the
+client (:func:`ui.maps.map_style`) -> :func:`ui.livemap.live_map`. The level's geometry is built
+and written once per level for every session (:func:`level_map`).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
+import streamlit as st
 
+from geo.classify import CLUSTER_COLOURS, HOTSPOT_COLOURS, QUADRANT_COLOURS, MapClasses, category_classes, map_classes
+from geo.i18n import N_, _
 from ui import maps, state
-from ui.profile import top_contributions
 
+# Words the map client writes itself (legend keys, tooltips, search box), in the chosen language.
+CLIENT_TEXT = {
+    "no_data": N_("no data"), "rank": N_("rank {r} of {n}"), "not_ranked": N_("not ranked"), "score": N_("score"),
+    "contributions": N_("main contributions: {names}"), "top": N_("top {n} by rank (numbered)"),
+    "selected": N_("selected"), "uncertain": N_("top place uncertain ({n})"), "search": N_("Find a district…"),
+    "top_list": N_("Top {n}"),
+}
 
 # Categorical map layers: column of the analytics table -> (label, colours).
 CATEGORY_LAYERS = {
-    "cluster": ("Pockets: local Moran's I clusters of the score", maps.CLUSTER_COLOURS),
-    "hotspot": ("Hot and cold spots: Getis-Ord Gi* of the score", maps.HOTSPOT_COLOURS),
-    "quadrant": ("Need x readiness", maps.QUADRANT_COLOURS),
+    "cluster": ("Pockets: local Moran's I clusters of the score", CLUSTER_COLOURS),
+    "hotspot": ("Hot and cold spots: Getis-Ord Gi* of the score", HOTSPOT_COLOURS),
+    "quadrant": ("Need x readiness", QUADRANT_COLOURS),
 }
 SCORE_LABEL = "Composite need score (0-100)"
 # A district is an uncertain member of the top k when it is in it in more than 10% but less than 90% of draws.
@@ -46,47 +62,7 @@ def _uncertain(table: pd.DataFrame, keep, extra: pd.DataFrame | None) -> list[st
     return p[(p > low) & (p < high)].index.tolist()
 
 
-def map_parts(view, data, table, result, keep, *, large: bool = False, focus: str | None = None,
-              extra: pd.DataFrame | None = None):
-    """The map of the view (only kept districts) as ``(base_map, style_group)``.
-
-    Give both to ``st_folium(base, feature_group_to_add=group)``: the base (district shapes,
-    region outlines) stays the same when weights, classes or the selection change, so the map
-    stays mounted and only the colours, tooltips, legend and outlines of the group are applied
-    to it. ``extra`` (from :func:`ui.state.analysis`) gives the categorical layers "cluster",
-    "hotspot" and "quadrant" and the uncertain members of the top; without it those layers fall
-    back to the score.
-    """
-    shown = table[keep]
-    labels = {l.id: l.label for l in data.layers}
-    categories = None
-    if view.map_layer in CATEGORY_LAYERS and extra is not None and view.map_layer in extra.columns:
-        column = view.map_layer
-        label, categories = CATEGORY_LAYERS[column]
-        shown = shown.assign(**{column: extra[column].reindex(shown.index)})
-    else:
-        column = view.map_layer if view.map_layer in shown.columns else "score"
-        label = map_value_label(view, data) if column == view.map_layer else SCORE_LABEL
-    shapes = state.display_shapes(view.level)
-    shapes = shapes[shapes.index.isin(shown.index)]  # in the file's order, not the ranking's: the base stays put
-    base = maps.base_map(shapes, outlines=region_outlines(view.level), large=large, focus=focus,
-                         encoded=state.encoded_shapes(view.level))
-    group = maps.style_group(
-        shapes, shown, column=column, column_label=label, scheme=view.scheme, k=view.classes,
-        selected=view.selected or None, top=_top(view, table, keep), uncertain=_uncertain(table, keep, extra),
-        tooltip_extra=top_contributions(result, labels).reindex(shown.index), categories=categories,
-    )
-    return base, group
-
-
-def build_map(view, data, table, result, keep, *, large: bool = False, focus: str | None = None,
-              extra: pd.DataFrame | None = None):
-    """The map of the view as one ``folium.Map`` (for the standalone export and workshop mode)."""
-    base, group = map_parts(view, data, table, result, keep, large=large, focus=focus, extra=extra)
-    group.add_to(base)
-    return base
-
-
+# ----------------------------------------------------------------------------- the level, once
 def region_outlines(level: str):
     """Outlines of the top level drawn over a finer level (``None`` at the top level itself)."""
     top_levels = [lv.name for lv in state.config().levels.values() if lv.parent_level is None]
@@ -98,3 +74,91 @@ def gpd_outlines(level: str):
     shapes = state.display_shapes(level)
     names = state.level_data(level).districts["name"]
     return gpd.GeoDataFrame({"name": names.reindex(shapes.index)}, geometry=shapes, crs=4326)
+
+
+@st.cache_resource(show_spinner="Drawing the districts…", max_entries=8)
+def level_map(level: str) -> tuple[dict[str, Any], str]:
+    """The level's geometry for the map client and the URL of its file (built once, shared by all sessions).
+
+    Never mutate the returned dict: every session reads the same object.
+    """
+    data = state.level_data(level)
+    districts = data.districts
+    geometry = maps.level_geometry(
+        state.display_shapes(level), districts["name"],
+        parents=districts["parent_name"] if "parent_name" in districts else None,
+        population=data.population, regions=region_outlines(level), bounds=state.config().display.bounds,
+        encoded=state.encoded_shapes(level),
+        other_names=districts["name_ar"] if "name_ar" in districts else None,
+    )
+    return geometry, maps.static_url("maps", maps.geometry_file(geometry))
+
+
+# ----------------------------------------------------------------------------- the numbers of a view
+def view_classes(view, data, table: pd.DataFrame, extra: pd.DataFrame | None = None
+                 ) -> tuple[str, str, MapClasses, pd.DataFrame]:
+    """What the map shows for a view: ``(column, label, classes, table with that column)``.
+
+    Categorical layers ("cluster", "hotspot", "quadrant") come from ``extra``; without it (the
+    analytics not ready yet) the map shows the score. A "lower is worse" layer is coloured so
+    that darker means more need.
+    """
+    if view.map_layer in CATEGORY_LAYERS and extra is not None and view.map_layer in extra.columns:
+        column = view.map_layer
+        label, colours = CATEGORY_LAYERS[column]
+        shown = table.assign(**{column: extra[column].reindex(table.index)})
+        return column, label, category_classes(shown[column], colours), shown
+    column = view.map_layer if view.map_layer in table.columns else "score"
+    label = map_value_label(view, data) if column == view.map_layer else SCORE_LABEL
+    layer = next((l for l in data.layers if l.id == column), None)
+    higher_is_worse = True if layer is None else bool(layer.higher_is_worse)
+    palette = state.config().display.palette
+    classes = map_classes(table[column], scheme=view.scheme, k=view.classes, palette=palette,
+                          higher_is_worse=higher_is_worse)
+    return column, label, classes, table
+
+
+def view_style(view, data, table, result, keep, *, extra: pd.DataFrame | None = None,
+               focus: str | None = None) -> dict[str, Any]:
+    """The numbers the map client needs for a view (classes of the kept districts, ranks, outlines)."""
+    geometry, _ = level_map(view.level)
+    column, label, classes, shown = view_classes(view, data, table[keep], extra)
+    if column not in table.columns:  # ranks and scores stay national; the mapped column of the kept ones
+        table = table.assign(**{column: shown[column].reindex(table.index)})
+    labels = {l.id: l.label for l in data.layers}
+    style = maps.map_style(
+        geometry["codes"], table, classes, column=column, label=label, shown=keep,
+        selected=view.selected or None, top=_top(view, table, keep), uncertain=_uncertain(table, keep, extra),
+        focus=focus, contributions=result.contributions, contribution_labels=labels,
+    )
+    return {**style, "text": client_text()}
+
+
+def client_text() -> dict[str, str]:
+    """The client's own words in the current language."""
+    return {key: _(message) for key, message in CLIENT_TEXT.items()}
+
+
+def standalone_map(view, data, table, result, keep, *, extra: pd.DataFrame | None, title: str,
+                   settings: dict[str, str]) -> str:
+    """The view as one offline HTML file (same client, classes and numbers as the dashboard)."""
+    geometry, _ = level_map(view.level)
+    style = view_style(view, data, table, result, keep, extra=extra)
+    return maps.standalone_html(geometry, style, title=title, settings=settings)
+
+
+# ----------------------------------------------------------------------------- map first, analytics after
+@st.cache_resource(show_spinner=False)
+def _analysed() -> set:
+    """Views whose analytics (Monte Carlo, clusters) are computed: shared by every session."""
+    return set()
+
+
+def analysis_ready(view, data, *, clusters: bool) -> bool:
+    """Whether the view's analytics are already computed, so the map can show them at once."""
+    return (state.analysis_key(view, data), clusters) in _analysed()
+
+
+def mark_analysed(view, data, *, clusters: bool) -> None:
+    """Record that the view's analytics are computed (and cached)."""
+    _analysed().add((state.analysis_key(view, data), clusters))

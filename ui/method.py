@@ -61,18 +61,20 @@ def render() -> None:
                                {l.id: l.higher_is_worse for l in chosen}, population=data.population,
                                names=data.districts["name"].astype(str).to_dict(), thresholds=th)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
-        st.caption(
-            f"Per layer: its effective weight (flag above {th.max_weight:.0%}), its share of the score's variance "
-            f"(cov(contribution, score) / var(score); flag above {th.max_variance_share:.0%}), its first-order "
+        st.caption(_(
+            "Per layer: its effective weight (flag above {max_weight}), its share of the score's variance "
+            "(cov(contribution, score) / var(score); flag above {max_variance}), its first-order "
             "importance (the squared correlation ratio of the score on the layer, Paruolo, Saisana & Saltelli "
-            f"2013) as a share beside its weight (flag under {th.importance_ratio:.2g} of it), the interquartile "
-            f"range and median of its normalised values (squashed: IQR under {th.squashed_iqr:g} points with a "
-            f"median above {th.squashed_median:g}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
-            f"3.5) with the treatment applied (outliers = {result.method.outliers}). Per theme: Cronbach's alpha "
-            f"(flag under {th.min_alpha:g}) and the most correlated theme (flag above {th.max_theme_corr:g})."
-        )
+            "2013) as a share beside its weight (flag under {ratio} of it), the interquartile "
+            "range and median of its normalised values (squashed: IQR under {iqr} points with a "
+            "median above {median}), and the COINr outlier rule (|skewness| > 2 and kurtosis > "
+            "3.5) with the treatment applied (outliers = {outliers}). Per theme: Cronbach's alpha "
+            "(flag under {alpha}) and the most correlated theme (flag above {corr})."
+        ).format(max_weight=f"{th.max_weight:.0%}", max_variance=f"{th.max_variance_share:.0%}",
+                 ratio=f"{th.importance_ratio:.2g}", iqr=f"{th.squashed_iqr:g}", median=f"{th.squashed_median:g}",
+                 outliers=plain(result.method.outliers), alpha=f"{th.min_alpha:g}", corr=f"{th.max_theme_corr:g}"))
         for message in ichecks.messages:
             st.warning(plain(message))
         if not ichecks.messages:
@@ -92,8 +94,8 @@ def render() -> None:
           "   **Outliers** ({outliers}): a layer meeting the COINr rule (|skewness| > 2 and kurtosis > 3.5) "
           "has its most extreme values set to the next one, up to 5 points, else is log-transformed; the treated "
           "layers are listed in the index checks above.\n"
-          "2. **Normalisation** ({normalisation}){lower}:").format(normalisation=view.normalisation, lower=lower,
-                                                                 outliers=result.method.outliers)
+          "2. **Normalisation** ({normalisation}){lower}:").format(normalisation=plain(view.normalisation), lower=plain(lower),
+                                                                 outliers=plain(result.method.outliers))
     )
     st.latex(NORM_FORMULA[view.normalisation])
     st.markdown(
@@ -101,7 +103,7 @@ def render() -> None:
           "weight $u_t$ by the sum of the themes' weights: $w_j = \\frac{{u_{{t(j)}}}}{{\\sum_t u_t}} \\cdot "
           "\\frac{{v_j}}{{\\sum_{{k \\in t(j)}} v_k}}$ (the effective weights above).\n"
           "4. **Aggregation** ({aggregation}) over the layers $A_i$ district $i$ has:").format(
-            aggregation=view.aggregation)
+            aggregation=plain(view.aggregation))
     )
     st.latex(AGG_FORMULA[view.aggregation])
     coverage = state.config().method.min_coverage
@@ -114,10 +116,10 @@ def render() -> None:
           "6. **Rank** 1 = highest score; ties share the best rank; decile "
           "$= \\lfloor (r_i - 1) \\cdot 10 / N \\rfloor + 1$.\n\n"
           "Method: JRC/OECD *Handbook on Constructing Composite Indicators* (2008), as implemented by COINr.").format(
-            missing_policy=view.missing, missing=missing)
+            missing_policy=plain(view.missing), missing=plain(missing))
     )
     for note in result.notes:
-        st.info(note)
+        st.info(plain(note))
 
     st.subheader(_("Sensitivity: which choice moves the ranking"))
     st.caption(_("Over the 1,000 Monte Carlo draws behind the rank intervals (each weight x U(0.75, 1.25), "
@@ -128,7 +130,7 @@ def render() -> None:
     try:
         sens = state.sensitivity(view, data, result)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
     else:
         share = _("share of rank variance")
         st.dataframe(sens.rename(columns={"first_order": share}), width="stretch",
@@ -143,8 +145,8 @@ def render() -> None:
         st.download_button(
             _("Download the join report (CSV)"), neutralise_formulas(unmatched).to_csv(index=False).encode("utf-8"),
             file_name=f"join_report_{data.level}.csv", mime="text/csv",
-            help="Every district without data, table row not used, merge, split, suggested crosswalk line and "
-                 "point not counted; accepted suggestions go into the table's crosswalk file.",
+            help=_("Every district without data, table row not used, merge, split, suggested crosswalk line and "
+                   "point not counted; accepted suggestions go into the table's crosswalk file."),
         )
     else:
         st.success(_("Every district matched a row, every row matched a district and every point lies in one."))

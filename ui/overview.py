@@ -6,25 +6,19 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.labels import category_label, column_help, column_label
-from ui import maps, sidebar, state
+from ui import mapview, sidebar, state
 from ui.exports import brief_button, map_picture, render_downloads, settings_of
-from ui.mapview import build_map, map_parts, map_value_label
+from ui.livemap import live_map
+from ui.mapview import map_value_label
 from ui.profile import render_profile
 from ui.text import plain
 
 
-def _handle_click(event, view) -> None:
-    """Select the clicked district. Every click counts, also a second one on the same district."""
-    event = event or {}
-    count = event.get("last_object_clicked_count")
-    code = ((event.get("last_active_drawing") or {}).get("properties") or {}).get("code")
-    if not code or count == st.session_state.get("_click_count"):
-        return
-    st.session_state["_click_count"] = count
-    if code != view.selected:
+def _handle_click(code: str | None, view) -> None:
+    """Select the district clicked or found on the map (each choice is reported once)."""
+    if code and code != view.selected:
         sidebar.select(code)
         st.rerun()
 
@@ -71,13 +65,20 @@ def render() -> None:
             with st.expander(TEXT["notes"].format(n=len(result.notes))):
                 for note in result.notes:
                     st.markdown(f"- {plain(note)}")
-        # The map goes out first: the cluster permutations (the slow part) only when the map shows them.
-        extra, notes = state.analysis(view, data, result, clusters=view.map_layer in ("cluster", "hotspot"))
+        # The map never waits for the analytics: when they are not computed yet for this view, the map
+        # goes out without the uncertain outlines and cluster colours, and a second pass adds them.
+        clusters = view.map_layer in ("cluster", "hotspot")
+        ready = mapview.analysis_ready(view, data, clusters=clusters)
+        extra, notes = state.analysis(view, data, result, clusters=clusters) if ready else (None, {})
     st.html(NARROW_CSS)
     with st.container(key="pk_mapside"):
         col_map, col_side = st.columns([3, 2])
         with col_map:
             _map_section(view, data, table, result, keep, extra, notes)
+        extra, notes = state.analysis(view, data, result, clusters=clusters) if not ready else (extra, notes)
+        if not ready:
+            mapview.mark_analysed(view, data, clusters=clusters)
+            st.rerun()  # second pass: everything is cached, the map gains its outlines
         extra, notes = state.analysis(view, data, result)
         with col_side, st.container(height=MAP_HEIGHT + 40, border=False, key="pk_profile"):
             if view.selected and view.selected in table.index:
@@ -98,10 +99,9 @@ def render() -> None:
     st.subheader("Download")
     label = map_value_label(view, data)
 
-    def html_map() -> str:  # built on click only, from a fresh map
-        return maps.standalone_html(
-            build_map(view, data, table, result, keep, extra=extra), title=f"{cfg.title}: {label}",
-            settings=settings_of(view, data, result))
+    def html_map() -> str:  # built on click only
+        return mapview.standalone_map(view, data, table, result, keep, extra=extra,
+                                      title=f"{cfg.title}: {label}", settings=settings_of(view, data, result))
 
     def picture() -> bytes:  # built on click only
         return map_picture(view, data, table, result, keep, title=f"{cfg.title}: {label}", label=label)
@@ -109,7 +109,7 @@ def render() -> None:
     render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes, picture=picture)
     with st.expander("How the analytics were made"):
         for key, note in notes.items():
-            st.markdown(f"- **{key}**: {plain(note)}")
+            st.markdown(f"- **{plain(key)}**: {plain(note)}")
 
 
 MAP_HEIGHT = 560
@@ -117,11 +117,10 @@ MAP_HEIGHT = 560
 
 def _map_section(view, data, table, result, keep, extra, notes) -> None:
     """The map of the page (drawn once; new weights, classes or a selection only re-colour it)."""
-    base, group = map_parts(view, data, table, result, keep, extra=extra)
-    event = st_folium(base, key=f"map_{view.level}", height=MAP_HEIGHT, use_container_width=True,
-                      returned_objects=["last_active_drawing", "last_object_clicked_count"],
-                      feature_group_to_add=group)
-    _handle_click(event, view)
+    # The geometry is fetched once per level; new weights, classes or a selection send numbers only.
+    _, geometry_url = mapview.level_map(view.level)
+    style = mapview.view_style(view, data, table, result, keep, extra=extra)
+    _handle_click(live_map(geometry_url, style, key=f"map_{view.level}", height=MAP_HEIGHT), view)
     if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
         st.caption(plain(notes[view.map_layer]))
 

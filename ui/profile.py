@@ -119,7 +119,7 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
         if facts:
             st.markdown(" · ".join(facts), help=f"{TEXT['likely_help']}. {column_help('cluster')}")
     if code in result.unscored.index:
-        st.warning(f"Not scored: {result.unscored.at[code, 'reason']}.")
+        st.warning(plain(f"Not scored: {result.unscored.at[code, 'reason']}."))
     if len(frame) and frame["contribution"].notna().any():
         st.caption(TEXT["contrib"])
         st.altair_chart(_contribution_chart(frame), width="stretch")
@@ -179,7 +179,7 @@ def _rank_distribution(draws: pd.Series, rank: int, ranked: int) -> None:
     hist = rank_histogram(draws)
     n = int(draws.notna().sum())
     st.caption(f"Rank over {n:,} Monte Carlo draws of weights, normalisation and aggregation "
-               f"(line: rank with the chosen settings, {rank} of {ranked})")
+               f"(line: rank with the chosen settings, {rank:,} of {ranked:,})")
     bars = alt.Chart(hist).mark_bar(color="#bd0026").encode(
         x=alt.X("rank:Q", title="rank (1 = most in need)", scale=alt.Scale(domain=[0.5, ranked + 0.5], nice=False)),
         y=alt.Y("share:Q", title="share of draws", axis=alt.Axis(format="%")),

@@ -25,13 +25,7 @@ SCHEME_LABELS = {"quantiles": "quantiles", "fisher_jenks": "natural breaks (Fish
 
 def current_view() -> View:
     """The view of this session: from the URL on first load, then from the widgets."""
-    if VIEW_KEY not in st.session_state:
-        extra = tuple(lid for lv in st.session_state.get(state.UPLOADS_KEY, {}).values() for lid in lv)
-        view, problems = state.view_from_query(dict(st.query_params), extra)
-        for p in problems:
-            st.warning(p)
-        st.session_state[VIEW_KEY] = view
-    return st.session_state[VIEW_KEY]
+    return state.session_view(VIEW_KEY)
 
 
 def set_view(view: View) -> None:

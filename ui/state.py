@@ -26,10 +26,13 @@ from geo.dataset import LevelData, load_level, ranked_table, score_level
 from geo.errors import TargetingError
 from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
+from ui.text import plain
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_PATH = Path(os.environ.get("POCKETS_CONFIG", ROOT / "config.toml"))
 AREAS = ("all", "urban", "rural")
+WEIGHT_RANGE = (0.0, 5.0)  # the sidebar's weight sliders
+PROBLEMS_KEY = "view_problems"  # session_state: (view, [message, ...]) read from the URL
 UPLOADS_KEY = "uploaded_layers"  # session_state: {level: {layer_id: (Layer, pandas.Series)}}
 
 
@@ -97,8 +100,26 @@ def default_view(level: str | None = None) -> View:
 def _pairs(text: str) -> dict[str, float]:
     out = {}
     for item in filter(None, text.split(",")):
-        name, _, value = item.partition(":")
+        name, sep, value = item.partition(":")
+        if not sep or not name:
+            raise ValueError(item)
         out[name] = float(value)
+    return out
+
+
+def _clamped(weights: Mapping[str, float], what: str, problems: list[str]) -> dict[str, float]:
+    """Weights within the sliders' range; NaN dropped; out-of-range values (``inf`` too) clamped, with a message."""
+    low, high = WEIGHT_RANGE
+    out = {}
+    for name, w in weights.items():
+        if w != w:
+            problems.append(f"Ignored the {what} {name}:nan in the link (not a number).")
+            continue
+        if not low <= w <= high:
+            clamped = min(max(w, low), high)
+            problems.append(f"The {what} {name}:{w:g} in the link is outside {low:g}-{high:g}; using {clamped:g}.")
+            w = clamped
+        out[name] = w
     return out
 
 
@@ -136,19 +157,33 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
         take(key, str, allowed)
     take("classes", int, range(2, 10))
     take("top_n", int, range(0, 101))
-    take("min_population", int)
+    take("min_population", int, range(0, 10**12))
     take("region", str)
     take("selected", str)
     take("map_layer", str)
     take("lang", str, LANGUAGES)
     if "weights" in changes:
-        bad = [k for k, w in changes["weights"].items() if k not in known or w < 0]
+        bad = [k for k in changes["weights"] if k not in known]
         if bad:
-            problems.append(f"Ignored weights for {bad} in the link.")
-        changes["weights"] = {**view.weights, **{k: w for k, w in changes["weights"].items() if k not in bad}}
+            problems.append(f"Ignored weights for {bad} in the link (no such layer).")
+        given = _clamped({k: w for k, w in changes["weights"].items() if k not in bad}, "weight", problems)
+        changes["weights"] = {**view.weights, **given}
     if "theme_weights" in changes:
-        changes["theme_weights"] = {**view.theme_weights,
-                                    **{k: w for k, w in changes["theme_weights"].items() if w >= 0}}
+        themes = set(view.theme_weights)
+        bad = [k for k in changes["theme_weights"] if k not in themes]
+        if bad:
+            problems.append(f"Ignored theme weights for {bad} in the link (no such theme in use).")
+        given = _clamped({k: w for k, w in changes["theme_weights"].items() if k not in bad}, "theme weight",
+                         problems)
+        changes["theme_weights"] = {**view.theme_weights, **given}
+    if changes.get("min_population"):
+        largest = _largest_population(level)
+        if largest is not None and changes["min_population"] > largest:
+            problems.append(
+                f"The minimum population {changes['min_population']:,} in the link is above the largest district "
+                f"({largest:,} people); showing every district."
+            )
+            changes["min_population"] = 0
     view = view.replace(**changes)
     try:
         view.method
@@ -156,6 +191,36 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
         problems.append(f"{exc} Using the default method.")
         view = view.replace(normalisation=default_view().normalisation, aggregation=default_view().aggregation)
     return view, problems
+
+
+def _largest_population(level: str) -> int | None:
+    """The population of the level's largest district (``None`` when unknown)."""
+    try:
+        population = level_data(level).population
+    except TargetingError:
+        return None  # the page shows the error itself
+    top = population.max()
+    return int(top) if top == top else None
+
+
+def session_view(key: str = "view") -> View:
+    """The session's view: read from the URL on a session's first run, then kept in ``session_state``.
+
+    Problems with the URL's values (unknown level, weights out of range...) are shown with
+    ``st.warning`` on every run until the view changes, not only on the first run (a map mounting
+    reruns the page at once).
+    """
+    if key not in st.session_state:
+        extra = tuple(lid for lv in st.session_state.get(UPLOADS_KEY, {}).values() for lid in lv)
+        view, problems = view_from_query({k: st.query_params[k] for k in st.query_params}, extra)
+        st.session_state[key] = view
+        st.session_state[PROBLEMS_KEY] = (view, problems)
+    view = st.session_state[key]
+    shown_for, problems = st.session_state.get(PROBLEMS_KEY, (None, []))
+    if problems and shown_for == view:
+        for p in problems:
+            st.warning(plain(p))
+    return view
 
 
 def view_to_query(view: View) -> dict[str, str]:
@@ -278,6 +343,11 @@ def _clusters(level: str, layers: tuple[str, ...], weights: tuple, theme_weights
     return cluster_columns(_data, _result, neighbours=_neighbours(level, scored, _data, _result))
 
 
+def analysis_key(view: View, data: LevelData) -> tuple:
+    """What the analytics of a view depend on (settings, top k, uploaded layers), as a hashable key."""
+    return (*_settings_key(view, data), view.top_n or 10, _data_key(view))
+
+
 def analysis(view: View, data: LevelData, result: ScoreResult, *, clusters: bool = True
              ) -> tuple[pd.DataFrame, dict]:
     """Rank uncertainty, clusters, need x readiness and pockets for the view (cached per settings).
@@ -338,14 +408,15 @@ def scored_or_error(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult] |
     try:
         return scored(view)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
 
 
 def filter_mask(data: LevelData, table: pd.DataFrame, view: View) -> pd.Series:
     """Districts kept by the view's filters (region, urban/rural, minimum population).
 
-    Filters choose what is shown and exported; scores and ranks stay national.
+    Filters choose what is shown and exported; scores and ranks stay national. Filters that
+    leave no district are not applied, with a warning (a map of nothing cannot be drawn).
     """
     d = data.districts.reindex(table.index)
     keep = pd.Series(True, index=table.index)
@@ -356,6 +427,14 @@ def filter_mask(data: LevelData, table: pd.DataFrame, view: View) -> pd.Series:
         keep &= d["type"].astype(str) == view.area
     if view.min_population:
         keep &= table["population"].fillna(0) >= view.min_population
+    if len(keep) and not keep.any():
+        largest = table["population"].max()
+        st.warning(plain(
+            f"No district matches the filters (region {view.region or 'any'}, area {view.area}, at least "
+            f"{view.min_population:,} people; the largest district has {largest:,.0f}): showing every district. "
+            "Loosen the filters in the sidebar."
+        ))
+        return pd.Series(True, index=table.index)
     return keep
 
 

@@ -35,11 +35,11 @@ def render() -> None:
                for r in ("need", "readiness")}
     st.caption(_("Need: the layers of {need}. Readiness: the layers of {readiness}, turned around (higher = "
                  "better conditions to act). Thresholds default to the medians.").format(
-        need=by_role["need"], readiness=by_role["readiness"]))
+        need=plain(by_role["need"]), readiness=plain(by_role["readiness"])))
     try:
         base = need_readiness(result, themes, roles)
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         base = None
     if base is not None:
         c1, c2 = st.columns(2)
@@ -83,7 +83,7 @@ def render() -> None:
             counts = target_counts(data, target_id)[keep]
             curve = coverage_curve(table.loc[keep[keep].index, "score"], counts, data.population[keep])
         except TargetingError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         c1, c2 = st.columns(2)
         k = c1.slider(_("Districts targeted (top k)"), 1, len(curve), min(view.top_n or 10, len(curve)), key="w_k")
@@ -97,7 +97,7 @@ def render() -> None:
         m[3].metric(_("Inclusion error"), format_percent(100 * e.get("inclusion_error", float("nan")), 0),
                     help=_("Share of the people living in the top k who are not in the target group"))
         st.markdown(_("**{n}** districts reach {share} of the target group.").format(
-            n=districts_to_reach(curve, share), share=format_percent(100 * share, 0)))
+            n=int(districts_to_reach(curve, share)), share=format_percent(100 * share, 0)))
         lines = curve.set_index("k")[["share_reached", "population_share"]]
         st.line_chart(lines.rename(columns={c: _(COLUMN_LABELS[c]) for c in lines.columns}), height=300)
         st.download_button(_("⬇ Coverage curve (CSV)"), curve.to_csv(index=False).encode(), f"coverage_{target_id}.csv",
@@ -138,13 +138,13 @@ def _peers(view, data, table, result) -> None:
         out = peers(context, result.table[f"theme_{theme}"], view.selected, k=int(k),
                     values=data.values.rename(columns=labels))
     except TargetingError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     out = out.join(table[["name", "parent_name", "rank"]])
     deviants = int(out["positive_deviant"].sum())
     st.markdown(_("**{deviants}** of the {n} most similar districts do clearly better on "
                   "{theme} (by more than half a standard deviation).").format(
-        deviants=deviants, n=len(out), theme=plain(_(cfg.theme_label(theme)).lower())))
+        deviants=int(deviants), n=len(out), theme=plain(_(cfg.theme_label(theme)).lower())))
     shown = ["name", "parent_name", "rank", "distance", "outcome", "gap", "positive_deviant", "differs"]
     st.dataframe(out[shown], width="stretch", column_config=lang.headers(shown, config={
                      "distance": st.column_config.NumberColumn(format="%.2f"),

@@ -269,7 +269,7 @@ def render_page() -> None:
         "Upload a table with one row per district: a column with the district code (or name) and "
         "columns with values. CSV or Excel (.xlsx), up to {max_mb} MB. The file is read in "
         "memory as data only (formulas are not computed, macros never run) and is not stored."
-    ).format(max_mb=MAX_UPLOAD_MB))
+    ).format(max_mb=int(MAX_UPLOAD_MB)))
     flash = st.session_state.pop(FLASH_KEY, None)
     if flash:
         st.success(plain(flash))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.brief import locator_png
 from geo.explain import ordinal
 from geo.i18n import _
-from ui import sidebar, state
+from ui import mapview, sidebar, state
 from ui.exports import brief_button
-from ui.mapview import build_map, map_value_label
+from ui.livemap import live_map
+from ui.mapview import map_value_label
 from ui.profile import profile_frame, render_profile
 from ui.text import plain
 
@@ -77,9 +77,9 @@ def render() -> None:
     extra, _notes = state.analysis(view, data, result)
     map_col, facts_col = st.columns([3, 2])
     with map_col:
-        fmap = build_map(view.replace(selected=code), data, table, result, keep, large=True, focus=code,
-                         extra=extra)
-        st_folium(fmap, key="workshop_map", height=680, use_container_width=True, returned_objects=[])
+        _geometry, geometry_url = mapview.level_map(view.level)
+        style = mapview.view_style(view.replace(selected=code), data, table, result, keep, extra=extra, focus=code)
+        live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=680, large=True)
     with facts_col, st.container(key="ws_facts"):
         st.markdown(f"### {TEXT['step'].format(step=step + 1, n=len(top))}")
         st.markdown(f"# {plain(row['name'])}")

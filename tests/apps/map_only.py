@@ -1,15 +1,14 @@
-"""A page with only the map, for the browser tests: ``streamlit run map_only.py``.
+"""A page with only the live map, for the browser tests: ``streamlit run map_only.py``.
 
-Query parameters: ``returned`` (comma-separated ``st_folium`` returned objects, default
-``last_active_drawing``) and ``select``: ``map`` outlines the clicked district in the map (which
-rebuilds it), ``group`` outlines it in a layer group given to ``feature_group_to_add`` (the map
-stays mounted).
+The six districts of ``tests/data/own_data`` (one name written like an HTML payload), or with
+``?generated=N`` N generated Voronoi cells (seeded; they measure drawing only and are never
+shown as data). A slider "weight" changes every score, so a move re-colours the map; the page
+prints how many times it ran and the last district chosen on the map.
 The project root comes from ``POCKETS_ROOT`` (default: two folders up).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -18,43 +17,61 @@ ROOT = Path(os.environ.get("POCKETS_ROOT", Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(ROOT))
 
 import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
 import streamlit as st  # noqa: E402
-from streamlit_folium import st_folium  # noqa: E402
 
-from ui.maps import choropleth, highlight_group  # noqa: E402
+from geo.classify import map_classes  # noqa: E402
+from ui import maps  # noqa: E402
+from ui.livemap import live_map  # noqa: E402
 
 st.set_page_config(page_title="Map only", layout="wide")
 
 
 @st.cache_data
-def _data() -> tuple[gpd.GeoSeries, pd.DataFrame]:
+def _own() -> tuple[gpd.GeoSeries, pd.DataFrame]:
     shapes = gpd.read_file(ROOT / "tests" / "data" / "own_data" / "districts.geojson").set_index("DIST_ID")
-    table = pd.DataFrame({"name": shapes["DIST_NAME"], "score": [12.0, 25.0, None, 47.0, 58.0, 71.0]},
-                         index=shapes.index)
-    table["rank"] = table["score"].rank(ascending=False, method="min")
+    table = pd.DataFrame({"name": shapes["DIST_NAME"], "a": [12.0, 25.0, None, 47.0, 58.0, 71.0],
+                          "b": [60.0, 10.0, None, 30.0, 20.0, 5.0]}, index=shapes.index)
     table.loc["002", "name"] = "<img src=x onerror=alert(1)>"
     return shapes.geometry, table
 
 
-returned = st.query_params.get("returned", "last_active_drawing").split(",")
-select = st.query_params.get("select", "")
-st.session_state["runs"] = st.session_state.get("runs", 0) + 1
-before = st.session_state.get("pkmap") or {}  # the map's last value (kept across a rebuilt map)
-drawing = before.get("last_active_drawing") if isinstance(before, dict) else None
-selected = drawing["properties"]["code"] if select and drawing else None
+@st.cache_data
+def _generated(n: int) -> tuple[gpd.GeoSeries, pd.DataFrame]:
+    rng = np.random.default_rng(0)
+    extent = shapely.box(-13.2, 27.7, -1.0, 35.9)
+    points = shapely.points(rng.uniform(-13.2, -1.0, n), rng.uniform(27.7, 35.9, n))
+    cells = shapely.intersection(np.asarray(shapely.voronoi_polygons(shapely.multipoints(points), extend_to=extent).geoms),
+                                 extent)
+    codes = [f"G{i:05d}" for i in range(len(cells))]
+    table = pd.DataFrame({"name": [f"Cell {c}" for c in codes], "a": rng.uniform(0, 100, len(codes)),
+                          "b": rng.uniform(0, 100, len(codes))}, index=codes)
+    return gpd.GeoSeries(cells, index=codes, crs=4326), table
 
-shapes, table = _data()
-top = list(table.sort_values("rank").index[:2])
-if select == "group":
-    m = choropleth(shapes, table, column="score", column_label="Need score", top=top, highlights=False)
-    group = highlight_group(shapes, selected=selected, top=top)
-else:
-    m = choropleth(shapes, table, column="score", column_label="Need score", selected=selected, top=top)
-    group = None
-out = st_folium(m, key="pkmap", returned_objects=returned, height=420, use_container_width=True,
-                feature_group_to_add=group)
-clicked = (out or {}).get("last_active_drawing") or drawing
+
+@st.cache_resource
+def _geometry(n: int) -> tuple[dict, str]:
+    shapes, table = _generated(n) if n else _own()
+    geometry = maps.level_geometry(shapes, table["name"])
+    return geometry, maps.static_url("maps", maps.geometry_file(geometry))
+
+
+n = int(st.query_params.get("generated", "0"))
+st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+shapes, table = _generated(n) if n else _own()
+geometry, url = _geometry(n)
+weight = st.slider("weight", 0.0, 1.0, 0.5, step=0.05, key="weight")
+scored = table.assign(score=weight * table["a"] + (1 - weight) * table["b"])
+scored["rank"] = scored["score"].rank(ascending=False, method="min")
+top = list(scored.sort_values("rank").index[:3])
+chosen = st.session_state.get("chosen")
+style = maps.map_style(geometry["codes"], scored, map_classes(scored["score"], k=3 if not n else 5),
+                       column="score", label="Need <script>alert(2)</script>", top=top, selected=chosen)
+code = live_map(url, style, key="pkmap", height=420)
+if code:
+    st.session_state["chosen"] = code
+    st.rerun()
 st.write(f"runs: {st.session_state['runs']}")
-st.write(f"clicked: {clicked['properties']['code'] if clicked else 'none'}")
-st.code(json.dumps(out, default=str)[:300])
+st.write(f"clicked: {chosen or 'none'}")

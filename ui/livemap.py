@@ -1,0 +1,67 @@
+"""The live map in the dashboard: a Streamlit component that stays mounted across reruns.
+
+Its frame (``ui/mapclient/index.html``) loads Leaflet from the dashboard's static route and
+fetches the level's geometry file once (``static/maps/geometry-<hash>.json``); on every rerun
+Streamlit sends it only the component's arguments: URLs and the numbers of the view
+(:func:`ui.maps.map_style`). A click, a search or a choice in the top list comes back as the
+district's code.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from ui import maps
+
+_component = components.declare_component("pockets_map", path=str(maps.CLIENT_DIR))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _geometry_name(_geometry: dict[str, Any], key: tuple) -> str:
+    return maps.geometry_file(_geometry)
+
+
+def geometry_url(geometry: dict[str, Any], key: tuple) -> str:
+    """URL of the geometry file, written once per ``key`` (level and what shapes it) and shared."""
+    return maps.static_url("maps", _geometry_name(geometry, key))
+
+
+def live_map(geometry: str, style: dict[str, Any], *, key: str, height: int = 560, large: bool = False,
+             world: bool = True) -> str | None:
+    """Draw (or re-colour) the map; return the code of a district the user just chose, else ``None``.
+
+    Parameters
+    ----------
+    geometry : str
+        URL of the level's geometry file (:func:`geometry_url`).
+    style : dict
+        The numbers of the view (:func:`ui.maps.map_style`).
+    key : str
+        Widget key: the same key keeps the same mounted map.
+    height : int
+        Height in pixels.
+    large : bool
+        Projector print size.
+    world : bool
+        Draw the neighbouring countries (when installed).
+
+    Returns
+    -------
+    str or None
+        A newly clicked or searched district, once per choice (a second click counts too).
+    """
+    maps.check_assets()
+    maps.check_static_serving()
+    world_url = maps.static_url("vendor", "world-atlas", maps.WORLD_FILE.name) if world and maps.WORLD_FILE.is_file() else None
+    event = _component(geometry=geometry, style=style, leaflet=maps.default_asset_url(), world=world_url,
+                       height=height, large=large, key=key, default=None)
+    if not isinstance(event, dict) or not event.get("code"):
+        return None
+    seen = f"_{key}_choice"
+    if st.session_state.get(seen) == event.get("n"):
+        return None
+    st.session_state[seen] = event.get("n")
+    return str(event["code"])

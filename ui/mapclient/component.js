@@ -1,0 +1,83 @@
+/* The map as a Streamlit component: the frame stays mounted while the page reruns.
+ *
+ * Streamlit sends the component's arguments on every rerun ("streamlit:render"): the URL of the
+ * level's geometry file (content-hashed, fetched once and cached by the browser), the URL of
+ * Leaflet and of the neighbouring countries, and the style (numbers only). A click or a search
+ * sends back {code, n} with a counter, so a second click on the same district counts too.
+ */
+(function () {
+    "use strict";
+    var state = {geometryUrl: null, worldUrl: null, loading: null, style: null, clicks: 0, height: 0};
+
+    function send(type, data) {
+        var msg = {isStreamlitMessage: true, type: type};
+        for (var k in data || {}) { msg[k] = data[k]; }
+        window.parent.postMessage(msg, "*");
+    }
+
+    function loadScript(url) {
+        return new Promise(function (resolve, reject) {
+            var s = document.createElement("script");
+            s.src = url; s.onload = resolve; s.onerror = function () { reject(new Error("could not load " + url)); };
+            document.head.appendChild(s);
+        });
+    }
+
+    function loadCss(url) {
+        var l = document.createElement("link");
+        l.rel = "stylesheet"; l.href = url;
+        document.head.insertBefore(l, document.head.firstChild);
+    }
+
+    var ready = null;
+    function boot(args) {
+        if (!ready) {
+            loadCss(args.leaflet + "/leaflet.css");
+            ready = loadScript(args.leaflet + "/leaflet.js").then(function () { return loadScript("pockets-map.js"); })
+                .then(function () {
+                    window.PK.create(document.getElementById("map"), {large: !!args.large});
+                    window.PK.onSelect = function (code, how) {
+                        state.clicks += 1;
+                        send("streamlit:setComponentValue", {value: {code: code, n: state.clicks, how: how}, dataType: "json"});
+                    };
+                });
+        }
+        return ready;
+    }
+
+    function render(args) {
+        if (args.height && args.height !== state.height) {
+            state.height = args.height;
+            send("streamlit:setFrameHeight", {height: args.height});
+        }
+        state.style = args.style;
+        boot(args).then(function () {
+            var PK = window.PK;
+            if (args.world && args.world !== state.worldUrl) {
+                state.worldUrl = args.world;
+                fetch(args.world).then(function (r) { return r.json(); }).then(function (topo) { PK.setWorld(topo); })
+                    .catch(function () { /* orientation only: the map works without it */ });
+            }
+            if (args.geometry !== state.geometryUrl) {
+                state.geometryUrl = args.geometry;
+                state.loading = fetch(args.geometry).then(function (r) {
+                    if (!r.ok) { throw new Error("geometry " + r.status); }
+                    return r.json();
+                }).then(function (geo) {
+                    if (state.geometryUrl !== args.geometry) { return; }
+                    PK.setGeometry(geo);
+                    state.loading = null;
+                    if (state.style) { PK.update(state.style); }
+                });
+                return;
+            }
+            if (!state.loading && state.style) { PK.update(state.style); }
+        });
+    }
+
+    window.addEventListener("message", function (event) {
+        var data = event.data || {};
+        if (data.type === "streamlit:render") { render(data.args || {}); }
+    });
+    send("streamlit:componentReady", {apiVersion: 1});
+})();
