@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo {rank,allocate,change,check,build,prepare,serve}`` (installed: ``pockets ...``).
+"""Command line: ``python -m geo {rank,allocate,change,check,build,prepare,serve,brief}`` (installed: ``pockets ...``).
 
 Bad input ends with one line on stderr and exit code 2, never a traceback.
 """
@@ -172,6 +172,18 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     serve.add_argument("--config", default="config.toml", type=Path)
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="localhost", help="interface to listen on (default: localhost)")
+    brief = sub.add_parser("brief", help="one-page district briefs (PDF): map, rank, why, indicators, sources")
+    brief.add_argument("--config", default="config.toml", type=Path)
+    brief.add_argument("--level", help="admin level (default: the config's display.default_level)")
+    brief.add_argument("--out", required=True, type=Path, help="output file (.pdf)")
+    which = brief.add_mutually_exclusive_group(required=True)
+    which.add_argument("--code", action="append", help="district code (repeat for several pages)")
+    which.add_argument("--top", type=int, help="the N districts most in need, one page each")
+    brief.add_argument("--draws", type=int, default=1000, help="Monte Carlo draws for the rank interval (0: none)")
+    brief.add_argument("--noise", type=float, default=0.25, help="weight noise factor of the Monte Carlo")
+    brief.add_argument("--seed", type=int, default=0)
+    brief.add_argument("--permutations", type=int, default=999, help="permutations of local Moran's I")
+    brief.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
     return parser
 
 
@@ -322,6 +334,34 @@ def _allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _brief(args: argparse.Namespace) -> int:
+    from geo.brief import BriefInputs, write_brief
+    from geo.dataset import reference_values
+
+    config = load_config(args.config)
+    if args.out.suffix.lower() != ".pdf":
+        raise TargetingError(f"--out {args.out}: a brief is a PDF; name the file e.g. brief.pdf.")
+    if args.top is not None and args.top < 1:
+        raise TargetingError(f"--top {args.top}: give the number of districts, 1 or more (e.g. --top 10).")
+    level = args.level or config.display.default_level
+    data = load_level(config, level)
+    weights, theme_weights = dict(config.weights), config.scored_theme_weights({})  # as `rank` without options
+    result = score_level(data, weights=weights, theme_weights=theme_weights, method=config.method)
+    args.top_k = None
+    extra, notes = _analysis(config, level, data, result, weights, theme_weights, args) if args.draws else (None, {})
+    table = ranked_table(data, result, extra).drop(columns="geometry").set_index("code", drop=False)
+    meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
+    region = data.districts["region_code" if "region_code" in data.districts else "parent_code"].astype(str)
+    inputs = BriefInputs(data=data, result=result, table=table, national=reference_values(data),
+                         regional=reference_values(data, region), extra=extra, settings=meta,
+                         title=config.title, scheme=config.display.scheme, classes=config.display.classes,
+                         theme_labels={t.id: t.label for t in config.themes.values()})
+    codes = args.code or table.dropna(subset=["rank"]).sort_values("rank").index[: args.top].tolist()
+    write_brief(args.out, inputs, codes)
+    print(f"wrote {len(codes)} brief page(s) to {args.out}", file=sys.stderr)
+    return 0
+
+
 def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
 
@@ -437,7 +477,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m geo") -> int:
     args = parser.parse_args(argv)
     try:
         commands = {"rank": _rank, "allocate": _allocate, "change": _change, "check": _check, "build": _build,
-                    "prepare": _prepare, "serve": _serve}
+                    "prepare": _prepare, "serve": _serve, "brief": _brief}
         code = commands[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handler below
         return code

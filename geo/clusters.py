@@ -40,7 +40,6 @@ permutations)``, so the smallest possible value with 999 permutations is 0.001.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Hashable, Iterator
 

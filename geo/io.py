@@ -312,7 +312,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     path : str or Path
         Output file; its suffix chooses the format.
     metadata : dict, optional
-        Settings written to a ``settings`` sheet (Excel) or layer (GeoPackage).
+        Settings written to a ``settings`` sheet (Excel), layer (GeoPackage) or member (GeoJSON).
     labels : mapping, optional
         Column id -> label in the reader's language (:func:`geo.i18n.column_labels`), written
         to a ``columns`` sheet of an Excel file; the ids stay the header of every format.
@@ -365,7 +365,7 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
         if suffix == ".parquet":
             frame.to_parquet(path)
         elif suffix == ".geojson":
-            path.write_text(_geojson(frame), encoding="utf-8")
+            path.write_text(_geojson(frame, metadata), encoding="utf-8")
         else:
             driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
             if path.exists():
@@ -376,12 +376,13 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
                 pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)
 
 
-def _geojson(frame: gpd.GeoDataFrame) -> str:
+def _geojson(frame: gpd.GeoDataFrame, metadata: dict | None = None) -> str:
     """A GeoJSON FeatureCollection with every float in its shortest round-trip form.
 
     GDAL's GeoJSON writer rounds floats (9.900000000000002 becomes 9.9); Python's ``json`` writes
     ``repr`` of each float. Missing values become ``null``; a CRS other than EPSG:4326 is named in
-    a ``crs`` member, as GDAL writes it.
+    a ``crs`` member, as GDAL writes it; ``metadata`` becomes a ``settings`` member (a foreign
+    member, RFC 7946 section 6.1).
     """
     import json
 
@@ -391,6 +392,8 @@ def _geojson(frame: gpd.GeoDataFrame) -> str:
     if frame.crs is not None and epsg != 4326:
         name = f"urn:ogc:def:crs:EPSG::{epsg}" if epsg else frame.crs.to_wkt()
         data["crs"] = {"type": "name", "properties": {"name": name}}
+    if metadata:
+        data["settings"] = {str(k): str(v) for k, v in sorted(metadata.items())}
     return json.dumps(data, ensure_ascii=False, allow_nan=False)
 
 

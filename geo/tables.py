@@ -46,7 +46,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
-from geo.errors import LayerDataError, TargetingError
+from geo.errors import LayerDataError
 from geo.text import normalise_code
 
 __all__ = [

@@ -65,5 +65,8 @@ def dashboard_config(monkeypatch):
         return ui_state
 
     yield use
-    ui_state.config.clear()
-    ui_state.level_data.clear()
+    import streamlit as st
+
+    # Every cached result, not only the configuration: another configuration may share level names.
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -57,3 +57,15 @@ def test_excel_and_geopackage_carry_the_settings(ui_state, tmp_path):
     import geopandas as gpd
 
     assert len(gpd.read_file(gpkg, layer="ranking")) == 9
+
+
+def test_geojson_carries_the_settings(ui_state):
+    import json
+
+    view = ui_state.default_view("provinces").replace(region="06", normalisation="rank")
+    collection = json.loads(_ui_export(ui_state, view, ".geojson"))
+    assert len(collection["features"]) == 9
+    settings = collection["settings"]
+    assert settings["filter.region"] == "06" and settings["level"] == "provinces"
+    assert settings["normalisation"] == "rank"
+

@@ -10,9 +10,11 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.dataset import LevelData, export_metadata, ranked_table
+from geo.brief import BriefInputs, brief_pdf, map_png
+from geo.dataset import LevelData, export_metadata, ranked_table, reference_values
 from geo.i18n import _, column_labels, get_language, using
 from geo.io import write_table
+from geo.labels import labelled_columns
 from geo.scoring import ScoreResult
 from ui import state
 from ui.state import View
@@ -58,6 +60,49 @@ def _in_language(lang: str, build: Callable, *args):
         return build(*args)
 
 
+def labelled_csv_bytes(data: LevelData, result: ScoreResult, keep: pd.Series,
+                       extra: pd.DataFrame | None = None) -> bytes:
+    """The ranked export with plain column labels and category names, for reading (the ids stay in the CSV)."""
+    table = ranked_table(data, result, extra).drop(columns="geometry")
+    table = table[table["code"].isin(keep.index[keep])].reset_index(drop=True)
+    return labelled_columns(table, data.layers, state.theme_labels()).to_csv(index=False).encode("utf-8-sig")
+
+
+def brief_inputs(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult,
+                 extra: pd.DataFrame | None, notes: dict[str, str] | None = None) -> BriefInputs:
+    """What a district brief of the current view is made of (the same numbers as the exports)."""
+    region = data.districts["region_code" if "region_code" in data.districts else "parent_code"].astype(str)
+    return BriefInputs(data=data, result=result, table=table, national=reference_values(data),
+                       regional=reference_values(data, region), extra=extra,
+                       settings=settings_of(view, data, result, notes), title=state.config().title,
+                       scheme=view.scheme, classes=view.classes, theme_labels=state.theme_labels())
+
+
+def brief_button(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str,
+                 extra: pd.DataFrame | None, *, key: str = "dl.brief") -> None:
+    """A download button for the one-page brief (PDF) of district ``code``, built on click."""
+    st.download_button(
+        "⬇ District brief (PDF)", data=lambda: brief_pdf(brief_inputs(view, data, table, result, extra), [code]),
+        file_name=f"brief_{code}.pdf", mime="application/pdf", key=key, on_click="ignore",
+        help="One printable page: map, rank and likely range, why, indicators, sources and settings")
+
+
+def map_picture(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult, keep: pd.Series,
+                title: str, label: str) -> bytes:
+    """A PNG of the current map: the score, a theme or a layer's need score, with legend and title."""
+    layer = view.map_layer
+    if layer in result.normalised.columns:
+        values, legend = result.normalised[layer], f"{label}: need score (0-100)"
+    elif layer in table.columns and pd.api.types.is_numeric_dtype(table[layer]):
+        values, legend = table[layer], label
+    else:
+        values, legend = table["score"], "Need score (0-100)"
+    shown = keep.index[keep]
+    top = table.loc[shown].dropna(subset=["rank"]).sort_values("rank").index[: view.top_n].tolist()
+    return map_png(data.districts.geometry.loc[shown], values.reindex(shown), title=title, legend_title=legend,
+                   scheme=view.scheme, classes=view.classes, outline=top)
+
+
 MIME = {
     ".csv": "text/csv",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -68,7 +113,7 @@ MIME = {
 
 def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.Series,
                      html_map: Callable[[], str] | None = None, extra: pd.DataFrame | None = None,
-                     notes: dict[str, str] | None = None) -> None:
+                     notes: dict[str, str] | None = None, picture: Callable[[], bytes] | None = None) -> None:
     """Download buttons for the current view."""
     meta = settings_of(view, data, result, notes)
     lang = get_language()  # the files are built on click, after this run: in its language
@@ -84,3 +129,11 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
     if html_map is not None:
         cols[4].download_button(_("⬇ HTML map"), data=lambda: _in_language(lang, html_map), file_name=f"map_{view.level}.html",
                                 mime="text/html", width="stretch", key="dl.html", on_click="ignore")
+    more = st.columns(5)
+    more[0].download_button(
+        "⬇ CSV with labels", data=lambda: labelled_csv_bytes(data, result, keep, extra),
+        file_name=f"{name}_labelled.csv", mime="text/csv", width="stretch", key="dl.labelled.csv",
+        on_click="ignore", help="Plain column names and categories for reading; the CSV above keeps the ids")
+    if picture is not None:
+        more[1].download_button("⬇ Map picture (PNG)", data=picture, file_name=f"map_{view.level}.png",
+                                mime="image/png", width="stretch", key="dl.png", on_click="ignore")

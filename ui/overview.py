@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
-from geo.i18n import _, format_number, layer_label, matches, ngettext, value_label
+from geo.i18n import _, format_number, layer_label, matches, ngettext
+from geo.labels import category_label, column_help, column_label
 from ui import lang, mapview, sidebar, state
-from ui.exports import render_downloads, settings_of
+from ui.exports import brief_button, map_picture, render_downloads, settings_of
 from ui.livemap import live_map
 from ui.mapview import map_value_label
 from ui.profile import render_profile
@@ -19,6 +22,26 @@ def _handle_click(code: str | None, view) -> None:
     if code and code != view.selected:
         sidebar.select(code)
         st.rerun()
+
+
+# Words of the page, in one place.
+TEXT = {
+    "caption": "{level}: {shown} of {total} shown. Need score 0-100 (higher = more in need) from {n} indicators; "
+               "method: {normalisation}, {aggregation} (details in Data & method).",
+    "notes": "{n} note(s) on how the values were treated",
+    "pick": "Click a district on the map or a row of the table: its profile opens here.",
+    "weights": "How much each indicator counts",
+    "weights_note": "(effective weights, after rescaling within and across themes)",
+}
+NORMALISATION_WORDS = {"minmax": "min-max rescaling", "zscore": "z-scores", "rank": "percentile ranks"}
+AGGREGATION_WORDS = {"arithmetic": "weighted mean", "geometric": "weighted geometric mean"}
+# Below 1100 px the map and the profile stack, each the full width (the map stays wide enough to read).
+NARROW_CSS = """<style>
+@media (max-width: 1100px) {
+  .st-key-pk_mapside [data-testid="stHorizontalBlock"] { flex-wrap: wrap; }
+  .st-key-pk_mapside [data-testid="stColumn"] { width: 100% !important; flex: 1 1 100% !important; min-width: 100%; }
+}
+</style>"""
 
 
 def render() -> None:
@@ -33,42 +56,44 @@ def render() -> None:
             return
         data, table, result = scored
         keep = state.filter_mask(data, table, view)
-        st.caption((_(
-            "{level}: {shown} of {total} shown. Score 0-100, higher = more in need; {layers} layers, "
-            "{normalisation} normalisation, {aggregation} aggregation."
-        ).format(level=plain(_(cfg.levels[view.level].label)), shown=format_number(int(keep.sum())),
-                 total=format_number(len(table)),
-                 layers=len(result.effective_weights[result.effective_weights > 0]),
-                 normalisation=plain(_(sidebar.NORMALISATION_LABELS.get(view.normalisation, view.normalisation))),
-                 aggregation=plain(_(sidebar.AGGREGATION_LABELS.get(view.aggregation, view.aggregation))))
-                    + " " + plain(_(cfg.text.caption) if cfg.text.caption else "")).rstrip())
-        for note in result.notes:
-            st.info(plain(note))
+        st.caption(TEXT["caption"].format(
+            level=cfg.levels[view.level].label, shown=int(keep.sum()), total=len(table),
+            n=len(result.effective_weights[result.effective_weights > 0]),
+            normalisation=NORMALISATION_WORDS.get(view.normalisation, view.normalisation),
+            aggregation=AGGREGATION_WORDS.get(view.aggregation, view.aggregation))
+            + (f" {plain(cfg.text.caption)}" if cfg.text.caption else ""))
+        if result.notes:  # one line, opened on demand: the map and the profile stay at the top of the page
+            with st.expander(TEXT["notes"].format(n=len(result.notes))):
+                for note in result.notes:
+                    st.markdown(f"- {plain(note)}")
         # The map never waits for the analytics: when they are not computed yet for this view, the map
         # goes out without the uncertain outlines and cluster colours, and a second pass adds them.
         clusters = view.map_layer in ("cluster", "hotspot")
         ready = mapview.analysis_ready(view, data, clusters=clusters)
         extra, notes = state.analysis(view, data, result, clusters=clusters) if ready else (None, {})
-    col_map, col_side = st.columns([2, 1])
-    with col_map:
-        # The geometry is fetched once per level; new weights, classes or a selection send numbers only.
-        _geometry, geometry_url = mapview.level_map(view.level)
-        style = mapview.view_style(view, data, table, result, keep, extra=extra)
-        _handle_click(live_map(geometry_url, style, key=f"map_{view.level}", height=560), view)
-        if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
-            st.caption(plain(notes[view.map_layer]))
-    with col_side:
-        _effective_weights(result, data)
-    extra, notes = state.analysis(view, data, result, clusters=clusters) if not ready else (extra, notes)
-    if not ready:
-        mapview.mark_analysed(view, data, clusters=clusters)
-        st.rerun()  # second pass: everything is cached, the map gains its outlines
-    extra, notes = state.analysis(view, data, result)
+    st.html(NARROW_CSS)
+    with st.container(key="pk_mapside"):
+        col_map, col_side = st.columns([3, 2])
+        with col_map:
+            _map_section(view, data, table, result, keep, extra, notes)
+        extra, notes = state.analysis(view, data, result, clusters=clusters) if not ready else (extra, notes)
+        if not ready:
+            mapview.mark_analysed(view, data, clusters=clusters)
+            st.rerun()  # second pass: everything is cached, the map gains its outlines
+        extra, notes = state.analysis(view, data, result)
+        with col_side, st.container(height=MAP_HEIGHT + 40, border=False, key="pk_profile"):
+            if view.selected and view.selected in table.index:
+                render_profile(data, table, result, view.selected, extra=extra, compact=True,
+                               draws=state.rank_draws(view, data, result, view.selected))
+                brief_button(view, data, table, result, view.selected, extra)
+            else:
+                st.info(TEXT["pick"])
+                _effective_weights(result, data)
 
-    _ranking_table(view, table.join(extra), keep)
+    _ranking_table(view, table.join(extra), keep, data)
     if view.selected:
-        render_profile(data, table, result, view.selected, extra=extra,
-                       draws=state.rank_draws(view, data, result, view.selected))
+        with st.expander(TEXT["weights"]):
+            _effective_weights(result, data)
     if len(result.unscored):
         n = len(result.unscored)
         with st.expander(ngettext("{n} district not scored", "{n} districts not scored", n).format(n=n)):
@@ -81,16 +106,32 @@ def render() -> None:
         return mapview.standalone_map(view, data, table, result, keep, extra=extra,
                                       title=f"{_(cfg.title)}: {label}", settings=settings_of(view, data, result))
 
-    render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes)
+    def picture() -> bytes:  # built on click only
+        return map_picture(view, data, table, result, keep, title=f"{cfg.title}: {label}", label=label)
+
+    render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes, picture=picture)
     with st.expander(_("How the analytics were made")):
         for key, note in notes.items():
             st.markdown(f"- **{plain(key)}**: {plain(note)}")
 
 
+MAP_HEIGHT = 560
+
+
+def _map_section(view, data, table, result, keep, extra, notes) -> None:
+    """The map of the page (drawn once; new weights, classes or a selection only re-colour it)."""
+    # The geometry is fetched once per level; new weights, classes or a selection send numbers only.
+    _, geometry_url = mapview.level_map(view.level)
+    style = mapview.view_style(view, data, table, result, keep, extra=extra)
+    _handle_click(live_map(geometry_url, style, key=f"map_{view.level}", height=MAP_HEIGHT), view)
+    if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
+        st.caption(plain(notes[view.map_layer]))
+
+
 def _effective_weights(result, data) -> None:
     labels = {l.id: layer_label(l) for l in data.layers}
     eff = result.effective_weights[result.effective_weights > 0].sort_values(ascending=False)
-    st.markdown(_("**Effective weights** (after rescaling within and across themes)"))
+    st.markdown(f"**{TEXT['weights']}** {TEXT['weights_note']}")
     st.dataframe(
         pd.DataFrame({"weight": eff.to_numpy(), "layer": [labels.get(i, i) for i in eff.index]}),
         hide_index=True, width="stretch", height=min(560, 36 + 35 * len(eff)),
@@ -100,7 +141,13 @@ def _effective_weights(result, data) -> None:
     )
 
 
-def _ranking_table(view, table, keep) -> None:
+def _table_key(level: str, codes: pd.Index) -> str:
+    """A widget key for the ranking table that changes whenever its rows change."""
+    digest = hashlib.blake2b("\n".join(map(str, codes)).encode(), digest_size=8).hexdigest()
+    return f"table_{level}_{digest}"
+
+
+def _ranking_table(view, table, keep, data) -> None:
     shown = table[keep]
     st.subheader(_("Ranking: {n} districts").format(n=format_number(len(shown))))
     top = shown.dropna(subset=["rank"]).sort_values("rank").head(max(view.top_n, 5))
@@ -118,33 +165,41 @@ def _ranking_table(view, table, keep) -> None:
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "name_ar", "parent_name", "population", "score",
             "decile", "pop_decile", *counts, "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
-    shown = shown.assign(**{c: shown[c].map(value_label) for c in ("cluster", "quadrant") if c in shown.columns})
+    display = shown[cols].copy()
+    if "cluster" in display:
+        display["cluster"] = display["cluster"].map(lambda v: category_label("cluster", v))
+
+    def text(c):
+        return st.column_config.TextColumn(column_label(c), help=column_help(c))
+
+    def number(c, fmt):
+        return st.column_config.NumberColumn(column_label(c), format=fmt, help=column_help(c))
+
+    # The table's row selection is by position: a search or a filter that changes the rows gives the
+    # table a new key, so an old position can never pick a district the user did not click.
     event = st.dataframe(
-        shown[cols], hide_index=True, width="stretch", height=420, key=f"table_{view.level}",
+        display, hide_index=True, width="stretch", height=420, key=_table_key(view.level, shown.index),
         on_select="rerun", selection_mode="single-row",
-        column_config=lang.headers(cols, config={
-            "score": st.column_config.NumberColumn(_("score"), format="%.1f"),
-            "data_coverage": st.column_config.ProgressColumn(_("data coverage"), min_value=0, max_value=1),
-            "population": st.column_config.NumberColumn(_("population"), format="%d"),
-            "parent_name": st.column_config.TextColumn(_("in")),
-            "rank_p05": st.column_config.NumberColumn(_("rank p5"), format="%d",
-                                                      help=_("5th percentile of the rank over the Monte Carlo draws")),
-            "rank_p95": st.column_config.NumberColumn(_("rank p95"), format="%d",
-                                                      help=_("95th percentile of the rank over the Monte Carlo draws")),
-            "p_top_k": st.column_config.NumberColumn(_("P(top {k})").format(k=view.top_n or 10), format="%.2f",
-                                                     help=_("Share of draws in which the district is in the top k")),
-            "cluster": st.column_config.TextColumn(_("cluster"), help=_("Local Moran's I on the score: HH = a pocket")),
-        
+        column_config={
+            "rank": number("rank", "%d"), "name": text("name"), "parent_name": text("parent_name"),
+            "score": number("score", "%.1f"), "decile": number("decile", "%d"),
+            "data_coverage": st.column_config.ProgressColumn(column_label("data_coverage"), min_value=0,
+                                                             max_value=1, help=column_help("data_coverage")),
+            "population": number("population", "%d"),
+            "rank_p05": number("rank_p05", "%d"), "rank_p95": number("rank_p95", "%d"),
+            "p_top_k": st.column_config.NumberColumn(f"Chance of top {view.top_n or 10}", format="%.2f",
+                                                     help=column_help("p_top_k")),
+            "cluster": text("cluster"), "quadrant": text("quadrant"), "code": text("code"),
             "pop_decile": st.column_config.NumberColumn(
                 _("pop. decile"), help=_("Population-weighted decile: 1 = the most deprived districts holding the "
                                          "first 10 % of the people")),
             **{c: st.column_config.NumberColumn(_("{layer} (people)").format(layer=c[:-6]), format="%d",
                                                 help=_("People or households concerned: rate x its denominator"))
                for c in counts},
-        }),
+        },
     )
     rows = event.selection.rows if event and event.selection else []
-    if rows:
+    if rows and 0 <= rows[0] < len(shown):
         code = shown.index[rows[0]]
         if code != view.selected and code != st.session_state.get("_last_row"):
             st.session_state["_last_row"] = code

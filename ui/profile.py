@@ -9,9 +9,11 @@ import streamlit as st
 
 from geo.dataset import LevelData, reference_values
 from geo.sampling import few_people_note
+from geo.explain import district_sentence, profile_table
+from geo.labels import category_label, column_help, column_label, theme_colour
 from geo.scoring import ScoreResult
 from ui import state
-from geo.i18n import _, format_number, format_percent, layer_label, licence_text, source_text, value_label
+from geo.i18n import _, format_number
 from ui import lang
 from ui.text import plain
 
@@ -39,97 +41,132 @@ def top_contributions(result: ScoreResult, labels: dict[str, str], n: int = 3) -
 
 
 def profile_frame(data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str) -> pd.DataFrame:
-    """One row per layer: value, national and regional figures, normalised value, weight, contribution."""
+    """One row per layer, largest contribution first (see :func:`geo.explain.profile_table`)."""
     key = tuple(sorted(data.values.columns))
     national, regional = _references(data.level, data, key)
     region_col = "region_code" if "region_code" in data.districts else "parent_code"
-    region = str(data.districts.at[code, region_col])
-    rows = []
-    for layer in data.layers:
-        if layer.id not in result.normalised.columns:
-            continue
-        rows.append({
-            "theme": _(state.config().theme_label(layer.theme)),
-            "layer": layer_label(layer),
-            "value": data.values.at[code, layer.id],
-            "unit": _(layer.unit),
-            "national": national.at["all", layer.id] if layer.id in national else None,
-            "regional": regional.at[region, layer.id] if region in regional.index else None,
-            "direction": _(layer.direction),
-            "normalised": result.normalised.at[code, layer.id],
-            "weight": result.effective_weights.get(layer.id, 0.0),
-            "contribution": result.contributions.at[code, layer.id],
-            "source": f"{source_text(layer.source)}, {layer.source.year} ({licence_text(layer.source)})",
-        })
-    return pd.DataFrame(rows)
+    themes = {l.theme: state.config().theme_label(l.theme) for l in data.layers}
+    return profile_table(data, result, code, national, regional, str(data.districts.at[code, region_col]),
+                         theme_labels=themes)
+
+
+# Words of the profile, in one place.
+TEXT = {
+    "pick": "Select a district on the map or in the table to see its profile.",
+    "rank": "Rank",
+    "score": "Need score",
+    "tenth": "Tenth",
+    "coverage": "Data available",
+    "likely": "Likely rank",
+    "likely_help": "5th to 95th percentile of the rank over 1,000 Monte Carlo draws of weights, "
+                   "normalisation and aggregation",
+    "tenth_help": "Decile of the score: 1 = the tenth of districts most in need",
+    "contrib": "What adds up to the score (points), largest first, coloured by theme",
+    "table": "Every indicator against the country and the region",
+    "note": "National and regional figures are aggregated from this level's districts, rates weighted "
+            "by their denominators.",
+}
+
+
+def _contribution_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars of the contributions, largest first, coloured by theme, full labels."""
+    bars = frame.dropna(subset=["contribution"]).copy()
+    bars["label"] = bars["layer"].astype(str)
+    themes = list(dict.fromkeys(bars["theme"]))
+    colours = [theme_colour(t) for t in dict.fromkeys(bars["theme_id"])]
+    return alt.Chart(bars).mark_bar().encode(
+        x=alt.X("contribution:Q", title="points of the score"),
+        y=alt.Y("label:N", sort=bars["label"].tolist(), title=None,
+                axis=alt.Axis(labelLimit=0, labelFontSize=12, labelColor="#222")),
+        color=alt.Color("theme:N", scale=alt.Scale(domain=themes, range=colours),
+                        legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=0)),
+        tooltip=[alt.Tooltip("label:N", title="layer"), alt.Tooltip("theme:N"),
+                 alt.Tooltip("contribution:Q", format=".2f")],
+    ).properties(height=22 * len(bars) + 10)
 
 
 def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str, *,
                    large: bool = False, extra: pd.DataFrame | None = None,
-                   draws: pd.Series | None = None) -> None:
+                   draws: pd.Series | None = None, compact: bool = False) -> None:
     """Draw the profile of district ``code``.
 
-    ``extra`` (the analytics table) adds the rank interval, cluster and quadrant; ``draws`` (the
-    district's rank in each Monte Carlo draw) adds the rank distribution.
+    ``extra`` (the analytics table) adds the rank interval, pocket and need x readiness; ``draws``
+    (the district's rank in each Monte Carlo draw) adds the rank distribution. ``compact`` keeps
+    the long parts (rank distribution, indicator table) in expanders, for a profile beside the map.
     """
     if code not in table.index:
-        st.info(_("Select a district on the map or in the table to see its profile."))
+        st.info(TEXT["pick"])
         return
     row = table.loc[code]
     ranked = int(table["rank"].notna().sum())
     title = lang.both_scripts(row["name"], row.get("name_ar")) + (
         f" · {row['parent_name']}" if pd.notna(row["parent_name"]) else "")
     (st.header if large else st.subheader)(plain(title))
-    cols = st.columns(4)
-    cols[0].metric(_("Rank"), _("not ranked") if pd.isna(row["rank"]) else _("{rank} of {n}").format(
-        rank=int(row["rank"]), n=format_number(ranked)))
-    cols[1].metric(_("Decile"), "–" if pd.isna(row["decile"]) else _("{decile} (1 = most in need)").format(
-        decile=int(row["decile"])))
-    cols[2].metric(_("Score"), _("no score") if pd.isna(row["score"]) else format_number(row["score"], 1))
-    cols[3].metric(_("Data coverage"), format_percent(100 * row["data_coverage"], 0))
+    frame = profile_frame(data, table, result, code)
+    st.markdown(f"**{plain(district_sentence(table, code, frame, extra))}**")
+    cols = st.columns(2 if compact else 4)
+    cols = cols * 2 if compact else cols
+    cols[0].metric(TEXT["rank"], "–" if pd.isna(row["rank"]) else f"{int(row['rank'])} of {ranked}")
+    cols[1].metric(TEXT["score"], "–" if pd.isna(row["score"]) else f"{row['score']:.1f}")
+    cols[2].metric(TEXT["tenth"], "–" if pd.isna(row["decile"]) else f"{int(row['decile'])} of 10",
+                   help=TEXT["tenth_help"])
+    cols[3].metric(TEXT["coverage"], f"{row['data_coverage']:.0%}", help=column_help("data_coverage"))
     if extra is not None and code in extra.index:
         a = extra.loc[code]
-        c = st.columns(3)
-        interval = "–" if pd.isna(a.get("rank_p05")) else f"{a['rank_p05']:.0f} – {a['rank_p95']:.0f}"
-        c[0].metric(_("Rank interval (5-95 %)"), interval,
-                    help=_("Ranks over 1,000 Monte Carlo draws of weights, normalisation and aggregation"))
-        c[1].metric(_("Cluster"), str(value_label(a.get("cluster", "–"))),
-                    help=_("Local Moran's I on the score: HH = part of a pocket. Getis-Ord Gi*: {hotspot}").format(
-                        hotspot=value_label(a.get("hotspot", "–"))))
-        c[2].metric(_("Need x readiness"), str(value_label(a.get("quadrant") or "–")))
+        facts = []
+        if pd.notna(a.get("rank_p05")):
+            facts.append(f"**{TEXT['likely']}:** {a['rank_p05']:.0f} to {a['rank_p95']:.0f}")
+        if isinstance(a.get("cluster"), str):
+            facts.append(f"**{column_label('cluster')}:** {plain(category_label('cluster', a['cluster']))}")
+        if isinstance(a.get("quadrant"), str):
+            facts.append(f"**{column_label('quadrant')}:** {plain(a['quadrant'])}")
+        if facts:
+            st.markdown(" · ".join(facts), help=f"{TEXT['likely_help']}. {column_help('cluster')}")
     interval = (extra.at[code, "rank_p05"], extra.at[code, "rank_p95"]) \
         if extra is not None and code in extra.index and "rank_p05" in extra else None
     few = few_people_note(data.population, code, interval=interval)
     if few:
         st.info(plain(few))
     if code in result.unscored.index:
-        st.warning(_("Not scored: {reason}.").format(reason=plain(result.unscored.at[code, "reason"])))
+        st.warning(plain(f"Not scored: {result.unscored.at[code, 'reason']}."))
+    if len(frame) and frame["contribution"].notna().any():
+        st.caption(TEXT["contrib"])
+        st.altair_chart(_contribution_chart(frame), width="stretch")
     if draws is not None and draws.notna().any() and pd.notna(row["rank"]):
-        _rank_distribution(draws, int(row["rank"]), ranked)
-    frame = profile_frame(data, table, result, code)
-    contrib = frame.set_index("layer")["contribution"].dropna()
-    if len(contrib):
-        st.caption(_("Contribution of each layer to the score (points; they add up to the score)"))
-        st.bar_chart(contrib.sort_values(ascending=False), horizontal=True, height=max(200, 24 * len(contrib)))
+        if compact:
+            with st.expander("How sure is the rank?"):
+                _rank_distribution(draws, int(row["rank"]), ranked)
+        else:
+            _rank_distribution(draws, int(row["rank"]), ranked)
+    if compact:
+        with st.expander(TEXT["table"]):
+            _indicator_table(frame, code, row)
+    else:
+        st.caption(TEXT["table"])
+        _indicator_table(frame, code, row)
+
+
+def _indicator_table(frame: pd.DataFrame, code: str, row: pd.Series) -> None:
+    shown = frame[["layer", "value", "unit", "national", "regional", "contribution", "weight", "normalised",
+                   "direction", "theme", "source"]] if len(frame) else frame
     st.dataframe(
-        frame, hide_index=True, width="stretch",
-        column_config=lang.headers(frame.columns, config={
-            "theme": st.column_config.TextColumn(_("theme")),
-            "layer": st.column_config.TextColumn(_("layer")),
-            "value": st.column_config.NumberColumn(_("value"), format="%.2f"),
-            "unit": st.column_config.TextColumn(_("unit")),
-            "national": st.column_config.NumberColumn(_("national"), format="%.2f"),
-            "regional": st.column_config.NumberColumn(_("regional"), format="%.2f"),
-            "direction": st.column_config.TextColumn(_("direction")),
-            "normalised": st.column_config.NumberColumn(_("normalised"), format="%.1f"),
-            "weight": st.column_config.NumberColumn(_("effective weight"), format="%.3f"),
-            "contribution": st.column_config.NumberColumn(_("contribution"), format="%.2f"),
-            "source": st.column_config.TextColumn(_("source")),
-        }),
+        shown, hide_index=True, width="stretch",
+        column_config={
+            "layer": st.column_config.TextColumn("indicator", width="large"),
+            "value": st.column_config.NumberColumn("value", format="%.2f"),
+            "unit": st.column_config.TextColumn("unit"),
+            "national": st.column_config.NumberColumn("country", format="%.2f"),
+            "regional": st.column_config.NumberColumn("region", format="%.2f"),
+            "normalised": st.column_config.NumberColumn("need score (0-100)", format="%.1f",
+                                                        help="The value rescaled to 0-100 (normalisation)"),
+            "weight": st.column_config.NumberColumn("weight", format="%.3f",
+                                                    help="Effective weight, after rescaling within and across themes"),
+            "contribution": st.column_config.NumberColumn("points", format="%.2f",
+                                                          help="Contribution to the score: weight x need score"),
+            "direction": st.column_config.TextColumn("direction"),
+        },
     )
-    st.caption(_("Code {code}. Population {population}. National and regional figures are "
-                 "aggregated from this level's districts, rates weighted by their denominators.").format(
-        code=plain(code), population=format_number(row["population"])))
+    st.caption(f"Code {plain(code)}. Population {row['population']:,.0f}. {TEXT['note']}")
 
 
 def rank_histogram(draws: pd.Series) -> pd.DataFrame:

@@ -51,14 +51,59 @@ def _reset() -> None:
     st.query_params.from_dict({} if keep == DEFAULT_LANGUAGE else {"lang": keep})
 
 
+PAGE_KEY = "_sidebar_page"
+REOPEN_KEY = "_sidebar_reopen"  # set by a page that closed the sidebar (workshop mode): reopen it on the next page
+
+
 def _init(key: str, value) -> None:
-    if key not in st.session_state:
+    """Give widget ``key`` the view's value when it has none, or on the first run of a page.
+
+    Streamlit gives the widgets of each page their own identity, so after a change of page the
+    browser may hand back an empty value for the sidebar's widgets (the multiselect of layers then
+    read "Choose options" while the score still used every layer). The stored view is the truth:
+    on a page's first run every sidebar widget is set from it.
+    """
+    if key not in st.session_state or st.session_state.get(PAGE_KEY + "_fresh"):
         st.session_state[key] = value
+
+
+def _page_changed() -> bool:
+    """Whether this run is the first of the current page (and remember the page)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else ""
+    changed = st.session_state.get(PAGE_KEY) != page
+    st.session_state[PAGE_KEY] = page
+    if changed and st.session_state.pop(REOPEN_KEY, False):
+        st.set_page_config(initial_sidebar_state="expanded")
+    return changed
+
+
+def add_to_score(layer_id: str) -> None:
+    """Put layer ``layer_id`` (e.g. one just uploaded) in the score of the current view.
+
+    The sidebar's layer list is set again from the view on the next page, so the layer is chosen
+    there too, with weight 1.
+    """
+    view = current_view()
+    if layer_id not in view.layers:
+        set_view(view.replace(layers=view.layers + (layer_id,)))
+    st.session_state.pop("w_layers", None)
+
+
+def remove_from_score(layer_id: str) -> None:
+    """Take layer ``layer_id`` out of the current view's score (e.g. an uploaded layer removed)."""
+    view = current_view()
+    if layer_id in view.layers and len(view.layers) > 1:
+        set_view(view.replace(layers=tuple(l for l in view.layers if l != layer_id)))
+    st.session_state.pop("w_layers", None)
 
 
 def render_sidebar(*, map_controls: bool = True) -> View:
     """Draw the sidebar and return the view it defines."""
     cfg = state.config()
+    st.session_state[PAGE_KEY + "_fresh"] = _page_changed()
     sb = st.sidebar
     set_language(language.switch(sb))  # first: the link's warnings below are in the chosen language
     view = current_view()

@@ -32,7 +32,7 @@ import streamlit as st
 from geo.errors import TargetingError
 from geo.i18n import N_, _, layer_label, set_language
 from geo.upload import MAX_UPLOAD_MB, read_upload, to_number, uploaded_layer
-from ui import lang, state
+from ui import lang, sidebar, state
 from ui.text import plain
 
 TABLE_KEY = "upload_table"
@@ -63,14 +63,16 @@ def taken_ids() -> set[str]:
 
 
 def add_layer(level: str, layer: Any, values: pd.Series) -> None:
-    """Store a checked layer for ``level`` in the session."""
+    """Store a checked layer for ``level`` in the session and put it in the score."""
     uploads().setdefault(level, {})[layer.id] = (layer, values)
+    sidebar.add_to_score(layer.id)
 
 
 def remove_layer(level: str, layer_id: str) -> None:
     """Remove an uploaded layer from the session (nothing happens if it is gone already)."""
     layers = uploads().get(level, {})
     layers.pop(layer_id, None)
+    sidebar.remove_from_score(layer_id)
     if not layers:
         uploads().pop(level, None)
     check = st.session_state.get(CHECK_KEY)

@@ -1,21 +1,52 @@
-"""Workshop mode: a full-width map for a projector and a step-through of the top districts."""
+"""Workshop mode for a projector: step through the top districts, the map and the reasons on one screen."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
+from geo.brief import locator_png
+from geo.explain import ordinal
 from geo.i18n import _
 from ui import mapview, sidebar, state
+from ui.exports import brief_button
 from ui.livemap import live_map
 from ui.mapview import map_value_label
-from ui.profile import render_profile
+from ui.profile import profile_frame, render_profile
 from ui.text import plain
 
 STEP_KEY = "workshop_step"
 
+# Words of the page, in one place.
+TEXT = {
+    "prev": "◀ Previous (P)",
+    "next": "Next (N) ▶",
+    "step": "{step} of {n}",
+    "rank": "Rank {rank} of {ranked} · need score {score}",
+    "reasons": "Main reasons",
+    "where": "Where it is in the country",
+    "none": "No district to show: the filters leave none with a rank.",
+    "details": "Full profile",
+}
+# Large type for the back of the room; the sidebar starts closed on this page.
+CSS = """<style>
+.st-key-ws_facts p, .st-key-ws_facts li { font-size: 1.45rem; line-height: 1.35; }
+.st-key-ws_facts h1 { font-size: 3rem; line-height: 1.1; padding-bottom: 0.2rem; }
+.st-key-ws_facts h3 { font-size: 1.7rem; }
+.st-key-ws_nav button p { font-size: 1.25rem; white-space: nowrap; }
+</style>"""
+
 
 def _move(delta: int, n: int) -> None:
     st.session_state[STEP_KEY] = (st.session_state.get(STEP_KEY, 0) + delta) % max(n, 1)
+
+
+def _collapse_sidebar_once() -> None:
+    """Close the sidebar on arrival at the page (the controls stay one click away)."""
+    if st.session_state.get("_ws_collapsed") != st.session_state.get("_sidebar_page"):
+        st.session_state["_ws_collapsed"] = st.session_state.get("_sidebar_page")
+        st.session_state[sidebar.REOPEN_KEY] = True
+        st.set_page_config(initial_sidebar_state="collapsed")
 
 
 def render() -> None:
@@ -28,21 +59,50 @@ def render() -> None:
     top = table[keep].dropna(subset=["rank"]).sort_values("rank").index[: max(view.top_n, 1)].tolist()
     step = st.session_state.get(STEP_KEY, 0) % max(len(top), 1)
     code = top[step] if top else None
+    st.html(CSS)
+    _collapse_sidebar_once()
 
-    st.markdown(_("## {map_value} · top {n}").format(map_value=plain(map_value_label(view, data)), n=len(top)))
-    prev_col, where_col, next_col = st.columns([1, 4, 1])
-    prev_col.button(_("◀ Previous (P)"), on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch", key="ws_prev")
-    next_col.button(_("Next (N) ▶"), on_click=_move, args=(1, len(top)), shortcut="N", width="stretch", key="ws_next")
-    if code:
-        row = table.loc[code]
-        where_col.markdown(_("### {step} / {n}: {name} (rank {rank})").format(
-            step=step + 1, n=len(top), name=plain(row["name"]), rank=int(row["rank"])))
+    with st.container(key="ws_nav"):
+        prev_col, next_col, title_col = st.columns([1, 1, 3], vertical_alignment="center")
+        prev_col.button(TEXT["prev"], on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch",
+                        key="ws_prev")
+        next_col.button(TEXT["next"], on_click=_move, args=(1, len(top)), shortcut="N", width="stretch",
+                        key="ws_next")
+        title_col.markdown(f"**{plain(map_value_label(view, data))}** · top {len(top)}")
+    if not code:
+        st.info(TEXT["none"])
+        return
+    row = table.loc[code]
+    ranked = int(table["rank"].notna().sum())
     extra, _notes = state.analysis(view, data, result)
-    _geometry, geometry_url = mapview.level_map(view.level)
-    style = mapview.view_style(view.replace(selected=code or ""), data, table, result, keep, extra=extra, focus=code)
-    live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=720, large=True)
-    if code:
-        render_profile(data, table, result, code, large=True)
+    map_col, facts_col = st.columns([3, 2])
+    with map_col:
+        _geometry, geometry_url = mapview.level_map(view.level)
+        style = mapview.view_style(view.replace(selected=code), data, table, result, keep, extra=extra, focus=code)
+        live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=680, large=True)
+    with facts_col, st.container(key="ws_facts"):
+        st.markdown(f"### {TEXT['step'].format(step=step + 1, n=len(top))}")
+        st.markdown(f"# {plain(row['name'])}")
+        if pd.notna(row.get("parent_name")):
+            st.markdown(plain(row["parent_name"]))
+        st.markdown("**" + TEXT["rank"].format(rank=ordinal(int(row["rank"])), ranked=ranked,
+                                               score=f"{row['score']:.1f}") + "**")
+        frame = profile_frame(data, table, result, code)
+        reasons = frame.dropna(subset=["contribution"]).head(3)
+        st.markdown(f"**{TEXT['reasons']}**")
+        st.markdown("\n".join(
+            f"{i}. {plain(r['layer'])}: {r['value']:.1f} {plain(r['unit'])} (country {r['national']:.1f})"
+            for i, (_code, r) in enumerate(reasons.iterrows(), start=1)))
+        st.caption(TEXT["where"])
+        st.image(_locator(view.level, code), width=260)
+    with st.expander(TEXT["details"]):
+        render_profile(data, table, result, code, large=True, extra=extra)
+        brief_button(view, data, table, result, code, extra, key="ws_brief")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _locator(level: str, code: str) -> bytes:
+    return locator_png(state.level_data(level).districts.geometry, code)
 
 
 render()

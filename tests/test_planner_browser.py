@@ -1,0 +1,136 @@
+"""A planner's path through the dashboard in headless Chromium, the internet blocked."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from .browser import block_internet, map_frame, shot
+
+pytestmark = pytest.mark.browser
+
+
+def open_page(browser, url, blocked, width=1440, height=900):
+    page = browser.new_page(viewport={"width": width, "height": height}, accept_downloads=True)
+    block_internet(page, blocked)
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_text("Ranking:").first.wait_for(timeout=120_000)
+    return page
+
+
+def settle(page, ms: int = 1500) -> None:
+    """Wait until Streamlit has finished the current run."""
+    page.wait_for_timeout(500)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+    page.wait_for_timeout(ms)
+
+
+def click_row(page, row: int) -> str:
+    """Tick the selection box of row ``row`` (0 = first) of the ranking table; return the selected code."""
+    for attempt in range(4):
+        grid = page.locator('[class*="st-key-table_"]').first
+        grid.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
+        try:
+            page.wait_for_url("**selected=**", timeout=15_000)
+            return parse_qs(urlparse(page.url).query)["selected"][0]
+        except Exception:
+            if attempt == 3:
+                shot(page, f"row_click_{row}")
+                raise
+
+
+def test_search_after_a_row_selection_keeps_the_district(browser, server):
+    blocked = []
+    page = open_page(browser, server, blocked)
+    map_frame(page)
+    settle(page)
+    code = click_row(page, 1)  # the district ranked 2nd
+    name = page.locator('[data-testid="stHeading"]').filter(has_text="·").first.inner_text().split("·")[0].strip()
+    for query in ("Zag", "Figuig", "zzzz"):
+        search = page.get_by_placeholder("e.g. Figuig")
+        search.fill(query)
+        search.press("Enter")
+        settle(page)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert f"selected={code}" in page.url
+        assert page.get_by_role("heading", name=name).count() >= 1
+    shot(page, "search_keeps_selection")
+    assert blocked == []
+    page.close()
+
+
+def test_a_region_filter_after_a_row_selection_keeps_the_district(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/?level=provinces", blocked)
+    map_frame(page)
+    settle(page)
+    code = click_row(page, 4)  # the district ranked 5th
+    page.get_by_text("Filters").first.click()
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Region").click()
+    page.get_by_role("option", name="Oriental", exact=False).first.click()
+    settle(page)
+    assert "region=" in page.url and f"selected={code}" in page.url
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+def _frame_box(page):
+    frame = map_frame(page)
+    return frame.frame_element().bounding_box()
+
+
+def test_the_profile_opens_beside_the_map(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/?selected=08.587", blocked)
+    box = _frame_box(page)
+    heading = page.get_by_role("heading", name="Zagora · Drâa-Tafilalet")
+    heading.wait_for(timeout=60_000)
+    settle(page)
+    h = heading.bounding_box()
+    assert h["x"] > box["x"] + box["width"] - 5 and h["y"] < box["y"] + box["height"]  # beside, not below
+    why = page.get_by_text(re.compile(r"^Ranks \d+(st|nd|rd|th) of 75")).first
+    assert why.is_visible() and why.bounding_box()["y"] < 900
+    shot(page, "profile_beside_map_1440")
+    assert blocked == []
+    page.close()
+
+
+def test_at_1024_the_map_takes_the_width_and_the_profile_goes_under_it(browser, server):
+    blocked = []
+    page = open_page(browser, f"{server}/?selected=02.251", blocked, width=1024, height=768)
+    box = _frame_box(page)
+    settle(page)
+    main = page.locator('[data-testid="stMain"]').bounding_box()
+    assert box["width"] > 0.5 * main["width"] and box["width"] > 500
+    heading = page.get_by_role("heading", name="Figuig · Oriental")
+    assert heading.bounding_box()["y"] > box["y"] + box["height"] - 5
+    shot(page, "narrow_1024")
+    page.close()
+
+
+def test_workshop_screen_holds_name_rank_reasons_and_locator(browser, server):
+    blocked = []
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    block_internet(page, blocked)
+    page.goto(f"{server}/workshop", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Figuig").wait_for(timeout=120_000)
+    box = _frame_box(page)
+    settle(page)
+    for locator in (page.get_by_role("heading", name="Figuig"), page.get_by_text("Rank 1st of 75").first,
+                    page.get_by_text("Main reasons").first, page.locator('[data-testid="stImage"]').first):
+        b = locator.bounding_box()
+        assert b is not None and b["y"] + b["height"] <= 1080, locator
+    assert box["y"] + box["height"] <= 1080
+    assert page.locator('[data-testid="stSidebar"][aria-expanded="true"]').count() == 0  # collapsed
+    next_button = page.get_by_role("button", name="Next (N) ▶")
+    assert next_button.bounding_box()["width"] >= next_button.evaluate("b => b.scrollWidth") - 1  # not cut off
+    shot(page, "workshop_1920")
+    page.keyboard.press("n")
+    page.get_by_role("heading", name="Taounate").wait_for(timeout=60_000)
+    assert blocked == []
+    page.close()
