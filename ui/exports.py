@@ -82,9 +82,9 @@ def brief_button(view: View, data: LevelData, table: pd.DataFrame, result: Score
                  extra: pd.DataFrame | None, *, key: str = "dl.brief") -> None:
     """A download button for the one-page brief (PDF) of district ``code``, built on click."""
     st.download_button(
-        "⬇ District brief (PDF)", data=lambda: brief_pdf(brief_inputs(view, data, table, result, extra), [code]),
+        _("⬇ District brief (PDF)"), data=lambda: brief_pdf(brief_inputs(view, data, table, result, extra), [code]),
         file_name=f"brief_{code}.pdf", mime="application/pdf", key=key, on_click="ignore",
-        help="One printable page: map, rank and likely range, why, indicators, sources and settings")
+        help=_("One printable page: map, rank and likely range, why, indicators, sources and settings"))
 
 
 def map_picture(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult, keep: pd.Series,
@@ -131,9 +131,9 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
                                 mime="text/html", width="stretch", key="dl.html", on_click="ignore")
     more = st.columns(5)
     more[0].download_button(
-        "⬇ CSV with labels", data=lambda: labelled_csv_bytes(data, result, keep, extra),
+        _("⬇ CSV with labels"), data=lambda: labelled_csv_bytes(data, result, keep, extra),
         file_name=f"{name}_labelled.csv", mime="text/csv", width="stretch", key="dl.labelled.csv",
-        on_click="ignore", help="Plain column names and categories for reading; the CSV above keeps the ids")
+        on_click="ignore", help=_("Plain column names and categories for reading; the CSV above keeps the ids"))
     if picture is not None:
-        more[1].download_button("⬇ Map picture (PNG)", data=picture, file_name=f"map_{view.level}.png",
+        more[1].download_button(_("⬇ Map picture (PNG)"), data=picture, file_name=f"map_{view.level}.png",
                                 mime="image/png", width="stretch", key="dl.png", on_click="ignore")

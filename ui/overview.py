@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from geo.i18n import _, format_number, layer_label, matches, ngettext
+from geo.i18n import N_, _, format_number, layer_label, matches, ngettext
 from geo.labels import category_label, column_help, column_label
 from ui import lang, mapview, sidebar, state
 from ui.exports import brief_button, map_picture, render_downloads, settings_of
@@ -26,15 +26,15 @@ def _handle_click(code: str | None, view) -> None:
 
 # Words of the page, in one place.
 TEXT = {
-    "caption": "{level}: {shown} of {total} shown. Need score 0-100 (higher = more in need) from {n} indicators; "
-               "method: {normalisation}, {aggregation} (details in Data & method).",
-    "notes": "{n} note(s) on how the values were treated",
-    "pick": "Click a district on the map or a row of the table: its profile opens here.",
-    "weights": "How much each indicator counts",
-    "weights_note": "(effective weights, after rescaling within and across themes)",
+    "caption": N_("{level}: {shown} of {total} shown. Need score 0-100 (higher = more in need) from {n} indicators; "
+               "method: {normalisation}, {aggregation} (details in Data & method)."),
+    "notes": N_("{n} note(s) on how the values were treated"),
+    "pick": N_("Click a district on the map or a row of the table: its profile opens here."),
+    "weights": N_("How much each indicator counts"),
+    "weights_note": N_("(effective weights, after rescaling within and across themes)"),
 }
-NORMALISATION_WORDS = {"minmax": "min-max rescaling", "zscore": "z-scores", "rank": "percentile ranks"}
-AGGREGATION_WORDS = {"arithmetic": "weighted mean", "geometric": "weighted geometric mean"}
+NORMALISATION_WORDS = {"minmax": N_("min-max rescaling"), "zscore": N_("z-scores"), "rank": N_("percentile ranks")}
+AGGREGATION_WORDS = {"arithmetic": N_("weighted mean"), "geometric": N_("weighted geometric mean")}
 # Below 1100 px the map and the profile stack, each the full width (the map stays wide enough to read).
 NARROW_CSS = """<style>
 @media (max-width: 1100px) {
@@ -56,14 +56,14 @@ def render() -> None:
             return
         data, table, result = scored
         keep = state.filter_mask(data, table, view)
-        st.caption(TEXT["caption"].format(
+        st.caption(_(TEXT["caption"]).format(
             level=cfg.levels[view.level].label, shown=int(keep.sum()), total=len(table),
             n=len(result.effective_weights[result.effective_weights > 0]),
-            normalisation=NORMALISATION_WORDS.get(view.normalisation, view.normalisation),
-            aggregation=AGGREGATION_WORDS.get(view.aggregation, view.aggregation))
+            normalisation=_(NORMALISATION_WORDS.get(view.normalisation, view.normalisation)),
+            aggregation=_(AGGREGATION_WORDS.get(view.aggregation, view.aggregation)))
             + (f" {plain(cfg.text.caption)}" if cfg.text.caption else ""))
         if result.notes:  # one line, opened on demand: the map and the profile stay at the top of the page
-            with st.expander(TEXT["notes"].format(n=len(result.notes))):
+            with st.expander(_(TEXT["notes"]).format(n=len(result.notes))):
                 for note in result.notes:
                     st.markdown(f"- {plain(note)}")
         # The map never waits for the analytics: when they are not computed yet for this view, the map
@@ -87,12 +87,12 @@ def render() -> None:
                                draws=state.rank_draws(view, data, result, view.selected))
                 brief_button(view, data, table, result, view.selected, extra)
             else:
-                st.info(TEXT["pick"])
+                st.info(_(TEXT["pick"]))
                 _effective_weights(result, data)
 
     _ranking_table(view, table.join(extra), keep, data)
     if view.selected:
-        with st.expander(TEXT["weights"]):
+        with st.expander(_(TEXT["weights"])):
             _effective_weights(result, data)
     if len(result.unscored):
         n = len(result.unscored)
@@ -131,7 +131,7 @@ def _map_section(view, data, table, result, keep, extra, notes) -> None:
 def _effective_weights(result, data) -> None:
     labels = {l.id: layer_label(l) for l in data.layers}
     eff = result.effective_weights[result.effective_weights > 0].sort_values(ascending=False)
-    st.markdown(f"**{TEXT['weights']}** {TEXT['weights_note']}")
+    st.markdown(f"**{_(TEXT['weights'])}** {_(TEXT['weights_note'])}")
     st.dataframe(
         pd.DataFrame({"weight": eff.to_numpy(), "layer": [labels.get(i, i) for i in eff.index]}),
         hide_index=True, width="stretch", height=min(560, 36 + 35 * len(eff)),
@@ -181,18 +181,18 @@ def _ranking_table(view, table, keep, data) -> None:
         display, hide_index=True, width="stretch", height=420, key=_table_key(view.level, shown.index),
         on_select="rerun", selection_mode="single-row",
         column_config={
-            "rank": number("rank", "%d"), "name": text("name"), "parent_name": text("parent_name"),
+            "rank": number("rank", "%d"), "name": text("name"), "parent_name": text("parent_name"),  # not text
             "score": number("score", "%.1f"), "decile": number("decile", "%d"),
             "data_coverage": st.column_config.ProgressColumn(column_label("data_coverage"), min_value=0,
                                                              max_value=1, help=column_help("data_coverage")),
             "population": number("population", "%d"),
             "rank_p05": number("rank_p05", "%d"), "rank_p95": number("rank_p95", "%d"),
-            "p_top_k": st.column_config.NumberColumn(f"Chance of top {view.top_n or 10}", format="%.2f",
+            "p_top_k": st.column_config.NumberColumn(_("Chance of top {n}").format(n=view.top_n or 10), format="%.2f",
                                                      help=column_help("p_top_k")),
-            "cluster": text("cluster"), "quadrant": text("quadrant"), "code": text("code"),
+            "cluster": text("cluster"), "quadrant": text("quadrant"), "code": text("code"),  # not text
             "pop_decile": st.column_config.NumberColumn(
                 _("pop. decile"), help=_("Population-weighted decile: 1 = the most deprived districts holding the "
-                                         "first 10 % of the people")),
+                                         "first tenth of the people")),
             **{c: st.column_config.NumberColumn(_("{layer} (people)").format(layer=c[:-6]), format="%d",
                                                 help=_("People or households concerned: rate x its denominator"))
                for c in counts},

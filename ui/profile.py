@@ -13,7 +13,7 @@ from geo.explain import district_sentence, profile_table
 from geo.labels import category_label, column_help, column_label, theme_colour
 from geo.scoring import ScoreResult
 from ui import state
-from geo.i18n import _, format_number
+from geo.i18n import N_, _, format_number
 from ui import lang
 from ui.text import plain
 
@@ -52,19 +52,19 @@ def profile_frame(data: LevelData, table: pd.DataFrame, result: ScoreResult, cod
 
 # Words of the profile, in one place.
 TEXT = {
-    "pick": "Select a district on the map or in the table to see its profile.",
-    "rank": "Rank",
-    "score": "Need score",
-    "tenth": "Tenth",
-    "coverage": "Data available",
-    "likely": "Likely rank",
-    "likely_help": "5th to 95th percentile of the rank over 1,000 Monte Carlo draws of weights, "
-                   "normalisation and aggregation",
-    "tenth_help": "Decile of the score: 1 = the tenth of districts most in need",
-    "contrib": "What adds up to the score (points), largest first, coloured by theme",
-    "table": "Every indicator against the country and the region",
-    "note": "National and regional figures are aggregated from this level's districts, rates weighted "
-            "by their denominators.",
+    "pick": N_("Select a district on the map or in the table to see its profile."),
+    "rank": N_("Rank"),
+    "score": N_("Need score"),
+    "tenth": N_("Tenth"),
+    "coverage": N_("Data available"),
+    "likely": N_("Likely rank"),
+    "likely_help": N_("5th to 95th percentile of the rank over 1,000 Monte Carlo draws of weights, "
+                   "normalisation and aggregation"),
+    "tenth_help": N_("Decile of the score: 1 = the tenth of districts most in need"),
+    "contrib": N_("What adds up to the score (points), largest first, coloured by theme"),
+    "table": N_("Every indicator against the country and the region"),
+    "note": N_("National and regional figures are aggregated from this level's districts, rates weighted "
+            "by their denominators."),
 }
 
 
@@ -95,7 +95,7 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     the long parts (rank distribution, indicator table) in expanders, for a profile beside the map.
     """
     if code not in table.index:
-        st.info(TEXT["pick"])
+        st.info(_(TEXT["pick"]))
         return
     row = table.loc[code]
     ranked = int(table["rank"].notna().sum())
@@ -106,43 +106,43 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     st.markdown(f"**{plain(district_sentence(table, code, frame, extra))}**")
     cols = st.columns(2 if compact else 4)
     cols = cols * 2 if compact else cols
-    cols[0].metric(TEXT["rank"], "–" if pd.isna(row["rank"]) else f"{int(row['rank'])} of {ranked}")
-    cols[1].metric(TEXT["score"], "–" if pd.isna(row["score"]) else f"{row['score']:.1f}")
-    cols[2].metric(TEXT["tenth"], "–" if pd.isna(row["decile"]) else f"{int(row['decile'])} of 10",
-                   help=TEXT["tenth_help"])
-    cols[3].metric(TEXT["coverage"], f"{row['data_coverage']:.0%}", help=column_help("data_coverage"))
+    cols[0].metric(_(TEXT["rank"]), "–" if pd.isna(row["rank"]) else _("{rank} of {ranked}").format(rank=int(row["rank"]), ranked=ranked))
+    cols[1].metric(_(TEXT["score"]), "–" if pd.isna(row["score"]) else f"{row['score']:.1f}")
+    cols[2].metric(_(TEXT["tenth"]), "–" if pd.isna(row["decile"]) else _("{decile} of 10").format(decile=int(row["decile"])),
+                   help=_(TEXT["tenth_help"]))
+    cols[3].metric(_(TEXT["coverage"]), f"{row['data_coverage']:.0%}", help=column_help("data_coverage"))
     if extra is not None and code in extra.index:
         a = extra.loc[code]
         facts = []
         if pd.notna(a.get("rank_p05")):
-            facts.append(f"**{TEXT['likely']}:** {a['rank_p05']:.0f} to {a['rank_p95']:.0f}")
+            facts.append("**" + _(TEXT["likely"]) + ":** " + _("{low} to {high}").format(low=f"{a['rank_p05']:.0f}", high=f"{a['rank_p95']:.0f}"))
         if isinstance(a.get("cluster"), str):
             facts.append(f"**{column_label('cluster')}:** {plain(category_label('cluster', a['cluster']))}")
         if isinstance(a.get("quadrant"), str):
             facts.append(f"**{column_label('quadrant')}:** {plain(a['quadrant'])}")
         if facts:
-            st.markdown(" · ".join(facts), help=f"{TEXT['likely_help']}. {column_help('cluster')}")
+            st.markdown(" · ".join(facts), help=f"{_(TEXT['likely_help'])}. {column_help('cluster')}")
     interval = (extra.at[code, "rank_p05"], extra.at[code, "rank_p95"]) \
         if extra is not None and code in extra.index and "rank_p05" in extra else None
     few = few_people_note(data.population, code, interval=interval)
     if few:
         st.info(plain(few))
     if code in result.unscored.index:
-        st.warning(plain(f"Not scored: {result.unscored.at[code, 'reason']}."))
+        st.warning(plain(_("Not scored: {reason}.").format(reason=result.unscored.at[code, "reason"])))
     if len(frame) and frame["contribution"].notna().any():
-        st.caption(TEXT["contrib"])
+        st.caption(_(TEXT["contrib"]))
         st.altair_chart(_contribution_chart(frame), width="stretch")
     if draws is not None and draws.notna().any() and pd.notna(row["rank"]):
         if compact:
-            with st.expander("How sure is the rank?"):
+            with st.expander(_("How sure is the rank?")):
                 _rank_distribution(draws, int(row["rank"]), ranked)
         else:
             _rank_distribution(draws, int(row["rank"]), ranked)
     if compact:
-        with st.expander(TEXT["table"]):
+        with st.expander(_(TEXT["table"])):
             _indicator_table(frame, code, row)
     else:
-        st.caption(TEXT["table"])
+        st.caption(_(TEXT["table"]))
         _indicator_table(frame, code, row)
 
 
@@ -152,21 +152,22 @@ def _indicator_table(frame: pd.DataFrame, code: str, row: pd.Series) -> None:
     st.dataframe(
         shown, hide_index=True, width="stretch",
         column_config={
-            "layer": st.column_config.TextColumn("indicator", width="large"),
-            "value": st.column_config.NumberColumn("value", format="%.2f"),
-            "unit": st.column_config.TextColumn("unit"),
-            "national": st.column_config.NumberColumn("country", format="%.2f"),
-            "regional": st.column_config.NumberColumn("region", format="%.2f"),
-            "normalised": st.column_config.NumberColumn("need score (0-100)", format="%.1f",
-                                                        help="The value rescaled to 0-100 (normalisation)"),
-            "weight": st.column_config.NumberColumn("weight", format="%.3f",
-                                                    help="Effective weight, after rescaling within and across themes"),
-            "contribution": st.column_config.NumberColumn("points", format="%.2f",
-                                                          help="Contribution to the score: weight x need score"),
-            "direction": st.column_config.TextColumn("direction"),
+            "layer": st.column_config.TextColumn(_("indicator"), width="large"),
+            "value": st.column_config.NumberColumn(_("value"), format="%.2f"),
+            "unit": st.column_config.TextColumn(_("unit")),
+            "national": st.column_config.NumberColumn(_("country"), format="%.2f"),
+            "regional": st.column_config.NumberColumn(_("region"), format="%.2f"),
+            "normalised": st.column_config.NumberColumn(_("need score (0-100)"), format="%.1f",
+                                                        help=_("The value rescaled to 0-100 (normalisation)")),
+            "weight": st.column_config.NumberColumn(_("weight"), format="%.3f",
+                                                    help=_("Effective weight, after rescaling within and across themes")),
+            "contribution": st.column_config.NumberColumn(_("points"), format="%.2f",
+                                                          help=_("Contribution to the score: weight x need score")),
+            "direction": st.column_config.TextColumn(_("direction")),
         },
     )
-    st.caption(f"Code {plain(code)}. Population {row['population']:,.0f}. {TEXT['note']}")
+    st.caption(_("Code {code}. Population {population}.").format(code=plain(code), population=format_number(row["population"], 0))
+               + " " + _(TEXT["note"]))
 
 
 def rank_histogram(draws: pd.Series) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import streamlit as st
 
 from geo.brief import locator_png
 from geo.explain import ordinal
-from geo.i18n import _
+from geo.i18n import N_, _
 from ui import mapview, sidebar, state
 from ui.exports import brief_button
 from ui.livemap import live_map
@@ -19,14 +19,14 @@ STEP_KEY = "workshop_step"
 
 # Words of the page, in one place.
 TEXT = {
-    "prev": "◀ Previous (P)",
-    "next": "Next (N) ▶",
-    "step": "{step} of {n}",
-    "rank": "Rank {rank} of {ranked} · need score {score}",
-    "reasons": "Main reasons",
-    "where": "Where it is in the country",
-    "none": "No district to show: the filters leave none with a rank.",
-    "details": "Full profile",
+    "prev": N_("◀ Previous (P)"),
+    "next": N_("Next (N) ▶"),
+    "step": N_("{step} of {n}"),
+    "rank": N_("Rank {rank} of {ranked} · need score {score}"),
+    "reasons": N_("Main reasons"),
+    "where": N_("Where it is in the country"),
+    "none": N_("No district to show: the filters leave none with a rank."),
+    "details": N_("Full profile"),
 }
 # Large type for the back of the room; the sidebar starts closed on this page.
 CSS = """<style>
@@ -64,13 +64,13 @@ def render() -> None:
 
     with st.container(key="ws_nav"):
         prev_col, next_col, title_col = st.columns([1, 1, 3], vertical_alignment="center")
-        prev_col.button(TEXT["prev"], on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch",
+        prev_col.button(_(TEXT["prev"]), on_click=_move, args=(-1, len(top)), shortcut="P", width="stretch",
                         key="ws_prev")
-        next_col.button(TEXT["next"], on_click=_move, args=(1, len(top)), shortcut="N", width="stretch",
+        next_col.button(_(TEXT["next"]), on_click=_move, args=(1, len(top)), shortcut="N", width="stretch",
                         key="ws_next")
-        title_col.markdown(f"**{plain(map_value_label(view, data))}** · top {len(top)}")
+        title_col.markdown(_("**{value}** · top {n}").format(value=plain(map_value_label(view, data)), n=len(top)))
     if not code:
-        st.info(TEXT["none"])
+        st.info(_(TEXT["none"]))
         return
     row = table.loc[code]
     ranked = int(table["rank"].notna().sum())
@@ -81,21 +81,21 @@ def render() -> None:
         style = mapview.view_style(view.replace(selected=code), data, table, result, keep, extra=extra, focus=code)
         live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=680, large=True)
     with facts_col, st.container(key="ws_facts"):
-        st.markdown(f"### {TEXT['step'].format(step=step + 1, n=len(top))}")
+        st.markdown(f"### {_(TEXT['step']).format(step=step + 1, n=len(top))}")
         st.markdown(f"# {plain(row['name'])}")
         if pd.notna(row.get("parent_name")):
             st.markdown(plain(row["parent_name"]))
-        st.markdown("**" + TEXT["rank"].format(rank=ordinal(int(row["rank"])), ranked=ranked,
+        st.markdown("**" + _(TEXT["rank"]).format(rank=ordinal(int(row["rank"])), ranked=ranked,
                                                score=f"{row['score']:.1f}") + "**")
         frame = profile_frame(data, table, result, code)
         reasons = frame.dropna(subset=["contribution"]).head(3)
-        st.markdown(f"**{TEXT['reasons']}**")
+        st.markdown(f"**{_(TEXT['reasons'])}**")
         st.markdown("\n".join(
             f"{i}. {plain(r['layer'])}: {r['value']:.1f} {plain(r['unit'])} (country {r['national']:.1f})"
             for i, (_code, r) in enumerate(reasons.iterrows(), start=1)))
-        st.caption(TEXT["where"])
+        st.caption(_(TEXT["where"]))
         st.image(_locator(view.level, code), width=260)
-    with st.expander(TEXT["details"]):
+    with st.expander(_(TEXT["details"])):
         render_profile(data, table, result, code, large=True, extra=extra)
         brief_button(view, data, table, result, code, extra, key="ws_brief")
 
