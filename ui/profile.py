@@ -113,15 +113,16 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     cols[3].metric(_(TEXT["coverage"]), f"{row['data_coverage']:.0%}", help=column_help("data_coverage"))
     if extra is not None and code in extra.index:
         a = extra.loc[code]
-        facts = []
+        facts = []  # (label, value) pairs, shown as "**label:** value"
         if pd.notna(a.get("rank_p05")):
-            facts.append("**" + _(TEXT["likely"]) + ":** " + _("{low} to {high}").format(low=f"{a['rank_p05']:.0f}", high=f"{a['rank_p95']:.0f}"))
+            facts.append((_(TEXT["likely"]), _("{low} to {high}").format(low=f"{a['rank_p05']:.0f}",
+                                                                          high=f"{a['rank_p95']:.0f}")))
         if isinstance(a.get("cluster"), str):
-            facts.append(f"**{column_label('cluster')}:** {plain(category_label('cluster', a['cluster']))}")
+            facts.append((column_label("cluster"), category_label("cluster", a["cluster"])))
         if isinstance(a.get("quadrant"), str):
-            facts.append(f"**{column_label('quadrant')}:** {plain(a['quadrant'])}")
+            facts.append((column_label("quadrant"), a["quadrant"]))
         if facts:
-            st.markdown(" · ".join(facts), help=f"{_(TEXT['likely_help'])}. {column_help('cluster')}")
+            st.markdown(" · ".join(f"**{plain(label)}:** {plain(value)}" for label, value in facts), help=f"{_(TEXT['likely_help'])}. {column_help('cluster')}")
     interval = (extra.at[code, "rank_p05"], extra.at[code, "rank_p95"]) \
         if extra is not None and code in extra.index and "rank_p05" in extra else None
     few = few_people_note(data.population, code, interval=interval)

@@ -6,8 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.brief import locator_png
-from geo.explain import ordinal
-from geo.i18n import N_, _
+from geo.i18n import N_, _, format_number
 from ui import mapview, sidebar, state
 from ui.exports import brief_button
 from ui.livemap import live_map
@@ -81,17 +80,18 @@ def render() -> None:
         style = mapview.view_style(view.replace(selected=code), data, table, result, keep, extra=extra, focus=code)
         live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=680, large=True)
     with facts_col, st.container(key="ws_facts"):
-        st.markdown(f"### {_(TEXT['step']).format(step=step + 1, n=len(top))}")
+        st.markdown(f"### {_(TEXT['step']).format(step=int(step + 1), n=len(top))}")
         st.markdown(f"# {plain(row['name'])}")
         if pd.notna(row.get("parent_name")):
             st.markdown(plain(row["parent_name"]))
-        st.markdown("**" + _(TEXT["rank"]).format(rank=ordinal(int(row["rank"])), ranked=ranked,
+        st.markdown("**" + _(TEXT["rank"]).format(rank=int(row["rank"]), ranked=int(ranked),
                                                score=f"{row['score']:.1f}") + "**")
         frame = profile_frame(data, table, result, code)
         reasons = frame.dropna(subset=["contribution"]).head(3)
         st.markdown(f"**{_(TEXT['reasons'])}**")
         st.markdown("\n".join(
-            f"{i}. {plain(r['layer'])}: {r['value']:.1f} {plain(r['unit'])} (country {r['national']:.1f})"
+            f"{i:d}. {plain(r['layer'])}: {r['value']:.1f} {plain(r['unit'])} "
+            + _("(country {value})").format(value=format_number(r["national"], 1))
             for i, (_code, r) in enumerate(reasons.iterrows(), start=1)))
         st.caption(_(TEXT["where"]))
         st.image(_locator(view.level, code), width=260)
