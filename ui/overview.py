@@ -57,11 +57,11 @@ def render() -> None:
         data, table, result = scored
         keep = state.filter_mask(data, table, view)
         st.caption(_(TEXT["caption"]).format(
-            level=plain(cfg.levels[view.level].label), shown=int(keep.sum()), total=len(table),
+            level=plain(_(cfg.levels[view.level].label)), shown=int(keep.sum()), total=len(table),
             n=len(result.effective_weights[result.effective_weights > 0]),
             normalisation=plain(_(NORMALISATION_WORDS.get(view.normalisation, view.normalisation))),
             aggregation=plain(_(AGGREGATION_WORDS.get(view.aggregation, view.aggregation))))
-            + (f" {plain(cfg.text.caption)}" if cfg.text.caption else ""))
+            + (f" {plain(_(cfg.text.caption))}" if cfg.text.caption else ""))
         if result.notes:  # one line, opened on demand: the map and the profile stay at the top of the page
             with st.expander(_(TEXT["notes"]).format(n=len(result.notes))):
                 for note in result.notes:
