@@ -8,10 +8,12 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
+from geo.i18n import N_, _, get_language, ngettext
+
 __all__ = ["Reason", "ordinal", "figure", "profile_table", "main_reasons", "why_sentence", "district_sentence"]
 
 #: (z threshold, words) from the most above to the most below the national level
-_RELATIONS = ((1.0, "far above"), (0.25, "above"), (-0.25, "close to"), (-1.0, "below"))
+_RELATIONS = ((1.0, N_("far above")), (0.25, N_("above")), (-0.25, N_("close to")), (-1.0, N_("below")))
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,7 @@ class Reason:
 
 
 def ordinal(n: int) -> str:
-    """``1`` -> ``"1st"``, ``12`` -> ``"12th"``, ``23`` -> ``"23rd"``.
+    """``1`` -> ``"1st"``, ``12`` -> ``"12th"``, ``23`` -> ``"23rd"`` (in French ``"1er"``, ``"12e"``).
 
     Examples
     --------
@@ -35,6 +37,11 @@ def ordinal(n: int) -> str:
     ['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '102nd']
     """
     n = int(n)
+    language = get_language()
+    if language == "fr":
+        return "1er" if n == 1 else f"{n}e"
+    if language != "en":
+        return str(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -48,7 +55,7 @@ def figure(value: float | None, unit: str = "") -> str:
     ('39 %', '1.7 people per room', 'no data')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "no data"
+        return _("no data")
     value = float(value)
     text = f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}"
     return f"{text} {unit}".strip() if unit else text
@@ -138,7 +145,7 @@ def _relation(z: float) -> str:
     for threshold, words in _RELATIONS:
         if z >= threshold:
             return words
-    return "far below"
+    return N_("far below")
 
 
 def main_reasons(frame: pd.DataFrame, n: int = 3) -> list[Reason]:
@@ -184,7 +191,8 @@ def main_reasons(frame: pd.DataFrame, n: int = 3) -> list[Reason]:
 
 
 def _join(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return words[0] if len(words) == 1 else _("{items} and {last}").format(items=", ".join(words[:-1]),
+                                                                             last=words[-1])
 
 
 def why_sentence(rank: float | None, ranked: int, reasons: Sequence[Reason], *,
@@ -217,23 +225,26 @@ def why_sentence(rank: float | None, ranked: int, reasons: Sequence[Reason], *,
     'Not ranked: too little data for a score.'
     """
     if rank is None or (isinstance(rank, float) and math.isnan(rank)):
-        return "Not ranked: too little data for a score."
-    head = f"Ranks {ordinal(int(rank))} of {ranked}"
+        return _("Not ranked: too little data for a score.")
+    head = _("Ranks {rank} of {ranked}").format(rank=ordinal(int(rank)), ranked=ranked)
     if interval is not None and not any(pd.isna(v) for v in interval):
         low, high = (int(round(v)) for v in interval)
-        head += (f" (in nearly every draw of the weights and methods)" if low == high
-                 else f" (likely between {ordinal(low)} and {ordinal(high)})")
+        head += " " + (_("(in nearly every draw of the weights and methods)") if low == high
+                       else _("(likely between {low} and {high})").format(low=ordinal(low), high=ordinal(high)))
     if not reasons:
         return head + "."
     clauses: list[tuple[str, list[str]]] = []
     for r in reasons:
         country = figure(r.national, r.unit if r.unit == "%" else "")  # a long unit is said once
-        text = r.name + (f" ({figure(r.value, r.unit)}, country {country})"
-                         if r.national is not None else f" ({figure(r.value, r.unit)})")
+        text = r.name + " " + (_("({value}, country {country})").format(value=figure(r.value, r.unit),
+                                                                          country=country)
+                               if r.national is not None else f"({figure(r.value, r.unit)})")
         if clauses and clauses[-1][0] == r.relation:
             clauses[-1][1].append(text)
         else:
             clauses.append((r.relation, [text]))
-    parts = [f"{_join(items)} {'is' if len(items) == 1 else 'are'} {relation} "
-             + ("the national level" if i == 0 else "it") for i, (relation, items) in enumerate(clauses)]
-    return f"{head}: {'; '.join(parts)}."
+    parts = [(ngettext("{items} is {relation} the national level", "{items} are {relation} the national level",
+                       len(items)) if i == 0 else
+              ngettext("{items} is {relation} it", "{items} are {relation} it", len(items))).format(
+                  items=_join(items), relation=_(relation)) for i, (relation, items) in enumerate(clauses)]
+    return _("{head}: {reasons}.").format(head=head, reasons="; ".join(parts))

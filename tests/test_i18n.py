@@ -344,3 +344,18 @@ def test_formatted_numbers_read_back_in_their_locale(value, decimals, lang):
     text = format_number(value, decimals, lang=lang)
     back = parse_decimal(text.replace("\u202f", "\u00a0"), locale=i18n._CLDR[lang], strict=False)
     assert abs(back - Decimal(repr(round(value, decimals)))) <= Decimal(10) ** -decimals
+
+
+def test_why_here_sentence_in_french():
+    from geo.explain import Reason, why_sentence
+
+    reasons = [Reason("analphabétisme", 39.1, 25.2, "%", 4.1, "far above"),
+               Reason("sans toilettes", 28.1, 6.0, "%", 3.9, "far above"),
+               Reason("chômage", 5.0, 4.9, "%", 1.0, "close to")]
+    with i18n.using("fr"):
+        assert why_sentence(3, 75, reasons, interval=(1, 6)) == (
+            "Se classe 3e sur 75 (probablement entre le 1er et le 6e rang) : analphabétisme (39 %, pays 25 %) et "
+            "sans toilettes (28 %, pays 6.0 %) sont très au-dessus du niveau national; chômage (5.0 %, pays 4.9 %) "
+            "est proche de celui-ci.")
+        assert why_sentence(None, 75, []) == "Sans rang : trop peu de données pour un score."
+    assert why_sentence(1, 75, reasons[:1]).startswith("Ranks 1st of 75: analphabétisme (39 %, country 25 %) is far")
