@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.explain import district_sentence, figure, profile_table
+from geo.i18n import _
 
 __all__ = ["BriefInputs", "class_breaks", "class_colours", "brief_pdf", "write_brief", "map_png", "locator_png"]
 
@@ -191,8 +192,8 @@ def _area_map(pdf, inputs: BriefInputs, code: str, box: tuple[float, float, floa
         pdf.cell(14, 4, f"{low:.0f}-{high:.0f}")
         x += 18
     pdf.set_xy(box[0], y + 4)
-    pdf.cell(box[2], 4, _latin1("Need score classes of the whole country (darker = more in need); "
-                                "thick outline: this district."))
+    pdf.cell(box[2], 4, _latin1(_("Need score classes of the whole country (darker = more in need); "
+                                  "thick outline: this district.")))
 
 
 def _page(pdf, inputs: BriefInputs, code: str) -> None:
@@ -205,23 +206,26 @@ def _page(pdf, inputs: BriefInputs, code: str) -> None:
     pdf.add_page()
     pdf.set_font("Helvetica", "", 8)
     pdf.set_text_color(90, 90, 90)
-    pdf.cell(0, 4, _latin1(f"{inputs.title} · district brief"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 4, _latin1(_("{title} · district brief").format(title=inputs.title)), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("Helvetica", "B", 18)
     parent = f" · {row['parent_name']}" if pd.notna(row.get("parent_name")) else ""
     pdf.cell(0, 9, _latin1(f"{row['name']}{parent}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
-    pdf.cell(0, 5, _latin1(f"{inputs.data.label}, code {code}, population {row['population']:,.0f}"),
+    pdf.cell(0, 5, _latin1(_("{level}, code {code}, population {population}").format(
+                 level=inputs.data.label, code=code, population=f"{row['population']:,.0f}")),
              new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
     # key figures
     interval = "-"
     if inputs.extra is not None and code in inputs.extra.index and pd.notna(inputs.extra.at[code, "rank_p05"]):
-        interval = f"{inputs.extra.at[code, 'rank_p05']:.0f} to {inputs.extra.at[code, 'rank_p95']:.0f}"
-    figures = [("Rank", "-" if pd.isna(row["rank"]) else f"{int(row['rank'])} of {ranked}"),
-               ("Need score (0-100)", "-" if pd.isna(row["score"]) else f"{row['score']:.1f}"),
-               ("Likely rank (5-95 %)", interval),
-               ("Tenth (1 = most in need)", "-" if pd.isna(row["decile"]) else f"{int(row['decile'])}")]
+        interval = _("{low} to {high}").format(low=f"{inputs.extra.at[code, 'rank_p05']:.0f}",
+                                                high=f"{inputs.extra.at[code, 'rank_p95']:.0f}")
+    figures = [(_("Rank"), "-" if pd.isna(row["rank"]) else _("{rank} of {ranked}").format(rank=int(row["rank"]),
+                                                                                             ranked=ranked)),
+               (_("Need score (0-100)"), "-" if pd.isna(row["score"]) else f"{row['score']:.1f}"),
+               (_("Likely rank (5-95 %)"), interval),
+               (_("Tenth (1 = most in need)"), "-" if pd.isna(row["decile"]) else f"{int(row['decile'])}")]
     x0, y0 = pdf.get_x(), pdf.get_y()
     for i, (label, value) in enumerate(figures):
         pdf.set_xy(x0 + i * 45, y0)
@@ -239,9 +243,9 @@ def _page(pdf, inputs: BriefInputs, code: str) -> None:
     _area_map(pdf, inputs, code, (pdf.l_margin, top, 88, 70))
     pdf.set_xy(pdf.l_margin + 94, top)
     pdf.set_font("Helvetica", "B", 9)
-    pdf.cell(0, 5, "What adds most to the score (points)", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, _latin1(_("What adds most to the score (points)")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 8)
-    for _, r in frame.dropna(subset=["contribution"]).head(8).iterrows():
+    for _i, r in frame.dropna(subset=["contribution"]).head(8).iterrows():
         pdf.set_x(pdf.l_margin + 94)
         label = _latin1(r["layer"])
         pdf.cell(74, 4.5, label if len(label) <= 62 else label[:60] + "...")
@@ -249,7 +253,7 @@ def _page(pdf, inputs: BriefInputs, code: str) -> None:
     pdf.set_y(top + 82)
     # the indicator table
     pdf.set_font("Helvetica", "B", 9)
-    pdf.cell(0, 5, "Indicators against the country and the region", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 5, _latin1(_("Indicators against the country and the region")), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 7.5)
     pdf.set_fill_color(255, 255, 255)
     pdf.set_draw_color(170, 170, 170)
@@ -257,8 +261,9 @@ def _page(pdf, inputs: BriefInputs, code: str) -> None:
     with pdf.table(col_widths=(62, 22, 30, 18, 18, 14), text_align=("LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT",
                                                                     "RIGHT"),
                    line_height=3.8, first_row_as_headings=True) as tab:
-        tab.row(["Indicator", "Value", "Unit", "Country", "Region", "Points"])
-        for _, r in frame.iterrows():
+        tab.row([_latin1(h) for h in (_("Indicator"), _("Value"), _("Unit"), _("Country"), _("Region"),
+                                       _("Points"))])
+        for _i, r in frame.iterrows():
             tab.row([_latin1(r["layer"]), figure(r["value"]), _latin1(r["unit"] or ""),
                      figure(r["national"]), figure(r["regional"]),
                      "-" if pd.isna(r["contribution"]) else f"{r['contribution']:.2f}"])
@@ -268,15 +273,19 @@ def _page(pdf, inputs: BriefInputs, code: str) -> None:
     pdf.set_text_color(70, 70, 70)
     sources = sorted(set(frame["source"])) if len(frame) else []
     s = inputs.settings
-    method = (f"Method: {s.get('normalisation', '')} normalisation, {s.get('aggregation', '')} aggregation, "
-              f"missing data: {s.get('missing', '')}; level {s.get('level', '')}; configuration "
-              f"{s.get('config', '')}.")
+    method = _("Method: {normalisation} normalisation, {aggregation} aggregation, missing data: {missing}; "
+               "level {level}; configuration {config}.").format(
+        normalisation=s.get("normalisation", ""), aggregation=s.get("aggregation", ""), missing=s.get("missing", ""),
+        level=s.get("level", ""), config=s.get("config", ""))
     weights = ", ".join(f"{k.split('.', 1)[1]} {v}" for k, v in sorted(s.items())
                         if k.startswith("effective_weight."))
-    pdf.multi_cell(0, 3, _latin1(f"Sources: {'; '.join(sources)}. {method} Effective weights: {weights}. "
-                                 "National and regional figures are aggregated from this level's districts, "
-                                 "rates weighted by their denominators. The same numbers as the ranked export "
-                                 "(python -m geo rank)."), new_x="LMARGIN", new_y="NEXT")
+    text = " ".join([
+        _("Sources: {sources}.").format(sources="; ".join(sources)), method,
+        _("Effective weights: {weights}.").format(weights=weights),
+        _("National and regional figures are aggregated from this level's districts, rates weighted "
+          "by their denominators."),
+        _("The same numbers as the ranked export (python -m geo rank).")])
+    pdf.multi_cell(0, 3, _latin1(text), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
 
 

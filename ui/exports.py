@@ -81,8 +81,11 @@ def brief_inputs(view: View, data: LevelData, table: pd.DataFrame, result: Score
 def brief_button(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str,
                  extra: pd.DataFrame | None, *, key: str = "dl.brief") -> None:
     """A download button for the one-page brief (PDF) of district ``code``, built on click."""
+    # The PDF's core font has Latin letters only: an Arabic page gets the brief in English.
+    lang = "en" if get_language() == "ar" else get_language()
     st.download_button(
-        _("⬇ District brief (PDF)"), data=lambda: brief_pdf(brief_inputs(view, data, table, result, extra), [code]),
+        _("⬇ District brief (PDF)"), data=lambda: _in_language(
+            lang, lambda: brief_pdf(brief_inputs(view, data, table, result, extra), [code])),
         file_name=f"brief_{code}.pdf", mime="application/pdf", key=key, on_click="ignore",
         help=_("One printable page: map, rank and likely range, why, indicators, sources and settings"))
 
