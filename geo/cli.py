@@ -366,10 +366,12 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     from geo.analysis import AnalysisSettings, analysis_columns
 
     unc = config.uncertainty
+    # `brief` has no --top-k nor --data-draws: the config's values then
+    top_k, data_draws = getattr(args, "top_k", None), getattr(args, "data_draws", None)
     settings = AnalysisSettings(
-        draws=args.draws, noise=args.noise, top_k=args.top_k or config.display.top_n, seed=args.seed,
+        draws=args.draws, noise=args.noise, top_k=top_k or config.display.top_n, seed=args.seed,
         permutations=args.permutations, fdr=unc.fdr if args.fdr is None else args.fdr,
-        data=unc.data if args.data_draws is None else args.data_draws, sampling=unc.sampling,
+        data=unc.data if data_draws is None else data_draws, sampling=unc.sampling,
     )
     child = config.child_level(level)
     lower = load_level(config, child, layers=list(data.values.columns)) if child else None
