@@ -13,6 +13,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from geo.i18n import N_, _
+
 __all__ = [
     "COLUMNS", "CATEGORIES", "column_label", "column_help", "category_label", "short_name",
     "labelled_columns", "THEME_COLOURS", "theme_colour",
@@ -20,46 +22,46 @@ __all__ = [
 
 #: id -> (label, explanation with the technical term)
 COLUMNS: dict[str, tuple[str, str]] = {
-    "code": ("Code", "The district's official code (the key of every export)."),
-    "name": ("District", "The district's name."),
-    "parent_code": ("Code of the larger area", "Code of the province or region the district lies in."),
-    "parent_name": ("In", "The province or region the district lies in."),
-    "region_code": ("Region code", "Code of the region the district lies in."),
-    "population": ("Population", "Residents counted by the census."),
-    "score": ("Need score (0-100)", "Composite indicator: 0 = least in need, 100 = most in need."),
-    "rank": ("Rank", "1 = most in need under the current settings."),
-    "decile": ("Tenth", "Decile of the score: 1 = the tenth of districts most in need."),
-    "data_coverage": ("Data available", "Share of the layers' weight with a value for this district."),
-    "rank_median": ("Typical rank", "Median rank over the Monte Carlo draws of weights and methods."),
-    "rank_p05": ("Best likely rank", "5th percentile of the rank over the Monte Carlo draws."),
-    "rank_p95": ("Worst likely rank", "95th percentile of the rank over the Monte Carlo draws."),
-    "p_top_k": ("Chance of being in the top group",
-                "Share of the Monte Carlo draws in which the district is among the top k."),
-    "cluster": ("Pocket", "Local Moran's I on the score (LISA): HH = a significant pocket of high need."),
-    "hotspot": ("Hot or cold spot", "Getis-Ord Gi* on the score: a significant concentration of high or low need."),
-    "need": ("Need", "Mean of the need themes (0-100)."),
-    "readiness": ("Readiness", "Infrastructure and economic base, 0-100 (higher = better endowed)."),
-    "quadrant": ("Need and readiness", "Need against readiness, each split at its median."),
-    "reliability": ("Reliability", "How much the rank moves when weights and methods change."),
-    "positive_deviant": ("Does better than similar districts",
-                         "A positive deviant: clearly better than its most similar peers."),
-    "behind_on": ("Fell behind on", "Layers on which the gap to the country widened between the two vintages."),
-    "left_behind": ("Fell further behind", "Fell behind the country on at least the threshold number of layers."),
+    "code": (N_("Code"), N_("The district's official code (the key of every export).")),
+    "name": (N_("District"), N_("The district's name.")),
+    "parent_code": (N_("Code of the larger area"), N_("Code of the province or region the district lies in.")),
+    "parent_name": (N_("In"), N_("The province or region the district lies in.")),
+    "region_code": (N_("Region code"), N_("Code of the region the district lies in.")),
+    "population": (N_("Population"), N_("Residents counted by the census.")),
+    "score": (N_("Need score (0-100)"), N_("Composite indicator: 0 = least in need, 100 = most in need.")),
+    "rank": (N_("Rank"), N_("1 = most in need under the current settings.")),
+    "decile": (N_("Tenth"), N_("Decile of the score: 1 = the tenth of districts most in need.")),
+    "data_coverage": (N_("Data available"), N_("Share of the layers' weight with a value for this district.")),
+    "rank_median": (N_("Typical rank"), N_("Median rank over the Monte Carlo draws of weights and methods.")),
+    "rank_p05": (N_("Best likely rank"), N_("5th percentile of the rank over the Monte Carlo draws.")),
+    "rank_p95": (N_("Worst likely rank"), N_("95th percentile of the rank over the Monte Carlo draws.")),
+    "p_top_k": (N_("Chance of being in the top group"),
+                N_("Share of the Monte Carlo draws in which the district is among the top k.")),
+    "cluster": (N_("Pocket"), N_("Local Moran's I on the score (LISA): HH = a significant pocket of high need.")),
+    "hotspot": (N_("Hot or cold spot"), N_("Getis-Ord Gi* on the score: a significant concentration of high or low need.")),
+    "need": (N_("Need"), N_("Mean of the need themes (0-100).")),
+    "readiness": (N_("Readiness"), N_("Infrastructure and economic base, 0-100 (higher = better endowed).")),
+    "quadrant": (N_("Need and readiness"), N_("Need against readiness, each split at its median.")),
+    "reliability": (N_("Reliability"), N_("How much the rank moves when weights and methods change.")),
+    "positive_deviant": (N_("Does better than similar districts"),
+                         N_("A positive deviant: clearly better than its most similar peers.")),
+    "behind_on": (N_("Fell behind on"), N_("Layers on which the gap to the country widened between the two vintages.")),
+    "left_behind": (N_("Fell further behind"), N_("Fell behind the country on at least the threshold number of layers.")),
 }
 
 #: column -> raw category -> plain label
 CATEGORIES: dict[str, dict[str, str]] = {
     "cluster": {
-        "HH": "significant pocket of high need",
-        "LL": "significant cluster of low need",
-        "HL": "high need among lower-need neighbours",
-        "LH": "low need among high-need neighbours",
-        "not significant": "no significant pattern",
+        "HH": N_("significant pocket of high need"),
+        "LL": N_("significant cluster of low need"),
+        "HL": N_("high need among lower-need neighbours"),
+        "LH": N_("low need among high-need neighbours"),
+        "not significant": N_("no significant pattern"),
     },
     "hotspot": {
-        "hot spot": "significant concentration of high need",
-        "cold spot": "significant concentration of low need",
-        "not significant": "no significant pattern",
+        "hot spot": N_("significant concentration of high need"),
+        "cold spot": N_("significant concentration of low need"),
+        "not significant": N_("no significant pattern"),
     },
 }
 
@@ -88,23 +90,23 @@ def theme_colour(theme: str) -> str:
 
 #: layer id -> the words for the layer inside a sentence ("illiteracy ... is far above ...")
 SHORT_NAMES: dict[str, str] = {
-    "illiteracy": "illiteracy",
-    "not_enrolled": "children out of school",
-    "slum_dwellings": "basic dwellings and slums",
-    "firewood": "cooking with firewood",
-    "crowding": "crowding",
-    "no_toilet": "no toilet",
-    "unemployment": "unemployment",
-    "unemployment_women": "unemployment of women",
-    "activity": "labour force participation",
-    "family_workers": "unpaid family work",
-    "population_change": "population change",
-    "no_electricity": "no electricity",
-    "no_running_water": "no running water",
-    "no_sewer": "no public sewer",
-    "road_distance": "distance to a paved road",
-    "establishments": "establishments",
-    "jobs": "jobs in businesses",
+    "illiteracy": N_("illiteracy"),
+    "not_enrolled": N_("children out of school"),
+    "slum_dwellings": N_("basic dwellings and slums"),
+    "firewood": N_("cooking with firewood"),
+    "crowding": N_("crowding"),
+    "no_toilet": N_("no toilet"),
+    "unemployment": N_("unemployment"),
+    "unemployment_women": N_("unemployment of women"),
+    "activity": N_("labour force participation"),
+    "family_workers": N_("unpaid family work"),
+    "population_change": N_("population change"),
+    "no_electricity": N_("no electricity"),
+    "no_running_water": N_("no running water"),
+    "no_sewer": N_("no public sewer"),
+    "road_distance": N_("distance to a paved road"),
+    "establishments": N_("establishments"),
+    "jobs": N_("jobs in businesses"),
 }
 
 
@@ -136,16 +138,16 @@ def column_label(column: str, layers: Iterable = (), themes: Mapping | None = No
     'something_else'
     """
     if column in COLUMNS:
-        return COLUMNS[column][0]
+        return _(COLUMNS[column][0])
     layer_labels = _layer_labels(layers)
     units = {layer.id: layer.unit for layer in layers}
     if column in layer_labels:
         unit = units.get(column) or ""
         return f"{layer_labels[column]} ({unit})" if unit else layer_labels[column]
     if column.endswith("_norm") and column[:-5] in layer_labels:
-        return f"{layer_labels[column[:-5]]}: need score (0-100)"
+        return _("{layer}: need score (0-100)").format(layer=layer_labels[column[:-5]])
     if column.startswith("theme_") and themes and column[6:] in themes:
-        return f"Theme: {themes[column[6:]]} (0-100)"
+        return _("Theme: {theme} (0-100)").format(theme=themes[column[6:]])
     return column
 
 
@@ -157,7 +159,8 @@ def column_help(column: str) -> str | None:
     >>> column_help("cluster")
     "Local Moran's I on the score (LISA): HH = a significant pocket of high need."
     """
-    return COLUMNS.get(column, (None, None))[1]
+    text = COLUMNS.get(column, (None, None))[1]
+    return None if text is None else _(text)
 
 
 def category_label(column: str, value: object) -> object:
@@ -171,7 +174,8 @@ def category_label(column: str, value: object) -> object:
     True
     """
     if isinstance(value, str):
-        return CATEGORIES.get(column, {}).get(value, value)
+        label = CATEGORIES.get(column, {}).get(value)
+        return value if label is None else _(label)
     return value
 
 
@@ -185,7 +189,7 @@ def short_name(layer) -> str:
     'households without gas'
     """
     if layer.id in SHORT_NAMES:
-        return SHORT_NAMES[layer.id]
+        return _(SHORT_NAMES[layer.id])
     text = str(layer.label).split(",")[0].strip()
     return text[:1].lower() + text[1:]
 
