@@ -101,7 +101,7 @@ def test_workshop_steps_through_top_n(default_config):
     at = page("workshop")
     assert any(m.value == "### 1 of 10" for m in at.markdown)
     assert any(m.value == "# Figuig" for m in at.markdown)
-    assert any(m.value.startswith("**Rank 1 of 75") for m in at.markdown)
+    assert any(m.value.startswith("**Rank 1st of 75") for m in at.markdown)
     at.button(key="ws_next").click().run()
     assert any(m.value == "### 2 of 10" for m in at.markdown)
     assert any(m.value == "# Taounate" for m in at.markdown)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.brief import locator_png
+from geo.explain import ordinal
 from geo.i18n import N_, _, format_number
 from ui import mapview, sidebar, state
 from ui.exports import brief_button
@@ -84,7 +85,7 @@ def render() -> None:
         st.markdown(f"# {plain(row['name'])}")
         if pd.notna(row.get("parent_name")):
             st.markdown(plain(row["parent_name"]))
-        st.markdown("**" + _(TEXT["rank"]).format(rank=int(row["rank"]), ranked=int(ranked),
+        st.markdown("**" + _(TEXT["rank"]).format(rank=plain(ordinal(int(row["rank"]))), ranked=int(ranked),
                                                score=f"{row['score']:.1f}") + "**")
         frame = profile_frame(data, table, result, code)
         reasons = frame.dropna(subset=["contribution"]).head(3)
