@@ -24,7 +24,7 @@ import streamlit as st
 from geo.config import SCHEMES, Config, load_config
 from geo.dataset import LevelData, load_level, ranked_table, score_level
 from geo.errors import TargetingError
-from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, format_number
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 from ui.text import plain
 
@@ -183,8 +183,9 @@ def view_from_query(params: Mapping[str, str], extra_layers: tuple[str, ...] = (
         largest = _largest_population(level)
         if largest is not None and changes["min_population"] > largest:
             problems.append(
-                f"The minimum population {changes['min_population']:,} in the link is above the largest district "
-                f"({largest:,} people); showing every district."
+                _("The minimum population {minimum} in the link is above the largest district "
+                  "({largest} people); showing every district.").format(
+                    minimum=format_number(changes["min_population"], 0), largest=format_number(largest, 0))
             )
             changes["min_population"] = 0
     view = view.replace(**changes)
@@ -442,9 +443,10 @@ def filter_mask(data: LevelData, table: pd.DataFrame, view: View) -> pd.Series:
     if len(keep) and not keep.any():
         largest = table["population"].max()
         st.warning(plain(
-            f"No district matches the filters (region {view.region or 'any'}, area {view.area}, at least "
-            f"{view.min_population:,} people; the largest district has {largest:,.0f}): showing every district. "
-            "Loosen the filters in the sidebar."
+            _("No district matches the filters (region {region}, area {area}, at least {minimum} people; the "
+              "largest district has {largest}): showing every district. Loosen the filters in the sidebar.").format(
+                region=view.region or _("any"), area=_(view.area), minimum=format_number(view.min_population, 0),
+                largest=format_number(largest, 0))
         ))
         return pd.Series(True, index=table.index)
     return keep
