@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from geo.i18n import N_, _, get_language, ngettext
+from geo.i18n import N_, _, get_language, layer_label, ngettext
 
 __all__ = ["Reason", "ordinal", "figure", "profile_table", "main_reasons", "why_sentence", "district_sentence"]
 
@@ -88,14 +88,15 @@ def profile_table(data, result, code: str, national: pd.DataFrame, regional: pd.
     """
     from geo.labels import short_name
     rows = []
+    themes = theme_labels or {}
     for layer in data.layers:
         if layer.id not in result.normalised.columns:
             continue
         rows.append({
             "layer_id": layer.id,
             "theme_id": layer.theme,
-            "theme": (theme_labels or {}).get(layer.theme, layer.theme),
-            "layer": layer.label,
+            "theme": _(themes[layer.theme]) if themes.get(layer.theme) else layer.theme,
+            "layer": layer_label(layer),
             "name": short_name(layer),
             "value": data.values.at[code, layer.id],
             "unit": layer.unit,
