@@ -178,7 +178,7 @@ def main_reasons(frame: pd.DataFrame, n: int = 3) -> list[Reason]:
     """
     rows = frame[frame["contribution"].fillna(0) > 0].sort_values("contribution", ascending=False).head(n)
     reasons = []
-    for _, row in rows.iterrows():
+    for _code, row in rows.iterrows():
         national = row["national"] if pd.notna(row["national"]) else None
         spread = row.get("spread")
         if national is None or pd.isna(row["value"]) or not spread or pd.isna(spread):

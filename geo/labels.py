@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from geo.i18n import N_, _
+from geo.i18n import N_, _, layer_label
 
 __all__ = [
     "COLUMNS", "CATEGORIES", "column_label", "column_help", "category_label", "short_name",
@@ -180,7 +180,7 @@ def category_label(column: str, value: object) -> object:
 
 
 def short_name(layer) -> str:
-    """The words for a layer inside a sentence: from :data:`SHORT_NAMES`, else its label, lower case.
+    """The words for a layer inside a sentence: from :data:`SHORT_NAMES`, else its label (in the language), lower case.
 
     Examples
     --------
@@ -190,7 +190,7 @@ def short_name(layer) -> str:
     """
     if layer.id in SHORT_NAMES:
         return _(SHORT_NAMES[layer.id])
-    text = str(layer.label).split(",")[0].strip()
+    text = str(layer_label(layer)).split(",")[0].strip()
     return text[:1].lower() + text[1:]
 
 

@@ -86,12 +86,12 @@ def render() -> None:
         if pd.notna(row.get("parent_name")):
             st.markdown(plain(row["parent_name"]))
         st.markdown("**" + _(TEXT["rank"]).format(rank=plain(ordinal(int(row["rank"]))), ranked=int(ranked),
-                                               score=f"{row['score']:.1f}") + "**")
+                                               score=format_number(row["score"], 1)) + "**")
         frame = profile_frame(data, table, result, code)
         reasons = frame.dropna(subset=["contribution"]).head(3)
         st.markdown(f"**{_(TEXT['reasons'])}**")
         st.markdown("\n".join(
-            f"{i:d}. {plain(r['layer'])}: {r['value']:.1f} {plain(r['unit'])} "
+            f"{i:d}. {plain(r['layer'])}: {format_number(r['value'], 1)} {plain(r['unit'])} "
             + _("(country {value})").format(value=format_number(r["national"], 1))
             for i, (_code, r) in enumerate(reasons.iterrows(), start=1)))
         st.caption(_(TEXT["where"]))
