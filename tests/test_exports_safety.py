@@ -230,9 +230,16 @@ def test_read_table_reads_excel_as_values(tmp_path):
     wb.active.append(["002", "n/a", "x"])
     path = tmp_path / "t.xlsx"
     wb.save(path)
+    # a formula is never computed: saved without its result, it is refused with the column and the fix
+    with pytest.raises(LayerDataError, match=r"column 'note' has 1 formula cell\(s\) saved without their result "
+                                             r"\(rows 2\); formulas are never computed here"):
+        read_table(path, key="code")
+    wb.active["C2"].data_type = "s"  # the same characters saved as text are data, read as written
+    wb.save(path)
     table = read_table(path, key="code")
     assert table["code"].tolist() == ["001", "002"]
     assert table["v"].tolist()[0] == 1.5 and np.isnan(table["v"].iloc[1])
+    assert table["note"].tolist() == ["=1+2", "x"]
 
 
 # ------------------------------------------------------------------- localhost
