@@ -246,7 +246,9 @@ def compare_vintages(
     the earlier table (``change.before``) is loaded a second time from the earlier table,
     joined to the same districts (rolled up from the level below where that table has no rows
     of its own for the level). National figures come from the tables' national rows
-    (``change.national``), else from the districts aggregated like a roll-up.
+    (``change.national``), else from the districts aggregated like a roll-up; a layer whose
+    roll-up weight (``rollup_weight``) is not in the earlier table then cannot be aggregated and is
+    listed in ``skipped`` with the reason.
 
     Parameters
     ----------
@@ -287,6 +289,10 @@ def compare_vintages(
             skipped[layer.id] = f"not read from the {spec.after} table"
         elif absent:
             skipped[layer.id] = f"{before_cfg.path.name} has no {', '.join(absent)}"
+        elif not spec.national and layer.rollup_weight and layer.rollup_weight not in before_table.columns:
+            # no denominator: no national figure can be aggregated for the earlier vintage
+            skipped[layer.id] = (f"{before_cfg.path.name} has no {layer.rollup_weight} to weight its national "
+                                 "figure (set change.national to use the tables' national rows)")
         else:
             layers.append(layer)
     if not layers:

@@ -105,8 +105,20 @@ def test_national_figures_can_be_aggregated_instead(provinces):
     import dataclasses
     aggregated = compare_vintages(dataclasses.replace(config, change=dataclasses.replace(config.change, national=None)),
                                   data)
-    # Households' shares weighted by households: close to HCP's national rows, not equal (rounding, weights).
-    assert aggregated.national.loc["no_electricity", "after"] == pytest.approx(2.9, abs=0.3)
+    # Unemployment weighted by the labour force, in both vintages: close to HCP's national rows
+    # (16.2% and 21.3%), not equal (rounding of the district rates).
+    assert aggregated.national.loc["unemployment", "before"] == pytest.approx(16.2, abs=0.3)
+    assert aggregated.national.loc["unemployment", "after"] == pytest.approx(21.3, abs=0.3)
+    # The 2014 table has no denominator for some layers: those are not aggregated but reported, with the reason.
+    before = pd.read_csv(CSV_2014, nrows=0).columns
+    weights = {l.id: l.rollup_weight for l in data.layers if l.rollup_weight}
+    missing = {lid for lid, col in weights.items() if col not in before}
+    assert missing and "illiteracy" in missing
+    compared = {l.id for l in aggregated.layers}
+    assert not missing & compared and "unemployment" in compared
+    assert missing <= set(aggregated.skipped)
+    assert "has no illiteracy_population_10_plus to weight its national figure" in aggregated.skipped["illiteracy"]
+    assert aggregated.national.index.tolist() == [l.id for l in aggregated.layers]
 
 
 def test_change_section_is_validated(tmp_path):
