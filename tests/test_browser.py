@@ -34,7 +34,7 @@ def download(page, button: str, path):
     for attempt in range(2):
         try:
             with page.expect_download(timeout=30_000) as info:
-                page.get_by_role("button", name=button).click()
+                page.get_by_role("button", name=button, exact=True).click()  # "⬇ CSV", not "⬇ CSV with labels"
             info.value.save_as(path)
             return path
         except Exception:
