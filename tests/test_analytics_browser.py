@@ -24,7 +24,7 @@ def test_scatter_plot_draws_every_district_and_a_click_opens_its_profile(browser
     circles.first.wait_for(timeout=60_000)
     assert circles.count() == 75
     figuig = page.locator(".vega-embed svg [aria-roledescription='circle'][aria-label*='code: 02.251']")
-    assert "quadrant: high need, foundations first" in figuig.get_attribute("aria-label")
+    assert "need x readiness: high need, foundations first" in figuig.get_attribute("aria-label")
     page.wait_for_timeout(1500)  # let the first rerun settle
     figuig.click(force=True)
     page.get_by_role("heading", name="Figuig").first.wait_for(timeout=60_000)
