@@ -22,7 +22,7 @@ from .conftest import DATA, ROOT
 
 pytestmark = pytest.mark.slow
 
-SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "app.py", "geo", "layers", "ui", "static")
+SOURCES = ("pyproject.toml", "requirements.txt", "README.md", "app.py", "geo", "layers", "ui", "static", "locale")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,11 @@ def test_pockets_check_from_another_folder(installed, tmp_path):
     where = subprocess.run([str(bin_dir / "python"), "-c", "import geo, ui; print(geo.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, env=env).stdout
     assert where.startswith(str(purelib))  # the installed copy, not the clone
+    catalogues = subprocess.run([str(bin_dir / "python"), "-c", "from geo import i18n; print(i18n.LOCALE_DIR)"],
+                                cwd=tmp_path, capture_output=True, text=True, env=env).stdout.strip()
+    assert catalogues.startswith(str(purelib))  # the message catalogues installed as pockets_locale
+    assert (Path(catalogues) / "fr" / "LC_MESSAGES" / "pockets.mo").exists()
+    assert (Path(catalogues) / "morocco_headings_fr.csv").exists()
     done = subprocess.run([str(bin_dir / "pockets"), "check", "--config", "my_country/config.toml", "--strict"],
                           cwd=tmp_path, capture_output=True, text=True, env=env)
     assert done.returncode == 2 and done.stderr.startswith("error: census.csv (districts): 1 of 6 districts")
