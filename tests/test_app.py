@@ -7,17 +7,7 @@ from .conftest import ROOT
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-
-def page(name: str, **query) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "ui" / f"{name}.py"), default_timeout=180)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def ranking(at: AppTest):
-    return next(df.value for df in at.dataframe if "rank" in df.value.columns and "decile" in df.value.columns)
+from .apptest import page, ranking  # noqa: E402
 
 
 @pytest.fixture(scope="module")

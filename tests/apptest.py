@@ -1,0 +1,21 @@
+"""Helpers of the AppTest suites: run a dashboard page with a query string, find the ranking table."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from .conftest import ROOT
+
+
+def page(name: str, **query) -> AppTest:
+    """Run page ``ui/<name>.py`` with ``query`` as its link's parameters; fail on any exception."""
+    at = AppTest.from_file(str(ROOT / "ui" / f"{name}.py"), default_timeout=180)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ranking(at: AppTest):
+    """The page's ranked table (the dataframe with ``rank`` and ``decile`` columns)."""
+    return next(df.value for df in at.dataframe if "rank" in df.value.columns and "decile" in df.value.columns)
