@@ -412,7 +412,7 @@ def _levels(section: dict, base: Path, default_path: str | None, where: str) -> 
             fields=tuple(str(f) for f in fields),
         )
     for lv in levels.values():
-        if lv.parent_level and lv.parent_level not in levels:
+        if lv.parent_level is not None and lv.parent_level not in levels:
             raise ConfigError(
                 f"{where}: levels.{lv.name}.parent_level = {lv.parent_level!r} is not a declared level; "
                 f"declared: {sorted(levels)}."
@@ -461,6 +461,7 @@ def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where:
                     f"{where}: [{key}] needs level = \"<level its rows describe>\" "
                     "(or level_column and levels for a table covering several levels)."
                 )
+            _type(spec["level"], str, where, f"{key}.level")
             lv_map = {spec["level"]: spec["level"]}
         for lv in lv_map:
             if lv not in levels:
@@ -656,6 +657,7 @@ def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tup
     _type(spec, dict, where, "[population]")
     _unknown(spec, _POPULATION_KEYS, where, "population.")
     table, column = spec.get("table"), spec.get("column")
+    _type(table, str, where, "population.table")
     if table not in tables:
         raise ConfigError(f"{where}: population.table = {table!r} is not a declared table; declared: {sorted(tables)}.")
     _type(column, str, where, "population.column")
@@ -918,6 +920,7 @@ def _method(section: dict, where: str) -> Method:
 def _display(section: dict, levels: Mapping[str, LevelConfig], where: str) -> DisplayConfig:
     _unknown(section, _DISPLAY_KEYS, where, "display.")
     default_level = section.get("default_level", next(iter(levels)))
+    _type(default_level, str, where, "display.default_level")
     if default_level not in levels:
         raise ConfigError(f"{where}: display.default_level = {default_level!r}; declared levels: {sorted(levels)}.")
     scheme = section.get("scheme", "quantiles")

@@ -78,3 +78,14 @@ def test_fuzz_check_command(tmp_path_factory, capsys, edits, extra):
     if code == 2:
         lines = err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), err
+
+
+@pytest.mark.parametrize("value", ["[]", '""', "{}", "[[1]]"])
+def test_every_key_given_a_wrong_kind_is_a_message(value):
+    """Each `key = value` of the example in turn set to a list, an empty text or a table: a message, never
+    a TypeError or KeyError (a list as a level name once reached a dict lookup)."""
+    for index in range(len(ASSIGNMENTS)):
+        try:
+            parse_config(tomllib.loads(_edited([(index, value)], "")), OWN / "config.toml")
+        except TargetingError as exc:
+            assert str(exc).strip()
