@@ -374,11 +374,29 @@ def _table(data: Mapping[str, Any], key: str, where: str, required: bool = True)
 
 def _path(base: Path, value: Any, where: str, key: str, must_exist: bool = True) -> Path:
     _type(value, str, where, key)
+    if not value.strip():
+        raise ConfigError(f"{where}: {key} is empty; give the file's path, e.g. {key.rsplit('.', 1)[-1]} = \"data.csv\".")
     p = Path(value)
     p = p if p.is_absolute() else (base / p)
     if must_exist and not p.exists():
         raise ConfigError(f"{where}: {key} = {value!r}: file not found at {p}; fix the path.")
+    if must_exist and p.is_dir():
+        raise ConfigError(f"{where}: {key} = {value!r} is a folder ({p}); give a file inside it.")
     return p
+
+
+def _choice(spec: Mapping[str, Any], name: str, allowed: tuple[str, ...], where: str, key: str) -> None:
+    """An optional key whose value must be one of ``allowed``."""
+    if name in spec and (not isinstance(spec[name], str) or spec[name] not in allowed):
+        raise ConfigError(f"{where}: {key}.{name} = {spec[name]!r}; must be one of {list(allowed)}.")
+
+
+def _field(spec: Mapping[str, Any], name: str, where: str, key: str) -> None:
+    """A field or column name, when given: non-empty text."""
+    if name in spec:
+        _type(spec[name], str, where, f"{key}.{name}")
+        if not spec[name].strip():
+            raise ConfigError(f"{where}: {key}.{name} is empty; give the name of a field of the file, or remove the key.")
 
 
 def _levels(section: dict, base: Path, default_path: str | None, where: str) -> dict[str, LevelConfig]:
@@ -395,8 +413,7 @@ def _levels(section: dict, base: Path, default_path: str | None, where: str) -> 
         if raw_path is None:
             raise ConfigError(f"{where}: [{key}] has no path and [boundaries] gives none; add path = \"...\".")
         for opt in ("label", "layer", "id", "name", "parent", "parent_level", "parent_name"):
-            if opt in spec:
-                _type(spec[opt], str, where, f"{key}.{opt}")
+            _field(spec, opt, where, key)
         fields = spec.get("fields", [])
         _type(fields, list, where, f"{key}.fields")
         levels[name] = LevelConfig(
@@ -449,6 +466,8 @@ def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where:
         if "key" not in spec and "group_by" not in spec:
             raise ConfigError(f"{where}: [{key}] needs key = \"<column with the district code or name>\" "
                               "(or group_by for a table finer than the districts).")
+        for opt in ("key", "group_by", "parent_key", "level_column", "sheet"):
+            _field(spec, opt, where, key)
         by = spec.get("by", "code")
         if by not in ("code", "name"):
             raise ConfigError(f"{where}: {key}.by = {by!r}; must be 'code' or 'name'.")
@@ -823,7 +842,7 @@ _CUSTOM_TEXT_KEYS = ("label", "theme", "unit", "kind", "source", "licence", "url
 
 
 def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key: str) -> tuple[Any, float | None]:
-    from layers.base import Layer, PointStat, RasterStat, Ratio, Source, TableColumn
+    from layers.base import POINT_STATS, RASTER_STATS, Layer, PointStat, RasterStat, Ratio, Source, TableColumn
 
     _type(spec, dict, where, key)
     translated = {k: v for k, v in spec.items() if _LABEL_IN.fullmatch(str(k))}
@@ -868,10 +887,16 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
         loader = Ratio(spec["numerator"], spec["denominator"], per, spec.get("table", "census"))
     elif "points" in spec:
         _path(base, spec["points"], where, f"{key}.points")
+        _choice(spec, "stat", POINT_STATS, where, key)
+        for opt in ("x", "y"):
+            _field(spec, opt, where, key)
         loader = PointStat(spec["points"], spec.get("stat", "count"), spec.get("x"), spec.get("y"),
                            where=tuple(_where(spec.get("where"), where, f"{key}.where").items()))
     elif "raster" in spec:
         _path(base, spec["raster"], where, f"{key}.raster")
+        _choice(spec, "stat", RASTER_STATS, where, key)
+        if "weights_raster" in spec:
+            _path(base, spec["weights_raster"], where, f"{key}.weights_raster")
         loader = RasterStat(spec["raster"], spec.get("stat", "mean"), spec.get("weights_raster"))
     else:
         raise ConfigError(

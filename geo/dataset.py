@@ -17,14 +17,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
 from geo.config import Config, TableConfig
 from geo.counts import layer_counts, pop_decile
 from geo.errors import ConfigError, JoinError, LayerDataError
 from geo.identifiers import EXPORT_COLUMNS
-from geo.io import BoundaryReport, read_boundaries, read_table
+from geo.io import BoundaryReport, read_attributes, read_boundaries, read_table
 from geo.join import JoinReport, check_join, group_rows, join_table, pad_codes
 from geo.points import PointReport, point_layer
 from geo.rollup import roll_up
@@ -371,10 +370,7 @@ def _with_parent_names(config: Config, lv, districts: gpd.GeoDataFrame) -> gpd.G
         out["parent_name"] = out.pop(lv.parent_name).map(_text_or_missing)
     elif lv.parent_level:
         parent = config.levels[lv.parent_level]
-        names = pyogrio.read_dataframe(
-            parent.path, layer=parent.layer, columns=[c for c in (parent.id, parent.name_field) if c],
-            read_geometry=False,
-        )
+        names = read_attributes(parent.path, [c for c in (parent.id, parent.name_field) if c], layer=parent.layer)
         lookup = pd.Series(
             names[parent.name_field or parent.id].map(_text_or_missing).to_numpy(),
             index=normalise_code(names[parent.id]).to_numpy(),

@@ -29,6 +29,7 @@ from geo.text import normalise_code
 __all__ = [
     "BoundaryReport",
     "read_boundaries",
+    "read_attributes",
     "read_table",
     "write_table",
     "neutralise_formulas",
@@ -112,8 +113,9 @@ def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         raise BoundaryError(f"{path}: file not found; check the path in the configuration.")
     try:
         if path.suffix.lower() == ".parquet":
-            return gpd.read_parquet(path)
-        return gpd.read_file(_ogr_path(path), layer=layer, engine="pyogrio")
+            frame = gpd.read_parquet(path)
+        else:
+            frame = gpd.read_file(_ogr_path(path), layer=layer, engine="pyogrio")
     except TargetingError:
         raise
     except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
@@ -126,6 +128,40 @@ def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
             f"{path}: cannot read it as a vector dataset ({type(exc).__name__}: {exc}).{layers} "
             "Use GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or a (zipped) Shapefile."
         ) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise BoundaryError(
+            f"{path}: the file has no geometry column, so it holds no boundaries (is it a table?). Give a "
+            "GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or (zipped) Shapefile with the districts' shapes."
+        )
+    return frame
+
+
+def read_attributes(path: str | Path, fields: Sequence[str], layer: str | None = None) -> pd.DataFrame:
+    """Read some fields of a boundary file (e.g. a parent level's codes and names), checked like the boundaries.
+
+    Parameters
+    ----------
+    path : str or Path
+        A boundary file.
+    fields : sequence of str
+        Fields that must exist.
+    layer : str, optional
+        Layer of a multi-layer file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The fields, without geometry.
+
+    Raises
+    ------
+    BoundaryError
+        Unreadable file, no geometry, or a missing field (naming the fields available).
+    """
+    path = Path(path)
+    raw = _read_any(path, layer)
+    _check_fields(raw, path, list(fields))
+    return pd.DataFrame(raw[list(fields)])
 
 
 def read_boundaries(
@@ -223,7 +259,7 @@ def _names(raw: pd.Series, codes: pd.Series) -> tuple[np.ndarray, list[str]]:
 
 
 def _check_fields(frame: pd.DataFrame, path: Path, fields: Sequence[str | None]) -> None:
-    missing = [f for f in fields if f and f not in frame.columns]
+    missing = [f for f in fields if f is not None and f not in frame.columns]
     if missing:
         available = [c for c in frame.columns if c != frame.geometry.name]
         raise BoundaryError(

@@ -362,6 +362,10 @@ class Percentile:
         return f"percentile rank among the districts of the level of: {self.of.describe}"
 
 
+POINT_STATS = ("count", "per_100k", "distance_km")
+RASTER_STATS = ("mean", "sum", "count", "min", "max", "weighted_mean")
+
+
 @dataclass(frozen=True)
 class PointStat:
     """Points (sites, facilities) aggregated per district: count, per 100k people, distance."""

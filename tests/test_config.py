@@ -86,3 +86,10 @@ def test_default_config_is_valid(default_config):
                                                   "displacement": 0.5, "vulnerability": 0, "infrastructure": 1}
     assert "not a monetary poverty rate" in default_config.text.caption
     assert default_config.method.outliers == "coinr"
+
+
+def test_raster_stats_accepted_by_the_configuration_are_those_the_zonal_engine_computes():
+    from geo.zonal import STATS
+    from layers.base import RASTER_STATS
+
+    assert RASTER_STATS == STATS
