@@ -65,8 +65,8 @@ def projector(bounds: Sequence[float], box: Box, flip: bool = True
 
     Examples
     --------
-    >>> projector((0, 0, 2, 1), (0, 0, 200, 100))(np.array([[0.0, 0.0], [2.0, 1.0]]))
-    [(0.0, 100.0), (200.0, 0.0)]
+    >>> projector((0, -1, 2, 1), (0, 0, 200, 200))(np.array([[0.0, -1.0], [2.0, 1.0]]))
+    [(0.0, 200.0), (200.0, 0.0)]
     """
     minx, miny, maxx, maxy = bounds
     x0, y0, w, h = box

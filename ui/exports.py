@@ -21,6 +21,7 @@ from geo.scoring import ScoreResult
 from ui import state
 from ui.mapview import view_classes
 from ui.state import View
+from ui.text import plain
 
 
 def settings_of(view: View, data: LevelData, result: ScoreResult, notes: dict[str, str] | None = None
@@ -89,7 +90,7 @@ def brief_button(view: View, data: LevelData, table: pd.DataFrame, result: Score
     try:
         font_files()
     except MissingFontError as exc:  # says which file and `make assets`; the rest of the page works
-        st.caption(str(exc))
+        st.caption(plain(str(exc)))
         return
     st.download_button(
         _("⬇ District brief (PDF)"), data=lambda: _in_language(
