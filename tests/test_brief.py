@@ -250,3 +250,16 @@ def test_missing_font_names_the_file_and_make_assets(default_config, monkeypatch
     err = capsys.readouterr().err
     assert "DejaVuSans.ttf" in err and "make assets" in err and "Traceback" not in err
     assert not (tmp_path / "b.pdf").exists()
+
+
+def test_dashboard_without_fonts_says_make_assets(default_config, monkeypatch, tmp_path):
+    import geo.fonts
+
+    from .apptest import page
+
+    monkeypatch.setattr(geo.fonts, "FONT_DIR", tmp_path / "fonts")
+    at = page("overview", level="provinces", selected="02.251")  # no exception on the page
+    captions = [c.value for c in at.caption if "make assets" in c.value]
+    assert len(captions) == 2 and all("DejaVuSans.ttf" in c for c in captions)  # the brief and the picture
+    labels = [str(b.proto.label) for b in at.get("download_button")]
+    assert "⬇ CSV" in labels and not [l for l in labels if "(PDF)" in l or "(PNG)" in l]

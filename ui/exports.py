@@ -144,5 +144,11 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
         file_name=f"{name}_labelled.csv", mime="text/csv", width="stretch", key="dl.labelled.csv",
         on_click="ignore", help=_("Plain column names and categories for reading; the CSV above keeps the ids"))
     if picture is not None:
-        more[1].download_button(_("⬇ Map picture (PNG)"), data=lambda: _in_language(lang, picture), file_name=f"map_{view.level}.png",
-                                mime="image/png", width="stretch", key="dl.png", on_click="ignore")
+        try:
+            font_files()
+        except MissingFontError as exc:  # says which file and `make assets`; the other downloads work
+            more[1].caption(plain(str(exc)))
+        else:
+            more[1].download_button(_("⬇ Map picture (PNG)"), data=lambda: _in_language(lang, picture),
+                                    file_name=f"map_{view.level}.png", mime="image/png", width="stretch",
+                                    key="dl.png", on_click="ignore")
