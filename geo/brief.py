@@ -99,7 +99,10 @@ class _Writer:
     def __init__(self, pdf, rtl: bool) -> None:
         self.pdf, self.rtl = pdf, rtl
         self.main = ARABIC if rtl else LATIN
-        self.size = None  # the indicator table's type size on the last page (pages differ little)
+        # the indicator table's type size, found on an earlier page whose table started at table_top:
+        # every page has the same rows and foot, so one that starts no lower fits in the same size
+        self.size: float | None = None
+        self.table_top = 0.0
 
     def shape(self, text: str) -> str:
         """Turn HarfBuzz shaping on for right-to-left text only (a page in Arabic: always).
@@ -131,8 +134,44 @@ class _Writer:
         pdf.cell(width, height, self.shape(strip_isolates(text)), align=self.align, new_x="LMARGIN", new_y="NEXT")
 
     def paragraph(self, height: float, text: object) -> None:
-        self.pdf.multi_cell(0, height, self.shape(strip_isolates(text)), align=self.align, new_x="LMARGIN",
-                            new_y="NEXT")
+        """``text`` wrapped to the text width, a line per cell.
+
+        Shaped text is wrapped here, word by word, each word measured once: fpdf2's own wrapping
+        shapes the line again for every character it adds. A right-to-left line starts with a
+        right-to-left mark, so that a line beginning with a Latin word still reads right to left.
+        """
+        pdf = self.pdf
+        text = self.shape(strip_isolates(text))
+        if not pdf.text_shaping:
+            pdf.multi_cell(0, height, text, align=self.align, new_x="LMARGIN", new_y="NEXT")
+            return
+        full = pdf.w - pdf.l_margin - pdf.r_margin
+        space = pdf.get_string_width(" ")
+        lines: list[list[str]] = [[]]
+        used = 0.0
+        for word in text.split():
+            width = self._width(word)
+            if lines[-1] and used + space + width > full * 0.99:
+                lines.append([])
+                used = 0.0
+            used += (space if lines[-1] else 0.0) + width
+            lines[-1].append(word)
+        mark = "\u200f" if self.rtl else ""
+        for words in lines:
+            pdf.cell(full, height, mark + " ".join(words), align=self.align, new_x="LMARGIN", new_y="NEXT")
+
+    def _width(self, word: str) -> float:
+        """Width of ``word`` in the font that draws it (fpdf2 measures in the current font only)."""
+        pdf = self.pdf
+        family = ARABIC if _has_rtl(word) else LATIN
+        if family == pdf.font_family:
+            return pdf.get_string_width(word)
+        style, size = pdf.font_style, pdf.font_size_pt
+        main = pdf.font_family
+        pdf.set_font(family, style, size)
+        width = pdf.get_string_width(word)
+        pdf.set_font(main, style, size)
+        return width
 
     def fit(self, text: object, width: float) -> str:
         """``text``, shortened with an ellipsis when it is wider than ``width`` mm in the current font."""
@@ -311,15 +350,18 @@ def _page(w: _Writer, inputs: BriefInputs, code: str) -> None:
         _("National and regional figures are aggregated from this level's districts, rates weighted "
           "by their denominators."),
         _("The same numbers as the ranked export (python -m geo rank).")])
-    sizes = tuple(v for v in (7.5, 7.0, 6.5, 6.0, 5.5, 5.0) if w.size is None or v <= w.size)
-    for size in sizes[:-1]:
-        with pdf.offset_rendering() as trial:
-            _table_and_foot(_Writer(trial, w.rtl), rows, widths, aligns, foot, size)
-        if not trial.page_break_triggered:
-            break
+    if w.size is not None and pdf.get_y() <= w.table_top:
+        size = w.size  # the same rows and foot from no lower on the page: they fit as on the last page
     else:
-        size = sizes[-1]
-    w.size = size
+        sizes = tuple(v for v in (7.5, 7.0, 6.5, 6.0, 5.5, 5.0) if w.size is None or v <= w.size)
+        for size in sizes[:-1]:
+            with pdf.offset_rendering() as trial:
+                _table_and_foot(_Writer(trial, w.rtl), rows, widths, aligns, foot, size)
+            if not trial.page_break_triggered:
+                break
+        else:
+            size = sizes[-1]
+        w.size, w.table_top = size, pdf.get_y()
     _table_and_foot(w, rows, widths, aligns, foot, size)
 
 
