@@ -263,3 +263,16 @@ def test_dashboard_without_fonts_says_make_assets(default_config, monkeypatch, t
     assert len(captions) == 2 and all("DejaVuSans.ttf" in c for c in captions)  # the brief and the picture
     labels = [str(b.proto.label) for b in at.get("download_button")]
     assert "⬇ CSV" in labels and not [l for l in labels if "(PDF)" in l or "(PNG)" in l]
+
+
+def test_installed_fonts_are_the_pinned_releases(fonts):
+    import importlib.util
+
+    from geo.fonts import FONT_DIR, FONTS
+
+    spec = importlib.util.spec_from_file_location("fetch_assets", ROOT / "scripts" / "fetch_assets.py")
+    fetch_assets = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fetch_assets)
+    assert fetch_assets.missing_fonts(FONT_DIR) == [] and fetch_assets.missing_dejavu(FONT_DIR) == []
+    pinned = set(fetch_assets.FONT_FILES) | set(fetch_assets.DEJAVU_FILES)
+    assert set(FONTS.values()) <= pinned  # every font the brief writes with is fetched and checked
