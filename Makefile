@@ -22,7 +22,7 @@ setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev assets
 
 # The map's Leaflet files, from the npm registry (or PyPI without npm), checked against pinned
-# SHA-256 sums into static/vendor/ (not committed). Does nothing when they are already in place.
+# SHA-256 sums into static/vendor/, and the fonts into static/fonts/ (not committed). Does nothing when they are already in place.
 assets: $(VENV)/.runtime
 	$(PY) scripts/fetch_assets.py --quiet
 
@@ -62,6 +62,7 @@ bench: setup-dev browser
 	$(PY) benchmarks/bench_allocate.py
 	$(PY) benchmarks/bench_points.py
 	$(PY) benchmarks/bench_tables.py
+	$(PY) benchmarks/bench_brief.py
 	$(PY) benchmarks/bench_dashboard.py --repeat 5
 	$(PY) benchmarks/bench_dashboard.py --repeat 5 --generated 10000
 
@@ -71,6 +72,7 @@ bench-quick: setup-dev browser
 	$(PY) benchmarks/bench_allocate.py --quick
 	$(PY) benchmarks/bench_points.py --quick
 	$(PY) benchmarks/bench_tables.py --quick
+	$(PY) benchmarks/bench_brief.py --pages 1 --repeat 1
 	$(PY) benchmarks/bench_dashboard.py --repeat 1
 
 check: setup

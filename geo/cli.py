@@ -17,6 +17,7 @@ from geo.allocate import OBJECTIVES
 from geo.config import Config, load_config
 from geo.dataset import export_metadata, load_level, ranked_table, score_level
 from geo.errors import TargetingError
+from geo.i18n import LANGUAGES, using
 from geo.io import EXPORT_SUFFIXES, write_table
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method
 
@@ -184,6 +185,8 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     brief.add_argument("--seed", type=int, default=0)
     brief.add_argument("--permutations", type=int, default=999, help="permutations of local Moran's I")
     brief.add_argument("--fdr", action="store_true", help="false-discovery-rate control for the clusters")
+    brief.add_argument("--lang", default="en", choices=sorted(LANGUAGES),
+                       help="language of the brief: en, fr (French numbers) or ar (Arabic, right to left)")
     return parser
 
 
@@ -337,10 +340,12 @@ def _allocate(args: argparse.Namespace) -> int:
 def _brief(args: argparse.Namespace) -> int:
     from geo.brief import BriefInputs, write_brief
     from geo.dataset import reference_values
+    from geo.fonts import font_files
 
     config = load_config(args.config)
     if args.out.suffix.lower() != ".pdf":
         raise TargetingError(f"--out {args.out}: a brief is a PDF; name the file e.g. brief.pdf.")
+    font_files()  # a missing font says so before the analysis runs
     if args.top is not None and args.top < 1:
         raise TargetingError(f"--top {args.top}: give the number of districts, 1 or more (e.g. --top 10).")
     level = args.level or config.display.default_level
@@ -355,9 +360,11 @@ def _brief(args: argparse.Namespace) -> int:
     inputs = BriefInputs(data=data, result=result, table=table, national=reference_values(data),
                          regional=reference_values(data, region), extra=extra, settings=meta,
                          title=config.title, scheme=config.display.scheme, classes=config.display.classes,
+                         palette=config.display.palette,
                          theme_labels={t.id: t.label for t in config.themes.values()})
     codes = args.code or table.dropna(subset=["rank"]).sort_values("rank").index[: args.top].tolist()
-    write_brief(args.out, inputs, codes)
+    with using(args.lang):
+        write_brief(args.out, inputs, codes)
     print(f"wrote {len(codes)} brief page(s) to {args.out}", file=sys.stderr)
     return 0
 

@@ -20,9 +20,17 @@ verified it does nothing.
 
 The Arabic interface's font, Noto Naskh Arabic (SIL Open Font Licence 1.1), is
 installed the same way into ``static/fonts/`` from the npm registry
-(``npm pack @fontsource/noto-naskh-arabic@5.3.0``), pinned in ``FONT_FILES``.
-Without npm the dashboard still works and Arabic text uses the browser's own
-Arabic font; the script says so and goes on.
+(``npm pack @fontsource/noto-naskh-arabic@5.3.0``), pinned in ``FONT_FILES``:
+WOFF2 for the browser, and WOFF (zlib, read by fontTools without Brotli) for the
+district brief's PDF and the map picture. Without npm the dashboard still works
+and Arabic text uses the browser's own Arabic font; the script says so and goes on.
+
+The brief and the map picture write Latin text with **DejaVu Sans 2.37**
+(``npm pack dejavu-fonts-ttf@2.37.3``; free licence, ``DejaVu-LICENSE``), pinned
+in ``DEJAVU_FILES``: whole TrueType files with every Latin letter and the
+typographic spaces French numbers use (U+202F, U+00A0), which the web subsets
+of Noto Sans lack. Without them ``geo brief`` and the PNG say which file is
+missing and that ``make assets`` installs it.
 
 Usage::
 
@@ -74,8 +82,20 @@ FONT_SPEC = f"@fontsource/noto-naskh-arabic@{FONT_VERSION}"
 FONT_FILES: dict[str, str] = {
     "noto-naskh-arabic-arabic-400-normal.woff2": "9cc2d2e90f7b51904468558b4ed529de8a8206497c8edb5e33122bd077e0158c",
     "noto-naskh-arabic-arabic-700-normal.woff2": "d2d8e6b155248d6706e2e9c6019e88d435873801efe3d5a3ed6f0ab69aa1511e",
+    "noto-naskh-arabic-arabic-400-normal.woff": "3f3d49ef3202e3fe1ce4501bb194b9480b937fe4375da826b816b1dab0650ce2",
+    "noto-naskh-arabic-arabic-700-normal.woff": "a7e5b5c77c88d46f629547b5320392cce5b5a728337c53e90d80d831790fa0fd",
 }
 FONT_LICENSE_SHA256 = "91053c23e8a0fe5fc9b5fdbe5ff74ceffd66f6f996c123f1a6ca4c23487c1fff"  # SIL OFL 1.1
+DEJAVU_VERSION = "2.37.3"
+DEJAVU_SPEC = f"dejavu-fonts-ttf@{DEJAVU_VERSION}"
+# Path under ``<fonts>/`` -> (member of the npm release, SHA-256).
+DEJAVU_FILES: dict[str, tuple[str, str]] = {
+    "DejaVuSans.ttf": ("package/ttf/DejaVuSans.ttf",
+                       "7da195a74c55bef988d0d48f9508bd5d849425c1770dba5d7bfc6ce9ed848954"),
+    "DejaVuSans-Bold.ttf": ("package/ttf/DejaVuSans-Bold.ttf",
+                            "e6476c1b80502924294eed40894c5b18e06c181444ca953e5334262df9c27724"),
+    "DejaVu-LICENSE": ("package/LICENSE", "7a083b136e64d064794c3419751e5c7dd10d2f64c108fe5ba161eae5e5958a93"),
+}
 
 
 def _sha256(data: bytes) -> str:
@@ -279,6 +299,49 @@ def fetch_fonts(dest: Path = DEFAULT_FONTS, *, quiet: bool = False) -> Path | No
     return None
 
 
+def missing_dejavu(dest: Path = DEFAULT_FONTS) -> list[str]:
+    """Names of the DejaVu Sans files that are absent or differ from the pinned release."""
+    return [name for name, (_member, digest) in DEJAVU_FILES.items()
+            if not (dest / name).is_file() or _sha256((dest / name).read_bytes()) != digest]
+
+
+def fetch_dejavu(dest: Path = DEFAULT_FONTS, *, quiet: bool = False) -> Path | None:
+    """Install DejaVu Sans (the brief's and the map picture's Latin font) into ``dest`` from npm.
+
+    Returns
+    -------
+    Path or None
+        The font folder, or ``None`` (with a warning) when npm cannot provide the pinned files:
+        the dashboard works, ``geo brief`` and the map picture then say what to install.
+    """
+    if not missing_dejavu(dest):
+        if not quiet:
+            print(f"DejaVu Sans {DEJAVU_VERSION} already installed and verified in {dest}")
+        return dest
+    npm = shutil.which("npm")
+    try:
+        if npm is None:
+            raise RuntimeError("npm not found")
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([npm, "pack", DEJAVU_SPEC, "--pack-destination", tmp, "--silent"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+            with tarfile.open(Path(tmp) / f"dejavu-fonts-ttf-{DEJAVU_VERSION}.tgz", "r:gz") as tar:
+                files = {name: tar.extractfile(member).read() for name, (member, _d) in DEJAVU_FILES.items()}
+    except (RuntimeError, OSError, KeyError, AttributeError, tarfile.TarError, subprocess.SubprocessError) as exc:
+        print(f"warning: DejaVu Sans {DEJAVU_VERSION} not installed ({exc}); district briefs (PDF) and the map "
+              "picture (PNG) need it", file=sys.stderr)
+        return None
+    wrong = [name for name, (_m, digest) in DEJAVU_FILES.items() if _sha256(files[name]) != digest]
+    if wrong:
+        print(f"warning: DejaVu Sans checksum mismatch for {', '.join(wrong)}; not installed", file=sys.stderr)
+        return None
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (dest / name).write_bytes(data)
+    print(f"DejaVu Sans {DEJAVU_VERSION} installed from npm into {dest} ({len(DEJAVU_FILES)} files verified)")
+    return dest
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit code."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -298,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
         if world:
             print(f"world-atlas missing or modified in {args.dest / 'world-atlas'}: {', '.join(world)} "
                   "(the map draws no neighbouring countries); run `make assets`", file=sys.stderr)
+        fonts = missing_fonts(args.fonts) + missing_dejavu(args.fonts)
+        if fonts:
+            print(f"fonts missing or modified in {args.fonts}: {', '.join(fonts)} (needed by the Arabic "
+                  "interface, the district briefs and the map picture); run `make assets`", file=sys.stderr)
         return 0
     try:
         fetch(args.dest, quiet=args.quiet)
@@ -306,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     fetch_world(args.dest, quiet=args.quiet)
     fetch_fonts(args.fonts, quiet=args.quiet)
+    fetch_dejavu(args.fonts, quiet=args.quiet)
     return 0
 
 

@@ -10,14 +10,18 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.brief import BriefInputs, brief_pdf, map_png
+from geo.brief import BriefInputs, brief_pdf
 from geo.dataset import LevelData, export_metadata, ranked_table, reference_values
+from geo.fonts import MissingFontError, font_files
 from geo.i18n import _, column_labels, get_language, using
 from geo.io import write_table
 from geo.labels import labelled_columns
+from geo.picture import map_png
 from geo.scoring import ScoreResult
 from ui import state
+from ui.mapview import view_classes
 from ui.state import View
+from ui.text import plain
 
 
 def settings_of(view: View, data: LevelData, result: ScoreResult, notes: dict[str, str] | None = None
@@ -75,14 +79,19 @@ def brief_inputs(view: View, data: LevelData, table: pd.DataFrame, result: Score
     return BriefInputs(data=data, result=result, table=table, national=reference_values(data),
                        regional=reference_values(data, region), extra=extra,
                        settings=settings_of(view, data, result, notes), title=state.config().title,
-                       scheme=view.scheme, classes=view.classes, theme_labels=state.theme_labels())
+                       scheme=view.scheme, classes=view.classes, theme_labels=state.theme_labels(),
+                       palette=state.config().display.palette)
 
 
 def brief_button(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult, code: str,
                  extra: pd.DataFrame | None, *, key: str = "dl.brief") -> None:
     """A download button for the one-page brief (PDF) of district ``code``, built on click."""
-    # The PDF's core font has Latin letters only: an Arabic page gets the brief in English.
-    lang = "en" if get_language() == "ar" else get_language()
+    lang = get_language()  # the brief is built on click, after this run: in its language
+    try:
+        font_files()
+    except MissingFontError as exc:  # says which file and `make assets`; the rest of the page works
+        st.caption(plain(str(exc)))
+        return
     st.download_button(
         _("⬇ District brief (PDF)"), data=lambda: _in_language(
             lang, lambda: brief_pdf(brief_inputs(view, data, table, result, extra), [code])),
@@ -91,19 +100,16 @@ def brief_button(view: View, data: LevelData, table: pd.DataFrame, result: Score
 
 
 def map_picture(view: View, data: LevelData, table: pd.DataFrame, result: ScoreResult, keep: pd.Series,
-                title: str, label: str) -> bytes:
-    """A PNG of the current map: the score, a theme or a layer's need score, with legend and title."""
-    layer = view.map_layer
-    if layer in result.normalised.columns:
-        values, legend = result.normalised[layer], f"{label}: need score (0-100)"
-    elif layer in table.columns and pd.api.types.is_numeric_dtype(table[layer]):
-        values, legend = table[layer], label
-    else:
-        values, legend = table["score"], "Need score (0-100)"
+                title: str, extra: pd.DataFrame | None = None) -> bytes:
+    """A PNG of the current map, with legend and title: the dashboard's own classes and colours.
+
+    The classes are :func:`ui.mapview.view_classes` of the kept districts, the same call the
+    live map and the HTML export make, so every district has the colour it has on screen.
+    """
     shown = keep.index[keep]
+    _column, legend, classes, _shown = view_classes(view, data, table[keep], extra)
     top = table.loc[shown].dropna(subset=["rank"]).sort_values("rank").index[: view.top_n].tolist()
-    return map_png(data.districts.geometry.loc[shown], values.reindex(shown), title=title, legend_title=legend,
-                   scheme=view.scheme, classes=view.classes, outline=top)
+    return map_png(data.districts.geometry.loc[shown], classes, title=title, legend_title=legend, outline=top)
 
 
 MIME = {
@@ -138,5 +144,11 @@ def render_downloads(view: View, data: LevelData, result: ScoreResult, keep: pd.
         file_name=f"{name}_labelled.csv", mime="text/csv", width="stretch", key="dl.labelled.csv",
         on_click="ignore", help=_("Plain column names and categories for reading; the CSV above keeps the ids"))
     if picture is not None:
-        more[1].download_button(_("⬇ Map picture (PNG)"), data=picture, file_name=f"map_{view.level}.png",
-                                mime="image/png", width="stretch", key="dl.png", on_click="ignore")
+        try:
+            font_files()
+        except MissingFontError as exc:  # says which file and `make assets`; the other downloads work
+            more[1].caption(plain(str(exc)))
+        else:
+            more[1].download_button(_("⬇ Map picture (PNG)"), data=lambda: _in_language(lang, picture),
+                                    file_name=f"map_{view.level}.png", mime="image/png", width="stretch",
+                                    key="dl.png", on_click="ignore")

@@ -107,7 +107,7 @@ def render() -> None:
                                       title=f"{_(cfg.title)}: {label}", settings=settings_of(view, data, result))
 
     def picture() -> bytes:  # built on click only
-        return map_picture(view, data, table, result, keep, title=f"{cfg.title}: {label}", label=label)
+        return map_picture(view, data, table, result, keep, title=f"{_(cfg.title)}: {label}", extra=extra)
 
     render_downloads(view, data, result, keep, html_map=html_map, extra=extra, notes=notes, picture=picture)
     with st.expander(_("How the analytics were made")):

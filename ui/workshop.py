@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.brief import locator_png
+from geo.picture import locator_png
 from geo.explain import ordinal
 from geo.i18n import N_, _, format_number
 from ui import mapview, sidebar, state

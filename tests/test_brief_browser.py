@@ -1,0 +1,43 @@
+"""The profile's brief and the map picture downloaded from the dashboard, in French and Arabic, offline."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from .browser import ARTIFACTS, block_internet
+
+pytestmark = pytest.mark.browser
+pypdf = pytest.importorskip("pypdf")
+
+
+def _download(page, key: str) -> bytes:
+    button = page.locator(f'[class*="st-key-{key}"] button').first
+    button.wait_for(timeout=120_000)
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=120_000) as info:
+        button.click()
+    return open(info.value.path(), "rb").read()
+
+
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_profile_brief_and_map_picture_in_the_page_language(browser, server, lang):
+    from PIL import Image
+
+    blocked: list[str] = []
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)
+    block_internet(page, blocked)
+    page.goto(f"{server}/?level=provinces&selected=02.251&lang={lang}", wait_until="domcontentloaded")
+    pdf = _download(page, "dl-brief")
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    text = "".join(ch for ch in reader.pages[0].extract_text() if ch >= " " or ch == "\n")
+    assert len(reader.pages) == 1 and "Figuig" in text and "فجيج" in text
+    assert ("Rang" in text) if lang == "fr" else ("الرتبة" in text)
+    png = _download(page, "dl-png")
+    assert Image.open(io.BytesIO(png)).size == (1600, 1200)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"dashboard_brief_{lang}.pdf").write_bytes(pdf)
+    (ARTIFACTS / f"dashboard_map_{lang}.png").write_bytes(png)
+    assert blocked == []
+    page.close()
