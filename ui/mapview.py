@@ -7,6 +7,7 @@ and written once per level for every session (:func:`level_map`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -22,7 +23,8 @@ CLIENT_TEXT = {
     "no_data": N_("no data"), "rank": N_("rank {r} of {n}"), "not_ranked": N_("not ranked"), "score": N_("score"),
     "contributions": N_("main contributions: {names}"), "top": N_("top {n} by rank (numbered)"),
     "selected": N_("selected"), "uncertain": N_("top place uncertain ({n})"), "search": N_("Find a district…"),
-    "top_list": N_("Top {n}"),
+    "top_list": N_("Top {n}"), "show": N_("On the map"), "towns": N_("Largest towns ({n})"),
+    "points": N_("{label}: {n} points drawn"), "points_of": N_("{label}: {n} of {rows} rows drawn"),
 }
 
 # Categorical map layers: column of the analytics table -> (label, colours).
@@ -88,10 +90,70 @@ def level_map(level: str) -> tuple[dict[str, Any], str]:
         state.display_shapes(level), districts["name"],
         parents=districts["parent_name"] if "parent_name" in districts else None,
         population=data.population, regions=region_outlines(level), bounds=state.config().display.bounds,
-        encoded=state.encoded_shapes(level),
+        encoded=state.encoded_shapes(level), towns=level_towns(level),
         other_names=districts["name_ar"] if "name_ar" in districts else None,
     )
     return geometry, maps.static_url("maps", maps.geometry_file(geometry))
+
+
+def coarser_levels(level: str) -> list[str]:
+    """The levels ``level``'s districts make up, nearest first (its parent level, that one's parent...)."""
+    levels = state.config().levels
+    out, parent = [], levels[level].parent_level
+    while parent in levels and parent not in out:
+        out.append(parent)
+        parent = levels[parent].parent_level
+    return out
+
+
+def level_towns(level: str) -> pd.DataFrame | None:
+    """The largest towns named on the map of ``level`` (``[display] towns``), or ``None``.
+
+    Towns are the most populous districts of ``towns_level`` that ``towns_where`` keeps; they are
+    named on the levels it makes up (provinces and regions for communes), where its own names
+    are not drawn. On ``towns_level`` itself the district names do that job.
+    """
+    display = state.config().display
+    if not display.towns or display.towns_level not in state.config().levels \
+            or level not in coarser_levels(display.towns_level):
+        return None
+    data = state.level_data(display.towns_level)
+    return maps.largest_towns(data.districts, data.population, display.towns, display.towns_where)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def level_points(level: str) -> tuple[dict[str, Any], str] | None:
+    """The point layers' points inside the level's districts for the map's overlay, and their file's URL.
+
+    One group per point file (and row filter), labelled with the layers reading it; ``None``
+    when the level has no point layer. Built once per level, shared by every session.
+    """
+    from geo.points import placed_points
+    from layers.base import PointStat
+
+    data = state.level_data(level)
+    groups: dict[tuple, list[Any]] = {}
+    for layer in data.layers:
+        ld = layer.loader
+        if isinstance(ld, PointStat):
+            groups.setdefault((ld.path, ld.x, ld.y, ld.where), []).append(layer)
+    if not groups:
+        return None
+    base = state.config().base_dir
+    out = []
+    for (path, x, y, where), members in groups.items():
+        full = path if Path(path).is_absolute() else base / path
+        lonlat, rows = placed_points(data.districts, full, x=x, y=y, where=dict(where))
+        out.append({"label": members[0].label, "lonlat": lonlat, "rows": rows})
+    geometry, _url = level_map(level)
+    payload = maps.map_points(out, wrap=bool(geometry.get("wrap")))
+    return payload, maps.static_url("maps", maps.points_file(payload))
+
+
+def points_url(level: str) -> str | None:
+    """URL of the level's points file, or ``None`` without point layers."""
+    found = level_points(level)
+    return found[1] if found else None
 
 
 # ----------------------------------------------------------------------------- the numbers of a view
