@@ -490,19 +490,26 @@
         PK.points = null;
         if (payload && payload.groups && global.Supercluster) {
             PK.points = payload.groups.map(function (g, k) {
-                var pts = g.pts ? PK.decode(g.pts) : [];
-                pts.pop();  // PK.decode closes rings; a list of points is not one
-                var index = new global.Supercluster({radius: PK.large ? 70 : 56, maxZoom: 14, minPoints: 2});
-                index.load(pts.map(function (p) {
-                    return {type: "Feature", properties: {}, geometry: {type: "Point", coordinates: p}};
-                }));
-                return {label: g.label, n: g.n, rows: g.rows, index: index, colour: POINT_COLOURS[k % POINT_COLOURS.length],
-                        wrap: !!payload.wrap};
+                return {label: g.label, n: g.n, rows: g.rows, pts: g.pts, index: null,
+                        colour: POINT_COLOURS[k % POINT_COLOURS.length], wrap: !!payload.wrap};
             });
         }
         drawOverlays();
         PK.drawPoints();
     };
+
+    /** A group's cluster index, built the first time its points are shown (100,000 points: about a second). */
+    function clusterIndex(g) {
+        if (!g.index) {
+            var pts = g.pts ? PK.decode(g.pts) : [];
+            pts.pop();  // PK.decode closes rings; a list of points is not one
+            g.index = new global.Supercluster({radius: PK.large ? 70 : 56, maxZoom: 14, minPoints: 2});
+            g.index.load(pts.map(function (p) {
+                return {type: "Feature", properties: {}, geometry: {type: "Point", coordinates: p}};
+            }));
+        }
+        return g.index;
+    }
 
     /** Clusters (a disc with its count; a click zooms in until it splits) and single points of the view. */
     PK.drawPoints = function () {
@@ -516,7 +523,7 @@
             : [west > 180 ? west - 360 : west, Math.max(b.getSouth(), -90), east > 180 ? east - 360 : east, Math.min(b.getNorth(), 90)];
         var radius = PK.large ? 5 : 3.5;
         PK.points.forEach(function (g) {
-            g.index.getClusters(box, zoom).forEach(function (f) {
+            clusterIndex(g).getClusters(box, zoom).forEach(function (f) {
                 var c = f.geometry.coordinates, lon = g.wrap && c[0] < 0 ? c[0] + 360 : c[0], ll = L.latLng(c[1], lon);
                 if (f.properties.cluster) {
                     var count = f.properties.point_count, d = Math.round((PK.large ? 30 : 22) + 7 * Math.log10(count));
