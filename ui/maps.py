@@ -387,7 +387,7 @@ def map_points(groups: Sequence[Mapping[str, Any]], *, wrap: bool = False) -> di
     out = []
     for g in groups:
         lonlat = np.asarray(g["lonlat"], float).reshape(-1, 2)
-        out.append({"label": str(g["label"]), "n": int(len(lonlat)), "rows": int(g["rows"]),
+        out.append({"label": str(g["label"]), "n": len(lonlat), "rows": int(g["rows"]),
                     "pts": encode_points(lonlat)})
     return {"groups": out, "wrap": bool(wrap)}
 
