@@ -288,7 +288,7 @@
         PK.restyled = (PK.restyled || 0) + 1;
         var target = s.focus >= 0 ? s.focus : -1;
         if (target >= 0 && (!previous || previous.focus !== s.focus)) {
-            PK.zoomTo(geo.codes[target], 1.5);
+            PK.frameWithNeighbours(geo.codes[target]);
         } else if (s.selected >= 0 && previous && previous.selected !== s.selected && !s.no_zoom) {
             PK.zoomTo(geo.codes[s.selected], 2.5);
         } else if (filterChanged || (!previous && shown < geo.codes.length)) {
@@ -439,15 +439,23 @@
             });
         }
         var budget = Math.max(12, Math.round(size.x * size.y / 9000));
-        // 2. the names of the top districts under their rank numbers, in rank order
+        // 2. the district in focus (workshop), large, then the names of the top districts under their rank
+        //    numbers, in rank order (clear of the badge: half of it, half of the name and a gap below)
+        var badge = PK.large ? 26 : 20;
         var topOrder = (s && s.top) ? s.top.slice() : [];
+        if (s && s.focus >= 0) {
+            topOrder = [s.focus].concat(topOrder.filter(function (i) { return i !== s.focus; }));
+        }
         topOrder.forEach(function (i) {
             var l = PK.layers[i];
             if (!l || !l._map) { return; }
             var ll = L.latLng(geo.at[i][0], geo.at[i][1]);
             if (!view.contains(ll)) { return; }
-            var p = map.latLngToContainerPoint(ll), at = map.containerPointToLatLng([p.x, p.y + font + 6]);
-            put([at.lat, at.lng], geo.names[i], "pk-name-label pk-top-name", width(geo.names[i]), font + 2);
+            var focus = s.focus === i, size = focus ? Math.round(font * 1.5) : font;
+            var p = map.latLngToContainerPoint(ll), dy = ranked[i] ? badge / 2 + (size + 2) / 2 + 3 : 0;
+            var at = map.containerPointToLatLng([p.x, p.y + dy]);
+            put([at.lat, at.lng], geo.names[i], focus ? "pk-name-label pk-top-name pk-focus-name" : "pk-name-label pk-top-name",
+                width(geo.names[i]) * size / font, size + 2);
         });
         // 3. the largest towns (a dot at the town, its name to the right)
         var towns = 0, townNames = {};
@@ -601,6 +609,34 @@
         if (!l) { return false; }
         var b = l.getBounds().pad(context === undefined ? 1.5 : context);
         // keep the district clear of the legend (bottom right) and of the search box (top left)
+        var legend = PK.legend && PK.legend.getContainer() ? PK.legend.getContainer().offsetWidth : 0;
+        var size = PK.map.getSize(), right = legend && legend < size.x / 2 ? legend + 10 : 10;
+        PK.map.fitBounds(b, {paddingTopLeft: [10, 40], paddingBottomRight: [right, 10], maxZoom: 12, animate: false});
+        PK.flash(code);
+        return true;
+    };
+
+    /** The district with its neighbours around it: the districts touching its box, within five of its sizes,
+     *  and at least ``minKm`` (default 40 km) across, so that a small commune is seen in its surroundings. */
+    PK.contextBounds = function (code, minKm) {
+        var l = PK.byCode[code];
+        if (!l) { return null; }
+        var b = l.getBounds(), cap = b.pad(2), out = L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+        PK.layers.forEach(function (m) {
+            if (m && m !== l && m._map && m.getBounds().intersects(b)) { out.extend(m.getBounds()); }
+        });
+        var south = Math.max(out.getSouth(), cap.getSouth()), north = Math.min(out.getNorth(), cap.getNorth());
+        var west = Math.max(out.getWest(), cap.getWest()), east = Math.min(out.getEast(), cap.getEast());
+        var c = b.getCenter(), km = (minKm || 40) / 2;
+        var dLat = km / 111.32, dLon = km / (111.32 * Math.max(Math.cos(c.lat * Math.PI / 180), 0.05));
+        return L.latLngBounds([Math.min(south, c.lat - dLat), Math.min(west, c.lng - dLon)],
+                              [Math.max(north, c.lat + dLat), Math.max(east, c.lng + dLon)]);
+    };
+
+    /** Zoom so that the district and its neighbours fill the map (workshop steps). */
+    PK.frameWithNeighbours = function (code) {
+        var b = PK.contextBounds(code);
+        if (!b) { return false; }
         var legend = PK.legend && PK.legend.getContainer() ? PK.legend.getContainer().offsetWidth : 0;
         var size = PK.map.getSize(), right = legend && legend < size.x / 2 ? legend + 10 : 10;
         PK.map.fitBounds(b, {paddingTopLeft: [10, 40], paddingBottomRight: [right, 10], maxZoom: 12, animate: false});
