@@ -81,7 +81,7 @@ class DisplayConfig:
     top_n: int = 10
     # Initial map view [west, south, east, north] in degrees; east < west crosses the antimeridian.
     bounds: tuple[float, float, float, float] | None = None
-    # The largest towns named on the coarser levels' maps: how many (0: none), from which level,
+    # The largest towns named on the map (towns_level and the levels it makes up): how many (0: none), from which level,
     # which of its districts count as towns (a row filter on the level's fields).
     towns: int = 12
     towns_level: str | None = None

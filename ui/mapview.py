@@ -110,12 +110,13 @@ def level_towns(level: str) -> pd.DataFrame | None:
     """The largest towns named on the map of ``level`` (``[display] towns``), or ``None``.
 
     Towns are the most populous districts of ``towns_level`` that ``towns_where`` keeps; they are
-    named on the levels it makes up (provinces and regions for communes), where its own names
-    are not drawn. On ``towns_level`` itself the district names do that job.
+    named on that level and on the levels it makes up (provinces and regions for communes). On
+    ``towns_level`` itself they name the small urban districts whose shapes are too small on
+    screen to carry their names (a workshop step at the communes level shows the nearest city).
     """
     display = state.config().display
     if not display.towns or display.towns_level not in state.config().levels \
-            or level not in coarser_levels(display.towns_level):
+            or level not in (display.towns_level, *coarser_levels(display.towns_level)):
         return None
     data = state.level_data(display.towns_level)
     return maps.largest_towns(data.districts, data.population, display.towns, display.towns_where)
