@@ -511,7 +511,7 @@
         if (!g.index) {
             var pts = g.pts ? PK.decode(g.pts) : [];
             pts.pop();  // PK.decode closes rings; a list of points is not one
-            g.index = new global.Supercluster({radius: PK.large ? 70 : 56, maxZoom: 14, minPoints: 2});
+            g.index = new global.Supercluster({radius: PK.large ? 96 : 80, maxZoom: 14, minPoints: 2});
             g.index.load(pts.map(function (p) {
                 return {type: "Feature", properties: {}, geometry: {type: "Point", coordinates: p}};
             }));
