@@ -344,3 +344,25 @@ def test_twelve_thousand_points_clustered_sent_once_and_split_when_zooming(map_a
         toggle.uncheck()
         assert frame.evaluate("PK.pointsDrawn.points") == 0 and frame.locator(".pk-cluster").count() == 0
         assert log["blocked"] == [] and log["errors"] == [] and log["failed"] == []
+
+
+def test_dashboard_draws_the_point_layer_of_a_second_country():
+    """The dashboard on tests/data/second_country: its open sites inside a district are drawn (S1 and
+    S2 at one place make a cluster of 2, S3 a single point); S4 outside, S5 without and S6 with
+    invalid coordinates and the closed S7 are not, and the label says 3 of the 7 rows."""
+    config = ROOT / "tests" / "data" / "second_country" / "config.toml"
+    with dashboard(env={"POCKETS_CONFIG": str(config)}) as url, _page(allow_localhost=True) as (page, log):
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.goto(url + "/")
+        frame = _map_frame(page, timeout=120)
+        _wait(page, lambda: frame.evaluate("!!(PK.points && PK.overlays)"), "the points did not arrive", tries=300)
+        label = frame.locator(".pk-overlays").inner_text()
+        assert "Open displacement sites: 3 of 7 rows drawn" in label
+        frame.locator("input[data-overlay=points]").check()
+        frame.evaluate("() => { PK.map.fitBounds([[0, 0], [2, 4]], {animate: false}); }")
+        assert frame.evaluate("PK.pointsDrawn") == {"clusters": 1, "markers": 1, "points": 3}
+        assert frame.locator(".pk-cluster").inner_text() == "2"
+        points_files = [u for u in log["requests"] if "/app/static/maps/points-" in u]
+        assert len(points_files) == 1
+        _screenshot(page, "dashboard_points_second_country.png")
+        assert log["blocked"] == [] and log["errors"] == []
