@@ -33,7 +33,7 @@ Dask is imported inside the functions: importing this module does not need it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from pyproj import CRS
 from geo import points as _points
 from geo import zonal as _zonal
 from geo.errors import LayerDataError
+from geo.rows import describe_filter, filter_rows
 
 __all__ = ["point_layer_dask", "point_stats_dask", "zonal_stats_dask"]
 
@@ -125,6 +126,7 @@ def point_layer_dask(
     crs: str | int | None = None,
     partitions: int | None = None,
     layers: Sequence[str] = (),
+    where: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, _points.PointReport]:
     """:func:`point_stats_dask` and the point file's report, equal to :func:`geo.points.point_layer`'s.
 
@@ -141,19 +143,22 @@ def point_layer_dask(
         As :func:`point_stats_dask`.
     layers : sequence of str, optional
         Layers reading the file, for the report.
+    where : Mapping[str, sequence of str], optional
+        Row filter (see :func:`geo.rows.filter_rows`), applied to each partition on the workers.
 
     Returns
     -------
     (pandas.DataFrame, geo.points.PointReport)
-        The statistics and the report (no row filter: ``filter_line`` is empty).
+        The statistics and the report.
     """
     path = Path(path)
     stats, total, reader = _point_totals(client, zones, path, x, y, points_crs, population, crs, partitions,
-                                         report=True)
+                                         report=True, where=where)
     missing = tuple((r, why) for r, why in total.dropped if "is missing" in why)
     invalid = tuple((r, why) for r, why in total.dropped if "is missing" not in why)
+    filter_line = f"where {describe_filter(where)} keeps {total.kept} of {total.rows} rows" if where else ""
     report = _points.PointReport(
-        file=path.name, layers=tuple(layers), rows=total.rows, filter_line="", kept=total.rows,
+        file=path.name, layers=tuple(layers), rows=total.rows, filter_line=filter_line, kept=total.kept,
         inside=total.inside, outside=len(total.outside), no_coordinates=missing, invalid=invalid,
         duplicates=total.placed - int(total.places.size), outside_rows=tuple(total.outside),
         text=reader.x is not None,
@@ -163,11 +168,15 @@ def point_layer_dask(
 
 def _point_totals(client: Any, zones: gpd.GeoDataFrame, path: str | Path, x: str | None, y: str | None,
                   points_crs: str | int, population: pd.Series | None, crs: str | int | None, partitions: int | None,
-                  *, report: bool) -> tuple[pd.DataFrame, _PointTotals, _Reader]:
+                  *, report: bool, where: Mapping[str, Sequence[str]] | None = None
+                  ) -> tuple[pd.DataFrame, _PointTotals, _Reader]:
     """Statistics and merged totals of a point file; ``report`` also gathers what became of every row."""
     _points._check_layer(zones, "zones")
     metric = _points._metric_crs(zones, crs)
     frame, reader = _point_frame(Path(path), x, y, points_crs, partitions)
+    if where:
+        filter_rows(frame._meta, where, source=Path(path).name)  # a column not in the file: said here, at once
+        reader = replace(reader, where=tuple((c, tuple(v)) for c, v in where.items()))
     districts = client.scatter(_Districts.of(zones, metric), broadcast=True, hash=False)
     partials = [_delayed(_point_partial)(part, districts, reader, report) for part in frame.to_delayed()]
     if partials:
@@ -185,6 +194,7 @@ class _Reader:
     x: str | None
     y: str | None
     crs: str | int
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def points(self, part: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
         """Return the usable points of a partition and its rows left out, by :func:`geo.points.read_points`' rules."""
@@ -232,6 +242,7 @@ class _PointTotals:
     nearest: np.ndarray
     usable: np.ndarray
     rows: int = 0
+    kept: int = 0
     dropped: tuple[tuple[int, str], ...] = ()
     placed: int = 0
     inside: int = 0
@@ -247,6 +258,7 @@ class _PointTotals:
             nearest=np.fmin(self.nearest, other.nearest),
             usable=self.usable,
             rows=self.rows + other.rows,
+            kept=self.kept + other.kept,
             dropped=self.dropped + tuple((r + shift, why) for r, why in other.dropped),
             placed=self.placed + other.placed,
             inside=self.inside + other.inside,
@@ -338,6 +350,9 @@ def _local_frame(
 def _point_partial(part: pd.DataFrame, districts: _Districts, reader: _Reader, report: bool = True) -> _PointTotals:
     """Reduce one partition of points to per-district counts, touches and nearest distances (and its report)."""
     part = part.reset_index(drop=True)  # rows from the partition's first row; the merge numbers them in the file
+    rows = len(part)
+    if reader.where:  # the kept rows keep their positions, so the report names the file's lines
+        part, _line = filter_rows(part, dict(reader.where), source=reader.path.name)
     points, dropped = reader.points(part)
     n_zones = len(districts.geoms)
     geoms = np.asarray(points.to_crs(districts.crs).geometry.array, dtype=object)
@@ -351,7 +366,8 @@ def _point_partial(part: pd.DataFrame, districts: _Districts, reader: _Reader, r
         touched=touched,
         nearest=_nearest_metres(points, districts),
         usable=districts.usable,
-        rows=len(part),
+        rows=rows,
+        kept=len(part),
     )
     if not report:
         return totals

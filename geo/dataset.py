@@ -238,8 +238,8 @@ def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataF
                   engine: Any = None) -> tuple[dict[str, pd.Series], list[PointReport], list[str]]:
     """Values and one report per point file (read once for all layers using it with the same settings).
 
-    On a Dask engine a file without a row filter is read and reported on the cluster
-    (:func:`geo.dask_stats.point_layer_dask`, the same report); a filtered one here.
+    On a Dask engine the file is read, filtered and reported on the cluster
+    (:func:`geo.dask_stats.point_layer_dask`, the same report as here).
     """
     groups: dict[tuple, list[Any]] = {}
     for layer in layers:
@@ -248,8 +248,8 @@ def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataF
     values, reports, notes = {}, [], []
     for (path, x, y, where), members in groups.items():
         full = Path(path) if Path(path).is_absolute() else config.base_dir / path
-        if engine is not None and engine.kind != "local" and not where:
-            stats, report = engine.point_layer(districts, full, x=x, y=y, population=population,
+        if engine is not None and engine.kind != "local":
+            stats, report = engine.point_layer(districts, full, x=x, y=y, where=dict(where), population=population,
                                                crs=config.analysis_crs, layers=[l.id for l in members])
         else:
             stats, report = point_layer(districts, full, x=x, y=y, where=dict(where), population=population,

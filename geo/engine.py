@@ -141,11 +141,12 @@ class LocalEngine:
         population: pd.Series | None = None,
         crs: str | int | None = None,
         layers: Sequence[str] = (),
+        where: Any = None,
     ) -> tuple[pd.DataFrame, Any]:
         """:meth:`point_stats` and the file's :class:`geo.points.PointReport` (see :func:`geo.points.point_layer`)."""
         from geo.points import point_layer
 
-        return point_layer(zones, path, x=x, y=y, population=population, crs=crs, layers=layers)
+        return point_layer(zones, path, x=x, y=y, where=where, population=population, crs=crs, layers=layers)
 
     def zonal_stats(
         self,
@@ -237,12 +238,13 @@ class DaskEngine:
         population: pd.Series | None = None,
         crs: str | int | None = None,
         layers: Sequence[str] = (),
+        where: Any = None,
     ) -> tuple[pd.DataFrame, Any]:
         """:meth:`point_stats` and the same report as the local engine's (see :func:`geo.dask_stats.point_layer_dask`)."""
         from geo.dask_stats import point_layer_dask
 
         return point_layer_dask(self.client, zones, path, x=x, y=y, population=population, crs=crs,
-                                partitions=self.partitions, layers=layers)
+                                partitions=self.partitions, layers=layers, where=where)
 
     def zonal_stats(
         self,
