@@ -1,7 +1,8 @@
 """The live map in the dashboard: a Streamlit component that stays mounted across reruns.
 
 Its frame (``ui/mapclient/index.html``) loads Leaflet from the dashboard's static route and
-fetches the level's geometry file once (``static/maps/geometry-<hash>.json``); on every rerun
+fetches the level's geometry file once (``static/maps/geometry-<hash>.json``), and its points
+file once when the level has point layers (``static/maps/points-<hash>.json``); on every rerun
 Streamlit sends it only the component's arguments: URLs and the numbers of the view
 (:func:`ui.maps.map_style`). A click, a search or a choice in the top list comes back as the
 district's code.

@@ -12,6 +12,11 @@ component (:mod:`ui.livemap`) and inlined in the standalone HTML file
   population lives, or ``[display] bounds``; safe across the antimeridian). The
   dashboard writes it once per level to a content-hashed file under ``static/maps/``
   (:func:`geometry_file`), which the browser fetches once and caches.
+- :func:`map_points` -> the point layers' points inside a district (one group per file,
+  its label, how many are drawn of how many rows), polyline-encoded like the rings, written
+  once to ``static/maps/points-<hash>.json`` (:func:`points_file`); the client clusters them
+  with supercluster when the user turns them on. :func:`largest_towns` gives the towns the
+  geometry names.
 - :func:`map_style` -> the numbers of the current view, aligned with the geometry's
   codes: class index (int8), mapped value (float32), rank (uint16/uint32), score
   (uint16, hundredths), the three main contributing layers (uint8 indices), packed as
