@@ -379,21 +379,23 @@ def map_points(groups: Sequence[Mapping[str, Any]], *, wrap: bool = False) -> di
     ----------
     groups : sequence of dict
         ``label`` (text), ``lonlat`` (``(n, 2)`` array of the points inside a district, e.g.
-        from :func:`geo.points.placed_points`) and ``rows`` (rows of the file).
+        from :func:`geo.points.placed_points`), ``rows`` (rows of the file) and optionally
+        ``layer`` (a layer reading it: the view's ``point_labels`` give its label in the chosen
+        language).
     wrap : bool, default False
         The level's geometry runs across the antimeridian (longitudes west of 0 shifted by 360).
 
     Returns
     -------
     dict
-        JSON-ready: ``groups``, each ``{"label", "n", "rows", "pts"}`` (``pts``: :func:`encode_points`),
+        JSON-ready: ``groups``, each ``{"label", "layer", "n", "rows", "pts"}`` (``pts``: :func:`encode_points`),
         and ``wrap``.
     """
     out = []
     for g in groups:
         lonlat = np.asarray(g["lonlat"], float).reshape(-1, 2)
-        out.append({"label": str(g["label"]), "n": len(lonlat), "rows": int(g["rows"]),
-                    "pts": encode_points(lonlat)})
+        out.append({"label": str(g["label"]), "layer": str(g.get("layer", "")), "n": len(lonlat),
+                    "rows": int(g["rows"]), "pts": encode_points(lonlat)})
     return {"groups": out, "wrap": bool(wrap)}
 
 

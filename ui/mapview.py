@@ -16,6 +16,7 @@ import streamlit as st
 
 from geo.classify import CLUSTER_COLOURS, HOTSPOT_COLOURS, QUADRANT_COLOURS, MapClasses, category_classes, map_classes
 from geo.i18n import N_, _, label_with_unit, layer_label
+from layers.base import PointStat
 from ui import maps, state
 
 # Words the map client writes itself (legend keys, tooltips, search box), in the chosen language.
@@ -130,7 +131,6 @@ def level_points(level: str) -> tuple[dict[str, Any], str] | None:
     when the level has no point layer. Built once per level, shared by every session.
     """
     from geo.points import placed_points
-    from layers.base import PointStat
 
     data = state.level_data(level)
     groups: dict[tuple, list[Any]] = {}
@@ -145,7 +145,7 @@ def level_points(level: str) -> tuple[dict[str, Any], str] | None:
     for (path, x, y, where), members in groups.items():
         full = path if Path(path).is_absolute() else base / path
         lonlat, rows = placed_points(data.districts, full, x=x, y=y, where=dict(where))
-        out.append({"label": members[0].label, "lonlat": lonlat, "rows": rows})
+        out.append({"label": members[0].label, "layer": members[0].id, "lonlat": lonlat, "rows": rows})
     geometry, _url = level_map(level)
     payload = maps.map_points(out, wrap=bool(geometry.get("wrap")))
     return payload, maps.static_url("maps", maps.points_file(payload))
@@ -194,7 +194,8 @@ def view_style(view, data, table, result, keep, *, extra: pd.DataFrame | None = 
         selected=view.selected or None, top=_top(view, table, keep), uncertain=_uncertain(table, keep, extra),
         focus=focus, contributions=result.contributions, contribution_labels=labels,
     )
-    return {**style, "text": client_text()}
+    point_labels = {l.id: labels[l.id] for l in data.layers if isinstance(l.loader, PointStat)}
+    return {**style, "text": client_text(), **({"point_labels": point_labels} if point_labels else {})}
 
 
 def client_text() -> dict[str, str]:

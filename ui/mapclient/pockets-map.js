@@ -285,6 +285,7 @@
         drawOutlines(s);
         drawLegend(s);
         drawTopList(s);
+        drawOverlays();  // its words in the chosen language
         PK.restyled = (PK.restyled || 0) + 1;
         var target = s.focus >= 0 ? s.focus : -1;
         if (target >= 0 && (!previous || previous.focus !== s.focus)) {
@@ -498,7 +499,7 @@
         PK.points = null;
         if (payload && payload.groups && global.Supercluster) {
             PK.points = payload.groups.map(function (g, k) {
-                return {label: g.label, n: g.n, rows: g.rows, pts: g.pts, index: null,
+                return {label: g.label, layer: g.layer, n: g.n, rows: g.rows, pts: g.pts, index: null,
                         colour: POINT_COLOURS[k % POINT_COLOURS.length], wrap: !!payload.wrap};
             });
         }
@@ -565,9 +566,11 @@
             items.push([T("towns", {n: geo.towns.length}), PK.showTowns, function (on) { PK.showTowns = on; PK.placeLabels(); },
                         "towns", null]);
         }
+        var labels = (PK.style && PK.style.point_labels) || {};
         (PK.points || []).forEach(function (g) {
-            var text = g.rows > g.n ? T("points_of", {label: g.label, n: g.n.toLocaleString("en-US"), rows: g.rows.toLocaleString("en-US")})
-                : T("points", {label: g.label, n: g.n.toLocaleString("en-US")});
+            var label = labels[g.layer] || g.label;  // in the chosen language when the view gives it
+            var text = g.rows > g.n ? T("points_of", {label: label, n: g.n.toLocaleString("en-US"), rows: g.rows.toLocaleString("en-US")})
+                : T("points", {label: label, n: g.n.toLocaleString("en-US")});
             items.push([text, PK.showPoints, function (on) { PK.showPoints = on; PK.drawPoints(); }, "points", g.colour]);
         });
         if (!items.length) { return; }
