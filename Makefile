@@ -63,6 +63,7 @@ bench: setup-dev browser
 	$(PY) benchmarks/bench_points.py
 	$(PY) benchmarks/bench_tables.py
 	$(PY) benchmarks/bench_brief.py
+	$(PY) benchmarks/bench_map_points.py
 	$(PY) benchmarks/bench_dashboard.py --repeat 5
 	$(PY) benchmarks/bench_dashboard.py --repeat 5 --generated 10000
 
@@ -73,6 +74,7 @@ bench-quick: setup-dev browser
 	$(PY) benchmarks/bench_points.py --quick
 	$(PY) benchmarks/bench_tables.py --quick
 	$(PY) benchmarks/bench_brief.py --pages 1 --repeat 1
+	$(PY) benchmarks/bench_map_points.py --quick
 	$(PY) benchmarks/bench_dashboard.py --repeat 1
 
 check: setup

@@ -81,6 +81,11 @@ class DisplayConfig:
     top_n: int = 10
     # Initial map view [west, south, east, north] in degrees; east < west crosses the antimeridian.
     bounds: tuple[float, float, float, float] | None = None
+    # The largest towns named on the map (towns_level and the levels it makes up): how many (0: none), from which level,
+    # which of its districts count as towns (a row filter on the level's fields).
+    towns: int = 12
+    towns_level: str | None = None
+    towns_where: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -241,7 +246,8 @@ _BOUNDARY_KEYS = {"path"}
 _POPULATION_KEYS = {"table", "column"}
 _BUILD_KEYS = {"script"}
 _CHANGE_KEYS = {"before", "after", "labels", "national", "tolerance"}
-_DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n", "bounds"}
+_DISPLAY_KEYS = {"default_level", "scheme", "classes", "palette", "top_n", "bounds", "towns", "towns_level",
+                 "towns_where"}
 
 
 def allowed_keys() -> dict[str, frozenset[str]]:
@@ -951,17 +957,38 @@ def _display(section: dict, levels: Mapping[str, LevelConfig], where: str) -> Di
     scheme = section.get("scheme", "quantiles")
     if scheme not in SCHEMES:
         raise ConfigError(f"{where}: display.scheme = {scheme!r}; must be one of {list(SCHEMES)}.")
-    for k in ("classes", "top_n"):
+    for k in ("classes", "top_n", "towns"):
         if k in section:
             _type(section[k], int, where, f"display.{k}")
     classes = section.get("classes", 5)
     if not 2 <= classes <= 9:
         raise ConfigError(f"{where}: display.classes = {classes}; must be between 2 and 9.")
+    towns = section.get("towns", 12)
+    if not 0 <= towns <= 200:
+        raise ConfigError(f"{where}: display.towns = {towns}; give how many towns to name, 0 to 200 (0: none).")
+    towns_level = section.get("towns_level", _finest_level(levels))
+    _type(towns_level, str, where, "display.towns_level")
+    if towns_level not in levels:
+        raise ConfigError(f"{where}: display.towns_level = {towns_level!r}; declared levels: {sorted(levels)}.")
+    towns_where = _where(section.get("towns_where"), where, "display.towns_where")
+    lv = levels[towns_level]
+    known = {lv.id, *(f for f in (lv.name_field, lv.parent_name) if f), *lv.fields}
+    unknown = [c for c in towns_where if c not in known]
+    if unknown:
+        raise ConfigError(f"{where}: display.towns_where names {unknown}, not a field of level {towns_level!r} "
+                          f"(its fields: {sorted(known)}); add it to levels.{towns_level}.fields or fix the name.")
     return DisplayConfig(
         default_level=default_level, scheme=scheme, classes=classes,
         palette=str(section.get("palette", "YlOrRd")), top_n=int(section.get("top_n", 10)),
-        bounds=_bounds(section.get("bounds"), where),
+        bounds=_bounds(section.get("bounds"), where), towns=int(towns), towns_level=towns_level,
+        towns_where=towns_where,
     )
+
+
+def _finest_level(levels: Mapping[str, LevelConfig]) -> str:
+    """The level no other level is made of (the first such, in declaration order)."""
+    parents = {lv.parent_level for lv in levels.values()}
+    return next((name for name in levels if name not in parents), next(iter(levels)))
 
 
 def _bounds(value: Any, where: str) -> tuple[float, float, float, float] | None:

@@ -172,6 +172,12 @@ KEYS: dict[str, dict[str, tuple[str, str, str]]] = {
         "top_n": ("whole number", "10", "Districts highlighted as the top N."),
         "bounds": ("list of 4 numbers", "the districts' extent", "Starting view of the map, [west, south, east, "
                    "north] in degrees, e.g. [-10, 29, -1, 36.5]."),
+        "towns": ("whole number 0-200", "12", "How many of the largest towns the map names (a dot and the name) on "
+                  "`towns_level` and the levels it makes up, most populous first, thinned so that no label overlaps "
+                  "(0: none)."),
+        "towns_level": ("text", "the finest level", "Level whose districts are the towns, e.g. \"communes\"."),
+        "towns_where": ("table of column = value(s)", "every district", "Which districts of `towns_level` are "
+                        "towns, a filter on its fields, e.g. { type = \"urban\" }."),
     },
     "build": {
         "script": ("text", "", "Script `python -m geo build` runs to rebuild the data."),

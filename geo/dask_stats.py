@@ -15,7 +15,11 @@ steps (rates, distances in km, statistics of districts smaller than a pixel).
   the points counted in it (first district in order for a point on a shared
   border), whether a point touches it, and the distance to its nearest point.
   The counts add up, the touches combine with "or" and the distances with
-  "min", so the results equal :func:`geo.points.point_stats`'s exactly.
+  "min", so the results equal :func:`geo.points.point_stats`'s exactly. With
+  :func:`point_layer_dask` each task also reports its rows (without or with
+  invalid coordinates, outside every district, distinct places), and the merge
+  numbers them through the file: the same :class:`geo.points.PointReport` as
+  :func:`geo.points.point_layer`.
 - Rasters: each task takes one window of rows (by default the windows
   :func:`geo.zonal.zonal_stats` reads), reads it with rasterio, burns the districts into
   labels for it and returns the per-district sums, counts, minima, maxima and
@@ -29,8 +33,8 @@ Dask is imported inside the functions: importing this module does not need it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +47,9 @@ from pyproj import CRS
 from geo import points as _points
 from geo import zonal as _zonal
 from geo.errors import LayerDataError
+from geo.rows import describe_filter, filter_rows
 
-__all__ = ["point_stats_dask", "zonal_stats_dask"]
+__all__ = ["point_layer_dask", "point_stats_dask", "zonal_stats_dask"]
 
 #: Partial results merged per task of the reduction tree.
 _FAN_IN = 8
@@ -106,17 +111,79 @@ def point_stats_dask(
     MissingCRSError, ConfigError, LayerDataError
         As :func:`geo.points.point_stats` and :func:`geo.points.read_points`.
     """
+    return _point_totals(client, zones, path, x, y, points_crs, population, crs, partitions, report=False)[0]
+
+
+def point_layer_dask(
+    client: Any,
+    zones: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    points_crs: str | int = "EPSG:4326",
+    population: pd.Series | None = None,
+    crs: str | int | None = None,
+    partitions: int | None = None,
+    layers: Sequence[str] = (),
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[pd.DataFrame, _points.PointReport]:
+    """:func:`point_stats_dask` and the point file's report, equal to :func:`geo.points.point_layer`'s.
+
+    Each task also returns what became of its rows: how many it read, those without or with
+    invalid coordinates, the points outside every district, and the distinct places of its
+    points; the merge numbers the rows through the file (partitions are merged in file order),
+    so the report names the same lines as the local one. Duplicates are counted against the
+    distinct places of the whole file, which travel to this process (16 bytes per distinct
+    point).
+
+    Parameters
+    ----------
+    client, zones, path, x, y, points_crs, population, crs, partitions
+        As :func:`point_stats_dask`.
+    layers : sequence of str, optional
+        Layers reading the file, for the report.
+    where : Mapping[str, sequence of str], optional
+        Row filter (see :func:`geo.rows.filter_rows`), applied to each partition on the workers.
+
+    Returns
+    -------
+    (pandas.DataFrame, geo.points.PointReport)
+        The statistics and the report.
+    """
+    path = Path(path)
+    stats, total, reader = _point_totals(client, zones, path, x, y, points_crs, population, crs, partitions,
+                                         report=True, where=where)
+    missing = tuple((r, why) for r, why in total.dropped if "is missing" in why)
+    invalid = tuple((r, why) for r, why in total.dropped if "is missing" not in why)
+    filter_line = f"where {describe_filter(where)} keeps {total.kept} of {total.rows} rows" if where else ""
+    report = _points.PointReport(
+        file=path.name, layers=tuple(layers), rows=total.rows, filter_line=filter_line, kept=total.kept,
+        inside=total.inside, outside=len(total.outside), no_coordinates=missing, invalid=invalid,
+        duplicates=total.placed - int(total.places.size), outside_rows=tuple(total.outside),
+        text=reader.x is not None,
+    )
+    return stats, report
+
+
+def _point_totals(client: Any, zones: gpd.GeoDataFrame, path: str | Path, x: str | None, y: str | None,
+                  points_crs: str | int, population: pd.Series | None, crs: str | int | None, partitions: int | None,
+                  *, report: bool, where: Mapping[str, Sequence[str]] | None = None
+                  ) -> tuple[pd.DataFrame, _PointTotals, _Reader]:
+    """Statistics and merged totals of a point file; ``report`` also gathers what became of every row."""
     _points._check_layer(zones, "zones")
     metric = _points._metric_crs(zones, crs)
-    path = Path(path)
-    frame, reader = _point_frame(path, x, y, points_crs, partitions)
+    frame, reader = _point_frame(Path(path), x, y, points_crs, partitions)
+    if where:
+        filter_rows(frame._meta, where, source=Path(path).name)  # a column not in the file: said here, at once
+        reader = replace(reader, where=tuple((c, tuple(v)) for c, v in where.items()))
     districts = client.scatter(_Districts.of(zones, metric), broadcast=True, hash=False)
-    partials = [_delayed(_point_partial)(part, districts, reader) for part in frame.to_delayed()]
+    partials = [_delayed(_point_partial)(part, districts, reader, report) for part in frame.to_delayed()]
     if partials:
         total: _PointTotals = client.compute(_tree(partials, _merge_points)).result()
     else:
         total = _no_points(len(zones), _Districts.of(zones, metric).usable)
-    return _points.stats_frame(zones.index, total.count, total.distance_km(), population)
+    return _points.stats_frame(zones.index, total.count, total.distance_km(), population), total, reader
 
 
 @dataclass(frozen=True)
@@ -127,12 +194,15 @@ class _Reader:
     x: str | None
     y: str | None
     crs: str | int
+    where: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
-    def points(self, part: pd.DataFrame) -> gpd.GeoDataFrame:
-        """Return the usable points of a partition, by the rules of :func:`geo.points.read_points`."""
+    def points(self, part: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[dict[str, Any]]]:
+        """Return the usable points of a partition and its rows left out, by :func:`geo.points.read_points`' rules."""
         if self.x is None:
-            return _points._points_from_geometry(part, self.path, self.crs)[0]
-        return _points._points_from_columns(pd.DataFrame(part), self.path, self.x, self.y, self.crs)[0]
+            points, report = _points._points_from_geometry(part, self.path, self.crs)
+        else:
+            points, report = _points._points_from_columns(pd.DataFrame(part), self.path, self.x, self.y, self.crs)
+        return points, report["dropped"]
 
 
 @dataclass(frozen=True)
@@ -160,19 +230,40 @@ class _Districts:
 
 @dataclass
 class _PointTotals:
-    """Per district: points counted, whether a point touches it, metres to the nearest point."""
+    """Per district: points counted, whether a point touches it, metres to the nearest point.
+
+    And per piece of the file, for its report: rows read, rows left out ``(row, reason)``,
+    points placed, inside a district, outside every district ``(row, x, y)``, and the distinct
+    places of the points (``x + 1j * y``, sorted). Rows count from the piece's first row.
+    """
 
     count: np.ndarray
     touched: np.ndarray
     nearest: np.ndarray
     usable: np.ndarray
+    rows: int = 0
+    kept: int = 0
+    dropped: tuple[tuple[int, str], ...] = ()
+    placed: int = 0
+    inside: int = 0
+    outside: tuple[tuple[int, float, float], ...] = ()
+    places: np.ndarray = field(default_factory=lambda: np.empty(0, np.complex128))
 
     def merge(self, other: _PointTotals) -> _PointTotals:
+        """The totals of this piece followed by ``other`` (its rows numbered after this one's)."""
+        shift = self.rows
         return _PointTotals(
             count=self.count + other.count,
             touched=self.touched | other.touched,
             nearest=np.fmin(self.nearest, other.nearest),
             usable=self.usable,
+            rows=self.rows + other.rows,
+            kept=self.kept + other.kept,
+            dropped=self.dropped + tuple((r + shift, why) for r, why in other.dropped),
+            placed=self.placed + other.placed,
+            inside=self.inside + other.inside,
+            outside=self.outside + tuple((r + shift, px, py) for r, px, py in other.outside),
+            places=np.union1d(self.places, other.places),
         )
 
     def distance_km(self) -> np.ndarray:
@@ -236,17 +327,33 @@ def _csv_frame(path: Path, x: str | None, y: str | None, crs: str | int) -> tupl
 def _local_frame(
     path: Path, x: str | None, y: str | None, crs: str | int, partitions: int | None
 ) -> tuple[Any, _Reader]:
-    """Read a file Dask cannot split (GeoPackage, GeoJSON...) here and split it in partitions."""
+    """Read a file Dask cannot split (GeoPackage, GeoJSON...) here and split its rows in partitions.
+
+    The rows are split as read, so that every partition is cleaned and reported on the workers
+    like those of a CSV; vector geometry or coordinate columns as :func:`geo.points.read_points`
+    chooses.
+    """
+    import dask.dataframe as dd
     import dask_geopandas
 
-    points, _report = _points.read_points(path, x=x, y=y, crs=crs)
-    frame = dask_geopandas.from_geopandas(points, npartitions=partitions or 1, sort=False)
-    return frame, _Reader(path, None, None, crs)
+    table = _points._read_table(path).reset_index(drop=True)
+    n = max(1, min(partitions or 1, len(table)))
+    if isinstance(table, gpd.GeoDataFrame) and not shapely.is_missing(np.asarray(table.geometry.array)).all():
+        return dask_geopandas.from_geopandas(table, npartitions=n, sort=False), _Reader(path, None, None, crs)
+    table = pd.DataFrame(table.drop(columns=table.geometry.name) if isinstance(table, gpd.GeoDataFrame) else table)
+    columns = list(table.columns)
+    x = _points._find_column(columns, x, _points.X_NAMES, "x", path)
+    y = _points._find_column(columns, y, _points.Y_NAMES, "y", path)
+    return dd.from_pandas(table, npartitions=n, sort=False), _Reader(path, x, y, crs)
 
 
-def _point_partial(part: pd.DataFrame, districts: _Districts, reader: _Reader) -> _PointTotals:
-    """Reduce one partition of points to per-district counts, touches and nearest distances."""
-    points = reader.points(part)
+def _point_partial(part: pd.DataFrame, districts: _Districts, reader: _Reader, report: bool = True) -> _PointTotals:
+    """Reduce one partition of points to per-district counts, touches and nearest distances (and its report)."""
+    part = part.reset_index(drop=True)  # rows from the partition's first row; the merge numbers them in the file
+    rows = len(part)
+    if reader.where:  # the kept rows keep their positions, so the report names the file's lines
+        part, _line = filter_rows(part, dict(reader.where), source=reader.path.name)
+    points, dropped = reader.points(part)
     n_zones = len(districts.geoms)
     geoms = np.asarray(points.to_crs(districts.crs).geometry.array, dtype=object)
     tree = shapely.STRtree(districts.geoms)
@@ -254,11 +361,29 @@ def _point_partial(part: pd.DataFrame, districts: _Districts, reader: _Reader) -
     pairs = (point_pos.astype(np.int64), zone_pos.astype(np.int64))
     touched = np.zeros(n_zones, bool)
     touched[pairs[1]] = True
-    return _PointTotals(
+    totals = _PointTotals(
         count=_points._count_points(pairs, len(points), n_zones),
         touched=touched,
         nearest=_nearest_metres(points, districts),
         usable=districts.usable,
+        rows=rows,
+        kept=len(part),
+    )
+    if not report:
+        return totals
+    inside = np.zeros(len(points), bool)
+    inside[pairs[0]] = True
+    own = np.asarray(points.geometry.array, dtype=object)
+    xs, ys = (shapely.get_x(own), shapely.get_y(own)) if len(points) else (np.empty(0), np.empty(0))
+    outside = tuple((int(r), float(px), float(py))
+                    for r, px, py, ok in zip(points.index, xs, ys, inside) if not ok)
+    return replace(
+        totals,
+        dropped=tuple((int(d["row"]), str(d["reason"])) for d in dropped),
+        placed=len(points),
+        inside=int(inside.sum()),
+        outside=outside,
+        places=np.unique(xs + 1j * ys),
     )
 
 

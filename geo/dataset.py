@@ -57,7 +57,7 @@ class LevelData:
     notes : tuple of str
         How values were obtained (e.g. rolled up from the level below).
     point_reports : tuple of PointReport
-        What became of every row of each point file (local engine).
+        What became of every row of each point file (any engine).
     table_paths : Mapping[str, Path]
         The file of each joined table, for messages.
     theme_weights : Mapping[str, float]
@@ -175,8 +175,8 @@ def load_level(
         table_paths={n: config.tables[n].path for n in tables},
         base_dir=config.base_dir, analysis_crs=config.analysis_crs, population=population, engine=engine,
     )
-    point_values, point_reports, point_notes = _point_layers(config, [l for l in direct if _is_points(l, engine)],
-                                                             districts, population)
+    point_values, point_reports, point_notes = _point_layers(config, [l for l in direct if _is_points(l)],
+                                                             districts, population, engine)
     values = pd.DataFrame({l.id: point_values[l.id] if l.id in point_values else l.load(inputs) for l in direct},
                           index=districts.index)
     if rolled:
@@ -226,16 +226,20 @@ def _raster_notes(config: Config, values: pd.DataFrame, layers: Sequence[Any], d
     return notes
 
 
-def _is_points(layer: Any, engine: Any) -> bool:
-    """A point layer computed here (with its report): on this process's engine, or with a row filter."""
+def _is_points(layer: Any) -> bool:
+    """A point layer: computed with its report by :func:`_point_layers`, on any engine."""
     from layers.base import PointStat
 
-    return isinstance(layer.loader, PointStat) and (engine is None or engine.kind == "local" or layer.loader.where)
+    return isinstance(layer.loader, PointStat)
 
 
-def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataFrame, population: pd.Series
-                  ) -> tuple[dict[str, pd.Series], list[PointReport], list[str]]:
-    """Values and one report per point file (read once for all layers using it with the same settings)."""
+def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataFrame, population: pd.Series,
+                  engine: Any = None) -> tuple[dict[str, pd.Series], list[PointReport], list[str]]:
+    """Values and one report per point file (read once for all layers using it with the same settings).
+
+    On a Dask engine the file is read, filtered and reported on the cluster
+    (:func:`geo.dask_stats.point_layer_dask`, the same report as here).
+    """
     groups: dict[tuple, list[Any]] = {}
     for layer in layers:
         ld = layer.loader
@@ -243,8 +247,12 @@ def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataF
     values, reports, notes = {}, [], []
     for (path, x, y, where), members in groups.items():
         full = Path(path) if Path(path).is_absolute() else config.base_dir / path
-        stats, report = point_layer(districts, full, x=x, y=y, where=dict(where), population=population,
-                                    crs=config.analysis_crs, layers=[l.id for l in members])
+        if engine is not None and engine.kind != "local":
+            stats, report = engine.point_layer(districts, full, x=x, y=y, where=dict(where), population=population,
+                                               crs=config.analysis_crs, layers=[l.id for l in members])
+        else:
+            stats, report = point_layer(districts, full, x=x, y=y, where=dict(where), population=population,
+                                        crs=config.analysis_crs, layers=[l.id for l in members])
         reports.append(report)
         for layer in members:
             v = stats[layer.loader.stat].astype(float)

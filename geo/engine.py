@@ -131,6 +131,23 @@ class LocalEngine:
         points, _report = read_points(path, x=x, y=y)
         return point_stats(zones, points, population=population, crs=crs)
 
+    def point_layer(
+        self,
+        zones: gpd.GeoDataFrame,
+        path: str | Path,
+        *,
+        x: str | None = None,
+        y: str | None = None,
+        population: pd.Series | None = None,
+        crs: str | int | None = None,
+        layers: Sequence[str] = (),
+        where: Any = None,
+    ) -> tuple[pd.DataFrame, Any]:
+        """:meth:`point_stats` and the file's :class:`geo.points.PointReport` (see :func:`geo.points.point_layer`)."""
+        from geo.points import point_layer
+
+        return point_layer(zones, path, x=x, y=y, where=where, population=population, crs=crs, layers=layers)
+
     def zonal_stats(
         self,
         zones: gpd.GeoDataFrame,
@@ -210,6 +227,24 @@ class DaskEngine:
         return point_stats_dask(
             self.client, zones, path, x=x, y=y, population=population, crs=crs, partitions=self.partitions
         )
+
+    def point_layer(
+        self,
+        zones: gpd.GeoDataFrame,
+        path: str | Path,
+        *,
+        x: str | None = None,
+        y: str | None = None,
+        population: pd.Series | None = None,
+        crs: str | int | None = None,
+        layers: Sequence[str] = (),
+        where: Any = None,
+    ) -> tuple[pd.DataFrame, Any]:
+        """:meth:`point_stats` and the same report as the local engine's (see :func:`geo.dask_stats.point_layer_dask`)."""
+        from geo.dask_stats import point_layer_dask
+
+        return point_layer_dask(self.client, zones, path, x=x, y=y, population=population, crs=crs,
+                                partitions=self.partitions, layers=layers, where=where)
 
     def zonal_stats(
         self,

@@ -23,7 +23,7 @@ from pyproj.exceptions import CRSError
 from geo.errors import BoundaryError, ConfigError, LayerDataError, MissingCRSError
 from geo.rows import filter_rows
 
-__all__ = ["X_NAMES", "Y_NAMES", "PointReport", "point_layer", "point_stats", "read_points"]
+__all__ = ["X_NAMES", "Y_NAMES", "PointReport", "placed_points", "point_layer", "point_stats", "read_points"]
 
 #: Column names recognised as the x (longitude, easting) coordinate, lower case.
 X_NAMES: tuple[str, ...] = ("lon", "lng", "long", "longitude", "x", "point_x", "xcoord", "x_coord", "easting")
@@ -269,6 +269,54 @@ def point_layer(
         invalid=invalid, duplicates=duplicates, outside_rows=outside_rows, text=raw["x"] is not None,
     )
     return stats, report
+
+
+def placed_points(
+    zones: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    x: str | None = None,
+    y: str | None = None,
+    where: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[np.ndarray, int]:
+    """The points of a file that lie in a district, as longitude/latitude, for drawing them on a map.
+
+    The same rows as :func:`point_layer` counts: read with :func:`read_points`, filtered by
+    ``where``, inside (or on the border of) a district. Points outside every district and rows
+    without usable coordinates are not returned; :func:`point_layer`'s report lists them.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The districts, with a CRS.
+    path : str or Path
+        The point file.
+    x, y : str, optional
+        Coordinate columns of a table.
+    where : Mapping[str, sequence of str], optional
+        Row filter (see :func:`geo.rows.filter_rows`).
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        ``(n, 2)`` longitudes and latitudes (EPSG:4326) in file order, and the rows of the file.
+
+    Examples
+    --------
+    >>> zones = gpd.read_file("tests/data/own_data/districts.geojson").set_index("DIST_ID")
+    >>> xy, rows = placed_points(zones, "tests/data/own_data/sites.csv")
+    >>> xy.tolist(), rows
+    ([[0.5, 1.5], [0.6, 1.4], [2.5, 0.5]], 3)
+    """
+    points, raw = read_points(Path(path), x=x, y=y, where=where)
+    _check_layer(zones, "zones")
+    if not len(points):
+        return np.empty((0, 2)), raw["file_rows"]
+    inside = np.zeros(len(points), bool)
+    inside[_point_zone_pairs(zones, points)[0]] = True
+    kept = points[inside]
+    geoms = np.asarray(kept.to_crs(4326).geometry.array, dtype=object)
+    return np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)]), raw["file_rows"]
 
 
 def stats_frame(index: pd.Index, count: np.ndarray, distance_km: np.ndarray,

@@ -75,6 +75,15 @@ WORLD_FILES: dict[str, str] = {
     "LICENSE": "8048290dfdb6e83fbed17e8985c8cfc4ce9da9b842642f3d3e497280790cfa31",
 }
 
+CLUSTER_VERSION = "8.0.1"
+CLUSTER_SPEC = f"supercluster@{CLUSTER_VERSION}"
+# Path under ``<dest>/supercluster/`` -> SHA-256 of supercluster 8.0.1's file (``dist/supercluster.min.js``,
+# its browser build with kdbush inside, and the ISC licence).
+CLUSTER_FILES: dict[str, str] = {
+    "supercluster.min.js": "5981fb396427d9050ae430a350d3e6175b33acd6bb1523713fa457b5ca3411d4",
+    "LICENSE": "b8878372a0d7d1c303f48659ddbd6881807cd2196e4af2f548d8da0c0f7c4d71",
+}
+
 DEFAULT_FONTS = ROOT / "static" / "fonts"
 FONT_VERSION = "5.3.0"
 FONT_SPEC = f"@fontsource/noto-naskh-arabic@{FONT_VERSION}"
@@ -137,32 +146,57 @@ def fetch_world(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path | Non
     Returns the folder, or ``None`` (with a warning) when npm cannot provide the pinned files:
     the map then draws no neighbouring countries, everything else works.
     """
-    folder = dest / "world-atlas"
-    if not missing_world(dest):
+    return _fetch_npm_package(dest / "world-atlas", WORLD_SPEC, f"world-atlas-{WORLD_VERSION}.tgz",
+                              {name: (f"package/{name}", digest) for name, digest in WORLD_FILES.items()},
+                              quiet=quiet, without="the map will show no neighbouring countries")
+
+
+def missing_cluster(dest: Path = DEFAULT_DEST) -> list[str]:
+    """Names of the supercluster files that are absent or differ from the pinned release."""
+    folder = dest / "supercluster"
+    return [name for name, digest in CLUSTER_FILES.items()
+            if not (folder / name).is_file() or _sha256((folder / name).read_bytes()) != digest]
+
+
+def fetch_cluster(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path | None:
+    """Install supercluster's browser build into ``dest/supercluster`` unless already there and verified.
+
+    Returns the folder, or ``None`` (with a warning) when npm cannot provide the pinned files:
+    the map then offers no point overlay, everything else works.
+    """
+    members = {"supercluster.min.js": "package/dist/supercluster.min.js", "LICENSE": "package/LICENSE"}
+    return _fetch_npm_package(dest / "supercluster", CLUSTER_SPEC, f"supercluster-{CLUSTER_VERSION}.tgz",
+                              {name: (members[name], digest) for name, digest in CLUSTER_FILES.items()},
+                              quiet=quiet, without="the map will not draw the point layers' points")
+
+
+def _fetch_npm_package(folder: Path, spec: str, tarball: str, files: dict[str, tuple[str, str]], *, quiet: bool,
+                       without: str) -> Path | None:
+    """Install pinned files of an npm release into ``folder`` (``files``: name -> (member, SHA-256))."""
+    if all((folder / n).is_file() and _sha256((folder / n).read_bytes()) == d for n, (_m, d) in files.items()):
         if not quiet:
-            print(f"world-atlas {WORLD_VERSION} already installed and verified in {folder}")
+            print(f"{spec} already installed and verified in {folder}")
         return folder
     npm = shutil.which("npm")
     try:
         if npm is None:
             raise RuntimeError("npm not found")
         with tempfile.TemporaryDirectory() as tmp:
-            subprocess.run([npm, "pack", WORLD_SPEC, "--pack-destination", tmp, "--silent"], check=True,
+            subprocess.run([npm, "pack", spec, "--pack-destination", tmp, "--silent"], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
-            with tarfile.open(Path(tmp) / f"world-atlas-{WORLD_VERSION}.tgz", "r:gz") as tar:
-                files = {name: tar.extractfile(f"package/{name}").read() for name in WORLD_FILES}
+            with tarfile.open(Path(tmp) / tarball, "r:gz") as tar:
+                data = {name: tar.extractfile(member).read() for name, (member, _d) in files.items()}
     except (RuntimeError, OSError, KeyError, AttributeError, tarfile.TarError, subprocess.SubprocessError) as exc:
-        print(f"warning: world-atlas {WORLD_VERSION} not installed ({exc}); the map will show no neighbouring "
-              "countries", file=sys.stderr)
+        print(f"warning: {spec} not installed ({exc}); {without}", file=sys.stderr)
         return None
-    wrong = [n for n, digest in WORLD_FILES.items() if _sha256(files[n]) != digest]
+    wrong = [n for n, (_m, digest) in files.items() if _sha256(data[n]) != digest]
     if wrong:
-        print(f"warning: world-atlas checksum mismatch for {', '.join(wrong)}; not installed", file=sys.stderr)
+        print(f"warning: {spec} checksum mismatch for {', '.join(wrong)}; not installed", file=sys.stderr)
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    print(f"world-atlas {WORLD_VERSION} installed from npm into {folder} ({len(WORLD_FILES)} files verified)")
+    for name, content in data.items():
+        (folder / name).write_bytes(content)
+    print(f"{spec} installed from npm into {folder} ({len(files)} files verified)")
     return folder
 
 
@@ -365,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
         if fonts:
             print(f"fonts missing or modified in {args.fonts}: {', '.join(fonts)} (needed by the Arabic "
                   "interface, the district briefs and the map picture); run `make assets`", file=sys.stderr)
+        cluster = missing_cluster(args.dest)
+        if cluster:
+            print(f"supercluster missing or modified in {args.dest / 'supercluster'}: {', '.join(cluster)} "
+                  "(the map draws no point layers' points); run `make assets`", file=sys.stderr)
         return 0
     try:
         fetch(args.dest, quiet=args.quiet)
@@ -372,6 +410,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     fetch_world(args.dest, quiet=args.quiet)
+    fetch_cluster(args.dest, quiet=args.quiet)
     fetch_fonts(args.fonts, quiet=args.quiet)
     fetch_dejavu(args.fonts, quiet=args.quiet)
     return 0

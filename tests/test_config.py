@@ -55,6 +55,11 @@ def test_own_config_is_valid_and_frozen(own_config):
          r"themes.displacement.weight = 1 but role = \"context\" is never scored"),
         (lambda d: d["themes"]["poverty"].pop("label"), r"\[themes.poverty\] needs label"),
         (lambda d: d["text"].update(caption=3), r"text.caption must be text"),
+        (lambda d: d["display"].update(towns=-1), r"display.towns = -1; give how many towns to name, 0 to 200"),
+        (lambda d: d["display"].update(towns="many"), r"display.towns must be a whole number"),
+        (lambda d: d["display"].update(towns_level="cities"), r"display.towns_level = 'cities'; declared levels"),
+        (lambda d: d["display"].update(towns_where={"kind": "urban"}),
+         r"display.towns_where names \['kind'\], not a field of level 'districts'.*add it to levels.districts.fields"),
     ],
 )
 def test_mistakes_name_the_key(mutate, match):
@@ -93,3 +98,10 @@ def test_raster_stats_accepted_by_the_configuration_are_those_the_zonal_engine_c
     from layers.base import RASTER_STATS
 
     assert RASTER_STATS == STATS
+
+
+def test_towns_default_to_the_finest_level_and_read_the_filter(own_config, default_config):
+    assert (own_config.display.towns, own_config.display.towns_level, dict(own_config.display.towns_where)) \
+        == (12, "districts", {})
+    assert default_config.display.towns_level == "communes"
+    assert dict(default_config.display.towns_where) == {"type": ("urban",)}

@@ -31,7 +31,7 @@ from geo.cli import main  # noqa: E402
 from geo.config import EngineConfig, load_config, parse_config  # noqa: E402
 from geo.dataset import load_level  # noqa: E402
 from geo.engine import DaskEngine, LocalEngine, open_engine  # noqa: E402
-from geo.errors import ConfigError  # noqa: E402
+from geo.errors import ConfigError, LayerDataError  # noqa: E402
 
 from .conftest import DATA, OWN  # noqa: E402
 
@@ -133,6 +133,71 @@ def test_geopackage_points_are_split_and_equal_local(tmp_path, client, districts
     gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.longitude, frame.latitude), crs=4326).to_file(path)
     local = LocalEngine().point_stats(districts, path)
     assert_same_points(local, DaskEngine(client, partitions=4).point_stats(districts, path))
+
+
+def points_with_every_problem(n: int, seed: int) -> pd.DataFrame:
+    """Random points with rows missing a coordinate, invalid ones and repeated places, spread through the file."""
+    frame = random_points(n, seed).astype({"longitude": object, "latitude": object})
+    frame.loc[[7, n // 2, n - 3], "longitude"] = None
+    frame.loc[[20, n // 3], "latitude"] = "abc"
+    frame.loc[[n // 4, n - 10], "longitude"] = 190.5
+    frame.loc[[n - 1, n // 2 + 1], ["longitude", "latitude"]] = frame.loc[[5, 6], ["longitude", "latitude"]].to_numpy()
+    return frame
+
+
+def test_point_report_of_the_test_file_equals_local(dask_engine, districts, population):
+    local_stats, local = LocalEngine().point_layer(districts, DATA / "points.csv", population=population,
+                                                   layers=["sites"])
+    dask_stats_, dask = dask_engine.point_layer(districts, DATA / "points.csv", population=population,
+                                                layers=["sites"])
+    assert dask == local
+    assert_same_points(local_stats, dask_stats_)
+    assert dask.lines()[0] == ("points.csv (points of sites): 8 rows; 0 inside a district, 5 outside every district "
+                               "(not counted), 1 without coordinates, 2 with invalid coordinates (not used)")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".gpkg", ".parquet"])
+def test_point_report_across_partitions_equals_local(tmp_path, client, districts, population, monkeypatch, suffix):
+    frame = points_with_every_problem(3000, seed=4)
+    path = tmp_path / f"points{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+        monkeypatch.setattr(dask_stats, "_CSV_BLOCKSIZE", 20_000)  # several blocks, the bad rows in different ones
+    else:
+        xs = pd.to_numeric(frame.longitude, errors="coerce")
+        ys = pd.to_numeric(frame.latitude, errors="coerce")
+        geometry = gpd.points_from_xy(xs, ys)
+        geometry[(xs.isna() | ys.isna()).to_numpy()] = None
+        points = gpd.GeoDataFrame(frame[["site"]], geometry=geometry, crs=4326)
+        points.to_file(path) if suffix == ".gpkg" else points.to_parquet(path, row_group_size=400)
+    local_stats, local = LocalEngine().point_layer(districts, path, population=population)
+    dask_stats_, dask = DaskEngine(client, partitions=5).point_layer(districts, path, population=population)
+    assert dask == local
+    assert_same_points(local_stats, dask_stats_)
+    assert local.duplicates >= 2 and local.outside and local.inside
+    assert len(local.no_coordinates) + len(local.invalid) == 7
+
+
+def test_filtered_point_report_equals_local(dask_engine, districts):
+    sites = DATA / "second_country" / "sites.csv"
+    where = {"status": ("open",)}
+    local_stats, local = LocalEngine().point_layer(districts, sites, x="east", y="north", where=where)
+    dask_stats_, dask = dask_engine.point_layer(districts, sites, x="east", y="north", where=where)
+    assert dask == local
+    assert_same_points(local_stats, dask_stats_)
+    assert (dask.rows, dask.kept, dask.inside, dask.outside, dask.duplicates) == (7, 6, 3, 1, 1)
+    assert dask.filter_line == "where status = open keeps 6 of 7 rows"
+    assert [r for r, _why in dask.no_coordinates] == [4] and [r for r, _why in dask.invalid] == [5]
+    with pytest.raises(LayerDataError, match=r"sites.csv: where names column\(s\) \['state'\], not in the file"):
+        dask_engine.point_layer(districts, sites, x="east", y="north", where={"state": ("open",)})
+
+
+def test_level_on_dask_has_the_local_point_report(dask_engine):
+    for config in (load_config(OWN / "config.toml"), load_config(DATA / "second_country" / "config.toml")):
+        local = load_level(config, "districts")
+        dask = load_level(config, "districts", engine=dask_engine)
+        assert local.point_reports and dask.point_reports == local.point_reports
+        pd.testing.assert_frame_equal(local.values, dask.values, check_exact=False, rtol=1e-9, atol=0)
 
 
 # ---------------------------------------------------------------------- rasters

@@ -210,6 +210,50 @@ def test_geometry_file_is_named_by_its_content(tmp_path, geometry):
     assert "<img" not in (tmp_path / name).read_text(encoding="utf-8")  # escaped even as JSON
 
 
+# ----------------------------------------------------------------------------- points and towns, once
+def test_points_round_trip_through_the_client_encoding():
+    lonlat = np.array([[-7.12345, 33.5], [-7.1, 33.51234], [179.99999, -89.9], [-7.1, 33.51234]])
+    decoded = _decode(maps.encode_points(lonlat))[:-1]  # the client drops the closing point too
+    np.testing.assert_allclose(decoded, lonlat, atol=1e-9)
+    assert maps.encode_points(np.empty((0, 2))) == ""
+
+
+def test_points_file_holds_the_drawn_points_once_named_by_content(tmp_path):
+    from geo.points import placed_points
+
+    second = OWN.parent / "second_country"
+    zones = gpd.read_file(second / "districts.fgb").set_index("ADM2_PCODE")
+    lonlat, rows = placed_points(zones, second / "sites.csv", x="east", y="north", where={"status": ("open",)})
+    # S1 and S2 at one place, S3 inside; S4 outside, S5 without and S6 with invalid coordinates, S7 closed
+    assert lonlat.tolist() == [[0.5, 1.5], [0.5, 1.5], [2.5, 0.5]] and rows == 7
+    payload = maps.map_points([{"label": "Open sites <b>", "lonlat": lonlat, "rows": rows}])
+    name = maps.points_file(payload, tmp_path)
+    assert re.fullmatch(r"points-[0-9a-f]{20}\.json", name)
+    assert maps.points_file(maps.map_points([{"label": "Open sites <b>", "lonlat": lonlat, "rows": rows}]),
+                            tmp_path) == name  # same points, same file, written once
+    text = (tmp_path / name).read_text(encoding="utf-8")
+    assert "<b>" not in text  # escaped even as JSON
+    group = json.loads(text)["groups"][0]
+    assert (group["label"], group["n"], group["rows"]) == ("Open sites <b>", 3, 7)
+    np.testing.assert_allclose(_decode(group["pts"])[:-1], lonlat, atol=1e-9)
+    assert json.loads(text)["wrap"] is False
+    assert len(list(tmp_path.glob("points-*.json"))) == 1
+
+
+def test_largest_towns_are_the_most_populous_urban_communes(default_config):
+    from geo.dataset import load_level
+
+    communes = load_level(default_config, "communes", layers=[])
+    towns = maps.largest_towns(communes.districts, communes.population, 5, {"type": ("urban",)})
+    assert towns["name"].tolist() == ["Casablanca", "Tanger", "Fès", "Marrakech", "Salé"]
+    assert towns["population"].tolist() == [3215935, 1275428, 1167842, 1002697, 945101]
+    casablanca = communes.districts.geometry.to_crs(4326).loc[towns.index[0]]
+    assert casablanca.contains(shapely.Point(towns["lon"].iloc[0], towns["lat"].iloc[0]))
+    geometry = maps.level_geometry(gpd.GeoSeries([shapely.box(-10, 28, -1, 36)], index=["x"], crs=4326),
+                                   towns=towns)
+    assert [t["name"] for t in geometry["towns"]] == towns["name"].tolist()
+
+
 # ----------------------------------------------------------------------------- numbers, per view
 def test_style_sends_numbers_aligned_with_the_geometry(geometry, table):
     mc = classify.map_classes(table["score"], k=3)

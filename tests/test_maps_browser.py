@@ -298,3 +298,71 @@ def test_rank_numbers_top_list_and_search_to_zoom(map_app):
         assert frame.locator(".pk-hits img").count() == 0
         _screenshot(page, "streamlit_map_search.png")
         assert log["blocked"] == [] and log["errors"] == [] and log["dialogs"] == []
+
+
+# ----------------------------------------------------------------------------- point overlay
+
+
+def test_twelve_thousand_points_clustered_sent_once_and_split_when_zooming(map_app):
+    """Generated points (drawing only): off at first, clusters with counts when turned on, every
+    point counted once, more and smaller clusters as the map zooms in, a cluster click zooms in,
+    and the points file is fetched once whatever the weights do."""
+    with _page(allow_localhost=True) as (page, log):
+        page.set_viewport_size({"width": 1200, "height": 800})
+        page.goto(map_app + "/?points=12000")
+        frame = _map_frame(page)
+        _wait(page, lambda: frame.evaluate("!!(PK.points && PK.overlays)"), "the points did not arrive")
+        toggle = frame.locator("input[data-overlay=points]")
+        assert "Generated points: 12,000 points drawn" in frame.locator(".pk-overlays").inner_text()
+        assert not toggle.is_checked() and frame.evaluate("PK.pointsDrawn.points") == 0
+        toggle.check()
+        frame.evaluate("() => { PK.map.fitBounds([[-0.1, -0.1], [2.1, 3.1]], {animate: false}); }")  # every point in view
+        national = frame.evaluate("PK.pointsDrawn")
+        assert national["points"] == 12000  # each point in exactly one cluster or marker
+        assert 0 < national["clusters"] < 200, national
+        assert frame.locator(".pk-cluster").count() == national["clusters"]
+        biggest = max(int(c) for c in frame.locator(".pk-cluster").evaluate_all("els => els.map(e => e.dataset.count)"))
+        _screenshot(page, "streamlit_points_clusters.png")
+        frame.evaluate("() => { PK.map.setView(PK.map.getCenter(), PK.map.getZoom() + 3, {animate: false}); }")
+        zoomed = frame.evaluate("PK.pointsDrawn")
+        assert zoomed["points"] < 12000
+        counts = frame.locator(".pk-cluster").evaluate_all("els => els.map(e => +e.dataset.count)")
+        assert max(counts) < biggest and zoomed["clusters"] + zoomed["markers"] > national["clusters"] / 4
+        zoom = frame.evaluate("PK.map.getZoom()")
+        frame.locator(".pk-cluster").first.click()
+        _wait(page, lambda: frame.evaluate("PK.map.getZoom()") > zoom, "a cluster click did not zoom in")
+        _screenshot(page, "streamlit_points_zoomed.png")
+        restyled = frame.evaluate("PK.restyled")
+        slider = page.get_by_role("slider")
+        slider.focus()
+        slider.press("ArrowRight")
+        _wait(page, lambda: frame.evaluate("PK.restyled") > restyled, "the map was not re-coloured")
+        page.wait_for_timeout(1000)
+        points_files = [u for u in log["requests"] if "/app/static/maps/points-" in u]
+        assert len(points_files) == 1, points_files
+        assert [u for u in log["requests"] if u.endswith("/app/static/vendor/supercluster/supercluster.min.js")]
+        toggle.uncheck()
+        assert frame.evaluate("PK.pointsDrawn.points") == 0 and frame.locator(".pk-cluster").count() == 0
+        assert log["blocked"] == [] and log["errors"] == [] and log["failed"] == []
+
+
+def test_dashboard_draws_the_point_layer_of_a_second_country():
+    """The dashboard on tests/data/second_country: its open sites inside a district are drawn (S1 and
+    S2 at one place make a cluster of 2, S3 a single point); S4 outside, S5 without and S6 with
+    invalid coordinates and the closed S7 are not, and the label says 3 of the 7 rows."""
+    config = ROOT / "tests" / "data" / "second_country" / "config.toml"
+    with dashboard(env={"POCKETS_CONFIG": str(config)}) as url, _page(allow_localhost=True) as (page, log):
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.goto(url + "/")
+        frame = _map_frame(page, timeout=120)
+        _wait(page, lambda: frame.evaluate("!!(PK.points && PK.overlays)"), "the points did not arrive", tries=300)
+        label = frame.locator(".pk-overlays").inner_text()
+        assert "Open displacement sites: 3 of 7 rows drawn" in label
+        frame.locator("input[data-overlay=points]").check()
+        frame.evaluate("() => { PK.map.fitBounds([[0, 0], [2, 4]], {animate: false}); }")
+        assert frame.evaluate("PK.pointsDrawn") == {"clusters": 1, "markers": 1, "points": 3}
+        assert frame.locator(".pk-cluster").inner_text() == "2"
+        points_files = [u for u in log["requests"] if "/app/static/maps/points-" in u]
+        assert len(points_files) == 1
+        _screenshot(page, "dashboard_points_second_country.png")
+        assert log["blocked"] == [] and log["errors"] == []

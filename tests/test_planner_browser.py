@@ -134,3 +134,63 @@ def test_workshop_screen_holds_name_rank_reasons_and_locator(browser, server):
     page.get_by_role("heading", name="Taounate").wait_for(timeout=60_000)
     assert blocked == []
     page.close()
+
+
+# The map's scale bar in metres (Leaflet writes "20 km" or "500 m").
+_SCALE_M = """() => { const t = document.querySelector('.leaflet-control-scale-line').textContent.trim();
+    const v = parseFloat(t); return t.endsWith('km') ? v * 1000 : v; }"""
+
+
+def test_workshop_commune_step_keeps_its_neighbours_and_names_it(browser, server):
+    blocked = []
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    block_internet(page, blocked)
+    page.goto(f"{server}/workshop?level=communes", wait_until="domcontentloaded")
+    page.get_by_text("1 of 10").first.wait_for(timeout=120_000)
+    settle(page, 3000)
+    frame = map_frame(page)
+    for step in range(2):
+        focus = frame.evaluate("PK.geometry.codes[PK.style.focus]")
+        name = frame.evaluate("PK.geometry.names[PK.style.focus]")
+        page.get_by_role("heading", name=name).wait_for(timeout=60_000)
+        assert frame.evaluate(_SCALE_M) >= 5000, "zoomed in too far to tell where the commune is"
+        on_map = frame.evaluate("Array.from(document.querySelectorAll('.pk-focus-name')).map(e => e.textContent)")
+        assert on_map == [name]  # the district's own name, large, on the map
+        neighbours = frame.evaluate("""([code]) => { const b = PK.byCode[code].getBounds();
+            return PK.layers.filter(l => l && l !== PK.byCode[code] && l.getBounds().intersects(b))
+                .map(l => PK.geometry.names[l._pkI]); }""", [focus])
+        labels = set(frame.evaluate("Array.from(document.querySelectorAll('.pk-name-label')).map(e => e.textContent)"))
+        assert len(labels & set(neighbours)) >= 2, (labels, neighbours)
+        inside = frame.evaluate("([code]) => PK.map.getBounds().contains(PK.byCode[code].getBounds())", [focus])
+        assert inside, "the commune is not wholly in view"
+        for locator in (page.get_by_text("Main reasons").first, page.locator('[data-testid="stImage"]').first):
+            b = locator.bounding_box()
+            assert b is not None and b["y"] + b["height"] <= 1080, locator
+        shot(page, f"workshop_communes_{step + 1}_1920")
+        page.keyboard.press("n")
+        page.get_by_text("2 of 10").first.wait_for(timeout=60_000)
+        settle(page, 2000)
+    assert blocked == []
+    page.close()
+
+
+def test_provinces_map_names_the_largest_towns_clear_of_the_top_labels(browser, server):
+    blocked = []
+    page = open_page(browser, server, blocked)
+    frame = map_frame(page)
+    settle(page)
+    towns = frame.evaluate("Array.from(document.querySelectorAll('.pk-town')).map(e => e.textContent)")
+    assert towns[:2] == ["Casablanca", "Tanger"] and len(towns) >= 4, towns  # most populous first, where they fit
+    boxes = frame.evaluate("""() => Array.from(document.querySelectorAll('.pk-label span')).map(e => {
+        const r = e.getBoundingClientRect(); return [e.className, r.left, r.top, r.right, r.bottom]; })""")
+    top = [b for b in boxes if "pk-rank" in b[0] or "pk-top-name" in b[0]]
+    for t in (b for b in boxes if "pk-town" in b[0]):
+        for o in top:
+            assert not (t[1] < o[3] and t[3] > o[1] and t[2] < o[4] and t[4] > o[2]), (t, o)
+    assert "Largest towns (15)" in frame.locator(".pk-overlays").inner_text()
+    frame.locator("input[data-overlay=towns]").uncheck()
+    assert frame.evaluate("document.querySelectorAll('.pk-town').length") == 0
+    frame.locator("input[data-overlay=towns]").check()
+    assert frame.evaluate("document.querySelectorAll('.pk-town').length") == len(towns)
+    assert blocked == []
+    page.close()

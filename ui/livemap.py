@@ -1,7 +1,8 @@
 """The live map in the dashboard: a Streamlit component that stays mounted across reruns.
 
 Its frame (``ui/mapclient/index.html``) loads Leaflet from the dashboard's static route and
-fetches the level's geometry file once (``static/maps/geometry-<hash>.json``); on every rerun
+fetches the level's geometry file once (``static/maps/geometry-<hash>.json``), and its points
+file once when the level has point layers (``static/maps/points-<hash>.json``); on every rerun
 Streamlit sends it only the component's arguments: URLs and the numbers of the view
 (:func:`ui.maps.map_style`). A click, a search or a choice in the top list comes back as the
 district's code.
@@ -30,7 +31,7 @@ def geometry_url(geometry: dict[str, Any], key: tuple) -> str:
 
 
 def live_map(geometry: str, style: dict[str, Any], *, key: str, height: int = 560, large: bool = False,
-             world: bool = True) -> str | None:
+             world: bool = True, points: str | None = None) -> str | None:
     """Draw (or re-colour) the map; return the code of a district the user just chose, else ``None``.
 
     Parameters
@@ -47,6 +48,9 @@ def live_map(geometry: str, style: dict[str, Any], *, key: str, height: int = 56
         Projector print size.
     world : bool
         Draw the neighbouring countries (when installed).
+    points : str, optional
+        URL of the level's points file (:func:`ui.mapview.points_url`): drawn clustered, as an
+        overlay the user turns on, when supercluster is installed (``make assets``).
 
     Returns
     -------
@@ -56,7 +60,10 @@ def live_map(geometry: str, style: dict[str, Any], *, key: str, height: int = 56
     maps.check_assets()
     maps.check_static_serving()
     world_url = maps.static_url("vendor", "world-atlas", maps.WORLD_FILE.name) if world and maps.WORLD_FILE.is_file() else None
+    cluster_url = maps.static_url("vendor", "supercluster", maps.CLUSTER_FILE.name) \
+        if points and maps.CLUSTER_FILE.is_file() else None
     event = _component(geometry=geometry, style=style, leaflet=maps.default_asset_url(), world=world_url,
+                       points=points if cluster_url else None, cluster=cluster_url,
                        height=height, large=large, key=key, default=None)
     if not isinstance(event, dict) or not event.get("code"):
         return None

@@ -12,6 +12,11 @@ component (:mod:`ui.livemap`) and inlined in the standalone HTML file
   population lives, or ``[display] bounds``; safe across the antimeridian). The
   dashboard writes it once per level to a content-hashed file under ``static/maps/``
   (:func:`geometry_file`), which the browser fetches once and caches.
+- :func:`map_points` -> the point layers' points inside a district (one group per file,
+  its label, how many are drawn of how many rows), polyline-encoded like the rings, written
+  once to ``static/maps/points-<hash>.json`` (:func:`points_file`); the client clusters them
+  with supercluster when the user turns them on. :func:`largest_towns` gives the towns the
+  geometry names.
 - :func:`map_style` -> the numbers of the current view, aligned with the geometry's
   codes: class index (int8), mapped value (float32), rank (uint16/uint32), score
   (uint16, hundredths), the three main contributing layers (uint8 indices), packed as
@@ -48,6 +53,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LEAFLET_DIR = ROOT / "static" / "vendor" / "leaflet"
 LEAFLET_FILES = ("leaflet.js", "leaflet.css")
 WORLD_FILE = ROOT / "static" / "vendor" / "world-atlas" / "countries-50m.json"
+# supercluster (npm, ISC): clusters the point layers' points in the browser.
+CLUSTER_FILE = ROOT / "static" / "vendor" / "supercluster" / "supercluster.min.js"
 CLIENT_DIR = ROOT / "ui" / "mapclient"
 # Generated geometry files, served by Streamlit's static serving at /app/static/maps/.
 MAP_FILES_DIR = ROOT / "static" / "maps"
@@ -319,9 +326,21 @@ def geometry_file(geometry: Mapping[str, Any], folder: Path | None = None) -> st
     and a browser that has it cached never fetches it again. Old files beyond
     ``MAX_MAP_FILES`` are removed, oldest first.
     """
+    return _static_file(geometry, "geometry", folder)
+
+
+def points_file(points: Mapping[str, Any], folder: Path | None = None) -> str:
+    """Write the map's points (:func:`map_points`) once to a content-hashed file (``points-<hash>.json``).
+
+    Like :func:`geometry_file`: sent once, cached by the browser, never with a change of weights.
+    """
+    return _static_file(points, "points", folder)
+
+
+def _static_file(payload: Mapping[str, Any], prefix: str, folder: Path | None) -> str:
     folder = MAP_FILES_DIR if folder is None else folder
-    text = _js(geometry).encode("utf-8")
-    name = f"geometry-{hashlib.sha256(text).hexdigest()[:20]}.json"
+    text = _js(payload).encode("utf-8")
+    name = f"{prefix}-{hashlib.sha256(text).hexdigest()[:20]}.json"
     path = folder / name
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
@@ -329,10 +348,83 @@ def geometry_file(geometry: Mapping[str, Any], folder: Path | None = None) -> st
         with os.fdopen(fd, "wb") as handle:
             handle.write(text)
         os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
-        old = sorted(folder.glob("geometry-*.json"), key=lambda p: p.stat().st_mtime)
+        old = sorted(folder.glob(f"{prefix}-*.json"), key=lambda p: p.stat().st_mtime)
         for stale in old[:-MAX_MAP_FILES]:
             stale.unlink(missing_ok=True)
     return name
+
+
+def encode_points(lonlat: np.ndarray) -> str:
+    """Points as one polyline string of x, y deltas in 1e-5 degrees (the client's ``PK.decode``).
+
+    Examples
+    --------
+    >>> encode_points(np.array([[0.5, 1.5], [0.6, 1.4]]))
+    '_t`B_~cH_pR~oR'
+    """
+    lonlat = np.asarray(lonlat, float).reshape(-1, 2)
+    if not len(lonlat):
+        return ""
+    ints = np.rint(lonlat * _PRECISION).astype(np.int64)
+    deltas = ints.copy()
+    deltas[1:] -= ints[:-1]
+    chars, used = _zigzag_chars(deltas.reshape(-1))
+    return chars[used].tobytes().decode("ascii")
+
+
+def map_points(groups: Sequence[Mapping[str, Any]], *, wrap: bool = False) -> dict[str, Any]:
+    """What the map's point overlay draws: per point file, its label, how many points, their places.
+
+    Parameters
+    ----------
+    groups : sequence of dict
+        ``label`` (text), ``lonlat`` (``(n, 2)`` array of the points inside a district, e.g.
+        from :func:`geo.points.placed_points`), ``rows`` (rows of the file) and optionally
+        ``layer`` (a layer reading it: the view's ``point_labels`` give its label in the chosen
+        language).
+    wrap : bool, default False
+        The level's geometry runs across the antimeridian (longitudes west of 0 shifted by 360).
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``groups``, each ``{"label", "layer", "n", "rows", "pts"}`` (``pts``: :func:`encode_points`),
+        and ``wrap``.
+    """
+    out = []
+    for g in groups:
+        lonlat = np.asarray(g["lonlat"], float).reshape(-1, 2)
+        out.append({"label": str(g["label"]), "layer": str(g.get("layer", "")), "n": len(lonlat),
+                    "rows": int(g["rows"]), "pts": encode_points(lonlat)})
+    return {"groups": out, "wrap": bool(wrap)}
+
+
+def largest_towns(districts: gpd.GeoDataFrame, population: pd.Series, n: int,
+                  where: Mapping[str, Sequence[str]] | None = None) -> pd.DataFrame:
+    """The ``n`` most populous districts (of those ``where`` keeps) as towns: name, lon, lat, population.
+
+    Each town sits at a point inside its district (``point_on_surface``), in EPSG:4326; districts
+    without a shape or a population are left out.
+
+    Examples
+    --------
+    >>> zones = gpd.read_file("tests/data/own_data/districts.geojson").set_index("DIST_ID")
+    >>> people = pd.Series([5, 50, 20, 1, 9, 30], index=zones.index)
+    >>> largest_towns(zones.rename(columns={"DIST_NAME": "name"}), people, 2)["name"].tolist()
+    ['Bélvédère', 'Falaise']
+    """
+    from geo.rows import filter_rows
+
+    kept, _line = filter_rows(districts, where or {}, source="display.towns_where")
+    people = pd.to_numeric(population, errors="coerce").reindex(kept.index)
+    shaped = ~(kept.geometry.isna() | kept.geometry.is_empty)
+    order = people[shaped.to_numpy() & people.notna().to_numpy()].sort_values(ascending=False, kind="stable")
+    top = kept.loc[order.index[: max(int(n), 0)]]
+    geoms = top.geometry.to_crs(4326) if top.crs is not None else top.geometry
+    at = shapely.point_on_surface(np.asarray(geoms.array, dtype=object))
+    names = top["name"] if "name" in top.columns else pd.Series(top.index, index=top.index)
+    return pd.DataFrame({"name": names.astype(str).to_numpy(), "lon": shapely.get_x(at), "lat": shapely.get_y(at),
+                         "population": order.iloc[: len(top)].to_numpy()}, index=top.index)
 
 
 # ----------------------------------------------------------------------------- numbers of a view

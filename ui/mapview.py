@@ -7,6 +7,7 @@ and written once per level for every session (:func:`level_map`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -15,6 +16,7 @@ import streamlit as st
 
 from geo.classify import CLUSTER_COLOURS, HOTSPOT_COLOURS, QUADRANT_COLOURS, MapClasses, category_classes, map_classes
 from geo.i18n import N_, _, label_with_unit, layer_label
+from layers.base import PointStat
 from ui import maps, state
 
 # Words the map client writes itself (legend keys, tooltips, search box), in the chosen language.
@@ -22,7 +24,8 @@ CLIENT_TEXT = {
     "no_data": N_("no data"), "rank": N_("rank {r} of {n}"), "not_ranked": N_("not ranked"), "score": N_("score"),
     "contributions": N_("main contributions: {names}"), "top": N_("top {n} by rank (numbered)"),
     "selected": N_("selected"), "uncertain": N_("top place uncertain ({n})"), "search": N_("Find a district…"),
-    "top_list": N_("Top {n}"),
+    "top_list": N_("Top {n}"), "show": N_("On the map"), "towns": N_("Largest towns ({n})"),
+    "points": N_("{label}: {n} points drawn"), "points_of": N_("{label}: {n} of {rows} rows drawn"),
 }
 
 # Categorical map layers: column of the analytics table -> (label, colours).
@@ -88,10 +91,70 @@ def level_map(level: str) -> tuple[dict[str, Any], str]:
         state.display_shapes(level), districts["name"],
         parents=districts["parent_name"] if "parent_name" in districts else None,
         population=data.population, regions=region_outlines(level), bounds=state.config().display.bounds,
-        encoded=state.encoded_shapes(level),
+        encoded=state.encoded_shapes(level), towns=level_towns(level),
         other_names=districts["name_ar"] if "name_ar" in districts else None,
     )
     return geometry, maps.static_url("maps", maps.geometry_file(geometry))
+
+
+def coarser_levels(level: str) -> list[str]:
+    """The levels ``level``'s districts make up, nearest first (its parent level, that one's parent...)."""
+    levels = state.config().levels
+    out, parent = [], levels[level].parent_level
+    while parent in levels and parent not in out:
+        out.append(parent)
+        parent = levels[parent].parent_level
+    return out
+
+
+def level_towns(level: str) -> pd.DataFrame | None:
+    """The largest towns named on the map of ``level`` (``[display] towns``), or ``None``.
+
+    Towns are the most populous districts of ``towns_level`` that ``towns_where`` keeps; they are
+    named on that level and on the levels it makes up (provinces and regions for communes). On
+    ``towns_level`` itself they name the small urban districts whose shapes are too small on
+    screen to carry their names (a workshop step at the communes level shows the nearest city).
+    """
+    display = state.config().display
+    if not display.towns or display.towns_level not in state.config().levels \
+            or level not in (display.towns_level, *coarser_levels(display.towns_level)):
+        return None
+    data = state.level_data(display.towns_level)
+    return maps.largest_towns(data.districts, data.population, display.towns, display.towns_where)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def level_points(level: str) -> tuple[dict[str, Any], str] | None:
+    """The point layers' points inside the level's districts for the map's overlay, and their file's URL.
+
+    One group per point file (and row filter), labelled with the layers reading it; ``None``
+    when the level has no point layer. Built once per level, shared by every session.
+    """
+    from geo.points import placed_points
+
+    data = state.level_data(level)
+    groups: dict[tuple, list[Any]] = {}
+    for layer in data.layers:
+        ld = layer.loader
+        if isinstance(ld, PointStat):
+            groups.setdefault((ld.path, ld.x, ld.y, ld.where), []).append(layer)
+    if not groups:
+        return None
+    base = state.config().base_dir
+    out = []
+    for (path, x, y, where), members in groups.items():
+        full = path if Path(path).is_absolute() else base / path
+        lonlat, rows = placed_points(data.districts, full, x=x, y=y, where=dict(where))
+        out.append({"label": members[0].label, "layer": members[0].id, "lonlat": lonlat, "rows": rows})
+    geometry, _url = level_map(level)
+    payload = maps.map_points(out, wrap=bool(geometry.get("wrap")))
+    return payload, maps.static_url("maps", maps.points_file(payload))
+
+
+def points_url(level: str) -> str | None:
+    """URL of the level's points file, or ``None`` without point layers."""
+    found = level_points(level)
+    return found[1] if found else None
 
 
 # ----------------------------------------------------------------------------- the numbers of a view
@@ -131,7 +194,8 @@ def view_style(view, data, table, result, keep, *, extra: pd.DataFrame | None = 
         selected=view.selected or None, top=_top(view, table, keep), uncertain=_uncertain(table, keep, extra),
         focus=focus, contributions=result.contributions, contribution_labels=labels,
     )
-    return {**style, "text": client_text()}
+    point_labels = {l.id: labels[l.id] for l in data.layers if isinstance(l.loader, PointStat)}
+    return {**style, "text": client_text(), **({"point_labels": point_labels} if point_labels else {})}
 
 
 def client_text() -> dict[str, str]:

@@ -123,7 +123,8 @@ def _map_section(view, data, table, result, keep, extra, notes) -> None:
     # The geometry is fetched once per level; new weights, classes or a selection send numbers only.
     _, geometry_url = mapview.level_map(view.level)
     style = mapview.view_style(view, data, table, result, keep, extra=extra)
-    _handle_click(live_map(geometry_url, style, key=f"map_{view.level}", height=MAP_HEIGHT), view)
+    _handle_click(live_map(geometry_url, style, key=f"map_{view.level}", height=MAP_HEIGHT,
+                                 points=mapview.points_url(view.level)), view)
     if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
         st.caption(plain(notes[view.map_layer]))
 

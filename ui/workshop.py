@@ -79,7 +79,8 @@ def render() -> None:
     with map_col:
         _geometry, geometry_url = mapview.level_map(view.level)
         style = mapview.view_style(view.replace(selected=code), data, table, result, keep, extra=extra, focus=code)
-        live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=680, large=True)
+        live_map(geometry_url, style, key=f"workshop_map_{view.level}", height=680, large=True,
+                 points=mapview.points_url(view.level))
     with facts_col, st.container(key="ws_facts"):
         st.markdown(f"### {_(TEXT['step']).format(step=int(step + 1), n=len(top))}")
         st.markdown(f"# {plain(row['name'])}")

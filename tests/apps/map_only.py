@@ -2,8 +2,10 @@
 
 The six districts of ``tests/data/own_data`` (one name written like an HTML payload), or with
 ``?generated=N`` N generated Voronoi cells (seeded; they measure drawing only and are never
-shown as data). A slider "weight" changes every score, so a move re-colours the map; the page
-prints how many times it ran and the last district chosen on the map.
+shown as data); ``?points=N`` adds N generated points over the districts (seeded, a tenth of them
+at repeated places; they measure the clustered overlay only). A slider "weight" changes every
+score, so a move re-colours the map; the page prints how many times it ran and the last district
+chosen on the map.
 The project root comes from ``POCKETS_ROOT`` (default: two folders up).
 """
 
@@ -58,7 +60,19 @@ def _geometry(n: int) -> tuple[dict, str]:
     return geometry, maps.static_url("maps", maps.geometry_file(geometry))
 
 
+@st.cache_resource
+def _points(n: int, count: int) -> str:
+    shapes, _table = _generated(n) if n else _own()
+    west, south, east, north = shapes.total_bounds
+    rng = np.random.default_rng(1)
+    lonlat = np.column_stack([rng.uniform(west, east, count), rng.uniform(south, north, count)])
+    lonlat[: count // 10] = lonlat[count // 10 : 2 * (count // 10)]  # repeated places
+    payload = maps.map_points([{"label": "Generated points", "lonlat": lonlat, "rows": count}])
+    return maps.static_url("maps", maps.points_file(payload))
+
+
 n = int(st.query_params.get("generated", "0"))
+n_points = int(st.query_params.get("points", "0"))
 st.session_state["runs"] = st.session_state.get("runs", 0) + 1
 shapes, table = _generated(n) if n else _own()
 geometry, url = _geometry(n)
@@ -69,7 +83,7 @@ top = list(scored.sort_values("rank").index[:3])
 chosen = st.session_state.get("chosen")
 style = maps.map_style(geometry["codes"], scored, map_classes(scored["score"], k=3 if not n else 5),
                        column="score", label="Need <script>alert(2)</script>", top=top, selected=chosen)
-code = live_map(url, style, key="pkmap", height=420)
+code = live_map(url, style, key="pkmap", height=420, points=_points(n, n_points) if n_points else None)
 if code:
     st.session_state["chosen"] = code
     st.rerun()

@@ -7,7 +7,22 @@
  */
 (function () {
     "use strict";
-    var state = {geometryUrl: null, worldUrl: null, loading: null, style: null, clicks: 0, height: 0};
+    var state = {geometryUrl: null, worldUrl: null, pointsUrl: null, loading: null, style: null, clicks: 0, height: 0};
+    var clusterReady = null;
+
+    /** The points file (fetched once per URL, like the geometry) drawn clustered once supercluster is loaded. */
+    function loadPoints(args) {
+        var PK = window.PK;
+        if (!args.points || !args.cluster || args.points === state.pointsUrl) { return; }
+        state.pointsUrl = args.points;
+        clusterReady = clusterReady || loadScript(args.cluster);
+        Promise.all([clusterReady, fetch(args.points).then(function (r) {
+            if (!r.ok) { throw new Error("points " + r.status); }
+            return r.json();
+        }), state.loading || Promise.resolve()]).then(function (res) {
+            if (state.pointsUrl === args.points) { PK.setPoints(res[1]); }
+        }).catch(function () { /* an overlay only: the map works without it */ });
+    }
 
     function send(type, data) {
         var msg = {isStreamlitMessage: true, type: type};
@@ -69,8 +84,11 @@
                     state.loading = null;
                     if (state.style) { PK.update(state.style); }
                 });
+                if (!args.points) { state.pointsUrl = null; PK.setPoints(null); }
+                loadPoints(args);
                 return;
             }
+            loadPoints(args);
             if (!state.loading && state.style) { PK.update(state.style); }
         });
     }

@@ -8,6 +8,8 @@
  *   PK.setGeometry(geometry)      the level: codes, names, encoded rings, label points, population,
  *                                 region outlines, towns, initial bounds (sent once per level)
  *   PK.update(style)              classes, values, ranks, outlines and legend (sent on every change)
+ *   PK.setPoints(points)          the point layers' points (sent once per level), drawn clustered with
+ *                                 supercluster (window.Supercluster) when the user turns them on
  *   PK.onSelect = fn(code)        called when a district is clicked or found with the search box
  *
  * Everything user-provided (names, labels) reaches the page as text (textContent) or through
@@ -107,7 +109,8 @@
     var ENGLISH = {no_data: "no data", rank: "rank {r} of {n}", not_ranked: "not ranked", score: "score",
                    contributions: "main contributions: {names}", top: "top {n} by rank (numbered)",
                    selected: "selected", uncertain: "top place uncertain ({n})", search: "Find a district…",
-                   top_list: "Top {n}"};
+                   top_list: "Top {n}", show: "On the map", towns: "Largest towns ({n})",
+                   points: "{label}: {n} points drawn", points_of: "{label}: {n} of {rows} rows drawn"};
     function T(key, values) {
         var text = (PK.style && PK.style.text && PK.style.text[key]) || ENGLISH[key];
         Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(values[k])); });
@@ -145,9 +148,15 @@
         PK.regionCanvas = L.canvas({padding: 0.3, pane: "pkRegions"});
         PK.fillNoData = PK.hatch(NODATA, NODATA_LINE);
         PK.map = map;
+        map.createPane("pkPoints").style.zIndex = 440;
+        map.getPane("pkPoints").style.pointerEvents = "none";  // districts stay clickable; clusters are DOM
+        PK.pointCanvas = L.canvas({padding: 0.3, pane: "pkPoints"});
+        PK.pointLayer = L.layerGroup().addTo(map);
         PK.labels = L.layerGroup().addTo(map);
         PK.outlines = L.layerGroup().addTo(map);
-        map.on("moveend zoomend", function () { PK.placeLabels(); });
+        PK.showTowns = true;
+        PK.showPoints = false;
+        map.on("moveend zoomend", function () { PK.placeLabels(); PK.drawPoints(); });
         map.setView([0, 0], 2);
         searchControl().addTo(map);
         return map;
@@ -210,6 +219,7 @@
         var b = geo.view_bounds;
         map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [6, 6], animate: false});
         PK.geometryLoaded = (PK.geometryLoaded || 0) + 1;
+        drawOverlays();
     };
 
     /** Tooltip HTML of a district from the current numbers (every name and label escaped). */
@@ -275,10 +285,11 @@
         drawOutlines(s);
         drawLegend(s);
         drawTopList(s);
+        drawOverlays();  // its words in the chosen language
         PK.restyled = (PK.restyled || 0) + 1;
         var target = s.focus >= 0 ? s.focus : -1;
         if (target >= 0 && (!previous || previous.focus !== s.focus)) {
-            PK.zoomTo(geo.codes[target], 1.5);
+            PK.frameWithNeighbours(geo.codes[target]);
         } else if (s.selected >= 0 && previous && previous.selected !== s.selected && !s.no_zoom) {
             PK.zoomTo(geo.codes[s.selected], 2.5);
         } else if (filterChanged || (!previous && shown < geo.codes.length)) {
@@ -398,10 +409,11 @@
             }
             return true;
         }
-        function put(at, text, cls, w, h) {
+        function put(at, text, cls, w, h, fromLeft) {
             var ll = L.latLng(at[0], at[1]);
             if (!view.contains(ll)) { return false; }
-            var p = map.latLngToContainerPoint(ll), box = [p.x - w / 2 - 2, p.y - h / 2 - 1, p.x + w / 2 + 2, p.y + h / 2 + 1];
+            var p = map.latLngToContainerPoint(ll), x0 = fromLeft ? p.x - 5 : p.x - w / 2 - 2;
+            var box = [x0, p.y - h / 2 - 1, x0 + w + 4, p.y + h / 2 + 1];
             if (!fits(box)) { return false; }
             taken.push(box);
             var span = el("span", cls, text);
@@ -428,37 +440,161 @@
             });
         }
         var budget = Math.max(12, Math.round(size.x * size.y / 9000));
-        // 2. names of the regions drawn over a finer level
+        // 2. the district in focus (workshop), large, then the names of the top districts under their rank
+        //    numbers, in rank order (clear of the badge: half of it, half of the name and a gap below)
+        var badge = PK.large ? 26 : 20;
+        var topOrder = (s && s.top) ? s.top.slice() : [];
+        if (s && s.focus >= 0) {
+            topOrder = [s.focus].concat(topOrder.filter(function (i) { return i !== s.focus; }));
+        }
+        topOrder.forEach(function (i) {
+            var l = PK.layers[i];
+            if (!l || !l._map) { return; }
+            var ll = L.latLng(geo.at[i][0], geo.at[i][1]);
+            if (!view.contains(ll)) { return; }
+            var focus = s.focus === i, size = focus ? Math.round(font * 1.5) : font;
+            var p = map.latLngToContainerPoint(ll), dy = ranked[i] ? badge / 2 + (size + 2) / 2 + 3 : 0;
+            var at = map.containerPointToLatLng([p.x, p.y + dy]);
+            put([at.lat, at.lng], geo.names[i], focus ? "pk-name-label pk-top-name pk-focus-name" : "pk-name-label pk-top-name",
+                width(geo.names[i]) * size / font, size + 2);
+        });
+        // 3. the largest towns (a dot at the town, its name to the right)
+        var towns = 0, townNames = {};
+        if (PK.showTowns) {
+            (geo.towns || []).forEach(function (t) {
+                if (placed < budget && put(t.at, t.name, "pk-town", width(t.name) + 8, font + 2, true)) {
+                    towns++;
+                    townNames[t.name] = true;
+                }
+            });
+        }
+        PK.townCount = towns;
+        // 4. names of the regions drawn over a finer level, then district names, most populous first
         if (geo.regions && geo.regions.at) {
             geo.regions.names.forEach(function (n, k) {
                 if (placed < budget) { put(geo.regions.at[k], n, "pk-region-name", width(n) * 1.1, font + 4); }
             });
         }
-        // 3. towns, then district names, most populous first (only districts drawn)
-        (geo.towns || []).forEach(function (t) {
-            if (placed < budget) { put(t.at, t.name, "pk-town", width(t.name) + 8, font + 2); }
-        });
         var order = geo.order || [], tried = 0;
         for (var k = 0; k < order.length && placed < budget && tried < 4000; k++) {
             var i = order[k], l = PK.layers[i];
-            if (!l || !l._map) { continue; }
+            if (!l || !l._map || ranked[i]) { continue; }
             var ll = L.latLng(geo.at[i][0], geo.at[i][1]);
             if (!view.contains(ll)) { continue; }
             tried++;
             // a name only where the district is big enough on screen to carry it
             var b = l.getBounds(), sw = map.latLngToContainerPoint(b.getSouthWest()), ne = map.latLngToContainerPoint(b.getNorthEast());
             var n = geo.names[i], w = width(n);
-            if (Math.abs(ne.x - sw.x) < Math.min(w, 60) * 0.6 && !ranked[i]) { continue; }
-            if (ranked[i]) {  // the name beside its rank number
-                var p = map.latLngToContainerPoint(ll);
-                var at = map.containerPointToLatLng([p.x, p.y + font + 6]);
-                put([at.lat, at.lng], n, "pk-name-label pk-top-name", w, font + 2);
-            } else {
-                put(geo.at[i], n, "pk-name-label", w, font + 2);
-            }
+            if (townNames[n] || Math.abs(ne.x - sw.x) < Math.min(w, 60) * 0.6) { continue; }  // a town says it already
+            put(geo.at[i], n, "pk-name-label", w, font + 2);
         }
         PK.labelCount = placed;
     };
+
+    // ------------------------------------------------------------------ points, clustered
+    var POINT_COLOURS = ["#1d4f91", "#0b6e4f", "#8c2d04", "#5e3c99"];
+
+    /** The point layers' points (``{groups: [{label, n, rows, pts}], wrap}``), indexed for clustering. */
+    PK.setPoints = function (payload) {
+        PK.points = null;
+        if (payload && payload.groups && global.Supercluster) {
+            PK.points = payload.groups.map(function (g, k) {
+                return {label: g.label, layer: g.layer, n: g.n, rows: g.rows, pts: g.pts, index: null,
+                        colour: POINT_COLOURS[k % POINT_COLOURS.length], wrap: !!payload.wrap};
+            });
+        }
+        drawOverlays();
+        PK.drawPoints();
+    };
+
+    /** A group's cluster index, built the first time its points are shown (100,000 points: about a second). */
+    function clusterIndex(g) {
+        if (!g.index) {
+            var pts = g.pts ? PK.decode(g.pts) : [];
+            pts.pop();  // PK.decode closes rings; a list of points is not one
+            g.index = new global.Supercluster({radius: PK.large ? 96 : 80, maxZoom: 14, minPoints: 2});
+            g.index.load(pts.map(function (p) {
+                return {type: "Feature", properties: {}, geometry: {type: "Point", coordinates: p}};
+            }));
+        }
+        return g.index;
+    }
+
+    /** Clusters (a disc with its count; a click zooms in until it splits) and single points of the view. */
+    PK.drawPoints = function () {
+        if (!PK.pointLayer) { return; }
+        PK.pointLayer.clearLayers();
+        PK.pointsDrawn = {clusters: 0, markers: 0, points: 0};
+        if (!PK.points || !PK.showPoints) { return; }
+        var map = PK.map, b = map.getBounds().pad(0.1), zoom = Math.max(0, Math.floor(map.getZoom()));
+        var west = b.getWest(), east = b.getEast();
+        var box = east - west >= 360 ? [-180, b.getSouth(), 180, b.getNorth()]
+            : [west > 180 ? west - 360 : west, Math.max(b.getSouth(), -90), east > 180 ? east - 360 : east, Math.min(b.getNorth(), 90)];
+        var radius = PK.large ? 5 : 3.5;
+        PK.points.forEach(function (g) {
+            clusterIndex(g).getClusters(box, zoom).forEach(function (f) {
+                var c = f.geometry.coordinates, lon = g.wrap && c[0] < 0 ? c[0] + 360 : c[0], ll = L.latLng(c[1], lon);
+                if (f.properties.cluster) {
+                    var count = f.properties.point_count, d = Math.round((PK.large ? 30 : 22) + 7 * Math.log10(count));
+                    var disc = el("span", "pk-cluster", f.properties.point_count_abbreviated || String(count));
+                    disc.style.background = g.colour;
+                    disc.style.width = disc.style.height = disc.style.lineHeight = d + "px";
+                    disc.setAttribute("data-count", String(count));
+                    var m = L.marker(ll, {pane: "pkPoints", keyboard: false, title: g.label + ": " + count,
+                        icon: L.divIcon({className: "pk-cluster-icon", html: disc, iconSize: [d, d]})});
+                    m.on("click", function () {
+                        map.setView(ll, Math.min(g.index.getClusterExpansionZoom(f.properties.cluster_id), 18));
+                    });
+                    m.addTo(PK.pointLayer);
+                    PK.pointsDrawn.clusters++;
+                    PK.pointsDrawn.points += count;
+                } else {
+                    L.circleMarker(ll, {renderer: PK.pointCanvas, interactive: false, radius: radius, color: "#ffffff",
+                        weight: 1.2, fillColor: g.colour, fillOpacity: 1, opacity: 1}).addTo(PK.pointLayer);
+                    PK.pointsDrawn.markers++;
+                    PK.pointsDrawn.points++;
+                }
+            });
+        });
+    };
+
+    /** "On the map": the largest towns and each point file, each with its count, turned on and off here. */
+    function drawOverlays() {
+        if (PK.overlays) { PK.overlays.remove(); PK.overlays = null; }
+        var geo = PK.geometry, items = [];
+        if (geo && geo.towns && geo.towns.length) {
+            items.push([T("towns", {n: geo.towns.length}), PK.showTowns, function (on) { PK.showTowns = on; PK.placeLabels(); },
+                        "towns", null]);
+        }
+        var labels = (PK.style && PK.style.point_labels) || {};
+        (PK.points || []).forEach(function (g) {
+            var label = labels[g.layer] || g.label;  // in the chosen language when the view gives it
+            var text = g.rows > g.n ? T("points_of", {label: label, n: g.n.toLocaleString("en-US"), rows: g.rows.toLocaleString("en-US")})
+                : T("points", {label: label, n: g.n.toLocaleString("en-US")});
+            items.push([text, PK.showPoints, function (on) { PK.showPoints = on; PK.drawPoints(); }, "points", g.colour]);
+        });
+        if (!items.length) { return; }
+        PK.overlays = L.control({position: "bottomleft"});
+        PK.overlays.onAdd = function () {
+            var box = el("div", "pk-overlays");
+            box.appendChild(el("div", "pk-title", T("show")));
+            items.forEach(function (it) {
+                var label = el("label", "pk-row"), input = el("input");
+                input.type = "checkbox";
+                input.checked = it[1];
+                input.setAttribute("data-overlay", it[3]);
+                input.addEventListener("change", function () { it[2](input.checked); });
+                label.appendChild(input);
+                if (it[4]) { var sw = el("span", "pk-dot"); sw.style.background = it[4]; label.appendChild(sw); }
+                label.appendChild(el("span", "", it[0]));
+                box.appendChild(label);
+            });
+            L.DomEvent.disableClickPropagation(box);
+            L.DomEvent.disableScrollPropagation(box);
+            return box;
+        };
+        PK.overlays.addTo(PK.map);
+    }
 
     /** The map of a standalone HTML file: everything inlined, a choice only zooms. */
     PK.standalone = function (element, geometry, style, world, large) {
@@ -476,6 +612,34 @@
         if (!l) { return false; }
         var b = l.getBounds().pad(context === undefined ? 1.5 : context);
         // keep the district clear of the legend (bottom right) and of the search box (top left)
+        var legend = PK.legend && PK.legend.getContainer() ? PK.legend.getContainer().offsetWidth : 0;
+        var size = PK.map.getSize(), right = legend && legend < size.x / 2 ? legend + 10 : 10;
+        PK.map.fitBounds(b, {paddingTopLeft: [10, 40], paddingBottomRight: [right, 10], maxZoom: 12, animate: false});
+        PK.flash(code);
+        return true;
+    };
+
+    /** The district with its neighbours around it: the districts touching its box, within five of its sizes,
+     *  and at least ``minKm`` (default 40 km) across, so that a small commune is seen in its surroundings. */
+    PK.contextBounds = function (code, minKm) {
+        var l = PK.byCode[code];
+        if (!l) { return null; }
+        var b = l.getBounds(), cap = b.pad(2), out = L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+        PK.layers.forEach(function (m) {
+            if (m && m !== l && m._map && m.getBounds().intersects(b)) { out.extend(m.getBounds()); }
+        });
+        var south = Math.max(out.getSouth(), cap.getSouth()), north = Math.min(out.getNorth(), cap.getNorth());
+        var west = Math.max(out.getWest(), cap.getWest()), east = Math.min(out.getEast(), cap.getEast());
+        var c = b.getCenter(), km = (minKm || 40) / 2;
+        var dLat = km / 111.32, dLon = km / (111.32 * Math.max(Math.cos(c.lat * Math.PI / 180), 0.05));
+        return L.latLngBounds([Math.min(south, c.lat - dLat), Math.min(west, c.lng - dLon)],
+                              [Math.max(north, c.lat + dLat), Math.max(east, c.lng + dLon)]);
+    };
+
+    /** Zoom so that the district and its neighbours fill the map (workshop steps). */
+    PK.frameWithNeighbours = function (code) {
+        var b = PK.contextBounds(code);
+        if (!b) { return false; }
         var legend = PK.legend && PK.legend.getContainer() ? PK.legend.getContainer().offsetWidth : 0;
         var size = PK.map.getSize(), right = legend && legend < size.x / 2 ? legend + 10 : 10;
         PK.map.fitBounds(b, {paddingTopLeft: [10, 40], paddingBottomRight: [right, 10], maxZoom: 12, animate: false});
