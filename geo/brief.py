@@ -303,8 +303,8 @@ def brief_pdf(inputs: BriefInputs, codes: Sequence[str]) -> bytes:
 
     unknown = [c for c in codes if c not in inputs.table.index]
     if unknown:
-        raise TargetingError(f"--code {unknown[0]!r} is not a district of level {inputs.data.level!r}; "
-                             f"use a code of the ranked export, e.g. {inputs.table.index[0]!r}.")
+        raise TargetingError(_("--code {unknown!r} is not a district of level {level!r}; "
+                             "use a code of the ranked export, e.g. {index!r}.").format(unknown=unknown[0], level=inputs.data.level, index=inputs.table.index[0]))
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_margins(14, 12, 14)
     pdf.set_auto_page_break(True, margin=10)
@@ -381,7 +381,7 @@ def map_png(shapes: gpd.GeoSeries, values: pd.Series, *, title: str, legend_titl
         y += 28
     if len(outline):
         draw.line((x, y + 10, x + 28, y + 10), fill="black", width=3)
-        draw.text((x + 38, y), f"top {len(outline)} by rank", fill="black", font=small)
+        draw.text((x + 38, y), _("top {n_outline} by rank").format(n_outline=len(outline)), fill="black", font=small)
     buffer = io.BytesIO()
     img.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

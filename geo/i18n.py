@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
@@ -43,6 +44,8 @@ from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal as _babel_decimal
 from babel.numbers import format_percent as _babel_percent
+from babel.numbers import get_decimal_symbol as _babel_decimal_symbol
+from babel.numbers import get_group_symbol as _babel_group_symbol
 
 __all__ = [
     "LANGUAGES",
@@ -60,6 +63,8 @@ __all__ = [
     "ngettext",
     "direction",
     "format_number",
+    "format_int",
+    "format_spec",
     "format_percent",
     "format_date",
     "layer_label",
@@ -246,8 +251,50 @@ def format_number(value: Any, decimals: int | None = 0, *, lang: str | None = No
     locale = _CLDR[_lang(lang)]
     if decimals is None:
         return _babel_decimal(value, locale=locale)
+    # rounded as Python's own formatting rounds (the English text and the exports), then written
+    value = Decimal(f"{float(value):.{decimals}f}")
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return _babel_decimal(value, format=pattern, locale=locale)
+    return _babel_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
+
+
+def format_int(value: Any, *, lang: str | None = None) -> str:
+    """A whole number inside a message: bare digits in English (as the command line has always
+    written them), grouped the language's way otherwise (French ``1 503``).
+
+    Examples
+    --------
+    >>> format_int(1503, lang="en"), format_int(1503, lang="fr")
+    ('1503', '1\u202f503')
+    """
+    if _missing(value):
+        return "–"
+    if _lang(lang) == DEFAULT_LANGUAGE:
+        return str(int(value))
+    return format_number(int(value), 0, lang=lang)
+
+
+def format_spec(value: Any, spec: str, *, lang: str | None = None) -> str:
+    """``format(value, spec)`` with the language's decimal and group separators: a number inside a
+    message keeps the digits the English text (and the command line) gives, written the French way
+    in French (``0.25`` -> ``0,25``, ``12,345`` -> ``12 345``, ``24.8%`` -> ``24,8 %``).
+
+    Examples
+    --------
+    >>> format_spec(1234.5, ",.1f", lang="en"), format_spec(1234.5, ",.1f", lang="fr")
+    ('1,234.5', '1\u202f234,5')
+    >>> format_spec(0.248, ".1%", lang="fr")
+    '24,8\xa0%'
+    """
+    text = format(value, spec)
+    lang = _lang(lang)
+    if lang == DEFAULT_LANGUAGE:
+        return text
+    locale = _CLDR[lang]
+    decimal, group = _babel_decimal_symbol(locale), _babel_group_symbol(locale)
+    text = text.translate({ord(","): "\0", ord("."): decimal}).replace("\0", group)
+    if text.endswith("%") and lang == "fr":
+        text = text[:-1].rstrip() + "\u00a0%"
+    return text
 
 
 def format_percent(value: Any, decimals: int = 1, *, lang: str | None = None) -> str:

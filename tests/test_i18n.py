@@ -354,8 +354,10 @@ def test_why_here_sentence_in_french():
                Reason("chômage", 5.0, 4.9, "%", 1.0, "close to")]
     with i18n.using("fr"):
         assert why_sentence(3, 75, reasons, interval=(1, 6)) == (
-            "Se classe 3e sur 75 (probablement entre le 1er et le 6e rang) : analphabétisme (39 %, pays 25 %) et "
-            "sans toilettes (28 %, pays 6.0 %) sont très au-dessus du niveau national; chômage (5.0 %, pays 4.9 %) "
-            "est proche de celui-ci.")
+            "Se classe 3e sur 75 (probablement entre le 1er et le 6e rang) : analphabétisme (39\u00a0%, pays 25\u00a0%) "
+            "et sans toilettes (28\u00a0%, pays 6,0\u00a0%) sont très au-dessus du niveau national; chômage "
+            "(5,0\u00a0%, pays 4,9\u00a0%) est proche de celui-ci.")
         assert why_sentence(None, 75, []) == "Sans rang : trop peu de données pour un score."
     assert why_sentence(1, 75, reasons[:1]).startswith("Ranks 1st of 75: analphabétisme (39 %, country 25 %) is far")
+    with i18n.using("fr"):  # counts grouped the French way
+        assert why_sentence(12, 1503, []) == "Se classe 12e sur 1\u202f503."

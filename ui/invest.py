@@ -283,7 +283,7 @@ def _monitoring(view, data, plan_codes: list[str]) -> None:
         return
     st.caption(_("{before} -> {after}. Matching: {matching}. **{caveat}**").format(
         before=plain(before_label), after=plain(after_label), matching=plain(result.matching),
-        caveat=plain(result.caveat)))
+        caveat=plain(_(result.caveat))))
     labels = {l.id: layer_label(l) for l in change.layers}
     table = result.table.rename(index=labels)
     st.dataframe(table.style.format("{:.2f}"), width="stretch")
