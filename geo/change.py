@@ -438,7 +438,7 @@ def status_classes(status: pd.DataFrame, k: int | None) -> tuple[pd.Series, dict
     n = status["behind_on"]
     if k is None:
         needed = status["needed"].clip(lower=1)
-        names = [_("left behind (half of its layers or more)"), _("on a quarter of its layers or more"), "on fewer",
+        names = [_("left behind (half of its layers or more)"), _("on a quarter of its layers or more"), _("on fewer"),
                  _("on no layer")]
         bins = [n >= needed, (n >= needed / 2) & (n < needed), (n >= 1) & (n < needed / 2), n == 0]
     else:

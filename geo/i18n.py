@@ -37,7 +37,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 from babel import Locale
@@ -77,10 +77,6 @@ __all__ = [
     "french_headings",
     "extract_declarations",
     "extract_config",
-    "COLUMN_LABELS",
-    "column_label",
-    "column_labels",
-    "value_label",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -608,113 +604,3 @@ def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
         if isinstance(value, str) and value:
             lineno = next((i + 1 for i, line in enumerate(lines) if f'"{value}"' in line), 1)
             yield lineno, None, value, [key]
-
-
-#: Labels of the columns of the exports and tables (the ids stay the contract of the files).
-COLUMN_LABELS: dict[str, str] = {
-    "code": N_("code"),
-    "name": N_("name"),
-    "name_ar": N_("name in Arabic"),
-    "parent_code": N_("parent code"),
-    "parent_name": N_("parent name"),
-    "population": N_("population"),
-    "score": N_("score"),
-    "rank": N_("rank"),
-    "decile": N_("decile"),
-    "data_coverage": N_("data coverage"),
-    "rank_median": N_("median rank"),
-    "rank_p05": N_("rank, 5th percentile"),
-    "rank_p95": N_("rank, 95th percentile"),
-    "p_top_k": N_("probability of the top k"),
-    "cluster": N_("LISA cluster"),
-    "hotspot": N_("hot or cold spot (Gi*)"),
-    "need": N_("need"),
-    "readiness": N_("readiness"),
-    "quadrant": N_("need x readiness"),
-    "reliability": N_("reliability"),
-    "extent": N_("extent"),
-    "local_concentration": N_("local concentration"),
-    "behind_on": N_("fell further behind on"),
-    "layers_compared": N_("layers compared"),
-    "left_behind": N_("left behind"),
-    "distance": N_("distance"),
-    "outcome": N_("outcome"),
-    "gap": N_("gap"),
-    "positive_deviant": N_("positive deviant"),
-    "differs": N_("differs most in (layer values)"),
-    "districts": N_("districts"),
-    "share_reached": N_("share of the target group reached"),
-    "population_share": N_("share of the population"),
-    "type": N_("type"),
-    "setting": N_("setting"),
-    "value": N_("value"),
-    "availability": N_("availability"),
-    "low_availability": N_("low availability"),
-    "share_identical": N_("share of identical values"),
-    "many_identical": N_("many identical values"),
-    "max_abs_corr": N_("largest |correlation|"),
-    "most_correlated_with": N_("most correlated with"),
-    "double_counting": N_("double counting"),
-    "corr_with_theme": N_("correlation with its theme"),
-    "negative_in_theme": N_("negative in its theme"),
-    "flags": N_("flags"),
-    "reason": N_("reason"),
-}
-
-#: Category values the tables and legends show (clusters, hot spots, quadrants, urban/rural).
-VALUE_LABELS = (
-    N_("HH"), N_("LL"), N_("HL"), N_("LH"), N_("not significant"), N_("no data"), N_("hot spot"),
-    N_("cold spot"), N_("high need, ready to scale"), N_("high need, foundations first"),
-    N_("lower need, ready to scale"), N_("lower need, foundations first"), N_("urban"), N_("rural"),
-    N_("all"),
-)
-
-
-def value_label(value: object) -> str:
-    """A category value in the current language (other values unchanged).
-
-    Examples
-    --------
-    >>> value_label("hot spot")
-    'hot spot'
-    >>> value_label(3.5)
-    3.5
-    """
-    if isinstance(value, str) and value in VALUE_LABELS:
-        return _(value)
-    return value  # type: ignore[return-value]
-
-
-def column_label(column: str, layers: Any = (), lang: str | None = None,
-                 themes: Mapping[str, str] | None = None) -> str:
-    """The label of a table column: a layer's label for ``<layer>``, ``<layer>_norm`` and
-    ``theme_<theme>``, the translated name of the fixed columns, else the id itself.
-
-    Examples
-    --------
-    >>> column_label("data_coverage")
-    'data coverage'
-    >>> from layers import LAYERS
-    >>> column_label("unemployment_norm", LAYERS.values(), "fr")
-    'Taux de chômage (valeur normalisée)'
-    """
-    lang = _lang(lang)
-    gettext_ = translations(lang).gettext
-    by_id = {layer.id: layer for layer in layers}
-    if column in COLUMN_LABELS:
-        return gettext_(COLUMN_LABELS[column])
-    if column in by_id:
-        return layer_label(by_id[column], lang)
-    if column.endswith("_norm") and column[:-5] in by_id:
-        return gettext_(N_("{label} (normalised)")).format(label=layer_label(by_id[column[:-5]], lang))
-    if column.startswith("theme_") and len(column) > 6:
-        label = (themes or {}).get(column[6:], column[6:])  # the configuration's label, else the theme id
-        return gettext_(N_("Theme: {label}")).format(label=gettext_(label))
-    return column
-
-
-def column_labels(columns: Any, layers: Any = (), lang: str | None = None,
-                  themes: Mapping[str, str] | None = None) -> dict[str, str]:
-    """:func:`column_label` of each of ``columns``, as a mapping id -> label (``themes``: id -> label)."""
-    layers = tuple(layers)
-    return {str(c): column_label(str(c), layers, lang, themes) for c in columns}

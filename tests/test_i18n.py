@@ -297,17 +297,29 @@ def test_names_in_both_scripts():
 
 
 def test_column_labels_keep_ids():
+    from geo.labels import column_labels
     from layers import LAYERS
 
     set_language("fr")
-    labels = i18n.column_labels(["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"],
-                                LAYERS.values())
+    labels = column_labels(["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"],
+                           LAYERS.values())
     assert list(labels) == ["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"]
-    assert labels["score"] == "score" or labels["score"].startswith("score")
-    assert labels["unemployment"] == "Taux de chômage"
-    assert labels["unemployment_norm"] == "Taux de chômage (valeur normalisée)"
+    assert labels["score"] == "Score de besoin (0-100)"
+    assert labels["unemployment"] == "Taux de chômage (%)"
+    assert labels["unemployment_norm"].startswith("Taux de chômage")
     assert labels["theme_poverty"].startswith("Thème")
     assert labels["x"] == "x"
+
+
+def test_one_label_table():
+    """The screen, the exports and the brief read one table of column labels."""
+    from geo import labels
+
+    assert not hasattr(i18n, "COLUMN_LABELS") and not hasattr(i18n, "column_labels")
+    assert labels.column_labels(["rank_p05"], lang="en") == {"rank_p05": "Best likely rank"}
+    with i18n.using("fr"):
+        assert labels.value_label("high need, ready to scale") != "high need, ready to scale"
+        assert labels.category_label("cluster", "HH") != "significant pocket of high need"
 
 
 def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
@@ -319,14 +331,16 @@ def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
 
     frame = pd.DataFrame({"code": ["01"], "name": ["Figuig"], "name_ar": ["فجيج"], "unemployment": [24.8]})
     set_language("fr")
-    labels = i18n.column_labels(frame.columns, LAYERS.values())
+    from geo.labels import column_labels
+
+    labels = column_labels(frame.columns, LAYERS.values())
     path = write_table(frame, tmp_path / "ranked.xlsx", metadata={"level": "provinces"}, labels=labels)
     book = load_workbook(path, read_only=True)
     assert book.sheetnames == ["ranking", "settings", "columns"]
     assert [c.value for c in next(book["ranking"].iter_rows(max_row=1))] == list(frame.columns)
     rows = [tuple(c.value for c in row) for row in book["columns"].iter_rows()]
     assert rows[0] == ("column", "label")
-    assert ("unemployment", "Taux de chômage") in rows and ("name_ar", "nom en arabe") in rows
+    assert ("unemployment", "Taux de chômage (%)") in rows and ("name_ar", "nom en arabe") in rows
     assert [tuple(c.value for c in r) for r in book["ranking"].iter_rows(min_row=2)] == [("01", "Figuig", "فجيج", 24.8)]
 
 

@@ -7,7 +7,8 @@ import streamlit as st
 from geo.change import change_export, change_metadata, status_classes
 from geo.classify import category_classes, map_classes
 from geo.errors import TargetingError
-from geo.i18n import N_, _, column_labels, layer_label
+from geo.i18n import N_, _, layer_label
+from geo.labels import column_labels
 from ui import lang, maps, mapview, sidebar, state
 from ui.exports import MIME, table_bytes
 from ui.livemap import live_map

@@ -12,7 +12,8 @@ import streamlit as st
 
 from geo.brief import BriefInputs, brief_pdf, map_png
 from geo.dataset import LevelData, export_metadata, ranked_table, reference_values
-from geo.i18n import _, column_labels, get_language, using
+from geo.i18n import _, get_language, using
+from geo.labels import column_labels
 from geo.io import write_table
 from geo.labels import labelled_columns
 from geo.scoring import ScoreResult
