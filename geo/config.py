@@ -969,8 +969,9 @@ def _engine(section: dict, where: str) -> EngineConfig:
         _type(section["scheduler"], str, where, "engine.scheduler")
         if "://" not in section["scheduler"]:
             raise ConfigError(
-                f"{where}: engine.scheduler = {section['scheduler']!r} is not an address; "
-                "write it like \"tcp://host:8786\" (what `dask scheduler` prints)."
+                _("{where}: engine.scheduler = {scheduler!r} is not an address; "
+                  "write it like \"tcp://host:8786\" (what `dask scheduler` prints).").format(
+                    where=where, scheduler=section['scheduler'])
             )
     for key in ("workers", "partitions", "chunk_rows"):
         if key in section:

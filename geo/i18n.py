@@ -357,10 +357,10 @@ def _heading_label(loader: Any, headings: dict[str, str]) -> str | None:
         per = format_number(loader.per, None, lang="fr")
         return f"{headings[loader.numerator]}, pour {per} ({headings[loader.denominator]})"
     if kind == "RelativeGrowth" and loader.now in headings and loader.before in headings:
-        return (f"Croissance relative à celle du pays : {headings[loader.now]} / "
+        return (f"Croissance relative à celle du pays : {headings[loader.now]} / "  # not text: French already
                 f"{headings[loader.before]}")
     if kind == "RelativeAnnualGrowth" and loader.now in headings:
-        return f"Croissance annuelle moins celle du pays : {headings[loader.now]}"
+        return f"Croissance annuelle moins celle du pays : {headings[loader.now]}"  # not text: French already
     if kind == "SumRatio" and not loader.denominator and all(c in headings for c in loader.numerator):
         return " + ".join(dict.fromkeys(headings[c] for c in loader.numerator))
     if kind == "Percentile":
@@ -455,7 +455,7 @@ def matches(query: str, *columns: pd.Series) -> pd.Series:
     """
     q = fold(query)
     if not columns:
-        raise ValueError("matches() needs at least one column to search")
+        raise ValueError("matches() needs at least one column to search")  # not text: a programming error
     hit = pd.Series(False, index=columns[0].index)
     if not q:
         return ~hit

@@ -375,3 +375,72 @@ def test_why_here_sentence_in_french():
     assert why_sentence(1, 75, reasons[:1]).startswith("Ranks 1st of 75: analphabétisme (39 %, country 25 %) is far")
     with i18n.using("fr"):  # counts grouped the French way
         assert why_sentence(12, 1503, []) == "Se classe 12e sur 1\u202f503."
+
+
+#: Engine modules whose texts are not shown by the dashboard: the command line (English) and the
+#: generator of docs/configuration.md.
+ENGINE_ENGLISH = {"cli.py", "config_docs.py", "__main__.py"}
+
+
+def _engine_sentences(path: Path) -> list[str]:
+    """Sentences (three words or more) written inside a function of ``path`` without ``_()``:
+    messages, warnings and notes the dashboard would show in English."""
+    tree = ast.parse(path.read_text())
+    lines = path.read_text().splitlines()
+    parent = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    docstrings = {node.body[0].value for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+
+    def in_function(node):
+        while node in parent:
+            node = parent[node]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                return True
+        return False
+
+    found = []
+    for node in ast.walk(tree):
+        up = parent.get(node)
+        if node in docstrings or isinstance(up, (ast.JoinedStr, ast.FormattedValue, ast.Compare)):
+            continue
+        if isinstance(up, ast.Call) and getattr(up.func, "id", None) in ("_", "N_", "ngettext"):
+            continue
+        if isinstance(up, ast.Dict) and node in up.keys:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        else:
+            continue
+        if (len(re.findall(r"[A-Za-z]{2,}", text)) >= 3 and " " in text and in_function(node)
+                and NOT_TEXT not in lines[node.lineno - 1] and "pip install" not in text):
+            found.append(f"{path.name}:{node.lineno}: {text[:60]!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in sorted((ROOT / "geo").glob("*.py")) if p.name not in ENGINE_ENGLISH],
+                         ids=lambda p: p.name)
+def test_no_engine_sentence_escapes_translation(path):
+    found = _engine_sentences(path)
+    assert not found, "engine texts the dashboard shows without _(): " + "; ".join(found[:10])
+
+
+def test_the_engine_scan_finds_an_unwrapped_sentence(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text('def f(x):\n    """A docstring is not a message."""\n    raise ValueError(f"{x}: not a number here")\n'
+                      'def g(x):\n    return _("{x} is fine as it is").format(x=x)\n')
+    assert _engine_sentences(module) == ["module.py:3: ': not a number here'"]
+
+
+def test_engine_messages_follow_the_language():
+    from geo.errors import ConfigError
+    from geo.config import parse_config
+
+    data = tomllib.loads((OWN / "config.toml").read_text())
+    data["display"] = {"classes": 12}
+    with pytest.raises(ConfigError, match="must be between 2 and 9"):
+        parse_config(data, OWN / "config.toml")
+    with i18n.using("fr"), pytest.raises(ConfigError, match="doit être entre 2 et 9"):
+        parse_config(data, OWN / "config.toml")
