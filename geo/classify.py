@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo.i18n import _
+from geo.i18n import _, format_spec
 from geo.config import SCHEMES
 
 __all__ = [
@@ -274,7 +274,7 @@ def format_value(value: float | None, decimals: int) -> str:
     """
     if value is None or not np.isfinite(value):
         return NO_DATA_LABEL
-    return f"{value:,.{decimals}f}"
+    return format_spec(value, f",.{decimals}f")  # the language's separators (French 1 234,6)
 
 
 def map_classes(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, palette: str = "YlOrRd",
