@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from geo.i18n import _
+from geo.i18n import _, format_spec, ngettext
 from geo.errors import ConfigError, TargetingError
 from geo.identifiers import CHANGE_STATUS_COLUMNS
 
@@ -226,14 +226,15 @@ class ChangeResult:
     def describe_tolerance(self) -> str:
         """The tolerance in words, e.g. ``"0.1 (the published precision)"``."""
         values = sorted(set(self.tolerance.values()))
-        shown = ", ".join(f"{v:g}" for v in values) if len(values) <= 3 else f"{values[0]:g} to {values[-1]:g}"
+        shown = (", ".join(format_spec(v, "g") for v in values) if len(values) <= 3
+                 else _("{low} to {high}").format(low=format_spec(values[0], "g"), high=format_spec(values[-1], "g")))
         same = dict(self.tolerance) == dict(self.precision)
         return shown + (_(" (the published precision of the figures)") if same else "")
 
     def describe_rule(self) -> str:
         """Who is left behind, in words."""
         k = _("half of the layers compared for the district") if self.min_layers is None else \
-            f"{self.min_layers} layers"
+            ngettext("{n} layer", "{n} layers", self.min_layers).format(n=self.min_layers)
         return (_("left behind = worse than the country and the gap widened by more than the tolerance "
                 "({describe_tolerance}) on at least {k}").format(describe_tolerance=self.describe_tolerance(), k=k))
 

@@ -58,7 +58,7 @@ class BoundaryReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
-        out = [f"{self.path}: {self.features} districts, CRS {self.crs}"]
+        out = [_("{path}: {features} districts, CRS {crs}").format(path=self.path, features=self.features, crs=self.crs)]
         if self.repaired:
             out.append(ngettext("  {repaired} invalid geometry repaired (make_valid)",
                                 "  {repaired} invalid geometries repaired (make_valid)", self.repaired).format(

@@ -74,6 +74,23 @@ COLUMNS: dict[str, tuple[str, str | None]] = {
     "negative_in_theme": (N_("negative in its theme"), None),
     "flags": (N_("flags"), None),
     "reason": (N_("reason"), None),
+    "layer": (N_("layer"), None),
+    "theme": (N_("theme"), None),
+    "weight": (N_("weight"), None),
+    "variance_share": (N_("share of the score's variance"), None),
+    "importance": (N_("first-order importance"), None),
+    "importance_share": (N_("share of the importance"), None),
+    "iqr": (N_("interquartile range"), None),
+    "median": (N_("median"), None),
+    "squashed": (N_("squashed"), None),
+    "skewness": (N_("skewness"), None),
+    "kurtosis": (N_("kurtosis"), None),
+    "coinr_rule": (N_("COINr outlier rule"), None),
+    "treatment": (N_("treatment"), None),
+    "layers": (N_("layers"), None),
+    "alpha": (N_("Cronbach's alpha"), None),
+    "most_correlated_theme": (N_("most correlated theme"), None),
+    "corr": (N_("correlation"), None),
 }
 
 #: column -> raw category -> plain label

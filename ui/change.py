@@ -111,6 +111,7 @@ def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> Non
     geometry, geometry_url = mapview.level_map(view.level)
     style = maps.map_style(geometry["codes"], shown, classes, column=column, label=label, shown=keep,
                            selected=view.selected or None)
+    style["text"] = mapview.client_text()  # the search box and tooltips in the page's language
     code = live_map(geometry_url, style, key=f"change_map_{view.level}", height=520)
     if code and code != view.selected:
         sidebar.select(code)

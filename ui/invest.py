@@ -42,6 +42,7 @@ def _map(view, table: pd.DataFrame, values: pd.Series, label: str, key: str, *, 
     geometry, geometry_url = mapview.level_map(view.level)
     keep = pd.Series(table.index.isin(codes), index=table.index)
     style = maps.map_style(geometry["codes"], shown, classes, column="value", label=label, shown=keep)
+    style["text"] = mapview.client_text()  # the search box and tooltips in the page's language
     live_map(geometry_url, style, key=key, height=460)
 
 
