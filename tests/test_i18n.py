@@ -39,6 +39,8 @@ TEXT_CALLS = {
     "CheckboxColumn", "LinkColumn", "SelectboxColumn",
 }
 TEXT_KEYWORDS = {"help", "label", "placeholder", "title", "page_title"}
+#: Chart calls (Altair) whose ``title`` keyword is text a user reads; their first argument is a field.
+CHART_CALLS = {"X", "Y", "Tooltip", "Color", "Legend", "Axis", "Chart", "properties"}
 #: A line carrying this comment holds no text for people (CSS, HTML scaffolding).
 NOT_TEXT = "# not text"
 
@@ -150,6 +152,11 @@ def _escaping_strings(path: Path) -> list[str]:
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+        if name in CHART_CALLS:
+            for keyword in node.keywords:
+                if keyword.arg == "title":
+                    check(keyword.value)
+            continue
         if name not in TEXT_CALLS:
             continue
         if node.args and name != "Page":  # st.Page's first argument is the page's file

@@ -139,8 +139,8 @@ def _allocation_form(data, names: dict[str, str]) -> AllocationSettings | None:
 
 def _coverage_chart(curve: pd.DataFrame) -> alt.Chart:
     return alt.Chart(curve).mark_line(point=True).encode(
-        x=alt.X("budget:Q", title="budget spent"),
-        y=alt.Y("coverage:Q", title="share of the people in need reached", axis=alt.Axis(format="%")),
+        x=alt.X("budget:Q", title=_("budget spent")),
+        y=alt.Y("coverage:Q", title=_("share of the people in need reached"), axis=alt.Axis(format="%")),
         color=alt.Color("rule:N", title=None),
         tooltip=["rule:N", alt.Tooltip("budget:Q", format=",.0f"), alt.Tooltip("coverage:Q", format=".1%")],
     )
