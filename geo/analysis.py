@@ -131,7 +131,7 @@ def analysis_columns(
         notes["pockets"] = (_("extent and local concentration from the {lower} ranking, IMD 2019 "
                             "definitions on a population basis: extent = share of the people in the nation's most "
                             "deprived 10 % (weight 1) to 30 % (sliding 0.95-0.05); local concentration = average "
-                            "national position (0-100) of each district's most deprived 10 % of people").format(lower=lower.label.lower()))
+                            "national position (0-100) of each district's most deprived {tenth} of people").format(lower=lower.label.lower(), tenth="10 %"))
     return out, notes
 
 

@@ -1021,7 +1021,8 @@ def _uncertainty(section: dict, population: tuple[str, str], where: str) -> Unce
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ConfigError(
             _("{where}: uncertainty.sample_fraction = {fraction!r} not valid; it must be a number in (0, 1], "
-            "e.g. 0.2 for a 20 % sample (1 = counted in full).").format(where=where, fraction=fraction)
+            "e.g. 0.2 for a {example} sample (1 = counted in full).").format(where=where, fraction=fraction,
+                                                                              example="20 %")
         )
     sampled_from = section.get("sampled_from", 0)
     if isinstance(sampled_from, bool) or not isinstance(sampled_from, (int, float)) or sampled_from < 0:

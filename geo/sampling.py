@@ -458,5 +458,5 @@ def few_people_note(population: pd.Series, code: Any, *, share: float = 0.1,
             "{n_pop} districts; ").format(own=format_spec(own, ",.0f"), larger=format_spec(larger, ","), n_pop=format_spec(len(pop), ",")))
     if interval is not None and all(np.isfinite(interval)):
         return text + (_("its rank could lie anywhere from {interval} to {interval2} "
-                       "(5-95 % of the Monte Carlo draws, which draw the data too).").format(interval=format_spec(interval[0], ".0f"), interval2=format_spec(interval[1], ".0f")))
+                       "({middle} of the Monte Carlo draws, which draw the data too).").format(middle="5-95 %", interval=format_spec(interval[0], ".0f"), interval2=format_spec(interval[1], ".0f")))
     return text + _("a few people more or less in a rate can move it many places.")
