@@ -258,6 +258,9 @@ def level_data(level: str) -> LevelData:
     return _level_data(level, get_language())  # under a second: no spinner
 
 
+level_data.clear = _level_data.clear  # type: ignore[attr-defined]  # forget every language's copy
+
+
 def uploaded(level: str) -> dict[str, tuple[Any, pd.Series]]:
     """Layers this session added in the browser for ``level``."""
     return dict(st.session_state.get(UPLOADS_KEY, {}).get(level, {}))
