@@ -352,9 +352,9 @@ def uploaded_layer(
     ('literacy', [3.5, nan], 2)
     """
     name = _display_name(filename)
-    label = _checked_text(label, "label", _MAX_LABEL, required=True)
-    unit = _checked_text(unit, "unit", _MAX_UNIT, required=False)
-    source = _checked_text(source, "source", 120, required=False) or _("uploaded by the user")
+    label = _checked_text(label, _("label"), _MAX_LABEL, required=True)
+    unit = _checked_text(unit, _("unit"), _MAX_UNIT, required=False)
+    source = _checked_text(source, _("source"), 120, required=False) or _("uploaded by the user")
     _check_choices(theme, kind, by, higher_is_worse, themes)
     _check_columns(table, name, key, value, parent_key if by == "name" else None)
     parent_key = parent_key if by == "name" else None
