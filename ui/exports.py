@@ -75,7 +75,7 @@ def brief_inputs(view: View, data: LevelData, table: pd.DataFrame, result: Score
     region = data.districts["region_code" if "region_code" in data.districts else "parent_code"].astype(str)
     return BriefInputs(data=data, result=result, table=table, national=reference_values(data),
                        regional=reference_values(data, region), extra=extra,
-                       settings=settings_of(view, data, result, notes), title=state.config().title,
+                       settings=settings_of(view, data, result, notes), title=_(state.config().title),
                        scheme=view.scheme, classes=view.classes, theme_labels=state.theme_labels())
 
 
