@@ -79,17 +79,18 @@ def _fields(text: str) -> set[str]:
     return set(re.findall(r"(?<!\{)\{([a-z_]*)\}(?!\})", text))
 
 
-def test_every_extracted_string_is_translated_in_french():
-    catalogue = {m.id if isinstance(m.id, str) else m.id[0]: m for m in _po("fr") if m.id}
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_every_extracted_string_is_translated(lang):
+    catalogue = {m.id if isinstance(m.id, str) else m.id[0]: m for m in _po(lang) if m.id}
     messages = _extracted()
     assert len(messages) > 200
     missing = [f"{mid!r} ({where[0]})" for mid, where in messages.items()
                if mid not in catalogue or not catalogue[mid].string
                or (isinstance(catalogue[mid].string, tuple) and not all(catalogue[mid].string))]
-    assert not missing, f"{len(missing)} message(s) not translated in locale/fr (run make locale): " + \
+    assert not missing, f"{len(missing)} message(s) not translated in locale/{lang} (run make locale): " + \
         "; ".join(missing[:20])
     fuzzy = [mid for mid, m in catalogue.items() if m.fuzzy and mid in messages]
-    assert not fuzzy, f"fuzzy French translations to review: {fuzzy[:10]}"
+    assert not fuzzy, f"fuzzy translations in locale/{lang} to review: {fuzzy[:10]}"
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
