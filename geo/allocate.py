@@ -219,17 +219,20 @@ def _check_number(name: str, value: Any, *, positive: bool) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise AllocationError(_("Invalid {name}: {value!r}; give a number.").format(name=name, value=value)) from None
+        raise AllocationError(_("Invalid {name}: {value!r}; give a number.").format(
+            name=name, value=value)) from None
     if isinstance(value, bool) or not np.isfinite(x) or (x <= 0 if positive else x < 0):
         bound = "above 0" if positive else "0 or more"
-        raise AllocationError(_("Invalid {name}: {value!r}; it must be a finite number {bound}.").format(name=name, value=value, bound=bound))
+        raise AllocationError(_("Invalid {name}: {value!r}; it must be a finite number {bound}.").format(
+            name=name, value=value, bound=bound))
     return x
 
 
 def _per_district(name: str, values: Mapping[str, float], codes: pd.Index) -> pd.Series:
     unknown = [c for c in values if c not in codes]
     if unknown:
-        raise AllocationError(_("{name} names unknown district code(s) {names}; use codes of this level.").format(name=name, names=_names(unknown)))
+        raise AllocationError(_("{name} names unknown district code(s) {names}; use codes of this level.").format(
+            name=name, names=_names(unknown)))
     out = pd.Series({c: _check_number(f"{name} of {c!r}", v, positive=False) for c, v in values.items()},
                     dtype=float)
     return out
@@ -238,44 +241,53 @@ def _per_district(name: str, values: Mapping[str, float], codes: pd.Index) -> pd
 def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective: str, cost: CostModel,
              constraints: Constraints, region: pd.Series | None) -> _Problem:
     if objective not in OBJECTIVES:
-        raise AllocationError(_("Invalid objective {objective!r}; objective must be one of {list}.").format(objective=objective, list=list(OBJECTIVES)))
+        raise AllocationError(_("Invalid objective {objective!r}; objective must be one of {list}.").format(
+            objective=objective, list=list(OBJECTIVES)))
     budget = _check_number("budget", budget, positive=True)
     cost = CostModel(per_person=_check_number(_("cost per person"), cost.per_person, positive=True),
                      fixed=_check_number(_("fixed cost per district"), cost.fixed, positive=False))
     codes = pd.Index(population.index)
     if not codes.is_unique:
-        raise AllocationError(_("Duplicate district codes {names}.").format(names=_names(codes[codes.duplicated()].unique())))
+        raise AllocationError(_("Duplicate district codes {names}.").format(
+            names=_names(codes[codes.duplicated()].unique())))
     pop = pd.to_numeric(population, errors="coerce").astype(float).to_numpy()
     need = pd.to_numeric(in_need.reindex(codes), errors="coerce").astype(float).to_numpy()
     if (need < 0).any():
-        raise AllocationError(_("People in need are negative in {names}; counts must be >= 0.").format(names=_names(codes[need < 0])))
+        raise AllocationError(_("People in need are negative in {names}; counts must be >= 0.").format(
+            names=_names(codes[need < 0])))
     over = need > pop * (1 + 1e-9)
     if over.any():
         raise AllocationError(
             _("More people in need than people in {names}; the count of people in need must not "
-            "exceed the population: check the target layer and the population column.").format(names=_names(codes[over]))
+            "exceed the population: check the target layer and the population column.").format(
+                names=_names(codes[over]))
         )
     eligible = np.isfinite(pop) & (pop > 0) & np.isfinite(need)
     notes = []
     if (~eligible).any():
         notes.append(_("{int} district(s) without a population or a count of people in need "
-                     "receive nothing: {names}.").format(int=int((~eligible).sum()), names=_names(codes[~eligible])))
+                     "receive nothing: {names}.").format(
+                         int=int((~eligible).sum()), names=_names(codes[~eligible])))
     floors = _per_district("floors", constraints.floors, codes).reindex(codes).fillna(0.0).to_numpy()
     caps = _per_district("caps", constraints.caps, codes).reindex(codes).fillna(np.inf).to_numpy()
     for name, chosen in (("excluded", constraints.excluded), ("forced", constraints.forced)):
         unknown = [c for c in chosen if c not in codes]
         if unknown:
-            raise AllocationError(_("{name} names unknown district code(s) {names}; use codes of this level.").format(name=name, names=_names(unknown)))
+            raise AllocationError(_("{name} names unknown district code(s) {names}; use codes of this level.").format(
+                name=name, names=_names(unknown)))
     excluded = codes.isin(list(constraints.excluded))
     forced = codes.isin(list(constraints.forced))
     both = codes[excluded & forced]
     if len(both):
-        raise AllocationError(_("District(s) {names} are both excluded and forced in; choose one.").format(names=_names(both)))
+        raise AllocationError(_("District(s) {names} are both excluded and forced in; choose one.").format(
+            names=_names(both)))
     below = caps < floors
     if below.any():
-        gaps = ", ".join(_("{codes!r}: cap {fmt} < floor {fmt2} by {fmt3}").format(codes=codes[i], fmt=_fmt(caps[i]), fmt2=_fmt(floors[i]), fmt3=_fmt(floors[i] - caps[i]))
+        gaps = ", ".join(_("{codes!r}: cap {fmt} < floor {fmt2} by {fmt3}").format(
+            codes=codes[i], fmt=_fmt(caps[i]), fmt2=_fmt(floors[i]), fmt3=_fmt(floors[i] - caps[i]))
                          for i in np.flatnonzero(below)[:10])
-        raise AllocationError(_("Caps below floors ({gaps}); raise the cap or lower the floor.").format(gaps=gaps))
+        raise AllocationError(_("Caps below floors ({gaps}); raise the cap or lower the floor.").format(
+            gaps=gaps))
     blocked = (floors > 0) & (excluded | ~eligible)
     if blocked.any():
         raise AllocationError(
@@ -285,7 +297,8 @@ def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective
     forced_bad = forced & ~eligible
     if forced_bad.any():
         raise AllocationError(_("Forced district(s) {names} have no population or count of "
-                              "people in need; they cannot be funded.").format(names=_names(codes[forced_bad])))
+                              "people in need; they cannot be funded.").format(
+                                  names=_names(codes[forced_bad])))
     full = cost.fixed + cost.per_person * np.where(eligible, pop, 0.0)
     hi = np.where(excluded | ~eligible, 0.0, caps)
     if objective == "reach":
@@ -295,7 +308,8 @@ def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective
             raise AllocationError(
                 _("Floor of {codes!r} ({fmt}) is above its full cost ({fmt2}, reaching its "
                 "whole population): with objective 'reach' money beyond it reaches no one; lower the floor "
-                "(districts {names}) or use objective 'need'.").format(codes=codes[i], fmt=_fmt(floors[i]), fmt2=_fmt(full[i]), names=_names(codes[too_high]))
+                "(districts {names}) or use objective 'need'.").format(
+                    codes=codes[i], fmt=_fmt(floors[i]), fmt2=_fmt(full[i]), names=_names(codes[too_high]))
             )
         hi = np.minimum(hi, full)
     lo = np.maximum(floors, np.where(forced, np.minimum(caps, full), 0.0))
@@ -305,7 +319,8 @@ def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective
         if short.any():
             raise AllocationError(
                 _("District(s) {names} must be funded (floor or forced) but their cap is below the "
-                "fixed cost {fmt}; raise the cap or lower the fixed cost.").format(names=_names(codes[short]), fmt=_fmt(cost.fixed))
+                "fixed cost {fmt}; raise the cap or lower the fixed cost.").format(
+                    names=_names(codes[short]), fmt=_fmt(cost.fixed))
             )
         lo = np.where(funded_lb, np.maximum(lo, cost.fixed), lo)
     need_total = float(lo.sum())
@@ -313,13 +328,15 @@ def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective
         what = _("floors and forced districts") if forced.any() else "floors"
         raise AllocationError(
             _("The {what} need {fmt}, above the budget {fmt2} by {fmt3}; "
-            "raise the budget or lower the floors.").format(what=what, fmt=_fmt(need_total), fmt2=_fmt(budget), fmt3=_fmt(need_total - budget))
+            "raise the budget or lower the floors.").format(
+                what=what, fmt=_fmt(need_total), fmt2=_fmt(budget), fmt3=_fmt(need_total - budget))
         )
     regions, shares = _regions(constraints.region_shares, region, codes, budget, lo, hi)
     if objective == "formula" and hi.sum() < budget * (1 - 1e-12):
         raise AllocationError(
             _("Caps and exclusions let at most {fmt} be spent, below the budget {fmt2} by "
-            "{fmt3}; the formula spends the whole budget: raise the caps or lower the budget.").format(fmt=_fmt(hi.sum()), fmt2=_fmt(budget), fmt3=_fmt(budget - hi.sum()))
+            "{fmt3}; the formula spends the whole budget: raise the caps or lower the budget.").format(
+                fmt=_fmt(hi.sum()), fmt2=_fmt(budget), fmt3=_fmt(budget - hi.sum()))
         )
     if objective != "formula" and float(np.where(eligible, need, 0).sum()) <= 0:
         raise AllocationError(_("No district has people in need: choose another target group."))
@@ -338,17 +355,20 @@ def _regions(region_shares: Mapping[str, float], region: pd.Series | None, codes
     unknown = [r for r in region_shares if r not in set(labels)]
     if unknown:
         raise AllocationError(_("Unknown region(s) {names} in the minimum shares; regions: "
-                              "{names2}.").format(names=_names(unknown), names2=_names(sorted(set(labels)), 20)))
+                              "{names2}.").format(
+                                  names=_names(unknown), names2=_names(sorted(set(labels)), 20)))
     shares = {}
     for r, s in region_shares.items():
         x = _check_number(_("minimum share of region {r!r}").format(r=r), s, positive=False)
         if x > 1:
             raise AllocationError(_("Minimum share of region {r!r} is {x}, above 1 by {value}; "
-                                  "give a share between 0 and 1 (e.g. 0.1 for 10 %).").format(r=r, x=format_spec(x, "g"), value=format_spec(x - 1, "g")))
+                                  "give a share between 0 and 1 (e.g. 0.1 for 10 %).").format(
+                                      r=r, x=format_spec(x, "g"), value=format_spec(x - 1, "g")))
         shares[r] = x
     total = sum(shares.values())
     if total > 1 + 1e-12:
-        raise AllocationError(_("Minimum regional shares sum to {total}, above 1 by {value}; lower them.").format(total=format_spec(total, "g"), value=format_spec(total - 1, "g")))
+        raise AllocationError(_("Minimum regional shares sum to {total}, above 1 by {value}; lower them.").format(
+            total=format_spec(total, "g"), value=format_spec(total - 1, "g")))
     masks = {r: labels == r for r in shares}
     for r, mask in masks.items():
         most = float(hi[mask].sum())
@@ -356,7 +376,8 @@ def _regions(region_shares: Mapping[str, float], region: pd.Series | None, codes
             raise AllocationError(
                 _("Region {r!r} can absorb at most {fmt} (caps, exclusions, full costs), below its minimum "
                 "share {shares} x {fmt2} = {fmt3} by "
-                "{fmt4}; lower the share or raise the caps.").format(r=r, fmt=_fmt(most), shares=format_spec(shares[r], "g"), fmt2=_fmt(budget), fmt3=_fmt(shares[r] * budget), fmt4=_fmt(shares[r] * budget - most))
+                "{fmt4}; lower the share or raise the caps.").format(
+                    r=r, fmt=_fmt(most), shares=format_spec(shares[r], "g"), fmt2=_fmt(budget), fmt3=_fmt(shares[r] * budget), fmt4=_fmt(shares[r] * budget - most))
             )
     inside = np.zeros(len(codes), dtype=bool)
     need = 0.0
@@ -367,7 +388,8 @@ def _regions(region_shares: Mapping[str, float], region: pd.Series | None, codes
     if need > budget * (1 + 1e-12):
         raise AllocationError(
             _("Floors and minimum regional shares together need {fmt}, above the budget {fmt2} by "
-            "{fmt3}; lower the floors or the shares.").format(fmt=_fmt(need), fmt2=_fmt(budget), fmt3=_fmt(need - budget))
+            "{fmt3}; lower the floors or the shares.").format(
+                fmt=_fmt(need), fmt2=_fmt(budget), fmt3=_fmt(need - budget))
         )
     return masks, shares
 
@@ -707,7 +729,8 @@ def _formula(p: _Problem, in_need: np.ndarray, constrained: bool) -> tuple[np.nd
     if positive.size == 0 or abs(a.sum() - p.budget) > 1e-9 * p.budget:
         raise AllocationError(
             _("No split of the whole budget {fmt} in proportion to the people in need meets the floors, "
-            "caps and regional shares together (it reaches {fmt2}); relax one of them.").format(fmt=_fmt(p.budget), fmt2=_fmt(a.sum()))
+            "caps and regional shares together (it reaches {fmt2}); relax one of them.").format(
+                fmt=_fmt(p.budget), fmt2=_fmt(a.sum()))
         )
     return a, float(np.abs(a - target).sum())
 
@@ -836,7 +859,8 @@ def rule_amounts(population: pd.Series, in_need: pd.Series, budget: float, rule:
     ([25.0, 75.0], [50.0, 50.0])
     """
     if rule not in RULES:
-        raise AllocationError(_("Invalid rule {rule!r}; rule must be one of {list}.").format(rule=rule, list=list(RULES)))
+        raise AllocationError(_("Invalid rule {rule!r}; rule must be one of {list}.").format(
+            rule=rule, list=list(RULES)))
     budget = _check_number("budget", budget, positive=True)
     pop = pd.to_numeric(population, errors="coerce").astype(float)
     need = pd.to_numeric(in_need.reindex(pop.index), errors="coerce").astype(float)
@@ -844,7 +868,8 @@ def rule_amounts(population: pd.Series, in_need: pd.Series, budget: float, rule:
     weight = {"equal per district": ok.astype(float), "per capita": pop.where(ok, 0.0),
               "per person in need": need.where(ok, 0.0)}[rule]
     if weight.sum() <= 0:
-        raise AllocationError(_("The rule {rule!r} has nothing to split: no district has a positive weight.").format(rule=rule))
+        raise AllocationError(_("The rule {rule!r} has nothing to split: no district has a positive weight.").format(
+            rule=rule))
     return (budget * weight / weight.sum()).rename("amount")
 
 
@@ -1004,7 +1029,8 @@ def allocate_draws(
     """
     draws = np.asarray(in_need_draws, dtype=float)
     if draws.ndim != 2 or draws.shape[1] != len(population) or len(draws) == 0:
-        raise AllocationError(_("in_need_draws must be draws x {n_population} districts; got {shape}.").format(n_population=len(population), shape=draws.shape))
+        raise AllocationError(_("in_need_draws must be draws x {n_population} districts; got {shape}.").format(
+            n_population=len(population), shape=draws.shape))
     amounts = np.empty_like(draws)
     with np.errstate(invalid="ignore"):
         base = pd.Series(np.nanmax(np.where(np.isfinite(draws), draws, -np.inf), axis=0), index=population.index)

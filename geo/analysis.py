@@ -102,10 +102,13 @@ def analysis_columns(
         out = out.join(unc.table)
         drawn = unc.settings.get("data") or []
         notes["uncertainty"] = (_("{draws} draws, weight noise {noise}, normalisation and "
-                                "aggregation alternatives").format(draws=settings.draws, noise=format_spec(settings.noise, "g"))
-                                + (_(", the data of {n_drawn} layer(s) over {settings} data sets").format(n_drawn=len(drawn), settings=unc.settings['data_sets'])
+                                "aggregation alternatives").format(
+                                    draws=settings.draws, noise=format_spec(settings.noise, "g"))
+                                + (_(", the data of {n_drawn} layer(s) over {settings} data sets").format(
+                                    n_drawn=len(drawn), settings=unc.settings['data_sets'])
                                    if drawn else ", data fixed")
-                                + _(", seed {seed}; mean rank shift {mean_shift}").format(seed=settings.seed, mean_shift=format_spec(unc.mean_shift, ".2f")))
+                                + _(", seed {seed}; mean rank shift {mean_shift}").format(
+                                    seed=settings.seed, mean_shift=format_spec(unc.mean_shift, ".2f")))
         if unc.settings.get("data_notes"):
             notes["data uncertainty"] = "; ".join(unc.settings["data_notes"])
         top = sensitivity(unc)["first_order"].head(4)
@@ -131,7 +134,8 @@ def analysis_columns(
         notes["pockets"] = (_("extent and local concentration from the {lower} ranking, IMD 2019 "
                             "definitions on a population basis: extent = share of the people in the nation's most "
                             "deprived 10 % (weight 1) to 30 % (sliding 0.95-0.05); local concentration = average "
-                            "national position (0-100) of each district's most deprived {tenth} of people").format(lower=lower.label.lower(), tenth="10 %"))
+                            "national position (0-100) of each district's most deprived {tenth} of people").format(
+                                lower=lower.label.lower(), tenth="10 %"))
     return out, notes
 
 
@@ -153,10 +157,13 @@ def cluster_columns(data: LevelData, result: ScoreResult, settings: AnalysisSett
                         fdr=settings.fdr, seed=settings.seed, weights=w)
     out["cluster"] = moran.table["cluster"].reindex(out.index).fillna("no data")
     control = (_("false-discovery-rate control (Benjamini-Hochberg at {alpha}; p-value cut-off "
-               "{threshold})").format(alpha=format_spec(settings.alpha, "g"), threshold=format_spec(moran.threshold, ".4f")) if settings.fdr else
-               _("alpha {alpha} per district, no false-discovery-rate control").format(alpha=format_spec(settings.alpha, "g")))
+               "{threshold})").format(
+                   alpha=format_spec(settings.alpha, "g"), threshold=format_spec(moran.threshold, ".4f")) if settings.fdr else
+               _("alpha {alpha} per district, no false-discovery-rate control").format(
+                   alpha=format_spec(settings.alpha, "g")))
     notes["cluster"] = (_("local Moran's I on the score, {description}, "
-                        "{permutations} conditional permutations, {control}").format(description=description, permutations=settings.permutations, control=control)
+                        "{permutations} conditional permutations, {control}").format(
+                            description=description, permutations=settings.permutations, control=control)
                         + f"; global I {moran.global_I:.2f} (p {moran.global_p:.3f})")
     hot = getis_ord(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
                     seed=settings.seed, weights=w, fdr=settings.fdr)
@@ -165,13 +172,16 @@ def cluster_columns(data: LevelData, result: ScoreResult, settings: AnalysisSett
                         "{permutations} permutations of the whole neighbourhood (its own inference, "
                         "not the LISA's), ").format(permutations=settings.permutations)
                         + (_("with false-discovery-rate control") if settings.fdr else
-                           _("alpha {alpha}, no false-discovery-rate control").format(alpha=format_spec(settings.alpha, "g")))
+                           _("alpha {alpha}, no false-discovery-rate control").format(
+                               alpha=format_spec(settings.alpha, "g")))
                         + _("; {int} hot spots, "
-                        "{int2} cold spots").format(int=int((hot['cluster'] == 'hot spot').sum()), int2=int((hot['cluster'] == 'cold spot').sum())))
+                        "{int2} cold spots").format(
+                            int=int((hot['cluster'] == 'hot spot').sum()), int2=int((hot['cluster'] == 'cold spot').sum())))
     shapeless = result.table["score"].notna() & ~result.table.index.isin(districts.index)
     if shapeless.any():
         notes["cluster"] += (_("; {int} scored district(s) without geometry "
-                             "{list} have no neighbours: 'no data'").format(int=int(shapeless.sum()), list=list(shapeless[shapeless].index[:10])))
+                             "{list} have no neighbours: 'no data'").format(
+                                 int=int(shapeless.sum()), list=list(shapeless[shapeless].index[:10])))
     return out, notes
 
 
@@ -230,7 +240,8 @@ def monte_carlo(
         ``settings.draws`` below 1, or any invalid setting.
     """
     if settings.draws <= 0:
-        raise TargetingError(_("draws = {draws}: the Monte Carlo needs at least one draw.").format(draws=settings.draws))
+        raise TargetingError(_("draws = {draws}: the Monte Carlo needs at least one draw.").format(
+            draws=settings.draws))
     layers, kw = _layers_and_settings(data, result, weights, theme_weights)
     noise = None
     if settings.data:

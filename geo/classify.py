@@ -148,9 +148,11 @@ def classify(values: pd.Series, scheme: str, k: int) -> tuple[pd.Series, list[tu
     [(1.0, 2.0), (2.0, 3.0), (3.0, 4.0)]
     """
     if scheme not in SCHEMES:
-        raise ValueError(_("unknown classification scheme {scheme!r}; allowed: {join}").format(scheme=scheme, join=', '.join(SCHEMES)))
+        raise ValueError(_("unknown classification scheme {scheme!r}; allowed: {join}").format(
+            scheme=scheme, join=', '.join(SCHEMES)))
     if not MIN_CLASSES <= int(k) <= MAX_CLASSES:
-        raise ValueError(_("number of classes must be between {min_classes} and {max_classes}, not {k}").format(min_classes=MIN_CLASSES, max_classes=MAX_CLASSES, k=k))
+        raise ValueError(_("number of classes must be between {min_classes} and {max_classes}, not {k}").format(
+            min_classes=MIN_CLASSES, max_classes=MAX_CLASSES, k=k))
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
     known = numbers[np.isfinite(numbers)]
     classes = pd.Series(np.nan, index=values.index, dtype=float)
@@ -233,9 +235,11 @@ def palette_colours(palette: str, k: int) -> list[str]:
     ['#ffeda0', '#800026']
     """
     if palette not in PALETTES:
-        raise ValueError(_("unknown palette {palette!r}; allowed: {join}").format(palette=palette, join=', '.join(PALETTES)))
+        raise ValueError(_("unknown palette {palette!r}; allowed: {join}").format(
+            palette=palette, join=', '.join(PALETTES)))
     if not 1 <= k <= MAX_CLASSES:
-        raise ValueError(_("a palette has 1 to {max_classes} colours, not {k}").format(max_classes=MAX_CLASSES, k=k))
+        raise ValueError(_("a palette has 1 to {max_classes} colours, not {k}").format(
+            max_classes=MAX_CLASSES, k=k))
     colours = PALETTES[palette]
     if k == len(colours):
         return list(colours)

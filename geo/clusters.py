@@ -169,7 +169,8 @@ def spatial_weights(
     if isinstance(k_fallback, bool) or not isinstance(k_fallback, (int, np.integer)) or k_fallback < 1:
         raise TargetingError(
             _("Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
-            "(the number of nearest districts given to a district without contiguous neighbours).").format(k_fallback=k_fallback)
+            "(the number of nearest districts given to a district without contiguous neighbours).").format(
+                k_fallback=k_fallback)
         )
     ids = list(geoms.index)
     neighbors = _queen_neighbours(geoms)
@@ -204,7 +205,8 @@ def _geometries(districts: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> gpd.G
     else:
         raise TargetingError(
             _("Invalid {name}: {name2}. {name} must be a GeoDataFrame or GeoSeries "
-            "of district polygons indexed by district code.").format(name=name, name2=type(districts).__name__)
+            "of district polygons indexed by district code.").format(
+                name=name, name2=type(districts).__name__)
         )
     if len(geoms) < 2:
         raise TargetingError(
@@ -221,7 +223,8 @@ def _geometries(districts: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> gpd.G
     if bad.any():
         raise TargetingError(
             _("Invalid {name}: missing or empty geometry for {list}. "
-            "Every district needs a polygon; fix or remove these rows.").format(name=name, list=list(geoms.index[bad][:5]))
+            "Every district needs a polygon; fix or remove these rows.").format(
+                name=name, list=list(geoms.index[bad][:5]))
         )
     return geoms
 
@@ -239,7 +242,8 @@ def _nearest(geoms: gpd.GeoSeries, islands: list[Hashable], k: int) -> dict[Hash
     if geoms.crs is None:
         raise MissingCRSError(
             _("districts have no CRS, but {n_islands} district(s) without neighbours ({islands}) "
-            "must be linked by distance. Set the CRS of the boundaries (e.g. with .set_crs('EPSG:4326')).").format(n_islands=len(islands), islands=islands[:5])
+            "must be linked by distance. Set the CRS of the boundaries (e.g. with .set_crs('EPSG:4326')).").format(
+                n_islands=len(islands), islands=islands[:5])
         )
     projected = geoms.to_crs(geoms.estimate_utm_crs()) if geoms.crs.is_geographic else geoms
     cent = projected.centroid
@@ -654,10 +658,12 @@ def _check_inference(permutations: int, alpha: float) -> None:
     if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) or permutations < 1:
         raise TargetingError(
             _("Invalid permutations: {permutations!r}. permutations must be an integer >= 1 "
-            "(999 is the usual choice; with 99 the smallest p-value is 0.01).").format(permutations=permutations)
+            "(999 is the usual choice; with 99 the smallest p-value is 0.01).").format(
+                permutations=permutations)
         )
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
-        raise TargetingError(_("Invalid alpha: {alpha!r}. alpha must be a number in (0, 1), e.g. 0.05.").format(alpha=alpha))
+        raise TargetingError(_("Invalid alpha: {alpha!r}. alpha must be a number in (0, 1), e.g. 0.05.").format(
+            alpha=alpha))
 
 
 def _prepare(
@@ -672,24 +678,28 @@ def _prepare(
     if not isinstance(values, pd.Series):
         raise TargetingError(
             _("Invalid {name}: {name2}. "
-            "{name} must be a pandas Series indexed by district code.").format(name=name, name2=type(values).__name__)
+            "{name} must be a pandas Series indexed by district code.").format(
+                name=name, name2=type(values).__name__)
         )
     if not values.index.is_unique:
         dup = list(values.index[values.index.duplicated()].unique()[:5])
-        raise TargetingError(_("Invalid {name}: duplicated district codes {dup}. Give one value per district.").format(name=name, dup=dup))
+        raise TargetingError(_("Invalid {name}: duplicated district codes {dup}. Give one value per district.").format(
+            name=name, dup=dup))
     geoms = _geometries(districts, "districts")
     unknown = values.index.difference(geoms.index)
     if len(unknown):
         raise TargetingError(
             _("Invalid {name}: codes {list} are not in districts ({n_unknown} in all). "
-            "Index values by the same district codes as the boundaries.").format(name=name, list=list(unknown[:5]), n_unknown=len(unknown))
+            "Index values by the same district codes as the boundaries.").format(
+                name=name, list=list(unknown[:5]), n_unknown=len(unknown))
         )
     numeric = pd.to_numeric(values, errors="coerce").astype(float)
     text = values.notna() & numeric.isna()
     if text.any():
         raise TargetingError(
             _("Invalid {name}: non-numeric values {list}. "
-            "Values must be numbers (missing values are allowed and labelled 'no data').").format(name=name, list=list(values[text].astype(str).unique()[:5]))
+            "Values must be numbers (missing values are allowed and labelled 'no data').").format(
+                name=name, list=list(values[text].astype(str).unique()[:5]))
         )
     numeric = numeric.where(np.isfinite(numeric))
     y = numeric.dropna()
@@ -701,7 +711,8 @@ def _prepare(
     if float(y.std()) == 0.0:
         raise TargetingError(
             _("Invalid {name}: every district has the same value ({iloc!r}), so there is no spatial "
-            "pattern to test. Choose a layer that varies between districts.").format(name=name, iloc=y.iloc[0])
+            "pattern to test. Choose a layer that varies between districts.").format(
+                name=name, iloc=y.iloc[0])
         )
     geoms = geoms.loc[y.index]
     if weights is None:
@@ -711,13 +722,15 @@ def _prepare(
         if missing:
             raise TargetingError(
                 _("Invalid weights: district codes {missing} are not among the weights' ids. "
-                "Build the weights with ids = district codes, or leave weights unset.").format(missing=missing[:5])
+                "Build the weights with ids = district codes, or leave weights unset.").format(
+                    missing=missing[:5])
             )
         w = w_subset(weights, list(y.index), silence_warnings=True)
         if w.islands:
             raise TargetingError(
                 _("Invalid weights: districts {islands} have no neighbour with data. "
-                "Leave weights unset to link them to their nearest district, or pass weights without islands.").format(islands=w.islands[:5])
+                "Leave weights unset to link them to their nearest district, or pass weights without islands.").format(
+                    islands=w.islands[:5])
             )
         w.transform = "R"
         description = _("user-supplied weights")
@@ -805,7 +818,8 @@ def district_summaries(
             )
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
         raise TargetingError(
-            _("Invalid share: {share!r}. share must be a number in (0, 1], e.g. 0.1 for 10 %.").format(share=share)
+            _("Invalid share: {share!r}. share must be a number in (0, 1], e.g. 0.1 for 10 %.").format(
+                share=share)
         )
     if lower[parent].isna().any():
         bad = list(lower.index[lower[parent].isna()][:5])
@@ -818,12 +832,14 @@ def district_summaries(
     if (r.dropna() < 1).any():
         raise TargetingError(
             _("Invalid {rank}: ranks below 1 ({tolist}). "
-            "Ranks start at 1 = most deprived; pass the rank column of the scores.").format(rank=rank, tolist=r[r < 1].unique()[:5].tolist())
+            "Ranks start at 1 = most deprived; pass the rank column of the scores.").format(
+                rank=rank, tolist=r[r < 1].unique()[:5].tolist())
         )
     if (pop.dropna() < 0).any():
         raise TargetingError(
             _("Invalid {population}: negative population ({tolist}). "
-            "Population must be >= 0; fix the population table.").format(population=population, tolist=pop[pop < 0].unique()[:5].tolist())
+            "Population must be >= 0; fix the population table.").format(
+                population=population, tolist=pop[pop < 0].unique()[:5].tolist())
         )
     frame = pd.DataFrame({"parent": lower[parent].to_numpy(), "rank": r.to_numpy(), "pop": pop.to_numpy()},
                          index=pd.RangeIndex(len(lower)))
@@ -863,7 +879,8 @@ def _numeric(series: pd.Series, name: str) -> pd.Series:
     if text.any():
         raise TargetingError(
             _("Invalid {name}: non-numeric values {tolist}. "
-            "Use numbers (leave missing cells empty).").format(name=name, tolist=series[text].astype(str).unique()[:5].tolist())
+            "Use numbers (leave missing cells empty).").format(
+                name=name, tolist=series[text].astype(str).unique()[:5].tolist())
         )
     return out
 

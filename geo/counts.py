@@ -54,7 +54,8 @@ def _denominator_column(layer: Any, tables: Mapping[str, pd.DataFrame]) -> str |
     if table is None:
         return _("its table {table!r} is not loaded at this level").format(table=layer.table)
     if layer.rollup_weight not in table.columns:
-        return _("denominator column {rollup_weight!r} not in table {table!r}").format(rollup_weight=layer.rollup_weight, table=layer.table)
+        return _("denominator column {rollup_weight!r} not in table {table!r}").format(
+            rollup_weight=layer.rollup_weight, table=layer.table)
     return None
 
 
@@ -115,14 +116,16 @@ def denominators(
             raise LayerDataError(
                 _("{where}: column {column!r} (denominator of layer {id!r}) has {int} "
                 "non-numeric value(s), e.g. {list}; write numbers or leave "
-                "the cells empty for 'no data'.").format(where=where, column=column, id=layer.id, int=int(bad.sum()), list=list(raw[bad].astype(str).unique()[:3]))
+                "the cells empty for 'no data'.").format(
+                    where=where, column=column, id=layer.id, int=int(bad.sum()), list=list(raw[bad].astype(str).unique()[:3]))
             )
         negative = den < 0
         if negative.any():
             raise LayerDataError(
                 _("{where}: column {column!r} (denominator of layer {id!r}) is negative for "
                 "{int} district(s) {list}; a number of "
-                "people or households is >= 0. Fix these cells.").format(where=where, column=column, id=layer.id, int=int(negative.sum()), list=list(map(str, den.index[negative][:5])))
+                "people or households is >= 0. Fix these cells.").format(
+                    where=where, column=column, id=layer.id, int=int(negative.sum()), list=list(map(str, den.index[negative][:5])))
             )
         out[layer.id] = den.rename(column)
     return out

@@ -227,7 +227,8 @@ def _csv_frame(path: Path, x: str | None, y: str | None, crs: str | int) -> tupl
     try:
         columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
     except Exception as exc:  # any reader failure is a problem with the file
-        raise LayerDataError(_("points file '{path}': cannot be read ({name}: {exc}).").format(path=path, name=type(exc).__name__, exc=exc)) from exc
+        raise LayerDataError(_("points file '{path}': cannot be read ({name}: {exc}).").format(
+            path=path, name=type(exc).__name__, exc=exc)) from exc
     x = _points._find_column(columns, x, _points.X_NAMES, "x", path)
     y = _points._find_column(columns, y, _points.Y_NAMES, "y", path)
     frame = dd.read_csv(path, sep=sep, dtype={x: object, y: object}, blocksize=_CSV_BLOCKSIZE)

@@ -224,7 +224,8 @@ def _raster_notes(config: Config, values: pd.DataFrame, layers: Sequence[Any], d
                               (list(inside.index[~inside.to_numpy()]), _("they lie outside the raster"))):
             if codes:
                 notes.append(_("{label}: {n_codes} district(s) without a value from {name}: {reason} "
-                             "({join}{value}).").format(label=layer.label, n_codes=len(codes), name=path.name, reason=reason, join=', '.join(map(str, codes[:10])), value=' ...' if len(codes) > 10 else ''))
+                             "({join}{value}).").format(
+                                 label=layer.label, n_codes=len(codes), name=path.name, reason=reason, join=', '.join(map(str, codes[:10])), value=' ...' if len(codes) > 10 else ''))
     return notes
 
 
@@ -254,7 +255,8 @@ def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataF
     if groups and config.analysis_crs is None and any(l.loader.stat == "distance_km" for l in layers):
         crs = districts.estimate_utm_crs()
         notes.append(_("analysis_crs = \"auto\": distances to points measured in {to_string} ({name}), "
-                     "the UTM zone of the districts; set analysis_crs to choose another projected CRS.").format(to_string=crs.to_string(), name=crs.name))
+                     "the UTM zone of the districts; set analysis_crs to choose another projected CRS.").format(
+                         to_string=crs.to_string(), name=crs.name))
     return values, reports, notes
 
 
@@ -273,7 +275,8 @@ def _blank_shapeless(values: pd.DataFrame, layers: Sequence[Any], report: Bounda
     values = values.copy()
     values.loc[values.index.isin(report.empty), spatial] = float("nan")
     return values, [_("warning: layers {spatial} are computed from shapes; the {n_empty} district(s) "
-                    "without geometry {empty} get 'no data' for them.").format(spatial=spatial, n_empty=len(report.empty), empty=report.empty[:10])]
+                    "without geometry {empty} get 'no data' for them.").format(
+                        spatial=spatial, n_empty=len(report.empty), empty=report.empty[:10])]
 
 
 def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers: Sequence[Any]) -> list[str]:
@@ -298,7 +301,8 @@ def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers:
             raise LayerDataError(
                 _("{where}: {numerator!r} / {denominator!r} x 100 (layer {id!r}, "
                 "in %) gives {n_outside} value(s) outside 0-100 at level {level!r} ({shown}); the numerator "
-                "must be part of the denominator. Fix these values in the table, or the layer's unit.").format(where=where, numerator=layer.loader.numerator, denominator=layer.loader.denominator, id=layer.id, n_outside=len(outside), level=level, shown=shown)
+                "must be part of the denominator. Fix these values in the table, or the layer's unit.").format(
+                    where=where, numerator=layer.loader.numerator, denominator=layer.loader.denominator, id=layer.id, n_outside=len(outside), level=level, shown=shown)
             )
         if column is None:
             continue
@@ -307,14 +311,16 @@ def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers:
             raise LayerDataError(
                 _("{where}: column {column!r} (layer {id!r}, in %) has {n_outside} value(s) outside "
                 "0-100 at level {level!r} ({shown}); a percentage must lie between 0 and 100. Fix "
-                "these values in the table, or the layer's unit or scale if the column is not a percentage.").format(where=where, column=column, id=layer.id, n_outside=len(outside), level=level, shown=shown)
+                "these values in the table, or the layer's unit or scale if the column is not a percentage.").format(
+                    where=where, column=column, id=layer.id, n_outside=len(outside), level=level, shown=shown)
             )
         if getattr(layer.loader, "scale", 1.0) == 1.0 and len(found) > 1 and found.max() <= 1.0 \
                 and found.max() > found.min():
             warnings.append(
                 _("warning: layer {id!r}: every value of column {column!r} in {name} lies between "
                 "0 and 1 although the unit is %; if they are shares, set scale = 100 in the layer's "
-                "declaration (the ranks do not change, the values and counts of people do).").format(id=layer.id, column=column, name=where.name)
+                "declaration (the ranks do not change, the values and counts of people do).").format(
+                    id=layer.id, column=column, name=where.name)
             )
     return warnings
 
@@ -324,33 +330,38 @@ def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series
     if column not in tables[table].columns:
         raise LayerDataError(
             _("{path}: population column {column!r} not found; available columns: "
-            "{list}. Fix population.column in the configuration.").format(path=config.tables[table].path, column=column, list=list(tables[table].columns))
+            "{list}. Fix population.column in the configuration.").format(
+                path=config.tables[table].path, column=column, list=list(tables[table].columns))
         )
     frame = tables[table]
     where = config.tables[table].path
     reason = (frame.attrs.get("unreadable") or {}).get(column)
     if reason:
-        raise LayerDataError(_("{reason} (It is the population column, population.column.)").format(reason=reason))
+        raise LayerDataError(_("{reason} (It is the population column, population.column.)").format(
+            reason=reason))
     values = pd.to_numeric(frame[column], errors="coerce")
     text = values.isna() & frame[column].notna()
     if text.any():
         raise LayerDataError(
             _("{where}: population column {column!r} has {int} value(s) that are not numbers for "
-            "district(s) {list}; fix these cells or leave them empty.").format(where=where, column=column, int=int(text.sum()), list=list(map(str, values.index[text][:5])))
+            "district(s) {list}; fix these cells or leave them empty.").format(
+                where=where, column=column, int=int(text.sum()), list=list(map(str, values.index[text][:5])))
         )
     negative = values < 0
     if negative.any():
         shown = ", ".join(f"{c!r}: {v:g}" for c, v in values[negative].head(5).items())
         raise LayerDataError(
             _("{where}: population column {column!r} has {int} negative value(s) ({shown}); "
-            "a population cannot be negative. Fix these cells or leave them empty.").format(where=where, column=column, int=int(negative.sum()), shown=shown)
+            "a population cannot be negative. Fix these cells or leave them empty.").format(
+                where=where, column=column, int=int(negative.sum()), shown=shown)
         )
     return values
 
 
 def _level(config: Config, level: str):
     if level not in config.levels:
-        raise ConfigError(_("Unknown level {level!r}; expected one of {list}.").format(level=level, list=list(config.levels)))
+        raise ConfigError(_("Unknown level {level!r}; expected one of {list}.").format(
+            level=level, list=list(config.levels)))
     return config.levels[level]
 
 
@@ -360,7 +371,8 @@ def _layers(config: Config, layers: Sequence[str] | None) -> list:
     known = {l.id: l for l in config.layers}
     unknown = [lid for lid in layers if lid not in known]
     if unknown:
-        raise ConfigError(_("Unknown layer(s) {unknown}; configured layers: {sorted}.").format(unknown=unknown, sorted=sorted(known)))
+        raise ConfigError(_("Unknown layer(s) {unknown}; configured layers: {sorted}.").format(
+            unknown=unknown, sorted=sorted(known)))
     return [known[lid] for lid in layers]
 
 
@@ -401,7 +413,8 @@ def _join(config: Config, tcfg: TableConfig, level: str, districts: gpd.GeoDataF
         if tcfg.level_column not in table.columns:
             raise LayerDataError(
                 _("{path}: level column {level_column!r} not found; available columns: "
-                "{list}. Fix tables.{name}.level_column.").format(path=tcfg.path, level_column=tcfg.level_column, list=list(table.columns), name=tcfg.name)
+                "{list}. Fix tables.{name}.level_column.").format(
+                    path=tcfg.path, level_column=tcfg.level_column, list=list(table.columns), name=tcfg.name)
             )
         table = table[table[tcfg.level_column].astype(str) == rows].drop(columns=tcfg.level_column)
     name = f"{tcfg.path.name} ({level})"
@@ -460,7 +473,8 @@ def _read_crosswalk(tcfg: TableConfig) -> pd.DataFrame:
         if bad.any():
             ln = int(cw.loc[bad, "line"].iloc[0])
             raise JoinError(_("{path} line {ln}: share {iloc!r} is not a number; write it as 0.25 (a "
-                            "share between 0 and 1) in the crosswalk file.").format(path=path, ln=ln, iloc=raw[bad].iloc[0]))
+                            "share between 0 and 1) in the crosswalk file.").format(
+                                path=path, ln=ln, iloc=raw[bad].iloc[0]))
     return cw
 
 
@@ -509,7 +523,8 @@ def _roll_up_from_child(
         missing = [l.id for l in layers] or [f"population ({config.population[1]})"]
         raise ConfigError(
             _("No table gives {missing} for level {level!r} and no lower level nests in it to roll up from; "
-            "add the level to the table's levels or declare a lower level with parent_level.").format(missing=missing, level=level)
+            "add the level to the table's levels or declare a lower level with parent_level.").format(
+                missing=missing, level=level)
         )
     data = load_level(config, child, layers=[l.id for l in layers], engine=engine, strict=strict)
     parent = data.districts["parent_code"]
@@ -518,8 +533,10 @@ def _roll_up_from_child(
     notes = [
         f"{l.label}: summed from {data.label.lower()}." if l.id in counts else
         _("{label}: sum of {numerator} / sum of {denominator} x {per} over the "
-        "{lower}.").format(label=l.label, numerator=l.loader.numerator, denominator=l.loader.denominator, per=format_spec(l.loader.per, "g"), lower=data.label.lower()) if l in ratios else
-        _("{label}: {lower} averaged, weighted by {value}.").format(label=l.label, lower=data.label.lower(), value=rates[l.id].name or 'population')
+        "{lower}.").format(
+            label=l.label, numerator=l.loader.numerator, denominator=l.loader.denominator, per=format_spec(l.loader.per, "g"), lower=data.label.lower()) if l in ratios else
+        _("{label}: {lower} averaged, weighted by {value}.").format(
+            label=l.label, lower=data.label.lower(), value=rates[l.id].name or 'population')
         for l in layers
     ]
     frame = data.values.assign(_population=data.population)
@@ -535,7 +552,8 @@ def _roll_up_from_child(
     up = up.reindex(districts.index)
     orphans = sorted(set(parent.dropna()) - set(districts.index))
     if orphans:
-        notes.append(_("{n_orphans} parent code(s) of {lower} match no district: {orphans}.").format(n_orphans=len(orphans), lower=data.label.lower(), orphans=orphans[:10]))
+        notes.append(_("{n_orphans} parent code(s) of {lower} match no district: {orphans}.").format(
+            n_orphans=len(orphans), lower=data.label.lower(), orphans=orphans[:10]))
     return up[[l.id for l in layers]], up["_population"], notes
 
 
@@ -557,11 +575,13 @@ def _rollup_weights(data: LevelData, layers: Sequence[Any]) -> tuple[dict[str, p
         table = data.tables.get(layer.table) if layer.table else None
         if name and table is None and not layer.table:
             raise ConfigError(_("layer {id!r}: rollup_weight {name!r} needs the layer to read a table (its "
-                              "column); remove rollup_weight to weight by population.").format(id=layer.id, name=name))
+                              "column); remove rollup_weight to weight by population.").format(
+                                  id=layer.id, name=name))
         if name and table is not None and name not in table.columns:
             raise LayerDataError(
                 _("{get}: rollup_weight column {name!r} of layer {id!r} not found; available columns: "
-                "{sorted}. Fix rollup_weight in the layer's declaration.").format(get=data.table_paths.get(layer.table, layer.table), name=name, id=layer.id, sorted=sorted(map(str, table.columns)))
+                "{sorted}. Fix rollup_weight in the layer's declaration.").format(
+                    get=data.table_paths.get(layer.table, layer.table), name=name, id=layer.id, sorted=sorted(map(str, table.columns)))
             )
         if name and table is not None:
             rates[layer.id] = pd.to_numeric(table[name], errors="coerce").rename(name)
@@ -605,13 +625,15 @@ def target_counts(data: LevelData, layer_id: str) -> pd.Series:
     """
     layer = next((l for l in data.layers if l.id == layer_id), None)
     if layer is None:
-        raise ConfigError(_("Unknown layer {layer_id!r}; expected one of {value}.").format(layer_id=layer_id, value=[l.id for l in data.layers]))
+        raise ConfigError(_("Unknown layer {layer_id!r}; expected one of {value}.").format(
+            layer_id=layer_id, value=[l.id for l in data.layers]))
     if layer.kind == "count":
         return data.values[layer_id].rename(layer_id)
     if layer.unit != "%":
         raise ConfigError(
             _("Layer {layer_id!r} is in {unit!r}, not a percentage: it gives no count of people; "
-            "choose a percentage layer (e.g. unemployment) as the target group.").format(layer_id=layer_id, unit=layer.unit)
+            "choose a percentage layer (e.g. unemployment) as the target group.").format(
+                layer_id=layer_id, unit=layer.unit)
         )
     counts = layer_counts(data.values, [layer], data.tables)
     if counts.shape[1]:
@@ -709,7 +731,8 @@ def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
     for lid, w in result.effective_weights.items():
         meta[f"effective_weight.{lid}"] = f"{w:.6f}"
     for lid, action in result.treatments.items():
-        meta[f"outlier_treatment.{lid}"] = _("{action} (COINr rule: |skewness| > 2 and kurtosis > 3.5)").format(action=action)
+        meta[f"outlier_treatment.{lid}"] = _("{action} (COINr rule: |skewness| > 2 and kurtosis > 3.5)").format(
+            action=action)
     for lid, w in (weights or {}).items():
         meta[f"weight.{lid}"] = str(w)
     for t, w in (theme_weights or {}).items():

@@ -84,7 +84,8 @@ def require_dask(where: str = "engine") -> None:
         except ImportError as exc:
             raise ConfigError(
                 _("{where}: engine.kind = \"dask\" needs the {module!r} package, which is not installed "
-                "({exc}); install it with `{dask_install}`, or set kind = \"local\".").format(where=where, module=module, exc=exc, dask_install=DASK_INSTALL)
+                "({exc}); install it with `{dask_install}`, or set kind = \"local\".").format(
+                    where=where, module=module, exc=exc, dask_install=DASK_INSTALL)
             ) from None
 
 
@@ -190,7 +191,8 @@ class DaskEngine:
         """Return a one-line description for reports."""
         workers = self.client.scheduler_info().get("workers", {})
         threads = sum(w.get("nthreads", 1) for w in workers.values())
-        return _("dask ({address}, {n_workers} workers, {threads} threads)").format(address=self.client.scheduler.address, n_workers=len(workers), threads=threads)
+        return _("dask ({address}, {n_workers} workers, {threads} threads)").format(
+            address=self.client.scheduler.address, n_workers=len(workers), threads=threads)
 
     def point_stats(
         self,
@@ -276,7 +278,8 @@ def _dask_client(settings: EngineConfig) -> Iterator[Any]:
         except OSError as exc:
             raise ConfigError(
                 _("engine.scheduler = {scheduler!r}: cannot connect ({exc}); start it with "
-                "`dask scheduler` and check the address and port, or remove scheduler to use a local cluster.").format(scheduler=settings.scheduler, exc=exc)
+                "`dask scheduler` and check the address and port, or remove scheduler to use a local cluster.").format(
+                    scheduler=settings.scheduler, exc=exc)
             ) from None
         with client:
             yield client

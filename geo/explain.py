@@ -234,7 +234,8 @@ def why_sentence(rank: float | None, ranked: int, reasons: Sequence[Reason], *,
     if interval is not None and not any(pd.isna(v) for v in interval):
         low, high = (int(round(v)) for v in interval)
         head += " " + (_("(in nearly every draw of the weights and methods)") if low == high
-                       else _("(likely between {low} and {high})").format(low=ordinal(low), high=ordinal(high)))
+                       else _("(likely between {low} and {high})").format(
+                           low=ordinal(low), high=ordinal(high)))
     if not reasons:
         return head + "."
     clauses: list[tuple[str, list[str]]] = []

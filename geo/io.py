@@ -58,7 +58,8 @@ class BoundaryReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
-        out = [_("{path}: {features} districts, CRS {crs}").format(path=self.path, features=self.features, crs=self.crs)]
+        out = [_("{path}: {features} districts, CRS {crs}").format(
+            path=self.path, features=self.features, crs=self.crs)]
         if self.repaired:
             out.append(ngettext("  {repaired} invalid geometry repaired (make_valid)",
                                 "  {repaired} invalid geometries repaired (make_valid)", self.repaired).format(
@@ -72,9 +73,11 @@ class BoundaryReport:
                          self.reduced).format(reduced=self.reduced)
             )
         if self.empty:
-            out.append(_("  {n_empty} district(s) without geometry kept, shown as 'no shape': {empty}").format(n_empty=len(self.empty), empty=self.empty[:10]))
+            out.append(_("  {n_empty} district(s) without geometry kept, shown as 'no shape': {empty}").format(
+                n_empty=len(self.empty), empty=self.empty[:10]))
         if self.unnamed:
-            out.append(_("  {n_unnamed} district(s) without a name, shown by their code: {unnamed}").format(n_unnamed=len(self.unnamed), unnamed=self.unnamed[:10]))
+            out.append(_("  {n_unnamed} district(s) without a name, shown by their code: {unnamed}").format(
+                n_unnamed=len(self.unnamed), unnamed=self.unnamed[:10]))
         return out
 
 
@@ -90,7 +93,8 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
     except zipfile.BadZipFile as exc:
-        raise BoundaryError(_("{path}: not a valid zip file ({exc}); re-export the archive.").format(path=path, exc=exc)) from None
+        raise BoundaryError(_("{path}: not a valid zip file ({exc}); re-export the archive.").format(
+            path=path, exc=exc)) from None
     bad = [n for n in names if n.startswith("/") or ".." in Path(n).parts]
     if bad:
         raise BoundaryError(
@@ -104,7 +108,8 @@ def _check_zip(path: Path) -> None:
         for ext in (".dbf", ".shx"):
             if (stem + ext).lower() not in lowered:
                 raise BoundaryError(
-                    _("{path}: shapefile {shp!r} has no {ext} file in the archive; add it to the zip.").format(path=path, shp=shp, ext=ext)
+                    _("{path}: shapefile {shp!r} has no {ext} file in the archive; add it to the zip.").format(
+                        path=path, shp=shp, ext=ext)
                 )
         if (stem + ".prj").lower() not in lowered:
             raise MissingCRSError(
@@ -115,7 +120,8 @@ def _check_zip(path: Path) -> None:
 
 def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     if not path.exists():
-        raise BoundaryError(_("{path}: file not found; check the path in the configuration.").format(path=path))
+        raise BoundaryError(_("{path}: file not found; check the path in the configuration.").format(
+            path=path))
     try:
         if path.suffix.lower() == ".parquet":
             return gpd.read_parquet(path)
@@ -125,12 +131,14 @@ def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
         layers = ""
         try:
-            layers = _(" Layers in the file: {value}.").format(value=[l[0] for l in pyogrio.list_layers(_ogr_path(path))])
+            layers = _(" Layers in the file: {value}.").format(
+                value=[l[0] for l in pyogrio.list_layers(_ogr_path(path))])
         except Exception:
             pass
         raise BoundaryError(
             _("{path}: cannot read it as a vector dataset ({name}: {exc}).{layers} "
-            "Use GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or a (zipped) Shapefile.").format(path=path, name=type(exc).__name__, exc=exc, layers=layers)
+            "Use GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or a (zipped) Shapefile.").format(
+                path=path, name=type(exc).__name__, exc=exc, layers=layers)
         ) from None
 
 
@@ -181,7 +189,8 @@ def read_boundaries(
     path = Path(path)
     raw = _read_any(path, layer)
     if len(raw) == 0:
-        raise BoundaryError(_("{path}: the layer has no features; check the file or the layer name.").format(path=path))
+        raise BoundaryError(_("{path}: the layer has no features; check the file or the layer name.").format(
+            path=path))
     _check_fields(raw, path, [id_field, name_field, parent_field, *extra_fields])
     if raw.crs is None:
         raise MissingCRSError(
@@ -206,7 +215,8 @@ def read_boundaries(
     if len(empty) == len(out):
         raise BoundaryError(
             _("{path}: none of the {n_out} features has a geometry (all empty or null), so no district can be "
-            "mapped nor hold a point or pixel; re-export the boundaries with their shapes.").format(path=path, n_out=len(out))
+            "mapped nor hold a point or pixel; re-export the boundaries with their shapes.").format(
+                path=path, n_out=len(out))
         )
     report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced, unnamed)
     return out, report
@@ -234,19 +244,22 @@ def _check_fields(frame: pd.DataFrame, path: Path, fields: Sequence[str | None])
         available = [c for c in frame.columns if c != frame.geometry.name]
         raise BoundaryError(
             _("{path}: field(s) {missing} not found; available fields: {available}. "
-            "Fix the field names in the configuration.").format(path=path, missing=missing, available=available)
+            "Fix the field names in the configuration.").format(
+                path=path, missing=missing, available=available)
         )
 
 
 def _check_codes(codes: pd.Series, path: Path, id_field: str) -> None:
     if codes.isna().any() or (codes == "").any():
         n = int((codes.isna() | (codes == "")).sum())
-        raise BoundaryError(_("{path}: field {id_field!r} is empty for {n} feature(s); give every district a code.").format(path=path, id_field=id_field, n=n))
+        raise BoundaryError(_("{path}: field {id_field!r} is empty for {n} feature(s); give every district a code.").format(
+            path=path, id_field=id_field, n=n))
     dup = codes[codes.duplicated(keep=False)]
     if len(dup):
         raise BoundaryError(
             _("{path}: field {id_field!r} has duplicate codes {sorted}; "
-            "codes must be unique (dissolve multi-part districts or fix the codes).").format(path=path, id_field=id_field, sorted=sorted(dup.unique())[:10])
+            "codes must be unique (dissolve multi-part districts or fix the codes).").format(
+                path=path, id_field=id_field, sorted=sorted(dup.unique())[:10])
         )
 
 
@@ -260,7 +273,8 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, path: Path) -> None:
         raise BoundaryError(
             _("{path}: coordinates ({minx}, {miny}, {maxx}, {maxy}) are outside the range "
             "of the declared geographic CRS {to_string}; the file is probably projected and "
-            "mislabelled. Set its real CRS (e.g. gdf.set_crs('EPSG:32629', allow_override=True)).").format(path=path, minx=format_spec(minx, ".0f"), miny=format_spec(miny, ".0f"), maxx=format_spec(maxx, ".0f"), maxy=format_spec(maxy, ".0f"), to_string=gdf.crs.to_string())
+            "mislabelled. Set its real CRS (e.g. gdf.set_crs('EPSG:32629', allow_override=True)).").format(
+                path=path, minx=format_spec(minx, ".0f"), miny=format_spec(miny, ".0f"), maxx=format_spec(maxx, ".0f"), maxy=format_spec(maxy, ".0f"), to_string=gdf.crs.to_string())
         )
 
 
@@ -336,15 +350,18 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     suffix = path.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
         raise TargetingError(
-            _("Unsupported export format {suffix!r} for {path}; use one of {list}.").format(suffix=suffix, path=path, list=list(EXPORT_SUFFIXES))
+            _("Unsupported export format {suffix!r} for {path}; use one of {list}.").format(
+                suffix=suffix, path=path, list=list(EXPORT_SUFFIXES))
         )
     if path.is_dir():
-        raise TargetingError(_("{path}: is a folder; give the export a file name ending in {suffix}.").format(path=path, suffix=suffix))
+        raise TargetingError(_("{path}: is a folder; give the export a file name ending in {suffix}.").format(
+            path=path, suffix=suffix))
     try:
         _write(frame, path, suffix, metadata, labels)
     except OSError as exc:
         raise TargetingError(
-            _("{path}: cannot write the export ({value}); choose a folder you can write to.").format(path=path, value=exc.strerror or exc)
+            _("{path}: cannot write the export ({value}); choose a folder you can write to.").format(
+                path=path, value=exc.strerror or exc)
         ) from None
     return path
 
@@ -367,7 +384,8 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
                 neutralise_formulas(names).to_excel(xl, sheet_name="columns", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
-            raise TargetingError(_("{path}: {suffix} export needs district geometries.").format(path=path, suffix=suffix))
+            raise TargetingError(_("{path}: {suffix} export needs district geometries.").format(
+                path=path, suffix=suffix))
         if suffix == ".parquet":
             frame.to_parquet(path)
         elif suffix == ".geojson":

@@ -108,36 +108,43 @@ class JoinReport:
         out = [
             _("{table}: {matched} of {districts} districts matched "
             "({matched_by_code} by code, {matched_by_name} by name, "
-            "{matched_by_crosswalk} by crosswalk); {rows} table rows").format(table=self.table, matched=self.matched, districts=self.districts, matched_by_code=self.matched_by_code, matched_by_name=self.matched_by_name, matched_by_crosswalk=self.matched_by_crosswalk, rows=self.rows)
+            "{matched_by_crosswalk} by crosswalk); {rows} table rows").format(
+                table=self.table, matched=self.matched, districts=self.districts, matched_by_code=self.matched_by_code, matched_by_name=self.matched_by_name, matched_by_crosswalk=self.matched_by_crosswalk, rows=self.rows)
         ]
         out += [f"  {d}" for d in self.details]
         if self.merged:
             shown = "; ".join(f"{c} <- {', '.join(keys)}" for c, keys in _cut(self.merged, full))
             out.append(_("  {n_merged} district(s) merged from several rows (counts summed, rates "
-                       "averaged by their weights): {shown}{more}").format(n_merged=len(self.merged), shown=shown, more=_more(self.merged, full)))
+                       "averaged by their weights): {shown}{more}").format(
+                           n_merged=len(self.merged), shown=shown, more=_more(self.merged, full)))
         if self.split:
             shown = "; ".join(f"{k} -> " + ", ".join(f"{c} ({s:.4g})" for c, s in parts)
                               for k, parts in _cut(self.split, full))
             out.append(_("  {n_split} row(s) split over several districts (counts divided by the shares, "
-                       "rates copied): {shown}{more}").format(n_split=len(self.split), shown=shown, more=_more(self.split, full)))
+                       "rates copied): {shown}{more}").format(
+                           n_split=len(self.split), shown=shown, more=_more(self.split, full)))
         if self.unmatched_districts:
             shown = ", ".join(f"{c} {n}" for c, n in _cut(self.unmatched_districts, full))
-            out.append(_("  {n_unmatched_districts} district(s) without a row (no data): {shown}").format(n_unmatched_districts=len(self.unmatched_districts), shown=shown)
+            out.append(_("  {n_unmatched_districts} district(s) without a row (no data): {shown}").format(
+                n_unmatched_districts=len(self.unmatched_districts), shown=shown)
                        + _more(self.unmatched_districts, full))
         if self.unmatched_rows:
             shown = ", ".join(_cut(self.unmatched_rows, full))
-            out.append(_("  {n_unmatched_rows} table row(s) matching no district (not used): {shown}").format(n_unmatched_rows=len(self.unmatched_rows), shown=shown)
+            out.append(_("  {n_unmatched_rows} table row(s) matching no district (not used): {shown}").format(
+                n_unmatched_rows=len(self.unmatched_rows), shown=shown)
                        + _more(self.unmatched_rows, full))
         hint = zeros_hint(self.unmatched_rows, [c for c, _unused in self.unmatched_districts], self.config_key)
         if hint:
             out.append(f"  {hint}")
         if self.suggestions:
             out.append(_("  {n_suggestions} near match(es) of unmatched names; if right, add these "
-                       "lines to the table's crosswalk file (table_key,district_code):").format(n_suggestions=len(self.suggestions)))
+                       "lines to the table's crosswalk file (table_key,district_code):").format(
+                           n_suggestions=len(self.suggestions)))
             out += [f"    {_csv_cell(k)},{_csv_cell(c)}    # {n}, similarity {s:.0f}"
                     for k, c, n, s in _cut(self.suggestions, full)]
             if not full and len(self.suggestions) > SHOWN:
-                out.append(_("    ... and {value} more (check --full lists them all)").format(value=len(self.suggestions) - SHOWN))
+                out.append(_("    ... and {value} more (check --full lists them all)").format(
+                    value=len(self.suggestions) - SHOWN))
         return out
 
     def as_frame(self) -> pd.DataFrame:
@@ -292,7 +299,8 @@ def join_table(
                                                   split_weights, config_key)
         parts.append(assigned)
         if unused:
-            extra.append(_("{n_unused} crosswalk line(s) name a key that is not in the table (not used): ").format(n_unused=len(unused))
+            extra.append(_("{n_unused} crosswalk line(s) name a key that is not in the table (not used): ").format(
+                n_unused=len(unused))
                          + ", ".join(unused[:SHOWN]) + (f" and {len(unused) - SHOWN} more" if len(unused) > SHOWN
                                                         else ""))
     links = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
@@ -368,7 +376,8 @@ def _crosswalk_assignments(
                 sample = ", ".join(sorted(codes)[:5])
                 raise JoinError(
                     _("{source} line {ln}: district_code {ln2!r} (for table key {tkey!r}) "
-                    "is not a district of these boundaries (codes such as {sample}); fix the crosswalk file.").format(source=source, ln=ln['line'], ln2=ln['district_code'], tkey=tkey, sample=sample)
+                    "is not a district of these boundaries (codes such as {sample}); fix the crosswalk file.").format(
+                        source=source, ln=ln['line'], ln2=ln['district_code'], tkey=tkey, sample=sample)
                 )
         shares = _shares(group, str(tkey), source, split, split_weights, config_key)
         for (_unused, ln), share in zip(group.iterrows(), shares):
@@ -385,16 +394,19 @@ def _shares(group: pd.DataFrame, tkey: str, source: str, split: str | None, spli
     targets = group["district_code"].astype(str)
     if targets.duplicated().any():
         raise JoinError(_("{source} lines {lines}: table key {tkey!r} goes to district "
-                        "{iloc!r} twice; keep one line per district.").format(source=source, lines=lines, tkey=tkey, iloc=targets[targets.duplicated()].iloc[0]))
+                        "{iloc!r} twice; keep one line per district.").format(
+                            source=source, lines=lines, tkey=tkey, iloc=targets[targets.duplicated()].iloc[0]))
     if np.isfinite(given).any():
         bad = ~np.isfinite(given) | (given < 0) | (given > 1)
         if bad.any():
             ln = group["line"].to_numpy()[bad][0]
             raise JoinError(_("{source} line {ln}: table key {tkey!r} has share {to_numpy!r}; "
-                            "every line of a split key needs a share between 0 and 1; fix the crosswalk file.").format(source=source, ln=ln, tkey=tkey, to_numpy=group['share'].to_numpy()[bad][0]))
+                            "every line of a split key needs a share between 0 and 1; fix the crosswalk file.").format(
+                                source=source, ln=ln, tkey=tkey, to_numpy=group['share'].to_numpy()[bad][0]))
         if abs(given.sum() - 1.0) > SHARE_TOLERANCE:
             raise JoinError(_("{source} lines {lines}: the shares of table key {tkey!r} sum to {sum}, "
-                            "not 1; fix the shares in the crosswalk file so that each key's shares sum to 1.").format(source=source, lines=lines, tkey=tkey, sum=format_spec(given.sum(), ".6g")))
+                            "not 1; fix the shares in the crosswalk file so that each key's shares sum to 1.").format(
+                                source=source, lines=lines, tkey=tkey, sum=format_spec(given.sum(), ".6g")))
         return given
     if len(group) == 1:
         return np.ones(1)
@@ -403,14 +415,16 @@ def _shares(group: pd.DataFrame, tkey: str, source: str, split: str | None, spli
         raise JoinError(
             _("{source} lines {lines}: table key {tkey!r} appears on {n_group} lines without a share; a key "
             "split over several districts needs a share column (the shares of a key sum to 1) in the crosswalk "
-            "file, or {where} = \"area\" or \"population\" in the configuration.").format(source=source, lines=lines, tkey=tkey, n_group=len(group), where=where)
+            "file, or {where} = \"area\" or \"population\" in the configuration.").format(
+                source=source, lines=lines, tkey=tkey, n_group=len(group), where=where)
         )
     weights = split_weights.reindex(targets.to_numpy()).to_numpy(dtype=float) if split_weights is not None \
         else np.full(len(group), np.nan)
     if not np.isfinite(weights).all() or weights.sum() <= 0:
         missing = [c for c, w in zip(targets, weights) if not np.isfinite(w)]
         raise JoinError(_("{source} lines {lines}: table key {tkey!r} is split by {split}, but district(s) "
-                        "{value} have no {split}; give the shares in a share column instead.").format(source=source, lines=lines, tkey=tkey, split=split, value=missing or list(targets)))
+                        "{value} have no {split}; give the shares in a share column instead.").format(
+                            source=source, lines=lines, tkey=tkey, split=split, value=missing or list(targets)))
     return weights / weights.sum()
 
 
@@ -470,10 +484,12 @@ def _combine(
                 joined.at[at, col] = " + ".join(dict.fromkeys(map(str, values.dropna())))
     if unknown:
         notes.append(_("column(s) {sorted} are read by no layer, so neither counts nor rates: left empty "
-                     "for merged and split districts; list the counts among them in the table's counts = [...].").format(sorted=sorted(unknown)))
+                     "for merged and split districts; list the counts among them in the table's counts = [...].").format(
+                         sorted=sorted(unknown)))
     if empty_rates:
         notes.append(_("rate column(s) {sorted} have no weight column to average merged rows: left "
-                     "empty for merged districts; give the layer a rollup_weight column of this table.").format(sorted=sorted(empty_rates)))
+                     "empty for merged districts; give the layer a rollup_weight column of this table.").format(
+                         sorted=sorted(empty_rates)))
     return joined, tuple(sorted(merged)), split_rows, notes
 
 
@@ -538,7 +554,8 @@ def group_rows(
     missing = sorted(c for c in needed if c not in table.columns)
     if missing:
         raise JoinError(_("{name}: column(s) {missing} named by group_by/aggregate not found; available columns: "
-                        "{list}. Fix group_by or aggregate in the configuration.").format(name=name, missing=missing, list=list(table.columns)))
+                        "{list}. Fix group_by or aggregate in the configuration.").format(
+                            name=name, missing=missing, list=list(table.columns)))
     keys = normalise_code(table[column])
     has_key = (keys.notna() & (keys.astype(str) != "")).to_numpy()
     rows = table[has_key]
@@ -551,9 +568,11 @@ def group_rows(
     frame = pd.DataFrame(out)
     sizes = group.value_counts()
     lines = [_("{n_table} rows grouped by {column} into {n_frame} groups "
-             "({value}-{value2} rows per group)").format(n_table=len(table), column=column, n_frame=len(frame), value=int(sizes.min()) if len(sizes) else 0, value2=int(sizes.max()) if len(sizes) else 0)]
+             "({value}-{value2} rows per group)").format(
+                 n_table=len(table), column=column, n_frame=len(frame), value=int(sizes.min()) if len(sizes) else 0, value2=int(sizes.max()) if len(sizes) else 0)]
     if (~has_key).any():
-        lines.append(_("{int} row(s) without a value in {column} (not used): line(s) ").format(int=int((~has_key).sum()), column=column)
+        lines.append(_("{int} row(s) without a value in {column} (not used): line(s) ").format(
+            int=int((~has_key).sum()), column=column)
                      + ", ".join(str(int(i) + 2) for i in np.flatnonzero(~has_key)[:SHOWN])
                      + (" ..." if (~has_key).sum() > SHOWN else ""))
     lines.append("columns: " + "; ".join(_describe_rule(c, r) for c, r in aggregate.items()))
@@ -569,7 +588,8 @@ def _aggregate_one(rows: pd.DataFrame, group: pd.Series, col: str, rule: Any, na
         bad = x.isna() & rows[c].notna() & (rows[c].astype(str).str.strip() != "")
         if bad.any():
             raise JoinError(_("{name}: column {c!r} has non-numeric value(s) such as "
-                            "{list}; aggregate can only add numbers.").format(name=name, c=c, list=list(rows.loc[bad, c].astype(str).unique()[:3])))
+                            "{list}; aggregate can only add numbers.").format(
+                                name=name, c=c, list=list(rows.loc[bad, c].astype(str).unique()[:3])))
         return x.astype(float)
 
     if isinstance(rule, Mapping) and "numerator" in rule:
@@ -590,7 +610,8 @@ def _aggregate_one(rows: pd.DataFrame, group: pd.Series, col: str, rule: Any, na
 
 def _describe_rule(col: str, rule: Any) -> str:
     if isinstance(rule, Mapping) and "numerator" in rule:
-        return _("{col} = sum of {rule} / sum of {rule2} x {float}").format(col=col, rule=rule['numerator'], rule2=rule['denominator'], float=format_spec(float(rule.get('per', 1)), "g"))
+        return _("{col} = sum of {rule} / sum of {rule2} x {float}").format(
+            col=col, rule=rule['numerator'], rule2=rule['denominator'], float=format_spec(float(rule.get('per', 1)), "g"))
     if isinstance(rule, Mapping):
         return _("{col} averaged weighted by {rule}").format(col=col, rule=rule['mean_weighted_by'])
     return f"{col} {'summed' if rule == 'sum' else rule}"
@@ -626,14 +647,17 @@ def check_join(report: JoinReport, max_unmatched: float, *, strict: bool = False
     n = len(report.unmatched_districts)
     over = report.unmatched_share > limit if not strict else n > 0
     if over:
-        allowed = _("--strict allows none") if strict else _("more than joins.max_unmatched = {max_unmatched} allows").format(max_unmatched=format_spec(max_unmatched, "g"))
+        allowed = _("--strict allows none") if strict else _("more than joins.max_unmatched = {max_unmatched} allows").format(
+            max_unmatched=format_spec(max_unmatched, "g"))
         shown = ", ".join(f"{c} {nm}" for c, nm in report.unmatched_districts[:5])
         raise JoinError(_("{table}: {n} of {districts} districts ({unmatched_share}) have "
-                        "no row, {allowed} (e.g. {shown}). {fix_hint}").format(table=report.table, n=n, districts=report.districts, unmatched_share=format_spec(report.unmatched_share, ".1%"), allowed=allowed, shown=shown, fix_hint=_fix_hint(report)))
+                        "no row, {allowed} (e.g. {shown}). {fix_hint}").format(
+                            table=report.table, n=n, districts=report.districts, unmatched_share=format_spec(report.unmatched_share, ".1%"), allowed=allowed, shown=shown, fix_hint=_fix_hint(report)))
     if strict and report.unmatched_rows:
         shown = ", ".join(report.unmatched_rows[:5])
         raise JoinError(_("{table}: {n_unmatched_rows} table row(s) match no district, --strict "
-                        "allows none (e.g. {shown}). {fix_hint}").format(table=report.table, n_unmatched_rows=len(report.unmatched_rows), shown=shown, fix_hint=_fix_hint(report)))
+                        "allows none (e.g. {shown}). {fix_hint}").format(
+                            table=report.table, n_unmatched_rows=len(report.unmatched_rows), shown=shown, fix_hint=_fix_hint(report)))
 
 
 def _fix_hint(report: JoinReport) -> str:
@@ -739,7 +763,8 @@ def zeros_hint(table_keys: Sequence[str], district_codes: Sequence[str], config_
         fix += _(", or set {where} = {n_c} in the configuration").format(where=where, n_c=len(c))
     return (
         _("{n_pairs} key(s) match a district code once leading zeros are ignored (e.g. {k!r} in the table, "
-        "{c!r} in the boundaries): a spreadsheet or a numeric field dropped them. {fix}.").format(n_pairs=len(pairs), k=k, c=c, fix=fix)
+        "{c!r} in the boundaries): a spreadsheet or a numeric field dropped them. {fix}.").format(
+            n_pairs=len(pairs), k=k, c=c, fix=fix)
     )
 
 
@@ -751,12 +776,14 @@ def _no_match_message(name: str, key: str, by: str, report: JoinReport, district
         )
         return (
             _("{name}: no key matches a district: column {key!r} holds {table_sample}, the districts' codes "
-            "are {list}. {hint}").format(name=name, key=key, table_sample=table_sample, list=list(map(str, districts.index[:5])), hint=hint)
+            "are {list}. {hint}").format(
+                name=name, key=key, table_sample=table_sample, list=list(map(str, districts.index[:5])), hint=hint)
         )
     return (
         _("{name}: no name in column {key!r} matches a district name (table: {table_sample}; districts: "
         "{list}). Choose the column with the district names, check "
-        "the level of the table, or join by code; a table finer than the districts needs group_by.").format(name=name, key=key, table_sample=table_sample, list=list(map(str, districts['name'].head(5))))
+        "the level of the table, or join by code; a table finer than the districts needs group_by.").format(
+            name=name, key=key, table_sample=table_sample, list=list(map(str, districts['name'].head(5))))
     )
 
 
@@ -796,5 +823,6 @@ def _check_duplicates(keys: pd.Series, shown: pd.Series, name: str, column: str)
         raise JoinError(
             _("{name}: {int} rows share a key in column {column!r} (e.g. {examples}); "
             "each district must appear once. Remove or merge the duplicate rows, join by code, or, for a "
-            "table finer than the districts, set group_by to the column naming the district.").format(name=name, int=int(dup.sum()), column=column, examples=examples)
+            "table finer than the districts, set group_by to the column naming the district.").format(
+                name=name, int=int(dup.sum()), column=column, examples=examples)
         )

@@ -171,5 +171,6 @@ def matched_change(
     used = list((before if context is None else context).columns)
     matching = (_("each treated district matched to its {k} nearest untreated districts on the standardised earlier "
                 "values of {n_used} indicator(s) ({join}{value}); "
-                "interval from {permutations} random reassignments of the {n_t} treated district(s)").format(k=k, n_used=len(used), join=', '.join(map(str, used[:8])), value='...' if len(used) > 8 else '', permutations=permutations, n_t=n_t))
+                "interval from {permutations} random reassignments of the {n_t} treated district(s)").format(
+                    k=k, n_used=len(used), join=', '.join(map(str, used[:8])), value='...' if len(used) > 8 else '', permutations=permutations, n_t=n_t))
     return MonitorResult(table=table, matches=matches, matching=matching)

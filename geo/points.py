@@ -174,12 +174,14 @@ class PointReport:
         used_by = f" (points of {', '.join(self.layers)})" if self.layers else ""
         head = (_("{file}{used_by}: {rows} rows; {inside} inside a "
                 "district, {outside} outside every district (not counted), {n_no_coordinates} "
-                "without coordinates, {n_invalid} with invalid coordinates (not used)").format(file=self.file, used_by=used_by, rows=self.rows, inside=self.inside, outside=self.outside, n_no_coordinates=len(self.no_coordinates), n_invalid=len(self.invalid)))
+                "without coordinates, {n_invalid} with invalid coordinates (not used)").format(
+                    file=self.file, used_by=used_by, rows=self.rows, inside=self.inside, outside=self.outside, n_no_coordinates=len(self.no_coordinates), n_invalid=len(self.invalid)))
         out = [head]
         if self.filter_line:
             out.append(_("  {filter_line}; the other rows are not used").format(filter_line=self.filter_line))
         if self.duplicates:
-            out.append(_("  {duplicates} point(s) at the same place as an earlier point (each counted)").format(duplicates=self.duplicates))
+            out.append(_("  {duplicates} point(s) at the same place as an earlier point (each counted)").format(
+                duplicates=self.duplicates))
         for label, items in (("without coordinates", self.no_coordinates), (_("with invalid coordinates"),
                                                                              self.invalid)):
             if items:
@@ -356,7 +358,8 @@ def read_points(
 
 def _check_layer(frame: Any, name: str) -> None:
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise BoundaryError(_("{name}: got {name2}; must be a GeoDataFrame. Read it with read_points or geopandas.").format(name=name, name2=type(frame).__name__))
+        raise BoundaryError(_("{name}: got {name2}; must be a GeoDataFrame. Read it with read_points or geopandas.").format(
+            name=name, name2=type(frame).__name__))
     if frame.crs is None:
         raise MissingCRSError(
             _("{name}: has no CRS, so it cannot be matched with the other layer. "
@@ -370,7 +373,8 @@ def _check_point_geometries(points: gpd.GeoDataFrame) -> None:
     if wrong:
         raise LayerDataError(
             _("points: geometry types {wrong} not valid; must be Point. "
-            "Use representative points, e.g. `layer.set_geometry(layer.representative_point())`.").format(wrong=wrong)
+            "Use representative points, e.g. `layer.set_geometry(layer.representative_point())`.").format(
+                wrong=wrong)
         )
 
 
@@ -380,7 +384,8 @@ def _metric_crs(zones: gpd.GeoDataFrame, crs: str | int | None) -> CRS:
     try:
         metric = CRS.from_user_input(crs)
     except CRSError as exc:
-        raise ConfigError(_("crs={crs!r} not valid ({exc}); pass an EPSG code or PROJ string of a projected CRS.").format(crs=crs, exc=exc)) from exc
+        raise ConfigError(_("crs={crs!r} not valid ({exc}); pass an EPSG code or PROJ string of a projected CRS.").format(
+            crs=crs, exc=exc)) from exc
     if not metric.is_projected:
         raise ConfigError(
             _("crs={crs!r} not valid for distances: it is not projected; pass a CRS in metres, "
@@ -409,14 +414,17 @@ def _per_100k(count: np.ndarray, index: pd.Index, population: pd.Series | None) 
     if population is None:
         return np.full(len(count), np.nan)
     if not isinstance(population, pd.Series):
-        raise LayerDataError(_("population: got {name}; must be a pandas Series indexed like zones.").format(name=type(population).__name__))
+        raise LayerDataError(_("population: got {name}; must be a pandas Series indexed like zones.").format(
+            name=type(population).__name__))
     if population.index.has_duplicates:
         dup = population.index[population.index.duplicated()].unique().tolist()[:5]
-        raise LayerDataError(_("population: index has duplicated labels {dup}; must have one value per district.").format(dup=dup))
+        raise LayerDataError(_("population: index has duplicated labels {dup}; must have one value per district.").format(
+            dup=dup))
     if len(population) and len(index) and not population.index.isin(index).any():
         raise LayerDataError(
             _("population: none of its index labels (e.g. {tolist}) is in zones.index "
-            "(e.g. {tolist2}); index it by the districts' index, e.g. `series.reindex(zones.index)`.").format(tolist=population.index[:3].tolist(), tolist2=index[:3].tolist())
+            "(e.g. {tolist2}); index it by the districts' index, e.g. `series.reindex(zones.index)`.").format(
+                tolist=population.index[:3].tolist(), tolist2=index[:3].tolist())
         )
     people = pd.to_numeric(population, errors="coerce").reindex(index).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -461,7 +469,8 @@ def _read_table(path: Path) -> pd.DataFrame:
     except Exception as exc:  # any reader failure is a problem with the file
         raise LayerDataError(
             _("points file '{path}': cannot be read ({name}: {exc}); "
-            "pass a CSV with coordinate columns or a vector file OGR reads (GeoPackage, GeoJSON, shapefile).").format(path=path, name=type(exc).__name__, exc=exc)
+            "pass a CSV with coordinate columns or a vector file OGR reads (GeoPackage, GeoJSON, shapefile).").format(
+                path=path, name=type(exc).__name__, exc=exc)
         ) from exc
 
 
@@ -477,14 +486,16 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _find_column(columns: Sequence[str], given: str | None, names: Sequence[str], axis: str, path: Path) -> str:
     if given is not None:
         if given not in columns:
-            raise LayerDataError(_("points file '{path}': {axis} column {given!r} not found; columns are {list}.").format(path=path, axis=axis, given=given, list=list(columns)))
+            raise LayerDataError(_("points file '{path}': {axis} column {given!r} not found; columns are {list}.").format(
+                path=path, axis=axis, given=given, list=list(columns)))
         return given
     found = [c for c in columns if str(c).strip().lower() in names]
     if len(found) != 1:
         problem = "no" if not found else f"several ({found})"
         raise LayerDataError(
             _("points file '{path}': {problem} {axis} coordinate column among {list}; "
-            "expected one of {list2} (any case). Pass {axis}='COLUMN'.").format(path=path, problem=problem, axis=axis, list=list(columns), list2=list(names))
+            "expected one of {list2} (any case). Pass {axis}='COLUMN'.").format(
+                path=path, problem=problem, axis=axis, list=list(columns), list2=list(names))
         )
     return found[0]
 
@@ -518,7 +529,8 @@ def _points_from_geometry(
     reasons = pd.Series(np.nan, index=table.index, dtype=object)
     reasons[shapely.is_missing(geoms) | shapely.is_empty(geoms)] = _("geometry is missing")
     not_point = reasons.isna().to_numpy() & (kinds != 0)
-    reasons[not_point] = [_("geometry is a {geom_type}, not a Point").format(geom_type=g.geom_type) for g in geoms[not_point]]
+    reasons[not_point] = [_("geometry is a {geom_type}, not a Point").format(
+        geom_type=g.geom_type) for g in geoms[not_point]]
     points_mask = reasons.isna().to_numpy()
     xs = np.full(len(geoms), np.nan)
     ys = np.full(len(geoms), np.nan)
@@ -540,7 +552,8 @@ def _parse_crs(crs: str | int) -> CRS:
     try:
         return CRS.from_user_input(crs)
     except CRSError as exc:
-        raise ConfigError(_("crs={crs!r} not valid ({exc}); pass e.g. 'EPSG:4326' or an EPSG code.").format(crs=crs, exc=exc)) from exc
+        raise ConfigError(_("crs={crs!r} not valid ({exc}); pass e.g. 'EPSG:4326' or an EPSG code.").format(
+            crs=crs, exc=exc)) from exc
 
 
 def _clean_number(value: object) -> object:

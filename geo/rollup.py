@@ -63,7 +63,8 @@ def roll_up(
         orphans = list(parent.index[parent.isna()][:10])
         raise TargetingError(
             _("{int} district(s) have no parent code (e.g. {orphans}); "
-            "fix the parent field so every district rolls up.").format(int=int(parent.isna().sum()), orphans=orphans)
+            "fix the parent field so every district rolls up.").format(
+                int=int(parent.isna().sum()), orphans=orphans)
         )
     out = {}
     for col in counts:
@@ -71,7 +72,8 @@ def roll_up(
     for col, weight in rates.items():
         w = weight.reindex(values.index).astype(float)
         if (w < 0).any():
-            raise TargetingError(_("Negative weights for rate {col!r}; weights must be >= 0.").format(col=col))
+            raise TargetingError(_("Negative weights for rate {col!r}; weights must be >= 0.").format(
+                col=col))
         x = values[col].astype(float)
         ok = x.notna() & w.notna()
         num = (x * w).where(ok).groupby(parent).sum(min_count=1)

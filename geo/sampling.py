@@ -83,7 +83,8 @@ class SamplingDesign:
             return _("rates counted in full")
         where = f" where {self.size_column} >= {self.sampled_from:,.0f}" if self.sampled_from > 0 else ""
         rest = _(", counted in full elsewhere") if self.sampled_from > 0 else ""
-        return _("rates measured on a {fraction} sample{where}{rest}").format(fraction=format_spec(self.fraction, ".0%"), where=where, rest=rest).replace("% sample", " % sample")
+        return _("rates measured on a {fraction} sample{where}{rest}").format(
+            fraction=format_spec(self.fraction, ".0%"), where=where, rest=rest).replace("% sample", " % sample")
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ def measured_on(
                 where = (table_paths or {}).get(layer.table, layer.table)
                 raise LayerDataError(
                     _("{where}: column {size_column!r} (uncertainty.size_column) not found; it tells which "
-                    "districts were sampled. Fix uncertainty.size_column, or set uncertainty.sampled_from = 0.").format(where=where, size_column=design.size_column)
+                    "districts were sampled. Fix uncertainty.size_column, or set uncertainty.sampled_from = 0.").format(
+                        where=where, size_column=design.size_column)
                 )
             size = pd.to_numeric(table[design.size_column], errors="coerce")
             sampled = (size >= design.sampled_from).reindex(den.index, fill_value=False)
@@ -266,7 +268,8 @@ def standard_errors(
         if column not in table.columns:
             raise LayerDataError(
                 _("{where}: column {column!r} (se_column of layer {id!r}) not found; available columns: "
-                "{sorted}. Fix se_column in the layer's declaration or remove it.").format(where=where, column=column, id=layer.id, sorted=sorted(map(str, table.columns))[:20])
+                "{sorted}. Fix se_column in the layer's declaration or remove it.").format(
+                    where=where, column=column, id=layer.id, sorted=sorted(map(str, table.columns))[:20])
             )
         raw = table[column]
         se = pd.to_numeric(raw, errors="coerce").astype(float)
@@ -279,14 +282,16 @@ def standard_errors(
             raise LayerDataError(
                 _("{where}: column {column!r} (se_column of layer {id!r}) has {int} non-numeric "
                 "value(s), e.g. {list}; a standard error is a number >= 0. "
-                "Clean these cells or leave them empty.").format(where=where, column=column, id=layer.id, int=int(bad.sum()), list=list(raw[bad].astype(str).unique()[:3]))
+                "Clean these cells or leave them empty.").format(
+                    where=where, column=column, id=layer.id, int=int(bad.sum()), list=list(raw[bad].astype(str).unique()[:3]))
             )
         negative = se < 0
         if negative.any():
             raise LayerDataError(
                 _("{where}: column {column!r} (se_column of layer {id!r}) is negative for "
                 "{int} district(s) {list}; a standard error "
-                "is >= 0. Fix these cells.").format(where=where, column=column, id=layer.id, int=int(negative.sum()), list=list(map(str, se.index[negative][:5])))
+                "is >= 0. Fix these cells.").format(
+                    where=where, column=column, id=layer.id, int=int(negative.sum()), list=list(map(str, se.index[negative][:5])))
             )
         out[layer.id] = se * float(getattr(layer.loader, "scale", 1.0))
     return out
@@ -347,7 +352,8 @@ def data_noise(
         ``replicates`` below 1.
     """
     if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 1:
-        raise TargetingError(_("Invalid replicates: {replicates!r}. It must be a whole number >= 1.").format(replicates=replicates))
+        raise TargetingError(_("Invalid replicates: {replicates!r}. It must be a whole number >= 1.").format(
+            replicates=replicates))
     chosen = [l for l in layers if l.id in values.columns]
     se = standard_errors(chosen, tables, table_paths=table_paths)
     trials = {k: v for k, v in measured_on(chosen, tables, design, table_paths=table_paths).items() if k not in se}
@@ -356,7 +362,8 @@ def data_noise(
     fixed = [l.id for l in chosen if l.id not in se and l.id not in trials and l.id not in counts]
     notes = []
     if trials:
-        notes.append(_("binomial on the denominator ({describe}): {join}").format(describe=design.describe(), join=', '.join(trials)))
+        notes.append(_("binomial on the denominator ({describe}): {join}").format(
+            describe=design.describe(), join=', '.join(trials)))
     if counts:
         notes.append(_("Poisson on the denominator: {join}").format(join=', '.join(counts)))
     if se:
@@ -413,7 +420,8 @@ def shrink_rates(values: pd.DataFrame, trials: Mapping[str, pd.Series]) -> tuple
         new = v.copy()
         new[ok] = np.where(np.isfinite(smoothed), smoothed, v[ok].to_numpy())
         out[lid] = new
-        moved.append(_("{lid} (largest move {float} points)").format(lid=lid, float=format_spec(float((new - v).abs().max()), ".2f")))
+        moved.append(_("{lid} (largest move {float} points)").format(
+            lid=lid, float=format_spec(float((new - v).abs().max()), ".2f")))
     note = (_("empirical-Bayes shrinkage of small-population rates towards the overall rate (Marshall 1991, "
             "esda): ") + (", ".join(moved) if moved else _("no layer with a denominator")))
     return out, note
@@ -455,8 +463,10 @@ def few_people_note(population: pd.Series, code: Any, *, share: float = 0.1,
     if larger < (1.0 - share) * len(pop):
         return None
     text = (_("Its place rests on few people: {own} residents, fewer than in {larger} of the "
-            "{n_pop} districts; ").format(own=format_spec(own, ",.0f"), larger=format_spec(larger, ","), n_pop=format_spec(len(pop), ",")))
+            "{n_pop} districts; ").format(
+                own=format_spec(own, ",.0f"), larger=format_spec(larger, ","), n_pop=format_spec(len(pop), ",")))
     if interval is not None and all(np.isfinite(interval)):
         return text + (_("its rank could lie anywhere from {interval} to {interval2} "
-                       "({middle} of the Monte Carlo draws, which draw the data too).").format(middle="5-95 %", interval=format_spec(interval[0], ".0f"), interval2=format_spec(interval[1], ".0f")))
+                       "({middle} of the Monte Carlo draws, which draw the data too).").format(
+                           middle="5-95 %", interval=format_spec(interval[0], ".0f"), interval2=format_spec(interval[1], ".0f")))
     return text + _("a few people more or less in a rate can move it many places.")

@@ -140,7 +140,8 @@ def save_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write ``scenario`` as indented JSON (``.json``); returns the path."""
     path = Path(path)
     if path.suffix.lower() != ".json":
-        raise ScenarioError(_("{path}: a scenario is saved as .json; choose a name ending in .json.").format(path=path))
+        raise ScenarioError(_("{path}: a scenario is saved as .json; choose a name ending in .json.").format(
+            path=path))
     path.write_text(scenario_text(scenario), encoding="utf-8")
     return path
 
@@ -171,23 +172,28 @@ def read_scenario(content: bytes, config: Config, *, name: str = "scenario") -> 
     try:
         raw = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(_("{name}: not a JSON or TOML scenario file ({exc}).").format(name=name, exc=exc)) from None
+        raise ScenarioError(_("{name}: not a JSON or TOML scenario file ({exc}).").format(
+            name=name, exc=exc)) from None
     if raw.get("format") != FORMAT:
-        raise ScenarioError(_("{name}: format {get!r} is not {v_format!r}; save the scenario again.").format(name=name, get=raw.get('format'), v_format=FORMAT))
+        raise ScenarioError(_("{name}: format {get!r} is not {v_format!r}; save the scenario again.").format(
+            name=name, get=raw.get('format'), v_format=FORMAT))
     mine = config_fingerprint(config)
     if raw.get("fingerprint") != mine:
         raise ScenarioError(
             _("{name}: made with configuration {get!r} (fingerprint {get2!r}), not "
             "with {name2!r} (fingerprint {mine!r}); its districts and layers may differ. Open it "
-            "with the configuration it was made with, or save the scenario again with this one.").format(name=name, get=raw.get('config'), get2=raw.get('fingerprint'), name2=Path(config.path).name, mine=mine)
+            "with the configuration it was made with, or save the scenario again with this one.").format(
+                name=name, get=raw.get('config'), get2=raw.get('fingerprint'), name2=Path(config.path).name, mine=mine)
         )
     if raw.get("level") not in config.levels:
-        raise ScenarioError(_("{name}: unknown level {get!r}; levels: {list}.").format(name=name, get=raw.get('level'), list=list(config.levels)))
+        raise ScenarioError(_("{name}: unknown level {get!r}; levels: {list}.").format(
+            name=name, get=raw.get('level'), list=list(config.levels)))
     known = {l.id for l in config.layers}
     named = set(raw.get("layers", [])) | set(raw.get("weights", {}))
     unknown = sorted(named - known)
     if unknown:
-        raise ScenarioError(_("{name}: unknown layer(s) {unknown}; this configuration's layers: {sorted}.").format(name=name, unknown=unknown, sorted=sorted(known)))
+        raise ScenarioError(_("{name}: unknown layer(s) {unknown}; this configuration's layers: {sorted}.").format(
+            name=name, unknown=unknown, sorted=sorted(known)))
     try:
         method = Method(**raw.get("method", {}))
         alloc = dict(raw.get("allocation", {}))
@@ -195,7 +201,8 @@ def read_scenario(content: bytes, config: Config, *, name: str = "scenario") -> 
             alloc[key] = tuple(alloc.get(key, ()))
         allocation = AllocationSettings(**alloc)
     except TypeError as exc:
-        raise ScenarioError(_("{name}: {exc}; remove the unknown setting.").format(name=name, exc=exc)) from None
+        raise ScenarioError(_("{name}: {exc}; remove the unknown setting.").format(
+            name=name, exc=exc)) from None
     return Scenario(
         name=str(raw.get("name", "scenario")), level=raw["level"], layers=tuple(raw.get("layers", [])),
         weights={k: float(v) for k, v in raw.get("weights", {}).items()},

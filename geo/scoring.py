@@ -62,7 +62,8 @@ OUTLIER_TREATMENTS = ("none", "coinr")
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise TargetingError(_("Invalid {name}: {value!r}. {name} must be one of {list}").format(name=name, value=value, list=list(allowed)))
+        raise TargetingError(_("Invalid {name}: {value!r}. {name} must be one of {list}").format(
+            name=name, value=value, list=list(allowed)))
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ def orient(values: pd.DataFrame, higher_is_worse: Mapping[str, bool]) -> pd.Data
 def _signs(columns: Sequence[str], higher_is_worse: Mapping[str, bool]) -> np.ndarray:
     missing = [c for c in columns if c not in higher_is_worse]
     if missing:
-        raise TargetingError(_("No direction declared for layer(s) {missing}; set higher_is_worse.").format(missing=missing))
+        raise TargetingError(_("No direction declared for layer(s) {missing}; set higher_is_worse.").format(
+            missing=missing))
     return np.array([1.0 if higher_is_worse[c] else -1.0 for c in columns])
 
 
@@ -356,7 +358,8 @@ def effective_weights(
     for name, w in list(weights.items()) + list(theme_weights.items()):
         if not np.isfinite(float(w)) or float(w) < 0:
             raise TargetingError(
-                _("Invalid weight {w!r} for {name!r}: weights must be finite and >= 0.").format(w=w, name=name)
+                _("Invalid weight {w!r} for {name!r}: weights must be finite and >= 0.").format(
+                    w=w, name=name)
             )
     # a handful of layers: plain Python, as this runs on every slider move
     layer_w = {lid: float(weights.get(lid, 1.0)) for lid in themes}
@@ -506,7 +509,8 @@ def _informative(x: np.ndarray, columns: Sequence[str]
             keep.append(col)
         else:
             what = _("has the same value everywhere") if any_value else _("has no data")
-            notes.append(_("Layer {col!r} {what} at this level and was left out of the score.").format(col=col, what=what))
+            notes.append(_("Layer {col!r} {what} at this level and was left out of the score.").format(
+                col=col, what=what))
     return keep, notes, (lo, hi)
 
 
@@ -573,7 +577,8 @@ def score(
         treated = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
         if method.outliers == "coinr":
             treated, actions = treat_outliers(treated)
-            notes += [_("Layer {c!r}: {a} (COINr outlier rule).").format(c=c, a=a) for c, a in actions.items()]
+            notes += [_("Layer {c!r}: {a} (COINr outlier rule).").format(
+                c=c, a=a) for c, a in actions.items()]
         norm = normalise(orient(treated, higher_is_worse), method.normalisation, lower=lower)
     else:  # the common case on every slider move: straight on arrays
         at = _positions(values.columns, usable_cols)
@@ -629,7 +634,8 @@ def _apply_missing_policy(
     if method.missing == "exclude":
         low_reasons = [_("incomplete data (missing-data policy 'exclude')")] * len(low_cov)
     else:
-        low_reasons = [_("data coverage {c} below the minimum {min_coverage}").format(c=format_spec(c, ".0%"), min_coverage=format_spec(method.min_coverage, ".0%")) for c in low_cov]
+        low_reasons = [_("data coverage {c} below the minimum {min_coverage}").format(
+            c=format_spec(c, ".0%"), min_coverage=format_spec(method.min_coverage, ".0%")) for c in low_cov]
     reasons = pd.Series(_("no data for any weighted layer"), index=composite.index[mask], dtype=object)
     reasons[low_cov.index] = low_reasons
     unscored = pd.DataFrame({"reason": reasons, "data_coverage": coverage[mask]})

@@ -160,10 +160,12 @@ def read_text_table(
     if len(data) > max_bytes:
         raise LayerDataError(
             _("{name}: the file is {size_text}, larger than the limit of {size_text2}. "
-            "Keep only the district key and the value columns you need, or split the file.").format(name=name, size_text=size_text(len(data)), size_text2=size_text(max_bytes))
+            "Keep only the district key and the value columns you need, or split the file.").format(
+                name=name, size_text=size_text(len(data)), size_text2=size_text(max_bytes))
         )
     if not data.strip():
-        raise LayerDataError(_("{name}: the file is empty; give a table with a header row and one row per district.").format(name=name))
+        raise LayerDataError(_("{name}: the file is empty; give a table with a header row and one row per district.").format(
+            name=name))
     suffix = (suffix or _suffix(name)).lower()
     if suffix in EXCEL_SUFFIXES:
         rows, attrs = _xlsx_rows(data, name, max_bytes, max_cells, sheet)
@@ -262,12 +264,15 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
     """
     path = Path(path)
     if not path.exists():
-        raise LayerDataError(_("{path}: file not found; check the path in the configuration.").format(path=path))
+        raise LayerDataError(_("{path}: file not found; check the path in the configuration.").format(
+            path=path))
     if path.is_dir():
-        raise LayerDataError(_("{path}: is a folder, not a table file; give the path of a .csv or .xlsx file.").format(path=path))
+        raise LayerDataError(_("{path}: is a folder, not a table file; give the path of a .csv or .xlsx file.").format(
+            path=path))
     if not path.is_file():
         raise LayerDataError(
-            _("{path}: not a regular file (a device or a pipe?); give the path of a .csv or .xlsx file.").format(path=path)
+            _("{path}: not a regular file (a device or a pipe?); give the path of a .csv or .xlsx file.").format(
+                path=path)
         )
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         return _read_parquet(path, key)
@@ -276,7 +281,8 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
         if path.stat().st_size > limit:
             raise LayerDataError(
                 _("{path}: the file is {size_text}, larger than the limit of {max_mb} MB for "
-                "a table. Keep only the key and the columns the layers use, or split the file.").format(path=path, size_text=size_text(path.stat().st_size), max_mb=max_mb)
+                "a table. Keep only the key and the columns the layers use, or split the file.").format(
+                    path=path, size_text=size_text(path.stat().st_size), max_mb=max_mb)
             )
         with path.open("rb") as fh:
             chunks, size = [], 0
@@ -285,7 +291,8 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
                 size += len(chunk)
         data = b"".join(chunks)
     except OSError as exc:
-        raise LayerDataError(_("{path}: cannot read the file ({value}); check its permissions.").format(path=path, value=exc.strerror or exc)) from None
+        raise LayerDataError(_("{path}: cannot read the file ({value}); check its permissions.").format(
+            path=path, value=exc.strerror or exc)) from None
     if len(data) > limit:
         raise LayerDataError(
             _("{path}: larger than the limit of {max_mb} MB for a table (reading stopped there). Keep only the "
@@ -311,7 +318,8 @@ def _refuse_uncached_formulas(frame: pd.DataFrame, name: str) -> None:
             raise LayerDataError(
                 _("{name}: column {col!r} has {n_rows} formula cell(s) saved without their result "
                 "(rows {shown}); formulas are never computed here. Open the file in a spreadsheet "
-                "program and save it again (or paste the column as values).").format(name=name, col=col, n_rows=len(rows), shown=shown)
+                "program and save it again (or paste the column as values).").format(
+                    name=name, col=col, n_rows=len(rows), shown=shown)
             )
 
 
@@ -383,7 +391,8 @@ def _column_numbers(cells: pd.Series, column: str, name: str, decimal: str | Non
         words = [w for w in _WORD_LINE.findall(joined) if w not in _TOKEN_FORMS]
         if len(words) > len(strings) / 2:  # names, labels: text, not numbers with a few typos
             return None, (_("{name}: column {column!r} holds text (e.g. {list}), not "
-                          "numbers; choose a column of numbers.").format(name=name, column=column, list=list(dict.fromkeys(words))[:3]))
+                          "numbers; choose a column of numbers.").format(
+                              name=name, column=column, list=list(dict.fromkeys(words))[:3]))
         try:
             numbers = to_number(cells, column=column, filename=name, decimal=decimal)
         except LayerDataError as exc:
@@ -402,7 +411,8 @@ def _read_parquet(path: Path, key: str) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:
-        raise LayerDataError(_("{path}: cannot read the Parquet table ({name}: {exc}).").format(path=path, name=type(exc).__name__, exc=exc)) from None
+        raise LayerDataError(_("{path}: cannot read the Parquet table ({name}: {exc}).").format(
+            path=path, name=type(exc).__name__, exc=exc)) from None
     if key not in frame.columns:
         raise LayerDataError(
             _("{path}: key column {key!r} not found; available columns: {list}. "
@@ -439,7 +449,8 @@ def _bounded(
         if seen > max_cells:
             raise LayerDataError(
                 _("{name}: more than {max_cells} cells (row {line}), the limit for a table; a layer needs "
-                "one row per district and a few columns. Keep only the key and value columns, or split the file.").format(name=name, max_cells=format_spec(max_cells, ","), line=line)
+                "one row per district and a few columns. Keep only the key and value columns, or split the file.").format(
+                    name=name, max_cells=format_spec(max_cells, ","), line=line)
             )
         yield line, cells
 
@@ -477,7 +488,8 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     if text is None:
         raise LayerDataError(
             _("{name}: the text cannot be decoded as {upper} although it is marked or laid "
-            "out as such; the file is damaged. Save it again as CSV (UTF-8).").format(name=name, upper=candidates[0].upper())
+            "out as such; the file is damaged. Save it again as CSV (UTF-8).").format(
+                name=name, upper=candidates[0].upper())
         )
     sample = text[:100_000]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
@@ -551,7 +563,8 @@ def _csv_rows(data: bytes, name: str) -> tuple[Iterator[tuple[int, list[str | No
         except csv.Error as exc:
             raise LayerDataError(
                 _("{name}: line {value} cannot be read as CSV ({exc}); check the quotes "
-                "around that line, or save the file again as CSV.").format(name=name, value=reader.line_num + 1, exc=exc)
+                "around that line, or save the file again as CSV.").format(
+                    name=name, value=reader.line_num + 1, exc=exc)
             ) from None
 
     return rows(), attrs
@@ -570,7 +583,8 @@ def _xlsx_rows(data: bytes, name: str, max_bytes: int, max_cells: int, sheet_nam
             try:
                 sheets = [ws.title for ws in book.worksheets]
                 if not sheets:
-                    raise LayerDataError(_("{name}: the workbook has no worksheet; put the table on a sheet.").format(name=name))
+                    raise LayerDataError(_("{name}: the workbook has no worksheet; put the table on a sheet.").format(
+                        name=name))
                 position = _sheet_position(sheets, sheet_name, name)
                 sheet = book.worksheets[position]
                 sheet.reset_dimensions()  # do not trust the size recorded in the file
@@ -585,7 +599,8 @@ def _xlsx_rows(data: bytes, name: str, max_bytes: int, max_cells: int, sheet_nam
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise LayerDataError(
             _("{name}: the Excel workbook cannot be read ({name2}: {exc}); it may be damaged. "
-            "Open it in a spreadsheet program and save it again as .xlsx, or export the sheet as CSV.").format(name=name, name2=type(exc).__name__, exc=exc)
+            "Open it in a spreadsheet program and save it again as .xlsx, or export the sheet as CSV.").format(
+                name=name, name2=type(exc).__name__, exc=exc)
         ) from None
     uncached = {(r, c) for r, c in formulas if _saved_without_result(rows, r, c)}
     attrs = {"source": name, "format": "xlsx", "sheet": sheets[position], "sheets": sheets, "decimal": None,
@@ -603,7 +618,8 @@ def _sheet_position(sheets: list[str], sheet: str | int | None, name: str) -> in
         return sheets.index(sheet)
     raise LayerDataError(
         _("{name}: no worksheet {sheet!r}; the workbook's sheets are {sheets}. Set sheet to one of these "
-        "names (or a position from 0 to {value}).").format(name=name, sheet=sheet, sheets=sheets, value=len(sheets) - 1)
+        "names (or a position from 0 to {value}).").format(
+            name=name, sheet=sheet, sheets=sheets, value=len(sheets) - 1)
     )
 
 
@@ -627,7 +643,8 @@ def _check_xlsx_archive(data: bytes, name: str, max_bytes: int) -> zipfile.ZipFi
         infos = archive.infolist()
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise LayerDataError(
-            _("{name}: the Excel workbook is damaged ({exc}); save it again as .xlsx, or export it as CSV.").format(name=name, exc=exc)
+            _("{name}: the Excel workbook is damaged ({exc}); save it again as .xlsx, or export it as CSV.").format(
+                name=name, exc=exc)
         ) from None
     unpacked = sum(i.file_size for i in infos)
     limit = _UNZIPPED_FACTOR * max_bytes
@@ -635,7 +652,8 @@ def _check_xlsx_archive(data: bytes, name: str, max_bytes: int) -> zipfile.ZipFi
         raise LayerDataError(
             _("{name}: the workbook unpacks to {size_text} in {n_infos} parts, more than the "
             "{size_text2} allowed; refusing to open it (it may be damaged or built to exhaust memory). "
-            "Export the sheet you need as CSV.").format(name=name, size_text=size_text(unpacked), n_infos=len(infos), size_text2=size_text(limit))
+            "Export the sheet you need as CSV.").format(
+                name=name, size_text=size_text(unpacked), n_infos=len(infos), size_text2=size_text(limit))
         )
     names = {i.filename for i in infos}
     if "xl/vbaProject.bin" in names:
@@ -647,7 +665,8 @@ def _check_xlsx_archive(data: bytes, name: str, max_bytes: int) -> zipfile.ZipFi
         raise LayerDataError(f"{name}: {_(REFUSED_SUFFIXES['.xlsb'])}.")
     if "xl/workbook.xml" not in names:
         raise LayerDataError(
-            _("{name}: a zip archive without an Excel workbook inside; upload an .xlsx workbook or a CSV file.").format(name=name)
+            _("{name}: a zip archive without an Excel workbook inside; upload an .xlsx workbook or a CSV file.").format(
+                name=name)
         )
     return archive
 
@@ -715,7 +734,8 @@ def _frame(
             header = cells
             break
     if header is None:
-        raise LayerDataError(_("{name}: the file holds no cells; upload a table with a header row.").format(name=name))
+        raise LayerDataError(_("{name}: the file holds no cells; upload a table with a header row.").format(
+            name=name))
     if all(c is None or _looks_numeric(c) for c in header):
         raise LayerDataError(
             _("{name}: the first row ({line}) holds numbers, not column names; add a header row "
@@ -733,14 +753,16 @@ def _frame(
                 raise LayerDataError(
                     _("{name}: row {line} has {n_cells} fields but the header (row {header_line}) has "
                     "{n_header}. A value with a decimal comma must be quoted (\"12,5\") in a "
-                    "comma-separated file; or save the file with ; as the separator.").format(name=name, line=line, n_cells=len(cells), header_line=header_line, n_header=len(header))
+                    "comma-separated file; or save the file with ; as the separator.").format(
+                        name=name, line=line, n_cells=len(cells), header_line=header_line, n_header=len(header))
                 )
             width = max(width, len(cells))
         index.append(line)
         body.append(cells)
     if not body:
         raise LayerDataError(
-            _("{name}: the file has a header (row {header_line}) but no data rows; add one row per district.").format(name=name, header_line=header_line)
+            _("{name}: the file has a header (row {header_line}) but no data rows; add one row per district.").format(
+                name=name, header_line=header_line)
         )
     names = _column_names(header + [None] * (width - len(header)))
     repeated = [n for n, h in zip(names, header) if h is not None and n != h]
@@ -893,7 +915,8 @@ def to_number(
         raise LayerDataError(
             _("{filename}: column {column!r} has {n_too_large} value(s) too large to compute with "
             "(beyond {max_magnitude} in absolute value): {examples}. "
-            "Fix these cells (a unit error?), or leave them empty for 'no data'.").format(filename=filename, column=column, n_too_large=len(too_large), max_magnitude=format_spec(MAX_MAGNITUDE, "g"), examples=_examples([(row, raw) for _unused, row, raw in too_large]))
+            "Fix these cells (a unit error?), or leave them empty for 'no data'.").format(
+                filename=filename, column=column, n_too_large=len(too_large), max_magnitude=format_spec(MAX_MAGNITUDE, "g"), examples=_examples([(row, raw) for _unused, row, raw in too_large]))
         )
     bad += too_large
     if bad:
@@ -901,13 +924,15 @@ def to_number(
         raise LayerDataError(
             _("{filename}: column {column!r} has {n_bad} value(s) that are not numbers: "
             "{examples}. Fix these cells (numbers such as 12.5, "
-            "12,5, 1 234 or 12 %), or leave them empty or write n/a for 'no data'.").format(filename=filename, column=column, n_bad=len(bad), examples=_examples([(row, raw) for _unused, row, raw in bad]))
+            "12,5, 1 234 or 12 %), or leave them empty or write n/a for 'no data'.").format(
+                filename=filename, column=column, n_bad=len(bad), examples=_examples([(row, raw) for _unused, row, raw in bad]))
         )
     result = pd.Series(out, index=values.index, dtype=float, name=values.name)
     if by_file and mark == ",":
         result.attrs["decimal_note"] = (
             _("{filename}: column {column!r}: values such as {examples} read with '.' as the "
-            "thousands separator (1.125 is 1125), as the file writes its decimals with a comma.").format(filename=filename, column=column, examples=_examples(by_file, 2))
+            "thousands separator (1.125 is 1125), as the file writes its decimals with a comma.").format(
+                filename=filename, column=column, examples=_examples(by_file, 2))
         )
     return result
 
@@ -997,14 +1022,16 @@ def _decimal_mark(pending: list[tuple[object, str, str]], column: str, filename:
     if seen["."] and seen[","]:
         raise LayerDataError(
             _("{filename}: column {column!r} mixes decimal points ({examples}) and decimal "
-            "commas ({examples2}). Use one convention in the whole column.").format(filename=filename, column=column, examples=_examples(seen['.']), examples2=_examples(seen[',']))
+            "commas ({examples2}). Use one convention in the whole column.").format(
+                filename=filename, column=column, examples=_examples(seen['.']), examples2=_examples(seen[',']))
         )
     mark = "." if seen["."] else "," if seen[","] else decimal
     if mark is None and seen["?"]:
         raise LayerDataError(
             _("{filename}: column {column!r} has value(s) that read two ways, e.g. {examples}: "
             "a thousands separator or a decimal mark? Nothing else in the column or the file decides. Write "
-            "them without a thousands separator (1234), or with one more decimal (1.2340).").format(filename=filename, column=column, examples=_examples(seen['?']))
+            "them without a thousands separator (1234), or with one more decimal (1.2340).").format(
+                filename=filename, column=column, examples=_examples(seen['?']))
         )
     decided_by_file = not seen["."] and not seen[","]
     return mark or ".", (seen["?"] if decided_by_file else [])

@@ -168,7 +168,8 @@ def districts_to_reach(curve: pd.DataFrame, share: float) -> int:
     2
     """
     if not 0 < share <= 1:
-        raise TargetingError(_("Invalid share {share!r}: give a share between 0 and 1 (e.g. 0.5 for 50 %).").format(share=share))
+        raise TargetingError(_("Invalid share {share!r}: give a share between 0 and 1 (e.g. 0.5 for 50 %).").format(
+            share=share))
     reached = curve["share_reached"].to_numpy() >= share - 1e-12
     return int(curve["k"].to_numpy()[np.argmax(reached)])
 
@@ -189,7 +190,8 @@ def districts_for_population(curve: pd.DataFrame, share: float) -> int:
     if "population_share" not in curve.columns:
         raise TargetingError(_("The coverage curve has no population: build it with coverage_curve(..., population)."))
     if not 0 < share <= 1:
-        raise TargetingError(_("Invalid share {share!r}: give a share of the population between 0 and 1 (e.g. 0.1).").format(share=share))
+        raise TargetingError(_("Invalid share {share!r}: give a share of the population between 0 and 1 (e.g. 0.1).").format(
+            share=share))
     reached = curve["population_share"].to_numpy() >= share - 1e-12
     return int(curve["k"].to_numpy()[np.argmax(reached)]) if reached.any() else len(curve)
 
@@ -248,7 +250,8 @@ def top_k_errors(curve: pd.DataFrame, k: int, population: pd.Series | None = Non
     0.9
     """
     if not 0 <= k <= len(curve):
-        raise TargetingError(_("Invalid k {k!r}: choose between 0 and {n_curve} districts.").format(k=k, n_curve=len(curve)))
+        raise TargetingError(_("Invalid k {k!r}: choose between 0 and {n_curve} districts.").format(
+            k=k, n_curve=len(curve)))
     reached = float(curve["target"].iloc[:k].sum())
     total = float(curve["target"].sum())
     out = {"k": float(k), "reached": reached, "coverage": reached / total, "exclusion_error": 1 - reached / total}

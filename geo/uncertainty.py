@@ -117,12 +117,14 @@ def _valid_pairs(normalisations: Sequence[str], aggregations: Sequence[str]) -> 
     ):
         if isinstance(chosen, str):
             raise TargetingError(
-                _("Invalid {name}: {chosen!r} is a single string; pass a list such as [{chosen!r}].").format(name=name, chosen=chosen)
+                _("Invalid {name}: {chosen!r} is a single string; pass a list such as [{chosen!r}].").format(
+                    name=name, chosen=chosen)
             )
         bad = [c for c in chosen if c not in allowed]
         if bad or len(chosen) == 0:
             raise TargetingError(
-                _("Invalid {name}: {list!r}. Choose one or more of {list2}.").format(name=name, list=list(chosen), list2=list(allowed))
+                _("Invalid {name}: {list!r}. Choose one or more of {list2}.").format(
+                    name=name, list=list(chosen), list2=list(allowed))
             )
     pairs = [
         (n, a)
@@ -140,7 +142,8 @@ def _valid_pairs(normalisations: Sequence[str], aggregations: Sequence[str]) -> 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise TargetingError(_("Invalid {name}: {value!r}. It must be a whole number >= {minimum}.").format(name=name, value=value, minimum=minimum))
+        raise TargetingError(_("Invalid {name}: {value!r}. It must be a whole number >= {minimum}.").format(
+            name=name, value=value, minimum=minimum))
     return int(value)
 
 
@@ -162,7 +165,8 @@ def _check_memory(draws: int, districts: int, limit: int) -> None:
         most = max(limit // max(4 * int(districts), 1), 0)
         raise TargetingError(
             _("Invalid draws: {draws} draws x {districts} districts need {value} MiB of ranks, over the "
-            "memory limit of {value2} MiB; use at most {most} draws (or raise memory_limit).").format(draws=format_spec(draws, ","), districts=format_spec(districts, ","), value=format_spec(need / 2 ** 20, ",.0f"), value2=format_spec(limit / 2 ** 20, ",.0f"), most=format_spec(most, ","))
+            "memory limit of {value2} MiB; use at most {most} draws (or raise memory_limit).").format(
+                draws=format_spec(draws, ","), districts=format_spec(districts, ","), value=format_spec(need / 2 ** 20, ",.0f"), value2=format_spec(limit / 2 ** 20, ",.0f"), most=format_spec(most, ","))
         )
 
 
@@ -187,7 +191,8 @@ def _counted_layers(values: pd.DataFrame, themes: Mapping[str, str], weights: Ma
         raise TargetingError(_("No layers selected: choose at least one layer to score."))
     no_theme = [c for c in values.columns if c not in themes]
     if no_theme:
-        raise TargetingError(_("No theme declared for layer(s) {no_theme}; set themes.").format(no_theme=no_theme))
+        raise TargetingError(_("No theme declared for layer(s) {no_theme}; set themes.").format(
+            no_theme=no_theme))
     informative = [c for c in values.columns if values[c].nunique(dropna=True) >= 2]
     counted = [c for c in informative if float(weights.get(c, 1.0)) != 0.0]
     if not counted:

@@ -191,7 +191,8 @@ class StoredValues:
 
     def __post_init__(self) -> None:
         if len(self.codes) != len(self.values):
-            raise ValueError(_("StoredValues: {n_codes} codes but {n_values} values").format(n_codes=len(self.codes), n_values=len(self.values)))
+            raise ValueError(_("StoredValues: {n_codes} codes but {n_values} values").format(
+                n_codes=len(self.codes), n_values=len(self.values)))
 
     @classmethod
     def from_series(cls, values: pd.Series, *, origin: str = "") -> "StoredValues":
@@ -233,9 +234,11 @@ class UploadReport(JoinReport):
     def lines(self) -> list[str]:
         """The join summary, the value summary and the notes."""
         out = super().lines()
-        summary = _("  values: {with_value} of {districts} districts have one").format(with_value=self.with_value, districts=self.districts)
+        summary = _("  values: {with_value} of {districts} districts have one").format(
+            with_value=self.with_value, districts=self.districts)
         if self.with_value:
-            summary += _(" (min {minimum}, median {median}, max {maximum})").format(minimum=format_spec(self.minimum, "g"), median=format_spec(self.median, "g"), maximum=format_spec(self.maximum, "g"))
+            summary += _(" (min {minimum}, median {median}, max {maximum})").format(
+                minimum=format_spec(self.minimum, "g"), median=format_spec(self.median, "g"), maximum=format_spec(self.maximum, "g"))
         out.append(summary)
         out.extend(f"  note: {n}" for n in self.notes)
         return out
@@ -373,14 +376,16 @@ def uploaded_layer(
     no_key = keys.isna() | (keys.astype(str).str.strip() == "")
     if no_key.all():
         raise LayerDataError(
-            _("{name}: key column {key!r} is empty; choose the column with the district {by}s.").format(name=name, key=key, by=by)
+            _("{name}: key column {key!r} is empty; choose the column with the district {by}s.").format(
+                name=name, key=key, by=by)
         )
     frame = pd.DataFrame({key: keys[~no_key], "__value__": numbers[~no_key]})
     if parent_key:
         if "parent_code" not in districts.columns or districts["parent_code"].isna().all():
             raise JoinError(
                 _("{name}: the districts of this level have no parent district, so names cannot be "
-                "matched within a parent; join by name without the parent column {parent_key!r}.").format(name=name, parent_key=parent_key)
+                "matched within a parent; join by name without the parent column {parent_key!r}.").format(
+                    name=name, parent_key=parent_key)
             )
         frame.insert(1, parent_key, table.loc[~no_key, parent_key])
     joined, report = join_table(districts, frame, key=key, by=by, name=name, parent_key=parent_key,
@@ -395,7 +400,8 @@ def uploaded_layer(
             shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
             raise LayerDataError(
                 _("{name}: column {value!r} has {n_outside} value(s) outside 0-100 ({shown}) but the unit is %; "
-                "fix these values, or choose another unit if the column is not a percentage.").format(name=name, value=value, n_outside=len(outside), shown=shown)
+                "fix these values, or choose another unit if the column is not a percentage.").format(
+                    name=name, value=value, n_outside=len(outside), shown=shown)
             )
 
     notes = _notes(name, table, no_key, key, values, report, districts, by)
@@ -411,7 +417,8 @@ def uploaded_layer(
         notes=tuple(notes),
     )
     rule = "code" if by == "code" else (_("name within parent") if parent_key else "name")
-    origin = _("column {value!r} of {name}, joined by {rule} on {key!r}, uploaded {isoformat}").format(value=value, name=name, rule=rule, key=key, isoformat=today.isoformat())
+    origin = _("column {value!r} of {name}, joined by {rule} on {key!r}, uploaded {isoformat}").format(
+        value=value, name=name, rule=rule, key=key, isoformat=today.isoformat())
     layer = Layer(
         id=lid,
         label=label,
@@ -430,9 +437,11 @@ def uploaded_layer(
 def _checked_text(text: object, what: str, limit: int, *, required: bool) -> str:
     out = " ".join(str(text or "").split())
     if required and not out:
-        raise LayerDataError(_("The layer's {what} is empty; type a short {what} (e.g. 'Illiteracy rate').").format(what=what))
+        raise LayerDataError(_("The layer's {what} is empty; type a short {what} (e.g. 'Illiteracy rate').").format(
+            what=what))
     if len(out) > limit:
-        raise LayerDataError(_("The layer's {what} has {n_out} characters; keep it to {limit} or fewer.").format(what=what, n_out=len(out), limit=limit))
+        raise LayerDataError(_("The layer's {what} has {n_out} characters; keep it to {limit} or fewer.").format(
+            what=what, n_out=len(out), limit=limit))
     if out.startswith(_FORMULA_START):
         raise LayerDataError(
             _("The layer's {what} {out!r} starts with {out2!r}, which spreadsheets read as a formula "
@@ -444,10 +453,13 @@ def _checked_text(text: object, what: str, limit: int, *, required: bool) -> str
 def _check_choices(theme: str, kind: str, by: str, higher_is_worse: object,
                    themes: Mapping[str, str] | None) -> None:
     if not isinstance(theme, str) or not theme.strip() or (themes is not None and theme not in themes):
-        known = _("; choose one of {sorted} ({join})").format(sorted=sorted(themes), join=', '.join(themes.values())) if themes else ""
-        raise LayerDataError(_("Unknown theme {theme!r} for the uploaded layer{known}.").format(theme=theme, known=known))
+        known = _("; choose one of {sorted} ({join})").format(
+            sorted=sorted(themes), join=', '.join(themes.values())) if themes else ""
+        raise LayerDataError(_("Unknown theme {theme!r} for the uploaded layer{known}.").format(
+            theme=theme, known=known))
     if kind not in ("rate", "count"):
-        raise LayerDataError(_("Unknown kind {kind!r} for the uploaded layer; choose 'rate' or 'count'.").format(kind=kind))
+        raise LayerDataError(_("Unknown kind {kind!r} for the uploaded layer; choose 'rate' or 'count'.").format(
+            kind=kind))
     if by not in ("code", "name"):
         raise LayerDataError(_("Unknown join rule {by!r}; join by 'code' or by 'name'.").format(by=by))
     if not isinstance(higher_is_worse, (bool, np.bool_)):
@@ -486,7 +498,8 @@ def _check_formulas(table: pd.DataFrame, name: str, columns: list[str | None]) -
             raise LayerDataError(
                 _("{name}: column {col!r} has {n_rows} formula cell(s) saved without their result "
                 "(rows {shown}); formulas are never computed here. Open the file in a spreadsheet "
-                "program and save it again (or paste the column as values), then upload it again.").format(name=name, col=col, n_rows=len(rows), shown=shown)
+                "program and save it again (or paste the column as values), then upload it again.").format(
+                    name=name, col=col, n_rows=len(rows), shown=shown)
             )
 
 
@@ -509,7 +522,8 @@ def _checked_year(year: object, today: date) -> int:
     is_int = isinstance(year, (int, np.integer)) and not isinstance(year, bool)
     if not is_int or not 1800 <= int(year) <= today.year + 1:
         raise LayerDataError(
-            _("Invalid year {year!r} for the uploaded layer; give the year of the data, e.g. 2023.").format(year=year)
+            _("Invalid year {year!r} for the uploaded layer; give the year of the data, e.g. 2023.").format(
+                year=year)
         )
     return int(year)
 
@@ -528,7 +542,8 @@ def _no_match_message(name: str, keys: pd.Series, districts: pd.DataFrame, key: 
     sample = list(map(str, districts["name"].head(5)))
     return (
         _("{name}: no value of column {key!r} matches a district name (file: {file_keys}; districts: "
-        "{sample}). Choose the column holding the district names, check the level, or join by code.").format(name=name, key=key, file_keys=file_keys, sample=sample)
+        "{sample}). Choose the column holding the district names, check the level, or join by code.").format(
+            name=name, key=key, file_keys=file_keys, sample=sample)
     )
 
 
@@ -544,7 +559,8 @@ def _zeros_hint(keys: pd.Series, districts: pd.DataFrame) -> str:
     return (
         _("{n_recovered} code(s) look like district codes without their leading zeros (e.g. {k!r} for "
         "{stripped!r}): a spreadsheet probably dropped them. Format the column as text and type the "
-        "codes again, or save the file as CSV from the original data.").format(n_recovered=len(recovered), k=k, stripped=stripped[k])
+        "codes again, or save the file as CSV from the original data.").format(
+            n_recovered=len(recovered), k=k, stripped=stripped[k])
     )
 
 
@@ -554,22 +570,26 @@ def _notes(name: str, table: pd.DataFrame, no_key: pd.Series, key: str, values: 
     if no_key.any():
         rows = ", ".join(map(str, table.index[no_key.to_numpy()][:10]))
         notes.append(
-            _("{int} row(s) without a key in column {key!r} are not used (rows {rows}).").format(int=int(no_key.sum()), key=key, rows=rows)
+            _("{int} row(s) without a key in column {key!r} are not used (rows {rows}).").format(
+                int=int(no_key.sum()), key=key, rows=rows)
         )
     matched_codes = set(districts.index) - {c for c, _unused in report.unmatched_districts}
     no_value = [c for c in values.index if c in matched_codes and pd.isna(values[c])]
     if no_value:
-        notes.append(_("{n_no_value} matched district(s) have no value in the file: they get 'no data'.").format(n_no_value=len(no_value)))
+        notes.append(_("{n_no_value} matched district(s) have no value in the file: they get 'no data'.").format(
+            n_no_value=len(no_value)))
     present = values.dropna()
     if present.size and present.nunique() == 1:
         notes.append(
             _("every district with data has the same value ({iloc}): the layer cannot tell "
-            "districts apart, so it is left out of the score (it can still be mapped).").format(iloc=format_spec(present.iloc[0], "g"))
+            "districts apart, so it is left out of the score (it can still be mapped).").format(
+                iloc=format_spec(present.iloc[0], "g"))
         )
     if present.size and present.size < len(values) / 2:
         notes.append(
             _("only {size} of {n_values} districts have a value; the others get 'no data' for "
-            "this layer, which lowers their data coverage (and may leave them unscored) when it is selected.").format(size=present.size, n_values=len(values))
+            "this layer, which lowers their data coverage (and may leave them unscored) when it is selected.").format(
+                size=present.size, n_values=len(values))
         )
     if by == "code" and report.unmatched_rows:
         hint = _zeros_hint(pd.Series(report.unmatched_rows), districts)

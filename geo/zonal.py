@@ -151,7 +151,8 @@ class Grid:
         if transform.b != 0 or transform.d != 0:
             raise RasterError(
                 _("raster '{name}': rotated grid {tuple} is not supported; "
-                "warp it to a north-up grid first, e.g. with `gdalwarp`.").format(name=name, tuple=tuple(transform)[:6])
+                "warp it to a north-up grid first, e.g. with `gdalwarp`.").format(
+                    name=name, tuple=tuple(transform)[:6])
             )
         return cls(
             crs_wkt=CRS.from_user_input(crs).to_wkt(),
@@ -195,7 +196,8 @@ class Grid:
     def describe(self) -> str:
         """Return a one-line description used in error messages."""
         a, _unused, c, _unused, e, f = self.transform
-        return _("{width}x{height} pixels of {a} x {e} from ({c}, {f})").format(width=self.width, height=self.height, a=format_spec(a, "g"), e=format_spec(e, "g"), c=format_spec(c, "g"), f=format_spec(f, "g"))
+        return _("{width}x{height} pixels of {a} x {e} from ({c}, {f})").format(
+            width=self.width, height=self.height, a=format_spec(a, "g"), e=format_spec(e, "g"), c=format_spec(c, "g"), f=format_spec(f, "g"))
 
 
 # ------------------------------------------------------------------------ labels
@@ -354,7 +356,8 @@ class LabelCache:
 
     def __init__(self, maxsize: int = 8) -> None:
         if maxsize < 1:
-            raise ConfigError(_("LabelCache maxsize={maxsize!r} not valid; must be >= 1.").format(maxsize=maxsize))
+            raise ConfigError(_("LabelCache maxsize={maxsize!r} not valid; must be >= 1.").format(
+                maxsize=maxsize))
         self.maxsize = maxsize
         self._items: OrderedDict[tuple[str, Grid], ZoneLabels] = OrderedDict()
 
@@ -769,7 +772,8 @@ def _check_stats(stats: Sequence[str] | str, weights: str | Path | None) -> list
         raise ConfigError(_("stats: empty; must list one or more of {list}.").format(list=list(STATS)))
     for name in names:
         if name not in STATS:
-            raise ConfigError(_("Stat {name!r} not valid; must be one of {list}. Fix the `stats` argument.").format(name=name, list=list(STATS)))
+            raise ConfigError(_("Stat {name!r} not valid; must be one of {list}. Fix the `stats` argument.").format(
+                name=name, list=list(STATS)))
     if "weighted_mean" in names and weights is None:
         raise ConfigError(
             _("stats: 'weighted_mean' needs a weight raster; pass weights=PATH "
@@ -780,7 +784,8 @@ def _check_stats(stats: Sequence[str] | str, weights: str | Path | None) -> list
 
 def _check_window_rows(window_rows: int | None) -> None:
     if window_rows is not None and (not isinstance(window_rows, (int, np.integer)) or window_rows < 1):
-        raise ConfigError(_("window_rows={window_rows!r} not valid; must be a positive integer or None.").format(window_rows=window_rows))
+        raise ConfigError(_("window_rows={window_rows!r} not valid; must be a positive integer or None.").format(
+            window_rows=window_rows))
 
 
 def _check_overlap(window: Window, zones: gpd.GeoDataFrame, grid: Grid, path: str | Path) -> None:
@@ -799,26 +804,30 @@ def _check_overlap(window: Window, zones: gpd.GeoDataFrame, grid: Grid, path: st
         _("raster '{path}': does not overlap any district: it covers x {rx}..{rx2}, "
         "y {ry}..{ry2} and the districts lie at x {zx0}..{zx1}, y {zy0}..{zy1} "
         "in its CRS ({to_string}). Use a raster covering the districts, or fix its CRS if it "
-        "is wrong (check with `gdalinfo FILE`).").format(path=path, rx=format_spec(rx[0], ".6g"), rx2=format_spec(rx[1], ".6g"), ry=format_spec(ry[0], ".6g"), ry2=format_spec(ry[1], ".6g"), zx0=format_spec(zx0, ".6g"), zx1=format_spec(zx1, ".6g"), zy0=format_spec(zy0, ".6g"), zy1=format_spec(zy1, ".6g"), to_string=grid.crs.to_string())
+        "is wrong (check with `gdalinfo FILE`).").format(
+            path=path, rx=format_spec(rx[0], ".6g"), rx2=format_spec(rx[1], ".6g"), ry=format_spec(ry[0], ".6g"), ry2=format_spec(ry[1], ".6g"), zx0=format_spec(zx0, ".6g"), zx1=format_spec(zx1, ".6g"), zy0=format_spec(zy0, ".6g"), zy1=format_spec(zy1, ".6g"), to_string=grid.crs.to_string())
     )
 
 
 def _check_band(src: Any, band: int, path: str | Path) -> None:
     if not isinstance(band, (int, np.integer)) or not 1 <= band <= src.count:
-        raise RasterError(_("raster '{path}': band={band!r} not valid; the file has bands 1..{count}.").format(path=path, band=band, count=src.count))
+        raise RasterError(_("raster '{path}': band={band!r} not valid; the file has bands 1..{count}.").format(
+            path=path, band=band, count=src.count))
 
 
 def _check_labels(labels: ZoneLabels, zones: gpd.GeoDataFrame, grid: Grid, path: str | Path) -> None:
     if not labels.grid.matches(grid):
         raise RasterError(
             _("raster '{path}': grid {describe} differs from the labels' grid "
-            "{describe2}; build labels for this raster with zone_labels(zones, raster).").format(path=path, describe=grid.describe(), describe2=labels.grid.describe())
+            "{describe2}; build labels for this raster with zone_labels(zones, raster).").format(
+                path=path, describe=grid.describe(), describe2=labels.grid.describe())
         )
     if labels.fingerprint != boundary_fingerprint(zones):
         raise ConfigError(
             _("labels: built from other district boundaries (fingerprint "
             "{fingerprint} != {boundary_fingerprint}); "
-            "build them from these zones with zone_labels(zones, raster).").format(fingerprint=labels.fingerprint, boundary_fingerprint=boundary_fingerprint(zones))
+            "build them from these zones with zone_labels(zones, raster).").format(
+                fingerprint=labels.fingerprint, boundary_fingerprint=boundary_fingerprint(zones))
         )
 
 
@@ -835,13 +844,15 @@ class _open_raster:
         except RasterioIOError as exc:
             raise RasterError(
                 _("{role} '{path}': cannot be opened ({exc}); "
-                "pass the path of a GeoTIFF or another raster GDAL can read.").format(role=self.role, path=self.path, exc=exc)
+                "pass the path of a GeoTIFF or another raster GDAL can read.").format(
+                    role=self.role, path=self.path, exc=exc)
             ) from exc
         if self.src.crs is None:
             self.src.close()
             raise RasterError(
                 _("{role} '{path}': has no CRS; zones cannot be placed on it. "
-                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`.").format(role=self.role, path=self.path)
+                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`.").format(
+                    role=self.role, path=self.path)
             )
         return self.src
 
@@ -867,7 +878,8 @@ class _open_weights:
             raise RasterError(
                 _("weights '{path}': grid {describe} differs from the value raster's "
                 "{describe2}; the weight raster must be on the same grid and CRS. "
-                "Resample it, e.g. `gdalwarp -te ... -tr ... -r sum`.").format(path=self.path, describe=wgrid.describe(), describe2=self.grid.describe())
+                "Resample it, e.g. `gdalwarp -te ... -tr ... -r sum`.").format(
+                    path=self.path, describe=wgrid.describe(), describe2=self.grid.describe())
             )
         return src
 
