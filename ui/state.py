@@ -312,8 +312,10 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _monte_carlo(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-                 top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult):
-    """The draws of a view's settings, shared by its analytics, profile and sensitivity (read only)."""
+                 top_k: int, data_key: tuple, lang: str, _data: LevelData, _result: ScoreResult):
+    """The draws of a view's settings, shared by its analytics, profile and sensitivity (read only).
+
+    Keyed by language too: the draws carry notes on how the data were drawn, in words."""
     from geo.analysis import monte_carlo
 
     return monte_carlo(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
@@ -331,7 +333,8 @@ def _analysis_settings(top_k: int):
 def monte_carlo(view: View, data: LevelData, result: ScoreResult):
     """The Monte Carlo behind the view's rank intervals (see :func:`geo.analysis.monte_carlo`)."""
     with st.spinner(_("Rank uncertainty…")):
-        return _monte_carlo(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+        return _monte_carlo(*_settings_key(view, data), view.top_n or 10, _data_key(view), get_language(), data,
+                            result)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
