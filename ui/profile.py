@@ -13,7 +13,7 @@ from geo.explain import district_sentence, profile_table
 from geo.labels import category_label, column_help, column_label, theme_colour, value_label
 from geo.scoring import ScoreResult
 from ui import state
-from geo.i18n import N_, _, format_int, format_number, format_percent
+from geo.i18n import N_, _, direction, format_int, format_number, format_percent
 from ui import lang
 from ui.text import plain
 
@@ -100,7 +100,8 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     row = table.loc[code]
     ranked = int(table["rank"].notna().sum())
     title = lang.both_scripts(row["name"], row.get("name_ar")) + (
-        f" · \u2068{row['parent_name']}\u2069" if pd.notna(row["parent_name"]) else "")  # isolated: RTL-safe
+        (f" · \u2068{row['parent_name']}\u2069" if direction() == "rtl" else f" · {row['parent_name']}")
+        if pd.notna(row["parent_name"]) else "")  # isolated in a right-to-left page: the scripts keep their order
     (st.header if large else st.subheader)(plain(title))
     frame = profile_frame(data, table, result, code)
     st.markdown(f"**{plain(district_sentence(table, code, frame, extra))}**")
