@@ -67,6 +67,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, brentq
 from scipy.sparse import csr_array, eye_array, hstack, vstack
 
+from geo.i18n import _, format_spec
 from geo.errors import TargetingError
 
 __all__ = [
@@ -218,17 +219,20 @@ def _check_number(name: str, value: Any, *, positive: bool) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise AllocationError(f"Invalid {name}: {value!r}; give a number.") from None
+        raise AllocationError(_("Invalid {name}: {value!r}; give a number.").format(
+            name=name, value=value)) from None
     if isinstance(value, bool) or not np.isfinite(x) or (x <= 0 if positive else x < 0):
         bound = "above 0" if positive else "0 or more"
-        raise AllocationError(f"Invalid {name}: {value!r}; it must be a finite number {bound}.")
+        raise AllocationError(_("Invalid {name}: {value!r}; it must be a finite number {bound}.").format(
+            name=name, value=value, bound=bound))
     return x
 
 
 def _per_district(name: str, values: Mapping[str, float], codes: pd.Index) -> pd.Series:
     unknown = [c for c in values if c not in codes]
     if unknown:
-        raise AllocationError(f"{name} names unknown district code(s) {_names(unknown)}; use codes of this level.")
+        raise AllocationError(_("{name} names unknown district code(s) {names}; use codes of this level.").format(
+            name=name, names=_names(unknown)))
     out = pd.Series({c: _check_number(f"{name} of {c!r}", v, positive=False) for c, v in values.items()},
                     dtype=float)
     return out
@@ -237,54 +241,64 @@ def _per_district(name: str, values: Mapping[str, float], codes: pd.Index) -> pd
 def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective: str, cost: CostModel,
              constraints: Constraints, region: pd.Series | None) -> _Problem:
     if objective not in OBJECTIVES:
-        raise AllocationError(f"Invalid objective {objective!r}; objective must be one of {list(OBJECTIVES)}.")
+        raise AllocationError(_("Invalid objective {objective!r}; objective must be one of {list}.").format(
+            objective=objective, list=list(OBJECTIVES)))
     budget = _check_number("budget", budget, positive=True)
-    cost = CostModel(per_person=_check_number("cost per person", cost.per_person, positive=True),
-                     fixed=_check_number("fixed cost per district", cost.fixed, positive=False))
+    cost = CostModel(per_person=_check_number(_("cost per person"), cost.per_person, positive=True),
+                     fixed=_check_number(_("fixed cost per district"), cost.fixed, positive=False))
     codes = pd.Index(population.index)
     if not codes.is_unique:
-        raise AllocationError(f"Duplicate district codes {_names(codes[codes.duplicated()].unique())}.")
+        raise AllocationError(_("Duplicate district codes {names}.").format(
+            names=_names(codes[codes.duplicated()].unique())))
     pop = pd.to_numeric(population, errors="coerce").astype(float).to_numpy()
     need = pd.to_numeric(in_need.reindex(codes), errors="coerce").astype(float).to_numpy()
     if (need < 0).any():
-        raise AllocationError(f"People in need are negative in {_names(codes[need < 0])}; counts must be >= 0.")
+        raise AllocationError(_("People in need are negative in {names}; counts must be >= 0.").format(
+            names=_names(codes[need < 0])))
     over = need > pop * (1 + 1e-9)
     if over.any():
         raise AllocationError(
-            f"More people in need than people in {_names(codes[over])}; the count of people in need must not "
-            "exceed the population: check the target layer and the population column."
+            _("More people in need than people in {names}; the count of people in need must not "
+            "exceed the population: check the target layer and the population column.").format(
+                names=_names(codes[over]))
         )
     eligible = np.isfinite(pop) & (pop > 0) & np.isfinite(need)
     notes = []
     if (~eligible).any():
-        notes.append(f"{int((~eligible).sum())} district(s) without a population or a count of people in need "
-                     f"receive nothing: {_names(codes[~eligible])}.")
+        notes.append(_("{int} district(s) without a population or a count of people in need "
+                     "receive nothing: {names}.").format(
+                         int=int((~eligible).sum()), names=_names(codes[~eligible])))
     floors = _per_district("floors", constraints.floors, codes).reindex(codes).fillna(0.0).to_numpy()
     caps = _per_district("caps", constraints.caps, codes).reindex(codes).fillna(np.inf).to_numpy()
     for name, chosen in (("excluded", constraints.excluded), ("forced", constraints.forced)):
         unknown = [c for c in chosen if c not in codes]
         if unknown:
-            raise AllocationError(f"{name} names unknown district code(s) {_names(unknown)}; use codes of this level.")
+            raise AllocationError(_("{name} names unknown district code(s) {names}; use codes of this level.").format(
+                name=name, names=_names(unknown)))
     excluded = codes.isin(list(constraints.excluded))
     forced = codes.isin(list(constraints.forced))
     both = codes[excluded & forced]
     if len(both):
-        raise AllocationError(f"District(s) {_names(both)} are both excluded and forced in; choose one.")
+        raise AllocationError(_("District(s) {names} are both excluded and forced in; choose one.").format(
+            names=_names(both)))
     below = caps < floors
     if below.any():
-        gaps = ", ".join(f"{codes[i]!r}: cap {_fmt(caps[i])} < floor {_fmt(floors[i])} by {_fmt(floors[i] - caps[i])}"
+        gaps = ", ".join(_("{codes!r}: cap {fmt} < floor {fmt2} by {fmt3}").format(
+            codes=codes[i], fmt=_fmt(caps[i]), fmt2=_fmt(floors[i]), fmt3=_fmt(floors[i] - caps[i]))
                          for i in np.flatnonzero(below)[:10])
-        raise AllocationError(f"Caps below floors ({gaps}); raise the cap or lower the floor.")
+        raise AllocationError(_("Caps below floors ({gaps}); raise the cap or lower the floor.").format(
+            gaps=gaps))
     blocked = (floors > 0) & (excluded | ~eligible)
     if blocked.any():
         raise AllocationError(
-            f"District(s) {_names(codes[blocked])} have a floor but are excluded or have no count of people in "
-            "need; remove the floor or the exclusion."
+            _("District(s) {names} have a floor but are excluded or have no count of people in "
+            "need; remove the floor or the exclusion.").format(names=_names(codes[blocked]))
         )
     forced_bad = forced & ~eligible
     if forced_bad.any():
-        raise AllocationError(f"Forced district(s) {_names(codes[forced_bad])} have no population or count of "
-                              "people in need; they cannot be funded.")
+        raise AllocationError(_("Forced district(s) {names} have no population or count of "
+                              "people in need; they cannot be funded.").format(
+                                  names=_names(codes[forced_bad])))
     full = cost.fixed + cost.per_person * np.where(eligible, pop, 0.0)
     hi = np.where(excluded | ~eligible, 0.0, caps)
     if objective == "reach":
@@ -292,9 +306,10 @@ def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective
         if too_high.any():
             i = np.flatnonzero(too_high)[0]
             raise AllocationError(
-                f"Floor of {codes[i]!r} ({_fmt(floors[i])}) is above its full cost ({_fmt(full[i])}, reaching its "
-                f"whole population): with objective 'reach' money beyond it reaches no one; lower the floor "
-                f"(districts {_names(codes[too_high])}) or use objective 'need'."
+                _("Floor of {codes!r} ({fmt}) is above its full cost ({fmt2}, reaching its "
+                "whole population): with objective 'reach' money beyond it reaches no one; lower the floor "
+                "(districts {names}) or use objective 'need'.").format(
+                    codes=codes[i], fmt=_fmt(floors[i]), fmt2=_fmt(full[i]), names=_names(codes[too_high]))
             )
         hi = np.minimum(hi, full)
     lo = np.maximum(floors, np.where(forced, np.minimum(caps, full), 0.0))
@@ -303,25 +318,28 @@ def _prepare(population: pd.Series, in_need: pd.Series, budget: float, objective
         short = funded_lb & (hi < cost.fixed)
         if short.any():
             raise AllocationError(
-                f"District(s) {_names(codes[short])} must be funded (floor or forced) but their cap is below the "
-                f"fixed cost {_fmt(cost.fixed)}; raise the cap or lower the fixed cost."
+                _("District(s) {names} must be funded (floor or forced) but their cap is below the "
+                "fixed cost {fmt}; raise the cap or lower the fixed cost.").format(
+                    names=_names(codes[short]), fmt=_fmt(cost.fixed))
             )
         lo = np.where(funded_lb, np.maximum(lo, cost.fixed), lo)
     need_total = float(lo.sum())
     if need_total > budget * (1 + 1e-12):
-        what = "floors and forced districts" if forced.any() else "floors"
+        what = _("floors and forced districts") if forced.any() else "floors"
         raise AllocationError(
-            f"The {what} need {_fmt(need_total)}, above the budget {_fmt(budget)} by {_fmt(need_total - budget)}; "
-            "raise the budget or lower the floors."
+            _("The {what} need {fmt}, above the budget {fmt2} by {fmt3}; "
+            "raise the budget or lower the floors.").format(
+                what=what, fmt=_fmt(need_total), fmt2=_fmt(budget), fmt3=_fmt(need_total - budget))
         )
     regions, shares = _regions(constraints.region_shares, region, codes, budget, lo, hi)
     if objective == "formula" and hi.sum() < budget * (1 - 1e-12):
         raise AllocationError(
-            f"Caps and exclusions let at most {_fmt(hi.sum())} be spent, below the budget {_fmt(budget)} by "
-            f"{_fmt(budget - hi.sum())}; the formula spends the whole budget: raise the caps or lower the budget."
+            _("Caps and exclusions let at most {fmt} be spent, below the budget {fmt2} by "
+            "{fmt3}; the formula spends the whole budget: raise the caps or lower the budget.").format(
+                fmt=_fmt(hi.sum()), fmt2=_fmt(budget), fmt3=_fmt(budget - hi.sum()))
         )
     if objective != "formula" and float(np.where(eligible, need, 0).sum()) <= 0:
-        raise AllocationError("No district has people in need: choose another target group.")
+        raise AllocationError(_("No district has people in need: choose another target group."))
     return _Problem(codes=codes, population=np.where(eligible, pop, 0.0), in_need=np.where(eligible, need, 0.0),
                     eligible=eligible, budget=budget, cost=cost, lo=lo, hi=hi, funded_lb=funded_lb,
                     regions=regions, shares=shares, notes=tuple(notes))
@@ -332,30 +350,34 @@ def _regions(region_shares: Mapping[str, float], region: pd.Series | None, codes
     if not region_shares:
         return {}, {}
     if region is None:
-        raise AllocationError("Minimum regional shares need the region of each district; this level has none.")
+        raise AllocationError(_("Minimum regional shares need the region of each district; this level has none."))
     labels = region.reindex(codes).astype(str).to_numpy()
     unknown = [r for r in region_shares if r not in set(labels)]
     if unknown:
-        raise AllocationError(f"Unknown region(s) {_names(unknown)} in the minimum shares; regions: "
-                              f"{_names(sorted(set(labels)), 20)}.")
+        raise AllocationError(_("Unknown region(s) {names} in the minimum shares; regions: "
+                              "{names2}.").format(
+                                  names=_names(unknown), names2=_names(sorted(set(labels)), 20)))
     shares = {}
     for r, s in region_shares.items():
-        x = _check_number(f"minimum share of region {r!r}", s, positive=False)
+        x = _check_number(_("minimum share of region {r!r}").format(r=r), s, positive=False)
         if x > 1:
-            raise AllocationError(f"Minimum share of region {r!r} is {x:g}, above 1 by {x - 1:g}; "
-                                  "give a share between 0 and 1 (e.g. 0.1 for 10 %).")
+            raise AllocationError(_("Minimum share of region {r!r} is {x}, above 1 by {value}; "
+                                  "give a share between 0 and 1 (e.g. 0.1 for 10 %).").format(
+                                      r=r, x=format_spec(x, "g"), value=format_spec(x - 1, "g")))
         shares[r] = x
     total = sum(shares.values())
     if total > 1 + 1e-12:
-        raise AllocationError(f"Minimum regional shares sum to {total:g}, above 1 by {total - 1:g}; lower them.")
+        raise AllocationError(_("Minimum regional shares sum to {total}, above 1 by {value}; lower them.").format(
+            total=format_spec(total, "g"), value=format_spec(total - 1, "g")))
     masks = {r: labels == r for r in shares}
     for r, mask in masks.items():
         most = float(hi[mask].sum())
         if most < shares[r] * budget * (1 - 1e-12):
             raise AllocationError(
-                f"Region {r!r} can absorb at most {_fmt(most)} (caps, exclusions, full costs), below its minimum "
-                f"share {shares[r]:g} x {_fmt(budget)} = {_fmt(shares[r] * budget)} by "
-                f"{_fmt(shares[r] * budget - most)}; lower the share or raise the caps."
+                _("Region {r!r} can absorb at most {fmt} (caps, exclusions, full costs), below its minimum "
+                "share {shares} x {fmt2} = {fmt3} by "
+                "{fmt4}; lower the share or raise the caps.").format(
+                    r=r, fmt=_fmt(most), shares=format_spec(shares[r], "g"), fmt2=_fmt(budget), fmt3=_fmt(shares[r] * budget), fmt4=_fmt(shares[r] * budget - most))
             )
     inside = np.zeros(len(codes), dtype=bool)
     need = 0.0
@@ -365,8 +387,9 @@ def _regions(region_shares: Mapping[str, float], region: pd.Series | None, codes
     need += float(lo[~inside].sum())
     if need > budget * (1 + 1e-12):
         raise AllocationError(
-            f"Floors and minimum regional shares together need {_fmt(need)}, above the budget {_fmt(budget)} by "
-            f"{_fmt(need - budget)}; lower the floors or the shares."
+            _("Floors and minimum regional shares together need {fmt}, above the budget {fmt2} by "
+            "{fmt3}; lower the floors or the shares.").format(
+                fmt=_fmt(need), fmt2=_fmt(budget), fmt3=_fmt(need - budget))
         )
     return masks, shares
 
@@ -456,7 +479,7 @@ def _guide(p: _Problem) -> np.ndarray:
         return float((c * pop * np.maximum(share / lam - 1.0, 0.0)).sum())
 
     lo, hi = 1e-300, float(share.max())
-    for _ in range(200):  # bisection on the multiplier, in log scale
+    for _unused in range(200):  # bisection on the multiplier, in log scale
         mid = np.sqrt(lo * hi)
         lo, hi = (mid, hi) if spend(mid) > p.budget else (lo, mid)
     return np.maximum(share / hi - 1.0, 0.0)
@@ -546,7 +569,7 @@ def _solve_need(p: _Problem, in_need: np.ndarray) -> np.ndarray:
     pop = np.where(p.population > 0, p.population, 1.0)
     guide = _guide(p)
     grid = _refined(_grid(p, guide), guide)
-    for _ in range(2):
+    for _unused in range(2):
         prog, district, slope = _need_programme(p, grid)
         amount = _run(prog, _need_objective(p, in_need, prog, district, slope), p)
         u = np.maximum(amount - p.cost.fixed * (amount > 0), 0.0) / (p.cost.per_person * pop)
@@ -649,9 +672,9 @@ class _Solver:
         status = h.getModelStatus()
         if status != self.highspy.HighsModelStatus.kOptimal:
             raise AllocationError(
-                f"No plan meets every constraint together (solver: {h.modelStatusToString(status)}); the floors, "
-                f"caps, forced districts and regional shares each fit the budget {_fmt(p.budget)} alone: relax one "
-                "of them."
+                _("No plan meets every constraint together (solver: {modelstatustostring}); the floors, "
+                "caps, forced districts and regional shares each fit the budget {fmt} alone: relax one "
+                "of them.").format(modelstatustostring=h.modelStatusToString(status), fmt=_fmt(p.budget))
             )
         x = np.clip(np.asarray(h.getSolution().col_value, dtype=float), prog.bounds.lb, prog.bounds.ub)
         return np.asarray(prog.amount @ x, dtype=float)
@@ -664,7 +687,7 @@ def _run(prog: _Programme, c: np.ndarray, p: _Problem) -> np.ndarray:
 def _formula_target(p: _Problem, in_need: np.ndarray) -> np.ndarray:
     weight = np.where(p.eligible & (p.hi > 0), in_need, 0.0)
     if weight.sum() <= 0:
-        raise AllocationError("No district that may be funded has people in need: the formula has nothing to split.")
+        raise AllocationError(_("No district that may be funded has people in need: the formula has nothing to split."))
     return p.budget * weight / weight.sum()
 
 
@@ -705,8 +728,9 @@ def _formula(p: _Problem, in_need: np.ndarray, constrained: bool) -> tuple[np.nd
     a = amounts(lam)
     if positive.size == 0 or abs(a.sum() - p.budget) > 1e-9 * p.budget:
         raise AllocationError(
-            f"No split of the whole budget {_fmt(p.budget)} in proportion to the people in need meets the floors, "
-            f"caps and regional shares together (it reaches {_fmt(a.sum())}); relax one of them."
+            _("No split of the whole budget {fmt} in proportion to the people in need meets the floors, "
+            "caps and regional shares together (it reaches {fmt2}); relax one of them.").format(
+                fmt=_fmt(p.budget), fmt2=_fmt(a.sum()))
         )
     return a, float(np.abs(a - target).sum())
 
@@ -733,10 +757,10 @@ def _covered(amount: np.ndarray, population: np.ndarray, cost: CostModel) -> np.
 
 def _solver_text(objective: str, fixed: bool, constrained: bool) -> str:
     if objective == "formula":
-        return ("closed form: budget x people in need / all people in need" if not constrained else
-                "capped proportional rule: clip(lam x people in need, floor, cap), lam solved to spend the budget")
-    kind = "mixed-integer linear programme" if fixed else "linear programme"
-    what = "" if objective == "reach" else ", f(x) = ln(1 + x/c) on chords between x/c = 0 and 1/32 x sqrt(2)^k"
+        return (_("closed form: budget x people in need / all people in need") if not constrained else
+                _("capped proportional rule: clip(lam x people in need, floor, cap), lam solved to spend the budget"))
+    kind = _("mixed-integer linear programme") if fixed else "linear programme"
+    what = "" if objective == "reach" else _(", f(x) = ln(1 + x/c) on chords between x/c = 0 and 1/32 x sqrt(2)^k")
     return f"{kind} (HiGHS), exact{what}"
 
 
@@ -835,7 +859,8 @@ def rule_amounts(population: pd.Series, in_need: pd.Series, budget: float, rule:
     ([25.0, 75.0], [50.0, 50.0])
     """
     if rule not in RULES:
-        raise AllocationError(f"Invalid rule {rule!r}; rule must be one of {list(RULES)}.")
+        raise AllocationError(_("Invalid rule {rule!r}; rule must be one of {list}.").format(
+            rule=rule, list=list(RULES)))
     budget = _check_number("budget", budget, positive=True)
     pop = pd.to_numeric(population, errors="coerce").astype(float)
     need = pd.to_numeric(in_need.reindex(pop.index), errors="coerce").astype(float)
@@ -843,7 +868,8 @@ def rule_amounts(population: pd.Series, in_need: pd.Series, budget: float, rule:
     weight = {"equal per district": ok.astype(float), "per capita": pop.where(ok, 0.0),
               "per person in need": need.where(ok, 0.0)}[rule]
     if weight.sum() <= 0:
-        raise AllocationError(f"The rule {rule!r} has nothing to split: no district has a positive weight.")
+        raise AllocationError(_("The rule {rule!r} has nothing to split: no district has a positive weight.").format(
+            rule=rule))
     return (budget * weight / weight.sum()).rename("amount")
 
 
@@ -1003,7 +1029,8 @@ def allocate_draws(
     """
     draws = np.asarray(in_need_draws, dtype=float)
     if draws.ndim != 2 or draws.shape[1] != len(population) or len(draws) == 0:
-        raise AllocationError(f"in_need_draws must be draws x {len(population)} districts; got {draws.shape}.")
+        raise AllocationError(_("in_need_draws must be draws x {n_population} districts; got {shape}.").format(
+            n_population=len(population), shape=draws.shape))
     amounts = np.empty_like(draws)
     with np.errstate(invalid="ignore"):
         base = pd.Series(np.nanmax(np.where(np.isfinite(draws), draws, -np.inf), axis=0), index=population.index)
@@ -1189,8 +1216,8 @@ def people_in_need(data: Any, result: Any, target: str = COMPOSITE, roles: Mappi
     layers = target_layers(data, result, roles or {})
     if not layers:
         raise AllocationError(
-            "No weighted percentage layer of a need theme (poverty, unemployment, displacement) to count people in "
-            "need: give one a weight, or choose a target layer."
+            _("No weighted percentage layer of a need theme (poverty, unemployment, displacement) to count people in "
+            "need: give one a weight, or choose a target layer.")
         )
     w = result.effective_weights.reindex(layers).to_numpy(dtype=float)
     pop = pd.to_numeric(data.population, errors="coerce").reindex(data.values.index).to_numpy(dtype=float)
@@ -1312,7 +1339,7 @@ def investment_metadata(settings: AllocationSettings, investment: Investment) ->
     plan = investment.plan
     meta.update({"allocation.solver": plan.solver, "allocation.spent": f"{plan.spent:.6f}",
                  "allocation.value": f"{plan.value:.6f}",
-                 "allocation.cost_model": "covered share = (amount - fixed) / (cost per person x population), 0-1"})
+                 "allocation.cost_model": _("covered share = (amount - fixed) / (cost per person x population), 0-1")})
     for i, note in enumerate(plan.notes):
         meta[f"allocation.note{i + 1}"] = note
     return meta

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from geo.i18n import _, format_spec
 from geo.clusters import district_summaries, getis_ord, local_moran, spatial_weights
 from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
@@ -100,16 +101,19 @@ def analysis_columns(
                                          settings=settings)
         out = out.join(unc.table)
         drawn = unc.settings.get("data") or []
-        notes["uncertainty"] = (f"{settings.draws} draws, weight noise {settings.noise:g}, normalisation and "
-                                f"aggregation alternatives"
-                                + (f", the data of {len(drawn)} layer(s) over {unc.settings['data_sets']} data sets"
+        notes["uncertainty"] = (_("{draws} draws, weight noise {noise}, normalisation and "
+                                "aggregation alternatives").format(
+                                    draws=settings.draws, noise=format_spec(settings.noise, "g"))
+                                + (_(", the data of {n_drawn} layer(s) over {settings} data sets").format(
+                                    n_drawn=len(drawn), settings=unc.settings['data_sets'])
                                    if drawn else ", data fixed")
-                                + f", seed {settings.seed}; mean rank shift {unc.mean_shift:.2f}")
+                                + _(", seed {seed}; mean rank shift {mean_shift}").format(
+                                    seed=settings.seed, mean_shift=format_spec(unc.mean_shift, ".2f")))
         if unc.settings.get("data_notes"):
             notes["data uncertainty"] = "; ".join(unc.settings["data_notes"])
         top = sensitivity(unc)["first_order"].head(4)
         if len(top):
-            notes["sensitivity"] = ("share of the rank variance each choice explains alone (first-order): "
+            notes["sensitivity"] = (_("share of the rank variance each choice explains alone (first-order): ")
                                     + ", ".join(f"{name} {value:.0%}" for name, value in top.items()))
     if clusters:
         spatial, spatial_notes = cluster_columns(data, result, settings)
@@ -127,10 +131,11 @@ def analysis_columns(
         low = ranked_table(lower, low_result)
         summary = district_summaries(pd.DataFrame(low.drop(columns="geometry")))
         out = out.join(summary[["extent", "local_concentration"]])
-        notes["pockets"] = (f"extent and local concentration from the {lower.label.lower()} ranking, IMD 2019 "
+        notes["pockets"] = (_("extent and local concentration from the {lower} ranking, IMD 2019 "
                             "definitions on a population basis: extent = share of the people in the nation's most "
                             "deprived 10 % (weight 1) to 30 % (sliding 0.95-0.05); local concentration = average "
-                            "national position (0-100) of each district's most deprived 10 % of people")
+                            "national position (0-100) of each district's most deprived {tenth} of people").format(
+                                lower=lower.label.lower(), tenth="10 %"))
     return out, notes
 
 
@@ -151,26 +156,32 @@ def cluster_columns(data: LevelData, result: ScoreResult, settings: AnalysisSett
     moran = local_moran(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
                         fdr=settings.fdr, seed=settings.seed, weights=w)
     out["cluster"] = moran.table["cluster"].reindex(out.index).fillna("no data")
-    control = (f"false-discovery-rate control (Benjamini-Hochberg at {settings.alpha:g}; p-value cut-off "
-               f"{moran.threshold:.4f})" if settings.fdr else
-               f"alpha {settings.alpha:g} per district, no false-discovery-rate control")
-    notes["cluster"] = (f"local Moran's I on the score, {description}, "
-                        f"{settings.permutations} conditional permutations, {control}"
+    control = (_("false-discovery-rate control (Benjamini-Hochberg at {alpha}; p-value cut-off "
+               "{threshold})").format(
+                   alpha=format_spec(settings.alpha, "g"), threshold=format_spec(moran.threshold, ".4f")) if settings.fdr else
+               _("alpha {alpha} per district, no false-discovery-rate control").format(
+                   alpha=format_spec(settings.alpha, "g")))
+    notes["cluster"] = (_("local Moran's I on the score, {description}, "
+                        "{permutations} conditional permutations, {control}").format(
+                            description=description, permutations=settings.permutations, control=control)
                         + f"; global I {moran.global_I:.2f} (p {moran.global_p:.3f})")
     hot = getis_ord(districts, scored, permutations=settings.permutations, alpha=settings.alpha,
                     seed=settings.seed, weights=w, fdr=settings.fdr)
     out["hotspot"] = hot["cluster"].reindex(out.index).fillna("no data")
-    notes["hotspot"] = (f"Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
-                        f"{settings.permutations} permutations of the whole neighbourhood (its own inference, "
-                        f"not the LISA's), "
-                        + ("with false-discovery-rate control" if settings.fdr else
-                           f"alpha {settings.alpha:g}, no false-discovery-rate control")
-                        + f"; {int((hot['cluster'] == 'hot spot').sum())} hot spots, "
-                        f"{int((hot['cluster'] == 'cold spot').sum())} cold spots")
+    notes["hotspot"] = (_("Getis-Ord Gi* on the score, the same neighbours plus the district itself, "
+                        "{permutations} permutations of the whole neighbourhood (its own inference, "
+                        "not the LISA's), ").format(permutations=settings.permutations)
+                        + (_("with false-discovery-rate control") if settings.fdr else
+                           _("alpha {alpha}, no false-discovery-rate control").format(
+                               alpha=format_spec(settings.alpha, "g")))
+                        + _("; {int} hot spots, "
+                        "{int2} cold spots").format(
+                            int=int((hot['cluster'] == 'hot spot').sum()), int2=int((hot['cluster'] == 'cold spot').sum())))
     shapeless = result.table["score"].notna() & ~result.table.index.isin(districts.index)
     if shapeless.any():
-        notes["cluster"] += (f"; {int(shapeless.sum())} scored district(s) without geometry "
-                             f"{list(shapeless[shapeless].index[:10])} have no neighbours: 'no data'")
+        notes["cluster"] += (_("; {int} scored district(s) without geometry "
+                             "{list} have no neighbours: 'no data'").format(
+                                 int=int(shapeless.sum()), list=list(shapeless[shapeless].index[:10])))
     return out, notes
 
 
@@ -229,7 +240,8 @@ def monte_carlo(
         ``settings.draws`` below 1, or any invalid setting.
     """
     if settings.draws <= 0:
-        raise TargetingError(f"draws = {settings.draws}: the Monte Carlo needs at least one draw.")
+        raise TargetingError(_("draws = {draws}: the Monte Carlo needs at least one draw.").format(
+            draws=settings.draws))
     layers, kw = _layers_and_settings(data, result, weights, theme_weights)
     noise = None
     if settings.data:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, format_spec, ngettext
 from geo.errors import ConfigError, TargetingError
 from geo.identifiers import CHANGE_STATUS_COLUMNS
 
@@ -91,14 +92,16 @@ def change_table(
     common = [c for c in after.columns if c in before.columns]
     if not common:
         raise TargetingError(
-            f"No layer in both vintages: before has {list(before.columns)}, after has {list(after.columns)}; "
-            "give the layers the same ids in both."
+            _("No layer in both vintages: before has {list}, after has {list2}; "
+            "give the layers the same ids in both.").format(
+                list=list(before.columns), list2=list(after.columns))
         )
     out = pd.DataFrame(index=after.index)
     for layer in common:
         for name, figures in (("national_before", national_before), ("national_after", national_after)):
             if layer not in figures or not np.isfinite(figures[layer]):
-                raise TargetingError(f"{name} has no figure for layer {layer!r}; give both national figures.")
+                raise TargetingError(_("{name} has no figure for layer {layer!r}; give both national figures.").format(
+                    name=name, layer=layer))
         change = after[layer].astype(float) - before[layer].reindex(after.index).astype(float)
         national = float(national_after[layer]) - float(national_before[layer])
         sign = 1.0 if higher_is_worse[layer] else -1.0
@@ -225,16 +228,19 @@ class ChangeResult:
     def describe_tolerance(self) -> str:
         """The tolerance in words, e.g. ``"0.1 (the published precision)"``."""
         values = sorted(set(self.tolerance.values()))
-        shown = ", ".join(f"{v:g}" for v in values) if len(values) <= 3 else f"{values[0]:g} to {values[-1]:g}"
+        shown = (", ".join(format_spec(v, "g") for v in values) if len(values) <= 3
+                 else _("{low} to {high}").format(
+                     low=format_spec(values[0], "g"), high=format_spec(values[-1], "g")))
         same = dict(self.tolerance) == dict(self.precision)
-        return shown + (" (the published precision of the figures)" if same else "")
+        return shown + (_(" (the published precision of the figures)") if same else "")
 
     def describe_rule(self) -> str:
         """Who is left behind, in words."""
-        k = "half of the layers compared for the district" if self.min_layers is None else \
-            f"{self.min_layers} layers"
-        return (f"left behind = worse than the country and the gap widened by more than the tolerance "
-                f"({self.describe_tolerance()}) on at least {k}")
+        k = _("half of the layers compared for the district") if self.min_layers is None else \
+            ngettext("{n} layer", "{n} layers", self.min_layers).format(n=self.min_layers)
+        return (_("left behind = worse than the country and the gap widened by more than the tolerance "
+                "({describe_tolerance}) on at least {k}").format(
+                    describe_tolerance=self.describe_tolerance(), k=k))
 
 
 def compare_vintages(
@@ -277,7 +283,8 @@ def compare_vintages(
     spec = config.change
     if spec is None:
         raise ConfigError(
-            f"{config.path}: no [change] section; add one with before = \"<earlier table>\" to compare two vintages."
+            _("{path}: no [change] section; add one with before = \"<earlier table>\" to compare two vintages.").format(
+                path=config.path)
         )
     before_cfg = config.tables[spec.before]
     before_table = read_table(before_cfg.path, key=before_cfg.key, sheet=before_cfg.sheet)
@@ -286,20 +293,22 @@ def compare_vintages(
         needs = tuple(getattr(layer.loader, "columns", ()))
         absent = [c for c in needs if c not in before_table.columns]
         if layer.table != spec.after or not needs:
-            skipped[layer.id] = f"not read from the {spec.after} table"
+            skipped[layer.id] = _("not read from the {after} table").format(after=spec.after)
         elif absent:
             skipped[layer.id] = f"{before_cfg.path.name} has no {', '.join(absent)}"
         elif not spec.national and layer.rollup_weight and layer.rollup_weight not in before_table.columns:
             # no denominator: no national figure can be aggregated for the earlier vintage
-            skipped[layer.id] = (f"{before_cfg.path.name} has no {layer.rollup_weight} to weight its national "
-                                 "figure (set change.national to use the tables' national rows)")
+            skipped[layer.id] = (_("{name} has no {rollup_weight} to weight its national "
+                                 "figure (set change.national to use the tables' national rows)").format(
+                                     name=before_cfg.path.name, rollup_weight=layer.rollup_weight))
         else:
             layers.append(layer)
     if not layers:
         raise ConfigError(
-            f"{before_cfg.path}: no layer can be compared: none of the columns the layers read from "
-            f"tables.{spec.after} is in it ({'; '.join(f'{k}: {v}' for k, v in skipped.items())}). "
-            "Give the earlier table the same column names as the later one."
+            _("{path}: no layer can be compared: none of the columns the layers read from "
+            "tables.{after} is in it ({join}). "
+            "Give the earlier table the same column names as the later one.").format(
+                path=before_cfg.path, after=spec.after, join='; '.join((f'{k}: {v}' for k, v in skipped.items())))
         )
     ids = [l.id for l in layers]
     earlier = dataclasses.replace(
@@ -355,9 +364,11 @@ def with_threshold(result: ChangeResult, *, tolerance: float | None = None,
     """
     n = len(result.layers)
     if min_layers is not None and not 1 <= int(min_layers) <= n:
-        raise TargetingError(f"min_layers = {min_layers}: must be between 1 and the {n} layers compared.")
+        raise TargetingError(_("min_layers = {min_layers}: must be between 1 and the {n} layers compared.").format(
+            min_layers=min_layers, n=n))
     if tolerance is not None and (not np.isfinite(tolerance) or tolerance < 0):
-        raise TargetingError(f"tolerance = {tolerance!r}: must be a number >= 0 (in each layer's unit).")
+        raise TargetingError(_("tolerance = {tolerance!r}: must be a number >= 0 (in each layer's unit).").format(
+            tolerance=tolerance))
     tol = dict(result.precision) if tolerance is None else {l.id: float(tolerance) for l in result.layers}
     per_layer = result.table.drop(columns=list(CHANGE_STATUS_COLUMNS), errors="ignore")
     table = left_behind(per_layer, tolerance=tol, min_layers=min_layers).join(per_layer)
@@ -373,8 +384,9 @@ def _national_row(table: pd.DataFrame, tcfg: Any, value: str, layers: list, as_t
     rows = table[table[tcfg.level_column].astype(str) == value] if tcfg.level_column in table else table.iloc[:0]
     if len(rows) != 1:
         raise ConfigError(
-            f"{tcfg.path}: {len(rows)} rows with {tcfg.level_column} = {value!r}; change.national needs exactly "
-            "one national row there (or remove change.national to aggregate the districts)."
+            _("{path}: {n_rows} rows with {level_column} = {value!r}; change.national needs exactly "
+            "one national row there (or remove change.national to aggregate the districts).").format(
+                path=tcfg.path, n_rows=len(rows), level_column=tcfg.level_column, value=value)
         )
     rows = rows.set_index(pd.Index(["national"]))
     inputs = LayerInputs(level="national", districts=rows, tables={as_table: rows},
@@ -403,7 +415,7 @@ def change_metadata(data: "LevelData", result: ChangeResult) -> dict[str, str]:
         "level": data.level,
         "vintages": f"{before} -> {after}",
         "tolerance": result.describe_tolerance(),
-        "min_layers": "half of the layers compared for each district" if result.min_layers is None
+        "min_layers": _("half of the layers compared for each district") if result.min_layers is None
         else str(result.min_layers),
         "left_behind": str(int(result.table["left_behind"].sum())),
         "rule": result.describe_rule(),
@@ -437,12 +449,13 @@ def status_classes(status: pd.DataFrame, k: int | None) -> tuple[pd.Series, dict
     n = status["behind_on"]
     if k is None:
         needed = status["needed"].clip(lower=1)
-        names = ["left behind (half of its layers or more)", "on a quarter of its layers or more", "on fewer",
-                 "on no layer"]
+        names = [_("left behind (half of its layers or more)"), _("on a quarter of its layers or more"), _("on fewer"),
+                 _("on no layer")]
         bins = [n >= needed, (n >= needed / 2) & (n < needed), (n >= 1) & (n < needed / 2), n == 0]
     else:
         half = max(1, (k + 1) // 2)
-        names = [f"left behind ({k} or more layers)", _span(half, k - 1), _span(1, half - 1), "on no layer"]
+        names = [_("left behind ({k} or more layers)").format(
+            k=k), _span(half, k - 1), _span(1, half - 1), _("on no layer")]
         bins = [n >= k, (n >= half) & (n < k), (n >= 1) & (n < half), n == 0]
     out = pd.Series(None, index=status.index, dtype=object)
     for name, hit in zip(names, bins):
@@ -455,4 +468,5 @@ def status_classes(status: pd.DataFrame, k: int | None) -> tuple[pd.Series, dict
 def _span(low: int, high: int) -> str:
     if high < low:
         return ""
-    return f"on {low} layer" + ("s" if low > 1 else "") if low == high else f"on {low} to {high} layers"
+    return f"on {low} layer" + ("s" if low > 1 else "") if low == high else _("on {low} to {high} layers").format(
+        low=low, high=high)

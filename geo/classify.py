@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, format_spec
 from geo.config import SCHEMES
 
 __all__ = [
@@ -147,9 +148,11 @@ def classify(values: pd.Series, scheme: str, k: int) -> tuple[pd.Series, list[tu
     [(1.0, 2.0), (2.0, 3.0), (3.0, 4.0)]
     """
     if scheme not in SCHEMES:
-        raise ValueError(f"unknown classification scheme {scheme!r}; allowed: {', '.join(SCHEMES)}")
+        raise ValueError(_("unknown classification scheme {scheme!r}; allowed: {join}").format(
+            scheme=scheme, join=', '.join(SCHEMES)))
     if not MIN_CLASSES <= int(k) <= MAX_CLASSES:
-        raise ValueError(f"number of classes must be between {MIN_CLASSES} and {MAX_CLASSES}, not {k}")
+        raise ValueError(_("number of classes must be between {min_classes} and {max_classes}, not {k}").format(
+            min_classes=MIN_CLASSES, max_classes=MAX_CLASSES, k=k))
     numbers = pd.to_numeric(values, errors="coerce").astype(float)
     known = numbers[np.isfinite(numbers)]
     classes = pd.Series(np.nan, index=values.index, dtype=float)
@@ -232,9 +235,11 @@ def palette_colours(palette: str, k: int) -> list[str]:
     ['#ffeda0', '#800026']
     """
     if palette not in PALETTES:
-        raise ValueError(f"unknown palette {palette!r}; allowed: {', '.join(PALETTES)}")
+        raise ValueError(_("unknown palette {palette!r}; allowed: {join}").format(
+            palette=palette, join=', '.join(PALETTES)))
     if not 1 <= k <= MAX_CLASSES:
-        raise ValueError(f"a palette has 1 to {MAX_CLASSES} colours, not {k}")
+        raise ValueError(_("a palette has 1 to {max_classes} colours, not {k}").format(
+            max_classes=MAX_CLASSES, k=k))
     colours = PALETTES[palette]
     if k == len(colours):
         return list(colours)
@@ -273,7 +278,7 @@ def format_value(value: float | None, decimals: int) -> str:
     """
     if value is None or not np.isfinite(value):
         return NO_DATA_LABEL
-    return f"{value:,.{decimals}f}"
+    return format_spec(value, f",.{decimals}f")  # the language's separators (French 1 234,6)
 
 
 def map_classes(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, palette: str = "YlOrRd",
@@ -315,8 +320,8 @@ def map_classes(values: pd.Series, *, scheme: str = "quantiles", k: int = 5, pal
     labels = [format_value(low, decimals) if low == high
               else f"{format_value(low, decimals)} – {format_value(high, decimals)}" for low, high in bounds]
     counts = [int((classes == i).sum()) for i in range(len(bounds))]
-    direction = ("higher values = more need" if higher_is_worse
-                 else "lower values = more need (darkest = lowest values)")
+    direction = (_("higher values = more need") if higher_is_worse
+                 else _("lower values = more need (darkest = lowest values)"))
     return MapClasses(classes=classes, bounds=list(bounds), colours=colours[:len(bounds)] if bounds else [],
                       labels=labels, counts=counts, missing=int(classes.isna().sum()), decimals=decimals,
                       higher_is_worse=higher_is_worse, direction=direction)

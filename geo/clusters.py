@@ -47,6 +47,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, ngettext
 from geo.errors import MissingCRSError, TargetingError
 
 if TYPE_CHECKING:  # libpysal and esda are imported when first used (they take about a second)
@@ -167,8 +168,9 @@ def spatial_weights(
     geoms = _geometries(districts, "districts")
     if isinstance(k_fallback, bool) or not isinstance(k_fallback, (int, np.integer)) or k_fallback < 1:
         raise TargetingError(
-            f"Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
-            "(the number of nearest districts given to a district without contiguous neighbours)."
+            _("Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
+            "(the number of nearest districts given to a district without contiguous neighbours).").format(
+                k_fallback=k_fallback)
         )
     ids = list(geoms.index)
     neighbors = _queen_neighbours(geoms)
@@ -182,15 +184,15 @@ def spatial_weights(
                 neighbors[j].add(island)
         n = len(islands)
         description += (
-            f"; {n} island{'s' if n > 1 else ''} linked to {'their' if n > 1 else 'its'} "
-            f"{k} nearest neighbour(s)"
+            ngettext("; {n} island linked to its {k} nearest neighbour(s)",
+                     "; {n} islands linked to their {k} nearest neighbour(s)", n).format(n=n, k=k)
         )
     position = {c: k for k, c in enumerate(ids)}
     ordered = {i: sorted(neighbors[i], key=position.__getitem__) for i in ids}
     w = W(ordered, id_order=ids, silence_warnings=True)
     if w.n_components > 1:
-        description += (f"; {w.n_components} groups of districts with no border between them (e.g. islands): "
-                        "clusters do not reach across groups")
+        description += (_("; {n_components} groups of districts with no border between them (e.g. islands): "
+                        "clusters do not reach across groups").format(n_components=w.n_components))
     w.transform = "R"
     return w, description
 
@@ -202,25 +204,27 @@ def _geometries(districts: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> gpd.G
         geoms = districts
     else:
         raise TargetingError(
-            f"Invalid {name}: {type(districts).__name__}. {name} must be a GeoDataFrame or GeoSeries "
-            "of district polygons indexed by district code."
+            _("Invalid {name}: {name2}. {name} must be a GeoDataFrame or GeoSeries "
+            "of district polygons indexed by district code.").format(
+                name=name, name2=type(districts).__name__)
         )
     if len(geoms) < 2:
         raise TargetingError(
-            f"Invalid {name}: {len(geoms)} district(s). Spatial clusters need at least 2 districts; "
-            "use a level with more districts."
+            _("Invalid {name}: {n_geoms} district(s). Spatial clusters need at least 2 districts; "
+            "use a level with more districts.").format(name=name, n_geoms=len(geoms))
         )
     if not geoms.index.is_unique:
         dup = list(geoms.index[geoms.index.duplicated()].unique()[:5])
         raise TargetingError(
-            f"Invalid {name}: duplicated district codes {dup}. The index must hold one row per district; "
-            "dissolve or deduplicate the boundaries first."
+            _("Invalid {name}: duplicated district codes {dup}. The index must hold one row per district; "
+            "dissolve or deduplicate the boundaries first.").format(name=name, dup=dup)
         )
     bad = geoms.isna() | geoms.is_empty
     if bad.any():
         raise TargetingError(
-            f"Invalid {name}: missing or empty geometry for {list(geoms.index[bad][:5])}. "
-            "Every district needs a polygon; fix or remove these rows."
+            _("Invalid {name}: missing or empty geometry for {list}. "
+            "Every district needs a polygon; fix or remove these rows.").format(
+                name=name, list=list(geoms.index[bad][:5]))
         )
     return geoms
 
@@ -237,8 +241,9 @@ def _queen_neighbours(geoms: gpd.GeoSeries) -> dict[Hashable, set[Hashable]]:
 def _nearest(geoms: gpd.GeoSeries, islands: list[Hashable], k: int) -> dict[Hashable, list[Hashable]]:
     if geoms.crs is None:
         raise MissingCRSError(
-            f"districts have no CRS, but {len(islands)} district(s) without neighbours ({islands[:5]}) "
-            "must be linked by distance. Set the CRS of the boundaries (e.g. with .set_crs('EPSG:4326'))."
+            _("districts have no CRS, but {n_islands} district(s) without neighbours ({islands}) "
+            "must be linked by distance. Set the CRS of the boundaries (e.g. with .set_crs('EPSG:4326')).").format(
+                n_islands=len(islands), islands=islands[:5])
         )
     projected = geoms.to_crs(geoms.estimate_utm_crs()) if geoms.crs.is_geographic else geoms
     cent = projected.centroid
@@ -331,7 +336,7 @@ def local_moran(
     # I_sim >= I_obs  <=>  z_i lag_sim >= z_i lag_obs (the factor (n - 1) / den is positive)
     observed = z * lag
     tol = _TIES * float(np.abs(observed).max())
-    for rows, _, sims in _conditional_lags(z, nb, int(permutations), rng, fixed_self=True):
+    for rows, _unused, sims in _conditional_lags(z, nb, int(permutations), rng, fixed_self=True):
         sims *= z[rows][None, :]
         larger[rows] += (sims >= observed[rows][None, :] - tol).sum(axis=0)
     p = _folded_p(larger, int(permutations))
@@ -413,7 +418,7 @@ def getis_ord(
     'hot spot'
     """
     _check_inference(permutations, alpha)
-    y, geoms, w, _ = _prepare(districts, values, weights, "values")
+    y, geoms, w, _unused = _prepare(districts, values, weights, "values")
     yv = y.to_numpy(float)
     n = len(yv)
     nb = _Neighbours.from_weights(w, binary=True, with_self=bool(star))
@@ -423,7 +428,7 @@ def getis_ord(
     larger = np.zeros(n, dtype=np.int64)
     observed = nb.lag(yv)
     tol = _TIES * float(np.abs(observed).max())
-    for rows, _, sims in _conditional_lags(yv, nb, int(permutations), rng, fixed_self=not star):
+    for rows, _unused, sims in _conditional_lags(yv, nb, int(permutations), rng, fixed_self=not star):
         larger[rows] += (sims >= observed[rows][None, :] - tol).sum(axis=0)
     p = _folded_p(larger, int(permutations))
     wi, s1 = nb.row_sums(), nb.row_squares()
@@ -557,7 +562,7 @@ def _conditional_lags(
         yield from _uniform_lags(y, nb, permutations, rng, take, fixed_self, budget)
         return
     pool = n - 1 if fixed_self else n
-    draws = np.stack([rng.choice(pool, size=min(kmax, pool), replace=False) for _ in range(permutations)])
+    draws = np.stack([rng.choice(pool, size=min(kmax, pool), replace=False) for _unused in range(permutations)])
     order = np.argsort(take, kind="stable")
     all_perms = slice(0, permutations)
     start = 0
@@ -597,7 +602,7 @@ def _uniform_lags(y: np.ndarray, nb: _Neighbours, permutations: int, rng: np.ran
     n = len(y)
     k, own = nb.k, nb.self_weight
     width = min(int(take.max()) + 1, n)
-    draws = np.stack([rng.choice(n, size=width, replace=False) for _ in range(permutations)])
+    draws = np.stack([rng.choice(n, size=width, replace=False) for _unused in range(permutations)])
     has = k > 0
     weight = np.zeros(n)
     weight[has] = nb.vals[nb.ptr[:-1][has]]
@@ -652,11 +657,13 @@ def _global_moran(z: np.ndarray, nb: _Neighbours) -> tuple[float, float]:
 def _check_inference(permutations: int, alpha: float) -> None:
     if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) or permutations < 1:
         raise TargetingError(
-            f"Invalid permutations: {permutations!r}. permutations must be an integer >= 1 "
-            "(999 is the usual choice; with 99 the smallest p-value is 0.01)."
+            _("Invalid permutations: {permutations!r}. permutations must be an integer >= 1 "
+            "(999 is the usual choice; with 99 the smallest p-value is 0.01).").format(
+                permutations=permutations)
         )
     if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 < alpha < 1:
-        raise TargetingError(f"Invalid alpha: {alpha!r}. alpha must be a number in (0, 1), e.g. 0.05.")
+        raise TargetingError(_("Invalid alpha: {alpha!r}. alpha must be a number in (0, 1), e.g. 0.05.").format(
+            alpha=alpha))
 
 
 def _prepare(
@@ -670,37 +677,42 @@ def _prepare(
 
     if not isinstance(values, pd.Series):
         raise TargetingError(
-            f"Invalid {name}: {type(values).__name__}. "
-            f"{name} must be a pandas Series indexed by district code."
+            _("Invalid {name}: {name2}. "
+            "{name} must be a pandas Series indexed by district code.").format(
+                name=name, name2=type(values).__name__)
         )
     if not values.index.is_unique:
         dup = list(values.index[values.index.duplicated()].unique()[:5])
-        raise TargetingError(f"Invalid {name}: duplicated district codes {dup}. Give one value per district.")
+        raise TargetingError(_("Invalid {name}: duplicated district codes {dup}. Give one value per district.").format(
+            name=name, dup=dup))
     geoms = _geometries(districts, "districts")
     unknown = values.index.difference(geoms.index)
     if len(unknown):
         raise TargetingError(
-            f"Invalid {name}: codes {list(unknown[:5])} are not in districts ({len(unknown)} in all). "
-            "Index values by the same district codes as the boundaries."
+            _("Invalid {name}: codes {list} are not in districts ({n_unknown} in all). "
+            "Index values by the same district codes as the boundaries.").format(
+                name=name, list=list(unknown[:5]), n_unknown=len(unknown))
         )
     numeric = pd.to_numeric(values, errors="coerce").astype(float)
     text = values.notna() & numeric.isna()
     if text.any():
         raise TargetingError(
-            f"Invalid {name}: non-numeric values {list(values[text].astype(str).unique()[:5])}. "
-            "Values must be numbers (missing values are allowed and labelled 'no data')."
+            _("Invalid {name}: non-numeric values {list}. "
+            "Values must be numbers (missing values are allowed and labelled 'no data').").format(
+                name=name, list=list(values[text].astype(str).unique()[:5]))
         )
     numeric = numeric.where(np.isfinite(numeric))
     y = numeric.dropna()
     if len(y) < 3:
         raise TargetingError(
-            f"Invalid {name}: only {len(y)} district(s) have a value. Local statistics need at least 3; "
-            "use a layer or level with more data."
+            _("Invalid {name}: only {n_y} district(s) have a value. Local statistics need at least 3; "
+            "use a layer or level with more data.").format(name=name, n_y=len(y))
         )
     if float(y.std()) == 0.0:
         raise TargetingError(
-            f"Invalid {name}: every district has the same value ({y.iloc[0]!r}), so there is no spatial "
-            "pattern to test. Choose a layer that varies between districts."
+            _("Invalid {name}: every district has the same value ({iloc!r}), so there is no spatial "
+            "pattern to test. Choose a layer that varies between districts.").format(
+                name=name, iloc=y.iloc[0])
         )
     geoms = geoms.loc[y.index]
     if weights is None:
@@ -709,17 +721,19 @@ def _prepare(
         missing = [c for c in y.index if c not in weights.neighbors]
         if missing:
             raise TargetingError(
-                f"Invalid weights: district codes {missing[:5]} are not among the weights' ids. "
-                "Build the weights with ids = district codes, or leave weights unset."
+                _("Invalid weights: district codes {missing} are not among the weights' ids. "
+                "Build the weights with ids = district codes, or leave weights unset.").format(
+                    missing=missing[:5])
             )
         w = w_subset(weights, list(y.index), silence_warnings=True)
         if w.islands:
             raise TargetingError(
-                f"Invalid weights: districts {w.islands[:5]} have no neighbour with data. "
-                "Leave weights unset to link them to their nearest district, or pass weights without islands."
+                _("Invalid weights: districts {islands} have no neighbour with data. "
+                "Leave weights unset to link them to their nearest district, or pass weights without islands.").format(
+                    islands=w.islands[:5])
             )
         w.transform = "R"
-        description = "user-supplied weights"
+        description = _("user-supplied weights")
     return y, geoms, w, description
 
 
@@ -798,31 +812,34 @@ def district_summaries(
     for arg, col in (("parent", parent), ("rank", rank), ("population", population)):
         if col not in lower.columns:
             raise TargetingError(
-                f"Invalid {arg}: column {col!r} not found in lower; "
-                f"available columns: {list(lower.columns)}. "
-                f"Pass {arg}= the right column name."
+                _("Invalid {arg}: column {col!r} not found in lower; "
+                "available columns: {list}. "
+                "Pass {arg}= the right column name.").format(arg=arg, col=col, list=list(lower.columns))
             )
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 < share <= 1:
         raise TargetingError(
-            f"Invalid share: {share!r}. share must be a number in (0, 1], e.g. 0.1 for 10 %."
+            _("Invalid share: {share!r}. share must be a number in (0, 1], e.g. 0.1 for 10 %.").format(
+                share=share)
         )
     if lower[parent].isna().any():
         bad = list(lower.index[lower[parent].isna()][:5])
         raise TargetingError(
-            f"Invalid {parent}: missing parent code for rows {bad}. Every lower district needs a parent; "
-            "fix the boundaries' parent field."
+            _("Invalid {parent}: missing parent code for rows {bad}. Every lower district needs a parent; "
+            "fix the boundaries' parent field.").format(parent=parent, bad=bad)
         )
     r = _numeric(lower[rank], rank)
     pop = _numeric(lower[population], population)
     if (r.dropna() < 1).any():
         raise TargetingError(
-            f"Invalid {rank}: ranks below 1 ({r[r < 1].unique()[:5].tolist()}). "
-            "Ranks start at 1 = most deprived; pass the rank column of the scores."
+            _("Invalid {rank}: ranks below 1 ({tolist}). "
+            "Ranks start at 1 = most deprived; pass the rank column of the scores.").format(
+                rank=rank, tolist=r[r < 1].unique()[:5].tolist())
         )
     if (pop.dropna() < 0).any():
         raise TargetingError(
-            f"Invalid {population}: negative population ({pop[pop < 0].unique()[:5].tolist()}). "
-            "Population must be >= 0; fix the population table."
+            _("Invalid {population}: negative population ({tolist}). "
+            "Population must be >= 0; fix the population table.").format(
+                population=population, tolist=pop[pop < 0].unique()[:5].tolist())
         )
     frame = pd.DataFrame({"parent": lower[parent].to_numpy(), "rank": r.to_numpy(), "pop": pop.to_numpy()},
                          index=pd.RangeIndex(len(lower)))
@@ -861,8 +878,9 @@ def _numeric(series: pd.Series, name: str) -> pd.Series:
     text = series.notna() & out.isna()
     if text.any():
         raise TargetingError(
-            f"Invalid {name}: non-numeric values {series[text].astype(str).unique()[:5].tolist()}. "
-            "Use numbers (leave missing cells empty)."
+            _("Invalid {name}: non-numeric values {tolist}. "
+            "Use numbers (leave missing cells empty).").format(
+                name=name, tolist=series[text].astype(str).unique()[:5].tolist())
         )
     return out
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from geo.i18n import _
 from geo.engine import EngineConfig, require_dask
 from geo.errors import ConfigError, TargetingError
 from geo.identifiers import check_layer_id
@@ -195,11 +196,13 @@ class Config:
         out = dict(self.theme_weights)
         for t, w in (overrides or {}).items():
             if t not in self.themes:
-                raise ConfigError(f"{self.path}: theme {t!r} is not declared; declared themes: {sorted(self.themes)}.")
+                raise ConfigError(_("{path}: theme {t!r} is not declared; declared themes: {sorted}.").format(
+                    path=self.path, t=t, sorted=sorted(self.themes)))
             if not self.themes[t].scored and w:
                 raise ConfigError(
-                    f"{self.path}: theme {t!r} has role = \"context\" (shown, never scored) and cannot be weighted; "
-                    f"set themes.{t}.role = \"need\" or \"readiness\" to score it."
+                    _("{path}: theme {t!r} has role = \"context\" (shown, never scored) and cannot be weighted; "
+                    "set themes.{t}.role = \"need\" or \"readiness\" to score it.").format(
+                        path=self.path, t=t)
                 )
             out[t] = float(w)
         return out
@@ -214,7 +217,8 @@ class Config:
         for layer in self.layers:
             if layer.id == layer_id:
                 return layer
-        raise ValueError(f"Unknown layer {layer_id!r}; expected one of {sorted(l.id for l in self.layers)}")
+        raise ValueError(_("Unknown layer {layer_id!r}; expected one of {sorted}").format(
+            layer_id=layer_id, sorted=sorted((l.id for l in self.layers))))
 
     def child_level(self, level: str) -> str | None:
         """The level whose districts nest in ``level``, if any."""
@@ -283,20 +287,26 @@ def load_config(path: str | Path) -> Config:
     """
     path = Path(path).resolve()
     if not path.exists():
-        raise ConfigError(f"{path}: configuration file not found; pass --config with an existing file.")
+        raise ConfigError(_("{path}: configuration file not found; pass --config with an existing file.").format(
+            path=path))
     if not path.is_file():
-        raise ConfigError(f"{path}: is a folder, not a configuration file; pass --config with the .toml file.")
+        raise ConfigError(_("{path}: is a folder, not a configuration file; pass --config with the .toml file.").format(
+            path=path))
     try:
         raw = path.read_bytes()[: 16 * 2**20 + 1]
         if len(raw) > 16 * 2**20:
-            raise ConfigError(f"{path}: larger than 16 MB, too large for a configuration; check the path.")
+            raise ConfigError(_("{path}: larger than 16 MB, too large for a configuration; check the path.").format(
+                path=path))
         data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte-order mark written by some editors is ignored
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at that line.") from None
+        raise ConfigError(_("{path}: not valid TOML ({exc}); fix the syntax at that line.").format(
+            path=path, exc=exc)) from None
     except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not UTF-8 text; save the configuration as UTF-8.") from None
+        raise ConfigError(_("{path}: not UTF-8 text; save the configuration as UTF-8.").format(
+            path=path)) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration ({exc.strerror or exc}).") from None
+        raise ConfigError(_("{path}: cannot read the configuration ({value}).").format(
+            path=path, value=exc.strerror or exc)) from None
     return parse_config(data, path)
 
 
@@ -313,7 +323,8 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     population = _population(data.get("population"), tables, where)
     layers, weights = _layers(_table(data, "layers", where), tables, where)
     if sum(weights.get(l.id, 1.0) for l in layers) <= 0:
-        raise ConfigError(f"{where}: layers.weights are all zero; give at least one layer a positive weight.")
+        raise ConfigError(_("{where}: layers.weights are all zero; give at least one layer a positive weight.").format(
+            where=where))
     themes = _themes(_table(data, "themes", where, required=False), layers, weights, where)
     method = _method(_table(data, "method", where, required=False), where)
     display = _display(_table(data, "display", where, required=False), levels, where)
@@ -326,7 +337,7 @@ def parse_config(data: Mapping[str, Any], path: Path) -> Config:
     _check_grouped_columns(tables, layers, population, where)
     return Config(
         path=path,
-        title=str(data.get("title", "Targeting pockets of poverty")),
+        title=str(data.get("title", _("Targeting pockets of poverty"))),
         analysis_crs=None if crs == "auto" else crs,
         levels=MappingProxyType(levels),
         tables=MappingProxyType(tables),
@@ -350,21 +361,24 @@ def _unknown(section: Mapping[str, Any], allowed: set[str], where: str, prefix: 
     for key in section:
         if key not in allowed:
             raise ConfigError(
-                f"{where}: unknown key {prefix + str(key)!r}; allowed keys here: {sorted(allowed)}. "
-                "Remove it or fix its spelling."
+                _("{where}: unknown key {value!r}; allowed keys here: {sorted}. "
+                "Remove it or fix its spelling.").format(
+                    where=where, value=prefix + str(key), sorted=sorted(allowed))
             )
 
 
 def _type(value: Any, kind: type | tuple[type, ...], where: str, key: str) -> None:
     if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise ConfigError(f"{where}: {key} must be {_kind_name(kind)}, got {value!r}.")
+        raise ConfigError(_("{where}: {key} must be {kind_name}, got {value!r}.").format(
+            where=where, key=key, kind_name=_kind_name(kind), value=value))
     if not isinstance(value, kind):
-        raise ConfigError(f"{where}: {key} must be {_kind_name(kind)}, got {value!r} ({type(value).__name__}).")
+        raise ConfigError(_("{where}: {key} must be {kind_name}, got {value!r} ({name}).").format(
+            where=where, key=key, kind_name=_kind_name(kind), value=value, name=type(value).__name__))
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+    names = {str: "text", int: "a whole number", float: "a number", bool: _("true or false"),
              list: "a list", dict: "a table"}
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
@@ -372,7 +386,8 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 def _table(data: Mapping[str, Any], key: str, where: str, required: bool = True) -> dict:
     if key not in data:
         if required:
-            raise ConfigError(f"{where}: missing section [{key}]; see the README for an example.")
+            raise ConfigError(_("{where}: missing section [{key}]; see the README for an example.").format(
+                where=where, key=key))
         return {}
     _type(data[key], dict, where, f"[{key}]")
     return data[key]
@@ -381,20 +396,24 @@ def _table(data: Mapping[str, Any], key: str, where: str, required: bool = True)
 def _path(base: Path, value: Any, where: str, key: str, must_exist: bool = True) -> Path:
     _type(value, str, where, key)
     if not value.strip():
-        raise ConfigError(f"{where}: {key} is empty; give the file's path, e.g. {key.rsplit('.', 1)[-1]} = \"data.csv\".")
+        raise ConfigError(_("{where}: {key} is empty; give the file's path, e.g. {name} = \"data.csv\".").format(
+            where=where, key=key, name=key.rsplit(".", 1)[-1]))
     p = Path(value)
     p = p if p.is_absolute() else (base / p)
     if must_exist and not p.exists():
-        raise ConfigError(f"{where}: {key} = {value!r}: file not found at {p}; fix the path.")
+        raise ConfigError(_("{where}: {key} = {value!r}: file not found at {p}; fix the path.").format(
+            where=where, key=key, value=value, p=p))
     if must_exist and p.is_dir():
-        raise ConfigError(f"{where}: {key} = {value!r} is a folder ({p}); give a file inside it.")
+        raise ConfigError(_("{where}: {key} = {value!r} is a folder ({p}); give a file inside it.").format(
+            where=where, key=key, value=value, p=p))
     return p
 
 
 def _choice(spec: Mapping[str, Any], name: str, allowed: tuple[str, ...], where: str, key: str) -> None:
     """An optional key whose value must be one of ``allowed``."""
     if name in spec and (not isinstance(spec[name], str) or spec[name] not in allowed):
-        raise ConfigError(f"{where}: {key}.{name} = {spec[name]!r}; must be one of {list(allowed)}.")
+        raise ConfigError(_("{where}: {key}.{name} = {value!r}; must be one of {allowed}.").format(
+            where=where, key=key, name=name, value=spec[name], allowed=list(allowed)))
 
 
 def _field(spec: Mapping[str, Any], name: str, where: str, key: str) -> None:
@@ -402,22 +421,26 @@ def _field(spec: Mapping[str, Any], name: str, where: str, key: str) -> None:
     if name in spec:
         _type(spec[name], str, where, f"{key}.{name}")
         if not spec[name].strip():
-            raise ConfigError(f"{where}: {key}.{name} is empty; give the name of a field of the file, or remove the key.")
+            raise ConfigError(_("{where}: {key}.{name} is empty; give the name of a field of the file, or remove "
+                                "the key.").format(where=where, key=key, name=name))
 
 
 def _levels(section: dict, base: Path, default_path: str | None, where: str) -> dict[str, LevelConfig]:
     if not section:
-        raise ConfigError(f"{where}: [levels] is empty; declare at least one admin level.")
+        raise ConfigError(_("{where}: [levels] is empty; declare at least one admin level.").format(
+            where=where))
     levels = {}
     for name, spec in section.items():
         key = f"levels.{name}"
         _type(spec, dict, where, f"[{key}]")
         _unknown(spec, _LEVEL_KEYS, where, f"{key}.")
         if "id" not in spec:
-            raise ConfigError(f"{where}: [{key}] needs id = \"<field with the district code>\".")
+            raise ConfigError(_("{where}: [{key}] needs id = \"<field with the district code>\".").format(
+                where=where, key=key))
         raw_path = spec.get("path", default_path)
         if raw_path is None:
-            raise ConfigError(f"{where}: [{key}] has no path and [boundaries] gives none; add path = \"...\".")
+            raise ConfigError(_("{where}: [{key}] has no path and [boundaries] gives none; add path = \"...\".").format(
+                where=where, key=key))
         for opt in ("label", "layer", "id", "name", "parent", "parent_level", "parent_name"):
             _field(spec, opt, where, key)
         fields = spec.get("fields", [])
@@ -437,11 +460,13 @@ def _levels(section: dict, base: Path, default_path: str | None, where: str) -> 
     for lv in levels.values():
         if lv.parent_level is not None and lv.parent_level not in levels:
             raise ConfigError(
-                f"{where}: levels.{lv.name}.parent_level = {lv.parent_level!r} is not a declared level; "
-                f"declared: {sorted(levels)}."
+                _("{where}: levels.{name}.parent_level = {parent_level!r} is not a declared level; "
+                "declared: {sorted}.").format(
+                    where=where, name=lv.name, parent_level=lv.parent_level, sorted=sorted(levels))
             )
         if lv.parent_level and not lv.parent:
-            raise ConfigError(f"{where}: levels.{lv.name} has parent_level but no parent field; add parent = \"...\".")
+            raise ConfigError(_("{where}: levels.{name} has parent_level but no parent field; add parent = \"...\".").format(
+                where=where, name=lv.name))
     _check_level_cycles(levels, where)
     return levels
 
@@ -454,8 +479,8 @@ def _check_level_cycles(levels: Mapping[str, LevelConfig], where: str) -> None:
             if level in chain:
                 loop = " -> ".join([*chain[chain.index(level):], level])
                 raise ConfigError(
-                    f"{where}: levels' parent_level form a cycle ({loop}); a level cannot nest in itself. "
-                    "Remove parent_level from the top level."
+                    _("{where}: levels' parent_level form a cycle ({loop}); a level cannot nest in itself. "
+                    "Remove parent_level from the top level.").format(where=where, loop=loop)
                 )
             chain.append(level)
             level = levels[level].parent_level
@@ -470,28 +495,32 @@ def _tables(section: dict, base: Path, levels: Mapping[str, LevelConfig], where:
         if "path" not in spec:
             raise ConfigError(f"{where}: [{key}] needs path = \"...\".")
         if "key" not in spec and "group_by" not in spec:
-            raise ConfigError(f"{where}: [{key}] needs key = \"<column with the district code or name>\" "
-                              "(or group_by for a table finer than the districts).")
+            raise ConfigError(_("{where}: [{key}] needs key = \"<column with the district code or name>\" "
+                              "(or group_by for a table finer than the districts).").format(
+                                  where=where, key=key))
         for opt in ("key", "group_by", "parent_key", "level_column", "sheet"):
             _field(spec, opt, where, key)
         by = spec.get("by", "code")
         if by not in ("code", "name"):
-            raise ConfigError(f"{where}: {key}.by = {by!r}; must be 'code' or 'name'.")
+            raise ConfigError(_("{where}: {key}.by = {by!r}; must be 'code' or 'name'.").format(
+                where=where, key=key, by=by))
         if "level_column" in spec:
             lv_map = spec.get("levels", {})
             _type(lv_map, dict, where, f"{key}.levels")
         else:
             if "level" not in spec:
                 raise ConfigError(
-                    f"{where}: [{key}] needs level = \"<level its rows describe>\" "
-                    "(or level_column and levels for a table covering several levels)."
+                    _("{where}: [{key}] needs level = \"<level its rows describe>\" "
+                    "(or level_column and levels for a table covering several levels).").format(
+                        where=where, key=key)
                 )
             _type(spec["level"], str, where, f"{key}.level")
             lv_map = {spec["level"]: spec["level"]}
         for lv in lv_map:
             if lv not in levels:
                 raise ConfigError(
-                    f"{where}: {key} refers to level {lv!r}, which is not declared; declared: {sorted(levels)}."
+                    _("{where}: {key} refers to level {lv!r}, which is not declared; declared: {sorted}.").format(
+                        where=where, key=key, lv=lv, sorted=sorted(levels))
                 )
         grouping = _grouping(spec, where, key)
         tables[name] = TableConfig(
@@ -524,13 +553,14 @@ def _check_grouped_columns(tables: Mapping[str, TableConfig], layers: Any, popul
             if layer.table == name:
                 used.update({c: f"layer {layer.id!r}" for c in getattr(layer.loader, "columns", ())})
                 if layer.rollup_weight:
-                    used[layer.rollup_weight] = f"layer {layer.id!r} rollup_weight"
+                    used[layer.rollup_weight] = _("layer {id!r} rollup_weight").format(id=layer.id)
         for col, user in used.items():
             if col not in t.aggregate:
                 raise ConfigError(
-                    f"{where}: tables.{name} is grouped by {t.group_by!r} but column {col!r} (read by {user}) has no "
-                    f"rule in tables.{name}.aggregate; add {col} = \"sum\" for a count, or a rate as "
-                    "{ numerator = ..., denominator = ..., per = 100 }."
+                    _("{where}: tables.{name} is grouped by {group_by!r} but column {col!r} (read by {user}) has no "
+                    "rule in tables.{name}.aggregate; add {col} = \"sum\" for a count, or a rate as "
+                    "{{ numerator = ..., denominator = ..., per = 100 }}.").format(
+                        where=where, name=name, group_by=t.group_by, col=col, user=user)
                 )
 
 
@@ -547,8 +577,9 @@ def _joins(section: dict, where: str) -> JoinsConfig:
     value = section.get("max_unmatched", JoinsConfig.max_unmatched)
     _type(value, (int, float), where, "joins.max_unmatched")
     if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{where}: joins.max_unmatched = {value!r} not valid; must be a share between 0.0 "
-                          "(every district needs a row) and 1.0 (no limit), e.g. 0.05.")
+        raise ConfigError(_("{where}: joins.max_unmatched = {value!r} not valid; must be a share between 0.0 "
+                          "(every district needs a row) and 1.0 (no limit), e.g. 0.05.").format(
+                              where=where, value=value))
     return JoinsConfig(max_unmatched=float(value))
 
 
@@ -557,8 +588,9 @@ def _pad(spec: dict, where: str, key: str) -> int | None:
         return None
     _type(spec["pad"], int, where, f"{key}.pad")
     if not 1 <= spec["pad"] <= 32:
-        raise ConfigError(f"{where}: {key}.pad = {spec['pad']} not valid; give the number of digits of a full "
-                          "code (e.g. pad = 5 turns 1001 into 01001).")
+        raise ConfigError(_("{where}: {key}.pad = {spec} not valid; give the number of digits of a full "
+                          "code (e.g. pad = 5 turns 1001 into 01001).").format(
+                              where=where, key=key, spec=spec['pad']))
     return int(spec["pad"])
 
 
@@ -567,11 +599,12 @@ def _split(spec: dict, where: str, key: str) -> str | None:
     if split is None:
         return None
     if split not in SPLITS:
-        raise ConfigError(f"{where}: {key}.split = {split!r} not valid; must be one of {list(SPLITS)} (how a "
-                          "crosswalk key listed on several lines without a share is divided).")
+        raise ConfigError(_("{where}: {key}.split = {split!r} not valid; must be one of {list} (how a "
+                          "crosswalk key listed on several lines without a share is divided).").format(
+                              where=where, key=key, split=split, list=list(SPLITS)))
     if "crosswalk" not in spec:
-        raise ConfigError(f"{where}: {key}.split needs a crosswalk file listing the split keys; add crosswalk = "
-                          "\"...\" or remove split.")
+        raise ConfigError(_("{where}: {key}.split needs a crosswalk file listing the split keys; add crosswalk = "
+                          "\"...\" or remove split.").format(where=where, key=key))
     return split
 
 
@@ -584,11 +617,13 @@ def _where(value: Any, where: str, key: str) -> Mapping[str, tuple[str, ...]]:
     for column, allowed in value.items():
         items = allowed if isinstance(allowed, list) else [allowed]
         if not items:
-            raise ConfigError(f"{where}: {key}.{column} is an empty list; give the values of the rows to keep.")
+            raise ConfigError(_("{where}: {key}.{column} is an empty list; give the values of the rows to keep.").format(
+                where=where, key=key, column=column))
         for item in items:
             if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-                raise ConfigError(f"{where}: {key}.{column} = {allowed!r}: each value must be text or a number, "
-                                  "e.g. where = { Country = \"Nepal\", status = [1, 2] }.")
+                raise ConfigError(_("{where}: {key}.{column} = {allowed!r}: each value must be text or a number, "
+                                  "e.g. where = {{ Country = \"Nepal\", status = [1, 2] }}.").format(
+                                      where=where, key=key, column=column, allowed=allowed))
         out[str(column)] = tuple(filter_text(i) for i in items)
     return MappingProxyType(out)
 
@@ -602,38 +637,45 @@ def _grouping(spec: dict, where: str, key: str) -> dict[str, Any]:
 
     if "group_by" not in spec:
         if "aggregate" in spec:
-            raise ConfigError(f"{where}: {key}.aggregate needs group_by = \"<column naming the district>\".")
+            raise ConfigError(_("{where}: {key}.aggregate needs group_by = \"<column naming the district>\".").format(
+                where=where, key=key))
         return {}
     _type(spec["group_by"], str, where, f"{key}.group_by")
     if "key" in spec and spec["key"] != spec["group_by"]:
-        raise ConfigError(f"{where}: {key} has key = {spec['key']!r} and group_by = {spec['group_by']!r}; rows are "
-                          "grouped and joined by the group_by column, so remove key.")
+        raise ConfigError(_("{where}: {key} has key = {spec!r} and group_by = {spec2!r}; rows are "
+                          "grouped and joined by the group_by column, so remove key.").format(
+                              where=where, key=key, spec=spec['key'], spec2=spec['group_by']))
     rules = spec.get("aggregate")
     if not rules:
-        raise ConfigError(f"{where}: {key}.group_by needs aggregate = {{ column = \"sum\", ... }} saying how each "
-                          "column combines (sum for counts; a rate as { numerator = ..., denominator = ... }).")
+        raise ConfigError(_("{where}: {key}.group_by needs aggregate = {{ column = \"sum\", ... }} saying how each "
+                          "column combines (sum for counts; a rate as {{ numerator = ..., denominator = ... }}).").format(
+                              where=where, key=key))
     _type(rules, dict, where, f"{key}.aggregate")
     for col, rule in rules.items():
         at = f"{key}.aggregate.{col}"
         if isinstance(rule, str):
             if rule not in AGGREGATIONS:
-                raise ConfigError(f"{where}: {at} = {rule!r} not valid; must be one of {list(AGGREGATIONS)}, "
-                                  "{ numerator = ..., denominator = ..., per = 100 } or { mean_weighted_by = ... }.")
+                raise ConfigError(_("{where}: {at} = {rule!r} not valid; must be one of {list}, "
+                                  "{{ numerator = ..., denominator = ..., per = 100 }} or {{ mean_weighted_by = ... }}.").format(
+                                      where=where, at=at, rule=rule, list=list(AGGREGATIONS)))
             continue
         _type(rule, dict, where, at)
         _unknown(rule, _AGG_RULE_KEYS, where, f"{at}.")
         if "mean_weighted_by" in rule:
             if set(rule) != {"mean_weighted_by"}:
-                raise ConfigError(f"{where}: {at}: mean_weighted_by stands alone; remove the other keys.")
+                raise ConfigError(_("{where}: {at}: mean_weighted_by stands alone; remove the other keys.").format(
+                    where=where, at=at))
             _type(rule["mean_weighted_by"], str, where, f"{at}.mean_weighted_by")
             continue
         for req in ("numerator", "denominator"):
             if req not in rule:
-                raise ConfigError(f"{where}: {at} needs numerator and denominator (a rate recomputed from the "
-                                  "sums), e.g. { numerator = \"poor\", denominator = \"people\", per = 100 }.")
+                raise ConfigError(_("{where}: {at} needs numerator and denominator (a rate recomputed from the "
+                                  "sums), e.g. {{ numerator = \"poor\", denominator = \"people\", per = 100 }}.").format(
+                                      where=where, at=at))
             _type(rule[req], str, where, f"{at}.{req}")
         if "per" not in rule:
-            raise ConfigError(f"{where}: {at} needs per = 100 (a percentage), 1000 (per 1,000) or 1 (a share).")
+            raise ConfigError(_("{where}: {at} needs per = 100 (a percentage), 1000 (per 1,000) or 1 (a share).").format(
+                where=where, at=at))
         _type(rule["per"], (int, float), where, f"{at}.per")
     return {"group_by": spec["group_by"],
             "aggregate": MappingProxyType({c: (r if isinstance(r, str) else MappingProxyType(dict(r)))
@@ -650,27 +692,32 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
     for key, name in (("before", before), ("after", after)):
         _type(name, str, where, f"change.{key}")
         if name not in tables:
-            raise ConfigError(f"{where}: change.{key} = {name!r} is not a declared table; declared: {sorted(tables)}.")
+            raise ConfigError(_("{where}: change.{key} = {name!r} is not a declared table; declared: {sorted}.").format(
+                where=where, key=key, name=name, sorted=sorted(tables)))
     if before == after:
-        raise ConfigError(f"{where}: change.before and change.after are both {before!r}; name two different tables.")
+        raise ConfigError(_("{where}: change.before and change.after are both {before!r}; name two different tables.").format(
+            where=where, before=before))
     labels = section.get("labels", [before, after])
     if not (isinstance(labels, list) and len(labels) == 2 and all(isinstance(x, str) and x for x in labels)):
-        raise ConfigError(f"{where}: change.labels must be two names, e.g. [\"2014\", \"2024\"]; got {labels!r}.")
+        raise ConfigError(_("{where}: change.labels must be two names, e.g. [\"2014\", \"2024\"]; got {labels!r}.").format(
+            where=where, labels=labels))
     national = section.get("national")
     if national is not None:
         _type(national, str, where, "change.national")
         for name in (before, after):
             if not tables[name].level_column:
                 raise ConfigError(
-                    f"{where}: change.national = {national!r} needs tables.{name}.level_column to find the "
-                    "national row; set it, or remove change.national to aggregate the districts."
+                    _("{where}: change.national = {national!r} needs tables.{name}.level_column to find the "
+                    "national row; set it, or remove change.national to aggregate the districts.").format(
+                        where=where, national=national, name=name)
                 )
     tolerance = section.get("tolerance")
     if tolerance is not None and (isinstance(tolerance, bool) or not isinstance(tolerance, (int, float))
                                   or tolerance < 0):
         raise ConfigError(
-            f"{where}: change.tolerance = {tolerance!r} not valid; it must be a number >= 0 in the layers' units "
-            "(e.g. 0.1 for rates published to 0.1 point), or leave it out to use each layer's published precision."
+            _("{where}: change.tolerance = {tolerance!r} not valid; it must be a number >= 0 in the layers' units "
+            "(e.g. 0.1 for rates published to 0.1 point), or leave it out to use each layer's published precision.").format(
+                where=where, tolerance=tolerance)
         )
     return ChangeConfig(before=before, after=after, labels=(labels[0], labels[1]), national=national,
                         tolerance=None if tolerance is None else float(tolerance))
@@ -678,13 +725,15 @@ def _change(section: dict, tables: Mapping[str, TableConfig], population: tuple[
 
 def _population(spec: Any, tables: Mapping[str, TableConfig], where: str) -> tuple[str, str]:
     if spec is None:
-        raise ConfigError(f"{where}: missing [population] with table = \"...\" and column = \"...\".")
+        raise ConfigError(_("{where}: missing [population] with table = \"...\" and column = \"...\".").format(
+            where=where))
     _type(spec, dict, where, "[population]")
     _unknown(spec, _POPULATION_KEYS, where, "population.")
     table, column = spec.get("table"), spec.get("column")
     _type(table, str, where, "population.table")
     if table not in tables:
-        raise ConfigError(f"{where}: population.table = {table!r} is not a declared table; declared: {sorted(tables)}.")
+        raise ConfigError(_("{where}: population.table = {table!r} is not a declared table; declared: {sorted}.").format(
+            where=where, table=table, sorted=sorted(tables)))
     _type(column, str, where, "population.column")
     return table, column
 
@@ -694,13 +743,15 @@ def _weights(section: Any, where: str, key: str) -> dict[str, float]:
     out = {}
     for name, w in section.items():
         if isinstance(w, bool) or not isinstance(w, (int, float)):
-            raise ConfigError(f"{where}: {key}.{name} = {w!r} must be a number >= 0.")
+            raise ConfigError(_("{where}: {key}.{name} = {w!r} must be a number >= 0.").format(
+                where=where, key=key, name=name, w=w))
         if w < 0 or w != w:
-            raise ConfigError(f"{where}: {key}.{name} = {w!r} is negative; weights must be >= 0.")
+            raise ConfigError(_("{where}: {key}.{name} = {w!r} is negative; weights must be >= 0.").format(
+                where=where, key=key, name=name, w=w))
         if w > 1e100:
             raise ConfigError(
-                f"{where}: {key}.{name} = {w!r} is too large; weights are relative, give a number from 0 to 1e100 "
-                "(e.g. 2 for twice the weight of a layer at 1)."
+                _("{where}: {key}.{name} = {w!r} is too large; weights are relative, give a number from 0 to 1e100 "
+                "(e.g. 2 for twice the weight of a layer at 1).").format(where=where, key=key, name=name, w=w)
             )
         out[name] = float(w)
     return out
@@ -717,8 +768,8 @@ def _themes(section: dict, layers: list, weights: Mapping[str, float], where: st
     if "weights" in section and isinstance(section["weights"], dict) and all(
             not isinstance(v, dict) for v in section["weights"].values()):
         raise ConfigError(
-            f"{where}: [themes.weights] is no longer read; declare each theme as [themes.<id>] with label, "
-            "role and weight = <number> (see README \"Use your own data\")."
+            _("{where}: [themes.weights] is no longer read; declare each theme as [themes.<id>] with label, "
+            "role and weight = <number> (see README \"Use your own data\").").format(where=where)
         )
     used: dict[str, list[str]] = {}
     for layer in layers:
@@ -728,8 +779,9 @@ def _themes(section: dict, layers: list, weights: Mapping[str, float], where: st
     for tid, members in used.items():
         if tid not in section:
             raise ConfigError(
-                f"{where}: layer {members[0]!r} has unknown theme {tid!r}; declared themes: {sorted(section)}. "
-                f"Declare [themes.{tid}] with label and role, or fix the layer's theme."
+                _("{where}: layer {members!r} has unknown theme {tid!r}; declared themes: {sorted}. "
+                "Declare [themes.{tid}] with label and role, or fix the layer's theme.").format(
+                    where=where, members=members[0], tid=tid, sorted=sorted(section))
             )
     themes = {}
     for tid, spec in section.items():
@@ -737,42 +789,46 @@ def _themes(section: dict, layers: list, weights: Mapping[str, float], where: st
         _type(spec, dict, where, f"[{key}]")
         _unknown(spec, _THEME_KEYS, where, f"{key}.")
         if "label" not in spec:
-            raise ConfigError(f"{where}: [{key}] needs label = \"<name shown in the dashboard>\".")
+            raise ConfigError(_("{where}: [{key}] needs label = \"<name shown in the dashboard>\".").format(
+                where=where, key=key))
         for opt in ("label", "description", "role"):
             if opt in spec:
                 _type(spec[opt], str, where, f"{key}.{opt}")
         role = spec.get("role", "need")
         if role not in ROLES:
             raise ConfigError(
-                f"{where}: {key}.role = {role!r} is not a role; use one of {', '.join(ROLES)} "
-                "(context = shown but not scored)."
+                _("{where}: {key}.role = {role!r} is not a role; use one of {join} "
+                "(context = shown but not scored).").format(
+                    where=where, key=key, role=role, join=', '.join(ROLES))
             )
         if "weight" in spec:
             weight = _weights({"weight": spec["weight"]}, where, key)["weight"]
             if role == "context" and weight > 0:
                 raise ConfigError(
-                    f"{where}: {key}.weight = {spec['weight']!r} but role = \"context\" is never scored; "
-                    "remove the weight or change the role to need or readiness."
+                    _("{where}: {key}.weight = {spec!r} but role = \"context\" is never scored; "
+                    "remove the weight or change the role to need or readiness.").format(
+                        where=where, key=key, spec=spec['weight'])
                 )
         else:
             weight = 0.0 if role == "context" else 1.0
         if tid not in used:
             raise ConfigError(
-                f"{where}: [{key}] has no layers: no layer in use names theme {tid!r}; add a layer with "
-                f"theme = {tid!r} to layers.use or [[layers.custom]], or remove [{key}]."
+                _("{where}: [{key}] has no layers: no layer in use names theme {tid!r}; add a layer with "
+                "theme = {tid!r} to layers.use or [[layers.custom]], or remove [{key}].").format(
+                    where=where, key=key, tid=tid)
             )
         members = used[tid]
         if role != "context" and weight > 0 and sum(weights.get(lid, 1.0) for lid in members) <= 0:
             raise ConfigError(
-                f"{where}: layers.weights give every layer of theme {tid!r} ({', '.join(members)}) weight 0, so the "
-                f"theme's total is zero; give one a positive weight, set {key}.weight = 0, or set "
-                f"{key}.role = \"context\"."
+                _("{where}: layers.weights give every layer of theme {tid!r} ({join}) weight 0, so the "
+                "theme's total is zero; give one a positive weight, set {key}.weight = 0, or set "
+                "{key}.role = \"context\".").format(where=where, tid=tid, join=', '.join(members), key=key)
             )
         themes[tid] = Theme(tid, spec["label"], role, spec.get("description", ""), weight)
     if sum(t.weight for t in themes.values() if t.scored) <= 0:
         raise ConfigError(
-            f"{where}: no theme is scored: every theme has weight 0 or role = \"context\"; give a need theme "
-            "a positive weight."
+            _("{where}: no theme is scored: every theme has weight 0 or role = \"context\"; give a need theme "
+            "a positive weight.").format(where=where)
         )
     return themes
 
@@ -788,7 +844,8 @@ def _checks(section: dict, where: str) -> Any:
     out = {}
     for key, value in section.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value != value:
-            raise ConfigError(f"{where}: checks.{key} = {value!r} must be a number >= 0.")
+            raise ConfigError(_("{where}: checks.{key} = {value!r} must be a number >= 0.").format(
+                where=where, key=key, value=value))
         out[key] = float(value)
     return CheckThresholds(**out)
 
@@ -810,8 +867,9 @@ def _layers(section: dict, tables: Mapping[str, TableConfig], where: str) -> tup
     for lid in use:
         if lid not in LAYERS:
             raise ConfigError(
-                f"{where}: layers.use lists {lid!r}, which is not a declared layer; built-in layers: "
-                f"{sorted(LAYERS)}. Declare it under [[layers.custom]] or fix the id."
+                _("{where}: layers.use lists {lid!r}, which is not a declared layer; built-in layers: "
+                "{sorted}. Declare it under [[layers.custom]] or fix the id.").format(
+                    where=where, lid=lid, sorted=sorted(LAYERS))
             )
         chosen.append(LAYERS[lid])
     weights = _weights(section.get("weights", {}), where, "layers.weights")
@@ -820,23 +878,27 @@ def _layers(section: dict, tables: Mapping[str, TableConfig], where: str) -> tup
     for i, spec in enumerate(custom):
         layer, weight = _custom_layer(spec, tables, where, f"layers.custom[{i}]")
         if any(l.id == layer.id for l in chosen):
-            raise ConfigError(f"{where}: layer id {layer.id!r} is declared twice; ids must be unique.")
+            raise ConfigError(_("{where}: layer id {id!r} is declared twice; ids must be unique.").format(
+                where=where, id=layer.id))
         chosen.append(layer)
         if weight is not None:
             weights.setdefault(layer.id, weight)
     if not chosen:
-        raise ConfigError(f"{where}: no layers: list built-in layers in layers.use or add [[layers.custom]].")
+        raise ConfigError(_("{where}: no layers: list built-in layers in layers.use or add [[layers.custom]].").format(
+            where=where))
     ids = {l.id for l in chosen}
     for lid in weights:
         if lid not in ids:
             raise ConfigError(
-                f"{where}: layers.weights.{lid}: layer not in use; layers in use: {sorted(ids)}."
+                _("{where}: layers.weights.{lid}: layer not in use; layers in use: {sorted}.").format(
+                    where=where, lid=lid, sorted=sorted(ids))
             )
     for layer in chosen:
         if layer.table and layer.table not in tables:
             raise ConfigError(
-                f"{where}: layer {layer.id!r} reads table {layer.table!r}, which is not declared under "
-                f"[tables]; declared: {sorted(tables)}."
+                _("{where}: layer {id!r} reads table {table!r}, which is not declared under "
+                "[tables]; declared: {sorted}.").format(
+                    where=where, id=layer.id, table=layer.table, sorted=sorted(tables))
             )
     return chosen, weights
 
@@ -857,7 +919,8 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
     _unknown({k: v for k, v in spec.items() if k not in translated}, _CUSTOM_KEYS, where, f"{key}.")
     for req in ("id", "label", "theme", "unit", "higher_is_worse", "kind", "source", "year", "licence"):
         if req not in spec:
-            raise ConfigError(f"{where}: {key} needs {req} = ...; see 'Use your own data' in the README.")
+            raise ConfigError(_("{where}: {key} needs {req} = ...; see 'Use your own data' in the README.").format(
+                where=where, key=key, req=req))
     check_layer_id(spec["id"], where=f"{where}: {key}.id")
     _type(spec["higher_is_worse"], bool, where, f"{key}.higher_is_worse")
     _type(spec["year"], int, where, f"{key}.year")
@@ -866,12 +929,13 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
             _type(spec[opt], str, where, f"{key}.{opt}")
     base = Path(where).parent
     if "where" in spec and "points" not in spec:
-        raise ConfigError(f"{where}: {key}.where filters the rows of a points file; for a table, set where "
-                          "under its [tables.<name>] section.")
+        raise ConfigError(_("{where}: {key}.where filters the rows of a points file; for a table, set where "
+                          "under its [tables.<name>] section.").format(where=where, key=key))
     if "complement_of" in spec and spec["unit"] == "%" and spec["complement_of"] != 100:
-        raise ConfigError(f"{where}: {key} has unit = \"%\" and complement_of = {spec['complement_of']!r}; the "
+        raise ConfigError(_("{where}: {key} has unit = \"%\" and complement_of = {spec!r}; the "
                           "complement of a percentage is 100 - x: set complement_of = 100 (and scale = 100 for "
-                          "shares stored as 0-1), or change the unit.")
+                          "shares stored as 0-1), or change the unit.").format(
+                              where=where, key=key, spec=spec['complement_of']))
     if "column" in spec:
         loader = TableColumn(
             column=spec["column"], table=spec.get("table", "census"),
@@ -880,16 +944,19 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
         )
     elif "numerator" in spec:
         if "denominator" not in spec:
-            raise ConfigError(f"{where}: {key} has numerator but no denominator; add denominator = \"...\".")
+            raise ConfigError(_("{where}: {key} has numerator but no denominator; add denominator = \"...\".").format(
+                where=where, key=key))
         if "per" not in spec:
             raise ConfigError(
-                f"{where}: {key} has numerator and denominator but no per; say what the ratio is per: per = 100 "
-                "for a percentage (unit = \"%\"), per = 1000 for a rate per 1,000, per = 1 for a plain ratio."
+                _("{where}: {key} has numerator and denominator but no per; say what the ratio is per: per = 100 "
+                "for a percentage (unit = \"%\"), per = 1000 for a rate per 1,000, per = 1 for a plain ratio.").format(
+                    where=where, key=key)
             )
         per = _finite(spec["per"], where, f"{key}.per", nonzero=True)
         if spec["unit"] == "%" and per != 100:
-            raise ConfigError(f"{where}: {key} has unit = \"%\" but per = {spec['per']!r}; a percentage is "
-                              "numerator / denominator x 100: set per = 100, or change the unit.")
+            raise ConfigError(_("{where}: {key} has unit = \"%\" but per = {spec!r}; a percentage is "
+                              "numerator / denominator x 100: set per = 100, or change the unit.").format(
+                                  where=where, key=key, spec=spec['per']))
         loader = Ratio(spec["numerator"], spec["denominator"], per, spec.get("table", "census"))
     elif "points" in spec:
         _path(base, spec["points"], where, f"{key}.points")
@@ -906,8 +973,8 @@ def _custom_layer(spec: Any, tables: Mapping[str, TableConfig], where: str, key:
         loader = RasterStat(spec["raster"], spec.get("stat", "mean"), spec.get("weights_raster"))
     else:
         raise ConfigError(
-            f"{where}: {key} needs a source of values: column = \"...\" (with table), numerator/denominator, "
-            "points = \"file\" or raster = \"file\"."
+            _("{where}: {key} needs a source of values: column = \"...\" (with table), numerator/denominator, "
+            "points = \"file\" or raster = \"file\".").format(where=where, key=key)
         )
     weight = spec.get("weight")
     if weight is not None:
@@ -931,10 +998,12 @@ def _finite(value: Any, where: str, key: str, *, nonzero: bool = False) -> float
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{where}: {key} = {value!r} must be a number, e.g. {key.rsplit('.', 1)[-1]} = 100.")
+        raise ConfigError(_("{where}: {key} = {value!r} must be a number, e.g. {rsplit} = 100.").format(
+            where=where, key=key, value=value, rsplit=key.rsplit('.', 1)[-1]))
     if not abs(value) <= 1e100 or (nonzero and value == 0):
         raise ConfigError(
-            f"{where}: {key} = {value!r} is not usable: give a number between -1e100 and 1e100"
+            _("{where}: {key} = {value!r} is not usable: give a number between -1e100 and 1e100").format(
+                where=where, key=key, value=value)
             + (", not 0." if nonzero else ".")
         )
     return float(value)
@@ -953,30 +1022,37 @@ def _display(section: dict, levels: Mapping[str, LevelConfig], where: str) -> Di
     default_level = section.get("default_level", next(iter(levels)))
     _type(default_level, str, where, "display.default_level")
     if default_level not in levels:
-        raise ConfigError(f"{where}: display.default_level = {default_level!r}; declared levels: {sorted(levels)}.")
+        raise ConfigError(_("{where}: display.default_level = {default_level!r}; declared levels: {sorted}.").format(
+            where=where, default_level=default_level, sorted=sorted(levels)))
     scheme = section.get("scheme", "quantiles")
     if scheme not in SCHEMES:
-        raise ConfigError(f"{where}: display.scheme = {scheme!r}; must be one of {list(SCHEMES)}.")
+        raise ConfigError(_("{where}: display.scheme = {scheme!r}; must be one of {list}.").format(
+            where=where, scheme=scheme, list=list(SCHEMES)))
     for k in ("classes", "top_n", "towns"):
         if k in section:
             _type(section[k], int, where, f"display.{k}")
     classes = section.get("classes", 5)
     if not 2 <= classes <= 9:
-        raise ConfigError(f"{where}: display.classes = {classes}; must be between 2 and 9.")
+        raise ConfigError(_("{where}: display.classes = {classes}; must be between 2 and 9.").format(
+            where=where, classes=classes))
     towns = section.get("towns", 12)
     if not 0 <= towns <= 200:
-        raise ConfigError(f"{where}: display.towns = {towns}; give how many towns to name, 0 to 200 (0: none).")
+        raise ConfigError(_("{where}: display.towns = {towns}; give how many towns to name, 0 to 200 "
+                            "(0: none).").format(where=where, towns=towns))
     towns_level = section.get("towns_level", _finest_level(levels))
     _type(towns_level, str, where, "display.towns_level")
     if towns_level not in levels:
-        raise ConfigError(f"{where}: display.towns_level = {towns_level!r}; declared levels: {sorted(levels)}.")
+        raise ConfigError(_("{where}: display.towns_level = {towns_level!r}; declared levels: {sorted}.").format(
+            where=where, towns_level=towns_level, sorted=sorted(levels)))
     towns_where = _where(section.get("towns_where"), where, "display.towns_where")
     lv = levels[towns_level]
     known = {lv.id, *(f for f in (lv.name_field, lv.parent_name) if f), *lv.fields}
     unknown = [c for c in towns_where if c not in known]
     if unknown:
-        raise ConfigError(f"{where}: display.towns_where names {unknown}, not a field of level {towns_level!r} "
-                          f"(its fields: {sorted(known)}); add it to levels.{towns_level}.fields or fix the name.")
+        raise ConfigError(_("{where}: display.towns_where names {unknown}, not a field of level {towns_level!r} "
+                            "(its fields: {fields}); add it to levels.{towns_level}.fields or fix the "
+                            "name.").format(where=where, unknown=unknown, towns_level=towns_level,
+                                            fields=sorted(known)))
     return DisplayConfig(
         default_level=default_level, scheme=scheme, classes=classes,
         palette=str(section.get("palette", "YlOrRd")), top_n=int(section.get("top_n", 10)),
@@ -995,14 +1071,16 @@ def _bounds(value: Any, where: str) -> tuple[float, float, float, float] | None:
     """``[display] bounds = [west, south, east, north]``, checked; ``None`` when absent."""
     if value is None:
         return None
-    fix = ("write display.bounds = [west, south, east, north] in degrees, e.g. [-10, 29, -1, 36.5]; "
-           "east < west crosses the antimeridian (Fiji: [177, -21, -178, -12])")
+    fix = (_("write display.bounds = [west, south, east, north] in degrees, e.g. [-10, 29, -1, 36.5]; "
+           "east < west crosses the antimeridian (Fiji: [177, -21, -178, -12])"))
     if (not isinstance(value, list) or len(value) != 4
             or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)):
-        raise ConfigError(f"{where}: display.bounds = {value!r} is not four numbers; {fix}.")
+        raise ConfigError(_("{where}: display.bounds = {value!r} is not four numbers; {fix}.").format(
+            where=where, value=value, fix=fix))
     west, south, east, north = (float(v) for v in value)
     if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south < north <= 90):
-        raise ConfigError(f"{where}: display.bounds = {value!r} is outside the globe or has south >= north; {fix}.")
+        raise ConfigError(_("{where}: display.bounds = {value!r} is outside the globe or has south >= north; {fix}.").format(
+            where=where, value=value, fix=fix))
     return (west, south, east, north)
 
 
@@ -1015,27 +1093,31 @@ def _engine(section: dict, where: str) -> EngineConfig:
     _unknown(section, _ENGINE_KEYS, where, "engine.")
     kind = section.get("kind", "local")
     if kind not in ENGINE_KINDS:
-        raise ConfigError(f"{where}: engine.kind = {kind!r} not valid; must be one of {list(ENGINE_KINDS)}.")
+        raise ConfigError(_("{where}: engine.kind = {kind!r} not valid; must be one of {list}.").format(
+            where=where, kind=kind, list=list(ENGINE_KINDS)))
     if "scheduler" in section:
         _type(section["scheduler"], str, where, "engine.scheduler")
         if "://" not in section["scheduler"]:
             raise ConfigError(
-                f"{where}: engine.scheduler = {section['scheduler']!r} is not an address; "
-                "write it like \"tcp://host:8786\" (what `dask scheduler` prints)."
+                _("{where}: engine.scheduler = {scheduler!r} is not an address; "
+                  "write it like \"tcp://host:8786\" (what `dask scheduler` prints).").format(
+                    where=where, scheduler=section['scheduler'])
             )
     for key in ("workers", "partitions", "chunk_rows"):
         if key in section:
             _type(section[key], int, where, f"engine.{key}")
             if section[key] < 1:
-                raise ConfigError(f"{where}: engine.{key} = {section[key]} not valid; must be a whole number >= 1.")
+                raise ConfigError(_("{where}: engine.{key} = {section} not valid; must be a whole number >= 1.").format(
+                    where=where, key=key, section=section[key]))
     if "scheduler" in section and "workers" in section:
         raise ConfigError(
-            f"{where}: engine.scheduler and engine.workers are both set; use scheduler for an existing "
-            "cluster or workers for a local one, not both."
+            _("{where}: engine.scheduler and engine.workers are both set; use scheduler for an existing "
+            "cluster or workers for a local one, not both.").format(where=where)
         )
     if kind == "local" and len(section) > ("kind" in section):
         extra = sorted(set(section) - {"kind"})
-        raise ConfigError(f"{where}: engine.{extra[0]} only applies to kind = \"dask\"; set kind = \"dask\" or remove it.")
+        raise ConfigError(_("{where}: engine.{extra} only applies to kind = \"dask\"; set kind = \"dask\" or remove it.").format(
+            where=where, extra=extra[0]))
     if kind == "dask":
         require_dask(where)
     return EngineConfig(
@@ -1056,8 +1138,9 @@ def _se_column(spec: Mapping[str, Any], loader: Any, where: str, key: str) -> st
     _type(spec["se_column"], str, where, f"{key}.se_column")
     if not hasattr(loader, "column"):
         raise ConfigError(
-            f"{where}: {key}.se_column = {spec['se_column']!r} needs a layer read from a table column "
-            "(column = \"...\"); remove se_column or read the layer from a column."
+            _("{where}: {key}.se_column = {spec!r} needs a layer read from a table column "
+            "(column = \"...\"); remove se_column or read the layer from a column.").format(
+                where=where, key=key, spec=spec['se_column'])
         )
     return spec["se_column"]
 
@@ -1070,22 +1153,25 @@ def _uncertainty(section: dict, population: tuple[str, str], where: str) -> Unce
     fraction = section.get("sample_fraction", 1.0)
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise ConfigError(
-            f"{where}: uncertainty.sample_fraction = {fraction!r} not valid; it must be a number in (0, 1], "
-            "e.g. 0.2 for a 20 % sample (1 = counted in full)."
+            _("{where}: uncertainty.sample_fraction = {fraction!r} not valid; it must be a number in (0, 1], "
+            "e.g. 0.2 for a {example} sample (1 = counted in full).").format(where=where, fraction=fraction,
+                                                                              example="20 %")
         )
     sampled_from = section.get("sampled_from", 0)
     if isinstance(sampled_from, bool) or not isinstance(sampled_from, (int, float)) or sampled_from < 0:
         raise ConfigError(
-            f"{where}: uncertainty.sampled_from = {sampled_from!r} not valid; it must be a number >= 0 (the size "
-            "from which a district was sampled; 0 = every district)."
+            _("{where}: uncertainty.sampled_from = {sampled_from!r} not valid; it must be a number >= 0 (the size "
+            "from which a district was sampled; 0 = every district).").format(
+                where=where, sampled_from=sampled_from)
         )
     size_column = section.get("size_column")
     if size_column is not None:
         _type(size_column, str, where, "uncertainty.size_column")
     if sampled_from > 0 and size_column is None:
         raise ConfigError(
-            f"{where}: uncertainty.sampled_from = {sampled_from} needs uncertainty.size_column, the column of "
-            "the population table that gives each district's size (e.g. \"households_count\")."
+            _("{where}: uncertainty.sampled_from = {sampled_from} needs uncertainty.size_column, the column of "
+            "the population table that gives each district's size (e.g. \"households_count\").").format(
+                where=where, sampled_from=sampled_from)
         )
     table = section.get("table", population[0])
     _type(table, str, where, "uncertainty.table")
@@ -1094,7 +1180,8 @@ def _uncertainty(section: dict, population: tuple[str, str], where: str) -> Unce
             _type(section[flag], bool, where, f"uncertainty.{flag}")
     shrinkage = section.get("shrinkage", "none")
     if shrinkage not in SHRINKAGE:
-        raise ConfigError(f"{where}: uncertainty.shrinkage = {shrinkage!r} not valid; must be one of {list(SHRINKAGE)}.")
+        raise ConfigError(_("{where}: uncertainty.shrinkage = {shrinkage!r} not valid; must be one of {list}.").format(
+            where=where, shrinkage=shrinkage, list=list(SHRINKAGE)))
     design = SamplingDesign(fraction=float(fraction), sampled_from=float(sampled_from), size_column=size_column,
                             table=table)
     return UncertaintyConfig(sampling=design, data=bool(section.get("data", True)), shrinkage=shrinkage,

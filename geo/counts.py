@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _
 from geo.errors import LayerDataError, TargetingError
 
 __all__ = ["denominators", "layer_counts", "uncounted_layers", "pop_decile", "count_column"]
@@ -46,14 +47,15 @@ def _denominator_column(layer: Any, tables: Mapping[str, pd.DataFrame]) -> str |
     if layer.kind != "rate":
         return "a count layer"
     if layer.unit != "%":
-        return f"in {layer.unit!r}, not a percentage of a group of people"
+        return _("in {unit!r}, not a percentage of a group of people").format(unit=layer.unit)
     if not layer.rollup_weight:
-        return "no denominator declared (rollup_weight)"
+        return _("no denominator declared (rollup_weight)")
     table = tables.get(layer.table) if layer.table else None
     if table is None:
-        return f"its table {layer.table!r} is not loaded at this level"
+        return _("its table {table!r} is not loaded at this level").format(table=layer.table)
     if layer.rollup_weight not in table.columns:
-        return f"denominator column {layer.rollup_weight!r} not in table {layer.table!r}"
+        return _("denominator column {rollup_weight!r} not in table {table!r}").format(
+            rollup_weight=layer.rollup_weight, table=layer.table)
     return None
 
 
@@ -112,16 +114,18 @@ def denominators(
         bad = den.isna() & raw.notna()
         if bad.any():
             raise LayerDataError(
-                f"{where}: column {column!r} (denominator of layer {layer.id!r}) has {int(bad.sum())} "
-                f"non-numeric value(s), e.g. {list(raw[bad].astype(str).unique()[:3])}; write numbers or leave "
-                "the cells empty for 'no data'."
+                _("{where}: column {column!r} (denominator of layer {id!r}) has {int} "
+                "non-numeric value(s), e.g. {list}; write numbers or leave "
+                "the cells empty for 'no data'.").format(
+                    where=where, column=column, id=layer.id, int=int(bad.sum()), list=list(raw[bad].astype(str).unique()[:3]))
             )
         negative = den < 0
         if negative.any():
             raise LayerDataError(
-                f"{where}: column {column!r} (denominator of layer {layer.id!r}) is negative for "
-                f"{int(negative.sum())} district(s) {list(map(str, den.index[negative][:5]))}; a number of "
-                "people or households is >= 0. Fix these cells."
+                _("{where}: column {column!r} (denominator of layer {id!r}) is negative for "
+                "{int} district(s) {list}; a number of "
+                "people or households is >= 0. Fix these cells.").format(
+                    where=where, column=column, id=layer.id, int=int(negative.sum()), list=list(map(str, den.index[negative][:5])))
             )
         out[layer.id] = den.rename(column)
     return out
@@ -218,8 +222,8 @@ def pop_decile(rank: pd.Series, population: pd.Series) -> pd.Series:
     pop = pd.to_numeric(population.reindex(rank.index), errors="coerce").astype(float)
     if (pop < 0).any():
         raise TargetingError(
-            f"Invalid population: negative for {list(map(str, pop.index[pop < 0][:5]))}; population must be "
-            ">= 0. Fix the population column."
+            _("Invalid population: negative for {list}; population must be "
+            ">= 0. Fix the population column.").format(list=list(map(str, pop.index[pop < 0][:5])))
         )
     r = pd.to_numeric(rank, errors="coerce").astype(float)
     used = r.notna() & pop.notna()

@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from geo.i18n import _
 from geo import points as _points
 from geo import zonal as _zonal
 from geo.errors import LayerDataError
@@ -283,7 +284,7 @@ def _point_frame(path: Path, x: str | None, y: str | None, crs: str | int, parti
     """Return the point file as a partitioned dask frame and how to turn a partition into points."""
     suffix = path.suffix.lower()
     if not path.exists():
-        raise LayerDataError(f"points file '{path}': not found; check the path.")
+        raise LayerDataError(_("points file '{path}': not found; check the path.").format(path=path))
     if suffix in _points._PARQUET_SUFFIXES:
         frame, reader = _parquet_frame(path, x, y, crs)
     elif suffix in (".csv", ".tsv"):
@@ -317,7 +318,8 @@ def _csv_frame(path: Path, x: str | None, y: str | None, crs: str | int) -> tupl
     try:
         columns = list(pd.read_csv(path, sep=sep, nrows=0).columns)
     except Exception as exc:  # any reader failure is a problem with the file
-        raise LayerDataError(f"points file '{path}': cannot be read ({type(exc).__name__}: {exc}).") from exc
+        raise LayerDataError(_("points file '{path}': cannot be read ({name}: {exc}).").format(
+            path=path, name=type(exc).__name__, exc=exc)) from exc
     x = _points._find_column(columns, x, _points.X_NAMES, "x", path)
     y = _points._find_column(columns, y, _points.Y_NAMES, "y", path)
     frame = dd.read_csv(path, sep=sep, dtype={x: object, y: object}, blocksize=_CSV_BLOCKSIZE)
@@ -395,7 +397,7 @@ def _nearest_metres(points: gpd.GeoDataFrame, districts: _Districts) -> np.ndarr
     if len(point_geoms) == 0 or districts.usable.size == 0:
         return nearest
     tree = shapely.STRtree(point_geoms)
-    (zone_pos, _), metres = tree.query_nearest(districts.metric_geoms, return_distance=True, all_matches=False)
+    (zone_pos, _unused), metres = tree.query_nearest(districts.metric_geoms, return_distance=True, all_matches=False)
     nearest[zone_pos] = metres
     return nearest
 

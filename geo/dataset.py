@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.i18n import _, format_spec
 from geo.config import Config, TableConfig
 from geo.counts import layer_counts, pop_decile
 from geo.errors import ConfigError, JoinError, LayerDataError
@@ -218,11 +219,12 @@ def _raster_notes(config: Config, values: pd.DataFrame, layers: Sequence[Any], d
         geoms = np.asarray(districts.geometry[empty].to_crs(extent.crs).array, dtype=object)
         overlap = shapely.area(shapely.intersection(geoms, extent.iloc[0])) > 0  # touching the edge is outside
         inside = pd.Series(overlap, index=districts.index[empty.to_numpy()])
-        for codes, reason in ((list(inside.index[inside.to_numpy()]), "all their pixels are nodata"),
-                              (list(inside.index[~inside.to_numpy()]), "they lie outside the raster")):
+        for codes, reason in ((list(inside.index[inside.to_numpy()]), _("all their pixels are nodata")),
+                              (list(inside.index[~inside.to_numpy()]), _("they lie outside the raster"))):
             if codes:
-                notes.append(f"{layer.label}: {len(codes)} district(s) without a value from {path.name}: {reason} "
-                             f"({', '.join(map(str, codes[:10]))}{' ...' if len(codes) > 10 else ''}).")
+                notes.append(_("{label}: {n_codes} district(s) without a value from {name}: {reason} "
+                             "({join}{value}).").format(
+                                 label=layer.label, n_codes=len(codes), name=path.name, reason=reason, join=', '.join(map(str, codes[:10])), value=' ...' if len(codes) > 10 else ''))
     return notes
 
 
@@ -259,8 +261,9 @@ def _point_layers(config: Config, layers: Sequence[Any], districts: gpd.GeoDataF
             values[layer.id] = v.where(np.isfinite(v)).rename(layer.id)
     if groups and config.analysis_crs is None and any(l.loader.stat == "distance_km" for l in layers):
         crs = districts.estimate_utm_crs()
-        notes.append(f"analysis_crs = \"auto\": distances to points measured in {crs.to_string()} ({crs.name}), "
-                     "the UTM zone of the districts; set analysis_crs to choose another projected CRS.")
+        notes.append(_("analysis_crs = \"auto\": distances to points measured in {to_string} ({name}), "
+                     "the UTM zone of the districts; set analysis_crs to choose another projected CRS.").format(
+                         to_string=crs.to_string(), name=crs.name))
     return values, reports, notes
 
 
@@ -278,8 +281,9 @@ def _blank_shapeless(values: pd.DataFrame, layers: Sequence[Any], report: Bounda
         return values, []
     values = values.copy()
     values.loc[values.index.isin(report.empty), spatial] = float("nan")
-    return values, [f"warning: layers {spatial} are computed from shapes; the {len(report.empty)} district(s) "
-                    f"without geometry {report.empty[:10]} get 'no data' for them."]
+    return values, [_("warning: layers {spatial} are computed from shapes; the {n_empty} district(s) "
+                    "without geometry {empty} get 'no data' for them.").format(
+                        spatial=spatial, n_empty=len(report.empty), empty=report.empty[:10])]
 
 
 def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers: Sequence[Any]) -> list[str]:
@@ -302,25 +306,28 @@ def _check_percentages(config: Config, level: str, values: pd.DataFrame, layers:
         if len(outside) and column is None:
             shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
             raise LayerDataError(
-                f"{where}: {layer.loader.numerator!r} / {layer.loader.denominator!r} x 100 (layer {layer.id!r}, "
-                f"in %) gives {len(outside)} value(s) outside 0-100 at level {level!r} ({shown}); the numerator "
-                "must be part of the denominator. Fix these values in the table, or the layer's unit."
+                _("{where}: {numerator!r} / {denominator!r} x 100 (layer {id!r}, "
+                "in %) gives {n_outside} value(s) outside 0-100 at level {level!r} ({shown}); the numerator "
+                "must be part of the denominator. Fix these values in the table, or the layer's unit.").format(
+                    where=where, numerator=layer.loader.numerator, denominator=layer.loader.denominator, id=layer.id, n_outside=len(outside), level=level, shown=shown)
             )
         if column is None:
             continue
         if len(outside):
             shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
             raise LayerDataError(
-                f"{where}: column {column!r} (layer {layer.id!r}, in %) has {len(outside)} value(s) outside "
-                f"0-100 at level {level!r} ({shown}); a percentage must lie between 0 and 100. Fix "
-                "these values in the table, or the layer's unit or scale if the column is not a percentage."
+                _("{where}: column {column!r} (layer {id!r}, in %) has {n_outside} value(s) outside "
+                "0-100 at level {level!r} ({shown}); a percentage must lie between 0 and 100. Fix "
+                "these values in the table, or the layer's unit or scale if the column is not a percentage.").format(
+                    where=where, column=column, id=layer.id, n_outside=len(outside), level=level, shown=shown)
             )
         if getattr(layer.loader, "scale", 1.0) == 1.0 and len(found) > 1 and found.max() <= 1.0 \
                 and found.max() > found.min():
             warnings.append(
-                f"warning: layer {layer.id!r}: every value of column {column!r} in {where.name} lies between "
+                _("warning: layer {id!r}: every value of column {column!r} in {name} lies between "
                 "0 and 1 although the unit is %; if they are shares, set scale = 100 in the layer's "
-                "declaration (the ranks do not change, the values and counts of people do)."
+                "declaration (the ranks do not change, the values and counts of people do).").format(
+                    id=layer.id, column=column, name=where.name)
             )
     return warnings
 
@@ -329,34 +336,39 @@ def _population(config: Config, tables: Mapping[str, pd.DataFrame]) -> pd.Series
     table, column = config.population
     if column not in tables[table].columns:
         raise LayerDataError(
-            f"{config.tables[table].path}: population column {column!r} not found; available columns: "
-            f"{list(tables[table].columns)}. Fix population.column in the configuration."
+            _("{path}: population column {column!r} not found; available columns: "
+            "{list}. Fix population.column in the configuration.").format(
+                path=config.tables[table].path, column=column, list=list(tables[table].columns))
         )
     frame = tables[table]
     where = config.tables[table].path
     reason = (frame.attrs.get("unreadable") or {}).get(column)
     if reason:
-        raise LayerDataError(f"{reason} (It is the population column, population.column.)")
+        raise LayerDataError(_("{reason} (It is the population column, population.column.)").format(
+            reason=reason))
     values = pd.to_numeric(frame[column], errors="coerce")
     text = values.isna() & frame[column].notna()
     if text.any():
         raise LayerDataError(
-            f"{where}: population column {column!r} has {int(text.sum())} value(s) that are not numbers for "
-            f"district(s) {list(map(str, values.index[text][:5]))}; fix these cells or leave them empty."
+            _("{where}: population column {column!r} has {int} value(s) that are not numbers for "
+            "district(s) {list}; fix these cells or leave them empty.").format(
+                where=where, column=column, int=int(text.sum()), list=list(map(str, values.index[text][:5])))
         )
     negative = values < 0
     if negative.any():
         shown = ", ".join(f"{c!r}: {v:g}" for c, v in values[negative].head(5).items())
         raise LayerDataError(
-            f"{where}: population column {column!r} has {int(negative.sum())} negative value(s) ({shown}); "
-            "a population cannot be negative. Fix these cells or leave them empty."
+            _("{where}: population column {column!r} has {int} negative value(s) ({shown}); "
+            "a population cannot be negative. Fix these cells or leave them empty.").format(
+                where=where, column=column, int=int(negative.sum()), shown=shown)
         )
     return values
 
 
 def _level(config: Config, level: str):
     if level not in config.levels:
-        raise ConfigError(f"Unknown level {level!r}; expected one of {list(config.levels)}.")
+        raise ConfigError(_("Unknown level {level!r}; expected one of {list}.").format(
+            level=level, list=list(config.levels)))
     return config.levels[level]
 
 
@@ -366,7 +378,8 @@ def _layers(config: Config, layers: Sequence[str] | None) -> list:
     known = {l.id: l for l in config.layers}
     unknown = [lid for lid in layers if lid not in known]
     if unknown:
-        raise ConfigError(f"Unknown layer(s) {unknown}; configured layers: {sorted(known)}.")
+        raise ConfigError(_("Unknown layer(s) {unknown}; configured layers: {sorted}.").format(
+            unknown=unknown, sorted=sorted(known)))
     return [known[lid] for lid in layers]
 
 
@@ -403,15 +416,16 @@ def _join(config: Config, tcfg: TableConfig, level: str, districts: gpd.GeoDataF
     if isinstance(rows, str):
         if tcfg.level_column not in table.columns:
             raise LayerDataError(
-                f"{tcfg.path}: level column {tcfg.level_column!r} not found; available columns: "
-                f"{list(table.columns)}. Fix tables.{tcfg.name}.level_column."
+                _("{path}: level column {level_column!r} not found; available columns: "
+                "{list}. Fix tables.{name}.level_column.").format(
+                    path=tcfg.path, level_column=tcfg.level_column, list=list(table.columns), name=tcfg.name)
             )
         table = table[table[tcfg.level_column].astype(str) == rows].drop(columns=tcfg.level_column)
     name = f"{tcfg.path.name} ({level})"
     details = []
     table, line = filter_rows(table, tcfg.where, source=tcfg.path.name)
     if line:
-        details.append(f"{line}; the other rows are not used")
+        details.append(_("{line}; the other rows are not used").format(line=line))
     if tcfg.pad:
         table = table.assign(**{tcfg.key: pad_codes(table[tcfg.key], tcfg.pad)})
     if tcfg.group_by:
@@ -425,9 +439,9 @@ def _join(config: Config, tcfg: TableConfig, level: str, districts: gpd.GeoDataF
     elif tcfg.split == "population":
         if people is None:
             raise ConfigError(
-                f"tables.{tcfg.name}.split = \"population\" needs the districts' population from another table, "
-                f"but the population comes from this table ({tcfg.path.name}); use split = \"area\" or a share "
-                "column in the crosswalk file."
+                _("tables.{name}.split = \"population\" needs the districts' population from another table, "
+                "but the population comes from this table ({name2}); use split = \"area\" or a share "
+                "column in the crosswalk file.").format(name=tcfg.name, name2=tcfg.path.name)
             )
         split_weights = people.set_axis(people.index.astype(str))
     return join_table(
@@ -449,8 +463,8 @@ def _read_crosswalk(tcfg: TableConfig) -> pd.DataFrame:
     if cw is None or "district_code" not in cw.columns:
         found = list(cw.columns) if cw is not None else _columns_of(path)
         raise LayerDataError(
-            f"{path}: a crosswalk needs columns 'table_key' and 'district_code' (and optionally 'share'); found "
-            f"{found}. Fix the header of the crosswalk file."
+            _("{path}: a crosswalk needs columns 'table_key' and 'district_code' (and optionally 'share'); found "
+            "{found}. Fix the header of the crosswalk file.").format(path=path, found=found)
         )
     cw = cw.reset_index(drop=True).assign(line=lambda f: np.arange(len(f)) + 2)
     cw["district_code"] = normalise_code(cw["district_code"])
@@ -462,8 +476,9 @@ def _read_crosswalk(tcfg: TableConfig) -> pd.DataFrame:
         bad = cw["share"].isna() & raw.notna() & (raw.astype(str).str.strip() != "")
         if bad.any():
             ln = int(cw.loc[bad, "line"].iloc[0])
-            raise JoinError(f"{path} line {ln}: share {raw[bad].iloc[0]!r} is not a number; write it as 0.25 (a "
-                            "share between 0 and 1) in the crosswalk file.")
+            raise JoinError(_("{path} line {ln}: share {iloc!r} is not a number; write it as 0.25 (a "
+                            "share between 0 and 1) in the crosswalk file.").format(
+                                path=path, ln=ln, iloc=raw[bad].iloc[0]))
     return cw
 
 
@@ -511,8 +526,9 @@ def _roll_up_from_child(
     if child is None:
         missing = [l.id for l in layers] or [f"population ({config.population[1]})"]
         raise ConfigError(
-            f"No table gives {missing} for level {level!r} and no lower level nests in it to roll up from; "
-            "add the level to the table's levels or declare a lower level with parent_level."
+            _("No table gives {missing} for level {level!r} and no lower level nests in it to roll up from; "
+            "add the level to the table's levels or declare a lower level with parent_level.").format(
+                missing=missing, level=level)
         )
     data = load_level(config, child, layers=[l.id for l in layers], engine=engine, strict=strict)
     parent = data.districts["parent_code"]
@@ -520,9 +536,11 @@ def _roll_up_from_child(
     rates, counts = _rollup_weights(data, [l for l in layers if l not in ratios])
     notes = [
         f"{l.label}: summed from {data.label.lower()}." if l.id in counts else
-        f"{l.label}: sum of {l.loader.numerator} / sum of {l.loader.denominator} x {l.loader.per:g} over the "
-        f"{data.label.lower()}." if l in ratios else
-        f"{l.label}: {data.label.lower()} averaged, weighted by {rates[l.id].name or 'population'}."
+        _("{label}: sum of {numerator} / sum of {denominator} x {per} over the "
+        "{lower}.").format(
+            label=l.label, numerator=l.loader.numerator, denominator=l.loader.denominator, per=format_spec(l.loader.per, "g"), lower=data.label.lower()) if l in ratios else
+        _("{label}: {lower} averaged, weighted by {value}.").format(
+            label=l.label, lower=data.label.lower(), value=rates[l.id].name or 'population')
         for l in layers
     ]
     frame = data.values.assign(_population=data.population)
@@ -538,7 +556,8 @@ def _roll_up_from_child(
     up = up.reindex(districts.index)
     orphans = sorted(set(parent.dropna()) - set(districts.index))
     if orphans:
-        notes.append(f"{len(orphans)} parent code(s) of {data.label.lower()} match no district: {orphans[:10]}.")
+        notes.append(_("{n_orphans} parent code(s) of {lower} match no district: {orphans}.").format(
+            n_orphans=len(orphans), lower=data.label.lower(), orphans=orphans[:10]))
     return up[[l.id for l in layers]], up["_population"], notes
 
 
@@ -559,12 +578,14 @@ def _rollup_weights(data: LevelData, layers: Sequence[Any]) -> tuple[dict[str, p
         name = layer.rollup_weight
         table = data.tables.get(layer.table) if layer.table else None
         if name and table is None and not layer.table:
-            raise ConfigError(f"layer {layer.id!r}: rollup_weight {name!r} needs the layer to read a table (its "
-                              "column); remove rollup_weight to weight by population.")
+            raise ConfigError(_("layer {id!r}: rollup_weight {name!r} needs the layer to read a table (its "
+                              "column); remove rollup_weight to weight by population.").format(
+                                  id=layer.id, name=name))
         if name and table is not None and name not in table.columns:
             raise LayerDataError(
-                f"{data.table_paths.get(layer.table, layer.table)}: rollup_weight column {name!r} of layer {layer.id!r} not found; available columns: "
-                f"{sorted(map(str, table.columns))}. Fix rollup_weight in the layer's declaration."
+                _("{get}: rollup_weight column {name!r} of layer {id!r} not found; available columns: "
+                "{sorted}. Fix rollup_weight in the layer's declaration.").format(
+                    get=data.table_paths.get(layer.table, layer.table), name=name, id=layer.id, sorted=sorted(map(str, table.columns)))
             )
         if name and table is not None:
             rates[layer.id] = pd.to_numeric(table[name], errors="coerce").rename(name)
@@ -608,18 +629,20 @@ def target_counts(data: LevelData, layer_id: str) -> pd.Series:
     """
     layer = next((l for l in data.layers if l.id == layer_id), None)
     if layer is None:
-        raise ConfigError(f"Unknown layer {layer_id!r}; expected one of {[l.id for l in data.layers]}.")
+        raise ConfigError(_("Unknown layer {layer_id!r}; expected one of {value}.").format(
+            layer_id=layer_id, value=[l.id for l in data.layers]))
     if layer.kind == "count":
         return data.values[layer_id].rename(layer_id)
     if layer.unit != "%":
         raise ConfigError(
-            f"Layer {layer_id!r} is in {layer.unit!r}, not a percentage: it gives no count of people; "
-            "choose a percentage layer (e.g. unemployment) as the target group."
+            _("Layer {layer_id!r} is in {unit!r}, not a percentage: it gives no count of people; "
+            "choose a percentage layer (e.g. unemployment) as the target group.").format(
+                layer_id=layer_id, unit=layer.unit)
         )
     counts = layer_counts(data.values, [layer], data.tables)
     if counts.shape[1]:
         return counts.iloc[:, 0].rename(layer_id)
-    rates, _ = _rollup_weights(data, [layer])  # no denominator column: the population, as a roll-up
+    rates, _unused = _rollup_weights(data, [layer])  # no denominator column: the population, as a roll-up
     return (data.values[layer_id] / 100.0 * rates[layer_id]).rename(layer_id)
 
 
@@ -712,7 +735,8 @@ def export_metadata(config: Config, data: LevelData, result: ScoreResult, *,
     for lid, w in result.effective_weights.items():
         meta[f"effective_weight.{lid}"] = f"{w:.6f}"
     for lid, action in result.treatments.items():
-        meta[f"outlier_treatment.{lid}"] = f"{action} (COINr rule: |skewness| > 2 and kurtosis > 3.5)"
+        meta[f"outlier_treatment.{lid}"] = _("{action} (COINr rule: |skewness| > 2 and kurtosis > 3.5)").format(
+            action=action)
     for lid, w in (weights or {}).items():
         meta[f"weight.{lid}"] = str(w)
     for t, w in (theme_weights or {}).items():

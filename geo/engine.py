@@ -33,6 +33,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo.i18n import _
 from geo.errors import ConfigError
 
 __all__ = ["DASK_INSTALL", "DaskEngine", "EngineConfig", "LocalEngine", "open_engine", "require_dask"]
@@ -82,8 +83,9 @@ def require_dask(where: str = "engine") -> None:
             __import__(module)
         except ImportError as exc:
             raise ConfigError(
-                f"{where}: engine.kind = \"dask\" needs the {module!r} package, which is not installed "
-                f"({exc}); install it with `{DASK_INSTALL}`, or set kind = \"local\"."
+                _("{where}: engine.kind = \"dask\" needs the {module!r} package, which is not installed "
+                "({exc}); install it with `{dask_install}`, or set kind = \"local\".").format(
+                    where=where, module=module, exc=exc, dask_install=DASK_INSTALL)
             ) from None
 
 
@@ -94,7 +96,7 @@ class LocalEngine:
 
     def describe(self) -> str:
         """Return a one-line description for reports."""
-        return "local (this process)"
+        return _("local (this process)")
 
     def point_stats(
         self,
@@ -206,7 +208,8 @@ class DaskEngine:
         """Return a one-line description for reports."""
         workers = self.client.scheduler_info().get("workers", {})
         threads = sum(w.get("nthreads", 1) for w in workers.values())
-        return f"dask ({self.client.scheduler.address}, {len(workers)} workers, {threads} threads)"
+        return _("dask ({address}, {n_workers} workers, {threads} threads)").format(
+            address=self.client.scheduler.address, n_workers=len(workers), threads=threads)
 
     def point_stats(
         self,
@@ -309,8 +312,9 @@ def _dask_client(settings: EngineConfig) -> Iterator[Any]:
             client = Client(settings.scheduler, timeout=_CONNECT_TIMEOUT)
         except OSError as exc:
             raise ConfigError(
-                f"engine.scheduler = {settings.scheduler!r}: cannot connect ({exc}); start it with "
-                "`dask scheduler` and check the address and port, or remove scheduler to use a local cluster."
+                _("engine.scheduler = {scheduler!r}: cannot connect ({exc}); start it with "
+                "`dask scheduler` and check the address and port, or remove scheduler to use a local cluster.").format(
+                    scheduler=settings.scheduler, exc=exc)
             ) from None
         with client:
             yield client

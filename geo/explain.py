@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 
 import pandas as pd
 
-from geo.i18n import N_, _, get_language, layer_label, ngettext
+from geo.i18n import DEFAULT_LANGUAGE, N_, _, format_int, format_number, get_language, layer_label, ngettext
 
 __all__ = ["Reason", "ordinal", "figure", "profile_table", "main_reasons", "why_sentence", "district_sentence"]
 
@@ -57,8 +57,11 @@ def figure(value: float | None, unit: str = "") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return _("no data")
     value = float(value)
-    text = f"{value:,.0f}" if abs(value) >= 10 else f"{value:.1f}"
-    return f"{text} {unit}".strip() if unit else text
+    text = format_number(value, 0 if abs(value) >= 10 else 1)
+    if not unit:
+        return text
+    space = " " if get_language() == DEFAULT_LANGUAGE else "\u00a0"  # French 24,8 % (no break before the unit)
+    return f"{text}{space}{_(unit)}".strip()
 
 
 def profile_table(data, result, code: str, national: pd.DataFrame, regional: pd.DataFrame,
@@ -227,11 +230,12 @@ def why_sentence(rank: float | None, ranked: int, reasons: Sequence[Reason], *,
     """
     if rank is None or (isinstance(rank, float) and math.isnan(rank)):
         return _("Not ranked: too little data for a score.")
-    head = _("Ranks {rank} of {ranked}").format(rank=ordinal(int(rank)), ranked=ranked)
+    head = _("Ranks {rank} of {ranked}").format(rank=ordinal(int(rank)), ranked=format_int(ranked))
     if interval is not None and not any(pd.isna(v) for v in interval):
         low, high = (int(round(v)) for v in interval)
         head += " " + (_("(in nearly every draw of the weights and methods)") if low == high
-                       else _("(likely between {low} and {high})").format(low=ordinal(low), high=ordinal(high)))
+                       else _("(likely between {low} and {high})").format(
+                           low=ordinal(low), high=ordinal(high)))
     if not reasons:
         return head + "."
     clauses: list[tuple[str, list[str]]] = []

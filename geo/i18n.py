@@ -34,15 +34,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_decimal as _babel_decimal
 from babel.numbers import format_percent as _babel_percent
+from babel.numbers import get_decimal_symbol as _babel_decimal_symbol
+from babel.numbers import get_group_symbol as _babel_group_symbol
 
 __all__ = [
     "LANGUAGES",
@@ -60,6 +63,8 @@ __all__ = [
     "ngettext",
     "direction",
     "format_number",
+    "format_int",
+    "format_spec",
     "format_percent",
     "format_date",
     "layer_label",
@@ -72,10 +77,6 @@ __all__ = [
     "french_headings",
     "extract_declarations",
     "extract_config",
-    "COLUMN_LABELS",
-    "column_label",
-    "column_labels",
-    "value_label",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,8 +247,50 @@ def format_number(value: Any, decimals: int | None = 0, *, lang: str | None = No
     locale = _CLDR[_lang(lang)]
     if decimals is None:
         return _babel_decimal(value, locale=locale)
+    # rounded as Python's own formatting rounds (the English text and the exports), then written
+    value = Decimal(f"{float(value):.{decimals}f}")
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return _babel_decimal(value, format=pattern, locale=locale)
+    return _babel_decimal(value, format=pattern, locale=locale, decimal_quantization=False)
+
+
+def format_int(value: Any, *, lang: str | None = None) -> str:
+    """A whole number inside a message: bare digits in English (as the command line has always
+    written them), grouped the language's way otherwise (French ``1 503``).
+
+    Examples
+    --------
+    >>> format_int(1503, lang="en"), format_int(1503, lang="fr")
+    ('1503', '1\u202f503')
+    """
+    if _missing(value):
+        return "–"
+    if _lang(lang) == DEFAULT_LANGUAGE:
+        return str(int(value))
+    return format_number(int(value), 0, lang=lang)
+
+
+def format_spec(value: Any, spec: str, *, lang: str | None = None) -> str:
+    """``format(value, spec)`` with the language's decimal and group separators: a number inside a
+    message keeps the digits the English text (and the command line) gives, written the French way
+    in French (``0.25`` -> ``0,25``, ``12,345`` -> ``12 345``, ``24.8%`` -> ``24,8 %``).
+
+    Examples
+    --------
+    >>> format_spec(1234.5, ",.1f", lang="en"), format_spec(1234.5, ",.1f", lang="fr")
+    ('1,234.5', '1\u202f234,5')
+    >>> format_spec(0.248, ".1%", lang="fr")
+    '24,8\xa0%'
+    """
+    text = format(value, spec)
+    lang = _lang(lang)
+    if lang == DEFAULT_LANGUAGE:
+        return text
+    locale = _CLDR[lang]
+    decimal, group = _babel_decimal_symbol(locale), _babel_group_symbol(locale)
+    text = text.translate({ord(","): "\0", ord("."): decimal}).replace("\0", group)
+    if text.endswith("%") and lang == "fr":
+        text = text[:-1].rstrip() + "\u00a0%"
+    return text
 
 
 def format_percent(value: Any, decimals: int = 1, *, lang: str | None = None) -> str:
@@ -314,10 +357,10 @@ def _heading_label(loader: Any, headings: dict[str, str]) -> str | None:
         per = format_number(loader.per, None, lang="fr")
         return f"{headings[loader.numerator]}, pour {per} ({headings[loader.denominator]})"
     if kind == "RelativeGrowth" and loader.now in headings and loader.before in headings:
-        return (f"Croissance relative à celle du pays : {headings[loader.now]} / "
+        return (f"Croissance relative à celle du pays : {headings[loader.now]} / "  # not text: French already
                 f"{headings[loader.before]}")
     if kind == "RelativeAnnualGrowth" and loader.now in headings:
-        return f"Croissance annuelle moins celle du pays : {headings[loader.now]}"
+        return f"Croissance annuelle moins celle du pays : {headings[loader.now]}"  # not text: French already
     if kind == "SumRatio" and not loader.denominator and all(c in headings for c in loader.numerator):
         return " + ".join(dict.fromkeys(headings[c] for c in loader.numerator))
     if kind == "Percentile":
@@ -412,7 +455,7 @@ def matches(query: str, *columns: pd.Series) -> pd.Series:
     """
     q = fold(query)
     if not columns:
-        raise ValueError("matches() needs at least one column to search")
+        raise ValueError("matches() needs at least one column to search")  # not text: a programming error
     hit = pd.Series(False, index=columns[0].index)
     if not q:
         return ~hit
@@ -561,113 +604,3 @@ def extract_config(fileobj: Any, keywords: Any, comment_tags: Any, options: Any)
         if isinstance(value, str) and value:
             lineno = next((i + 1 for i, line in enumerate(lines) if f'"{value}"' in line), 1)
             yield lineno, None, value, [key]
-
-
-#: Labels of the columns of the exports and tables (the ids stay the contract of the files).
-COLUMN_LABELS: dict[str, str] = {
-    "code": N_("code"),
-    "name": N_("name"),
-    "name_ar": N_("name in Arabic"),
-    "parent_code": N_("parent code"),
-    "parent_name": N_("parent name"),
-    "population": N_("population"),
-    "score": N_("score"),
-    "rank": N_("rank"),
-    "decile": N_("decile"),
-    "data_coverage": N_("data coverage"),
-    "rank_median": N_("median rank"),
-    "rank_p05": N_("rank, 5th percentile"),
-    "rank_p95": N_("rank, 95th percentile"),
-    "p_top_k": N_("probability of the top k"),
-    "cluster": N_("LISA cluster"),
-    "hotspot": N_("hot or cold spot (Gi*)"),
-    "need": N_("need"),
-    "readiness": N_("readiness"),
-    "quadrant": N_("need x readiness"),
-    "reliability": N_("reliability"),
-    "extent": N_("extent"),
-    "local_concentration": N_("local concentration"),
-    "behind_on": N_("fell further behind on"),
-    "layers_compared": N_("layers compared"),
-    "left_behind": N_("left behind"),
-    "distance": N_("distance"),
-    "outcome": N_("outcome"),
-    "gap": N_("gap"),
-    "positive_deviant": N_("positive deviant"),
-    "differs": N_("differs most in (layer values)"),
-    "districts": N_("districts"),
-    "share_reached": N_("share of the target group reached"),
-    "population_share": N_("share of the population"),
-    "type": N_("type"),
-    "setting": N_("setting"),
-    "value": N_("value"),
-    "availability": N_("availability"),
-    "low_availability": N_("low availability"),
-    "share_identical": N_("share of identical values"),
-    "many_identical": N_("many identical values"),
-    "max_abs_corr": N_("largest |correlation|"),
-    "most_correlated_with": N_("most correlated with"),
-    "double_counting": N_("double counting"),
-    "corr_with_theme": N_("correlation with its theme"),
-    "negative_in_theme": N_("negative in its theme"),
-    "flags": N_("flags"),
-    "reason": N_("reason"),
-}
-
-#: Category values the tables and legends show (clusters, hot spots, quadrants, urban/rural).
-VALUE_LABELS = (
-    N_("HH"), N_("LL"), N_("HL"), N_("LH"), N_("not significant"), N_("no data"), N_("hot spot"),
-    N_("cold spot"), N_("high need, ready to scale"), N_("high need, foundations first"),
-    N_("lower need, ready to scale"), N_("lower need, foundations first"), N_("urban"), N_("rural"),
-    N_("all"),
-)
-
-
-def value_label(value: object) -> str:
-    """A category value in the current language (other values unchanged).
-
-    Examples
-    --------
-    >>> value_label("hot spot")
-    'hot spot'
-    >>> value_label(3.5)
-    3.5
-    """
-    if isinstance(value, str) and value in VALUE_LABELS:
-        return _(value)
-    return value  # type: ignore[return-value]
-
-
-def column_label(column: str, layers: Any = (), lang: str | None = None,
-                 themes: Mapping[str, str] | None = None) -> str:
-    """The label of a table column: a layer's label for ``<layer>``, ``<layer>_norm`` and
-    ``theme_<theme>``, the translated name of the fixed columns, else the id itself.
-
-    Examples
-    --------
-    >>> column_label("data_coverage")
-    'data coverage'
-    >>> from layers import LAYERS
-    >>> column_label("unemployment_norm", LAYERS.values(), "fr")
-    'Taux de chômage (valeur normalisée)'
-    """
-    lang = _lang(lang)
-    gettext_ = translations(lang).gettext
-    by_id = {layer.id: layer for layer in layers}
-    if column in COLUMN_LABELS:
-        return gettext_(COLUMN_LABELS[column])
-    if column in by_id:
-        return layer_label(by_id[column], lang)
-    if column.endswith("_norm") and column[:-5] in by_id:
-        return gettext_(N_("{label} (normalised)")).format(label=layer_label(by_id[column[:-5]], lang))
-    if column.startswith("theme_") and len(column) > 6:
-        label = (themes or {}).get(column[6:], column[6:])  # the configuration's label, else the theme id
-        return gettext_(N_("Theme: {label}")).format(label=gettext_(label))
-    return column
-
-
-def column_labels(columns: Any, layers: Any = (), lang: str | None = None,
-                  themes: Mapping[str, str] | None = None) -> dict[str, str]:
-    """:func:`column_label` of each of ``columns``, as a mapping id -> label (``themes``: id -> label)."""
-    layers = tuple(layers)
-    return {str(c): column_label(str(c), layers, lang, themes) for c in columns}

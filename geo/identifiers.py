@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Collection
 
+from geo.i18n import _
 from geo.errors import ConfigError, TargetingError
 
 __all__ = [
@@ -97,15 +98,18 @@ def check_layer_id(layer_id: object, *, where: str, taken: Collection[str] = (),
     """
     if not isinstance(layer_id, str) or not ID_PATTERN.fullmatch(layer_id):
         raise error(
-            f"{where} = {layer_id!r} is not a valid layer id: use 1 to 40 lower-case letters (a-z), digits "
-            "and underscores, starting with a letter (e.g. 'literacy_rate')."
+            _("{where} = {layer_id!r} is not a valid layer id: use 1 to 40 lower-case letters (a-z), digits "
+            "and underscores, starting with a letter (e.g. 'literacy_rate').").format(
+                where=where, layer_id=layer_id)
         )
     if is_reserved(layer_id):
         raise error(
-            f"{where} = {layer_id!r} is a column of the ranked export and would overwrite it: a layer id "
-            f"must not be one of {sorted(RESERVED_IDS)}, start with {THEME_PREFIX!r} or end with "
-            f"{NORM_SUFFIX!r}. Choose another id."
+            _("{where} = {layer_id!r} is a column of the ranked export and would overwrite it: a layer id "
+            "must not be one of {sorted}, start with {theme_prefix!r} or end with "
+            "{norm_suffix!r}. Choose another id.").format(
+                where=where, layer_id=layer_id, sorted=sorted(RESERVED_IDS), theme_prefix=THEME_PREFIX, norm_suffix=NORM_SUFFIX)
         )
     if layer_id in set(map(str, taken)):
-        raise error(f"{where} = {layer_id!r} is already used by another layer; ids must be unique.")
+        raise error(_("{where} = {layer_id!r} is already used by another layer; ids must be unique.").format(
+            where=where, layer_id=layer_id))
     return layer_id

@@ -22,6 +22,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from geo.i18n import _, format_spec, ngettext
 from geo.errors import BoundaryError, LayerDataError, MissingCRSError, TargetingError
 from geo.tables import read_table
 from geo.text import normalise_code
@@ -58,18 +59,26 @@ class BoundaryReport:
 
     def lines(self) -> list[str]:
         """Human-readable summary."""
-        out = [f"{self.path}: {self.features} districts, CRS {self.crs}"]
+        out = [_("{path}: {features} districts, CRS {crs}").format(
+            path=self.path, features=self.features, crs=self.crs)]
         if self.repaired:
-            out.append(f"  {self.repaired} invalid geometr{'y' if self.repaired == 1 else 'ies'} repaired (make_valid)")
+            out.append(ngettext("  {repaired} invalid geometry repaired (make_valid)",
+                                "  {repaired} invalid geometries repaired (make_valid)", self.repaired).format(
+                repaired=self.repaired))
         if self.reduced:
             out.append(
-                f"  {self.reduced} geometr{'y' if self.reduced == 1 else 'ies'} reduced to their polygons "
-                "(points and lines in a district's geometry are not part of its area)"
+                ngettext("  {reduced} geometry reduced to their polygons "
+                         "(points and lines in a district's geometry are not part of its area)",
+                         "  {reduced} geometries reduced to their polygons "
+                         "(points and lines in a district's geometry are not part of its area)",
+                         self.reduced).format(reduced=self.reduced)
             )
         if self.empty:
-            out.append(f"  {len(self.empty)} district(s) without geometry kept, shown as 'no shape': {self.empty[:10]}")
+            out.append(_("  {n_empty} district(s) without geometry kept, shown as 'no shape': {empty}").format(
+                n_empty=len(self.empty), empty=self.empty[:10]))
         if self.unnamed:
-            out.append(f"  {len(self.unnamed)} district(s) without a name, shown by their code: {self.unnamed[:10]}")
+            out.append(_("  {n_unnamed} district(s) without a name, shown by their code: {unnamed}").format(
+                n_unnamed=len(self.unnamed), unnamed=self.unnamed[:10]))
         return out
 
 
@@ -85,12 +94,13 @@ def _check_zip(path: Path) -> None:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
     except zipfile.BadZipFile as exc:
-        raise BoundaryError(f"{path}: not a valid zip file ({exc}); re-export the archive.") from None
+        raise BoundaryError(_("{path}: not a valid zip file ({exc}); re-export the archive.").format(
+            path=path, exc=exc)) from None
     bad = [n for n in names if n.startswith("/") or ".." in Path(n).parts]
     if bad:
         raise BoundaryError(
-            f"{path}: archive member names leave the archive folder ({bad[:3]}); refusing to read it. "
-            "Re-create the zip with plain relative names."
+            _("{path}: archive member names leave the archive folder ({bad}); refusing to read it. "
+            "Re-create the zip with plain relative names.").format(path=path, bad=bad[:3])
         )
     shps = [n for n in names if n.lower().endswith(".shp")]
     for shp in shps:
@@ -99,18 +109,20 @@ def _check_zip(path: Path) -> None:
         for ext in (".dbf", ".shx"):
             if (stem + ext).lower() not in lowered:
                 raise BoundaryError(
-                    f"{path}: shapefile {shp!r} has no {ext} file in the archive; add it to the zip."
+                    _("{path}: shapefile {shp!r} has no {ext} file in the archive; add it to the zip.").format(
+                        path=path, shp=shp, ext=ext)
                 )
         if (stem + ".prj").lower() not in lowered:
             raise MissingCRSError(
-                f"{path}: shapefile {shp!r} has no .prj file, so its coordinate reference system is "
-                "unknown; add the .prj to the zip (or re-export with a CRS)."
+                _("{path}: shapefile {shp!r} has no .prj file, so its coordinate reference system is "
+                "unknown; add the .prj to the zip (or re-export with a CRS).").format(path=path, shp=shp)
             )
 
 
 def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     if not path.exists():
-        raise BoundaryError(f"{path}: file not found; check the path in the configuration.")
+        raise BoundaryError(_("{path}: file not found; check the path in the configuration.").format(
+            path=path))
     try:
         if path.suffix.lower() == ".parquet":
             frame = gpd.read_parquet(path)
@@ -121,12 +133,14 @@ def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     except Exception as exc:  # pyogrio/GDAL raise many types for unreadable files
         layers = ""
         try:
-            layers = f" Layers in the file: {[l[0] for l in pyogrio.list_layers(_ogr_path(path))]}."
+            layers = _(" Layers in the file: {value}.").format(
+                value=[l[0] for l in pyogrio.list_layers(_ogr_path(path))])
         except Exception:
             pass
         raise BoundaryError(
-            f"{path}: cannot read it as a vector dataset ({type(exc).__name__}: {exc}).{layers} "
-            "Use GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or a (zipped) Shapefile."
+            _("{path}: cannot read it as a vector dataset ({name}: {exc}).{layers} "
+            "Use GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or a (zipped) Shapefile.").format(
+                path=path, name=type(exc).__name__, exc=exc, layers=layers)
         ) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise BoundaryError(
@@ -211,12 +225,13 @@ def read_boundaries(
     path = Path(path)
     raw = _read_any(path, layer)
     if len(raw) == 0:
-        raise BoundaryError(f"{path}: the layer has no features; check the file or the layer name.")
+        raise BoundaryError(_("{path}: the layer has no features; check the file or the layer name.").format(
+            path=path))
     _check_fields(raw, path, [id_field, name_field, parent_field, *extra_fields])
     if raw.crs is None:
         raise MissingCRSError(
-            f"{path}: no coordinate reference system. Set one, e.g. "
-            "gdf.set_crs('EPSG:4326') or re-export the file with its CRS."
+            _("{path}: no coordinate reference system. Set one, e.g. "
+            "gdf.set_crs('EPSG:4326') or re-export the file with its CRS.").format(path=path)
         )
     _check_geographic_range(raw, path)
     codes = normalise_code(raw[id_field])
@@ -235,8 +250,9 @@ def read_boundaries(
     empty = list(out.index[out.geometry.isna() | out.geometry.is_empty])
     if len(empty) == len(out):
         raise BoundaryError(
-            f"{path}: none of the {len(out)} features has a geometry (all empty or null), so no district can be "
-            "mapped nor hold a point or pixel; re-export the boundaries with their shapes."
+            _("{path}: none of the {n_out} features has a geometry (all empty or null), so no district can be "
+            "mapped nor hold a point or pixel; re-export the boundaries with their shapes.").format(
+                path=path, n_out=len(out))
         )
     report = BoundaryReport(str(path), len(out), repaired, empty, out.crs.to_string(), reduced, unnamed)
     return out, report
@@ -263,20 +279,23 @@ def _check_fields(frame: pd.DataFrame, path: Path, fields: Sequence[str | None])
     if missing:
         available = [c for c in frame.columns if c != frame.geometry.name]
         raise BoundaryError(
-            f"{path}: field(s) {missing} not found; available fields: {available}. "
-            "Fix the field names in the configuration."
+            _("{path}: field(s) {missing} not found; available fields: {available}. "
+            "Fix the field names in the configuration.").format(
+                path=path, missing=missing, available=available)
         )
 
 
 def _check_codes(codes: pd.Series, path: Path, id_field: str) -> None:
     if codes.isna().any() or (codes == "").any():
         n = int((codes.isna() | (codes == "")).sum())
-        raise BoundaryError(f"{path}: field {id_field!r} is empty for {n} feature(s); give every district a code.")
+        raise BoundaryError(_("{path}: field {id_field!r} is empty for {n} feature(s); give every district a code.").format(
+            path=path, id_field=id_field, n=n))
     dup = codes[codes.duplicated(keep=False)]
     if len(dup):
         raise BoundaryError(
-            f"{path}: field {id_field!r} has duplicate codes {sorted(dup.unique())[:10]}; "
-            "codes must be unique (dissolve multi-part districts or fix the codes)."
+            _("{path}: field {id_field!r} has duplicate codes {sorted}; "
+            "codes must be unique (dissolve multi-part districts or fix the codes).").format(
+                path=path, id_field=id_field, sorted=sorted(dup.unique())[:10])
         )
 
 
@@ -288,9 +307,10 @@ def _check_geographic_range(gdf: gpd.GeoDataFrame, path: Path) -> None:
         minx < -180.5 or maxx > 360.5 or miny < -90.5 or maxy > 90.5
     ):
         raise BoundaryError(
-            f"{path}: coordinates ({minx:.0f}, {miny:.0f}, {maxx:.0f}, {maxy:.0f}) are outside the range "
-            f"of the declared geographic CRS {gdf.crs.to_string()}; the file is probably projected and "
-            "mislabelled. Set its real CRS (e.g. gdf.set_crs('EPSG:32629', allow_override=True))."
+            _("{path}: coordinates ({minx}, {miny}, {maxx}, {maxy}) are outside the range "
+            "of the declared geographic CRS {to_string}; the file is probably projected and "
+            "mislabelled. Set its real CRS (e.g. gdf.set_crs('EPSG:32629', allow_override=True)).").format(
+                path=path, minx=format_spec(minx, ".0f"), miny=format_spec(miny, ".0f"), maxx=format_spec(maxx, ".0f"), maxy=format_spec(maxy, ".0f"), to_string=gdf.crs.to_string())
         )
 
 
@@ -366,15 +386,18 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     suffix = path.suffix.lower()
     if suffix not in EXPORT_SUFFIXES:
         raise TargetingError(
-            f"Unsupported export format {suffix!r} for {path}; use one of {list(EXPORT_SUFFIXES)}."
+            _("Unsupported export format {suffix!r} for {path}; use one of {list}.").format(
+                suffix=suffix, path=path, list=list(EXPORT_SUFFIXES))
         )
     if path.is_dir():
-        raise TargetingError(f"{path}: is a folder; give the export a file name ending in {suffix}.")
+        raise TargetingError(_("{path}: is a folder; give the export a file name ending in {suffix}.").format(
+            path=path, suffix=suffix))
     try:
         _write(frame, path, suffix, metadata, labels)
     except OSError as exc:
         raise TargetingError(
-            f"{path}: cannot write the export ({exc.strerror or exc}); choose a folder you can write to."
+            _("{path}: cannot write the export ({value}); choose a folder you can write to.").format(
+                path=path, value=exc.strerror or exc)
         ) from None
     return path
 
@@ -397,7 +420,8 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
                 neutralise_formulas(names).to_excel(xl, sheet_name="columns", index=False)
     else:
         if not isinstance(frame, gpd.GeoDataFrame):
-            raise TargetingError(f"{path}: {suffix} export needs district geometries.")
+            raise TargetingError(_("{path}: {suffix} export needs district geometries.").format(
+                path=path, suffix=suffix))
         if suffix == ".parquet":
             frame.to_parquet(path)
         elif suffix == ".geojson":

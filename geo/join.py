@@ -20,6 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, format_spec
 from geo.errors import JoinError
 from geo.text import normalise_code, normalise_name
 
@@ -105,48 +106,55 @@ class JoinReport:
             List every unmatched item instead of the first ten.
         """
         out = [
-            f"{self.table}: {self.matched} of {self.districts} districts matched "
-            f"({self.matched_by_code} by code, {self.matched_by_name} by name, "
-            f"{self.matched_by_crosswalk} by crosswalk); {self.rows} table rows"
+            _("{table}: {matched} of {districts} districts matched "
+            "({matched_by_code} by code, {matched_by_name} by name, "
+            "{matched_by_crosswalk} by crosswalk); {rows} table rows").format(
+                table=self.table, matched=self.matched, districts=self.districts, matched_by_code=self.matched_by_code, matched_by_name=self.matched_by_name, matched_by_crosswalk=self.matched_by_crosswalk, rows=self.rows)
         ]
         out += [f"  {d}" for d in self.details]
         if self.merged:
             shown = "; ".join(f"{c} <- {', '.join(keys)}" for c, keys in _cut(self.merged, full))
-            out.append(f"  {len(self.merged)} district(s) merged from several rows (counts summed, rates "
-                       f"averaged by their weights): {shown}{_more(self.merged, full)}")
+            out.append(_("  {n_merged} district(s) merged from several rows (counts summed, rates "
+                       "averaged by their weights): {shown}{more}").format(
+                           n_merged=len(self.merged), shown=shown, more=_more(self.merged, full)))
         if self.split:
             shown = "; ".join(f"{k} -> " + ", ".join(f"{c} ({s:.4g})" for c, s in parts)
                               for k, parts in _cut(self.split, full))
-            out.append(f"  {len(self.split)} row(s) split over several districts (counts divided by the shares, "
-                       f"rates copied): {shown}{_more(self.split, full)}")
+            out.append(_("  {n_split} row(s) split over several districts (counts divided by the shares, "
+                       "rates copied): {shown}{more}").format(
+                           n_split=len(self.split), shown=shown, more=_more(self.split, full)))
         if self.unmatched_districts:
             shown = ", ".join(f"{c} {n}" for c, n in _cut(self.unmatched_districts, full))
-            out.append(f"  {len(self.unmatched_districts)} district(s) without a row (no data): {shown}"
+            out.append(_("  {n_unmatched_districts} district(s) without a row (no data): {shown}").format(
+                n_unmatched_districts=len(self.unmatched_districts), shown=shown)
                        + _more(self.unmatched_districts, full))
         if self.unmatched_rows:
             shown = ", ".join(_cut(self.unmatched_rows, full))
-            out.append(f"  {len(self.unmatched_rows)} table row(s) matching no district (not used): {shown}"
+            out.append(_("  {n_unmatched_rows} table row(s) matching no district (not used): {shown}").format(
+                n_unmatched_rows=len(self.unmatched_rows), shown=shown)
                        + _more(self.unmatched_rows, full))
-        hint = zeros_hint(self.unmatched_rows, [c for c, _ in self.unmatched_districts], self.config_key)
+        hint = zeros_hint(self.unmatched_rows, [c for c, _unused in self.unmatched_districts], self.config_key)
         if hint:
             out.append(f"  {hint}")
         if self.suggestions:
-            out.append(f"  {len(self.suggestions)} near match(es) of unmatched names; if right, add these "
-                       "lines to the table's crosswalk file (table_key,district_code):")
+            out.append(_("  {n_suggestions} near match(es) of unmatched names; if right, add these "
+                       "lines to the table's crosswalk file (table_key,district_code):").format(
+                           n_suggestions=len(self.suggestions)))
             out += [f"    {_csv_cell(k)},{_csv_cell(c)}    # {n}, similarity {s:.0f}"
                     for k, c, n, s in _cut(self.suggestions, full)]
             if not full and len(self.suggestions) > SHOWN:
-                out.append(f"    ... and {len(self.suggestions) - SHOWN} more (check --full lists them all)")
+                out.append(_("    ... and {value} more (check --full lists them all)").format(
+                    value=len(self.suggestions) - SHOWN))
         return out
 
     def as_frame(self) -> pd.DataFrame:
         """Every unmatched item, merge, split and suggestion as a table (table, side, key, name, detail)."""
-        rows = [("district without data", c, n, "") for c, n in self.unmatched_districts]
-        rows += [("table row not used", k, "", "") for k in self.unmatched_rows]
-        rows += [("district merged from rows", c, "", ", ".join(keys)) for c, keys in self.merged]
-        rows += [("row split over districts", k, "", ", ".join(f"{c} ({s:.4g})" for c, s in parts))
+        rows = [(_("district without data"), c, n, "") for c, n in self.unmatched_districts]
+        rows += [(_("table row not used"), k, "", "") for k in self.unmatched_rows]
+        rows += [(_("district merged from rows"), c, "", ", ".join(keys)) for c, keys in self.merged]
+        rows += [(_("row split over districts"), k, "", ", ".join(f"{c} ({s:.4g})" for c, s in parts))
                  for k, parts in self.split]
-        rows += [("suggested crosswalk line", k, n, f"{k},{c} (similarity {s:.0f})")
+        rows += [(_("suggested crosswalk line"), k, n, f"{k},{c} (similarity {s:.0f})")
                  for k, c, n, s in self.suggestions]
         frame = pd.DataFrame(rows, columns=["side", "key", "name", "detail"])
         frame.insert(0, "table", self.table)
@@ -263,12 +271,12 @@ def join_table(
     {'people': [25.0, 75.0], 'rate': [20.0, 20.0]}
     """
     if by not in ("code", "name"):
-        raise JoinError(f"Invalid join rule {by!r}; must be 'code' or 'name'.")
+        raise JoinError(_("Invalid join rule {by!r}; must be 'code' or 'name'.").format(by=by))
     for col in (key, parent_key):
         if col and col not in table.columns:
             raise JoinError(
-                f"{name}: column {col!r} not found; available columns: {list(table.columns)}. "
-                "Fix the key in the configuration."
+                _("{name}: column {col!r} not found; available columns: {list}. "
+                "Fix the key in the configuration.").format(name=name, col=col, list=list(table.columns))
             )
     table_keys = _table_keys(table, key, by, parent_key)
     district_keys = _district_keys(districts, by, parent_key is not None)
@@ -291,7 +299,8 @@ def join_table(
                                                   split_weights, config_key)
         parts.append(assigned)
         if unused:
-            extra.append(f"{len(unused)} crosswalk line(s) name a key that is not in the table (not used): "
+            extra.append(_("{n_unused} crosswalk line(s) name a key that is not in the table (not used): ").format(
+                n_unused=len(unused))
                          + ", ".join(unused[:SHOWN]) + (f" and {len(unused) - SHOWN} more" if len(unused) > SHOWN
                                                         else ""))
     links = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) \
@@ -362,15 +371,16 @@ def _crosswalk_assignments(
         if tkey not in position.index:
             unused.append(str(tkey))
             continue
-        for _, ln in group.iterrows():
+        for _unused, ln in group.iterrows():
             if ln["district_code"] is None or str(ln["district_code"]) not in codes:
                 sample = ", ".join(sorted(codes)[:5])
                 raise JoinError(
-                    f"{source} line {ln['line']}: district_code {ln['district_code']!r} (for table key {tkey!r}) "
-                    f"is not a district of these boundaries (codes such as {sample}); fix the crosswalk file."
+                    _("{source} line {ln}: district_code {ln2!r} (for table key {tkey!r}) "
+                    "is not a district of these boundaries (codes such as {sample}); fix the crosswalk file.").format(
+                        source=source, ln=ln['line'], ln2=ln['district_code'], tkey=tkey, sample=sample)
                 )
         shares = _shares(group, str(tkey), source, split, split_weights, config_key)
-        for (_, ln), share in zip(group.iterrows(), shares):
+        for (_unused, ln), share in zip(group.iterrows(), shares):
             rows.append((int(position[tkey]), str(ln["district_code"]), float(share), "crosswalk"))
     frame = pd.DataFrame(rows, columns=["row", "district", "share", "via"])
     return frame, unused
@@ -383,33 +393,38 @@ def _shares(group: pd.DataFrame, tkey: str, source: str, split: str | None, spli
     lines = ", ".join(str(x) for x in group["line"])
     targets = group["district_code"].astype(str)
     if targets.duplicated().any():
-        raise JoinError(f"{source} lines {lines}: table key {tkey!r} goes to district "
-                        f"{targets[targets.duplicated()].iloc[0]!r} twice; keep one line per district.")
+        raise JoinError(_("{source} lines {lines}: table key {tkey!r} goes to district "
+                        "{iloc!r} twice; keep one line per district.").format(
+                            source=source, lines=lines, tkey=tkey, iloc=targets[targets.duplicated()].iloc[0]))
     if np.isfinite(given).any():
         bad = ~np.isfinite(given) | (given < 0) | (given > 1)
         if bad.any():
             ln = group["line"].to_numpy()[bad][0]
-            raise JoinError(f"{source} line {ln}: table key {tkey!r} has share {group['share'].to_numpy()[bad][0]!r}; "
-                            "every line of a split key needs a share between 0 and 1; fix the crosswalk file.")
+            raise JoinError(_("{source} line {ln}: table key {tkey!r} has share {to_numpy!r}; "
+                            "every line of a split key needs a share between 0 and 1; fix the crosswalk file.").format(
+                                source=source, ln=ln, tkey=tkey, to_numpy=group['share'].to_numpy()[bad][0]))
         if abs(given.sum() - 1.0) > SHARE_TOLERANCE:
-            raise JoinError(f"{source} lines {lines}: the shares of table key {tkey!r} sum to {given.sum():.6g}, "
-                            "not 1; fix the shares in the crosswalk file so that each key's shares sum to 1.")
+            raise JoinError(_("{source} lines {lines}: the shares of table key {tkey!r} sum to {sum}, "
+                            "not 1; fix the shares in the crosswalk file so that each key's shares sum to 1.").format(
+                                source=source, lines=lines, tkey=tkey, sum=format_spec(given.sum(), ".6g")))
         return given
     if len(group) == 1:
         return np.ones(1)
     if split is None:
         where = f"{config_key}.split" if config_key else "split"
         raise JoinError(
-            f"{source} lines {lines}: table key {tkey!r} appears on {len(group)} lines without a share; a key "
+            _("{source} lines {lines}: table key {tkey!r} appears on {n_group} lines without a share; a key "
             "split over several districts needs a share column (the shares of a key sum to 1) in the crosswalk "
-            f"file, or {where} = \"area\" or \"population\" in the configuration."
+            "file, or {where} = \"area\" or \"population\" in the configuration.").format(
+                source=source, lines=lines, tkey=tkey, n_group=len(group), where=where)
         )
     weights = split_weights.reindex(targets.to_numpy()).to_numpy(dtype=float) if split_weights is not None \
         else np.full(len(group), np.nan)
     if not np.isfinite(weights).all() or weights.sum() <= 0:
         missing = [c for c, w in zip(targets, weights) if not np.isfinite(w)]
-        raise JoinError(f"{source} lines {lines}: table key {tkey!r} is split by {split}, but district(s) "
-                        f"{missing or list(targets)} have no {split}; give the shares in a share column instead.")
+        raise JoinError(_("{source} lines {lines}: table key {tkey!r} is split by {split}, but district(s) "
+                        "{value} have no {split}; give the shares in a share column instead.").format(
+                            source=source, lines=lines, tkey=tkey, split=split, value=missing or list(targets)))
     return weights / weights.sum()
 
 
@@ -468,11 +483,13 @@ def _combine(
             else:
                 joined.at[at, col] = " + ".join(dict.fromkeys(map(str, values.dropna())))
     if unknown:
-        notes.append(f"column(s) {sorted(unknown)} are read by no layer, so neither counts nor rates: left empty "
-                     "for merged and split districts; list the counts among them in the table's counts = [...].")
+        notes.append(_("column(s) {sorted} are read by no layer, so neither counts nor rates: left empty "
+                     "for merged and split districts; list the counts among them in the table's counts = [...].").format(
+                         sorted=sorted(unknown)))
     if empty_rates:
-        notes.append(f"rate column(s) {sorted(empty_rates)} have no weight column to average merged rows: left "
-                     "empty for merged districts; give the layer a rollup_weight column of this table.")
+        notes.append(_("rate column(s) {sorted} have no weight column to average merged rows: left "
+                     "empty for merged districts; give the layer a rollup_weight column of this table.").format(
+                         sorted=sorted(empty_rates)))
     return joined, tuple(sorted(merged)), split_rows, notes
 
 
@@ -536,8 +553,9 @@ def group_rows(
             needed.add(out)
     missing = sorted(c for c in needed if c not in table.columns)
     if missing:
-        raise JoinError(f"{name}: column(s) {missing} named by group_by/aggregate not found; available columns: "
-                        f"{list(table.columns)}. Fix group_by or aggregate in the configuration.")
+        raise JoinError(_("{name}: column(s) {missing} named by group_by/aggregate not found; available columns: "
+                        "{list}. Fix group_by or aggregate in the configuration.").format(
+                            name=name, missing=missing, list=list(table.columns)))
     keys = normalise_code(table[column])
     has_key = (keys.notna() & (keys.astype(str) != "")).to_numpy()
     rows = table[has_key]
@@ -549,16 +567,18 @@ def group_rows(
         out[col] = _aggregate_one(rows, group, col, rule, name).reindex(order).to_numpy()
     frame = pd.DataFrame(out)
     sizes = group.value_counts()
-    lines = [f"{len(table)} rows grouped by {column} into {len(frame)} groups "
-             f"({int(sizes.min()) if len(sizes) else 0}-{int(sizes.max()) if len(sizes) else 0} rows per group)"]
+    lines = [_("{n_table} rows grouped by {column} into {n_frame} groups "
+             "({value}-{value2} rows per group)").format(
+                 n_table=len(table), column=column, n_frame=len(frame), value=int(sizes.min()) if len(sizes) else 0, value2=int(sizes.max()) if len(sizes) else 0)]
     if (~has_key).any():
-        lines.append(f"{int((~has_key).sum())} row(s) without a value in {column} (not used): line(s) "
+        lines.append(_("{int} row(s) without a value in {column} (not used): line(s) ").format(
+            int=int((~has_key).sum()), column=column)
                      + ", ".join(str(int(i) + 2) for i in np.flatnonzero(~has_key)[:SHOWN])
                      + (" ..." if (~has_key).sum() > SHOWN else ""))
     lines.append("columns: " + "; ".join(_describe_rule(c, r) for c, r in aggregate.items()))
     left = [c for c in table.columns if c not in aggregate and c != column]
     if left:
-        lines.append(f"columns without an aggregate rule (not used): {left}")
+        lines.append(_("columns without an aggregate rule (not used): {left}").format(left=left))
     return frame, lines
 
 
@@ -567,8 +587,9 @@ def _aggregate_one(rows: pd.DataFrame, group: pd.Series, col: str, rule: Any, na
         x = pd.to_numeric(rows[c], errors="coerce")
         bad = x.isna() & rows[c].notna() & (rows[c].astype(str).str.strip() != "")
         if bad.any():
-            raise JoinError(f"{name}: column {c!r} has non-numeric value(s) such as "
-                            f"{list(rows.loc[bad, c].astype(str).unique()[:3])}; aggregate can only add numbers.")
+            raise JoinError(_("{name}: column {c!r} has non-numeric value(s) such as "
+                            "{list}; aggregate can only add numbers.").format(
+                                name=name, c=c, list=list(rows.loc[bad, c].astype(str).unique()[:3])))
         return x.astype(float)
 
     if isinstance(rule, Mapping) and "numerator" in rule:
@@ -589,9 +610,10 @@ def _aggregate_one(rows: pd.DataFrame, group: pd.Series, col: str, rule: Any, na
 
 def _describe_rule(col: str, rule: Any) -> str:
     if isinstance(rule, Mapping) and "numerator" in rule:
-        return f"{col} = sum of {rule['numerator']} / sum of {rule['denominator']} x {float(rule.get('per', 1)):g}"
+        return _("{col} = sum of {rule} / sum of {rule2} x {float}").format(
+            col=col, rule=rule['numerator'], rule2=rule['denominator'], float=format_spec(float(rule.get('per', 1)), "g"))
     if isinstance(rule, Mapping):
-        return f"{col} averaged weighted by {rule['mean_weighted_by']}"
+        return _("{col} averaged weighted by {rule}").format(col=col, rule=rule['mean_weighted_by'])
     return f"{col} {'summed' if rule == 'sum' else rule}"
 
 
@@ -625,26 +647,29 @@ def check_join(report: JoinReport, max_unmatched: float, *, strict: bool = False
     n = len(report.unmatched_districts)
     over = report.unmatched_share > limit if not strict else n > 0
     if over:
-        allowed = "--strict allows none" if strict else f"more than joins.max_unmatched = {max_unmatched:g} allows"
+        allowed = _("--strict allows none") if strict else _("more than joins.max_unmatched = {max_unmatched} allows").format(
+            max_unmatched=format_spec(max_unmatched, "g"))
         shown = ", ".join(f"{c} {nm}" for c, nm in report.unmatched_districts[:5])
-        raise JoinError(f"{report.table}: {n} of {report.districts} districts ({report.unmatched_share:.1%}) have "
-                        f"no row, {allowed} (e.g. {shown}). {_fix_hint(report)}")
+        raise JoinError(_("{table}: {n} of {districts} districts ({unmatched_share}) have "
+                        "no row, {allowed} (e.g. {shown}). {fix_hint}").format(
+                            table=report.table, n=n, districts=report.districts, unmatched_share=format_spec(report.unmatched_share, ".1%"), allowed=allowed, shown=shown, fix_hint=_fix_hint(report)))
     if strict and report.unmatched_rows:
         shown = ", ".join(report.unmatched_rows[:5])
-        raise JoinError(f"{report.table}: {len(report.unmatched_rows)} table row(s) match no district, --strict "
-                        f"allows none (e.g. {shown}). {_fix_hint(report)}")
+        raise JoinError(_("{table}: {n_unmatched_rows} table row(s) match no district, --strict "
+                        "allows none (e.g. {shown}). {fix_hint}").format(
+                            table=report.table, n_unmatched_rows=len(report.unmatched_rows), shown=shown, fix_hint=_fix_hint(report)))
 
 
 def _fix_hint(report: JoinReport) -> str:
-    hint = zeros_hint(report.unmatched_rows, [c for c, _ in report.unmatched_districts], report.config_key)
+    hint = zeros_hint(report.unmatched_rows, [c for c, _unused in report.unmatched_districts], report.config_key)
     if hint:
         return hint
     if report.suggestions:
-        k, c, n, _ = report.suggestions[0]
-        return (f"Names are spelt differently (e.g. {k!r} in the table, {n!r} in the boundaries): accept the "
-                "suggested crosswalk lines that `check --full` prints, or fix the names.")
-    return ("Check the key column and the level of the table, add crosswalk lines for renamed or split "
-            "districts (`check --full` lists every item), or raise [joins] max_unmatched.")
+        k, c, n, _unused = report.suggestions[0]
+        return (_("Names are spelt differently (e.g. {k!r} in the table, {n!r} in the boundaries): accept the "
+                "suggested crosswalk lines that `check --full` prints, or fix the names.").format(k=k, n=n))
+    return (_("Check the key column and the level of the table, add crosswalk lines for renamed or split "
+            "districts (`check --full` lists every item), or raise [joins] max_unmatched."))
 
 
 def pad_codes(values: pd.Series, width: int) -> pd.Series:
@@ -701,7 +726,7 @@ def suggest_matches(
 
     if not table_names or not districts:
         return []
-    choices = [normalise_name(n) for _, n in districts]
+    choices = [normalise_name(n) for _unused, n in districts]
     scores = process.cdist([normalise_name(k) for k in table_names], choices, scorer=fuzz.WRatio)
     pairs = sorted(((float(scores[i, j]), i, j) for i in range(len(table_names)) for j in range(len(districts))
                     if scores[i, j] >= cutoff), key=lambda p: (-p[0], p[1], p[2]))
@@ -732,13 +757,14 @@ def zeros_hint(table_keys: Sequence[str], district_codes: Sequence[str], config_
     if not pairs:
         return ""
     k, c = pairs[0]
-    fix = "Store the codes as text with their leading zeros in both files"
+    fix = _("Store the codes as text with their leading zeros in both files")
     if len(c) > len(k):
-        where = f"{config_key}.pad" if config_key else "the table's pad"
-        fix += f", or set {where} = {len(c)} in the configuration"
+        where = f"{config_key}.pad" if config_key else _("the table's pad")
+        fix += _(", or set {where} = {n_c} in the configuration").format(where=where, n_c=len(c))
     return (
-        f"{len(pairs)} key(s) match a district code once leading zeros are ignored (e.g. {k!r} in the table, "
-        f"{c!r} in the boundaries): a spreadsheet or a numeric field dropped them. {fix}."
+        _("{n_pairs} key(s) match a district code once leading zeros are ignored (e.g. {k!r} in the table, "
+        "{c!r} in the boundaries): a spreadsheet or a numeric field dropped them. {fix}.").format(
+            n_pairs=len(pairs), k=k, c=c, fix=fix)
     )
 
 
@@ -746,16 +772,18 @@ def _no_match_message(name: str, key: str, by: str, report: JoinReport, district
     table_sample = report.unmatched_rows[:5]
     if by == "code":
         hint = zeros_hint(report.unmatched_rows, list(map(str, districts.index)), report.config_key) or (
-            "Check the key column, the level of the table and the boundary file's id field."
+            _("Check the key column, the level of the table and the boundary file's id field.")
         )
         return (
-            f"{name}: no key matches a district: column {key!r} holds {table_sample}, the districts' codes "
-            f"are {list(map(str, districts.index[:5]))}. {hint}"
+            _("{name}: no key matches a district: column {key!r} holds {table_sample}, the districts' codes "
+            "are {list}. {hint}").format(
+                name=name, key=key, table_sample=table_sample, list=list(map(str, districts.index[:5])), hint=hint)
         )
     return (
-        f"{name}: no name in column {key!r} matches a district name (table: {table_sample}; districts: "
-        f"{list(map(str, districts['name'].head(5)))}). Choose the column with the district names, check "
-        "the level of the table, or join by code; a table finer than the districts needs group_by."
+        _("{name}: no name in column {key!r} matches a district name (table: {table_sample}; districts: "
+        "{list}). Choose the column with the district names, check "
+        "the level of the table, or join by code; a table finer than the districts needs group_by.").format(
+            name=name, key=key, table_sample=table_sample, list=list(map(str, districts['name'].head(5))))
     )
 
 
@@ -781,7 +809,7 @@ def _district_keys(districts: pd.DataFrame, by: str, within_parent: bool) -> pd.
     names = districts["name"].map(normalise_name)
     if within_parent:
         if "parent_code" not in districts.columns:
-            raise JoinError("A join by name within parent needs the districts' parent codes (parent_code).")
+            raise JoinError(_("A join by name within parent needs the districts' parent codes (parent_code)."))
         names = districts["parent_code"].astype(str) + "|" + names
     return pd.Series(names.to_numpy(), index=districts.index)
 
@@ -793,7 +821,8 @@ def _check_duplicates(keys: pd.Series, shown: pd.Series, name: str, column: str)
     if dup.any():
         examples = sorted(set(map(str, shown.to_numpy()[dup])))[:10]
         raise JoinError(
-            f"{name}: {int(dup.sum())} rows share a key in column {column!r} (e.g. {examples}); "
+            _("{name}: {int} rows share a key in column {column!r} (e.g. {examples}); "
             "each district must appear once. Remove or merge the duplicate rows, join by code, or, for a "
-            "table finer than the districts, set group_by to the column naming the district."
+            "table finer than the districts, set group_by to the column naming the district.").format(
+                name=name, int=int(dup.sum()), column=column, examples=examples)
         )

@@ -1,10 +1,12 @@
-"""Plain-language labels of the ranked table's columns and categories, in one place.
+"""Plain-language labels of every table column and category value, in one place.
 
 The column ids (``rank_p05``, ``data_coverage``, ``theme_poverty``...) are the
 contract of the command line's exports and never change; the labels are what a
 planner reads on the screen, in the brief and in the labelled sheet of the
 Excel export. Each label has a one-line explanation with the technical term, for
-a help tooltip or the column sheet.
+a help tooltip or the column sheet. The dashboard's headers, the exports' labelled
+sheet and the brief all read :data:`COLUMNS`, through :func:`column_label` and
+:func:`column_labels`, translated with the catalogue.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from geo.i18n import N_, _, layer_label
+from geo.i18n import N_, _, _lang, layer_label, translations
 
 __all__ = [
-    "COLUMNS", "CATEGORIES", "column_label", "column_help", "category_label", "short_name",
-    "labelled_columns", "THEME_COLOURS", "theme_colour",
+    "COLUMNS", "CATEGORIES", "column_label", "column_labels", "column_help", "category_label", "value_label",
+    "short_name", "labelled_columns", "THEME_COLOURS", "theme_colour",
 ]
 
-#: id -> (label, explanation with the technical term)
-COLUMNS: dict[str, tuple[str, str]] = {
+#: id -> (label, explanation with the technical term, or None)
+COLUMNS: dict[str, tuple[str, str | None]] = {
     "code": (N_("Code"), N_("The district's official code (the key of every export).")),
     "name": (N_("District"), N_("The district's name.")),
     "parent_code": (N_("Code of the larger area"), N_("Code of the province or region the district lies in.")),
@@ -47,6 +49,48 @@ COLUMNS: dict[str, tuple[str, str]] = {
                          N_("A positive deviant: clearly better than its most similar peers.")),
     "behind_on": (N_("Fell behind on"), N_("Layers on which the gap to the country widened between the two vintages.")),
     "left_behind": (N_("Fell further behind"), N_("Fell behind the country on at least the threshold number of layers.")),
+    "name_ar": (N_("name in Arabic"), None),
+    "extent": (N_("extent"), None),
+    "local_concentration": (N_("local concentration"), None),
+    "layers_compared": (N_("layers compared"), None),
+    "distance": (N_("distance"), None),
+    "outcome": (N_("outcome"), None),
+    "gap": (N_("gap"), None),
+    "differs": (N_("differs most in (layer values)"), None),
+    "districts": (N_("districts"), None),
+    "share_reached": (N_("share of the target group reached"), None),
+    "population_share": (N_("share of the population"), None),
+    "type": (N_("type"), None),
+    "setting": (N_("setting"), None),
+    "value": (N_("value"), None),
+    "availability": (N_("availability"), None),
+    "low_availability": (N_("low availability"), None),
+    "share_identical": (N_("share of identical values"), None),
+    "many_identical": (N_("many identical values"), None),
+    "max_abs_corr": (N_("largest |correlation|"), None),
+    "most_correlated_with": (N_("most correlated with"), None),
+    "double_counting": (N_("double counting"), None),
+    "corr_with_theme": (N_("correlation with its theme"), None),
+    "negative_in_theme": (N_("negative in its theme"), None),
+    "flags": (N_("flags"), None),
+    "reason": (N_("reason"), None),
+    "layer": (N_("layer"), None),
+    "theme": (N_("theme"), None),
+    "weight": (N_("weight"), None),
+    "variance_share": (N_("share of the score's variance"), None),
+    "importance": (N_("first-order importance"), None),
+    "importance_share": (N_("share of the importance"), None),
+    "iqr": (N_("interquartile range"), None),
+    "median": (N_("median"), None),
+    "squashed": (N_("squashed"), None),
+    "skewness": (N_("skewness"), None),
+    "kurtosis": (N_("kurtosis"), None),
+    "coinr_rule": (N_("COINr outlier rule"), None),
+    "treatment": (N_("treatment"), None),
+    "layers": (N_("layers"), None),
+    "alpha": (N_("Cronbach's alpha"), None),
+    "most_correlated_theme": (N_("most correlated theme"), None),
+    "corr": (N_("correlation"), None),
 }
 
 #: column -> raw category -> plain label
@@ -64,6 +108,16 @@ CATEGORIES: dict[str, dict[str, str]] = {
         "not significant": N_("no significant pattern"),
     },
 }
+
+#: Category values shown as they are, translated (quadrants, urban/rural, reliability, allocation rules...).
+VALUES = (
+    N_("high need, ready to scale"), N_("high need, foundations first"), N_("lower need, ready to scale"),
+    N_("lower need, foundations first"), N_("urban"), N_("rural"), N_("all"), N_("no data"), N_("good"),
+    N_("partial"), N_("low"), N_("equal per district"), N_("per capita"), N_("per person in need"),
+    N_("up 10 ranks or more"), N_("up 1-9 ranks"), N_("unchanged"), N_("down 1-9 ranks"),
+    N_("down 10 ranks or more"), N_("HH"), N_("LL"), N_("HL"), N_("LH"), N_("not significant"), N_("hot spot"),
+    N_("cold spot"),
+)
 
 #: theme id -> colour of its bars and swatches (ColorBrewer, readable on white and in grey print)
 THEME_COLOURS: dict[str, str] = {
@@ -110,25 +164,27 @@ SHORT_NAMES: dict[str, str] = {
 }
 
 
-def _layer_labels(layers: Iterable) -> dict[str, str]:
-    return {layer.id: layer.label for layer in layers}
-
-
-def column_label(column: str, layers: Iterable = (), themes: Mapping | None = None) -> str:
-    """The plain label of a ranked-table column.
+def column_label(column: str, layers: Iterable = (), themes: Mapping | None = None, *, lang: str | None = None,
+                 units: bool = True) -> str:
+    """The plain label of a table column, in a language.
 
     Parameters
     ----------
     column : str
-        A column id of :func:`geo.dataset.ranked_table`.
+        A column id of :func:`geo.dataset.ranked_table` or of another export.
     layers : iterable of Layer
         The level's layers (for layer values and their ``_norm`` scores).
     themes : mapping, optional
         Theme id -> label (for ``theme_<id>`` columns).
+    lang : str, optional
+        Language; the current one by default.
+    units : bool
+        Whether a layer's label ends with its unit, ``label (unit)``.
 
     Returns
     -------
     str
+        The id itself for a column with no label.
 
     Examples
     --------
@@ -137,18 +193,35 @@ def column_label(column: str, layers: Iterable = (), themes: Mapping | None = No
     >>> column_label("something_else")
     'something_else'
     """
+    lang = _lang(lang)
+    gettext_ = translations(lang).gettext
     if column in COLUMNS:
-        return _(COLUMNS[column][0])
-    layer_labels = _layer_labels(layers)
-    units = {layer.id: layer.unit for layer in layers}
-    if column in layer_labels:
-        unit = units.get(column) or ""
-        return f"{layer_labels[column]} ({unit})" if unit else layer_labels[column]
-    if column.endswith("_norm") and column[:-5] in layer_labels:
-        return _("{layer}: need score (0-100)").format(layer=layer_labels[column[:-5]])
-    if column.startswith("theme_") and themes and column[6:] in themes:
-        return _("Theme: {theme} (0-100)").format(theme=themes[column[6:]])
+        return gettext_(COLUMNS[column][0])
+    by_id = {layer.id: layer for layer in layers}
+    if column in by_id:
+        layer = by_id[column]
+        label = layer_label(layer, lang)
+        return f"{label} ({gettext_(layer.unit)})" if units and layer.unit else label
+    if column.endswith("_norm") and column[:-5] in by_id:
+        return gettext_(N_("{layer}: need score (0-100)")).format(layer=layer_label(by_id[column[:-5]], lang))
+    if column.startswith("theme_") and len(column) > 6:
+        theme = (themes or {}).get(column[6:], column[6:])  # the configuration's label, else the theme id
+        return gettext_(N_("Theme: {theme} (0-100)")).format(theme=gettext_(theme))
     return column
+
+
+def column_labels(columns: Iterable, layers: Iterable = (), lang: str | None = None,
+                  themes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """:func:`column_label` of each of ``columns``, as a mapping id -> label (the ids stay the
+    columns of the files; the labels are their second header or labelled sheet).
+
+    Examples
+    --------
+    >>> column_labels(["code", "x"])
+    {'code': 'Code', 'x': 'x'}
+    """
+    layers = tuple(layers)
+    return {str(c): column_label(str(c), layers, themes, lang=lang) for c in columns}
 
 
 def column_help(column: str) -> str | None:
@@ -175,7 +248,20 @@ def category_label(column: str, value: object) -> object:
     """
     if isinstance(value, str):
         label = CATEGORIES.get(column, {}).get(value)
-        return value if label is None else _(label)
+        return value_label(value) if label is None else _(label)
+    return value
+
+
+def value_label(value: object) -> object:
+    """A fixed category value (:data:`VALUES`) in the current language; other values unchanged.
+
+    Examples
+    --------
+    >>> value_label("hot spot"), value_label(3.5)
+    ('hot spot', 3.5)
+    """
+    if isinstance(value, str) and value in VALUES:
+        return _(value)
     return value
 
 
@@ -207,5 +293,8 @@ def labelled_columns(table: pd.DataFrame, layers: Iterable = (), themes: Mapping
     for column in CATEGORIES:
         if column in out.columns:
             out[column] = out[column].map(lambda v, c=column: category_label(c, v))
+    for column in ("quadrant", "type", "reliability"):
+        if column in out.columns:
+            out[column] = out[column].map(value_label)
     out.columns = [column_label(c, layers, themes) for c in out.columns]
     return out

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from geo.i18n import N_, _
 from geo.errors import TargetingError
 
 __all__ = ["CAVEAT", "MonitorResult", "matched_change"]
 
-CAVEAT = ("An association, not an effect: the districts were not chosen at random, and matching on the earlier "
+CAVEAT = N_("An association, not an effect: the districts were not chosen at random, and matching on the earlier "
           "indicators cannot rule out other differences.")
 
 
@@ -77,7 +78,7 @@ def _match(dist: np.ndarray, treated: np.ndarray, k: int) -> tuple[np.ndarray, n
 
 
 def _estimate(change: np.ndarray, treated: np.ndarray, dist: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    matches, _ = _match(dist, treated, k)
+    matches, _unused = _match(dist, treated, k)
     own = change[treated]
     with np.errstate(invalid="ignore"):
         control = np.nanmean(change[matches], axis=1)
@@ -134,15 +135,15 @@ def matched_change(
     treated = list(dict.fromkeys(str(c) for c in treated))
     unknown = [c for c in treated if c not in codes]
     if unknown:
-        raise TargetingError(f"Treated district code(s) {unknown[:10]} are not districts of this level; "
-                             "check the codes of the list.")
+        raise TargetingError(_("Treated district code(s) {unknown} are not districts of this level; "
+                             "check the codes of the list.").format(unknown=unknown[:10]))
     if not treated:
-        raise TargetingError("No treated district: mark at least one district that received the intervention.")
+        raise TargetingError(_("No treated district: mark at least one district that received the intervention."))
     k = int(k)
     mask = codes.isin(treated)
     if (~mask).sum() < k or k < 1:
-        raise TargetingError(f"{int((~mask).sum())} untreated district(s) cannot give {k} matches each; "
-                             "lower k or treat fewer districts.")
+        raise TargetingError(_("{int} untreated district(s) cannot give {k} matches each; "
+                             "lower k or treat fewer districts.").format(int=int((~mask).sum()), k=k))
     layers = [c for c in before.columns if c in after.columns]
     change = (after[layers].reindex(codes) - before[layers]).to_numpy(dtype=float)
     z = _distances(_standardised((before if context is None else context).reindex(codes)))
@@ -168,7 +169,8 @@ def matched_change(
     matches = pd.DataFrame({"matches": [", ".join(map(str, codes[row])) for row in idx],
                             "distance": dist.mean(axis=1)}, index=codes[mask])
     used = list((before if context is None else context).columns)
-    matching = (f"each treated district matched to its {k} nearest untreated districts on the standardised earlier "
-                f"values of {len(used)} indicator(s) ({', '.join(map(str, used[:8]))}{'...' if len(used) > 8 else ''}); "
-                f"interval from {permutations} random reassignments of the {n_t} treated district(s)")
+    matching = (_("each treated district matched to its {k} nearest untreated districts on the standardised earlier "
+                "values of {n_used} indicator(s) ({join}{value}); "
+                "interval from {permutations} random reassignments of the {n_t} treated district(s)").format(
+                    k=k, n_used=len(used), join=', '.join(map(str, used[:8])), value='...' if len(used) > 8 else '', permutations=permutations, n_t=n_t))
     return MonitorResult(table=table, matches=matches, matching=matching)

@@ -20,6 +20,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from geo.i18n import _
 from geo.errors import BoundaryError, ConfigError, LayerDataError, MissingCRSError
 from geo.rows import filter_rows
 
@@ -171,15 +172,17 @@ class PointReport:
             List every unusable row and every point outside instead of the first ten.
         """
         used_by = f" (points of {', '.join(self.layers)})" if self.layers else ""
-        head = (f"{self.file}{used_by}: {self.rows} rows; {self.inside} inside a "
-                f"district, {self.outside} outside every district (not counted), {len(self.no_coordinates)} "
-                f"without coordinates, {len(self.invalid)} with invalid coordinates (not used)")
+        head = (_("{file}{used_by}: {rows} rows; {inside} inside a "
+                "district, {outside} outside every district (not counted), {n_no_coordinates} "
+                "without coordinates, {n_invalid} with invalid coordinates (not used)").format(
+                    file=self.file, used_by=used_by, rows=self.rows, inside=self.inside, outside=self.outside, n_no_coordinates=len(self.no_coordinates), n_invalid=len(self.invalid)))
         out = [head]
         if self.filter_line:
-            out.append(f"  {self.filter_line}; the other rows are not used")
+            out.append(_("  {filter_line}; the other rows are not used").format(filter_line=self.filter_line))
         if self.duplicates:
-            out.append(f"  {self.duplicates} point(s) at the same place as an earlier point (each counted)")
-        for label, items in (("without coordinates", self.no_coordinates), ("with invalid coordinates",
+            out.append(_("  {duplicates} point(s) at the same place as an earlier point (each counted)").format(
+                duplicates=self.duplicates))
+        for label, items in (("without coordinates", self.no_coordinates), (_("with invalid coordinates"),
                                                                              self.invalid)):
             if items:
                 shown = items if full else items[:10]
@@ -189,15 +192,15 @@ class PointReport:
         if self.outside_rows:
             shown = self.outside_rows if full else self.outside_rows[:10]
             more = f" and {len(self.outside_rows) - 10} more" if len(self.outside_rows) > 10 and not full else ""
-            out.append("  outside every district: " + "; ".join(
+            out.append(_("  outside every district: ") + "; ".join(
                 f"{self.where_in_file(r)} ({x:g}, {y:g})" for r, x, y in shown) + more)
         return out
 
     def as_frame(self) -> pd.DataFrame:
         """Every point not counted, as a table (table, side, key, name, detail)."""
-        rows = [("point without coordinates", self.where_in_file(r), "", why) for r, why in self.no_coordinates]
-        rows += [("point with invalid coordinates", self.where_in_file(r), "", why) for r, why in self.invalid]
-        rows += [("point outside every district", self.where_in_file(r), "", f"{x:g}, {y:g}")
+        rows = [(_("point without coordinates"), self.where_in_file(r), "", why) for r, why in self.no_coordinates]
+        rows += [(_("point with invalid coordinates"), self.where_in_file(r), "", why) for r, why in self.invalid]
+        rows += [(_("point outside every district"), self.where_in_file(r), "", f"{x:g}, {y:g}")
                  for r, x, y in self.outside_rows]
         frame = pd.DataFrame(rows, columns=["side", "key", "name", "detail"])
         frame.insert(0, "table", self.file)
@@ -403,11 +406,12 @@ def read_points(
 
 def _check_layer(frame: Any, name: str) -> None:
     if not isinstance(frame, gpd.GeoDataFrame):
-        raise BoundaryError(f"{name}: got {type(frame).__name__}; must be a GeoDataFrame. Read it with read_points or geopandas.")
+        raise BoundaryError(_("{name}: got {name2}; must be a GeoDataFrame. Read it with read_points or geopandas.").format(
+            name=name, name2=type(frame).__name__))
     if frame.crs is None:
         raise MissingCRSError(
-            f"{name}: has no CRS, so it cannot be matched with the other layer. "
-            f"Set it, e.g. `{name}.set_crs('EPSG:4326')` for longitude/latitude."
+            _("{name}: has no CRS, so it cannot be matched with the other layer. "
+            "Set it, e.g. `{name}.set_crs('EPSG:4326')` for longitude/latitude.").format(name=name)
         )
 
 
@@ -416,8 +420,9 @@ def _check_point_geometries(points: gpd.GeoDataFrame) -> None:
     wrong = sorted(set(kinds) - {"Point"})
     if wrong:
         raise LayerDataError(
-            f"points: geometry types {wrong} not valid; must be Point. "
-            "Use representative points, e.g. `layer.set_geometry(layer.representative_point())`."
+            _("points: geometry types {wrong} not valid; must be Point. "
+            "Use representative points, e.g. `layer.set_geometry(layer.representative_point())`.").format(
+                wrong=wrong)
         )
 
 
@@ -427,11 +432,12 @@ def _metric_crs(zones: gpd.GeoDataFrame, crs: str | int | None) -> CRS:
     try:
         metric = CRS.from_user_input(crs)
     except CRSError as exc:
-        raise ConfigError(f"crs={crs!r} not valid ({exc}); pass an EPSG code or PROJ string of a projected CRS.") from exc
+        raise ConfigError(_("crs={crs!r} not valid ({exc}); pass an EPSG code or PROJ string of a projected CRS.").format(
+            crs=crs, exc=exc)) from exc
     if not metric.is_projected:
         raise ConfigError(
-            f"crs={crs!r} not valid for distances: it is not projected; pass a CRS in metres, "
-            "e.g. a UTM zone (32629) or '+proj=aeqd +lat_0=LAT +lon_0=LON'."
+            _("crs={crs!r} not valid for distances: it is not projected; pass a CRS in metres, "
+            "e.g. a UTM zone (32629) or '+proj=aeqd +lat_0=LAT +lon_0=LON'.").format(crs=crs)
         )
     return metric
 
@@ -456,14 +462,17 @@ def _per_100k(count: np.ndarray, index: pd.Index, population: pd.Series | None) 
     if population is None:
         return np.full(len(count), np.nan)
     if not isinstance(population, pd.Series):
-        raise LayerDataError(f"population: got {type(population).__name__}; must be a pandas Series indexed like zones.")
+        raise LayerDataError(_("population: got {name}; must be a pandas Series indexed like zones.").format(
+            name=type(population).__name__))
     if population.index.has_duplicates:
         dup = population.index[population.index.duplicated()].unique().tolist()[:5]
-        raise LayerDataError(f"population: index has duplicated labels {dup}; must have one value per district.")
+        raise LayerDataError(_("population: index has duplicated labels {dup}; must have one value per district.").format(
+            dup=dup))
     if len(population) and len(index) and not population.index.isin(index).any():
         raise LayerDataError(
-            f"population: none of its index labels (e.g. {population.index[:3].tolist()}) is in zones.index "
-            f"(e.g. {index[:3].tolist()}); index it by the districts' index, e.g. `series.reindex(zones.index)`."
+            _("population: none of its index labels (e.g. {tolist}) is in zones.index "
+            "(e.g. {tolist2}); index it by the districts' index, e.g. `series.reindex(zones.index)`.").format(
+                tolist=population.index[:3].tolist(), tolist2=index[:3].tolist())
         )
     people = pd.to_numeric(population, errors="coerce").reindex(index).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -486,7 +495,7 @@ def _nearest_distance_km(
     if len(point_geoms) == 0 or len(usable) == 0:
         return distance
     tree = shapely.STRtree(point_geoms)
-    (zone_pos, _), metres = tree.query_nearest(zone_geoms[usable], return_distance=True, all_matches=False)
+    (zone_pos, _unused), metres = tree.query_nearest(zone_geoms[usable], return_distance=True, all_matches=False)
     distance[usable[zone_pos]] = metres / 1000.0
     distance[pairs[1]] = 0.0
     return distance
@@ -494,7 +503,7 @@ def _nearest_distance_km(
 
 def _read_table(path: Path) -> pd.DataFrame:
     if not path.exists():
-        raise LayerDataError(f"points file '{path}': not found; check the path.")
+        raise LayerDataError(_("points file '{path}': not found; check the path.").format(path=path))
     try:
         if path.suffix.lower() in _TEXT_SUFFIXES:
             if path.suffix.lower() == ".tsv":
@@ -507,8 +516,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         return gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # any reader failure is a problem with the file
         raise LayerDataError(
-            f"points file '{path}': cannot be read ({type(exc).__name__}: {exc}); "
-            "pass a CSV with coordinate columns or a vector file OGR reads (GeoPackage, GeoJSON, shapefile)."
+            _("points file '{path}': cannot be read ({name}: {exc}); "
+            "pass a CSV with coordinate columns or a vector file OGR reads (GeoPackage, GeoJSON, shapefile).").format(
+                path=path, name=type(exc).__name__, exc=exc)
         ) from exc
 
 
@@ -524,14 +534,16 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _find_column(columns: Sequence[str], given: str | None, names: Sequence[str], axis: str, path: Path) -> str:
     if given is not None:
         if given not in columns:
-            raise LayerDataError(f"points file '{path}': {axis} column {given!r} not found; columns are {list(columns)}.")
+            raise LayerDataError(_("points file '{path}': {axis} column {given!r} not found; columns are {list}.").format(
+                path=path, axis=axis, given=given, list=list(columns)))
         return given
     found = [c for c in columns if str(c).strip().lower() in names]
     if len(found) != 1:
         problem = "no" if not found else f"several ({found})"
         raise LayerDataError(
-            f"points file '{path}': {problem} {axis} coordinate column among {list(columns)}; "
-            f"expected one of {list(names)} (any case). Pass {axis}='COLUMN'."
+            _("points file '{path}': {problem} {axis} coordinate column among {list}; "
+            "expected one of {list2} (any case). Pass {axis}='COLUMN'.").format(
+                path=path, problem=problem, axis=axis, list=list(columns), list2=list(names))
         )
     return found[0]
 
@@ -563,9 +575,10 @@ def _points_from_geometry(
     geoms = np.asarray(table.geometry.array, dtype=object)
     kinds = shapely.get_type_id(geoms)
     reasons = pd.Series(np.nan, index=table.index, dtype=object)
-    reasons[shapely.is_missing(geoms) | shapely.is_empty(geoms)] = "geometry is missing"
+    reasons[shapely.is_missing(geoms) | shapely.is_empty(geoms)] = _("geometry is missing")
     not_point = reasons.isna().to_numpy() & (kinds != 0)
-    reasons[not_point] = [f"geometry is a {g.geom_type}, not a Point" for g in geoms[not_point]]
+    reasons[not_point] = [_("geometry is a {geom_type}, not a Point").format(
+        geom_type=g.geom_type) for g in geoms[not_point]]
     points_mask = reasons.isna().to_numpy()
     xs = np.full(len(geoms), np.nan)
     ys = np.full(len(geoms), np.nan)
@@ -587,7 +600,8 @@ def _parse_crs(crs: str | int) -> CRS:
     try:
         return CRS.from_user_input(crs)
     except CRSError as exc:
-        raise ConfigError(f"crs={crs!r} not valid ({exc}); pass e.g. 'EPSG:4326' or an EPSG code.") from exc
+        raise ConfigError(_("crs={crs!r} not valid ({exc}); pass e.g. 'EPSG:4326' or an EPSG code.").format(
+            crs=crs, exc=exc)) from exc
 
 
 def _clean_number(value: object) -> object:
@@ -614,8 +628,8 @@ def _axis_problems(raw: pd.Series, axis: str, low: float, high: float, geographi
     outside = ~missing & ~not_number & ~infinite & ((number < low) | (number > high)) & geographic
     reasons = pd.Series(np.nan, index=raw.index, dtype=object)
     reasons[missing] = f"{axis} is missing"
-    reasons[not_number] = [f"{axis} {v!r} is not a number" for v in text[not_number]]
-    reasons[infinite] = [f"{axis} {v} is not finite" for v in number[infinite]]
+    reasons[not_number] = [_("{axis} {v!r} is not a number").format(axis=axis, v=v) for v in text[not_number]]
+    reasons[infinite] = [_("{axis} {v} is not finite").format(axis=axis, v=v) for v in number[infinite]]
     reasons[outside] = [f"{axis} {v:g} outside {low:g}..{high:g}" for v in number[outside]]
     return reasons
 

@@ -26,7 +26,7 @@ import pandas as pd
 from dataclasses import dataclass, field
 
 from geo.errors import TargetingError
-from geo.i18n import _, format_number, format_percent
+from geo.i18n import _, format_number, format_percent, format_spec
 from geo.scoring import ScoreResult, meets_coinr_rule, skew_kurtosis, normalise, orient
 
 __all__ = [
@@ -144,10 +144,11 @@ def indicator_checks(
     ([True, True, False], [False, False, True])
     """
     if values.shape[1] == 0:
-        raise TargetingError("No layers given: values must have at least one layer column.")
+        raise TargetingError(_("No layers given: values must have at least one layer column."))
     no_theme = [c for c in values.columns if c not in themes]
     if no_theme:
-        raise TargetingError(f"No theme declared for layer(s) {no_theme}; set themes.")
+        raise TargetingError(_("No theme declared for layer(s) {no_theme}; set themes.").format(
+            no_theme=no_theme))
     oriented = orient(values, higher_is_worse)
     best, partner = _most_correlated(oriented)
     table = pd.DataFrame(index=pd.Index(values.columns, name="layer"))
@@ -196,10 +197,12 @@ def district_reliability(coverage: pd.Series, *, low: float = 0.66, good: float 
     """
     for name, value in (("low", low), ("good", good)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-            raise TargetingError(f"Invalid {name}: {value!r}. It must lie between 0 and 1.")
+            raise TargetingError(_("Invalid {name}: {value!r}. It must lie between 0 and 1.").format(
+                name=name, value=value))
     if low > good:
         raise TargetingError(
-            f"Invalid thresholds: low={low!r} is above good={good!r}; set low <= good."
+            _("Invalid thresholds: low={low!r} is above good={good!r}; set low <= good.").format(
+                low=low, good=good)
         )
     cov = pd.to_numeric(coverage, errors="coerce").astype(float)
     labels = np.where(cov >= good - 1e-9, "good", np.where(cov >= low, "partial", "low"))
@@ -383,7 +386,7 @@ def index_checks(
     weights = result.effective_weights
     counted = [c for c in values.columns if c in weights.index and weights[c] > 0 and c in result.normalised]
     if not counted:
-        raise TargetingError("No weighted layer in the score: nothing to check.")
+        raise TargetingError(_("No weighted layer in the score: nothing to check."))
     score = result.table["score"]
     norm = result.normalised[counted]
     messages: list[str] = []
@@ -399,8 +402,8 @@ def index_checks(
     scale_0_100 = result.method.normalisation in ("minmax", "rank")
     layers["squashed"] = scale_0_100 & (layers["iqr"] < th.squashed_iqr) & (layers["median"] > th.squashed_median)
     sk = [skew_kurtosis(values[c].astype(float)) for c in counted]
-    layers["skewness"] = [a for a, _ in sk]
-    layers["kurtosis"] = [b for _, b in sk]
+    layers["skewness"] = [a for a, _unused in sk]
+    layers["kurtosis"] = [b for _unused, b in sk]
     layers["coinr_rule"] = [bool(meets_coinr_rule(values[c].astype(float))) for c in counted]
     layers["treatment"] = [result.treatments.get(c, "none") for c in counted]
     flags: dict[str, list[str]] = {c: [] for c in counted}
@@ -413,30 +416,37 @@ def index_checks(
         row = layers.loc[c]
         if row["weight"] > th.max_weight:
             flag(c, f"weight {row['weight']:.0%} > {th.max_weight:.0%}",
-                 f"Layer {c!r} carries {row['weight']:.0%} of the effective weight (above {th.max_weight:.0%}): "
-                 f"add layers to theme {row['theme']!r} or lower the theme's weight.")
+                 _("Layer {c!r} carries {row} of the effective weight (above {max_weight}): "
+                 "add layers to theme {row2!r} or lower the theme's weight.").format(
+                     c=c, row=format_spec(row['weight'], ".0%"), max_weight=format_spec(th.max_weight, ".0%"), row2=row['theme']))
         if row["variance_share"] > th.max_variance_share:
-            flag(c, f"explains {row['variance_share']:.0%} of the variance",
-                 f"Layer {c!r} explains {row['variance_share']:.0%} of the score's variance (above "
-                 f"{th.max_variance_share:.0%}): the ranking mostly follows this one layer; check its outliers "
-                 "and transform, or lower its weight.")
+            flag(c, _("explains {row} of the variance").format(row=format_spec(row['variance_share'], ".0%")),
+                 _("Layer {c!r} explains {row} of the score's variance (above "
+                 "{max_variance_share}): the ranking mostly follows this one layer; check its outliers "
+                 "and transform, or lower its weight.").format(
+                     c=c, row=format_spec(row['variance_share'], ".0%"), max_variance_share=format_spec(th.max_variance_share, ".0%")))
         if row["squashed"]:
-            flag(c, f"squashed (IQR {row['iqr']:.1f}, median {row['median']:.1f})",
-                 f"Layer {c!r} is squashed: its normalised values have an interquartile range of {row['iqr']:.1f} "
-                 f"points around a median of {row['median']:.1f}, a near-constant added to everyone while a few "
+            flag(c, _("squashed (IQR {row}, median {row2})").format(
+                row=format_spec(row['iqr'], ".1f"), row2=format_spec(row['median'], ".1f")),
+                 _("Layer {c!r} is squashed: its normalised values have an interquartile range of {row} "
+                 "points around a median of {row2}, a near-constant added to everyone while a few "
                  "districts set the scale; treat its outliers (outliers = \"coinr\"), transform it (log, per "
-                 "capita, percentile rank) or drop it.")
+                 "capita, percentile rank) or drop it.").format(
+                     c=c, row=format_spec(row['iqr'], ".1f"), row2=format_spec(row['median'], ".1f")))
         ratio = row["importance_share"] / row["weight"] if row["weight"] > 0 else np.nan
         if np.isfinite(ratio) and ratio < th.importance_ratio:
-            flag(c, f"importance {row['importance_share']:.1%} vs weight {row['weight']:.1%}",
-                 f"Layer {c!r} has {row['importance_share']:.1%} of the first-order importance for "
-                 f"{row['weight']:.1%} of the weight (less than {th.importance_ratio:.2g} of it): the score "
+            flag(c, _("importance {row} vs weight {row2}").format(
+                row=format_spec(row['importance_share'], ".1%"), row2=format_spec(row['weight'], ".1%")),
+                 _("Layer {c!r} has {row} of the first-order importance for "
+                 "{row2} of the weight (less than {importance_ratio} of it): the score "
                  "hardly follows it; check that it measures the same need as the others (direction, theme) or "
-                 "lower its weight.")
+                 "lower its weight.").format(
+                     c=c, row=format_spec(row['importance_share'], ".1%"), row2=format_spec(row['weight'], ".1%"), importance_ratio=format_spec(th.importance_ratio, ".2g")))
         if row["coinr_rule"] and row["treatment"] == "none":
-            flag(c, "meets the COINr outlier rule, untreated",
-                 f"Layer {c!r} meets the COINr outlier rule (skewness {row['skewness']:.1f}, kurtosis "
-                 f"{row['kurtosis']:.1f}) but is not treated: set [method] outliers = \"coinr\".")
+            flag(c, _("meets the COINr outlier rule, untreated"),
+                 _("Layer {c!r} meets the COINr outlier rule (skewness {row}, kurtosis "
+                 "{row2}) but is not treated: set [method] outliers = \"coinr\".").format(
+                     c=c, row=format_spec(row['skewness'], ".1f"), row2=format_spec(row['kurtosis'], ".1f")))
     layers["flags"] = pd.Series({c: "; ".join(f) for c, f in flags.items()}, dtype=object)
 
     theme_ids = sorted(set(layers["theme"]))
@@ -454,19 +464,22 @@ def index_checks(
         tflags = []
         if len(members[t]) == 1:
             tflags.append("one layer")
-            messages.append(f"Theme {t!r} has one layer ({members[t][0]!r}): its whole weight rests on one "
-                            "indicator; add a second layer to the theme or merge it into another.")
+            messages.append(_("Theme {t!r} has one layer ({members!r}): its whole weight rests on one "
+                            "indicator; add a second layer to the theme or merge it into another.").format(
+                                t=t, members=members[t][0]))
         elif np.isfinite(alpha) and alpha < th.min_alpha:
             tflags.append(f"Cronbach's alpha {alpha:.2f} < {th.min_alpha:g}")
-            messages.append(f"Theme {t!r}: Cronbach's alpha {alpha:.2f} (below {th.min_alpha:g}) over "
-                            f"{', '.join(members[t])}: its layers do not move together; regroup them, or read "
-                            "the theme's layers one by one.")
+            messages.append(_("Theme {t!r}: Cronbach's alpha {alpha} (below {min_alpha}) over "
+                            "{join}: its layers do not move together; regroup them, or read "
+                            "the theme's layers one by one.").format(
+                                t=t, alpha=format_spec(alpha, ".2f"), min_alpha=format_spec(th.min_alpha, "g"), join=', '.join(members[t])))
         if partner is not None and r > th.max_theme_corr:
             tflags.append(f"correlates {r:.2f} with {partner!r}")
             if t < partner:  # one sentence per pair
-                messages.append(f"Themes {t!r} and {partner!r} correlate at {r:.2f} (above "
-                                f"{th.max_theme_corr:g}): they double count one dimension; merge them or lower "
-                                "the weight of one.")
+                messages.append(_("Themes {t!r} and {partner!r} correlate at {r} (above "
+                                "{max_theme_corr}): they double count one dimension; merge them or lower "
+                                "the weight of one.").format(
+                                    t=t, partner=partner, r=format_spec(r, ".2f"), max_theme_corr=format_spec(th.max_theme_corr, "g")))
         trows.append({"theme": t, "layers": len(members[t]), "alpha": alpha, "most_correlated_theme": partner,
                       "corr": r, "flags": "; ".join(tflags)})
     theme_table = pd.DataFrame(trows).set_index("theme") if trows else pd.DataFrame()
@@ -482,9 +495,10 @@ def index_checks(
                 else (lambda code: f"{code} ({int(small.at[code, 'population']):,})")
             shown = ", ".join(label(code) for code in small.index[:5])
             messages.append(
-                f"{len(small)} of the {len(top)} top-decile districts have fewer than {th.small_population:,.0f} "
-                f"people (e.g. {shown}): their rates rest on a small population; read their rank intervals, or "
-                "raise the minimum population filter."
+                _("{n_small} of the {n_top} top-decile districts have fewer than {small_population} "
+                "people (e.g. {shown}): their rates rest on a small population; read their rank intervals, or "
+                "raise the minimum population filter.").format(
+                    n_small=len(small), n_top=len(top), small_population=format_spec(th.small_population, ",.0f"), shown=shown)
             )
     return IndexChecks(layers=layers, themes=theme_table, small=small, messages=messages)
 
@@ -502,11 +516,12 @@ def check_lines(checks: IndexChecks) -> list[str]:
     """
     t = checks.layers
     lines = [
-        f"layers: {len(t)}; largest effective weight {t['weight'].max():.1%} ({t['weight'].idxmax()}); "
-        f"largest share of the score variance {t['variance_share'].max():.1%} ({t['variance_share'].idxmax()})"
+        _("layers: {n_t}; largest effective weight {max} ({idxmax}); "
+        "largest share of the score variance {max2} ({idxmax2})").format(
+            n_t=len(t), max=format_spec(t['weight'].max(), ".1%"), idxmax=t['weight'].idxmax(), max2=format_spec(t['variance_share'].max(), ".1%"), idxmax2=t['variance_share'].idxmax())
     ]
     treated = t[t["treatment"] != "none"]
-    lines.append("outlier treatment (COINr rule): " + (
+    lines.append(_("outlier treatment (COINr rule): ") + (
         "; ".join(f"{c} {a}" for c, a in treated["treatment"].items()) if len(treated) else "none applied"))
-    lines += [f"flag: {m}" for m in checks.messages] or ["no flag raised"]
+    lines += [f"flag: {m}" for m in checks.messages] or [_("no flag raised")]
     return lines

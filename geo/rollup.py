@@ -12,6 +12,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _
 from geo.errors import TargetingError
 
 __all__ = ["roll_up"]
@@ -61,8 +62,9 @@ def roll_up(
     if parent.isna().any():
         orphans = list(parent.index[parent.isna()][:10])
         raise TargetingError(
-            f"{int(parent.isna().sum())} district(s) have no parent code (e.g. {orphans}); "
-            "fix the parent field so every district rolls up."
+            _("{int} district(s) have no parent code (e.g. {orphans}); "
+            "fix the parent field so every district rolls up.").format(
+                int=int(parent.isna().sum()), orphans=orphans)
         )
     out = {}
     for col in counts:
@@ -70,7 +72,8 @@ def roll_up(
     for col, weight in rates.items():
         w = weight.reindex(values.index).astype(float)
         if (w < 0).any():
-            raise TargetingError(f"Negative weights for rate {col!r}; weights must be >= 0.")
+            raise TargetingError(_("Negative weights for rate {col!r}; weights must be >= 0.").format(
+                col=col))
         x = values[col].astype(float)
         ok = x.notna() & w.notna()
         num = (x * w).where(ok).groupby(parent).sum(min_count=1)

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
+from geo.i18n import _
 from geo.errors import LayerDataError
 
 __all__ = ["describe_filter", "filter_rows", "filter_text"]
@@ -79,11 +80,13 @@ def filter_rows(table: pd.DataFrame, where: Mapping[str, Sequence[str]], *, sour
         return table, ""
     missing = [c for c in where if c not in table.columns]
     if missing:
-        raise LayerDataError(f"{source}: where names column(s) {missing}, not in the file; available columns: "
-                             f"{list(map(str, table.columns))}. Fix the where filter in the configuration.")
+        raise LayerDataError(_("{source}: where names column(s) {missing}, not in the file; available columns: "
+                             "{list}. Fix the where filter in the configuration.").format(
+                                 source=source, missing=missing, list=list(map(str, table.columns))))
     keep = pd.Series(True, index=table.index)
     for column, allowed in where.items():
         cells = table[column].map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else filter_text(v))
         keep &= cells.isin(set(allowed))
     kept = table[keep.to_numpy()]
-    return kept, f"where {describe_filter(where)} keeps {len(kept)} of {len(table)} rows"
+    return kept, _("where {describe_filter} keeps {n_kept} of {n_table} rows").format(
+        describe_filter=describe_filter(where), n_kept=len(kept), n_table=len(table))

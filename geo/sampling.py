@@ -36,6 +36,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, format_spec
 from geo.counts import denominators
 from geo.errors import LayerDataError, TargetingError
 
@@ -79,10 +80,11 @@ class SamplingDesign:
         'rates measured on a 20 % sample where households_count >= 2,000, counted in full elsewhere'
         """
         if self.fraction >= 1.0:
-            return "rates counted in full"
+            return _("rates counted in full")
         where = f" where {self.size_column} >= {self.sampled_from:,.0f}" if self.sampled_from > 0 else ""
-        rest = ", counted in full elsewhere" if self.sampled_from > 0 else ""
-        return f"rates measured on a {self.fraction:.0%} sample{where}{rest}".replace("% sample", " % sample")
+        rest = _(", counted in full elsewhere") if self.sampled_from > 0 else ""
+        return _("rates measured on a {fraction} sample{where}{rest}").format(
+            fraction=format_spec(self.fraction, ".0%"), where=where, rest=rest).replace("% sample", " % sample")
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,9 @@ def measured_on(
             if design.size_column not in table.columns:
                 where = (table_paths or {}).get(layer.table, layer.table)
                 raise LayerDataError(
-                    f"{where}: column {design.size_column!r} (uncertainty.size_column) not found; it tells which "
-                    f"districts were sampled. Fix uncertainty.size_column, or set uncertainty.sampled_from = 0."
+                    _("{where}: column {size_column!r} (uncertainty.size_column) not found; it tells which "
+                    "districts were sampled. Fix uncertainty.size_column, or set uncertainty.sampled_from = 0.").format(
+                        where=where, size_column=design.size_column)
                 )
             size = pd.to_numeric(table[design.size_column], errors="coerce")
             sampled = (size >= design.sampled_from).reindex(den.index, fill_value=False)
@@ -264,8 +267,9 @@ def standard_errors(
             continue  # rolled up from a lower level: no standard error at this level (see data_noise's notes)
         if column not in table.columns:
             raise LayerDataError(
-                f"{where}: column {column!r} (se_column of layer {layer.id!r}) not found; available columns: "
-                f"{sorted(map(str, table.columns))[:20]}. Fix se_column in the layer's declaration or remove it."
+                _("{where}: column {column!r} (se_column of layer {id!r}) not found; available columns: "
+                "{sorted}. Fix se_column in the layer's declaration or remove it.").format(
+                    where=where, column=column, id=layer.id, sorted=sorted(map(str, table.columns))[:20])
             )
         raw = table[column]
         se = pd.to_numeric(raw, errors="coerce").astype(float)
@@ -276,16 +280,18 @@ def standard_errors(
             comma = pd.to_numeric(raw.astype(str).str.replace(",", ".", regex=False), errors="coerce")
             bad = bad & comma.isna() if (bad & comma.isna()).any() else bad
             raise LayerDataError(
-                f"{where}: column {column!r} (se_column of layer {layer.id!r}) has {int(bad.sum())} non-numeric "
-                f"value(s), e.g. {list(raw[bad].astype(str).unique()[:3])}; a standard error is a number >= 0. "
-                "Clean these cells or leave them empty."
+                _("{where}: column {column!r} (se_column of layer {id!r}) has {int} non-numeric "
+                "value(s), e.g. {list}; a standard error is a number >= 0. "
+                "Clean these cells or leave them empty.").format(
+                    where=where, column=column, id=layer.id, int=int(bad.sum()), list=list(raw[bad].astype(str).unique()[:3]))
             )
         negative = se < 0
         if negative.any():
             raise LayerDataError(
-                f"{where}: column {column!r} (se_column of layer {layer.id!r}) is negative for "
-                f"{int(negative.sum())} district(s) {list(map(str, se.index[negative][:5]))}; a standard error "
-                "is >= 0. Fix these cells."
+                _("{where}: column {column!r} (se_column of layer {id!r}) is negative for "
+                "{int} district(s) {list}; a standard error "
+                "is >= 0. Fix these cells.").format(
+                    where=where, column=column, id=layer.id, int=int(negative.sum()), list=list(map(str, se.index[negative][:5])))
             )
         out[layer.id] = se * float(getattr(layer.loader, "scale", 1.0))
     return out
@@ -346,7 +352,8 @@ def data_noise(
         ``replicates`` below 1.
     """
     if isinstance(replicates, bool) or not isinstance(replicates, (int, np.integer)) or replicates < 1:
-        raise TargetingError(f"Invalid replicates: {replicates!r}. It must be a whole number >= 1.")
+        raise TargetingError(_("Invalid replicates: {replicates!r}. It must be a whole number >= 1.").format(
+            replicates=replicates))
     chosen = [l for l in layers if l.id in values.columns]
     se = standard_errors(chosen, tables, table_paths=table_paths)
     trials = {k: v for k, v in measured_on(chosen, tables, design, table_paths=table_paths).items() if k not in se}
@@ -355,13 +362,14 @@ def data_noise(
     fixed = [l.id for l in chosen if l.id not in se and l.id not in trials and l.id not in counts]
     notes = []
     if trials:
-        notes.append(f"binomial on the denominator ({design.describe()}): {', '.join(trials)}")
+        notes.append(_("binomial on the denominator ({describe}): {join}").format(
+            describe=design.describe(), join=', '.join(trials)))
     if counts:
-        notes.append(f"Poisson on the denominator: {', '.join(counts)}")
+        notes.append(_("Poisson on the denominator: {join}").format(join=', '.join(counts)))
     if se:
-        notes.append(f"normal from the published standard errors: {', '.join(se)}")
+        notes.append(_("normal from the published standard errors: {join}").format(join=', '.join(se)))
     if fixed:
-        notes.append(f"not drawn (no denominator or standard error): {', '.join(fixed)}")
+        notes.append(_("not drawn (no denominator or standard error): {join}").format(join=', '.join(fixed)))
     return DataNoise(trials=trials, counts=counts, standard_errors=se, bounds=bounds, replicates=int(replicates),
                      notes=tuple(notes))
 
@@ -412,9 +420,10 @@ def shrink_rates(values: pd.DataFrame, trials: Mapping[str, pd.Series]) -> tuple
         new = v.copy()
         new[ok] = np.where(np.isfinite(smoothed), smoothed, v[ok].to_numpy())
         out[lid] = new
-        moved.append(f"{lid} (largest move {float((new - v).abs().max()):.2f} points)")
-    note = ("empirical-Bayes shrinkage of small-population rates towards the overall rate (Marshall 1991, "
-            "esda): " + (", ".join(moved) if moved else "no layer with a denominator"))
+        moved.append(_("{lid} (largest move {float} points)").format(
+            lid=lid, float=format_spec(float((new - v).abs().max()), ".2f")))
+    note = (_("empirical-Bayes shrinkage of small-population rates towards the overall rate (Marshall 1991, "
+            "esda): ") + (", ".join(moved) if moved else _("no layer with a denominator")))
     return out, note
 
 
@@ -453,9 +462,11 @@ def few_people_note(population: pd.Series, code: Any, *, share: float = 0.1,
     larger = int((pop > own).sum())
     if larger < (1.0 - share) * len(pop):
         return None
-    text = (f"Its place rests on few people: {own:,.0f} residents, fewer than in {larger:,} of the "
-            f"{len(pop):,} districts; ")
+    text = (_("Its place rests on few people: {own} residents, fewer than in {larger} of the "
+            "{n_pop} districts; ").format(
+                own=format_spec(own, ",.0f"), larger=format_spec(larger, ","), n_pop=format_spec(len(pop), ",")))
     if interval is not None and all(np.isfinite(interval)):
-        return text + (f"its rank could lie anywhere from {interval[0]:.0f} to {interval[1]:.0f} "
-                       "(5-95 % of the Monte Carlo draws, which draw the data too).")
-    return text + "a few people more or less in a rate can move it many places."
+        return text + (_("its rank could lie anywhere from {interval} to {interval2} "
+                       "({middle} of the Monte Carlo draws, which draw the data too).").format(
+                           middle="5-95 %", interval=format_spec(interval[0], ".0f"), interval2=format_spec(interval[1], ".0f")))
+    return text + _("a few people more or less in a rate can move it many places.")

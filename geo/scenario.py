@@ -38,6 +38,7 @@ from typing import Any
 
 import pandas as pd
 
+from geo.i18n import _
 from geo.allocate import AllocationSettings
 from geo.config import Config
 from geo.errors import TargetingError
@@ -139,7 +140,8 @@ def save_scenario(scenario: Scenario, path: str | Path) -> Path:
     """Write ``scenario`` as indented JSON (``.json``); returns the path."""
     path = Path(path)
     if path.suffix.lower() != ".json":
-        raise ScenarioError(f"{path}: a scenario is saved as .json; choose a name ending in .json.")
+        raise ScenarioError(_("{path}: a scenario is saved as .json; choose a name ending in .json.").format(
+            path=path))
     path.write_text(scenario_text(scenario), encoding="utf-8")
     return path
 
@@ -160,7 +162,7 @@ def load_scenario(path: str | Path, config: Config) -> Scenario:
     """
     path = Path(path)
     if not path.exists():
-        raise ScenarioError(f"Scenario file {path} not found; check the path.")
+        raise ScenarioError(_("Scenario file {path} not found; check the path.").format(path=path))
     return read_scenario(path.read_bytes(), config, name=str(path))
 
 
@@ -170,23 +172,28 @@ def read_scenario(content: bytes, config: Config, *, name: str = "scenario") -> 
     try:
         raw = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ScenarioError(f"{name}: not a JSON or TOML scenario file ({exc}).") from None
+        raise ScenarioError(_("{name}: not a JSON or TOML scenario file ({exc}).").format(
+            name=name, exc=exc)) from None
     if raw.get("format") != FORMAT:
-        raise ScenarioError(f"{name}: format {raw.get('format')!r} is not {FORMAT!r}; save the scenario again.")
+        raise ScenarioError(_("{name}: format {get!r} is not {v_format!r}; save the scenario again.").format(
+            name=name, get=raw.get('format'), v_format=FORMAT))
     mine = config_fingerprint(config)
     if raw.get("fingerprint") != mine:
         raise ScenarioError(
-            f"{name}: made with configuration {raw.get('config')!r} (fingerprint {raw.get('fingerprint')!r}), not "
-            f"with {Path(config.path).name!r} (fingerprint {mine!r}); its districts and layers may differ. Open it "
-            "with the configuration it was made with, or save the scenario again with this one."
+            _("{name}: made with configuration {get!r} (fingerprint {get2!r}), not "
+            "with {name2!r} (fingerprint {mine!r}); its districts and layers may differ. Open it "
+            "with the configuration it was made with, or save the scenario again with this one.").format(
+                name=name, get=raw.get('config'), get2=raw.get('fingerprint'), name2=Path(config.path).name, mine=mine)
         )
     if raw.get("level") not in config.levels:
-        raise ScenarioError(f"{name}: unknown level {raw.get('level')!r}; levels: {list(config.levels)}.")
+        raise ScenarioError(_("{name}: unknown level {get!r}; levels: {list}.").format(
+            name=name, get=raw.get('level'), list=list(config.levels)))
     known = {l.id for l in config.layers}
     named = set(raw.get("layers", [])) | set(raw.get("weights", {}))
     unknown = sorted(named - known)
     if unknown:
-        raise ScenarioError(f"{name}: unknown layer(s) {unknown}; this configuration's layers: {sorted(known)}.")
+        raise ScenarioError(_("{name}: unknown layer(s) {unknown}; this configuration's layers: {sorted}.").format(
+            name=name, unknown=unknown, sorted=sorted(known)))
     try:
         method = Method(**raw.get("method", {}))
         alloc = dict(raw.get("allocation", {}))
@@ -194,7 +201,8 @@ def read_scenario(content: bytes, config: Config, *, name: str = "scenario") -> 
             alloc[key] = tuple(alloc.get(key, ()))
         allocation = AllocationSettings(**alloc)
     except TypeError as exc:
-        raise ScenarioError(f"{name}: {exc}; remove the unknown setting.") from None
+        raise ScenarioError(_("{name}: {exc}; remove the unknown setting.").format(
+            name=name, exc=exc)) from None
     return Scenario(
         name=str(raw.get("name", "scenario")), level=raw["level"], layers=tuple(raw.get("layers", [])),
         weights={k: float(v) for k, v in raw.get("weights", {}).items()},
@@ -232,9 +240,9 @@ def compare_rankings(rank_a: pd.Series, rank_b: pd.Series, k: int) -> pd.DataFra
     b = pd.to_numeric(rank_b.reindex(index), errors="coerce").astype("Int64")
     in_a, in_b = (a <= k).fillna(False), (b <= k).fillna(False)
     change = pd.Series("", index=index, dtype=object)
-    change[in_b & ~in_a] = f"enters the top {k}"
-    change[in_a & ~in_b] = f"leaves the top {k}"
-    change[in_a & in_b] = f"stays in the top {k}"
+    change[in_b & ~in_a] = _("enters the top {k}").format(k=k)
+    change[in_a & ~in_b] = _("leaves the top {k}").format(k=k)
+    change[in_a & in_b] = _("stays in the top {k}").format(k=k)
     return pd.DataFrame({"rank_a": a, "rank_b": b, "shift": a - b, "change": change}, index=index)
 
 

@@ -33,6 +33,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, format_spec
 from geo.errors import TargetingError
 
 __all__ = [
@@ -61,7 +62,8 @@ OUTLIER_TREATMENTS = ("none", "coinr")
 
 def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise TargetingError(f"Invalid {name}: {value!r}. {name} must be one of {list(allowed)}")
+        raise TargetingError(_("Invalid {name}: {value!r}. {name} must be one of {list}").format(
+            name=name, value=value, list=list(allowed)))
 
 
 @dataclass(frozen=True)
@@ -88,13 +90,13 @@ class Method:
         if isinstance(self.min_coverage, bool) or not isinstance(self.min_coverage, (int, float)) \
                 or not 0.0 <= float(self.min_coverage) <= 1.0:
             raise TargetingError(
-                f"Invalid min_coverage: {self.min_coverage!r}. It must lie between 0 and 1 "
-                "(a share of the effective weight)."
+                _("Invalid min_coverage: {min_coverage!r}. It must lie between 0 and 1 "
+                "(a share of the effective weight).").format(min_coverage=self.min_coverage)
             )
         if self.aggregation == "geometric" and self.normalisation == "zscore":
             raise TargetingError(
-                "Geometric aggregation needs positive values, which z-scores are not; "
-                "use normalisation 'minmax' or 'rank', or arithmetic aggregation."
+                _("Geometric aggregation needs positive values, which z-scores are not; "
+                "use normalisation 'minmax' or 'rank', or arithmetic aggregation.")
             )
 
 
@@ -147,7 +149,8 @@ def orient(values: pd.DataFrame, higher_is_worse: Mapping[str, bool]) -> pd.Data
 def _signs(columns: Sequence[str], higher_is_worse: Mapping[str, bool]) -> np.ndarray:
     missing = [c for c in columns if c not in higher_is_worse]
     if missing:
-        raise TargetingError(f"No direction declared for layer(s) {missing}; set higher_is_worse.")
+        raise TargetingError(_("No direction declared for layer(s) {missing}; set higher_is_worse.").format(
+            missing=missing))
     return np.array([1.0 if higher_is_worse[c] else -1.0 for c in columns])
 
 
@@ -189,7 +192,7 @@ def treat_outliers(values: pd.DataFrame, *, max_winsorised: int = 5) -> tuple[pd
             continue
         w = x.copy()
         for n in range(1, max_winsorised + 1):
-            skew, _ = skew_kurtosis(w)
+            skew, _unused = skew_kurtosis(w)
             ordered = w.dropna().sort_values(ascending=skew > 0)
             extreme, nxt = ordered.index[-1], ordered.iloc[-2]
             w[extreme] = nxt
@@ -198,7 +201,7 @@ def treat_outliers(values: pd.DataFrame, *, max_winsorised: int = 5) -> tuple[pd
                 actions[col] = f"winsorised {n} point(s)"
                 break
         else:
-            skew, _ = skew_kurtosis(x)
+            skew, _unused = skew_kurtosis(x)
             out[col] = np.log1p(x - x.min()) if skew > 0 else -np.log1p(x.max() - x)
             actions[col] = "log-transformed"
     return out, actions
@@ -314,9 +317,9 @@ def _check_finite(values: pd.DataFrame) -> None:
         col = values.columns[infinite.any(axis=0)][0]
         rows = list(map(str, values.index[np.isinf(values[col].to_numpy(dtype=float))][:5]))
         raise TargetingError(
-            f"Layer {col!r} has infinite values for district(s) {rows}; they cannot be normalised. "
+            _("Layer {col!r} has infinite values for district(s) {rows}; they cannot be normalised. "
             "Fix the data (an infinite value usually comes from a division by zero) or leave the cells "
-            "empty for 'no data'."
+            "empty for 'no data'.").format(col=col, rows=rows)
         )
 
 
@@ -355,7 +358,8 @@ def effective_weights(
     for name, w in list(weights.items()) + list(theme_weights.items()):
         if not np.isfinite(float(w)) or float(w) < 0:
             raise TargetingError(
-                f"Invalid weight {w!r} for {name!r}: weights must be finite and >= 0."
+                _("Invalid weight {w!r} for {name!r}: weights must be finite and >= 0.").format(
+                    w=w, name=name)
             )
     # a handful of layers: plain Python, as this runs on every slider move
     layer_w = {lid: float(weights.get(lid, 1.0)) for lid in themes}
@@ -365,7 +369,7 @@ def effective_weights(
     tw = {t: float(theme_weights.get(t, 1.0)) for t in sorted(within) if within[t] > 0}
     if sum(layer_w.values()) <= 0 or sum(tw.values()) <= 0:
         raise TargetingError(
-            "All weights are zero: give at least one layer (and its theme) a positive weight."
+            _("All weights are zero: give at least one layer (and its theme) a positive weight.")
         )
     total_tw = sum(tw.values())
     eff = {lid: (layer_w[lid] / within[t] * tw[t] / total_tw if within[t] > 0 and t in tw else 0.0)
@@ -423,8 +427,8 @@ def _aggregate_array(x: np.ndarray, w: np.ndarray, how: str, *, parts: bool = Tr
         else:
             if np.nanmin(x, initial=np.inf) <= 0:
                 raise TargetingError(
-                    "Geometric aggregation needs values above zero; use min-max (1-100) or rank "
-                    "normalisation."
+                    _("Geometric aggregation needs values above zero; use min-max (1-100) or rank "
+                    "normalisation.")
                 )
             logs = np.where(have, np.log(np.where(have, x, 1.0)) * w, 0.0)
             log_total = logs.sum(axis=1)
@@ -504,8 +508,9 @@ def _informative(x: np.ndarray, columns: Sequence[str]
         if spread:
             keep.append(col)
         else:
-            what = "has the same value everywhere" if any_value else "has no data"
-            notes.append(f"Layer {col!r} {what} at this level and was left out of the score.")
+            what = _("has the same value everywhere") if any_value else _("has no data")
+            notes.append(_("Layer {col!r} {what} at this level and was left out of the score.").format(
+                col=col, what=what))
     return keep, notes, (lo, hi)
 
 
@@ -553,7 +558,7 @@ def score(
     method = method or Method()
     weights = dict(weights or {})
     if values.shape[1] == 0:
-        raise TargetingError("No layers selected: choose at least one layer to score.")
+        raise TargetingError(_("No layers selected: choose at least one layer to score."))
     _check_finite(values)
     raw = values.to_numpy(dtype=float)
     usable_cols, notes, (lo, hi) = _informative(raw, values.columns)
@@ -561,8 +566,8 @@ def score(
     counted = [c for c in usable_cols if c not in zero]
     if not counted:
         raise TargetingError(
-            "All weights are zero or no selected layer has data: give at least one layer with "
-            "data a positive weight."
+            _("All weights are zero or no selected layer has data: give at least one layer with "
+            "data a positive weight.")
         )
     eff = effective_weights({c: themes[c] for c in counted}, weights, theme_weights)
 
@@ -572,7 +577,8 @@ def score(
         treated = pd.DataFrame(raw, index=values.index, columns=values.columns)[usable_cols]
         if method.outliers == "coinr":
             treated, actions = treat_outliers(treated)
-            notes += [f"Layer {c!r}: {a} (COINr outlier rule)." for c, a in actions.items()]
+            notes += [_("Layer {c!r}: {a} (COINr outlier rule).").format(
+                c=c, a=a) for c, a in actions.items()]
         norm = normalise(orient(treated, higher_is_worse), method.normalisation, lower=lower)
     else:  # the common case on every slider move: straight on arrays
         at = _positions(values.columns, usable_cols)
@@ -626,10 +632,11 @@ def _apply_missing_policy(
     mask = none | too_low
     low_cov = coverage[too_low]
     if method.missing == "exclude":
-        low_reasons = ["incomplete data (missing-data policy 'exclude')"] * len(low_cov)
+        low_reasons = [_("incomplete data (missing-data policy 'exclude')")] * len(low_cov)
     else:
-        low_reasons = [f"data coverage {c:.0%} below the minimum {method.min_coverage:.0%}" for c in low_cov]
-    reasons = pd.Series("no data for any weighted layer", index=composite.index[mask], dtype=object)
+        low_reasons = [_("data coverage {c} below the minimum {min_coverage}").format(
+            c=format_spec(c, ".0%"), min_coverage=format_spec(method.min_coverage, ".0%")) for c in low_cov]
+    reasons = pd.Series(_("no data for any weighted layer"), index=composite.index[mask], dtype=object)
     reasons[low_cov.index] = low_reasons
     unscored = pd.DataFrame({"reason": reasons, "data_coverage": coverage[mask]})
     return composite.where(~mask), unscored

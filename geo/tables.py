@@ -46,6 +46,7 @@ from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 
+from geo.i18n import N_, _, format_spec
 from geo.errors import LayerDataError
 from geo.text import normalise_code
 
@@ -84,11 +85,11 @@ MAX_MAGNITUDE = 1e200
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx",)
 REFUSED_SUFFIXES = {
-    ".xlsm": "it is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) or as CSV",
-    ".xltm": "it is a macro-enabled template; save it as a plain Excel workbook (.xlsx) or as CSV",
-    ".xls": "the old Excel 97-2003 format is not read; save it as .xlsx or CSV",
-    ".xlsb": "binary Excel workbooks are not read; save it as .xlsx or CSV",
-    ".ods": "OpenDocument spreadsheets are not read; save it as .xlsx or CSV",
+    ".xlsm": N_("it is a macro-enabled workbook; save it as a plain Excel workbook (.xlsx) or as CSV"),
+    ".xltm": N_("it is a macro-enabled template; save it as a plain Excel workbook (.xlsx) or as CSV"),
+    ".xls": N_("the old Excel 97-2003 format is not read; save it as .xlsx or CSV"),
+    ".xlsb": N_("binary Excel workbooks are not read; save it as .xlsx or CSV"),
+    ".ods": N_("OpenDocument spreadsheets are not read; save it as .xlsx or CSV"),
 }
 # An .xlsx is a zip archive: refuse one that unpacks to more than this many times the size limit.
 _UNZIPPED_FACTOR = 10
@@ -158,27 +159,29 @@ def read_text_table(
     data = bytes(data)
     if len(data) > max_bytes:
         raise LayerDataError(
-            f"{name}: the file is {size_text(len(data))}, larger than the limit of {size_text(max_bytes)}. "
-            "Keep only the district key and the value columns you need, or split the file."
+            _("{name}: the file is {size_text}, larger than the limit of {size_text2}. "
+            "Keep only the district key and the value columns you need, or split the file.").format(
+                name=name, size_text=size_text(len(data)), size_text2=size_text(max_bytes))
         )
     if not data.strip():
-        raise LayerDataError(f"{name}: the file is empty; give a table with a header row and one row per district.")
+        raise LayerDataError(_("{name}: the file is empty; give a table with a header row and one row per district.").format(
+            name=name))
     suffix = (suffix or _suffix(name)).lower()
     if suffix in EXCEL_SUFFIXES:
         rows, attrs = _xlsx_rows(data, name, max_bytes, max_cells, sheet)
     elif suffix in TEXT_SUFFIXES:
         if data[:4] == b"PK\x03\x04":
             raise LayerDataError(
-                f"{name}: this is a zip archive (an Excel workbook?), not CSV text. "
-                "Give the workbook its .xlsx name, or export the sheet as CSV."
+                _("{name}: this is a zip archive (an Excel workbook?), not CSV text. "
+                "Give the workbook its .xlsx name, or export the sheet as CSV.").format(name=name)
             )
         rows, attrs = _csv_rows(data, name)
     elif suffix in REFUSED_SUFFIXES:
-        raise LayerDataError(f"{name}: {REFUSED_SUFFIXES[suffix]}.")
+        raise LayerDataError(f"{name}: {_(REFUSED_SUFFIXES[suffix])}.")
     else:
         raise LayerDataError(
-            f"{name}: unsupported file type {suffix or '(no suffix)'!r}; use a CSV file (.csv) "
-            "or an Excel workbook (.xlsx)."
+            _("{name}: unsupported file type {value!r}; use a CSV file (.csv) "
+            "or an Excel workbook (.xlsx).").format(name=name, value=suffix or '(no suffix)')
         )
     frame = _frame(_bounded(rows, name, max_cells), name, attrs, strict_width=attrs["format"] == "csv")
     if attrs["format"] == "csv" and attrs["separator"] != ",":
@@ -261,12 +264,15 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
     """
     path = Path(path)
     if not path.exists():
-        raise LayerDataError(f"{path}: file not found; check the path in the configuration.")
+        raise LayerDataError(_("{path}: file not found; check the path in the configuration.").format(
+            path=path))
     if path.is_dir():
-        raise LayerDataError(f"{path}: is a folder, not a table file; give the path of a .csv or .xlsx file.")
+        raise LayerDataError(_("{path}: is a folder, not a table file; give the path of a .csv or .xlsx file.").format(
+            path=path))
     if not path.is_file():
         raise LayerDataError(
-            f"{path}: not a regular file (a device or a pipe?); give the path of a .csv or .xlsx file."
+            _("{path}: not a regular file (a device or a pipe?); give the path of a .csv or .xlsx file.").format(
+                path=path)
         )
     if path.suffix.lower() in (".parquet", ".geoparquet"):
         return _read_parquet(path, key)
@@ -274,8 +280,9 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
     try:
         if path.stat().st_size > limit:
             raise LayerDataError(
-                f"{path}: the file is {size_text(path.stat().st_size)}, larger than the limit of {max_mb} MB for "
-                "a table. Keep only the key and the columns the layers use, or split the file."
+                _("{path}: the file is {size_text}, larger than the limit of {max_mb} MB for "
+                "a table. Keep only the key and the columns the layers use, or split the file.").format(
+                    path=path, size_text=size_text(path.stat().st_size), max_mb=max_mb)
             )
         with path.open("rb") as fh:
             chunks, size = [], 0
@@ -284,11 +291,12 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
                 size += len(chunk)
         data = b"".join(chunks)
     except OSError as exc:
-        raise LayerDataError(f"{path}: cannot read the file ({exc.strerror or exc}); check its permissions.") from None
+        raise LayerDataError(_("{path}: cannot read the file ({value}); check its permissions.").format(
+            path=path, value=exc.strerror or exc)) from None
     if len(data) > limit:
         raise LayerDataError(
-            f"{path}: larger than the limit of {max_mb} MB for a table (reading stopped there). Keep only the "
-            "key and the columns the layers use, or split the file."
+            _("{path}: larger than the limit of {max_mb} MB for a table (reading stopped there). Keep only the "
+            "key and the columns the layers use, or split the file.").format(path=path, max_mb=max_mb)
         )
     suffix = path.suffix.lower() if path.suffix.lower() in (*TEXT_SUFFIXES, *EXCEL_SUFFIXES, *REFUSED_SUFFIXES) \
         else ".csv"
@@ -297,8 +305,8 @@ def read_table(path: str | Path, *, key: str, sheet: str | int | None = None,
     _refuse_uncached_formulas(frame, str(path))
     if key not in frame.columns:
         raise LayerDataError(
-            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
-            "Fix the key name in the configuration."
+            _("{path}: key column {key!r} not found; available columns: {list}. "
+            "Fix the key name in the configuration.").format(path=path, key=key, list=list(frame.columns))
         )
     return typed_table(frame, key=key, name=str(path))
 
@@ -308,9 +316,10 @@ def _refuse_uncached_formulas(frame: pd.DataFrame, name: str) -> None:
         if rows:
             shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
             raise LayerDataError(
-                f"{name}: column {col!r} has {len(rows)} formula cell(s) saved without their result "
-                f"(rows {shown}); formulas are never computed here. Open the file in a spreadsheet "
-                "program and save it again (or paste the column as values)."
+                _("{name}: column {col!r} has {n_rows} formula cell(s) saved without their result "
+                "(rows {shown}); formulas are never computed here. Open the file in a spreadsheet "
+                "program and save it again (or paste the column as values).").format(
+                    name=name, col=col, n_rows=len(rows), shown=shown)
             )
 
 
@@ -381,8 +390,9 @@ def _column_numbers(cells: pd.Series, column: str, name: str, decimal: str | Non
     if numbers is None:
         words = [w for w in _WORD_LINE.findall(joined) if w not in _TOKEN_FORMS]
         if len(words) > len(strings) / 2:  # names, labels: text, not numbers with a few typos
-            return None, (f"{name}: column {column!r} holds text (e.g. {list(dict.fromkeys(words))[:3]}), not "
-                          "numbers; choose a column of numbers.")
+            return None, (_("{name}: column {column!r} holds text (e.g. {list}), not "
+                          "numbers; choose a column of numbers.").format(
+                              name=name, column=column, list=list(dict.fromkeys(words))[:3]))
         try:
             numbers = to_number(cells, column=column, filename=name, decimal=decimal)
         except LayerDataError as exc:
@@ -401,11 +411,12 @@ def _read_parquet(path: Path, key: str) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:
-        raise LayerDataError(f"{path}: cannot read the Parquet table ({type(exc).__name__}: {exc}).") from None
+        raise LayerDataError(_("{path}: cannot read the Parquet table ({name}: {exc}).").format(
+            path=path, name=type(exc).__name__, exc=exc)) from None
     if key not in frame.columns:
         raise LayerDataError(
-            f"{path}: key column {key!r} not found; available columns: {list(frame.columns)}. "
-            "Fix the key name in the configuration."
+            _("{path}: key column {key!r} not found; available columns: {list}. "
+            "Fix the key name in the configuration.").format(path=path, key=key, list=list(frame.columns))
         )
     binary = [c for c in frame.columns if c != key and frame[c].dtype == object
               and isinstance(next(iter(frame[c].dropna()), None), bytes)]  # geometry as WKB
@@ -437,8 +448,9 @@ def _bounded(
         seen += len(cells)
         if seen > max_cells:
             raise LayerDataError(
-                f"{name}: more than {max_cells:,} cells (row {line}), the limit for a table; a layer needs "
-                "one row per district and a few columns. Keep only the key and value columns, or split the file."
+                _("{name}: more than {max_cells} cells (row {line}), the limit for a table; a layer needs "
+                "one row per district and a few columns. Keep only the key and value columns, or split the file.").format(
+                    name=name, max_cells=format_spec(max_cells, ","), line=line)
             )
         yield line, cells
 
@@ -475,15 +487,16 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
             continue
     if text is None:
         raise LayerDataError(
-            f"{name}: the text cannot be decoded as {candidates[0].upper()} although it is marked or laid "
-            "out as such; the file is damaged. Save it again as CSV (UTF-8)."
+            _("{name}: the text cannot be decoded as {upper} although it is marked or laid "
+            "out as such; the file is damaged. Save it again as CSV (UTF-8).").format(
+                name=name, upper=candidates[0].upper())
         )
     sample = text[:100_000]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if "\x00" in sample or controls > max(10, len(sample) // 100):
         raise LayerDataError(
-            f"{name}: this is not a text file (it holds binary data). Use a CSV file saved as text "
-            "(UTF-8, or your spreadsheet's 'CSV' format), or an Excel .xlsx workbook."
+            _("{name}: this is not a text file (it holds binary data). Use a CSV file saved as text "
+            "(UTF-8, or your spreadsheet's 'CSV' format), or an Excel .xlsx workbook.").format(name=name)
         )
     return text, encoding
 
@@ -514,7 +527,7 @@ def _separator(text: str) -> str:
     def score(sep: str) -> tuple[bool, float, int]:
         reader = csv.reader(io.StringIO(sample, newline=""), delimiter=sep)
         try:
-            widths = [len(r) for _, r in zip(range(50), reader) if r]
+            widths = [len(r) for _unused, r in zip(range(50), reader) if r]
         except csv.Error:
             return (False, 0.0, 0)
         if len(text) > len(sample) and len(widths) > 1:
@@ -549,8 +562,9 @@ def _csv_rows(data: bytes, name: str) -> tuple[Iterator[tuple[int, list[str | No
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise LayerDataError(
-                f"{name}: line {reader.line_num + 1} cannot be read as CSV ({exc}); check the quotes "
-                "around that line, or save the file again as CSV."
+                _("{name}: line {value} cannot be read as CSV ({exc}); check the quotes "
+                "around that line, or save the file again as CSV.").format(
+                    name=name, value=reader.line_num + 1, exc=exc)
             ) from None
 
     return rows(), attrs
@@ -569,7 +583,8 @@ def _xlsx_rows(data: bytes, name: str, max_bytes: int, max_cells: int, sheet_nam
             try:
                 sheets = [ws.title for ws in book.worksheets]
                 if not sheets:
-                    raise LayerDataError(f"{name}: the workbook has no worksheet; put the table on a sheet.")
+                    raise LayerDataError(_("{name}: the workbook has no worksheet; put the table on a sheet.").format(
+                        name=name))
                 position = _sheet_position(sheets, sheet_name, name)
                 sheet = book.worksheets[position]
                 sheet.reset_dimensions()  # do not trust the size recorded in the file
@@ -583,8 +598,9 @@ def _xlsx_rows(data: bytes, name: str, max_bytes: int, max_cells: int, sheet_nam
         raise
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise LayerDataError(
-            f"{name}: the Excel workbook cannot be read ({type(exc).__name__}: {exc}); it may be damaged. "
-            "Open it in a spreadsheet program and save it again as .xlsx, or export the sheet as CSV."
+            _("{name}: the Excel workbook cannot be read ({name2}: {exc}); it may be damaged. "
+            "Open it in a spreadsheet program and save it again as .xlsx, or export the sheet as CSV.").format(
+                name=name, name2=type(exc).__name__, exc=exc)
         ) from None
     uncached = {(r, c) for r, c in formulas if _saved_without_result(rows, r, c)}
     attrs = {"source": name, "format": "xlsx", "sheet": sheets[position], "sheets": sheets, "decimal": None,
@@ -601,8 +617,9 @@ def _sheet_position(sheets: list[str], sheet: str | int | None, name: str) -> in
     if isinstance(sheet, str) and sheet in sheets:
         return sheets.index(sheet)
     raise LayerDataError(
-        f"{name}: no worksheet {sheet!r}; the workbook's sheets are {sheets}. Set sheet to one of these "
-        f"names (or a position from 0 to {len(sheets) - 1})."
+        _("{name}: no worksheet {sheet!r}; the workbook's sheets are {sheets}. Set sheet to one of these "
+        "names (or a position from 0 to {value}).").format(
+            name=name, sheet=sheet, sheets=sheets, value=len(sheets) - 1)
     )
 
 
@@ -618,35 +635,38 @@ def _check_xlsx_archive(data: bytes, name: str, max_bytes: int) -> zipfile.ZipFi
     """Open the workbook's zip container and refuse it before parsing when it is not a plain workbook."""
     if data[:4] != b"PK\x03\x04":
         raise LayerDataError(
-            f"{name}: not an Excel .xlsx workbook (the file is not a zip container; an old .xls or a "
-            "renamed CSV?). Save it as an Excel workbook (.xlsx), or upload it as CSV."
+            _("{name}: not an Excel .xlsx workbook (the file is not a zip container; an old .xls or a "
+            "renamed CSV?). Save it as an Excel workbook (.xlsx), or upload it as CSV.").format(name=name)
         )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, EOFError, ValueError) as exc:
         raise LayerDataError(
-            f"{name}: the Excel workbook is damaged ({exc}); save it again as .xlsx, or export it as CSV."
+            _("{name}: the Excel workbook is damaged ({exc}); save it again as .xlsx, or export it as CSV.").format(
+                name=name, exc=exc)
         ) from None
     unpacked = sum(i.file_size for i in infos)
     limit = _UNZIPPED_FACTOR * max_bytes
     if unpacked > limit or len(infos) > _MAX_ZIP_MEMBERS:
         raise LayerDataError(
-            f"{name}: the workbook unpacks to {size_text(unpacked)} in {len(infos)} parts, more than the "
-            f"{size_text(limit)} allowed; refusing to open it (it may be damaged or built to exhaust memory). "
-            "Export the sheet you need as CSV."
+            _("{name}: the workbook unpacks to {size_text} in {n_infos} parts, more than the "
+            "{size_text2} allowed; refusing to open it (it may be damaged or built to exhaust memory). "
+            "Export the sheet you need as CSV.").format(
+                name=name, size_text=size_text(unpacked), n_infos=len(infos), size_text2=size_text(limit))
         )
     names = {i.filename for i in infos}
     if "xl/vbaProject.bin" in names:
         raise LayerDataError(
-            f"{name}: the workbook contains macros (a .xlsm renamed .xlsx?); save it as a plain Excel "
-            "workbook (.xlsx) or as CSV."
+            _("{name}: the workbook contains macros (a .xlsm renamed .xlsx?); save it as a plain Excel "
+            "workbook (.xlsx) or as CSV.").format(name=name)
         )
     if "xl/workbook.bin" in names:
-        raise LayerDataError(f"{name}: {REFUSED_SUFFIXES['.xlsb']}.")
+        raise LayerDataError(f"{name}: {_(REFUSED_SUFFIXES['.xlsb'])}.")
     if "xl/workbook.xml" not in names:
         raise LayerDataError(
-            f"{name}: a zip archive without an Excel workbook inside; upload an .xlsx workbook or a CSV file."
+            _("{name}: a zip archive without an Excel workbook inside; upload an .xlsx workbook or a CSV file.").format(
+                name=name)
         )
     return archive
 
@@ -714,11 +734,12 @@ def _frame(
             header = cells
             break
     if header is None:
-        raise LayerDataError(f"{name}: the file holds no cells; upload a table with a header row.")
+        raise LayerDataError(_("{name}: the file holds no cells; upload a table with a header row.").format(
+            name=name))
     if all(c is None or _looks_numeric(c) for c in header):
         raise LayerDataError(
-            f"{name}: the first row ({line}) holds numbers, not column names; add a header row "
-            "naming the columns (e.g. code, value)."
+            _("{name}: the first row ({line}) holds numbers, not column names; add a header row "
+            "naming the columns (e.g. code, value).").format(name=name, line=line)
         )
     header_line = line
     index: list[int] = []
@@ -730,23 +751,25 @@ def _frame(
         if len(cells) > len(header):
             if strict_width and any(c is not None for c in cells[len(header):]):
                 raise LayerDataError(
-                    f"{name}: row {line} has {len(cells)} fields but the header (row {header_line}) has "
-                    f"{len(header)}. A value with a decimal comma must be quoted (\"12,5\") in a "
-                    "comma-separated file; or save the file with ; as the separator."
+                    _("{name}: row {line} has {n_cells} fields but the header (row {header_line}) has "
+                    "{n_header}. A value with a decimal comma must be quoted (\"12,5\") in a "
+                    "comma-separated file; or save the file with ; as the separator.").format(
+                        name=name, line=line, n_cells=len(cells), header_line=header_line, n_header=len(header))
                 )
             width = max(width, len(cells))
         index.append(line)
         body.append(cells)
     if not body:
         raise LayerDataError(
-            f"{name}: the file has a header (row {header_line}) but no data rows; add one row per district."
+            _("{name}: the file has a header (row {header_line}) but no data rows; add one row per district.").format(
+                name=name, header_line=header_line)
         )
     names = _column_names(header + [None] * (width - len(header)))
     repeated = [n for n, h in zip(names, header) if h is not None and n != h]
     if repeated:
         attrs["notes"] = [
-            f"{name}: the header repeats column name(s) (once spaces are stripped); the repeats are named "
-            f"{repeated[:5]}. Give every column its own name."
+            _("{name}: the header repeats column name(s) (once spaces are stripped); the repeats are named "
+            "{repeated}. Give every column its own name.").format(name=name, repeated=repeated[:5])
         ]
     columns = {}
     padded = (row if len(row) == width else row + [None] * (width - len(row)) for row in body)
@@ -852,7 +875,7 @@ def to_number(
     [1234.0, 0.5]
     """
     if decimal not in (None, ".", ","):
-        raise ValueError(f"decimal must be '.', ',' or None, got {decimal!r}")
+        raise ValueError(_("decimal must be '.', ',' or None, got {decimal!r}").format(decimal=decimal))
     fast = _plain_numbers(values, decimal)
     if fast is not None:
         return fast
@@ -877,7 +900,7 @@ def to_number(
             sign, body = body[0], body[1:].lstrip(_SPACES)
         pending.append((i, row, str(raw), sign, body))
 
-    mark, by_file = _decimal_mark([(row, raw, body) for _, row, raw, _, body in pending], column, filename,
+    mark, by_file = _decimal_mark([(row, raw, body) for _unused, row, raw, _unused, body in pending], column, filename,
                                   decimal)
     for i, row, raw, sign, body in pending:
         number = _parse(body, mark)
@@ -890,23 +913,26 @@ def to_number(
     if too_large and not bad:
         too_large.sort()
         raise LayerDataError(
-            f"{filename}: column {column!r} has {len(too_large)} value(s) too large to compute with "
-            f"(beyond {MAX_MAGNITUDE:g} in absolute value): {_examples([(row, raw) for _, row, raw in too_large])}. "
-            "Fix these cells (a unit error?), or leave them empty for 'no data'."
+            _("{filename}: column {column!r} has {n_too_large} value(s) too large to compute with "
+            "(beyond {max_magnitude} in absolute value): {examples}. "
+            "Fix these cells (a unit error?), or leave them empty for 'no data'.").format(
+                filename=filename, column=column, n_too_large=len(too_large), max_magnitude=format_spec(MAX_MAGNITUDE, "g"), examples=_examples([(row, raw) for _unused, row, raw in too_large]))
         )
     bad += too_large
     if bad:
         bad.sort()
         raise LayerDataError(
-            f"{filename}: column {column!r} has {len(bad)} value(s) that are not numbers: "
-            f"{_examples([(row, raw) for _, row, raw in bad])}. Fix these cells (numbers such as 12.5, "
-            "12,5, 1 234 or 12 %), or leave them empty or write n/a for 'no data'."
+            _("{filename}: column {column!r} has {n_bad} value(s) that are not numbers: "
+            "{examples}. Fix these cells (numbers such as 12.5, "
+            "12,5, 1 234 or 12 %), or leave them empty or write n/a for 'no data'.").format(
+                filename=filename, column=column, n_bad=len(bad), examples=_examples([(row, raw) for _unused, row, raw in bad]))
         )
     result = pd.Series(out, index=values.index, dtype=float, name=values.name)
     if by_file and mark == ",":
         result.attrs["decimal_note"] = (
-            f"{filename}: column {column!r}: values such as {_examples(by_file, 2)} read with '.' as the "
-            "thousands separator (1.125 is 1125), as the file writes its decimals with a comma."
+            _("{filename}: column {column!r}: values such as {examples} read with '.' as the "
+            "thousands separator (1.125 is 1125), as the file writes its decimals with a comma.").format(
+                filename=filename, column=column, examples=_examples(by_file, 2))
         )
     return result
 
@@ -995,15 +1021,17 @@ def _decimal_mark(pending: list[tuple[object, str, str]], column: str, filename:
             seen[ev].append((row, raw))
     if seen["."] and seen[","]:
         raise LayerDataError(
-            f"{filename}: column {column!r} mixes decimal points ({_examples(seen['.'])}) and decimal "
-            f"commas ({_examples(seen[','])}). Use one convention in the whole column."
+            _("{filename}: column {column!r} mixes decimal points ({examples}) and decimal "
+            "commas ({examples2}). Use one convention in the whole column.").format(
+                filename=filename, column=column, examples=_examples(seen['.']), examples2=_examples(seen[',']))
         )
     mark = "." if seen["."] else "," if seen[","] else decimal
     if mark is None and seen["?"]:
         raise LayerDataError(
-            f"{filename}: column {column!r} has value(s) that read two ways, e.g. {_examples(seen['?'])}: "
+            _("{filename}: column {column!r} has value(s) that read two ways, e.g. {examples}: "
             "a thousands separator or a decimal mark? Nothing else in the column or the file decides. Write "
-            "them without a thousands separator (1234), or with one more decimal (1.2340)."
+            "them without a thousands separator (1234), or with one more decimal (1.2340).").format(
+                filename=filename, column=column, examples=_examples(seen['?']))
         )
     decided_by_file = not seen["."] and not seen[","]
     return mark or ".", (seen["?"] if decided_by_file else [])
@@ -1013,7 +1041,7 @@ def _parse(body: str, mark: str) -> float | None:
     """A number without sign or percent, given the decimal mark; ``None`` when unreadable."""
     if mark == "." and _SCIENTIFIC.fullmatch(body):
         return float(body)
-    whole, _, frac = body.partition(mark)
+    whole, _unused, frac = body.partition(mark)
     if mark in frac or not re.fullmatch(r"[0-9]*", frac):
         return None
     thousands = "," if mark == "." else "."
@@ -1036,7 +1064,7 @@ def _examples(items: list[tuple[object, str]], k: int = 3) -> str:
 
     shown = ", ".join(f"{short(raw)!r} (row {row})" for row, raw in items[:k])
     if len(items) > k:
-        rows = ", ".join(str(r) for r, _ in items[k : k + 10])
+        rows = ", ".join(str(r) for r, _unused in items[k : k + 10])
         more = len(items) - k - 10
         shown += f"; also rows {rows}" + (f" and {more} more" if more > 0 else "")
     return shown

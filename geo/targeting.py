@@ -23,6 +23,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _
 from geo.errors import TargetingError
 from geo.scoring import ScoreResult, aggregate
 
@@ -95,10 +96,10 @@ def need_readiness(
         members = [lid for lid in weights.index if roles.get(themes.get(lid, ""), "") == role]
         if not members:
             raise TargetingError(
-                f"No weighted layer has the role {role!r}: give a weight to a layer of a theme whose role is "
-                f"{role!r} (themes by role: {dict(roles)})."
+                _("No weighted layer has the role {role!r}: give a weight to a layer of a theme whose role is "
+                "{role!r} (themes by role: {dict}).").format(role=role, dict=dict(roles))
             )
-        sub, _, _ = aggregate(result.normalised[members], weights[members] / weights[members].sum(),
+        sub, _unused, _unused = aggregate(result.normalised[members], weights[members] / weights[members].sum(),
                               result.method.aggregation)
         axes[role] = sub
     zscale = result.method.normalisation == "zscore"
@@ -142,10 +143,10 @@ def coverage_curve(score: pd.Series, target: pd.Series, population: pd.Series | 
     """
     target = target.reindex(score.index).astype(float)
     if (target < 0).any():
-        raise TargetingError("The target group has negative counts; counts must be >= 0.")
+        raise TargetingError(_("The target group has negative counts; counts must be >= 0."))
     total = target.sum(skipna=True)
     if not total > 0:
-        raise TargetingError("The target group is empty (no district has a count): choose another target.")
+        raise TargetingError(_("The target group is empty (no district has a count): choose another target."))
     order = score.sort_values(ascending=False, na_position="last", kind="mergesort").index
     t = target.reindex(order).fillna(0.0)
     out = pd.DataFrame({"k": np.arange(1, len(order) + 1), "code": order.astype(str), "target": t.to_numpy()})
@@ -167,7 +168,8 @@ def districts_to_reach(curve: pd.DataFrame, share: float) -> int:
     2
     """
     if not 0 < share <= 1:
-        raise TargetingError(f"Invalid share {share!r}: give a share between 0 and 1 (e.g. 0.5 for 50 %).")
+        raise TargetingError(_("Invalid share {share!r}: give a share between 0 and 1 (e.g. 0.5 for 50 %).").format(
+            share=share))
     reached = curve["share_reached"].to_numpy() >= share - 1e-12
     return int(curve["k"].to_numpy()[np.argmax(reached)])
 
@@ -186,9 +188,10 @@ def districts_for_population(curve: pd.DataFrame, share: float) -> int:
     2
     """
     if "population_share" not in curve.columns:
-        raise TargetingError("The coverage curve has no population: build it with coverage_curve(..., population).")
+        raise TargetingError(_("The coverage curve has no population: build it with coverage_curve(..., population)."))
     if not 0 < share <= 1:
-        raise TargetingError(f"Invalid share {share!r}: give a share of the population between 0 and 1 (e.g. 0.1).")
+        raise TargetingError(_("Invalid share {share!r}: give a share of the population between 0 and 1 (e.g. 0.1).").format(
+            share=share))
     reached = curve["population_share"].to_numpy() >= share - 1e-12
     return int(curve["k"].to_numpy()[np.argmax(reached)]) if reached.any() else len(curve)
 
@@ -247,7 +250,8 @@ def top_k_errors(curve: pd.DataFrame, k: int, population: pd.Series | None = Non
     0.9
     """
     if not 0 <= k <= len(curve):
-        raise TargetingError(f"Invalid k {k!r}: choose between 0 and {len(curve)} districts.")
+        raise TargetingError(_("Invalid k {k!r}: choose between 0 and {n_curve} districts.").format(
+            k=k, n_curve=len(curve)))
     reached = float(curve["target"].iloc[:k].sum())
     total = float(curve["target"].sum())
     out = {"k": float(k), "reached": reached, "coverage": reached / total, "exclusion_error": 1 - reached / total}
@@ -302,9 +306,9 @@ def peers(
     (['b', 'd'], [True, False])
     """
     if code not in context.index:
-        raise TargetingError(f"Unknown district {code!r}: it has no context row.")
+        raise TargetingError(_("Unknown district {code!r}: it has no context row.").format(code=code))
     if context.shape[1] == 0:
-        raise TargetingError("No context indicators: choose at least one (e.g. population).")
+        raise TargetingError(_("No context indicators: choose at least one (e.g. population)."))
     x = context.astype(float)
     sd = x.std(ddof=0).replace(0, np.nan)
     z = ((x - x.mean()) / sd).fillna(0.0)

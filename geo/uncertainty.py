@@ -50,6 +50,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, format_spec
 from geo.errors import TargetingError
 from geo.scoring import (
     AGGREGATIONS,
@@ -116,12 +117,14 @@ def _valid_pairs(normalisations: Sequence[str], aggregations: Sequence[str]) -> 
     ):
         if isinstance(chosen, str):
             raise TargetingError(
-                f"Invalid {name}: {chosen!r} is a single string; pass a list such as [{chosen!r}]."
+                _("Invalid {name}: {chosen!r} is a single string; pass a list such as [{chosen!r}].").format(
+                    name=name, chosen=chosen)
             )
         bad = [c for c in chosen if c not in allowed]
         if bad or len(chosen) == 0:
             raise TargetingError(
-                f"Invalid {name}: {list(chosen)!r}. Choose one or more of {list(allowed)}."
+                _("Invalid {name}: {list!r}. Choose one or more of {list2}.").format(
+                    name=name, list=list(chosen), list2=list(allowed))
             )
     pairs = [
         (n, a)
@@ -131,15 +134,16 @@ def _valid_pairs(normalisations: Sequence[str], aggregations: Sequence[str]) -> 
     ]
     if not pairs:
         raise TargetingError(
-            "Invalid normalisations/aggregations: z-scores cannot be aggregated geometrically and "
-            "no other pair is allowed; add 'minmax' or 'rank', or the 'arithmetic' aggregation."
+            _("Invalid normalisations/aggregations: z-scores cannot be aggregated geometrically and "
+            "no other pair is allowed; add 'minmax' or 'rank', or the 'arithmetic' aggregation.")
         )
     return pairs
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise TargetingError(f"Invalid {name}: {value!r}. It must be a whole number >= {minimum}.")
+        raise TargetingError(_("Invalid {name}: {value!r}. It must be a whole number >= {minimum}.").format(
+            name=name, value=value, minimum=minimum))
     return int(value)
 
 
@@ -150,8 +154,8 @@ def _check_settings(draws: int, noise: float, top_k: int, seed: int, chunk: int)
     _check_int("seed", seed, 0)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0.0 <= float(noise) < 1.0:
         raise TargetingError(
-            f"Invalid noise: {noise!r}. It must lie in [0, 1) (0.25 perturbs each weight by up "
-            "to 25 %)."
+            _("Invalid noise: {noise!r}. It must lie in [0, 1) (0.25 perturbs each weight by up "
+            "to 25 %).").format(noise=noise)
         )
 
 
@@ -160,8 +164,9 @@ def _check_memory(draws: int, districts: int, limit: int) -> None:
     if need > limit:
         most = max(limit // max(4 * int(districts), 1), 0)
         raise TargetingError(
-            f"Invalid draws: {draws:,} draws x {districts:,} districts need {need / 2**20:,.0f} MiB of ranks, over the "
-            f"memory limit of {limit / 2**20:,.0f} MiB; use at most {most:,} draws (or raise memory_limit)."
+            _("Invalid draws: {draws} draws x {districts} districts need {value} MiB of ranks, over the "
+            "memory limit of {value2} MiB; use at most {most} draws (or raise memory_limit).").format(
+                draws=format_spec(draws, ","), districts=format_spec(districts, ","), value=format_spec(need / 2 ** 20, ",.0f"), value2=format_spec(limit / 2 ** 20, ",.0f"), most=format_spec(most, ","))
         )
 
 
@@ -183,16 +188,17 @@ def _mean_shift(ranks: np.ndarray, ref_rank: np.ndarray) -> float:
 
 def _counted_layers(values: pd.DataFrame, themes: Mapping[str, str], weights: Mapping[str, float]) -> list[str]:
     if values.shape[1] == 0:
-        raise TargetingError("No layers selected: choose at least one layer to score.")
+        raise TargetingError(_("No layers selected: choose at least one layer to score."))
     no_theme = [c for c in values.columns if c not in themes]
     if no_theme:
-        raise TargetingError(f"No theme declared for layer(s) {no_theme}; set themes.")
+        raise TargetingError(_("No theme declared for layer(s) {no_theme}; set themes.").format(
+            no_theme=no_theme))
     informative = [c for c in values.columns if values[c].nunique(dropna=True) >= 2]
     counted = [c for c in informative if float(weights.get(c, 1.0)) != 0.0]
     if not counted:
         raise TargetingError(
-            "All weights are zero or no selected layer has data: give at least one layer with "
-            "data a positive weight."
+            _("All weights are zero or no selected layer has data: give at least one layer with "
+            "data a positive weight.")
         )
     return counted
 
@@ -368,8 +374,8 @@ def rank_uncertainty(
     counted = _counted_layers(values, themes, weights)
     if leave_one_out and len(counted) < 2:
         raise TargetingError(
-            f"Invalid leave_one_out: True with a single scored layer ({counted[0]!r}); "
-            "select at least two layers or set leave_one_out=False."
+            _("Invalid leave_one_out: True with a single scored layer ({counted!r}); "
+            "select at least two layers or set leave_one_out=False.").format(counted=counted[0])
         )
     eff_ref = effective_weights({c: themes[c] for c in counted}, weights, theme_weights)
     eff_ref = eff_ref[counted].to_numpy(dtype=float)

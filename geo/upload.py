@@ -31,6 +31,7 @@ from typing import Collection, Mapping
 import numpy as np
 import pandas as pd
 
+from geo.i18n import _, format_spec
 from geo.errors import ConfigError, JoinError, LayerDataError
 from geo.identifiers import RESERVED_IDS, check_layer_id, is_reserved
 from geo.join import JoinReport, join_table
@@ -72,9 +73,9 @@ def _max_upload_mb(value: str | None, default: int = 20) -> int:
         mb = 0
     if not 1 <= mb <= 1000:
         raise ConfigError(
-            f"POCKETS_MAX_UPLOAD_MB={value!r}: must be a whole number of MB between 1 and 1000; "
+            _("POCKETS_MAX_UPLOAD_MB={value!r}: must be a whole number of MB between 1 and 1000; "
             "fix or unset the environment variable (and keep server.maxUploadSize in "
-            ".streamlit/config.toml at least as large)."
+            ".streamlit/config.toml at least as large).").format(value=value)
         )
     return mb
 
@@ -190,7 +191,8 @@ class StoredValues:
 
     def __post_init__(self) -> None:
         if len(self.codes) != len(self.values):
-            raise ValueError(f"StoredValues: {len(self.codes)} codes but {len(self.values)} values")
+            raise ValueError(_("StoredValues: {n_codes} codes but {n_values} values").format(
+                n_codes=len(self.codes), n_values=len(self.values)))
 
     @classmethod
     def from_series(cls, values: pd.Series, *, origin: str = "") -> "StoredValues":
@@ -232,9 +234,11 @@ class UploadReport(JoinReport):
     def lines(self) -> list[str]:
         """The join summary, the value summary and the notes."""
         out = super().lines()
-        summary = f"  values: {self.with_value} of {self.districts} districts have one"
+        summary = _("  values: {with_value} of {districts} districts have one").format(
+            with_value=self.with_value, districts=self.districts)
         if self.with_value:
-            summary += f" (min {self.minimum:g}, median {self.median:g}, max {self.maximum:g})"
+            summary += _(" (min {minimum}, median {median}, max {maximum})").format(
+                minimum=format_spec(self.minimum, "g"), median=format_spec(self.median, "g"), maximum=format_spec(self.maximum, "g"))
         out.append(summary)
         out.extend(f"  note: {n}" for n in self.notes)
         return out
@@ -280,7 +284,7 @@ def uploaded_layer(
     theme: str,
     higher_is_worse: bool,
     kind: str = "rate",
-    source: str = "uploaded by the user",
+    source: str = _("uploaded by the user"),
     year: int | None = None,
     existing_ids: Collection[str] = (),
     themes: Mapping[str, str] | None = None,
@@ -351,9 +355,9 @@ def uploaded_layer(
     ('literacy', [3.5, nan], 2)
     """
     name = _display_name(filename)
-    label = _checked_text(label, "label", _MAX_LABEL, required=True)
-    unit = _checked_text(unit, "unit", _MAX_UNIT, required=False)
-    source = _checked_text(source, "source", 120, required=False) or "uploaded by the user"
+    label = _checked_text(label, _("label"), _MAX_LABEL, required=True)
+    unit = _checked_text(unit, _("unit"), _MAX_UNIT, required=False)
+    source = _checked_text(source, _("source"), 120, required=False) or _("uploaded by the user")
     _check_choices(theme, kind, by, higher_is_worse, themes)
     _check_columns(table, name, key, value, parent_key if by == "name" else None)
     parent_key = parent_key if by == "name" else None
@@ -365,21 +369,23 @@ def uploaded_layer(
     numbers = to_number(table[value], column=value, filename=name, decimal=table.attrs.get("decimal"))
     if not numbers.notna().any():
         raise LayerDataError(
-            f"{name}: column {value!r} has no numbers (every cell is empty or marked missing); "
-            "choose the column that holds the values."
+            _("{name}: column {value!r} has no numbers (every cell is empty or marked missing); "
+            "choose the column that holds the values.").format(name=name, value=value)
         )
     keys = table[key]
     no_key = keys.isna() | (keys.astype(str).str.strip() == "")
     if no_key.all():
         raise LayerDataError(
-            f"{name}: key column {key!r} is empty; choose the column with the district {by}s."
+            _("{name}: key column {key!r} is empty; choose the column with the district {by}s.").format(
+                name=name, key=key, by=by)
         )
     frame = pd.DataFrame({key: keys[~no_key], "__value__": numbers[~no_key]})
     if parent_key:
         if "parent_code" not in districts.columns or districts["parent_code"].isna().all():
             raise JoinError(
-                f"{name}: the districts of this level have no parent district, so names cannot be "
-                f"matched within a parent; join by name without the parent column {parent_key!r}."
+                _("{name}: the districts of this level have no parent district, so names cannot be "
+                "matched within a parent; join by name without the parent column {parent_key!r}.").format(
+                    name=name, parent_key=parent_key)
             )
         frame.insert(1, parent_key, table.loc[~no_key, parent_key])
     joined, report = join_table(districts, frame, key=key, by=by, name=name, parent_key=parent_key,
@@ -393,8 +399,9 @@ def uploaded_layer(
         if len(outside):
             shown = ", ".join(f"{code!r}: {v:g}" for code, v in outside.head(5).items())
             raise LayerDataError(
-                f"{name}: column {value!r} has {len(outside)} value(s) outside 0-100 ({shown}) but the unit is %; "
-                "fix these values, or choose another unit if the column is not a percentage."
+                _("{name}: column {value!r} has {n_outside} value(s) outside 0-100 ({shown}) but the unit is %; "
+                "fix these values, or choose another unit if the column is not a percentage.").format(
+                    name=name, value=value, n_outside=len(outside), shown=shown)
             )
 
     notes = _notes(name, table, no_key, key, values, report, districts, by)
@@ -409,8 +416,9 @@ def uploaded_layer(
         maximum=float(present.max()) if present.size else math.nan,
         notes=tuple(notes),
     )
-    rule = "code" if by == "code" else ("name within parent" if parent_key else "name")
-    origin = f"column {value!r} of {name}, joined by {rule} on {key!r}, uploaded {today.isoformat()}"
+    rule = "code" if by == "code" else (_("name within parent") if parent_key else "name")
+    origin = _("column {value!r} of {name}, joined by {rule} on {key!r}, uploaded {isoformat}").format(
+        value=value, name=name, rule=rule, key=key, isoformat=today.isoformat())
     layer = Layer(
         id=lid,
         label=label,
@@ -419,9 +427,9 @@ def uploaded_layer(
         higher_is_worse=bool(higher_is_worse),
         kind=kind,  # type: ignore[arg-type]
         source=Source(name=f"{source} ({name}, uploaded {today.isoformat()})", year=year,
-                      licence="not stated (uploaded file)"),
+                      licence=_("not stated (uploaded file)")),
         loader=StoredValues.from_series(values, origin=origin),
-        description=f"Added in the browser from {origin}.",
+        description=_("Added in the browser from {origin}.").format(origin=origin),
     )
     return layer, values, upload_report
 
@@ -429,13 +437,15 @@ def uploaded_layer(
 def _checked_text(text: object, what: str, limit: int, *, required: bool) -> str:
     out = " ".join(str(text or "").split())
     if required and not out:
-        raise LayerDataError(f"The layer's {what} is empty; type a short {what} (e.g. 'Illiteracy rate').")
+        raise LayerDataError(_("The layer's {what} is empty; type a short {what} (e.g. 'Illiteracy rate').").format(
+            what=what))
     if len(out) > limit:
-        raise LayerDataError(f"The layer's {what} has {len(out)} characters; keep it to {limit} or fewer.")
+        raise LayerDataError(_("The layer's {what} has {n_out} characters; keep it to {limit} or fewer.").format(
+            what=what, n_out=len(out), limit=limit))
     if out.startswith(_FORMULA_START):
         raise LayerDataError(
-            f"The layer's {what} {out[:20]!r} starts with {out[0]!r}, which spreadsheets read as a formula "
-            "in exports; start it with a letter or a digit."
+            _("The layer's {what} {out!r} starts with {out2!r}, which spreadsheets read as a formula "
+            "in exports; start it with a letter or a digit.").format(what=what, out=out[:20], out2=out[0])
         )
     return out
 
@@ -443,16 +453,19 @@ def _checked_text(text: object, what: str, limit: int, *, required: bool) -> str
 def _check_choices(theme: str, kind: str, by: str, higher_is_worse: object,
                    themes: Mapping[str, str] | None) -> None:
     if not isinstance(theme, str) or not theme.strip() or (themes is not None and theme not in themes):
-        known = f"; choose one of {sorted(themes)} ({', '.join(themes.values())})" if themes else ""
-        raise LayerDataError(f"Unknown theme {theme!r} for the uploaded layer{known}.")
+        known = _("; choose one of {sorted} ({join})").format(
+            sorted=sorted(themes), join=', '.join(themes.values())) if themes else ""
+        raise LayerDataError(_("Unknown theme {theme!r} for the uploaded layer{known}.").format(
+            theme=theme, known=known))
     if kind not in ("rate", "count"):
-        raise LayerDataError(f"Unknown kind {kind!r} for the uploaded layer; choose 'rate' or 'count'.")
+        raise LayerDataError(_("Unknown kind {kind!r} for the uploaded layer; choose 'rate' or 'count'.").format(
+            kind=kind))
     if by not in ("code", "name"):
-        raise LayerDataError(f"Unknown join rule {by!r}; join by 'code' or by 'name'.")
+        raise LayerDataError(_("Unknown join rule {by!r}; join by 'code' or by 'name'.").format(by=by))
     if not isinstance(higher_is_worse, (bool, np.bool_)):
         raise LayerDataError(
-            "The direction must be True (higher is worse) or False (lower is worse), "
-            f"got {higher_is_worse!r}."
+            _("The direction must be True (higher is worse) or False (lower is worse), "
+            "got {higher_is_worse!r}.").format(higher_is_worse=higher_is_worse)
         )
 
 
@@ -461,18 +474,18 @@ def _check_columns(table: pd.DataFrame, name: str, key: str, value: str, parent_
         if col is not None and col not in table.columns:
             shown = list(map(str, table.columns[:20])) + (["..."] if len(table.columns) > 20 else [])
             raise LayerDataError(
-                f"{name}: {role} column {col!r} not found; the file's columns are {shown}. "
-                "Choose one of them."
+                _("{name}: {role} column {col!r} not found; the file's columns are {shown}. "
+                "Choose one of them.").format(name=name, role=role, col=col, shown=shown)
             )
     if value == key:
         raise LayerDataError(
-            f"{name}: the value column {value!r} is also the key column; choose the column with the "
-            "district codes or names as key and another column as value."
+            _("{name}: the value column {value!r} is also the key column; choose the column with the "
+            "district codes or names as key and another column as value.").format(name=name, value=value)
         )
     if parent_key is not None and parent_key in (key, value):
         raise LayerDataError(
-            f"{name}: the parent column {parent_key!r} is also the key or value column; choose the "
-            "column with the parent districts' codes."
+            _("{name}: the parent column {parent_key!r} is also the key or value column; choose the "
+            "column with the parent districts' codes.").format(name=name, parent_key=parent_key)
         )
 
 
@@ -483,9 +496,10 @@ def _check_formulas(table: pd.DataFrame, name: str, columns: list[str | None]) -
         if rows:
             shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
             raise LayerDataError(
-                f"{name}: column {col!r} has {len(rows)} formula cell(s) saved without their result "
-                f"(rows {shown}); formulas are never computed here. Open the file in a spreadsheet "
-                "program and save it again (or paste the column as values), then upload it again."
+                _("{name}: column {col!r} has {n_rows} formula cell(s) saved without their result "
+                "(rows {shown}); formulas are never computed here. Open the file in a spreadsheet "
+                "program and save it again (or paste the column as values), then upload it again.").format(
+                    name=name, col=col, n_rows=len(rows), shown=shown)
             )
 
 
@@ -493,7 +507,7 @@ def _layer_id(layer_id: str | None, label: str, existing: Collection[str]) -> st
     taken = set(map(str, existing))
 
     if layer_id is not None:
-        return check_layer_id(layer_id, where="The layer id", taken=taken, error=LayerDataError)
+        return check_layer_id(layer_id, where=_("The layer id"), taken=taken, error=LayerDataError)
     base = slug(label)
     lid, n = base, 1
     while lid in taken or is_reserved(lid):
@@ -508,7 +522,8 @@ def _checked_year(year: object, today: date) -> int:
     is_int = isinstance(year, (int, np.integer)) and not isinstance(year, bool)
     if not is_int or not 1800 <= int(year) <= today.year + 1:
         raise LayerDataError(
-            f"Invalid year {year!r} for the uploaded layer; give the year of the data, e.g. 2023."
+            _("Invalid year {year!r} for the uploaded layer; give the year of the data, e.g. 2023.").format(
+                year=year)
         )
     return int(year)
 
@@ -518,16 +533,17 @@ def _no_match_message(name: str, keys: pd.Series, districts: pd.DataFrame, key: 
     if by == "code":
         sample = list(map(str, districts.index[:5]))
         hint = _zeros_hint(keys, districts) or (
-            "Choose the column holding the district codes, or join by name."
+            _("Choose the column holding the district codes, or join by name.")
         )
         return (
-            f"{name}: no value of column {key!r} matches a district code (file: {file_keys}; districts: "
-            f"{sample}). {hint}"
+            _("{name}: no value of column {key!r} matches a district code (file: {file_keys}; districts: "
+            "{sample}). {hint}").format(name=name, key=key, file_keys=file_keys, sample=sample, hint=hint)
         )
     sample = list(map(str, districts["name"].head(5)))
     return (
-        f"{name}: no value of column {key!r} matches a district name (file: {file_keys}; districts: "
-        f"{sample}). Choose the column holding the district names, check the level, or join by code."
+        _("{name}: no value of column {key!r} matches a district name (file: {file_keys}; districts: "
+        "{sample}). Choose the column holding the district names, check the level, or join by code.").format(
+            name=name, key=key, file_keys=file_keys, sample=sample)
     )
 
 
@@ -541,9 +557,10 @@ def _zeros_hint(keys: pd.Series, districts: pd.DataFrame) -> str:
         return ""
     k = recovered[0]
     return (
-        f"{len(recovered)} code(s) look like district codes without their leading zeros (e.g. {k!r} for "
-        f"{stripped[k]!r}): a spreadsheet probably dropped them. Format the column as text and type the "
-        "codes again, or save the file as CSV from the original data."
+        _("{n_recovered} code(s) look like district codes without their leading zeros (e.g. {k!r} for "
+        "{stripped!r}): a spreadsheet probably dropped them. Format the column as text and type the "
+        "codes again, or save the file as CSV from the original data.").format(
+            n_recovered=len(recovered), k=k, stripped=stripped[k])
     )
 
 
@@ -553,22 +570,26 @@ def _notes(name: str, table: pd.DataFrame, no_key: pd.Series, key: str, values: 
     if no_key.any():
         rows = ", ".join(map(str, table.index[no_key.to_numpy()][:10]))
         notes.append(
-            f"{int(no_key.sum())} row(s) without a key in column {key!r} are not used (rows {rows})."
+            _("{int} row(s) without a key in column {key!r} are not used (rows {rows}).").format(
+                int=int(no_key.sum()), key=key, rows=rows)
         )
-    matched_codes = set(districts.index) - {c for c, _ in report.unmatched_districts}
+    matched_codes = set(districts.index) - {c for c, _unused in report.unmatched_districts}
     no_value = [c for c in values.index if c in matched_codes and pd.isna(values[c])]
     if no_value:
-        notes.append(f"{len(no_value)} matched district(s) have no value in the file: they get 'no data'.")
+        notes.append(_("{n_no_value} matched district(s) have no value in the file: they get 'no data'.").format(
+            n_no_value=len(no_value)))
     present = values.dropna()
     if present.size and present.nunique() == 1:
         notes.append(
-            f"every district with data has the same value ({present.iloc[0]:g}): the layer cannot tell "
-            "districts apart, so it is left out of the score (it can still be mapped)."
+            _("every district with data has the same value ({iloc}): the layer cannot tell "
+            "districts apart, so it is left out of the score (it can still be mapped).").format(
+                iloc=format_spec(present.iloc[0], "g"))
         )
     if present.size and present.size < len(values) / 2:
         notes.append(
-            f"only {present.size} of {len(values)} districts have a value; the others get 'no data' for "
-            "this layer, which lowers their data coverage (and may leave them unscored) when it is selected."
+            _("only {size} of {n_values} districts have a value; the others get 'no data' for "
+            "this layer, which lowers their data coverage (and may leave them unscored) when it is selected.").format(
+                size=present.size, n_values=len(values))
         )
     if by == "code" and report.unmatched_rows:
         hint = _zeros_hint(pd.Series(report.unmatched_rows), districts)

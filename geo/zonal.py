@@ -46,6 +46,7 @@ from rasterio.errors import RasterioIOError
 from rasterio.features import rasterize
 from rasterio.windows import Window
 
+from geo.i18n import _, format_spec
 from geo.errors import BoundaryError, ConfigError, MissingCRSError, RasterError
 
 __all__ = [
@@ -138,19 +139,20 @@ class Grid:
             width, height = raster.width, raster.height
         if crs is None:
             raise RasterError(
-                f"raster '{name}': has no CRS; zones cannot be placed on it. "
-                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`."
+                _("raster '{name}': has no CRS; zones cannot be placed on it. "
+                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`.").format(name=name)
             )
         if transform is None or width is None or height is None:
             raise RasterError(
-                f"raster '{name}': profile lacks transform/width/height; "
-                "pass a rasterio profile or the raster's path."
+                _("raster '{name}': profile lacks transform/width/height; "
+                "pass a rasterio profile or the raster's path.").format(name=name)
             )
         transform = Affine(*tuple(transform)[:6])
         if transform.b != 0 or transform.d != 0:
             raise RasterError(
-                f"raster '{name}': rotated grid {tuple(transform)[:6]} is not supported; "
-                "warp it to a north-up grid first, e.g. with `gdalwarp`."
+                _("raster '{name}': rotated grid {tuple} is not supported; "
+                "warp it to a north-up grid first, e.g. with `gdalwarp`.").format(
+                    name=name, tuple=tuple(transform)[:6])
             )
         return cls(
             crs_wkt=CRS.from_user_input(crs).to_wkt(),
@@ -193,8 +195,9 @@ class Grid:
 
     def describe(self) -> str:
         """Return a one-line description used in error messages."""
-        a, _, c, _, e, f = self.transform
-        return f"{self.width}x{self.height} pixels of {a:g} x {e:g} from ({c:g}, {f:g})"
+        a, _unused, c, _unused, e, f = self.transform
+        return _("{width}x{height} pixels of {a} x {e} from ({c}, {f})").format(
+            width=self.width, height=self.height, a=format_spec(a, "g"), e=format_spec(e, "g"), c=format_spec(c, "g"), f=format_spec(f, "g"))
 
 
 # ------------------------------------------------------------------------ labels
@@ -353,7 +356,8 @@ class LabelCache:
 
     def __init__(self, maxsize: int = 8) -> None:
         if maxsize < 1:
-            raise ConfigError(f"LabelCache maxsize={maxsize!r} not valid; must be >= 1.")
+            raise ConfigError(_("LabelCache maxsize={maxsize!r} not valid; must be >= 1.").format(
+                maxsize=maxsize))
         self.maxsize = maxsize
         self._items: OrderedDict[tuple[str, Grid], ZoneLabels] = OrderedDict()
 
@@ -752,34 +756,36 @@ def _weighted_terms(
 def _check_zones(zones: Any) -> None:
     if not isinstance(zones, (gpd.GeoDataFrame, gpd.GeoSeries)):
         raise BoundaryError(
-            f"zones: got {type(zones).__name__}; must be a GeoDataFrame of district polygons. "
-            "Read the boundaries with geopandas.read_file."
+            _("zones: got {name}; must be a GeoDataFrame of district polygons. "
+            "Read the boundaries with geopandas.read_file.").format(name=type(zones).__name__)
         )
     if zones.crs is None:
         raise MissingCRSError(
-            "zones: the district polygons have no CRS, so they cannot be placed on the raster. "
-            "Set it, e.g. `zones.set_crs('EPSG:4326')` if the coordinates are longitude/latitude."
+            _("zones: the district polygons have no CRS, so they cannot be placed on the raster. "
+            "Set it, e.g. `zones.set_crs('EPSG:4326')` if the coordinates are longitude/latitude.")
         )
 
 
 def _check_stats(stats: Sequence[str] | str, weights: str | Path | None) -> list[str]:
     names = stats.split() if isinstance(stats, str) else list(stats)
     if not names:
-        raise ConfigError(f"stats: empty; must list one or more of {list(STATS)}.")
+        raise ConfigError(_("stats: empty; must list one or more of {list}.").format(list=list(STATS)))
     for name in names:
         if name not in STATS:
-            raise ConfigError(f"Stat {name!r} not valid; must be one of {list(STATS)}. Fix the `stats` argument.")
+            raise ConfigError(_("Stat {name!r} not valid; must be one of {list}. Fix the `stats` argument.").format(
+                name=name, list=list(STATS)))
     if "weighted_mean" in names and weights is None:
         raise ConfigError(
-            "stats: 'weighted_mean' needs a weight raster; pass weights=PATH "
-            "(e.g. a population raster on the same grid)."
+            _("stats: 'weighted_mean' needs a weight raster; pass weights=PATH "
+            "(e.g. a population raster on the same grid).")
         )
     return list(dict.fromkeys(names))
 
 
 def _check_window_rows(window_rows: int | None) -> None:
     if window_rows is not None and (not isinstance(window_rows, (int, np.integer)) or window_rows < 1):
-        raise ConfigError(f"window_rows={window_rows!r} not valid; must be a positive integer or None.")
+        raise ConfigError(_("window_rows={window_rows!r} not valid; must be a positive integer or None.").format(
+            window_rows=window_rows))
 
 
 def _check_overlap(window: Window, zones: gpd.GeoDataFrame, grid: Grid, path: str | Path) -> None:
@@ -795,29 +801,33 @@ def _check_overlap(window: Window, zones: gpd.GeoDataFrame, grid: Grid, path: st
     rx = sorted((a.c, a.c + a.a * grid.width))
     ry = sorted((a.f, a.f + a.e * grid.height))
     raise RasterError(
-        f"raster '{path}': does not overlap any district: it covers x {rx[0]:.6g}..{rx[1]:.6g}, "
-        f"y {ry[0]:.6g}..{ry[1]:.6g} and the districts lie at x {zx0:.6g}..{zx1:.6g}, y {zy0:.6g}..{zy1:.6g} "
-        f"in its CRS ({grid.crs.to_string()}). Use a raster covering the districts, or fix its CRS if it "
-        "is wrong (check with `gdalinfo FILE`)."
+        _("raster '{path}': does not overlap any district: it covers x {rx}..{rx2}, "
+        "y {ry}..{ry2} and the districts lie at x {zx0}..{zx1}, y {zy0}..{zy1} "
+        "in its CRS ({to_string}). Use a raster covering the districts, or fix its CRS if it "
+        "is wrong (check with `gdalinfo FILE`).").format(
+            path=path, rx=format_spec(rx[0], ".6g"), rx2=format_spec(rx[1], ".6g"), ry=format_spec(ry[0], ".6g"), ry2=format_spec(ry[1], ".6g"), zx0=format_spec(zx0, ".6g"), zx1=format_spec(zx1, ".6g"), zy0=format_spec(zy0, ".6g"), zy1=format_spec(zy1, ".6g"), to_string=grid.crs.to_string())
     )
 
 
 def _check_band(src: Any, band: int, path: str | Path) -> None:
     if not isinstance(band, (int, np.integer)) or not 1 <= band <= src.count:
-        raise RasterError(f"raster '{path}': band={band!r} not valid; the file has bands 1..{src.count}.")
+        raise RasterError(_("raster '{path}': band={band!r} not valid; the file has bands 1..{count}.").format(
+            path=path, band=band, count=src.count))
 
 
 def _check_labels(labels: ZoneLabels, zones: gpd.GeoDataFrame, grid: Grid, path: str | Path) -> None:
     if not labels.grid.matches(grid):
         raise RasterError(
-            f"raster '{path}': grid {grid.describe()} differs from the labels' grid "
-            f"{labels.grid.describe()}; build labels for this raster with zone_labels(zones, raster)."
+            _("raster '{path}': grid {describe} differs from the labels' grid "
+            "{describe2}; build labels for this raster with zone_labels(zones, raster).").format(
+                path=path, describe=grid.describe(), describe2=labels.grid.describe())
         )
     if labels.fingerprint != boundary_fingerprint(zones):
         raise ConfigError(
-            "labels: built from other district boundaries (fingerprint "
-            f"{labels.fingerprint} != {boundary_fingerprint(zones)}); "
-            "build them from these zones with zone_labels(zones, raster)."
+            _("labels: built from other district boundaries (fingerprint "
+            "{fingerprint} != {boundary_fingerprint}); "
+            "build them from these zones with zone_labels(zones, raster).").format(
+                fingerprint=labels.fingerprint, boundary_fingerprint=boundary_fingerprint(zones))
         )
 
 
@@ -833,14 +843,16 @@ class _open_raster:
             self.src = rasterio.open(self.path)
         except RasterioIOError as exc:
             raise RasterError(
-                f"{self.role} '{self.path}': cannot be opened ({exc}); "
-                "pass the path of a GeoTIFF or another raster GDAL can read."
+                _("{role} '{path}': cannot be opened ({exc}); "
+                "pass the path of a GeoTIFF or another raster GDAL can read.").format(
+                    role=self.role, path=self.path, exc=exc)
             ) from exc
         if self.src.crs is None:
             self.src.close()
             raise RasterError(
-                f"{self.role} '{self.path}': has no CRS; zones cannot be placed on it. "
-                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`."
+                _("{role} '{path}': has no CRS; zones cannot be placed on it. "
+                "Assign one, e.g. `gdal_edit.py -a_srs EPSG:4326 FILE`.").format(
+                    role=self.role, path=self.path)
             )
         return self.src
 
@@ -864,9 +876,10 @@ class _open_weights:
         if not wgrid.matches(self.grid):
             self.opener.__exit__()
             raise RasterError(
-                f"weights '{self.path}': grid {wgrid.describe()} differs from the value raster's "
-                f"{self.grid.describe()}; the weight raster must be on the same grid and CRS. "
-                "Resample it, e.g. `gdalwarp -te ... -tr ... -r sum`."
+                _("weights '{path}': grid {describe} differs from the value raster's "
+                "{describe2}; the weight raster must be on the same grid and CRS. "
+                "Resample it, e.g. `gdalwarp -te ... -tr ... -r sum`.").format(
+                    path=self.path, describe=wgrid.describe(), describe2=self.grid.describe())
             )
         return src
 
@@ -913,7 +926,7 @@ def _pixel_bounds(geoms: np.ndarray, grid: Grid) -> tuple[np.ndarray, np.ndarray
 
 def _to_pixel(grid: Grid, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return fractional (col, row) of coordinates on a north-up grid."""
-    a, _, c, _, e, f = grid.transform
+    a, _unused, c, _unused, e, f = grid.transform
     return (x - c) / a, (y - f) / e
 
 
@@ -931,7 +944,7 @@ class _LabelBuilder:
         self.geoms, self.grid = geoms, grid
         self.window = _zones_window(geoms, grid) if window is None else window
         self.dtype = _label_dtype(len(geoms))
-        self.row_bounds, _ = _pixel_bounds(geoms, grid)
+        self.row_bounds, _unused = _pixel_bounds(geoms, grid)
         self.present = np.flatnonzero(~np.isnan(self.row_bounds[:, 0]))
         self.counts: list[np.ndarray] = [np.zeros(1, np.int64)]
         self.starts: list[np.ndarray] = []

@@ -39,6 +39,8 @@ TEXT_CALLS = {
     "CheckboxColumn", "LinkColumn", "SelectboxColumn",
 }
 TEXT_KEYWORDS = {"help", "label", "placeholder", "title", "page_title"}
+#: Chart calls (Altair) whose ``title`` keyword is text a user reads; their first argument is a field.
+CHART_CALLS = {"X", "Y", "Tooltip", "Color", "Legend", "Axis", "Chart", "properties"}
 #: A line carrying this comment holds no text for people (CSS, HTML scaffolding).
 NOT_TEXT = "# not text"
 
@@ -77,17 +79,18 @@ def _fields(text: str) -> set[str]:
     return set(re.findall(r"(?<!\{)\{([a-z_]*)\}(?!\})", text))
 
 
-def test_every_extracted_string_is_translated_in_french():
-    catalogue = {m.id if isinstance(m.id, str) else m.id[0]: m for m in _po("fr") if m.id}
+@pytest.mark.parametrize("lang", ["fr", "ar"])
+def test_every_extracted_string_is_translated(lang):
+    catalogue = {m.id if isinstance(m.id, str) else m.id[0]: m for m in _po(lang) if m.id}
     messages = _extracted()
     assert len(messages) > 200
     missing = [f"{mid!r} ({where[0]})" for mid, where in messages.items()
                if mid not in catalogue or not catalogue[mid].string
                or (isinstance(catalogue[mid].string, tuple) and not all(catalogue[mid].string))]
-    assert not missing, f"{len(missing)} message(s) not translated in locale/fr (run make locale): " + \
+    assert not missing, f"{len(missing)} message(s) not translated in locale/{lang} (run make locale): " + \
         "; ".join(missing[:20])
     fuzzy = [mid for mid, m in catalogue.items() if m.fuzzy and mid in messages]
-    assert not fuzzy, f"fuzzy French translations to review: {fuzzy[:10]}"
+    assert not fuzzy, f"fuzzy translations in locale/{lang} to review: {fuzzy[:10]}"
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
@@ -150,6 +153,11 @@ def _escaping_strings(path: Path) -> list[str]:
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+        if name in CHART_CALLS:
+            for keyword in node.keywords:
+                if keyword.arg == "title":
+                    check(keyword.value)
+            continue
         if name not in TEXT_CALLS:
             continue
         if node.args and name != "Page":  # st.Page's first argument is the page's file
@@ -297,17 +305,29 @@ def test_names_in_both_scripts():
 
 
 def test_column_labels_keep_ids():
+    from geo.labels import column_labels
     from layers import LAYERS
 
     set_language("fr")
-    labels = i18n.column_labels(["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"],
-                                LAYERS.values())
+    labels = column_labels(["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"],
+                           LAYERS.values())
     assert list(labels) == ["code", "score", "unemployment", "unemployment_norm", "theme_poverty", "x"]
-    assert labels["score"] == "score" or labels["score"].startswith("score")
-    assert labels["unemployment"] == "Taux de chômage"
-    assert labels["unemployment_norm"] == "Taux de chômage (valeur normalisée)"
+    assert labels["score"] == "Score de besoin (0-100)"
+    assert labels["unemployment"] == "Taux de chômage (%)"
+    assert labels["unemployment_norm"].startswith("Taux de chômage")
     assert labels["theme_poverty"].startswith("Thème")
     assert labels["x"] == "x"
+
+
+def test_one_label_table():
+    """The screen, the exports and the brief read one table of column labels."""
+    from geo import labels
+
+    assert not hasattr(i18n, "COLUMN_LABELS") and not hasattr(i18n, "column_labels")
+    assert labels.column_labels(["rank_p05"], lang="en") == {"rank_p05": "Best likely rank"}
+    with i18n.using("fr"):
+        assert labels.value_label("high need, ready to scale") != "high need, ready to scale"
+        assert labels.category_label("cluster", "HH") != "significant pocket of high need"
 
 
 def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
@@ -319,14 +339,16 @@ def test_excel_export_labels_its_columns_and_keeps_the_ids(tmp_path):
 
     frame = pd.DataFrame({"code": ["01"], "name": ["Figuig"], "name_ar": ["فجيج"], "unemployment": [24.8]})
     set_language("fr")
-    labels = i18n.column_labels(frame.columns, LAYERS.values())
+    from geo.labels import column_labels
+
+    labels = column_labels(frame.columns, LAYERS.values())
     path = write_table(frame, tmp_path / "ranked.xlsx", metadata={"level": "provinces"}, labels=labels)
     book = load_workbook(path, read_only=True)
     assert book.sheetnames == ["ranking", "settings", "columns"]
     assert [c.value for c in next(book["ranking"].iter_rows(max_row=1))] == list(frame.columns)
     rows = [tuple(c.value for c in row) for row in book["columns"].iter_rows()]
     assert rows[0] == ("column", "label")
-    assert ("unemployment", "Taux de chômage") in rows and ("name_ar", "nom en arabe") in rows
+    assert ("unemployment", "Taux de chômage (%)") in rows and ("name_ar", "nom en arabe") in rows
     assert [tuple(c.value for c in r) for r in book["ranking"].iter_rows(min_row=2)] == [("01", "Figuig", "فجيج", 24.8)]
 
 
@@ -354,8 +376,79 @@ def test_why_here_sentence_in_french():
                Reason("chômage", 5.0, 4.9, "%", 1.0, "close to")]
     with i18n.using("fr"):
         assert why_sentence(3, 75, reasons, interval=(1, 6)) == (
-            "Se classe 3e sur 75 (probablement entre le 1er et le 6e rang) : analphabétisme (39 %, pays 25 %) et "
-            "sans toilettes (28 %, pays 6.0 %) sont très au-dessus du niveau national; chômage (5.0 %, pays 4.9 %) "
-            "est proche de celui-ci.")
+            "Se classe 3e sur 75 (probablement entre le 1er et le 6e rang) : analphabétisme (39\u00a0%, pays 25\u00a0%) "
+            "et sans toilettes (28\u00a0%, pays 6,0\u00a0%) sont très au-dessus du niveau national; chômage "
+            "(5,0\u00a0%, pays 4,9\u00a0%) est proche de celui-ci.")
         assert why_sentence(None, 75, []) == "Sans rang : trop peu de données pour un score."
     assert why_sentence(1, 75, reasons[:1]).startswith("Ranks 1st of 75: analphabétisme (39 %, country 25 %) is far")
+    with i18n.using("fr"):  # counts grouped the French way
+        assert why_sentence(12, 1503, []) == "Se classe 12e sur 1\u202f503."
+
+
+#: Engine modules whose texts are not shown by the dashboard: the command line (English) and the
+#: generator of docs/configuration.md.
+ENGINE_ENGLISH = {"cli.py", "config_docs.py", "__main__.py"}
+
+
+def _engine_sentences(path: Path) -> list[str]:
+    """Sentences (three words or more) written inside a function of ``path`` without ``_()``:
+    messages, warnings and notes the dashboard would show in English."""
+    tree = ast.parse(path.read_text())
+    lines = path.read_text().splitlines()
+    parent = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    docstrings = {node.body[0].value for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+
+    def in_function(node):
+        while node in parent:
+            node = parent[node]
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                return True
+        return False
+
+    found = []
+    for node in ast.walk(tree):
+        up = parent.get(node)
+        if node in docstrings or isinstance(up, (ast.JoinedStr, ast.FormattedValue, ast.Compare)):
+            continue
+        if isinstance(up, ast.Call) and getattr(up.func, "id", None) in ("_", "N_", "ngettext"):
+            continue
+        if isinstance(up, ast.Dict) and node in up.keys:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+        else:
+            continue
+        if (len(re.findall(r"[A-Za-z]{2,}", text)) >= 3 and " " in text and in_function(node)
+                and NOT_TEXT not in lines[node.lineno - 1] and "pip install" not in text):
+            found.append(f"{path.name}:{node.lineno}: {text[:60]!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", [p for p in sorted((ROOT / "geo").glob("*.py")) if p.name not in ENGINE_ENGLISH],
+                         ids=lambda p: p.name)
+def test_no_engine_sentence_escapes_translation(path):
+    found = _engine_sentences(path)
+    assert not found, "engine texts the dashboard shows without _(): " + "; ".join(found[:10])
+
+
+def test_the_engine_scan_finds_an_unwrapped_sentence(tmp_path):
+    module = tmp_path / "module.py"
+    module.write_text('def f(x):\n    """A docstring is not a message."""\n    raise ValueError(f"{x}: not a number here")\n'
+                      'def g(x):\n    return _("{x} is fine as it is").format(x=x)\n')
+    assert _engine_sentences(module) == ["module.py:3: ': not a number here'"]
+
+
+def test_engine_messages_follow_the_language():
+    from geo.errors import ConfigError
+    from geo.config import parse_config
+
+    data = tomllib.loads((OWN / "config.toml").read_text())
+    data["display"] = {"classes": 12}
+    with pytest.raises(ConfigError, match="must be between 2 and 9"):
+        parse_config(data, OWN / "config.toml")
+    with i18n.using("fr"), pytest.raises(ConfigError, match="doit être entre 2 et 9"):
+        parse_config(data, OWN / "config.toml")

@@ -7,7 +7,8 @@ import streamlit as st
 from geo.change import change_export, change_metadata, status_classes
 from geo.classify import category_classes, map_classes
 from geo.errors import TargetingError
-from geo.i18n import N_, _, column_labels, layer_label
+from geo.i18n import N_, _, layer_label
+from geo.labels import column_labels
 from ui import lang, maps, mapview, sidebar, state
 from ui.exports import MIME, table_bytes
 from ui.livemap import live_map
@@ -110,6 +111,7 @@ def _map(view, data, table, result, keep, shown_layer: str, measure: str) -> Non
     geometry, geometry_url = mapview.level_map(view.level)
     style = maps.map_style(geometry["codes"], shown, classes, column=column, label=label, shown=keep,
                            selected=view.selected or None)
+    style["text"] = mapview.client_text()  # the search box and tooltips in the page's language
     code = live_map(geometry_url, style, key=f"change_map_{view.level}", height=520)
     if code and code != view.selected:
         sidebar.select(code)

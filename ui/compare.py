@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo.i18n import _, column_labels, district_name, format_number, label_with_unit, layer_label
+from geo.i18n import _, district_name, format_number, label_with_unit, layer_label
+from geo.labels import column_labels
 from ui import sidebar, state
 
 

@@ -13,9 +13,9 @@ import streamlit as st
 from geo.brief import BriefInputs, brief_pdf
 from geo.dataset import LevelData, export_metadata, ranked_table, reference_values
 from geo.fonts import MissingFontError, font_files
-from geo.i18n import _, column_labels, get_language, using
+from geo.i18n import _, get_language, using
 from geo.io import write_table
-from geo.labels import labelled_columns
+from geo.labels import column_labels, labelled_columns
 from geo.picture import map_png
 from geo.scoring import ScoreResult
 from ui import state
@@ -78,7 +78,7 @@ def brief_inputs(view: View, data: LevelData, table: pd.DataFrame, result: Score
     region = data.districts["region_code" if "region_code" in data.districts else "parent_code"].astype(str)
     return BriefInputs(data=data, result=result, table=table, national=reference_values(data),
                        regional=reference_values(data, region), extra=extra,
-                       settings=settings_of(view, data, result, notes), title=state.config().title,
+                       settings=settings_of(view, data, result, notes), title=_(state.config().title),
                        scheme=view.scheme, classes=view.classes, theme_labels=state.theme_labels(),
                        palette=state.config().display.palette)
 

@@ -13,7 +13,7 @@ import streamlit as st
 from geo.allocate import COMPOSITE, OBJECTIVES, AllocationSettings, invest, investment_metadata
 from geo.dataset import export_metadata
 from geo.errors import TargetingError
-from geo.i18n import _, format_number, format_percent, layer_label, ngettext
+from geo.i18n import _, format_number, format_percent, get_language, layer_label, ngettext
 from geo.monitor import matched_change
 from geo.scenario import Scenario, compare_allocations, compare_rankings, read_scenario, scenario_text
 from geo.classify import category_classes, map_classes
@@ -37,11 +37,12 @@ def _map(view, table: pd.DataFrame, values: pd.Series, label: str, key: str, *, 
     codes = values.dropna().index.intersection(table.index)
     shown = table.loc[codes, ["name", "rank", "score"]].copy()
     shown["value"] = values.reindex(codes)
-    classes = (category_classes(shown["value"], categories) if categories is not None
+    classes = (category_classes(shown["value"], categories, {c: _(c) for c in categories}) if categories is not None
                else map_classes(shown["value"], scheme=view.scheme, k=view.classes, palette="YlGnBu"))
     geometry, geometry_url = mapview.level_map(view.level)
     keep = pd.Series(table.index.isin(codes), index=table.index)
     style = maps.map_style(geometry["codes"], shown, classes, column="value", label=label, shown=keep)
+    style["text"] = mapview.client_text()  # the search box and tooltips in the page's language
     live_map(geometry_url, style, key=key, height=460)
 
 
@@ -55,8 +56,8 @@ def _shift_class(shift: pd.Series) -> pd.Series:
     return out.where(s.notna())
 
 
-@st.cache_data(show_spinner="Allocating the budget…", max_entries=16)
-def _invest(level: str, key: tuple, allocation_json: str, data_key: tuple, _data, _result, _unc):
+@st.cache_data(show_spinner=False, max_entries=16)
+def _invest(level: str, key: tuple, allocation_json: str, data_key: tuple, _data, _result, _unc, lang: str):
     view_weights, view_theme_weights = dict(key[2]), dict(key[3])
     settings = _settings_from_json(allocation_json)
     return invest(_data, _result, settings, roles=state.config().roles, uncertainty=_unc if settings.draws else None,
@@ -138,8 +139,8 @@ def _allocation_form(data, names: dict[str, str]) -> AllocationSettings | None:
 
 def _coverage_chart(curve: pd.DataFrame) -> alt.Chart:
     return alt.Chart(curve).mark_line(point=True).encode(
-        x=alt.X("budget:Q", title="budget spent"),
-        y=alt.Y("coverage:Q", title="share of the people in need reached", axis=alt.Axis(format="%")),
+        x=alt.X("budget:Q", title=_("budget spent")),
+        y=alt.Y("coverage:Q", title=_("share of the people in need reached"), axis=alt.Axis(format="%")),
         color=alt.Color("rule:N", title=None),
         tooltip=["rule:N", alt.Tooltip("budget:Q", format=",.0f"), alt.Tooltip("coverage:Q", format=".1%")],
     )
@@ -241,8 +242,9 @@ def _compare_with(other: Scenario, view, data, result, settings) -> None:
 def _investment(view, data, result, settings: AllocationSettings):
     key = state._settings_key(view, data)
     unc = state.monte_carlo(view, data, result) if settings.draws else None
-    return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),
-                   data, result, unc)
+    with st.spinner(_("Allocating the budget…")):
+        return _invest(view.level, key, json.dumps(settings.as_dict(), sort_keys=True), state._data_key(view),
+                       data, result, unc, get_language())
 
 
 def _monitoring(view, data, plan_codes: list[str]) -> None:
@@ -283,7 +285,7 @@ def _monitoring(view, data, plan_codes: list[str]) -> None:
         return
     st.caption(_("{before} -> {after}. Matching: {matching}. **{caveat}**").format(
         before=plain(before_label), after=plain(after_label), matching=plain(result.matching),
-        caveat=plain(result.caveat)))
+        caveat=plain(_(result.caveat))))
     labels = {l.id: layer_label(l) for l in change.layers}
     table = result.table.rename(index=labels)
     st.dataframe(table.style.format("{:.2f}"), width="stretch")

@@ -86,7 +86,7 @@ def headers(columns, layers=(), config: dict | None = None) -> dict:
     The ids stay the columns of the frame (and of the exports); only the headers shown change.
     An entry already in ``config`` keeps its settings and gets the label unless it has one.
     """
-    from geo.i18n import column_labels
+    from geo.labels import column_labels
     from ui import state
 
     out = dict(config or {})

@@ -16,6 +16,7 @@ import streamlit as st
 
 from geo.classify import CLUSTER_COLOURS, HOTSPOT_COLOURS, QUADRANT_COLOURS, MapClasses, category_classes, map_classes
 from geo.i18n import N_, _, label_with_unit, layer_label
+from geo.labels import category_label
 from layers.base import PointStat
 from ui import maps, state
 
@@ -79,8 +80,8 @@ def gpd_outlines(level: str):
     return gpd.GeoDataFrame({"name": names.reindex(shapes.index)}, geometry=shapes, crs=4326)
 
 
-@st.cache_resource(show_spinner="Drawing the districts…", max_entries=8)
-def level_map(level: str) -> tuple[dict[str, Any], str]:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _level_map(level: str) -> tuple[dict[str, Any], str]:
     """The level's geometry for the map client and the URL of its file (built once, shared by all sessions).
 
     Never mutate the returned dict: every session reads the same object.
@@ -157,6 +158,12 @@ def points_url(level: str) -> str | None:
     return found[1] if found else None
 
 
+def level_map(level: str) -> tuple[dict[str, Any], str]:
+    """:func:`_level_map` under a spinner in the page's language."""
+    with st.spinner(_("Drawing the districts…")):
+        return _level_map(level)
+
+
 # ----------------------------------------------------------------------------- the numbers of a view
 def view_classes(view, data, table: pd.DataFrame, extra: pd.DataFrame | None = None
                  ) -> tuple[str, str, MapClasses, pd.DataFrame]:
@@ -170,7 +177,8 @@ def view_classes(view, data, table: pd.DataFrame, extra: pd.DataFrame | None = N
         column = view.map_layer
         label, colours = CATEGORY_LAYERS[column]
         shown = table.assign(**{column: extra[column].reindex(table.index)})
-        return column, _(label), category_classes(shown[column], colours), shown
+        legend = {value: str(category_label(column, value)) for value in colours}
+        return column, _(label), category_classes(shown[column], colours, legend), shown
     column = view.map_layer if view.map_layer in table.columns else "score"
     label = map_value_label(view, data) if column == view.map_layer else _(SCORE_LABEL)
     layer = next((l for l in data.layers if l.id == column), None)

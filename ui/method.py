@@ -8,6 +8,7 @@ import streamlit as st
 from geo.errors import TargetingError
 from geo.i18n import _, format_number, format_percent, layer_label, licence_text, source_text
 from geo.io import neutralise_formulas
+from geo.labels import column_label
 from ui import lang, sidebar, state
 from ui.sidebar import AGGREGATION_LABELS, MISSING_LABELS, NORMALISATION_LABELS
 from ui.text import plain
@@ -55,7 +56,8 @@ def render() -> None:
     checks = checks.rename(index={l.id: layer_label(l) for l in chosen})
     checks = checks.assign(most_correlated_with=checks["most_correlated_with"].map(
         lambda i: next((layer_label(l) for l in chosen if l.id == i), i)))
-    st.dataframe(checks, width="stretch", column_config=lang.headers(checks.columns))
+    st.dataframe(checks.rename_axis(column_label("layer")), width="stretch",
+                 column_config=lang.headers(checks.columns))
 
     st.subheader(_("Index checks: does the score hold up?"))
     from geo.quality import index_checks
@@ -92,10 +94,16 @@ def render() -> None:
         labels = {l.id: layer_label(l) for l in chosen}
         shown = ichecks.layers.assign(layer=[labels.get(i, i) for i in ichecks.layers.index],
                                       theme=[_(cfg.theme_label(t)) for t in ichecks.layers["theme"]])
-        st.dataframe(shown.set_index("layer"), width="stretch", column_config={
+        shown = shown.set_index("layer").rename_axis(column_label("layer"))
+        st.dataframe(shown, width="stretch", column_config=lang.headers(shown.columns, config={
             c: st.column_config.NumberColumn(format="%.3f") for c in
-            ("weight", "variance_share", "importance", "importance_share", "iqr", "median", "skewness", "kurtosis")})
-        st.dataframe(ichecks.themes.rename(index=cfg.theme_label), width="stretch")
+            ("weight", "variance_share", "importance", "importance_share", "iqr", "median", "skewness", "kurtosis")}))
+        themes = ichecks.themes.rename(index=lambda t: _(cfg.theme_label(t)))
+        if "most_correlated_theme" in themes:
+            themes["most_correlated_theme"] = themes["most_correlated_theme"].map(
+                lambda t: _(cfg.theme_label(t)) if isinstance(t, str) else t)
+        st.dataframe(themes.rename_axis(column_label("theme")), width="stretch",
+                     column_config=lang.headers(themes.columns))
 
     st.subheader(_("The formula with the current settings"))
     lower = _(" (1-100 with geometric aggregation, so that no value is 0)") if view.aggregation == "geometric" else ""

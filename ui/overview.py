@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.i18n import N_, _, format_number, layer_label, matches, ngettext
-from geo.labels import category_label, column_help, column_label
+from geo.labels import category_label, column_help, column_label, value_label
 from ui import lang, mapview, sidebar, state
 from ui.exports import brief_button, map_picture, render_downloads, settings_of
 from ui.livemap import live_map
@@ -169,6 +169,8 @@ def _ranking_table(view, table, keep, data) -> None:
     display = shown[cols].copy()
     if "cluster" in display:
         display["cluster"] = display["cluster"].map(lambda v: category_label("cluster", v))
+    if "quadrant" in display:
+        display["quadrant"] = display["quadrant"].map(value_label)
 
     def text(c):
         return st.column_config.TextColumn(column_label(c), help=column_help(c))

@@ -10,10 +10,10 @@ import streamlit as st
 from geo.dataset import LevelData, reference_values
 from geo.sampling import few_people_note
 from geo.explain import district_sentence, profile_table
-from geo.labels import category_label, column_help, column_label, theme_colour
+from geo.labels import category_label, column_help, column_label, theme_colour, value_label
 from geo.scoring import ScoreResult
 from ui import state
-from geo.i18n import N_, _, format_number
+from geo.i18n import N_, _, direction, format_int, format_number, format_percent
 from ui import lang
 from ui.text import plain
 
@@ -75,12 +75,12 @@ def _contribution_chart(frame: pd.DataFrame) -> alt.Chart:
     themes = list(dict.fromkeys(bars["theme"]))
     colours = [theme_colour(t) for t in dict.fromkeys(bars["theme_id"])]
     return alt.Chart(bars).mark_bar().encode(
-        x=alt.X("contribution:Q", title="points of the score"),
+        x=alt.X("contribution:Q", title=_("points of the score")),
         y=alt.Y("label:N", sort=bars["label"].tolist(), title=None,
                 axis=alt.Axis(labelLimit=0, labelFontSize=12, labelColor="#222")),
         color=alt.Color("theme:N", scale=alt.Scale(domain=themes, range=colours),
                         legend=alt.Legend(title=None, orient="bottom", direction="vertical", labelLimit=0)),
-        tooltip=[alt.Tooltip("label:N", title="layer"), alt.Tooltip("theme:N"),
+        tooltip=[alt.Tooltip("label:N", title=_("layer")), alt.Tooltip("theme:N"),
                  alt.Tooltip("contribution:Q", format=".2f")],
     ).properties(height=22 * len(bars) + 10)
 
@@ -100,17 +100,18 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
     row = table.loc[code]
     ranked = int(table["rank"].notna().sum())
     title = lang.both_scripts(row["name"], row.get("name_ar")) + (
-        f" · {row['parent_name']}" if pd.notna(row["parent_name"]) else "")
+        (f" · \u2068{row['parent_name']}\u2069" if direction() == "rtl" else f" · {row['parent_name']}")
+        if pd.notna(row["parent_name"]) else "")  # isolated in a right-to-left page: the scripts keep their order
     (st.header if large else st.subheader)(plain(title))
     frame = profile_frame(data, table, result, code)
     st.markdown(f"**{plain(district_sentence(table, code, frame, extra))}**")
     cols = st.columns(2 if compact else 4)
     cols = cols * 2 if compact else cols
-    cols[0].metric(_(TEXT["rank"]), "–" if pd.isna(row["rank"]) else _("{rank} of {ranked}").format(rank=int(row["rank"]), ranked=ranked))
-    cols[1].metric(_(TEXT["score"]), "–" if pd.isna(row["score"]) else f"{row['score']:.1f}")
+    cols[0].metric(_(TEXT["rank"]), "–" if pd.isna(row["rank"]) else _("{rank} of {ranked}").format(rank=int(row["rank"]), ranked=format_int(ranked)))
+    cols[1].metric(_(TEXT["score"]), "–" if pd.isna(row["score"]) else format_number(row["score"], 1))
     cols[2].metric(_(TEXT["tenth"]), "–" if pd.isna(row["decile"]) else _("{decile} of 10").format(decile=int(row["decile"])),
                    help=_(TEXT["tenth_help"]))
-    cols[3].metric(_(TEXT["coverage"]), f"{row['data_coverage']:.0%}", help=column_help("data_coverage"))
+    cols[3].metric(_(TEXT["coverage"]), format_percent(100 * row["data_coverage"], 0), help=column_help("data_coverage"))
     if extra is not None and code in extra.index:
         a = extra.loc[code]
         facts = []  # (label, value) pairs, shown as "**label:** value"
@@ -120,7 +121,7 @@ def render_profile(data: LevelData, table: pd.DataFrame, result: ScoreResult, co
         if isinstance(a.get("cluster"), str):
             facts.append((column_label("cluster"), category_label("cluster", a["cluster"])))
         if isinstance(a.get("quadrant"), str):
-            facts.append((column_label("quadrant"), a["quadrant"]))
+            facts.append((column_label("quadrant"), value_label(a["quadrant"])))
         if facts:
             st.markdown(" · ".join(f"**{plain(label)}:** {plain(value)}" for label, value in facts), help=f"{_(TEXT['likely_help'])}. {column_help('cluster')}")
     interval = (extra.at[code, "rank_p05"], extra.at[code, "rank_p95"]) \

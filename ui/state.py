@@ -24,7 +24,7 @@ import streamlit as st
 from geo.config import SCHEMES, Config, load_config
 from geo.dataset import LevelData, load_level, ranked_table, score_level
 from geo.errors import TargetingError
-from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, format_number
+from geo.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, _, format_number, get_language
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, Method, ScoreResult
 from ui.text import plain
 
@@ -245,10 +245,20 @@ def view_to_query(view: View) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------- engine wrappers
-@st.cache_data(show_spinner="Loading districts and layers…", max_entries=8)
-def level_data(level: str) -> LevelData:
-    """One admin level with every configured layer loaded (see :func:`geo.dataset.load_level`)."""
+@st.cache_data(show_spinner=False, max_entries=8)
+def _level_data(level: str, lang: str) -> LevelData:
     return load_level(config(), level)
+
+
+def level_data(level: str) -> LevelData:
+    """One admin level with every configured layer loaded (see :func:`geo.dataset.load_level`).
+
+    Cached per language: its notes and join reports are written in the language of the page.
+    """
+    return _level_data(level, get_language())  # under a second: no spinner
+
+
+level_data.clear = _level_data.clear  # type: ignore[attr-defined]  # forget every language's copy
 
 
 def uploaded(level: str) -> dict[str, tuple[Any, pd.Series]]:
@@ -283,7 +293,7 @@ def _data_key(view: View) -> tuple:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _score(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-           _data: LevelData, data_key: tuple) -> tuple[pd.DataFrame, ScoreResult]:
+           _data: LevelData, data_key: tuple, lang: str) -> tuple[pd.DataFrame, ScoreResult]:
     result = score_level(_data, layers=list(layers), weights=dict(weights), theme_weights=dict(theme_weights),
                          method=method)
     return pd.DataFrame(ranked_table(_data, result).drop(columns="geometry")), result
@@ -296,14 +306,16 @@ def scored(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult]:
     and the full :class:`~geo.scoring.ScoreResult`.
     """
     data = session_level(view.level)
-    table, result = _score(*_settings_key(view, data), data, _data_key(view))
+    table, result = _score(*_settings_key(view, data), data, _data_key(view), get_language())
     return data, table.set_index("code", drop=False), result
 
 
-@st.cache_resource(show_spinner="Rank uncertainty…", max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _monte_carlo(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-                 top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult):
-    """The draws of a view's settings, shared by its analytics, profile and sensitivity (read only)."""
+                 top_k: int, data_key: tuple, lang: str, _data: LevelData, _result: ScoreResult):
+    """The draws of a view's settings, shared by its analytics, profile and sensitivity (read only).
+
+    Keyed by language too: the draws carry notes on how the data were drawn, in words."""
     from geo.analysis import monte_carlo
 
     return monte_carlo(_data, _result, weights=dict(weights), theme_weights=dict(theme_weights),
@@ -320,12 +332,15 @@ def _analysis_settings(top_k: int):
 
 def monte_carlo(view: View, data: LevelData, result: ScoreResult):
     """The Monte Carlo behind the view's rank intervals (see :func:`geo.analysis.monte_carlo`)."""
-    return _monte_carlo(*_settings_key(view, data), view.top_n or 10, _data_key(view), data, result)
+    with st.spinner(_("Rank uncertainty…")):
+        return _monte_carlo(*_settings_key(view, data), view.top_n or 10, _data_key(view), get_language(), data,
+                            result)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _analysis(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-              top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult, _unc) -> tuple[pd.DataFrame, dict]:
+              top_k: int, data_key: tuple, _data: LevelData, _result: ScoreResult, _unc, lang: str
+              ) -> tuple[pd.DataFrame, dict]:
     from geo.analysis import analysis_columns
 
     cfg = config()
@@ -346,9 +361,9 @@ def _neighbours(level: str, scored_codes: str, _data: LevelData, _result: ScoreR
     return scored_neighbours(_data, _result)
 
 
-@st.cache_data(show_spinner="Clusters…", max_entries=32)
+@st.cache_data(show_spinner=False, max_entries=32)
 def _clusters(level: str, layers: tuple[str, ...], weights: tuple, theme_weights: tuple, method: Method,
-              data_key: tuple, _data: LevelData, _result: ScoreResult) -> tuple[pd.DataFrame, dict]:
+              data_key: tuple, _data: LevelData, _result: ScoreResult, lang: str) -> tuple[pd.DataFrame, dict]:
     from geo.analysis import cluster_columns
 
     scored = ",".join(sorted(_result.table["score"].dropna().index.astype(str)))
@@ -371,10 +386,12 @@ def analysis(view: View, data: LevelData, result: ScoreResult, *, clusters: bool
     from geo.analysis import in_order
 
     key = _settings_key(view, data)
-    out, notes = _analysis(*key, view.top_n or 10, _data_key(view), data, result, monte_carlo(view, data, result))
+    out, notes = _analysis(*key, view.top_n or 10, _data_key(view), data, result, monte_carlo(view, data, result),
+                           get_language())
     if not clusters:
         return out, notes
-    spatial, spatial_notes = _clusters(*key, _data_key(view), data, result)
+    with st.spinner(_("Clusters…")):
+        spatial, spatial_notes = _clusters(*key, _data_key(view), data, result, get_language())
     return in_order(out.join(spatial)), {**notes, **spatial_notes}
 
 
@@ -401,8 +418,8 @@ def rank_draws(view: View, data: LevelData, result: ScoreResult, code: str) -> p
     return all_draws(monte_carlo(view, data, result), data.values.index, [code])[code]
 
 
-@st.cache_data(show_spinner="Comparing the two vintages…", max_entries=8)
-def _change(level: str):
+@st.cache_data(show_spinner=False, max_entries=8)
+def _change(level: str, lang: str):
     from geo.change import compare_vintages
 
     return compare_vintages(config(), level_data(level))
@@ -413,7 +430,9 @@ def change(level: str, tolerance: float | None, min_layers: int | None):
     files are compared once per level, a new tolerance or threshold only re-classifies."""
     from geo.change import with_threshold
 
-    return with_threshold(_change(level), tolerance=tolerance, min_layers=min_layers)
+    with st.spinner(_("Comparing the two vintages…")):
+        compared = _change(level, get_language())
+    return with_threshold(compared, tolerance=tolerance, min_layers=min_layers)
 
 
 def scored_or_error(view: View) -> tuple[LevelData, pd.DataFrame, ScoreResult] | None:

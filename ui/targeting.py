@@ -9,7 +9,8 @@ import streamlit as st
 
 from geo.dataset import target_counts
 from geo.errors import TargetingError
-from geo.i18n import COLUMN_LABELS, _, format_number, format_percent, layer_label, value_label
+from geo.i18n import _, format_number, format_percent, layer_label
+from geo.labels import column_label, value_label
 from geo.targeting import (QUADRANTS, both_lenses, coverage_curve, districts_for_population, districts_to_reach,
                            need_readiness, peers, top_k_errors)
 from ui import lang, sidebar, state
@@ -108,7 +109,7 @@ def render() -> None:
         st.markdown(_("**{n}** districts reach {share} of the target group.").format(
             n=int(districts_to_reach(curve, share)), share=format_percent(100 * share, 0)))
         lines = curve.set_index("k")[["share_reached", "population_share"]]
-        st.line_chart(lines.rename(columns={c: _(COLUMN_LABELS[c]) for c in lines.columns}), height=300)
+        st.line_chart(lines.rename(columns={c: column_label(c) for c in lines.columns}), height=300)
         st.caption(_("Share and number: the districts most in need by the score, and those where most of the "
                      "target group live."))
         lenses = both_lenses(data.values.loc[keep[keep].index, target_id], counts,

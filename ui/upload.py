@@ -134,7 +134,7 @@ def render_file_summary(table: pd.DataFrame) -> None:
                                                                           separator=sep)
     st.caption(plain(_("{rows} rows, {columns} columns; read as {how}. First rows:").format(
         rows=len(table), columns=len(table.columns), how=how)))
-    st.dataframe(table.head(10))
+    st.dataframe(table.head(10).rename_axis(_("row")))  # the file's own line numbers
     formulas = a.get("uncached_formulas") or {}
     if formulas:
         cols = ", ".join(_("{column} (rows {rows})").format(column=c, rows=", ".join(map(str, r[:5])))
