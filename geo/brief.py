@@ -401,8 +401,9 @@ def brief_pdf(inputs: BriefInputs, codes: Sequence[str]) -> bytes:
 
     unknown = [c for c in codes if c not in inputs.table.index]
     if unknown:
-        raise TargetingError(f"--code {unknown[0]!r} is not a district of level {inputs.data.level!r}; "
-                             f"use a code of the ranked export, e.g. {inputs.table.index[0]!r}.")
+        raise TargetingError(_("--code {code!r} is not a district of level {level!r}; use a code of the ranked "
+                               "export, e.g. {example!r}.").format(code=unknown[0], level=inputs.data.level,
+                                                                   example=inputs.table.index[0]))
     pdf = _new_pdf()
     pdf.set_title(strip_isolates(_("{title} · district brief").format(title=inputs.title)))
     pdf.set_lang(get_language())

@@ -157,7 +157,8 @@ def point_layer_dask(
                                          report=True, where=where)
     missing = tuple((r, why) for r, why in total.dropped if "is missing" in why)
     invalid = tuple((r, why) for r, why in total.dropped if "is missing" not in why)
-    filter_line = f"where {describe_filter(where)} keeps {total.kept} of {total.rows} rows" if where else ""
+    filter_line = _("where {describe_filter} keeps {n_kept} of {n_table} rows").format(
+        describe_filter=describe_filter(where), n_kept=total.kept, n_table=total.rows) if where else ""
     report = _points.PointReport(
         file=path.name, layers=tuple(layers), rows=total.rows, filter_line=filter_line, kept=total.kept,
         inside=total.inside, outside=len(total.outside), no_coordinates=missing, invalid=invalid,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from geo.errors import TargetingError
+from geo.i18n import _, ngettext
 
 __all__ = ["FONT_DIR", "FONTS", "MissingFontError", "font_files", "strip_isolates"]
 
@@ -59,11 +60,12 @@ def font_files(folder: Path | None = None) -> dict[str, Path]:
     paths = {role: folder / name for role, name in FONTS.items()}
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
+        more = ngettext(" (and {n} more)", " (and {n} more)", len(missing) - 1).format(n=len(missing) - 1) \
+            if len(missing) > 1 else ""
         raise MissingFontError(
-            f"the font file {missing[0]} is missing"
-            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
-            + ": run `make assets` (python scripts/fetch_assets.py), which installs DejaVu Sans and "
-              "Noto Naskh Arabic from the npm registry into static/fonts/.")
+            _("the font file {file} is missing{more}: run `make assets` (python scripts/fetch_assets.py), which "
+              "installs DejaVu Sans and Noto Naskh Arabic from the npm registry into static/fonts/.").format(
+                file=missing[0], more=more))
     return paths
 
 

@@ -144,8 +144,9 @@ def _read_any(path: Path, layer: str | None) -> gpd.GeoDataFrame:
         ) from None
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise BoundaryError(
-            f"{path}: the file has no geometry column, so it holds no boundaries (is it a table?). Give a "
-            "GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or (zipped) Shapefile with the districts' shapes."
+            _("{path}: the file has no geometry column, so it holds no boundaries (is it a table?). Give a "
+              "GeoPackage, GeoJSON, FlatGeobuf, GeoParquet or (zipped) Shapefile with the districts' "
+              "shapes.").format(path=path)
         )
     return frame
 
@@ -370,7 +371,7 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, metadata: dict | None 
     metadata : dict, optional
         Settings written to a ``settings`` sheet (Excel), layer (GeoPackage) or member (GeoJSON).
     labels : mapping, optional
-        Column id -> label in the reader's language (:func:`geo.i18n.column_labels`), written
+        Column id -> label in the reader's language (:func:`geo.labels.column_labels`), written
         to a ``columns`` sheet of an Excel file; the ids stay the header of every format.
 
     Returns

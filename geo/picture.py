@@ -21,7 +21,8 @@ import shapely
 
 from geo.classify import NO_DATA_COLOUR, NO_DATA_HATCH, MapClasses
 from geo.fonts import font_files
-from geo.i18n import _, direction, format_number, value_label
+from geo.i18n import _, direction, format_number
+from geo.labels import value_label
 
 __all__ = ["projector", "rings", "legend_rows", "map_frame", "map_png", "locator_png"]
 
