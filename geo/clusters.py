@@ -8,7 +8,8 @@ The methods follow the reference methodology (sections 3 and 5):
   enclave cut off by missing data) is linked to its ``k_fallback`` nearest
   districts by centroid distance, in a projected CRS, and the links are made
   symmetric. Weights are row-standardised. The returned description says what
-  was done, so it can be shown next to the map.
+  was done, so it can be shown next to the map. :func:`contiguity` gives the same
+  links as arrays (a :class:`Contiguity`), without building a ``libpysal`` object.
 * :func:`local_moran` computes Local Moran's I (LISA), as ``esda.Moran_Local``,
   with conditional permutation inference vectorised in numpy; quadrants are HH,
   LL, HL and LH and a district is a cluster when its pseudo p-value is at most
@@ -57,6 +58,8 @@ __all__ = [
     "LISA_CLUSTERS",
     "GI_CLUSTERS",
     "ClusterResult",
+    "Contiguity",
+    "contiguity",
     "spatial_weights",
     "local_moran",
     "getis_ord",
@@ -122,6 +125,97 @@ class ClusterResult:
 # --------------------------------------------------------------------------- weights
 
 
+@dataclass(frozen=True, eq=False)
+class Contiguity:
+    """Which districts are neighbours, as arrays: district ``ids[i]`` borders ``ids[cols[ptr[i]:ptr[i+1]]]``.
+
+    What :func:`contiguity` returns, and what :func:`local_moran` and :func:`getis_ord` read (each
+    neighbour of a district weighing equally); :meth:`to_weights` gives the same links as a
+    ``libpysal`` ``W``, which takes a second to import and more to build at 50,000 districts.
+
+    Attributes
+    ----------
+    ids : pandas.Index
+        District codes, in the order of the rows.
+    ptr, cols : numpy.ndarray
+        Row pointers and neighbour positions (sorted within each row), as in a CSR matrix.
+    """
+
+    ids: pd.Index
+    ptr: np.ndarray
+    cols: np.ndarray
+
+    @property
+    def neighbors(self) -> dict:
+        """District code -> list of its neighbours' codes (as ``W.neighbors``)."""
+        ptr = self.ptr.tolist()
+        named = np.asarray(self.ids, dtype=object)[self.cols].tolist()
+        return {c: named[ptr[i]:ptr[i + 1]] for i, c in enumerate(self.ids)}
+
+    def to_weights(self) -> "W":
+        """The same links as a row-standardised ``libpysal.weights.W`` (``transform == "R"``)."""
+        from libpysal.weights import W
+
+        w = W(self.neighbors, id_order=list(self.ids), silence_warnings=True)
+        w.transform = "R"
+        return w
+
+    def among(self, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        """The links among ``ids`` (all of them known), rows in the order of ``ids``: ``(ptr, cols)``."""
+        where = self.ids.get_indexer(ids)
+        new = np.full(len(self.ids), -1, dtype=np.int64)
+        new[where] = np.arange(len(ids))
+        k = np.diff(self.ptr)
+        rows = np.repeat(new, k)
+        cols = new[self.cols]
+        kept = (rows >= 0) & (cols >= 0)
+        pair = np.unique(rows[kept] * len(ids) + cols[kept])
+        rows, cols = pair // len(ids), pair % len(ids)
+        return np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(ids)))]).astype(np.int64), cols
+
+
+def contiguity(
+    districts: gpd.GeoDataFrame | gpd.GeoSeries, *, k_fallback: int = 1
+) -> tuple[Contiguity, str]:
+    """Queen contiguity, islands linked to their nearest districts, as arrays (see :func:`spatial_weights`).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoSeries([box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 5, 6, 6)],
+    ...                   index=["a", "b", "c"], crs="EPSG:32631")
+    >>> c, text = contiguity(g)
+    >>> c.neighbors
+    {'a': ['b'], 'b': ['a', 'c'], 'c': ['b']}
+    """
+    geoms = _geometries(districts, "districts")
+    if isinstance(k_fallback, bool) or not isinstance(k_fallback, (int, np.integer)) or k_fallback < 1:
+        raise TargetingError(
+            f"Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
+            "(the number of nearest districts given to a district without contiguous neighbours)."
+        )
+    n = len(geoms)
+    rows, cols = _queen_pairs(geoms)
+    islands = np.flatnonzero(np.bincount(rows, minlength=n) == 0)
+    description = "queen contiguity"
+    if len(islands):
+        k = min(int(k_fallback), n - 1)
+        near = _nearest(geoms, islands, k)
+        linked = np.repeat(islands, k)
+        rows, cols = _symmetric(np.concatenate([rows, linked]), np.concatenate([cols, near.ravel()]), n)
+        m = len(islands)
+        description += (
+            f"; {m} island{'s' if m > 1 else ''} linked to {'their' if m > 1 else 'its'} "
+            f"{k} nearest neighbour(s)"
+        )
+    components = _components(rows, cols, n)
+    if components > 1:
+        description += (f"; {components} groups of districts with no border between them (e.g. islands): "
+                        "clusters do not reach across groups")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+    return Contiguity(geoms.index, ptr, cols), description
+
+
 def spatial_weights(
     districts: gpd.GeoDataFrame | gpd.GeoSeries, *, k_fallback: int = 1
 ) -> tuple["W", str]:
@@ -162,39 +256,8 @@ def spatial_weights(
     >>> text
     'queen contiguity; 1 island linked to its 1 nearest neighbour(s)'
     """
-    from libpysal.weights import W
-
-    geoms = _geometries(districts, "districts")
-    if isinstance(k_fallback, bool) or not isinstance(k_fallback, (int, np.integer)) or k_fallback < 1:
-        raise TargetingError(
-            f"Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
-            "(the number of nearest districts given to a district without contiguous neighbours)."
-        )
-    ids = list(geoms.index)
-    n = len(ids)
-    rows, cols = _queen_pairs(geoms)
-    islands = np.flatnonzero(np.bincount(rows, minlength=n) == 0)
-    description = "queen contiguity"
-    if len(islands):
-        k = min(int(k_fallback), n - 1)
-        near = _nearest(geoms, islands, k)
-        linked = np.repeat(islands, k)
-        rows, cols = _symmetric(np.concatenate([rows, linked]), np.concatenate([cols, near.ravel()]), n)
-        m = len(islands)
-        description += (
-            f"; {m} island{'s' if m > 1 else ''} linked to {'their' if m > 1 else 'its'} "
-            f"{k} nearest neighbour(s)"
-        )
-    ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).tolist()
-    named = np.asarray(ids, dtype=object)[cols].tolist()  # neighbours in the order of the index
-    ordered = {c: named[ptr[i]:ptr[i + 1]] for i, c in enumerate(ids)}
-    w = W(ordered, id_order=ids, silence_warnings=True)
-    components = _components(rows, cols, n)
-    if components > 1:
-        description += (f"; {components} groups of districts with no border between them (e.g. islands): "
-                        "clusters do not reach across groups")
-    w.transform = "R"
-    return w, description
+    links, description = contiguity(districts, k_fallback=k_fallback)
+    return links.to_weights(), description
 
 
 def _geometries(districts: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> gpd.GeoSeries:
@@ -305,7 +368,7 @@ def local_moran(
     alpha: float = 0.05,
     fdr: bool = True,
     seed: int = 0,
-    weights: "W | None" = None,
+    weights: "W | Contiguity | None" = None,
 ) -> ClusterResult:
     """Local Moran's I (LISA) clusters: HH pockets, LL, and HL/LH outliers.
 
@@ -339,8 +402,8 @@ def local_moran(
         Use the false-discovery-rate threshold instead of ``alpha``.
     seed : int, default 0
         Seed of the permutations (results are reproducible).
-    weights : libpysal.weights.W, optional
-        Own weights with ids = district codes (default: :func:`spatial_weights`).
+    weights : libpysal.weights.W or Contiguity, optional
+        Own weights with ids = district codes (default: :func:`contiguity`).
         They are subset to the districts with data and row-standardised: their
         links count, each neighbour of a district weighing equally (as
         ``libpysal.weights.w_subset`` then transform "R" give them); the caller's
@@ -402,7 +465,7 @@ def getis_ord(
     alpha: float = 0.05,
     star: bool = True,
     seed: int = 0,
-    weights: "W | None" = None,
+    weights: "W | Contiguity | None" = None,
     fdr: bool = True,
 ) -> pd.DataFrame:
     """Getis-Ord local G (Gi* by default): hot and cold spots, with their own permutation inference.
@@ -675,7 +738,7 @@ def _global_moran(z: np.ndarray, nb: _Neighbours) -> tuple[float, float]:
     inference as a permutation test at this size, without ``permutations x n`` shuffles.
     """
     from scipy import sparse
-    from scipy.stats import norm
+    from scipy.special import ndtr  # norm.sf(x) is ndtr(-x): the same numbers without importing scipy.stats
 
     n = len(z)
     mat = sparse.csr_matrix((nb.vals, nb.cols, nb.ptr), shape=(n, n))
@@ -694,7 +757,7 @@ def _global_moran(z: np.ndarray, nb: _Neighbours) -> tuple[float, float]:
            / ((n - 1) * (n - 2) * (n - 3) * s0 * s0)) - expected ** 2
     if not var > 0:
         return observed, float("nan")
-    return observed, float(2 * norm.sf(abs(observed - expected) / np.sqrt(var)))
+    return observed, float(2 * ndtr(-(abs(observed - expected) / np.sqrt(var))))
 
 
 def _check_inference(permutations: int, alpha: float) -> None:
@@ -710,7 +773,7 @@ def _check_inference(permutations: int, alpha: float) -> None:
 def _prepare(
     districts: gpd.GeoDataFrame | gpd.GeoSeries,
     values: pd.Series,
-    weights: "W | None",
+    weights: "W | Contiguity | None",
     name: str,
 ) -> tuple[pd.Series, gpd.GeoSeries, tuple[np.ndarray, np.ndarray], str]:
     """Values with data, their geometries, the weights' links among them (:func:`_links`) and their description."""
@@ -750,15 +813,18 @@ def _prepare(
         )
     geoms = geoms.loc[y.index]
     if weights is None:
-        w, description = spatial_weights(geoms)
-        return y, geoms, _links(w, list(y.index)), description
-    missing = [c for c in y.index if c not in weights.neighbors]
+        links, description = contiguity(geoms)
+        return y, geoms, (links.ptr, links.cols), description
+    if isinstance(weights, Contiguity):
+        missing = list(y.index[weights.ids.get_indexer(y.index) < 0])
+    else:
+        missing = [c for c in y.index if c not in weights.neighbors]
     if missing:
         raise TargetingError(
             f"Invalid weights: district codes {missing[:5]} are not among the weights' ids. "
             "Build the weights with ids = district codes, or leave weights unset."
         )
-    links = _links(weights, list(y.index))
+    links = weights.among(y.index) if isinstance(weights, Contiguity) else _links(weights, list(y.index))
     alone = np.flatnonzero(np.diff(links[0]) == 0)
     if len(alone):
         raise TargetingError(
