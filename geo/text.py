@@ -129,4 +129,6 @@ def normalise_code(values: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
 
+    if values.dtype == object and len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.str.strip().astype(object)  # every code is text (the usual case): in one pass
     return values.map(one).astype(object)

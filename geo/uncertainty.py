@@ -36,7 +36,7 @@ weight of one layer or theme.
 The computation is vectorised: the normalised matrices are computed once per
 normalisation, and each chunk of draws is scored with two matrix products
 (weighted sums of the filled values and of the availability mask) and ranked
-with one ``argsort``; memory grows with ``chunk`` x districts, not with ``draws``
+with one sort; memory grows with ``chunk`` x districts (per core used), not with ``draws``
 (apart from the ``draws x districts`` ``int32`` rank matrix that is returned, which is
 refused beyond ``memory_limit`` bytes). The summaries and :func:`sensitivity` read that
 matrix in blocks of districts, so no ``float64`` copy of it is ever made.
@@ -44,6 +44,8 @@ matrix in blocks of districts, so no ``float64`` copy of it is ever made.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -67,6 +69,7 @@ _QUANTILES = (0.05, 0.5, 0.95)
 MEMORY_LIMIT = 512 * 2**20
 """Default bound (bytes) of the ``draws x districts`` rank matrix: 512 MiB, e.g. 2,684 draws of 50,000."""
 _BLOCK = 4096  # districts per block when summarising the rank matrix
+_SORT_BLOCK = 256  # districts per block when sorting their ranks: the transposed block stays in cache
 
 
 @dataclass(frozen=True)
@@ -233,6 +236,15 @@ def _draw_weights(
         tw = base_theme * theme_factor * (within > 0)
         tw = np.nan_to_num(tw / tw.sum(axis=1, keepdims=True), nan=0.0)
     return share * tw[:, theme_of]
+
+
+def _workers() -> int:
+    """Threads that score and rank the chunks of draws: the cores this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
 
 
 def _one_blas_thread():
@@ -459,7 +471,16 @@ def rank_uncertainty(
 
     n = len(values)
     ranks = np.empty((draws, n), dtype=np.int32)
-    with _one_blas_thread():
+    def rank_chunk(sl: np.ndarray, mats: Mapping[tuple[str, str], np.ndarray]) -> None:
+        w = _draw_weights(
+            base_layer, base_theme, theme_of, layer_factor[sl], theme_factor[sl],
+            None if left_out is None else left_out[sl],
+        )
+        ranks[sl] = _rank_scores(_chunk_scores(w, pair_idx[sl], pairs, mats, mask, scored))
+
+    # Chunks are independent (their random factors are drawn above): they are scored and ranked on
+    # the available cores, numpy releasing the interpreter lock while it sorts; same result.
+    with _one_blas_thread(), ThreadPoolExecutor(_workers()) as pool:
         for r in range(replicates):
             if drawn:
                 sample = orient(_treated(data.draw(raw, data_rng), method), higher_is_worse)
@@ -467,13 +488,7 @@ def rank_uncertainty(
             else:
                 mats = matrices
             rows = np.flatnonzero(data_set == r)
-            for start in range(0, len(rows), chunk):
-                sl = rows[start:start + chunk]
-                w = _draw_weights(
-                    base_layer, base_theme, theme_of, layer_factor[sl], theme_factor[sl],
-                    None if left_out is None else left_out[sl],
-                )
-                ranks[sl] = _rank_scores(_chunk_scores(w, pair_idx[sl], pairs, mats, mask, scored))
+            list(pool.map(lambda sl: rank_chunk(sl, mats), [rows[i:i + chunk] for i in range(0, len(rows), chunk)]))
 
     table = _summarise(ranks, ref_rank, scored, top_k, values.index)
     mean_shift = _mean_shift(ranks, ref_rank)
@@ -603,8 +618,8 @@ def _summarise(
     ranks: np.ndarray, ref_rank: np.ndarray, scored: np.ndarray, top_k: int, index: pd.Index
 ) -> pd.DataFrame:
     q = np.full((len(_QUANTILES), ranks.shape[1]), np.nan)
-    for start in range(0, ranks.shape[1], _BLOCK):
-        q[:, start:start + _BLOCK] = _column_quantiles(ranks[:, start:start + _BLOCK], _QUANTILES)
+    for start in range(0, ranks.shape[1], _SORT_BLOCK):
+        q[:, start:start + _SORT_BLOCK] = _column_quantiles(ranks[:, start:start + _SORT_BLOCK], _QUANTILES)
     p_top = ((ranks > 0) & (ranks <= top_k)).sum(axis=0) / ranks.shape[0]
     table = pd.DataFrame(
         {"rank_median": q[1], "rank_p05": q[0], "rank_p95": q[2], "p_top_k": p_top.astype(float)},
