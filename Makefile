@@ -62,6 +62,7 @@ bench: setup-dev browser
 	$(PY) benchmarks/bench_allocate.py
 	$(PY) benchmarks/bench_points.py
 	$(PY) benchmarks/bench_tables.py
+	$(PY) benchmarks/bench_analysis.py
 	$(PY) benchmarks/bench_dashboard.py --repeat 5
 	$(PY) benchmarks/bench_dashboard.py --repeat 5 --generated 10000
 
@@ -71,6 +72,7 @@ bench-quick: setup-dev browser
 	$(PY) benchmarks/bench_allocate.py --quick
 	$(PY) benchmarks/bench_points.py --quick
 	$(PY) benchmarks/bench_tables.py --quick
+	$(PY) benchmarks/bench_analysis.py --quick
 	$(PY) benchmarks/bench_dashboard.py --repeat 1
 
 check: setup
