@@ -618,8 +618,12 @@ def _summarise(
     ranks: np.ndarray, ref_rank: np.ndarray, scored: np.ndarray, top_k: int, index: pd.Index
 ) -> pd.DataFrame:
     q = np.full((len(_QUANTILES), ranks.shape[1]), np.nan)
-    for start in range(0, ranks.shape[1], _SORT_BLOCK):
+
+    def block(start: int) -> None:
         q[:, start:start + _SORT_BLOCK] = _column_quantiles(ranks[:, start:start + _SORT_BLOCK], _QUANTILES)
+
+    with ThreadPoolExecutor(_workers()) as pool:  # blocks of districts apart: sorted on the available cores
+        list(pool.map(block, range(0, ranks.shape[1], _SORT_BLOCK)))
     p_top = ((ranks > 0) & (ranks <= top_k)).sum(axis=0) / ranks.shape[0]
     table = pd.DataFrame(
         {"rank_median": q[1], "rank_p05": q[0], "rank_p95": q[2], "p_top_k": p_top.astype(float)},
