@@ -64,6 +64,7 @@ bench: setup-dev browser
 	$(PY) benchmarks/bench_tables.py
 	$(PY) benchmarks/bench_brief.py
 	$(PY) benchmarks/bench_map_points.py
+	$(PY) benchmarks/bench_analysis.py
 	$(PY) benchmarks/bench_dashboard.py --repeat 5
 	$(PY) benchmarks/bench_dashboard.py --repeat 5 --generated 10000
 
@@ -75,6 +76,7 @@ bench-quick: setup-dev browser
 	$(PY) benchmarks/bench_tables.py --quick
 	$(PY) benchmarks/bench_brief.py --pages 1 --repeat 1
 	$(PY) benchmarks/bench_map_points.py --quick
+	$(PY) benchmarks/bench_analysis.py --quick
 	$(PY) benchmarks/bench_dashboard.py --repeat 1
 
 check: setup

@@ -17,8 +17,8 @@ Needs Debian's Chromium (/usr/bin/chromium). Every request that would leave this
   re-coloured, "outlines" when the second pass (uncertain members of the top) has arrived.
 - **First map**: from ``goto`` to a coloured map, on a fresh server (cold: nothing cached) and
   on a second browser (warm).
-- **Sessions**: N browser pages open the same link at once on a warm server; each one's time
-  to its coloured map.
+- **Sessions**: N browser contexts (N people: no shared cookies or cache) open the same link at
+  once on a warm server; each one's time to its coloured map.
 
 ``--baseline DIR`` runs the same measurements against another checkout (for example the
 previous release) in the same run, alternating between the two servers.
@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.generated import generated_config  # noqa: E402
 from tests.browser import ARGS, CHROMIUM, block_internet, dashboard  # noqa: E402
 
 READY = "() => !!(window.PK && PK.districts && PK.restyled)"
@@ -56,7 +57,7 @@ def _kind(payload: bytes) -> str:
         element = msg.delta.new_element.WhichOneof("type")
         if element in ("component_instance", "iframe", "bidi_component"):
             return "component"
-        if element in ("arrow_data_frame", "arrow_table", "data_frame", "table", "arrow_dataframe"):
+        if element in ("dataframe", "table", "arrow_data_frame", "arrow_table", "data_frame", "arrow_dataframe"):
             return "table"
     return "other"
 
@@ -159,8 +160,10 @@ def weight_changes(page, wire, repeat: int) -> list[dict]:
 
 
 def sessions(browser, url: str, level: str, n: int) -> list[float]:
-    """``n`` pages opening the same link at once: seconds from the first request to each one's map."""
-    pages = [browser.new_page(viewport={"width": 1440, "height": 1000}) for _ in range(n)]
+    """``n`` browser contexts (separate cookies and caches, like ``n`` people) opening the same link at
+    once: seconds from the first request to each one's coloured map."""
+    contexts = [browser.new_context(viewport={"width": 1440, "height": 1000}) for _ in range(n)]
+    pages = [context.new_page() for context in contexts]
     for page in pages:
         block_internet(page, [])
     t0 = time.perf_counter()
@@ -180,70 +183,9 @@ def sessions(browser, url: str, level: str, n: int) -> list[float]:
                 except Exception:
                     pass
         time.sleep(0.1)
-    for page in pages:
-        page.close()
+    for context in contexts:
+        context.close()
     return sorted(done.values()) + [float("nan")] * (n - len(done))
-
-
-def generated_config(n: int, cache: Path) -> Path:
-    """A configuration of ``n`` generated Voronoi districts over Morocco's extent, with four layers.
-
-    The values are random (seeded): this dataset only measures speed and is never shown as data.
-    """
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-    import shapely
-
-    folder = cache / f"districts_{n}"
-    config = folder / "config.toml"
-    if config.exists():
-        return config
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    extent = shapely.box(-13.2, 27.7, -1.0, 35.9)
-    points = shapely.points(rng.uniform(-13.2, -1.0, n), rng.uniform(27.7, 35.9, n))
-    cells = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=extent)
-    cells = shapely.intersection(np.asarray(cells.geoms), extent)
-    codes = [f"G{i:05d}" for i in range(len(cells))]
-    gpd.GeoDataFrame({"code": codes, "name": [f"District {c}" for c in codes]}, geometry=cells,
-                     crs=4326).to_file(folder / "districts.gpkg", layer="districts", engine="pyogrio")
-    values = pd.DataFrame({"code": codes, "people": rng.integers(1_000, 200_000, len(codes))})
-    for col in ("a", "b", "c", "d"):
-        values[col] = rng.uniform(0, 100, len(codes)).round(1)
-    values.to_csv(folder / "values.csv", index=False)
-    layers = "".join(f"""
-[[layers.custom]]
-id = "{col}"
-label = "Generated {col}"
-theme = "{theme}"
-unit = "%"
-higher_is_worse = true
-kind = "rate"
-table = "values"
-column = "{col}"
-source = "generated for the benchmark"
-year = 2024
-licence = "none"
-""" for col, theme in zip("abcd", ("poverty", "unemployment", "displacement", "infrastructure")))
-    config.write_text(f"""title = "Benchmark: {n} generated districts"
-[levels.districts]
-label = "Districts"
-path = "districts.gpkg"
-layer = "districts"
-id = "code"
-name = "name"
-
-[tables.values]
-path = "values.csv"
-key = "code"
-level = "districts"
-
-[population]
-table = "values"
-column = "people"
-{layers}""", encoding="utf-8")
-    return config
 
 
 def _mb(n: float) -> str:

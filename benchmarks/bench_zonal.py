@@ -1,8 +1,9 @@
 """Benchmark zonal statistics on a country-sized raster against rasterstats and exactextract.
 
 One command generates the data (once, cached outside the repository), runs every
-method in a fresh subprocess N times and prints a Markdown table of the median
-time and peak memory (``ru_maxrss`` of the subprocess)::
+method in a fresh subprocess N times, the methods in turn round after round, on one
+core and then on two (``--cores``), and prints a Markdown table per core count of the
+median time and each subprocess's own peak memory (``VmHWM``, see :func:`own_peak_mb`)::
 
     .venv/bin/python benchmarks/bench_zonal.py                       # 8,000 x 8,000; 77/750/7,500 zones
     .venv/bin/python benchmarks/bench_zonal.py --quick               # small, under a minute
@@ -134,21 +135,40 @@ def make_zones(path: Path, count: int, seed: int) -> Path:
 # ---------------------------------------------------------------------- worker
 
 
-def worker(method: str, raster: str, zones_path: str, weights: str, out: str | None) -> dict[str, Any]:
-    """Run one method once, in this process, and return its time and peak memory."""
+def own_peak_mb() -> float:
+    """This process's own peak resident memory (MB): ``VmHWM``, the high-water mark of its own memory map.
+
+    ``ru_maxrss`` is not used: a child started from a large parent reports at least the parent's peak
+    (Linux carries it over when the child starts the new program), which floored every method at the
+    driver's size (about 350 MB) before.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker(method: str, raster: str, zones_path: str, weights: str, out: str | None,
+           cores: int | None = None) -> dict[str, Any]:
+    """Run one method once, in this process (on ``cores`` cores if given), and return its time and peak memory."""
+    if cores:
+        os.sched_setaffinity(0, set(sorted(os.sched_getaffinity(0))[:cores]))
     import geopandas as gpd
     import rasterio
 
     sys.path.insert(0, str(ROOT))
     zones = gpd.read_file(zones_path)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = own_peak_mb()
     start = time.perf_counter()
     table = run_method(method, zones, raster, weights, rasterio)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = own_peak_mb()
     if out is not None and table is not None:
         table.to_pickle(out)
-    return {"method": method, "seconds": seconds, "peak_mb": peak / 1024, "base_mb": rss_before / 1024}
+    return {"method": method, "seconds": seconds, "peak_mb": peak, "base_mb": rss_before}
 
 
 def run_method(method: str, zones: Any, raster: str, weights: str, rasterio: Any) -> Any:
@@ -200,12 +220,15 @@ def read_floor(raster: str, rasterio: Any) -> float:
 
 
 def run_once(
-    method: str, raster: Path, zones: Path, weights: Path, out: Path | None, extra_env: dict[str, str] | None = None
+    method: str, raster: Path, zones: Path, weights: Path, out: Path | None, extra_env: dict[str, str] | None = None,
+    cores: int | None = None,
 ) -> dict[str, Any]:
-    """Run one method in a fresh subprocess and return its measurements."""
+    """Run one method in a fresh subprocess (on ``cores`` cores if given) and return its measurements."""
     command = [sys.executable, __file__, "--worker", method, "--raster", str(raster), "--zones-file", str(zones), "--weights", str(weights)]
     if out is not None:
         command += ["--out", str(out)]
+    if cores:
+        command += ["--worker-cores", str(cores)]
     env = {k: v for k, v in os.environ.items() if k not in ("GDAL_NUM_THREADS", "GDAL_CACHEMAX")}
     env.update(extra_env or {})
     done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
@@ -258,39 +281,56 @@ def bench(args: argparse.Namespace) -> None:
     print(f"raster: {raster} ({args.size} x {args.size} float32, {raster.stat().st_size / 1e6:.0f} MB on disk)\n")
     read_floor(str(raster), __import__("rasterio"))  # warm the page cache
     methods = [m for m in METHODS if m in args.methods]
-    results: dict[int, dict[str, dict[str, Any]]] = {}
+    for cores in args.cores:
+        print(f"\n{cores} core(s) per run (os.sched_setaffinity in each worker); load average {os.getloadavg()[0]:.1f}")
+        results = bench_cores(args, cache, raster, weights, methods, cores)
+        print()
+        print(f"With {cores} core(s):\n")
+        print(table(results, methods))
+        (cache / f"results_{cores}core.json").write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+    if args.memory_scale > 1:
+        print()
+        print(memory_check(args, cache))
+
+
+def bench_cores(args: argparse.Namespace, cache: Path, raster: Path, weights: Path, methods: list[str],
+                cores: int) -> dict[int, dict[str, Any]]:
+    """Every method on every zone count, the methods in turn round after round (other load on the machine
+    then hits them alike), each run in its own process on ``cores`` cores."""
+    results: dict[int, dict[str, Any]] = {}
     for count in args.zones:
         zones = make_zones(cache / f"zones_{count}.gpkg", count, seed=count)
+        runs: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
+        for round_ in range(max(args.repeat, args.slow_repeat)):
+            for method in methods:
+                if round_ >= (args.slow_repeat if method in SLOW else args.repeat):
+                    continue
+                out = cache / f"out_{method}_{count}.pkl" if method in ("project", "rasterstats_noboundless", "rasterstats") else None
+                runs[method].append(run_once(method, raster, zones, weights, out, cores=cores))
         results[count] = {}
         for method in methods:
-            repeat = args.slow_repeat if method in SLOW else args.repeat
-            out = cache / f"out_{method}_{count}.pkl" if method in ("project", "rasterstats_noboundless", "rasterstats") else None
-            runs = [run_once(method, raster, zones, weights, out) for _ in range(repeat)]
+            done = runs[method]
             results[count][method] = {
-                "seconds": statistics.median(r["seconds"] for r in runs),
-                "peak_mb": statistics.median(r["peak_mb"] for r in runs),
-                "base_mb": statistics.median(r["base_mb"] for r in runs),
-                "runs": len(runs),
-                "all_seconds": [round(r["seconds"], 3) for r in runs],
+                "seconds": statistics.median(r["seconds"] for r in done),
+                "peak_mb": statistics.median(r["peak_mb"] for r in done),
+                "base_mb": statistics.median(r["base_mb"] for r in done),
+                "runs": len(done),
+                "all_seconds": [round(r["seconds"], 3) for r in done],
             }
             print(f"  {count:>6} zones  {method:<24} {results[count][method]['seconds']:8.2f} s  "
-                  f"{results[count][method]['peak_mb']:7.0f} MB  ({len(runs)} runs: {results[count][method]['all_seconds']})", flush=True)
+                  f"{results[count][method]['peak_mb']:7.0f} MB  ({len(done)} runs: {results[count][method]['all_seconds']})", flush=True)
         reference = next((cache / f"out_{m}_{count}.pkl" for m in ("rasterstats_noboundless", "rasterstats") if m in methods), None)
         if "project" in methods and reference is not None:
             results[count]["max_rel_diff"] = compare(cache / f"out_project_{count}.pkl", reference)  # type: ignore[assignment]
             print(f"  {count:>6} zones  max relative difference vs rasterstats: {results[count]['max_rel_diff']:.2e}")
-    print()
-    print(table(results, methods))
-    if args.memory_scale > 1:
-        print()
-        print(memory_check(args, cache))
-    (cache / "results.json").write_text(json.dumps({str(k): v for k, v in results.items()}, indent=2))
+    return results
+
 
 
 def table(results: dict[int, dict[str, Any]], methods: list[str]) -> str:
     """Return the Markdown table of medians with ratios to the best alternative and the floor."""
     lines = [
-        "| zones | method | runs | median time (s) | peak RSS (MB) | time / project |",
+        "| zones | method | runs | median time (s) | own peak memory (MB) | time / project |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     summary = []
@@ -350,9 +390,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--zones-file", help=argparse.SUPPRESS)
     parser.add_argument("--weights", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-cores", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--cores", type=int, nargs="+", default=[1, 2],
+                        help="cores each run may use, one table per value (default 1 2)")
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.raster, args.zones_file, args.weights, args.out)))
+        print(json.dumps(worker(args.worker, args.raster, args.zones_file, args.weights, args.out,
+                                args.worker_cores)))
         return
     if args.quick:
         args.size, args.zones, args.repeat = 1000, [77, 750], 2

@@ -60,15 +60,17 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import Bounds, LinearConstraint, brentq
 from scipy.sparse import csr_array, eye_array, hstack, vstack
 
 from geo.i18n import _, format_spec
 from geo.errors import TargetingError
+
+if TYPE_CHECKING:  # scipy.optimize takes a second to import: only when a plan is made
+    from scipy.optimize import Bounds
 
 __all__ = [
     "COMPOSITE",
@@ -432,6 +434,8 @@ def _amount_matrix(p: _Problem, unit: np.ndarray, column_of: np.ndarray, n_cols:
 
 
 def _common_rows(p: _Problem, amount: csr_array) -> list:
+    from scipy.optimize import LinearConstraint
+
     rows = [LinearConstraint(csr_array(amount.sum(axis=0)[None, :]), -np.inf, p.budget)]
     for r, mask in p.regions.items():
         rows.append(LinearConstraint(csr_array(amount[mask].sum(axis=0)[None, :]), p.shares[r] * p.budget, np.inf))
@@ -440,6 +444,8 @@ def _common_rows(p: _Problem, amount: csr_array) -> list:
 
 def _reach_programme(p: _Problem) -> _Programme:
     """Columns: covered share s_i of every district (then z_i with a fixed cost)."""
+    from scipy.optimize import Bounds, LinearConstraint
+
     n, c, f = len(p.codes), p.cost.per_person, p.cost.fixed
     unit = c * np.where(p.population > 0, p.population, 1.0)
     var_lo = np.clip(np.maximum(p.lo - f, 0.0) / unit, 0.0, 1.0)
@@ -541,6 +547,8 @@ def _segments(p: _Problem, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 
 
 def _need_programme(p: _Problem, grid: np.ndarray | None = None) -> tuple[_Programme, np.ndarray, np.ndarray]:
+    from scipy.optimize import Bounds, LinearConstraint
+
     n, f = len(p.codes), p.cost.fixed
     district, width, lo, slope = _segments(p, _grid(p, _guide(p)) if grid is None else grid)
     with_z = f > 0
@@ -697,6 +705,8 @@ def _clipped(lam: float | np.ndarray, weight: np.ndarray, p: _Problem) -> np.nda
 
 def _solve_lambda(total: Any, target: float, top: float) -> float:
     """The least multiplier ``lam`` in [0, top] with ``total(lam) >= target`` (``total`` is nondecreasing)."""
+    from scipy.optimize import brentq
+
     if total(0.0) >= target:
         return 0.0
     return float(brentq(lambda lam: total(lam) - target, 0.0, top, xtol=1e-15 * top, rtol=4 * np.finfo(float).eps,

@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 
 from geo.i18n import _, format_spec
-from geo.clusters import district_summaries, getis_ord, local_moran, spatial_weights
+from geo.clusters import contiguity, district_summaries, getis_ord, local_moran
 from geo.dataset import LevelData, ranked_table, score_level
 from geo.errors import TargetingError
 from geo.identifiers import ANALYSIS_COLUMNS
@@ -193,13 +193,14 @@ def _clusterable(data: LevelData, result: ScoreResult) -> tuple[Any, pd.Series]:
 
 
 def scored_neighbours(data: LevelData, result: ScoreResult) -> tuple[Any, str]:
-    """Queen contiguity among the scored districts (nearest neighbour for islands), and its description.
+    """Queen contiguity among the scored districts (nearest neighbour for islands, a
+    :class:`geo.clusters.Contiguity`), and its description.
 
     It depends only on the shapes and on which districts have a score, so it can be reused
     while weights change (see :func:`cluster_columns`).
     """
     districts, scored = _clusterable(data, result)
-    return spatial_weights(districts.loc[scored.dropna().index])
+    return contiguity(districts.loc[scored.dropna().index])
 
 
 def in_order(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,8 @@ The methods follow the reference methodology (sections 3 and 5):
   enclave cut off by missing data) is linked to its ``k_fallback`` nearest
   districts by centroid distance, in a projected CRS, and the links are made
   symmetric. Weights are row-standardised. The returned description says what
-  was done, so it can be shown next to the map.
+  was done, so it can be shown next to the map. :func:`contiguity` gives the same
+  links as arrays (a :class:`Contiguity`), without building a ``libpysal`` object.
 * :func:`local_moran` computes Local Moran's I (LISA), as ``esda.Moran_Local``,
   with conditional permutation inference vectorised in numpy; quadrants are HH,
   LL, HL and LH and a district is a cluster when its pseudo p-value is at most
@@ -41,7 +42,7 @@ permutations)``, so the smallest possible value with 999 permutations is 0.001.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Hashable, Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -58,6 +59,8 @@ __all__ = [
     "LISA_CLUSTERS",
     "GI_CLUSTERS",
     "ClusterResult",
+    "Contiguity",
+    "contiguity",
     "spatial_weights",
     "local_moran",
     "getis_ord",
@@ -123,6 +126,97 @@ class ClusterResult:
 # --------------------------------------------------------------------------- weights
 
 
+@dataclass(frozen=True, eq=False)
+class Contiguity:
+    """Which districts are neighbours, as arrays: district ``ids[i]`` borders ``ids[cols[ptr[i]:ptr[i+1]]]``.
+
+    What :func:`contiguity` returns, and what :func:`local_moran` and :func:`getis_ord` read (each
+    neighbour of a district weighing equally); :meth:`to_weights` gives the same links as a
+    ``libpysal`` ``W``, which takes a second to import and more to build at 50,000 districts.
+
+    Attributes
+    ----------
+    ids : pandas.Index
+        District codes, in the order of the rows.
+    ptr, cols : numpy.ndarray
+        Row pointers and neighbour positions (sorted within each row), as in a CSR matrix.
+    """
+
+    ids: pd.Index
+    ptr: np.ndarray
+    cols: np.ndarray
+
+    @property
+    def neighbors(self) -> dict:
+        """District code -> list of its neighbours' codes (as ``W.neighbors``)."""
+        ptr = self.ptr.tolist()
+        named = np.asarray(self.ids, dtype=object)[self.cols].tolist()
+        return {c: named[ptr[i]:ptr[i + 1]] for i, c in enumerate(self.ids)}
+
+    def to_weights(self) -> "W":
+        """The same links as a row-standardised ``libpysal.weights.W`` (``transform == "R"``)."""
+        from libpysal.weights import W
+
+        w = W(self.neighbors, id_order=list(self.ids), silence_warnings=True)
+        w.transform = "R"
+        return w
+
+    def among(self, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+        """The links among ``ids`` (all of them known), rows in the order of ``ids``: ``(ptr, cols)``."""
+        where = self.ids.get_indexer(ids)
+        new = np.full(len(self.ids), -1, dtype=np.int64)
+        new[where] = np.arange(len(ids))
+        k = np.diff(self.ptr)
+        rows = np.repeat(new, k)
+        cols = new[self.cols]
+        kept = (rows >= 0) & (cols >= 0)
+        pair = np.unique(rows[kept] * len(ids) + cols[kept])
+        rows, cols = pair // len(ids), pair % len(ids)
+        return np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(ids)))]).astype(np.int64), cols
+
+
+def contiguity(
+    districts: gpd.GeoDataFrame | gpd.GeoSeries, *, k_fallback: int = 1
+) -> tuple[Contiguity, str]:
+    """Queen contiguity, islands linked to their nearest districts, as arrays (see :func:`spatial_weights`).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> g = gpd.GeoSeries([box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 5, 6, 6)],
+    ...                   index=["a", "b", "c"], crs="EPSG:32631")
+    >>> c, text = contiguity(g)
+    >>> c.neighbors
+    {'a': ['b'], 'b': ['a', 'c'], 'c': ['b']}
+    """
+    geoms = _geometries(districts, "districts")
+    if isinstance(k_fallback, bool) or not isinstance(k_fallback, (int, np.integer)) or k_fallback < 1:
+        raise TargetingError(
+            f"Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
+            "(the number of nearest districts given to a district without contiguous neighbours)."
+        )
+    n = len(geoms)
+    rows, cols = _queen_pairs(geoms)
+    islands = np.flatnonzero(np.bincount(rows, minlength=n) == 0)
+    description = "queen contiguity"
+    if len(islands):
+        k = min(int(k_fallback), n - 1)
+        near = _nearest(geoms, islands, k)
+        linked = np.repeat(islands, k)
+        rows, cols = _symmetric(np.concatenate([rows, linked]), np.concatenate([cols, near.ravel()]), n)
+        m = len(islands)
+        description += (
+            f"; {m} island{'s' if m > 1 else ''} linked to {'their' if m > 1 else 'its'} "
+            f"{k} nearest neighbour(s)"
+        )
+    components = _components(rows, cols, n)
+    if components > 1:
+        description += (f"; {components} groups of districts with no border between them (e.g. islands): "
+                        "clusters do not reach across groups")
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+    return Contiguity(geoms.index, ptr, cols), description
+
+
 def spatial_weights(
     districts: gpd.GeoDataFrame | gpd.GeoSeries, *, k_fallback: int = 1
 ) -> tuple["W", str]:
@@ -163,38 +257,8 @@ def spatial_weights(
     >>> text
     'queen contiguity; 1 island linked to its 1 nearest neighbour(s)'
     """
-    from libpysal.weights import W
-
-    geoms = _geometries(districts, "districts")
-    if isinstance(k_fallback, bool) or not isinstance(k_fallback, (int, np.integer)) or k_fallback < 1:
-        raise TargetingError(
-            _("Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
-            "(the number of nearest districts given to a district without contiguous neighbours).").format(
-                k_fallback=k_fallback)
-        )
-    ids = list(geoms.index)
-    neighbors = _queen_neighbours(geoms)
-    islands = [i for i in ids if not neighbors[i]]
-    description = "queen contiguity"
-    if islands:
-        k = min(int(k_fallback), len(ids) - 1)
-        for island, near in _nearest(geoms, islands, k).items():
-            for j in near:
-                neighbors[island].add(j)
-                neighbors[j].add(island)
-        n = len(islands)
-        description += (
-            ngettext("; {n} island linked to its {k} nearest neighbour(s)",
-                     "; {n} islands linked to their {k} nearest neighbour(s)", n).format(n=n, k=k)
-        )
-    position = {c: k for k, c in enumerate(ids)}
-    ordered = {i: sorted(neighbors[i], key=position.__getitem__) for i in ids}
-    w = W(ordered, id_order=ids, silence_warnings=True)
-    if w.n_components > 1:
-        description += (_("; {n_components} groups of districts with no border between them (e.g. islands): "
-                        "clusters do not reach across groups").format(n_components=w.n_components))
-    w.transform = "R"
-    return w, description
+    links, description = contiguity(districts, k_fallback=k_fallback)
+    return links.to_weights(), description
 
 
 def _geometries(districts: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> gpd.GeoSeries:
@@ -229,32 +293,70 @@ def _geometries(districts: gpd.GeoDataFrame | gpd.GeoSeries, name: str) -> gpd.G
     return geoms
 
 
-def _queen_neighbours(geoms: gpd.GeoSeries) -> dict[Hashable, set[Hashable]]:
-    from libpysal.weights import Queen
+def _queen_pairs(geoms: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``(rows, cols)`` of the districts sharing at least one vertex, both ways, sorted.
 
-    frame = gpd.GeoDataFrame(geometry=geoms.reset_index(drop=True))
-    queen = Queen.from_dataframe(frame, use_index=True, silence_warnings=True)
-    ids = list(geoms.index)
-    return {ids[i]: {ids[j] for j in queen.neighbors.get(i, [])} for i in range(len(ids))}
+    The same rule as libpysal's ``Queen`` (every vertex of every ring, compared exactly),
+    computed in one sort of all the vertices instead of a Python set per vertex.
+    """
+    import shapely
+
+    xy, owner = shapely.get_coordinates(np.asarray(geoms.values), return_index=True)
+    xy = xy + 0.0  # -0.0 and 0.0 are the same vertex
+    order = np.lexsort((owner, xy[:, 1], xy[:, 0]))
+    x, y, owner = xy[order, 0], xy[order, 1], owner[order]
+    same = (x[1:] == x[:-1]) & (y[1:] == y[:-1])
+    vertex = np.concatenate([[0], np.cumsum(~same)])
+    keep = np.concatenate([[True], ~(same & (owner[1:] == owner[:-1]))])  # one entry per district and vertex
+    vertex, owner = vertex[keep], owner[keep]
+    first, second = [], []
+    step = 1
+    while step < len(vertex):  # the districts of one vertex are consecutive: pair each with the next ones
+        shared = vertex[step:] == vertex[:-step]
+        if not shared.any():
+            break
+        first.append(owner[:-step][shared])
+        second.append(owner[step:][shared])
+        step += 1
+    empty = np.zeros(0, dtype=np.int64)
+    a = np.concatenate(first) if first else empty
+    b = np.concatenate(second) if second else empty
+    return _symmetric(a, b, len(geoms))
 
 
-def _nearest(geoms: gpd.GeoSeries, islands: list[Hashable], k: int) -> dict[Hashable, list[Hashable]]:
+def _symmetric(a: np.ndarray, b: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The links ``a -> b`` made symmetric, without self-links or repeats, sorted by row then column."""
+    rows = np.concatenate([a, b]).astype(np.int64)
+    cols = np.concatenate([b, a]).astype(np.int64)
+    pair = np.unique(rows[rows != cols] * n + cols[rows != cols])
+    return pair // n, pair % n
+
+
+def _components(rows: np.ndarray, cols: np.ndarray, n: int) -> int:
+    """Number of connected groups of districts of the links ``rows -> cols``."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
+
+    graph = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return int(connected_components(graph, directed=False)[0])
+
+
+def _nearest(geoms: gpd.GeoSeries, islands: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` districts nearest to each island (centroid distance), one row per island."""
     if geoms.crs is None:
         raise MissingCRSError(
             _("districts have no CRS, but {n_islands} district(s) without neighbours ({islands}) "
-            "must be linked by distance. Set the CRS of the boundaries (e.g. with .set_crs('EPSG:4326')).").format(
-                n_islands=len(islands), islands=islands[:5])
+              "must be linked by distance. Set the CRS of the boundaries (e.g. with .set_crs('EPSG:4326')).").format(
+                n_islands=len(islands), islands=list(geoms.index[islands[:5]]))
         )
     projected = geoms.to_crs(geoms.estimate_utm_crs()) if geoms.crs.is_geographic else geoms
     cent = projected.centroid
     xy = np.column_stack([cent.x.to_numpy(), cent.y.to_numpy()])
-    pos = {c: i for i, c in enumerate(geoms.index)}
-    out: dict[Hashable, list[Hashable]] = {}
-    for island in islands:
-        d = np.hypot(*(xy - xy[pos[island]]).T)
-        d[pos[island]] = np.inf
-        order = np.argsort(d, kind="stable")[:k]
-        out[island] = [geoms.index[j] for j in order]
+    out = np.empty((len(islands), k), dtype=np.int64)
+    for r, island in enumerate(islands):
+        d = np.hypot(*(xy - xy[island]).T)
+        d[island] = np.inf
+        out[r] = np.argsort(d, kind="stable")[:k]
     return out
 
 
@@ -269,7 +371,7 @@ def local_moran(
     alpha: float = 0.05,
     fdr: bool = True,
     seed: int = 0,
-    weights: "W | None" = None,
+    weights: "W | Contiguity | None" = None,
 ) -> ClusterResult:
     """Local Moran's I (LISA) clusters: HH pockets, LL, and HL/LH outliers.
 
@@ -303,10 +405,12 @@ def local_moran(
         Use the false-discovery-rate threshold instead of ``alpha``.
     seed : int, default 0
         Seed of the permutations (results are reproducible).
-    weights : libpysal.weights.W, optional
-        Own weights with ids = district codes (default: :func:`spatial_weights`).
-        They are subset to the districts with data and row-standardised; the
-        caller's object is not modified.
+    weights : libpysal.weights.W or Contiguity, optional
+        Own weights with ids = district codes (default: :func:`contiguity`).
+        They are subset to the districts with data and row-standardised: their
+        links count, each neighbour of a district weighing equally (as
+        ``libpysal.weights.w_subset`` then transform "R" give them); the caller's
+        object is not modified.
 
     Returns
     -------
@@ -323,10 +427,10 @@ def local_moran(
     ('HH', 0.215)
     """
     _check_inference(permutations, alpha)
-    y, geoms, w, description = _prepare(districts, values, weights, "values")
+    y, geoms, links, description = _prepare(districts, values, weights, "values")
     yv = y.to_numpy(float)
     n = len(yv)
-    nb = _Neighbours.from_weights(w)
+    nb = _Neighbours.from_links(links)
     z = yv - yv.mean()
     den = float((z * z).sum())
     lag = nb.lag(z)
@@ -364,7 +468,7 @@ def getis_ord(
     alpha: float = 0.05,
     star: bool = True,
     seed: int = 0,
-    weights: "W | None" = None,
+    weights: "W | Contiguity | None" = None,
     fdr: bool = True,
 ) -> pd.DataFrame:
     """Getis-Ord local G (Gi* by default): hot and cold spots, with their own permutation inference.
@@ -418,10 +522,10 @@ def getis_ord(
     'hot spot'
     """
     _check_inference(permutations, alpha)
-    y, geoms, w, _unused = _prepare(districts, values, weights, "values")
+    y, geoms, links, _unused = _prepare(districts, values, weights, "values")
     yv = y.to_numpy(float)
     n = len(yv)
-    nb = _Neighbours.from_weights(w, binary=True, with_self=bool(star))
+    nb = _Neighbours.from_links(links, binary=True, with_self=bool(star))
     total = float(yv.sum())
     g_obs = nb.lag(yv) / total
     rng = np.random.default_rng(int(seed))
@@ -487,17 +591,22 @@ class _Neighbours:
     uniform: bool
 
     @classmethod
-    def from_weights(cls, w: "W", *, binary: bool = False, with_self: bool = False) -> "_Neighbours":
-        sparse = w.sparse.tocsr()
-        sparse.sort_indices()
-        ptr, cols = sparse.indptr.astype(np.int64), sparse.indices.astype(np.int64)
-        vals = np.ones(len(cols)) if binary else sparse.data.astype(float)
-        diagonal = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr)) == cols
-        own = np.zeros(len(ptr) - 1)
+    def from_links(cls, links: tuple[np.ndarray, np.ndarray], *, binary: bool = False,
+                   with_self: bool = False) -> "_Neighbours":
+        """Row-standardised neighbours from :func:`_links`: each of a row's ``k`` links weighs ``1 / k``
+        (libpysal's transform "R" of binary links); ``binary`` leaves them at 1 until the self-weight of
+        Gi* is added, then standardises."""
+        ptr, cols = links
+        n = len(ptr) - 1
+        k = np.diff(ptr)
+        row_of = np.repeat(np.arange(n), k)
+        vals = np.ones(len(cols)) if binary else 1.0 / np.repeat(k, k).astype(float)
+        diagonal = row_of == cols
+        own = np.zeros(n)
         if diagonal.any():  # weights that already hold a self-weight: keep it apart
-            own[np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))[diagonal]] = vals[diagonal]
+            own[row_of[diagonal]] = vals[diagonal]
             keep = ~diagonal
-            counts = np.bincount(np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))[keep], minlength=len(ptr) - 1)
+            counts = np.bincount(row_of[keep], minlength=n)
             cols, vals = cols[keep], vals[keep]
             ptr = np.concatenate([[0], np.cumsum(counts)])
         if with_self:
@@ -632,7 +741,7 @@ def _global_moran(z: np.ndarray, nb: _Neighbours) -> tuple[float, float]:
     inference as a permutation test at this size, without ``permutations x n`` shuffles.
     """
     from scipy import sparse
-    from scipy.stats import norm
+    from scipy.special import ndtr  # norm.sf(x) is ndtr(-x): the same numbers without importing scipy.stats
 
     n = len(z)
     mat = sparse.csr_matrix((nb.vals, nb.cols, nb.ptr), shape=(n, n))
@@ -651,7 +760,7 @@ def _global_moran(z: np.ndarray, nb: _Neighbours) -> tuple[float, float]:
            / ((n - 1) * (n - 2) * (n - 3) * s0 * s0)) - expected ** 2
     if not var > 0:
         return observed, float("nan")
-    return observed, float(2 * norm.sf(abs(observed - expected) / np.sqrt(var)))
+    return observed, float(2 * ndtr(-(abs(observed - expected) / np.sqrt(var))))
 
 
 def _check_inference(permutations: int, alpha: float) -> None:
@@ -669,12 +778,10 @@ def _check_inference(permutations: int, alpha: float) -> None:
 def _prepare(
     districts: gpd.GeoDataFrame | gpd.GeoSeries,
     values: pd.Series,
-    weights: "W | None",
+    weights: "W | Contiguity | None",
     name: str,
-) -> tuple[pd.Series, gpd.GeoSeries, "W", str]:
-    """Values with data, their geometries, row-standardised weights and their description."""
-    from libpysal.weights import w_subset
-
+) -> tuple[pd.Series, gpd.GeoSeries, tuple[np.ndarray, np.ndarray], str]:
+    """Values with data, their geometries, the weights' links among them (:func:`_links`) and their description."""
     if not isinstance(values, pd.Series):
         raise TargetingError(
             _("Invalid {name}: {name2}. "
@@ -716,25 +823,49 @@ def _prepare(
         )
     geoms = geoms.loc[y.index]
     if weights is None:
-        w, description = spatial_weights(geoms)
+        links, description = contiguity(geoms)
+        return y, geoms, (links.ptr, links.cols), description
+    if isinstance(weights, Contiguity):
+        missing = list(y.index[weights.ids.get_indexer(y.index) < 0])
     else:
         missing = [c for c in y.index if c not in weights.neighbors]
-        if missing:
-            raise TargetingError(
-                _("Invalid weights: district codes {missing} are not among the weights' ids. "
-                "Build the weights with ids = district codes, or leave weights unset.").format(
-                    missing=missing[:5])
-            )
-        w = w_subset(weights, list(y.index), silence_warnings=True)
-        if w.islands:
-            raise TargetingError(
-                _("Invalid weights: districts {islands} have no neighbour with data. "
-                "Leave weights unset to link them to their nearest district, or pass weights without islands.").format(
-                    islands=w.islands[:5])
-            )
-        w.transform = "R"
-        description = _("user-supplied weights")
-    return y, geoms, w, description
+    if missing:
+        raise TargetingError(
+            f"Invalid weights: district codes {missing[:5]} are not among the weights' ids. "
+            "Build the weights with ids = district codes, or leave weights unset."
+        )
+    links = weights.among(y.index) if isinstance(weights, Contiguity) else _links(weights, list(y.index))
+    alone = np.flatnonzero(np.diff(links[0]) == 0)
+    if len(alone):
+        raise TargetingError(
+            f"Invalid weights: districts {list(y.index[alone[:5]])} have no neighbour with data. "
+            "Leave weights unset to link them to their nearest district, or pass weights without islands."
+        )
+    return y, geoms, links, "user-supplied weights"
+
+
+def _links(w: "W", ids: list) -> tuple[np.ndarray, np.ndarray]:
+    """The neighbours in ``w`` of each of ``ids``, among ``ids``, as arrays ``(ptr, cols)``: district ``i``'s
+    neighbours are ``cols[ptr[i]:ptr[i+1]]`` (positions in ``ids``, sorted, each once).
+
+    This is ``libpysal.weights.w_subset(w, ids)`` without building another ``W``: the links are kept,
+    not their values (each row is then standardised over its neighbours, see
+    :meth:`_Neighbours.from_links`); the caller's object is only read.
+    """
+    from itertools import chain
+
+    n = len(ids)
+    position = {c: i for i, c in enumerate(ids)}
+    neighbours = [w.neighbors[c] for c in ids]
+    k = np.fromiter(map(len, neighbours), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n, dtype=np.int64), k)
+    cols = np.fromiter((position.get(j, -1) for j in chain.from_iterable(neighbours)), dtype=np.int64,
+                       count=int(k.sum()))
+    inside = cols >= 0
+    pair = np.unique(rows[inside] * n + cols[inside])
+    rows, cols = pair // n, pair % n
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+    return ptr, cols
 
 
 # --------------------------------------------------------------------------- district summaries

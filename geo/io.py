@@ -490,9 +490,25 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = out[col].map(_neutralise_cell).astype(out[col].dtype)
+            out[col] = _neutralised(out[col])
     out.columns = [_neutralise_cell(c) for c in out.columns]
     return out
+
+
+def _neutralised(column: pd.Series) -> pd.Series:
+    """:func:`_neutralise_cell` of every cell, looking at each distinct text once."""
+    values = column.to_numpy(dtype=object)
+    try:
+        changed = {v: _neutralise_cell(v) for v in pd.unique(values) if isinstance(v, str)}
+    except TypeError:  # cells that cannot be hashed (lists): one by one
+        return column.map(_neutralise_cell).astype(column.dtype)
+    changed = {v: new for v, new in changed.items() if new is not v}
+    if not changed:
+        return column
+    hit = column.isin(list(changed))
+    out = column.astype(object).copy()
+    out[hit] = column[hit].map(changed)
+    return out.astype(column.dtype)
 
 
 def _neutralise_cell(value: object) -> object:

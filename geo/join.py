@@ -447,10 +447,12 @@ def _combine(
     if len(complex_links):
         numeric = [c for c in joined.columns if pd.api.types.is_numeric_dtype(joined[c])]
         joined[numeric] = joined[numeric].astype(float)
-    times_used = links.groupby("row").size()
+    by_row = links.groupby("row")
+    split = (by_row.size() > 1) | (links["share"] < 1).groupby(links["row"]).any()
+    split_links = links[links["row"].isin(split.index[split])]  # only these rows are listed, row by row
     split_rows = tuple(
         (_shown_key(shown_keys.iloc[r]), tuple((d, s) for d, s in zip(g["district"], g["share"])))
-        for r, g in links.groupby("row", sort=True) if times_used[r] > 1 or (g["share"] < 1).any()
+        for r, g in split_links.groupby("row", sort=True)
     )
     merged, notes, empty_rates, unknown = [], [], set(), set()
     columns = [c for c in joined.columns]

@@ -129,4 +129,7 @@ def normalise_code(values: pd.Series) -> pd.Series:
             return str(int(v))
         return str(v).strip()
 
+    if values.dtype == object and len(values) and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return pd.Series([v.strip() for v in values.to_numpy()], index=values.index, dtype=object,
+                         name=values.name)  # every code is text (the usual case): no per-cell checks
     return values.map(one).astype(object)

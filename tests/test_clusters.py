@@ -465,3 +465,37 @@ def test_real_boundaries(level):
     assert (r.table["cluster"] == "no data").sum() == v.isna().sum()
     assert {"HH", "LL"} <= set(r.table["cluster"])
     assert (gi["cluster"] == "hot spot").any()
+
+
+@pytest.mark.parametrize("level", ["provinces", "communes"])
+def test_contiguity_is_libpysal_queen_on_the_real_boundaries(level):
+    from geo.clusters import contiguity
+
+    g, v = morocco(level)
+    links, text = contiguity(g)
+    queen = Queen.from_dataframe(g, use_index=True, silence_warnings=True)
+    assert {c: set(n) for c, n in links.neighbors.items()} == {c: set(n) for c, n in queen.neighbors.items()}
+    assert text == "queen contiguity"
+    # the arrays and the libpysal W built from them give the same clusters, bit for bit
+    with_links = local_moran(g, v, permutations=199, seed=0, weights=links)
+    with_w = local_moran(g, v, permutations=199, seed=0, weights=links.to_weights())
+    pd.testing.assert_frame_equal(with_links.table, with_w.table)
+    pd.testing.assert_frame_equal(getis_ord(g, v, permutations=199, weights=links),
+                                  getis_ord(g, v, permutations=199, weights=links.to_weights()))
+
+
+def test_contiguity_subset_and_shared_vertices():
+    from shapely.geometry import Polygon
+
+    from geo.clusters import contiguity
+
+    # e a b      e and a share the edge x = 0 (written -0.0 in e), a and b an edge,
+    #      c     b and c only the corner (2, 1); d is far away, linked to its nearest (a)
+    e = Polygon([(-1, 1), (-0.0, 1), (-0.0, 2), (-1, 2)])
+    g = gpd.GeoSeries([box(0, 1, 1, 2), box(1, 1, 2, 2), box(2, 0, 3, 1), box(0, 5, 1, 6), e],
+                      index=list("abcde"), crs="EPSG:32631")
+    links, text = contiguity(g)
+    assert links.neighbors == {"a": ["b", "d", "e"], "b": ["a", "c"], "c": ["b"], "d": ["a"], "e": ["a"]}
+    assert text == "queen contiguity; 1 island linked to its 1 nearest neighbour(s)"
+    ptr, cols = links.among(pd.Index(["c", "b"]))  # rows in the order asked, links outside dropped
+    assert ptr.tolist() == [0, 1, 2] and cols.tolist() == [1, 0]

@@ -204,3 +204,16 @@ def test_sensitivity_splits_rank_variance_between_the_choices():
     # nothing varies: nothing to explain
     assert sensitivity(rank_uncertainty(v, **kw, draws=50, noise=0.0, normalisations=["minmax"],
                                         aggregations=["arithmetic"])).empty
+
+
+def test_ranks_by_packed_integer_sort_equal_an_argsort_of_the_rounded_scores():
+    from geo.uncertainty import _rank_rows, _rank_scores
+
+    # ties within 1e-9 share the best rank, missing scores get -1, negative and huge scores work
+    s = np.array([[3.0, 1.0, 3.0 + 1e-12, np.nan, -2.5], [1e15, 5.0, 5.0, 0.0, np.nan]])
+    assert _rank_scores(s).tolist() == [[1, 3, 1, -1, 4], [1, 2, 2, 4, -1]]
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x = np.round(rng.normal(0, 50, (5, 300)), int(rng.integers(0, 3)))
+        x[rng.uniform(size=x.shape) < 0.1] = np.nan
+        assert np.array_equal(_rank_scores(x), _rank_rows(np.round(x, 9)))

@@ -76,21 +76,18 @@ def render() -> None:
         col_map, col_side = st.columns([3, 2])
         with col_map:
             _map_section(view, data, table, result, keep, extra, notes)
-        extra, notes = state.analysis(view, data, result, clusters=clusters) if not ready else (extra, notes)
-        if not ready:
-            mapview.mark_analysed(view, data, clusters=clusters)
-            st.rerun()  # second pass: everything is cached, the map gains its outlines
-        extra, notes = state.analysis(view, data, result)
+        # Nor do the profile and the table: on the first pass they go out without the analytics' columns.
+        extra, notes = state.analysis(view, data, result) if ready else (None, {})
         with col_side, st.container(height=MAP_HEIGHT + 40, border=False, key="pk_profile"):
             if view.selected and view.selected in table.index:
                 render_profile(data, table, result, view.selected, extra=extra, compact=True,
-                               draws=state.rank_draws(view, data, result, view.selected))
+                               draws=state.rank_draws(view, data, result, view.selected) if ready else None)
                 brief_button(view, data, table, result, view.selected, extra)
             else:
                 st.info(_(TEXT["pick"]))
                 _effective_weights(result, data)
 
-    _ranking_table(view, table.join(extra), keep, data)
+    _ranking_table(view, table.join(extra) if extra is not None else table, keep, data)
     if view.selected:
         with st.expander(_(TEXT["weights"])):
             _effective_weights(result, data)
@@ -113,6 +110,10 @@ def render() -> None:
     with st.expander(_("How the analytics were made")):
         for key, note in notes.items():
             st.markdown(f"- **{plain(key)}**: {plain(note)}")
+    if not ready:  # the analytics, now that the page is out; cached, they are there at once on the second pass
+        state.analysis(view, data, result, clusters=clusters)
+        mapview.mark_analysed(view, data, clusters=clusters)
+        st.rerun()  # second pass: the map gains its outlines, the profile and the table their intervals
 
 
 MAP_HEIGHT = 560
