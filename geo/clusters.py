@@ -192,8 +192,9 @@ def contiguity(
     geoms = _geometries(districts, "districts")
     if isinstance(k_fallback, bool) or not isinstance(k_fallback, (int, np.integer)) or k_fallback < 1:
         raise TargetingError(
-            f"Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
-            "(the number of nearest districts given to a district without contiguous neighbours)."
+            _("Invalid k_fallback: {k_fallback!r}. k_fallback must be an integer >= 1 "
+            "(the number of nearest districts given to a district without contiguous neighbours).").format(
+                k_fallback=k_fallback)
         )
     n = len(geoms)
     rows, cols = _queen_pairs(geoms)
@@ -206,13 +207,13 @@ def contiguity(
         rows, cols = _symmetric(np.concatenate([rows, linked]), np.concatenate([cols, near.ravel()]), n)
         m = len(islands)
         description += (
-            f"; {m} island{'s' if m > 1 else ''} linked to {'their' if m > 1 else 'its'} "
-            f"{k} nearest neighbour(s)"
+            ngettext("; {n} island linked to its {k} nearest neighbour(s)",
+                     "; {n} islands linked to their {k} nearest neighbour(s)", m).format(n=m, k=k)
         )
     components = _components(rows, cols, n)
     if components > 1:
-        description += (f"; {components} groups of districts with no border between them (e.g. islands): "
-                        "clusters do not reach across groups")
+        description += (_("; {n_components} groups of districts with no border between them (e.g. islands): "
+                        "clusters do not reach across groups").format(n_components=components))
     ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
     return Contiguity(geoms.index, ptr, cols), description
 
@@ -831,17 +832,19 @@ def _prepare(
         missing = [c for c in y.index if c not in weights.neighbors]
     if missing:
         raise TargetingError(
-            f"Invalid weights: district codes {missing[:5]} are not among the weights' ids. "
-            "Build the weights with ids = district codes, or leave weights unset."
+            _("Invalid weights: district codes {missing} are not among the weights' ids. "
+            "Build the weights with ids = district codes, or leave weights unset.").format(
+                missing=missing[:5])
         )
     links = weights.among(y.index) if isinstance(weights, Contiguity) else _links(weights, list(y.index))
     alone = np.flatnonzero(np.diff(links[0]) == 0)
     if len(alone):
         raise TargetingError(
-            f"Invalid weights: districts {list(y.index[alone[:5]])} have no neighbour with data. "
-            "Leave weights unset to link them to their nearest district, or pass weights without islands."
+            _("Invalid weights: districts {islands} have no neighbour with data. "
+            "Leave weights unset to link them to their nearest district, or pass weights without islands.").format(
+                islands=list(y.index[alone[:5]]))
         )
-    return y, geoms, links, "user-supplied weights"
+    return y, geoms, links, _("user-supplied weights")
 
 
 def _links(w: "W", ids: list) -> tuple[np.ndarray, np.ndarray]:
