@@ -53,7 +53,7 @@ def test_change_map_draws_the_districts_left_behind(browser, server):
 
 
 @pytest.mark.parametrize("layer, title, keys", [
-    ("hotspot", "Hot and cold spots: Getis-Ord Gi* of the score", ["hot spot", "cold spot"]),
+    ("hotspot", "Hot and cold spots: Getis-Ord Gi* of the score", ["significant concentration of high need", "significant concentration of low need"]),
     ("quadrant", "Need x readiness", ["high need, ready to scale", "high need, foundations first"]),
 ])
 def test_categorical_map_layers(browser, server, layer, title, keys):

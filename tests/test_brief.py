@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from .conftest import ROOT
+from .pdftext import page_text
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -138,9 +139,7 @@ def test_arabic_brief_is_shaped_right_to_left_with_both_names(figuig_ar, export)
     from geo.i18n import format_number
 
     reader = pypdf.PdfReader(figuig_ar)
-    # pypdf (and pdfium) give stray control characters between the glyphs of a right-to-left line
-    # (their text order of positioned glyphs); the letters themselves come back as written
-    page = "".join(ch for ch in reader.pages[0].extract_text() if ch >= " " or ch == "\n")
+    page = page_text(reader.pages[0])
     assert len(reader.pages) == 1
     assert export.at["02.251", "name_ar"] == "فجيج" and "فجيج" in page and "Figuig" in page
     assert format_number(export.at["02.251", "score"], 1, lang="ar") in page  # 67,6 (Morocco's Arabic)

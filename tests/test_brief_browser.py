@@ -7,6 +7,7 @@ import io
 import pytest
 
 from .browser import ARTIFACTS, block_internet
+from .pdftext import page_text
 
 pytestmark = pytest.mark.browser
 pypdf = pytest.importorskip("pypdf")
@@ -31,7 +32,7 @@ def test_profile_brief_and_map_picture_in_the_page_language(browser, server, lan
     page.goto(f"{server}/?level=provinces&selected=02.251&lang={lang}", wait_until="domcontentloaded")
     pdf = _download(page, "dl-brief")
     reader = pypdf.PdfReader(io.BytesIO(pdf))
-    text = "".join(ch for ch in reader.pages[0].extract_text() if ch >= " " or ch == "\n")
+    text = page_text(reader.pages[0])
     assert len(reader.pages) == 1 and "Figuig" in text and "فجيج" in text
     assert ("Rang" in text) if lang == "fr" else ("الرتبة" in text)
     png = _download(page, "dl-png")

@@ -68,9 +68,10 @@ def test_cluster_map_layer(browser, server):
     frame = map_frame(page)
     assert districts_drawn(frame) == 75
     legend = frame.locator(".pk-legend")
-    legend.get_by_text("HH", exact=True).wait_for(timeout=30_000)
+    # the legend says what a class means ("HH" is one click away, in the column's help and on Data & method)
+    legend.get_by_text("significant pocket of high need", exact=True).wait_for(timeout=30_000)
     assert legend.get_by_text("Pockets: local Moran's I clusters of the score").count() == 1
-    assert legend.get_by_text("not significant").count() == 1
+    assert legend.get_by_text("no significant pattern").count() == 1
     shot(page, "map_clusters")
     assert blocked == []
     page.close()
