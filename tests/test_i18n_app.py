@@ -74,3 +74,15 @@ def test_other_pages_in_french(default_config, name):
     assert not at.error
     assert at.sidebar.radio(key="w_level").label == "Niveau administratif"
 
+
+
+def test_method_page_names_its_choices_and_treatments_in_french(default_config):
+    at = page("method", lang="fr")
+    frames = [d.value for d in at.dataframe]
+    sensitivity = next(f for f in frames if f.index.name == "choix")
+    assert "normalisation et agrégation" in sensitivity.index
+    assert any(str(i).startswith("poids de ") for i in sensitivity.index)
+    checks = next(f for f in frames if "treatment" in f.columns)
+    assert set(checks["treatment"]) <= {"aucun", "aucune", "transformé en logarithme"} | {
+        t for t in checks["treatment"] if "écrêté" in t}
+    assert not {"none", "log-transformed"} & set(checks["treatment"])

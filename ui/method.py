@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.errors import TargetingError
-from geo.i18n import _, format_number, format_percent, layer_label, licence_text, source_text
+from geo.i18n import _, format_int, format_number, format_percent, layer_label, licence_text, ngettext, source_text
 from geo.io import neutralise_formulas
 from geo.labels import column_label
 from ui import lang, sidebar, state
@@ -93,7 +93,8 @@ def render() -> None:
             st.success(_("No flag raised."))
         labels = {l.id: layer_label(l) for l in chosen}
         shown = ichecks.layers.assign(layer=[labels.get(i, i) for i in ichecks.layers.index],
-                                      theme=[_(cfg.theme_label(t)) for t in ichecks.layers["theme"]])
+                                      theme=[_(cfg.theme_label(t)) for t in ichecks.layers["theme"]],
+                                      treatment=ichecks.layers["treatment"].map(treatment_label))
         shown = shown.set_index("layer").rename_axis(column_label("layer"))
         st.dataframe(shown, width="stretch", column_config=lang.headers(shown.columns, config={
             c: st.column_config.NumberColumn(format="%.3f") for c in
@@ -152,7 +153,9 @@ def render() -> None:
         st.error(plain(exc))
     else:
         share = _("share of rank variance")
-        st.dataframe(sens.rename(columns={"first_order": share}), width="stretch",
+        sens = sens.rename(index=lambda f: factor_label(f, data.layers), columns={"first_order": share})
+        sens.index.name = _("choice")
+        st.dataframe(sens, width="stretch",
                      column_config={share: st.column_config.ProgressColumn(
                          format="percent", min_value=0.0, max_value=1.0)})
 
@@ -169,6 +172,27 @@ def render() -> None:
         )
     else:
         st.success(_("Every district matched a row, every row matched a district and every point lies in one."))
+
+
+def treatment_label(treatment: str) -> str:
+    """An outlier treatment (``"none"``, ``"winsorised 2 point(s)"``, ``"log-transformed"``) in the page's language."""
+    kind, _sep, rest = treatment.partition(" ")
+    if kind == "winsorised" and rest.split(" ")[0].isdigit():
+        n = int(rest.split(" ")[0])
+        return ngettext("winsorised {n} point", "winsorised {n} points", n).format(n=format_int(n))
+    return {"none": _("none"), "log-transformed": _("log-transformed")}.get(treatment, treatment)
+
+
+def factor_label(factor: str, layers) -> str:
+    """A sensitivity factor (``"weight: illiteracy"``, ``"method"``...) as the page's language says it."""
+    by_id = {layer.id: layer for layer in layers}
+    kind, _sep, name = factor.partition(": ")
+    if kind == "weight" and name in by_id:
+        return _("weight of {layer}").format(layer=layer_label(by_id[name]))
+    if kind == "theme weight":
+        return _("weight of the theme {theme}").format(theme=state.theme_labels().get(name, name))
+    return {"method": _("normalisation and aggregation"), "left out": _("layer left out"),
+            "data": _("data drawn within their margins of error")}.get(factor, factor)
 
 
 render()
