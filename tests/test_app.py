@@ -158,7 +158,7 @@ def test_cluster_map_names_its_spatial_weights(default_config):
 def test_method_page_shows_which_choice_moves_the_ranking(default_config):
     at = page("method")
     sens = next(df.value for df in at.dataframe if "share of rank variance" in df.value.columns)
-    assert sens.index[0] == "method" and sens["share of rank variance"].iloc[0] > 0.5
+    assert sens.index[0] == "normalisation and aggregation" and sens["share of rank variance"].iloc[0] > 0.5
 
 
 def test_display_shapes_are_the_same_fresh_and_from_the_cache(default_config):
