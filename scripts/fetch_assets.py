@@ -124,20 +124,18 @@ def missing_files(dest: Path = DEFAULT_DEST) -> list[str]:
     list of str
         Paths relative to ``dest / "leaflet"``; empty when everything is in place.
     """
-    folder = dest / "leaflet"
-    bad = []
-    for name, digest in FILES.items():
-        path = folder / name
-        if not path.is_file() or _sha256(path.read_bytes()) != digest:
-            bad.append(name)
-    return bad
+    return _unverified(dest / "leaflet", FILES)
+
+
+def _unverified(folder: Path, digests: dict[str, str]) -> list[str]:
+    """Names in ``digests`` whose file in ``folder`` is absent or has another SHA-256."""
+    return [name for name, digest in digests.items()
+            if not (folder / name).is_file() or _sha256((folder / name).read_bytes()) != digest]
 
 
 def missing_world(dest: Path = DEFAULT_DEST) -> list[str]:
     """Names of the world-atlas files that are absent or differ from the pinned release."""
-    folder = dest / "world-atlas"
-    return [name for name, digest in WORLD_FILES.items()
-            if not (folder / name).is_file() or _sha256((folder / name).read_bytes()) != digest]
+    return _unverified(dest / "world-atlas", WORLD_FILES)
 
 
 def fetch_world(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path | None:
@@ -153,9 +151,7 @@ def fetch_world(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path | Non
 
 def missing_cluster(dest: Path = DEFAULT_DEST) -> list[str]:
     """Names of the supercluster files that are absent or differ from the pinned release."""
-    folder = dest / "supercluster"
-    return [name for name, digest in CLUSTER_FILES.items()
-            if not (folder / name).is_file() or _sha256((folder / name).read_bytes()) != digest]
+    return _unverified(dest / "supercluster", CLUSTER_FILES)
 
 
 def fetch_cluster(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path | None:
@@ -173,7 +169,7 @@ def fetch_cluster(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path | N
 def _fetch_npm_package(folder: Path, spec: str, tarball: str, files: dict[str, tuple[str, str]], *, quiet: bool,
                        without: str) -> Path | None:
     """Install pinned files of an npm release into ``folder`` (``files``: name -> (member, SHA-256))."""
-    if all((folder / n).is_file() and _sha256((folder / n).read_bytes()) == d for n, (_m, d) in files.items()):
+    if not _unverified(folder, {name: digest for name, (_member, digest) in files.items()}):
         if not quiet:
             print(f"{spec} already installed and verified in {folder}")
         return folder
@@ -284,8 +280,7 @@ def fetch(dest: Path = DEFAULT_DEST, *, quiet: bool = False) -> Path:
 
 def missing_fonts(dest: Path = DEFAULT_FONTS) -> list[str]:
     """Names of the Arabic font files that are absent or differ from the pinned release."""
-    return [name for name, digest in FONT_FILES.items()
-            if not (dest / name).is_file() or _sha256((dest / name).read_bytes()) != digest]
+    return _unverified(dest, FONT_FILES)
 
 
 def fetch_fonts(dest: Path = DEFAULT_FONTS, *, quiet: bool = False) -> Path | None:
@@ -335,8 +330,7 @@ def fetch_fonts(dest: Path = DEFAULT_FONTS, *, quiet: bool = False) -> Path | No
 
 def missing_dejavu(dest: Path = DEFAULT_FONTS) -> list[str]:
     """Names of the DejaVu Sans files that are absent or differ from the pinned release."""
-    return [name for name, (_member, digest) in DEJAVU_FILES.items()
-            if not (dest / name).is_file() or _sha256((dest / name).read_bytes()) != digest]
+    return _unverified(dest, {name: digest for name, (_member, digest) in DEJAVU_FILES.items()})
 
 
 def fetch_dejavu(dest: Path = DEFAULT_FONTS, *, quiet: bool = False) -> Path | None:
