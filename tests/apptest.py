@@ -17,5 +17,11 @@ def page(name: str, **query) -> AppTest:
 
 
 def ranking(at: AppTest):
-    """The page's ranked table (the dataframe with ``rank`` and ``decile`` columns)."""
+    """The page's ranked table (the dataframe with ``rank`` and ``decile`` columns): its current page."""
     return next(df.value for df in at.dataframe if "rank" in df.value.columns and "decile" in df.value.columns)
+
+
+def ranked_count(at: AppTest) -> int:
+    """How many districts the ranking lists (its heading, "Ranking: N districts"), over all its pages."""
+    heading = next(h.value for h in at.subheader if h.value.startswith("Ranking: "))
+    return int(heading.split()[1].replace(",", ""))

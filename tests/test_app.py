@@ -7,7 +7,7 @@ from .conftest import ROOT
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from .apptest import page, ranking  # noqa: E402
+from .apptest import page, ranked_count, ranking  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def home(default_config):
 def test_home_shows_real_ranking(home):
     assert "Morocco" in home.title[0].value
     table = ranking(home)
-    assert len(table) == 75 and table["rank"].min() == 1
+    assert ranked_count(home) == 75 and len(table) == 50 and table["rank"].min() == 1  # a page of 50
     assert table.iloc[0]["name"] == "Figuig"
 
 
@@ -35,18 +35,43 @@ def test_weight_change_changes_ranking(default_config):
     at.slider(key="w_theme_infrastructure").set_value(0.0)
     at.run()
     after = ranking(at)["code"].tolist()
-    assert after != before and sorted(after) == sorted(before)
+    assert after != before and len(after) == len(before) == 50 and ranked_count(at) == 75
     assert at.query_params["theme_weights"]  # the URL follows
 
 
 def test_level_switch_and_filters(default_config):
     at = page("overview")
     at.radio(key="w_level").set_value("communes").run()
-    assert len(ranking(at)) == 1503
+    assert ranked_count(at) == 1503
     at.radio(key="w_area").set_value("urban").run()
-    assert len(ranking(at)) == 242  # urban communes (HCP type)
+    assert ranked_count(at) == 242  # urban communes (HCP type)
     at.number_input(key="w_min_population").set_value(100_000).run()
     assert (ranking(at)["population"] >= 100_000).all()
+
+
+def test_ranking_table_is_sent_a_page_at_a_time(default_config):
+    """50 rows at a time; a search or filter starts again at page 1; a selected district turns the
+    table to its page once, and the page can then be turned away from it."""
+    from geo.dataset import load_level, ranked_table, score_level
+
+    at = page("overview", level="communes")
+    first = ranking(at)
+    assert len(first) == 50 and first["rank"].tolist() == list(range(1, 51))
+    assert any("Rows 1-50 of 1,503, page 1 of 31" in c.value for c in at.caption)
+    at.button(key="pk_page_next").click().run()
+    assert ranking(at)["rank"].tolist() == list(range(51, 101))
+    at.number_input(key="w_table_page").set_value(31).run()
+    assert len(ranking(at)) == 3  # 1,503 = 30 x 50 + 3
+    at.radio(key="w_area").set_value("urban").run()
+    assert at.number_input(key="w_table_page").value == 1 and len(ranking(at)) == 50 and ranked_count(at) == 242
+
+    data = load_level(default_config, "communes")
+    table = ranked_table(data, score_level(data, method=default_config.method)).set_index("code")
+    code = table.index[table["rank"] == 120][0]
+    at = page("overview", level="communes", selected=code)
+    assert at.number_input(key="w_table_page").value == 3 and code in ranking(at)["code"].tolist()
+    at.button(key="pk_page_prev").click().run()
+    assert at.number_input(key="w_table_page").value == 2  # not turned back to the selected district
 
 
 def test_url_restores_the_view(default_config):

@@ -149,6 +149,45 @@ def _table_key(level: str, codes: pd.Index) -> str:
     return f"table_{level}_{digest}"
 
 
+PAGE_ROWS = 50  # rows of the ranking table sent at a time (the downloads hold every district)
+PAGE_KEY = "w_table_page"  # the page number's widget (1 = the first PAGE_ROWS rows)
+PAGE_FOR_KEY = "_table_page_for"  # (level, search, filters) the page number belongs to
+JUMPED_KEY = "_table_jumped"  # the selected district the table last turned to
+
+
+def _turn(step: int) -> None:
+    st.session_state[PAGE_KEY] = st.session_state.get(PAGE_KEY, 1) + step
+
+
+def _page_rows(view, codes: pd.Index, query: str) -> slice:
+    """The rows of the table's current page, with the controls to turn it.
+
+    A new search or filter starts again at page 1; a district selected elsewhere (on the map, by
+    search) turns the table to its page, once, so the page can still be turned away from it.
+    """
+    pages = max(1, -(-len(codes) // PAGE_ROWS))
+    state_ = st.session_state
+    subject = (view.level, query, view.region, view.area, view.min_population)
+    if state_.get(PAGE_FOR_KEY) != subject:
+        state_[PAGE_FOR_KEY], state_[PAGE_KEY] = subject, 1
+    if view.selected and view.selected != state_.get(JUMPED_KEY) and view.selected in codes:
+        state_[JUMPED_KEY], state_[PAGE_KEY] = view.selected, codes.get_loc(view.selected) // PAGE_ROWS + 1
+    state_[PAGE_KEY] = min(max(int(state_.get(PAGE_KEY, 1)), 1), pages)
+    page = state_[PAGE_KEY]
+    first, last = (page - 1) * PAGE_ROWS, min(page * PAGE_ROWS, len(codes))
+    if pages > 1:
+        c1, c2, c3, c4 = st.columns([1, 1, 1, 3], vertical_alignment="bottom")
+        c1.button(_("‹ Previous"), key="pk_page_prev", on_click=_turn, args=(-1,), disabled=page <= 1,
+                  width="stretch")
+        c2.number_input(_("Page"), min_value=1, max_value=pages, step=1, key=PAGE_KEY)
+        c3.button(_("Next ›"), key="pk_page_next", on_click=_turn, args=(1,), disabled=page >= pages,
+                  width="stretch")
+        c4.caption(_("Rows {first}-{last} of {n}, page {page} of {pages}; the downloads below hold every "
+                     "row.").format(first=format_number(first + 1), last=format_number(last),
+                                    n=format_number(len(codes)), page=page, pages=pages))
+    return slice(first, last)
+
+
 def _ranking_table(view, table, keep, data) -> None:
     shown = table[keep]
     st.subheader(_("Ranking: {n} districts").format(n=format_number(len(shown))))
@@ -163,6 +202,7 @@ def _ranking_table(view, table, keep, data) -> None:
     if query:
         texts = [shown[c] for c in ("name", "name_ar", "code") if c in shown.columns]
         shown = shown[matches(query, *texts)]
+    shown = shown.iloc[_page_rows(view, shown.index, query)]
     counts = [c for c in shown.columns if c.endswith("_count")]
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "name_ar", "parent_name", "population", "score",
             "decile", "pop_decile", *counts, "cluster", "quadrant", "data_coverage", "code"]
