@@ -188,6 +188,19 @@ def _page_rows(view, codes: pd.Index, query: str) -> slice:
     return slice(first, last)
 
 
+def _narrow(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table's numbers in 32 bits, people as whole numbers: what it shows, in a quarter fewer bytes."""
+    out = frame.copy()
+    for c in out.columns:
+        if c.endswith("_count") or c == "population":
+            out[c] = out[c].round().astype("Int32")
+        elif pd.api.types.is_integer_dtype(out[c]):
+            out[c] = out[c].astype("Int32")
+        elif pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].astype("float32")
+    return out
+
+
 def _ranking_table(view, table, keep, data) -> None:
     shown = table[keep]
     st.subheader(_("Ranking: {n} districts").format(n=format_number(len(shown))))
@@ -207,7 +220,7 @@ def _ranking_table(view, table, keep, data) -> None:
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "name_ar", "parent_name", "population", "score",
             "decile", "pop_decile", *counts, "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
-    display = shown[cols].copy()
+    display = _narrow(shown[cols])
     if "cluster" in display:
         display["cluster"] = display["cluster"].map(lambda v: category_label("cluster", v))
     if "quadrant" in display:
