@@ -452,7 +452,8 @@ def _serve(args: argparse.Namespace) -> int:
     config = load_config(args.config)  # a broken configuration stops here, with its message
     command = [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
                "--server.address", args.address, "--server.headless", "true",
-               "--server.enableStaticServing", "true", "--browser.gatherUsageStats", "false"]
+               "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
+               "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "POCKETS_CONFIG": str(config.path)}
     if os.name == "posix":  # become the server, so that stopping this command stops it
         os.execve(sys.executable, command, env)
