@@ -159,9 +159,26 @@ def weight_changes(page, wire, repeat: int) -> list[dict]:
     return rows
 
 
-def sessions(browser, url: str, level: str, n: int) -> list[float]:
+def cpu_seconds(needle: str) -> float:
+    """CPU time (user + system) used so far by every process whose command line contains ``needle``."""
+    total = 0.0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle not in (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:  # the process ended
+            pass
+    return total
+
+
+def sessions(browser, url: str, level: str, n: int) -> dict:
     """``n`` browser contexts (separate cookies and caches, like ``n`` people) opening the same link at
-    once: seconds from the first request to each one's coloured map."""
+    once: seconds from the first request to each one's coloured map, and the CPU seconds the server
+    and the browsers spent meanwhile (both on this machine's cores)."""
+    server = f"--server.port {url.rsplit(':', 1)[1]}"
+    cpu0 = cpu_seconds(server), cpu_seconds("chromium")
     contexts = [browser.new_context(viewport={"width": 1440, "height": 1000}) for _ in range(n)]
     pages = [context.new_page() for context in contexts]
     for page in pages:
@@ -183,9 +200,11 @@ def sessions(browser, url: str, level: str, n: int) -> list[float]:
                 except Exception:
                     pass
         time.sleep(0.1)
+    cpu = cpu_seconds(server) - cpu0[0], cpu_seconds("chromium") - cpu0[1]
     for context in contexts:
         context.close()
-    return sorted(done.values()) + [float("nan")] * (n - len(done))
+    return {"times": sorted(done.values()) + [float("nan")] * (n - len(done)), "server_cpu": cpu[0],
+            "browser_cpu": cpu[1]}
 
 
 def _mb(n: float) -> str:
@@ -313,8 +332,10 @@ def main() -> None:
               f"{_mb(_median(ch, 'table'))} | {_mb(_median(ch, 'geometry'))} |")
         if "sessions" in r:
             s = r["sessions"]
-            print(f"\n{name}: {len(s)} browsers at once: median {statistics.median(s):.1f} s, "
-                  f"all within {max(s):.1f} s")
+            t = s["times"]
+            print(f"\n{name}: {len(t)} browsers at once: median {statistics.median(t):.1f} s, all within "
+                  f"{max(t):.1f} s; CPU meanwhile: server {s['server_cpu']:.1f} s "
+                  f"({s['server_cpu'] / len(t):.2f} s per browser), browsers {s['browser_cpu']:.1f} s")
     if len(results) == 2:
         a, b = (results[n]["changes"] for n in ("this checkout", "baseline"))
         print(f"\nratios to the baseline: bytes per weight {_median(a, 'websocket') / _median(b, 'websocket'):.3f}, "
