@@ -471,13 +471,32 @@ def filter_mask(data: LevelData, table: pd.DataFrame, view: View) -> pd.Series:
     return keep
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
 def display_shapes(level: str, tolerance: float = 0.001) -> gpd.GeoSeries:
     """District outlines simplified for the browser, in EPSG:4326.
 
     ``coverage_simplify`` keeps shared borders shared (no gaps or slivers
-    between neighbours); coordinates are rounded to 5 decimals (~1 m).
+    between neighbours); coordinates are rounded to 5 decimals (~1 m). Kept on
+    disk (Streamlit's cache folder) for the configuration and boundary file they
+    come from, so a restarted server draws its first map without simplifying again.
     """
+    return _display_shapes(level, _boundary_source(level), tolerance)
+
+
+display_shapes.clear = lambda: _display_shapes.clear()  # type: ignore[attr-defined]
+
+
+def _boundary_source(level: str) -> tuple:
+    """What a level's outlines come from: the configuration, and the boundary file's path, size and time."""
+    from geo.scenario import config_fingerprint
+
+    cfg = config()
+    path = Path(cfg.levels[level].path).resolve()
+    stat = path.stat()
+    return config_fingerprint(cfg), str(path), stat.st_size, stat.st_mtime_ns
+
+
+@st.cache_data(show_spinner=False, max_entries=8, persist="disk")
+def _display_shapes(level: str, source: tuple, tolerance: float) -> gpd.GeoSeries:
     geoms = level_data(level).districts.geometry.to_crs(4326)
     simple = shapely.coverage_simplify(geoms.to_numpy(), tolerance)
     simple = shapely.set_precision(simple, 1e-5)
