@@ -186,6 +186,31 @@ def test_method_page_shows_which_choice_moves_the_ranking(default_config):
     assert sens.index[0] == "normalisation and aggregation" and sens["share of rank variance"].iloc[0] > 0.5
 
 
+def test_display_shapes_follow_their_boundary_file_and_survive_an_unwritable_disk_cache(default_config, monkeypatch):
+    """The disk copy is keyed by the boundary file (a new file, a new key); without a writable cache
+    folder the shapes are still drawn, from memory."""
+    import os
+
+    from streamlit.runtime.caching.storage import CacheStorageError
+
+    from ui import state
+
+    path = state.config().levels["regions"].path
+    before = state._boundary_source("regions")
+    stat = os.stat(path)
+    try:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert state._boundary_source("regions") != before
+    finally:
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    def unwritable(*args):
+        raise CacheStorageError("Unable to write to cache")
+
+    monkeypatch.setattr(state, "_display_shapes", unwritable)
+    assert len(state.display_shapes("regions")) == 12
+
+
 def test_display_shapes_are_the_same_fresh_and_from_the_cache(default_config):
     """Otherwise the map's first run differs from the next ones and the map is drawn twice."""
     import shapely

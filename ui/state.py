@@ -479,10 +479,15 @@ def display_shapes(level: str, tolerance: float = 0.001) -> gpd.GeoSeries:
     disk (Streamlit's cache folder) for the configuration and boundary file they
     come from, so a restarted server draws its first map without simplifying again.
     """
-    return _display_shapes(level, _boundary_source(level), tolerance)
+    from streamlit.runtime.caching.storage import CacheStorageError
+
+    try:
+        return _display_shapes(level, _boundary_source(level), tolerance)
+    except CacheStorageError:  # a home folder that cannot be written: kept in memory only
+        return _display_shapes_in_memory(level, tolerance)
 
 
-display_shapes.clear = lambda: _display_shapes.clear()  # type: ignore[attr-defined]
+display_shapes.clear = lambda: (_display_shapes.clear(), _display_shapes_in_memory.clear())  # type: ignore[attr-defined]
 
 
 def _boundary_source(level: str) -> tuple:
@@ -497,6 +502,15 @@ def _boundary_source(level: str) -> tuple:
 
 @st.cache_data(show_spinner=False, max_entries=8, persist="disk")
 def _display_shapes(level: str, source: tuple, tolerance: float) -> gpd.GeoSeries:
+    return _simplified(level, tolerance)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _display_shapes_in_memory(level: str, tolerance: float) -> gpd.GeoSeries:
+    return _simplified(level, tolerance)
+
+
+def _simplified(level: str, tolerance: float) -> gpd.GeoSeries:
     geoms = level_data(level).districts.geometry.to_crs(4326)
     simple = shapely.coverage_simplify(geoms.to_numpy(), tolerance)
     simple = shapely.set_precision(simple, 1e-5)
