@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -138,6 +139,8 @@ def weight_changes(page, wire, repeat: int) -> list[dict]:
     """``repeat`` moves of a theme weight, each to a new value: time to the new map, bytes sent."""
     page.get_by_text("Weights").first.click()
     slider = page.get_by_role("slider", name=SLIDER)
+    if not slider.count():  # another configuration (generated districts): its last theme
+        slider = page.get_by_role("slider", name=re.compile(r"^Theme: ")).last
     rows = []
     for i in range(repeat):
         page.wait_for_timeout(2500)  # let the previous change (and its second pass) settle
