@@ -289,27 +289,29 @@ def _rank_scores(scores: np.ndarray) -> np.ndarray:
     into one ``int64`` (the column in the low bits), so a plain sort, several times faster than an
     ``argsort``, gives the order and the ties at once. Scores too large to pack fall back to
     :func:`_rank_rows`. The rows are ranked one at a time, in buffers of one row that stay in the
-    processor's cache (a third faster than whole-chunk passes, which go through memory).
+    processor's cache (faster than passes over the whole chunk, which go through memory).
     """
-    missing = np.isnan(scores)
-    q = np.multiply(scores, 1e9)
-    np.rint(q, out=q)
     n = scores.shape[1]
     bits = max(int(n - 1).bit_length(), 1)
     room = float(2 ** (62 - bits))
-    if scores.size == 0 or missing.all():
-        return np.full(scores.shape, -1, dtype=np.int32)
-    if not (-room < np.fmin.reduce(q, axis=None) and np.fmax.reduce(q, axis=None) < room):  # NaN ignored
-        return _rank_rows(np.round(scores, 9))
-    q[missing] = -room  # after every score, once negated
-    np.negative(q, out=q)
+    ranks = np.full(scores.shape, -1, dtype=np.int32)
+    if scores.size == 0:
+        return ranks
     columns = np.arange(n, dtype=np.int64)
     positions = np.arange(1, n + 1, dtype=np.int32)
+    q, missing = np.empty(n), np.empty(n, dtype=bool)
     packed, value = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     start, first = np.ones(n, dtype=bool), np.empty(n, dtype=np.int32)
-    ranks = np.empty(scores.shape, dtype=np.int32)
-    for row, out in zip(q, ranks):
-        packed[:] = row  # exact: |row| < room
+    for row, out in zip(scores, ranks):
+        np.isnan(row, out=missing)
+        if missing.all():
+            continue
+        np.multiply(row, -1e9, out=q)  # negated: the best first
+        np.rint(q, out=q)
+        if not (-room < np.fmin.reduce(q) and np.fmax.reduce(q) < room):  # NaN ignored
+            return _rank_rows(np.round(scores, 9))
+        np.copyto(q, room, where=missing)  # after every score
+        packed[:] = q  # exact: |q| <= room
         packed <<= bits
         packed |= columns
         packed.sort()
@@ -322,7 +324,7 @@ def _rank_scores(scores: np.ndarray) -> np.ndarray:
             np.multiply(start, positions, out=first)
             np.maximum.accumulate(first, out=first)
             out[packed] = first
-    ranks[missing] = -1
+        out[missing] = -1
     return ranks
 
 
