@@ -35,9 +35,12 @@ __all__ = [
     "write_table",
     "neutralise_formulas",
     "EXPORT_SUFFIXES",
+    "SETTINGS_SUFFIXES",
 ]
 
 EXPORT_SUFFIXES = (".csv", ".xlsx", ".gpkg", ".geojson", ".parquet")
+#: The export formats that keep the settings (``metadata``) beside the table; CSV and GeoParquet keep the table only.
+SETTINGS_SUFFIXES = (".xlsx", ".gpkg", ".geojson")
 
 
 @dataclass(frozen=True)
