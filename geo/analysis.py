@@ -65,6 +65,7 @@ def analysis_columns(
     lower: LevelData | None = None,
     clusters: bool = True,
     uncertainty: UncertaintyResult | None = None,
+    sensitivity_note: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """The analytics columns of a scored level, and notes on how they were made.
 
@@ -85,6 +86,9 @@ def analysis_columns(
         to compute them separately with :func:`cluster_columns`.
     uncertainty : UncertaintyResult, optional
         The :func:`monte_carlo` of these settings, if already drawn.
+    sensitivity_note : bool
+        ``False`` leaves out the ``sensitivity`` note (its indices take a pass over every draw),
+        e.g. for an export that keeps no notes; the columns are the same.
 
     Returns
     -------
@@ -111,7 +115,7 @@ def analysis_columns(
                                     seed=settings.seed, mean_shift=format_spec(unc.mean_shift, ".2f")))
         if unc.settings.get("data_notes"):
             notes["data uncertainty"] = "; ".join(unc.settings["data_notes"])
-        top = sensitivity(unc)["first_order"].head(4)
+        top = sensitivity(unc)["first_order"].head(4) if sensitivity_note else ()
         if len(top):
             notes["sensitivity"] = (_("share of the rank variance each choice explains alone (first-order): ")
                                     + ", ".join(f"{name} {value:.0%}" for name, value in top.items()))

@@ -18,7 +18,7 @@ from geo.config import Config, load_config
 from geo.dataset import export_metadata, load_level, ranked_table, score_level
 from geo.errors import TargetingError
 from geo.i18n import LANGUAGES, using
-from geo.io import EXPORT_SUFFIXES, write_table
+from geo.io import EXPORT_SUFFIXES, SETTINGS_SUFFIXES, write_table
 from geo.scoring import AGGREGATIONS, MISSING_POLICIES, NORMALISATIONS, OUTLIER_TREATMENTS, Method
 
 __all__ = ["dashboard_script", "main", "pockets"]
@@ -235,7 +235,8 @@ def _rank(args: argparse.Namespace) -> int:
     result = score_level(data, weights=weights, theme_weights=theme_weights, method=_method(config, args))
     extra, notes = None, {}
     if not args.no_analysis:
-        extra, notes = _analysis(config, level, data, result, weights, theme_weights, args)
+        extra, notes = _analysis(config, level, data, result, weights, theme_weights, args,
+                                 sensitivity_note=args.out.suffix.lower() in SETTINGS_SUFFIXES)
     notes["shrinkage"] = shrink_note or "none (rates as published)"
     table = ranked_table(data, result, extra)
     meta = export_metadata(config, data, result, weights=weights, theme_weights=theme_weights)
@@ -369,7 +370,7 @@ def _brief(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analysis(config, level, data, result, weights, theme_weights, args):
+def _analysis(config, level, data, result, weights, theme_weights, args, *, sensitivity_note=True):
     from geo.analysis import AnalysisSettings, analysis_columns
 
     unc = config.uncertainty
@@ -383,7 +384,7 @@ def _analysis(config, level, data, result, weights, theme_weights, args):
     child = config.child_level(level)
     lower = load_level(config, child, layers=list(data.values.columns)) if child else None
     return analysis_columns(data, result, weights=weights, theme_weights=theme_weights,
-                            roles=config.roles, settings=settings, lower=lower)
+                            roles=config.roles, settings=settings, lower=lower, sensitivity_note=sensitivity_note)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -199,16 +199,17 @@ def load_level(
 def _raster_notes(config: Config, values: pd.DataFrame, layers: Sequence[Any], districts: gpd.GeoDataFrame
                   ) -> list[str]:
     """Why districts with a shape got no value from a raster: outside it, or all their pixels nodata."""
+    from layers.base import RasterStat
+
+    rasters = [layer for layer in layers if isinstance(layer.loader, RasterStat)]
+    if not rasters:  # rasterio is only imported for a raster
+        return []
     import rasterio
     from shapely.geometry import box
 
-    from layers.base import RasterStat
-
     notes = []
     shaped = ~(districts.geometry.isna() | districts.geometry.is_empty)
-    for layer in layers:
-        if not isinstance(layer.loader, RasterStat):
-            continue
+    for layer in rasters:
         empty = values[layer.id].isna() & shaped
         if not empty.any():
             continue

@@ -35,9 +35,12 @@ __all__ = [
     "write_table",
     "neutralise_formulas",
     "EXPORT_SUFFIXES",
+    "SETTINGS_SUFFIXES",
 ]
 
 EXPORT_SUFFIXES = (".csv", ".xlsx", ".gpkg", ".geojson", ".parquet")
+#: The export formats that keep the settings (``metadata``) beside the table; CSV and GeoParquet keep the table only.
+SETTINGS_SUFFIXES = (".xlsx", ".gpkg", ".geojson")
 
 
 @dataclass(frozen=True)
@@ -409,7 +412,7 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
     path.parent.mkdir(parents=True, exist_ok=True)
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if suffix == ".csv":
-        neutralise_formulas(plain).to_csv(path, index=False)
+        _floats_as_text(neutralise_formulas(plain)).to_csv(path, index=False)
     elif suffix == ".xlsx":
         with _full_precision_xlsx(), pd.ExcelWriter(path, engine="openpyxl") as xl:
             neutralise_formulas(plain).to_excel(xl, sheet_name="ranking", index=False)
@@ -435,6 +438,27 @@ def _write(frame: pd.DataFrame, path: Path, suffix: str, metadata: dict | None,
             if metadata and driver == "GPKG":
                 meta = pd.DataFrame(sorted(metadata.items()), columns=["setting", "value"]).astype(str)
                 pyogrio.write_dataframe(meta, path, layer="settings", driver="GPKG", append=False)
+
+
+def _floats_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every ``float64`` column replaced by the text ``to_csv`` writes for it.
+
+    ``to_csv`` writes a float cell as numpy's ``str`` of it (the shortest text that reads back as
+    the same number) and a missing one as an empty cell; here each distinct value (by its bits, so
+    ``-0.0`` stays ``-0.0``) is converted once, which is several times faster on columns such as
+    layers in tenths or deciles, and the file is the same byte for byte.
+    """
+    out = frame.copy(deep=False)
+    for i in range(out.shape[1]):
+        values = out.iloc[:, i]
+        if values.dtype != np.float64:
+            continue
+        codes, bits = pd.factorize(values.to_numpy().view(np.int64))
+        distinct = bits.view(np.float64)
+        text = distinct.astype(str).astype(object)
+        text[np.isnan(distinct)] = ""
+        out.isetitem(i, text[codes])
+    return out
 
 
 def _geojson(frame: gpd.GeoDataFrame, metadata: dict | None = None) -> str:

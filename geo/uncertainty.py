@@ -69,7 +69,7 @@ __all__ = ["UncertaintyResult", "rank_uncertainty", "sensitivity", "MEMORY_LIMIT
 _QUANTILES = (0.05, 0.5, 0.95)
 MEMORY_LIMIT = 512 * 2**20
 """Default bound (bytes) of the ``draws x districts`` rank matrix: 512 MiB, e.g. 2,684 draws of 50,000."""
-_BLOCK = 4096  # districts per block when summarising the rank matrix
+_BLOCK = 4096  # districts per block in :func:`sensitivity`
 _SORT_BLOCK = 256  # districts per block when sorting their ranks: the transposed block stays in cache
 
 
@@ -177,18 +177,12 @@ def _treated(raw: pd.DataFrame, method: Method) -> pd.DataFrame:
     return treat_outliers(raw)[0] if method.outliers == "coinr" else raw
 
 
-def _mean_shift(ranks: np.ndarray, ref_rank: np.ndarray) -> float:
-    """Average ``|rank_ref - rank|`` over draws and ranked districts, block by block."""
-    total, count = 0.0, 0
-    for start in range(0, ranks.shape[1], _BLOCK):
-        block = ranks[:, start:start + _BLOCK]
-        ref = ref_rank[start:start + _BLOCK]
-        both = (block > 0) & (ref > 0)[None, :]
-        shift = np.subtract(block, ref.astype(np.int32)[None, :], dtype=np.int32)  # ranks fit in int32
-        np.abs(shift, out=shift)
-        total += float(shift.sum(where=both, dtype=np.int64))
-        count += int(both.sum())
-    return total / count if count else float("nan")
+def _shift_sums(ranks: np.ndarray, ref_rank: np.ndarray) -> tuple[int, int]:
+    """Sum of ``|rank_ref - rank|`` over the draws and ranked districts of a block, and their number."""
+    both = (ranks > 0) & (ref_rank > 0)[None, :]
+    shift = np.subtract(ranks, ref_rank.astype(np.int32)[None, :], dtype=np.int32)  # ranks fit in int32
+    np.abs(shift, out=shift)
+    return int(shift.sum(where=both, dtype=np.int64)), int(both.sum())
 
 
 def _counted_layers(values: pd.DataFrame, themes: Mapping[str, str], weights: Mapping[str, float]) -> list[str]:
@@ -288,34 +282,43 @@ def _rank_scores(scores: np.ndarray) -> np.ndarray:
     ``rint(scores * 1e9)`` tie and order exactly as the rounded scores. Each is packed with its column
     into one ``int64`` (the column in the low bits), so a plain sort, several times faster than an
     ``argsort``, gives the order and the ties at once. Scores too large to pack fall back to
-    :func:`_rank_rows`.
+    :func:`_rank_rows`. The rows are ranked one at a time, in buffers of one row that stay in the
+    processor's cache (faster than passes over the whole chunk, which go through memory).
     """
-    missing = np.isnan(scores)
-    q = np.multiply(scores, 1e9)
-    np.rint(q, out=q)
-    bits = max(int(scores.shape[1] - 1).bit_length(), 1)
+    n = scores.shape[1]
+    bits = max(int(n - 1).bit_length(), 1)
     room = float(2 ** (62 - bits))
-    if scores.size == 0 or missing.all():
-        return np.full(scores.shape, -1, dtype=np.int32)
-    if not (-room < np.fmin.reduce(q, axis=None) and np.fmax.reduce(q, axis=None) < room):  # NaN ignored
-        return _rank_rows(np.round(scores, 9))
-    q[missing] = -room  # after every score, once negated
-    np.negative(q, out=q)
-    packed = q.astype(np.int64)
-    del q
-    packed <<= bits
-    packed |= np.arange(scores.shape[1], dtype=np.int64)[None, :]
-    packed.sort(axis=1)
-    column = packed & ((1 << bits) - 1)
-    packed >>= bits
-    start = np.empty(packed.shape, dtype=bool)
-    start[:, 0] = True
-    np.not_equal(packed[:, 1:], packed[:, :-1], out=start[:, 1:])
-    first = np.where(start, np.arange(1, packed.shape[1] + 1, dtype=np.int32), np.int32(0))
-    np.maximum.accumulate(first, axis=1, out=first)
-    ranks = np.empty(scores.shape, dtype=np.int32)
-    np.put_along_axis(ranks, column, first, axis=1)
-    ranks[missing] = -1
+    ranks = np.full(scores.shape, -1, dtype=np.int32)
+    if scores.size == 0:
+        return ranks
+    columns = np.arange(n, dtype=np.int64)
+    positions = np.arange(1, n + 1, dtype=np.int32)
+    q, missing = np.empty(n), np.empty(n, dtype=bool)
+    packed, value = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    start, first = np.ones(n, dtype=bool), np.empty(n, dtype=np.int32)
+    for row, out in zip(scores, ranks):
+        np.isnan(row, out=missing)
+        if missing.all():
+            continue
+        np.multiply(row, -1e9, out=q)  # negated: the best first
+        np.rint(q, out=q)
+        if not (-room < np.fmin.reduce(q) and np.fmax.reduce(q) < room):  # NaN ignored
+            return _rank_rows(np.round(scores, 9))
+        np.copyto(q, room, where=missing)  # after every score
+        packed[:] = q  # exact: |q| <= room
+        packed <<= bits
+        packed |= columns
+        packed.sort()
+        np.right_shift(packed, bits, out=value)
+        np.not_equal(value[1:], value[:-1], out=start[1:])
+        packed &= (1 << bits) - 1  # the columns, best first
+        if start.all():  # no tie
+            out[packed] = positions
+        else:  # a tie shares the position of its first
+            np.multiply(start, positions, out=first)
+            np.maximum.accumulate(first, out=first)
+            out[packed] = first
+        out[missing] = -1
     return ranks
 
 
@@ -349,7 +352,8 @@ def _column_quantiles(ranks: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     valid = ranks > 0
     n = valid.sum(axis=0)
     big = np.iinfo(np.int32).max
-    ordered = np.ascontiguousarray(np.where(valid, ranks, np.int32(big)).T)  # int32: sorts several times faster
+    kept = ranks if (n == len(ranks)).all() else np.where(valid, ranks, np.int32(big))  # the invalid sorted last
+    ordered = np.ascontiguousarray(kept.T)  # int32: sorts several times faster
     ordered.sort(axis=1)
     out = np.full((len(qs), ranks.shape[1]), np.nan)
     has = n > 0
@@ -496,8 +500,7 @@ def rank_uncertainty(
             rows = np.flatnonzero(data_set == r)
             list(pool.map(lambda sl: rank_chunk(sl, mats), [rows[i:i + chunk] for i in range(0, len(rows), chunk)]))
 
-    table = _summarise(ranks, ref_rank, scored, top_k, values.index)
-    mean_shift = _mean_shift(ranks, ref_rank)
+    table, mean_shift = _summarise(ranks, ref_rank, scored, top_k, values.index)
     reference_rank = pd.Series(
         np.where(ref_rank > 0, ref_rank, 0), index=values.index, name="rank"
     ).astype("Int64").where(ref_rank > 0)
@@ -622,18 +625,23 @@ def sensitivity(result: UncertaintyResult, *, bins: int = 10) -> pd.DataFrame:
 
 def _summarise(
     ranks: np.ndarray, ref_rank: np.ndarray, scored: np.ndarray, top_k: int, index: pd.Index
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, float]:
+    """The table of :class:`UncertaintyResult` and the mean shift, in one pass over blocks of districts."""
     q = np.full((len(_QUANTILES), ranks.shape[1]), np.nan)
+    top = np.empty(ranks.shape[1], dtype=np.int64)
 
-    def block(start: int) -> None:
-        q[:, start:start + _SORT_BLOCK] = _column_quantiles(ranks[:, start:start + _SORT_BLOCK], _QUANTILES)
+    def block(start: int) -> tuple[int, int]:
+        part = ranks[:, start:start + _SORT_BLOCK]
+        q[:, start:start + _SORT_BLOCK] = _column_quantiles(part, _QUANTILES)
+        top[start:start + _SORT_BLOCK] = ((part > 0) & (part <= top_k)).sum(axis=0)
+        return _shift_sums(part, ref_rank[start:start + _SORT_BLOCK])
 
     with ThreadPoolExecutor(_workers()) as pool:  # blocks of districts apart: sorted on the available cores
-        list(pool.map(block, range(0, ranks.shape[1], _SORT_BLOCK)))
-    p_top = ((ranks > 0) & (ranks <= top_k)).sum(axis=0) / ranks.shape[0]
+        sums = list(pool.map(block, range(0, ranks.shape[1], _SORT_BLOCK)))
+    total, count = sum(t for t, _ in sums), sum(c for _, c in sums)  # exact integers
     table = pd.DataFrame(
-        {"rank_median": q[1], "rank_p05": q[0], "rank_p95": q[2], "p_top_k": p_top.astype(float)},
+        {"rank_median": q[1], "rank_p05": q[0], "rank_p95": q[2], "p_top_k": top / ranks.shape[0]},
         index=index,
     )
     table.loc[~scored] = np.nan
-    return table
+    return table, total / count if count else float("nan")

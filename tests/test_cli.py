@@ -32,6 +32,18 @@ def test_rank_other_formats(tmp_path, suffix):
     assert out.exists() and out.stat().st_size > 0
 
 
+
+def test_rank_notes_kept_where_the_format_keeps_them(tmp_path):
+    """The sensitivity note is made for a format with a settings sheet; a CSV, which has none, gets the same table."""
+    args = ["rank", "--config", str(OWN / "config.toml"), "--draws", "200", "--permutations", "99"]
+    assert main([*args, "--out", str(tmp_path / "ranked.xlsx")]) == 0
+    assert main([*args, "--out", str(tmp_path / "ranked.csv")]) == 0
+    settings = pd.read_excel(tmp_path / "ranked.xlsx", sheet_name="settings").set_index("setting")["value"]
+    assert settings["analysis.sensitivity"].startswith("share of the rank variance")
+    sheet = pd.read_excel(tmp_path / "ranked.xlsx", sheet_name="ranking", dtype={"code": str, "parent_code": str})
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "ranked.csv", dtype={"code": str, "parent_code": str}), sheet,
+                                  check_dtype=False)
+
 @pytest.mark.parametrize(
     "args, match",
     [

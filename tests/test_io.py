@@ -7,7 +7,7 @@ import pytest
 from shapely.geometry import Polygon, box
 
 from geo.errors import BoundaryError, LayerDataError, MissingCRSError
-from geo.io import read_boundaries, read_table, write_table
+from geo.io import neutralise_formulas, read_boundaries, read_table, write_table
 
 from .conftest import OWN, ROOT
 
@@ -126,6 +126,19 @@ def test_exports_round_trip(tmp_path, suffix):
     assert back["name"].tolist() == ["الرباط", "Fès"]
     assert back["score"].tolist() == [1 / 3, 2 / 3]
 
+
+
+def test_csv_export_writes_floats_as_pandas_does(tmp_path):
+    """Each distinct float is formatted once; the file stays byte for byte what ``to_csv`` writes."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(size=500) * 10.0 ** rng.integers(-30, 30, 500), np.round(rng.uniform(0, 100, 500), 1),
+                        [0.0, -0.0, np.nan, np.inf, -np.inf, 1e16, 1e-5, 1e-4, 5e-324, 0.1 + 0.2]])
+    frame = pd.DataFrame({"score": x, "rank": pd.Series(np.arange(len(x)), dtype="Int64"),
+                          "name": (["a,b", 'say "x"', None, "=1+2"] * len(x))[:len(x)],
+                          "small": np.where(np.abs(x) < 1e30, x, 0).astype(np.float32)})
+    path = write_table(frame, tmp_path / "out.csv")
+    assert path.read_bytes() == neutralise_formulas(frame).to_csv(index=False).encode()
+    assert frame["score"].dtype == np.float64  # the caller's frame is left as it was
 
 # ------------------------------------------------------------------ one table reader
 from geo.tables import file_decimal, read_text_table, to_number  # noqa: E402
