@@ -23,13 +23,14 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from .conftest import ROOT
 
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from .apptest import ranking  # noqa: E402
 
 THEMES = ("poverty", "unemployment", "displacement", "infrastructure")
 SESSIONS = 20
@@ -49,10 +50,6 @@ def _rss() -> int:
     import os
 
     return pages * os.sysconf("SC_PAGE_SIZE")
-
-
-def _ranking(at: AppTest) -> pd.DataFrame:
-    return next(df.value for df in at.dataframe if "rank" in df.value.columns and "decile" in df.value.columns)
 
 
 def _expected(config, level: str, theme_weights: dict[str, float]) -> list[tuple[str, int]]:
@@ -81,7 +78,7 @@ def _run(at: AppTest) -> AppTest:
 
 
 def _seen(at: AppTest) -> list[tuple[str, int]]:
-    table = _ranking(at).reset_index(drop=True).sort_values(["rank", "code"], kind="mergesort")
+    table = ranking(at).reset_index(drop=True).sort_values(["rank", "code"], kind="mergesort")
     return list(zip(table["code"], table["rank"].astype("Int64").tolist()))
 
 
