@@ -1,8 +1,11 @@
-"""Helpers of the AppTest suites: run a dashboard page with a query string, find the ranking table."""
+"""Helpers of the AppTest suites: run a dashboard page with a query string (and its second pass), find the
+ranking table."""
 
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
+
+from ui import secondpass
 
 from .conftest import ROOT
 
@@ -13,6 +16,19 @@ def page(name: str, **query) -> AppTest:
     at.query_params.update(query)
     at.run()
     assert not at.exception, at.exception
+    return second_pass(at)
+
+
+def second_pass(at: AppTest) -> AppTest:
+    """Do what the browser does when a page ends without its analytics: ask for the second pass."""
+    try:
+        token = at.session_state[secondpass.PENDING]
+    except KeyError:
+        return at
+    if token:
+        at.session_state[secondpass.ASKED] = token
+        at.run()
+        assert not at.exception, at.exception
     return at
 
 

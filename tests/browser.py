@@ -91,6 +91,15 @@ def map_frame(page, timeout: float = 60.0):
     pytest.fail("no map frame with districts appeared")
 
 
+def settle(page, ms: int = 1500) -> None:
+    """Wait until Streamlit has finished the current run and the page's second pass, if it has one."""
+    page.wait_for_timeout(500)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+    page.locator(".pk-pending").wait_for(state="detached", timeout=120_000)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+    page.wait_for_timeout(ms)
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

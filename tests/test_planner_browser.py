@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .browser import block_internet, map_frame, shot
+from .browser import block_internet, map_frame, settle, shot
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +18,6 @@ def open_page(browser, url, blocked, width=1440, height=900):
     page.goto(url, wait_until="domcontentloaded")
     page.get_by_text("Ranking:").first.wait_for(timeout=120_000)
     return page
-
-
-def settle(page, ms: int = 1500) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(500)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
-    page.wait_for_timeout(ms)
 
 
 def click_row(page, row: int) -> str:

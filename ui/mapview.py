@@ -7,6 +7,8 @@ and written once per level for every session (:func:`level_map`).
 
 from __future__ import annotations
 
+import hashlib
+
 from pathlib import Path
 from typing import Any
 
@@ -229,6 +231,12 @@ def _analysed() -> set:
 def analysis_ready(view, data, *, clusters: bool) -> bool:
     """Whether the view's analytics are already computed, so the map can show them at once."""
     return (state.analysis_key(view, data), clusters) in _analysed()
+
+
+def pending_token(view, data, *, clusters: bool) -> str:
+    """A short name for the view's analytics, which the map's frame sends back to ask for them."""
+    key = repr((state.analysis_key(view, data), clusters)).encode()
+    return hashlib.blake2b(key, digest_size=8).hexdigest()
 
 
 def mark_analysed(view, data, *, clusters: bool) -> None:

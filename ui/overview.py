@@ -9,7 +9,7 @@ import streamlit as st
 
 from geo.i18n import N_, _, format_number, layer_label, matches, ngettext
 from geo.labels import category_label, column_help, column_label, value_label
-from ui import lang, mapview, sidebar, state
+from ui import lang, mapview, secondpass, sidebar, state
 from ui.exports import brief_button, map_picture, render_downloads, settings_of
 from ui.livemap import live_map
 from ui.mapview import map_value_label
@@ -70,6 +70,11 @@ def render() -> None:
         # goes out without the uncertain outlines and cluster colours, and a second pass adds them.
         clusters = view.map_layer in ("cluster", "hotspot")
         ready = mapview.analysis_ready(view, data, clusters=clusters)
+        token = None if ready else mapview.pending_token(view, data, clusters=clusters)
+        if token and secondpass.asked(token):  # the second pass: the first is out, the analytics now
+            state.analysis(view, data, result, clusters=clusters)
+            mapview.mark_analysed(view, data, clusters=clusters)
+            ready, token = True, None
         extra, notes = state.analysis(view, data, result, clusters=clusters) if ready else (None, {})
     st.html(NARROW_CSS)
     with st.container(key="pk_mapside"):
@@ -110,10 +115,9 @@ def render() -> None:
     with st.expander(_("How the analytics were made")):
         for key, note in notes.items():
             st.markdown(f"- **{plain(key)}**: {plain(note)}")
-    if not ready:  # the analytics, now that the page is out; cached, they are there at once on the second pass
-        state.analysis(view, data, result, clusters=clusters)
-        mapview.mark_analysed(view, data, clusters=clusters)
-        st.rerun()  # second pass: the map gains its outlines, the profile and the table their intervals
+    # Last on the page: without the analytics, the browser asks for the second pass, in which the map
+    # gains its outlines, the profile and the table their intervals.
+    secondpass.ask(token)
 
 
 MAP_HEIGHT = 560
