@@ -454,6 +454,7 @@ def _serve(args: argparse.Namespace) -> int:
     command = [sys.executable, "-m", "streamlit", "run", str(dashboard_script()), "--server.port", str(args.port),
                "--server.address", args.address, "--server.headless", "true",
                "--server.enableStaticServing", "true", "--server.fileWatcherType", "none",
+               "--global.minCachedMessageSize", "100",
                "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "POCKETS_CONFIG": str(config.path)}
     if os.name == "posix":  # become the server, so that stopping this command stops it
