@@ -4,11 +4,13 @@ Its frame (``ui/mapclient/index.html``) loads Leaflet from the dashboard's stati
 fetches the level's geometry file once (``static/maps/geometry-<hash>.json``), and its points
 file once when the level has point layers (``static/maps/points-<hash>.json``); on every rerun
 Streamlit sends it only the component's arguments: URLs and the numbers of the view
-(:func:`ui.maps.map_style`). A click, a search or a choice in the top list comes back as the
+(:func:`ui.maps.map_style`, its per-district arrays as raw bytes). A click, a search or a choice in the top list comes back as the
 district's code.
 """
 
 from __future__ import annotations
+
+import base64
 
 from typing import Any
 
@@ -62,9 +64,12 @@ def live_map(geometry: str, style: dict[str, Any], *, key: str, height: int = 56
     world_url = maps.static_url("vendor", "world-atlas", maps.WORLD_FILE.name) if world and maps.WORLD_FILE.is_file() else None
     cluster_url = maps.static_url("vendor", "supercluster", maps.CLUSTER_FILE.name) \
         if points and maps.CLUSTER_FILE.is_file() else None
+    # The per-district arrays go as bytes beside the style: a quarter fewer than their base64 text.
+    arrays = {f"array_{name}": base64.b64decode(style[name]) for name in maps.STYLE_ARRAYS if name in style}
+    style = {name: value for name, value in style.items() if name not in maps.STYLE_ARRAYS}
     event = _component(geometry=geometry, style=style, leaflet=maps.default_asset_url(), world=world_url,
                        points=points if cluster_url else None, cluster=cluster_url,
-                       height=height, large=large, key=key, default=None)
+                       height=height, large=large, key=key, default=None, **arrays)
     if not isinstance(event, dict) or not event.get("code"):
         return None
     seen = f"_{key}_choice"

@@ -428,11 +428,14 @@ def largest_towns(districts: gpd.GeoDataFrame, population: pd.Series, n: int,
 
 
 # ----------------------------------------------------------------------------- numbers of a view
-def _positions(index: pd.Index, codes: Sequence[Any]) -> list[int]:
+def positions(index: pd.Index, codes: Sequence[Any]) -> list[int]:
     """Positions in ``index`` of the known ``codes``, in their order, each once."""
     wanted = pd.Index(list(dict.fromkeys(str(c) for c in codes)), dtype=object)
     found = index.get_indexer(wanted)
     return [int(i) for i in found if i >= 0]
+
+
+STYLE_ARRAYS = ("cls", "rank", "value", "score", "contrib")  # the style's per-district arrays
 
 
 def _b64(values: np.ndarray) -> str:
@@ -507,10 +510,10 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
         "legend": {"title": str(label), "direction": classes.direction, "labels": list(classes.labels),
                    "counts": list(classes.counts), "missing": classes.missing, "order": classes.legend_order(),
                    "uncertain_help": UNCERTAIN_HELP},
-        "top": _positions(index, top),
-        "uncertain": _positions(index, uncertain),
-        "selected": (_positions(index, [selected]) or [-1])[0] if selected else -1,
-        "focus": (_positions(index, [focus]) or [-1])[0] if focus else -1,
+        "top": positions(index, top),
+        "uncertain": positions(index, uncertain),
+        "selected": (positions(index, [selected]) or [-1])[0] if selected else -1,
+        "focus": (positions(index, [focus]) or [-1])[0] if focus else -1,
     }
     if not classes.categorical:
         values = pd.to_numeric(table[column], errors="coerce").reindex(index).to_numpy(float)

@@ -208,6 +208,18 @@ def view_style(view, data, table, result, keep, *, extra: pd.DataFrame | None = 
     return {**style, "text": client_text(), **({"point_labels": point_labels} if point_labels else {})}
 
 
+def uncertain_outlines(view, table, keep, extra: pd.DataFrame | None) -> list[int] | None:
+    """Positions (in the level's geometry) of the districts whose top place is uncertain.
+
+    ``None`` while the analytics are not computed. The live map gets them beside its style, so
+    that the style, unchanged when only they arrive, is not sent again.
+    """
+    if extra is None:
+        return None
+    geometry, _url = level_map(view.level)
+    return maps.positions(pd.Index(geometry["codes"]).astype(str), _uncertain(table, keep, extra))
+
+
 def client_text() -> dict[str, str]:
     """The client's own words in the current language."""
     return {key: _(message) for key, message in CLIENT_TEXT.items()}
@@ -233,8 +245,8 @@ def analysis_ready(view, data, *, clusters: bool) -> bool:
     return (state.analysis_key(view, data), clusters) in _analysed()
 
 
-def pending_token(view, data, *, clusters: bool) -> str:
-    """A short name for the view's analytics, which the map's frame sends back to ask for them."""
+def analysis_token(view, data, *, clusters: bool) -> str:
+    """A short name for the view's analytics: the second pass is asked for it, the outlines drawn for it."""
     key = repr((state.analysis_key(view, data), clusters)).encode()
     return hashlib.blake2b(key, digest_size=8).hexdigest()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from geo.i18n import N_, _, format_number, layer_label, matches, ngettext
@@ -69,18 +70,19 @@ def render() -> None:
         # The map never waits for the analytics: when they are not computed yet for this view, the map
         # goes out without the uncertain outlines and cluster colours, and a second pass adds them.
         clusters = view.map_layer in ("cluster", "hotspot")
+        token = mapview.analysis_token(view, data, clusters=clusters)
         ready = mapview.analysis_ready(view, data, clusters=clusters)
-        token = None if ready else mapview.pending_token(view, data, clusters=clusters)
-        if token and secondpass.asked(token):  # the second pass: the first is out, the analytics now
+        if not ready and secondpass.asked(token):  # the second pass: the first is out, the analytics now
             state.analysis(view, data, result, clusters=clusters)
             mapview.mark_analysed(view, data, clusters=clusters)
-            ready, token = True, None
+            ready = True
         extra, notes = state.analysis(view, data, result, clusters=clusters) if ready else (None, {})
+    outlines = {"for": token, "uncertain": mapview.uncertain_outlines(view, table, keep, extra)}
     st.html(NARROW_CSS)
     with st.container(key="pk_mapside"):
         col_map, col_side = st.columns([3, 2])
         with col_map:
-            _map_section(view, data, table, result, keep, extra, notes)
+            _map_section(view, data, table, result, keep, extra, notes, token)
         # Nor do the profile and the table: on the first pass they go out without the analytics' columns.
         extra, notes = state.analysis(view, data, result) if ready else (None, {})
         with col_side, st.container(height=MAP_HEIGHT + 40, border=False, key="pk_profile"):
@@ -117,17 +119,21 @@ def render() -> None:
             st.markdown(f"- **{plain(key)}**: {plain(note)}")
     # Last on the page: without the analytics, the browser asks for the second pass, in which the map
     # gains its outlines, the profile and the table their intervals.
-    secondpass.ask(token)
+    secondpass.ask(None if ready else token, outlines=outlines)
 
 
 MAP_HEIGHT = 560
 
 
-def _map_section(view, data, table, result, keep, extra, notes) -> None:
+def _map_section(view, data, table, result, keep, extra, notes, token: str) -> None:
     """The map of the page (drawn once; new weights, classes or a selection only re-colour it)."""
     # The geometry is fetched once per level; new weights, classes or a selection send numbers only.
+    # The uncertain outlines come with the page's last element (``token`` names them): when only they
+    # arrive, the map's own message is unchanged and goes out as a reference.
     _, geometry_url = mapview.level_map(view.level)
-    style = mapview.view_style(view, data, table, result, keep, extra=extra)
+    categorical = view.map_layer in mapview.CATEGORY_LAYERS  # coloured by the analytics themselves
+    style = {**mapview.view_style(view, data, table, result, keep, extra=extra if categorical else None),
+             "outlines_for": token}
     _handle_click(live_map(geometry_url, style, key=f"map_{view.level}", height=MAP_HEIGHT,
                                  points=mapview.points_url(view.level)), view)
     if view.map_layer in notes:  # clusters and hot spots: the neighbours, permutations and alpha used
@@ -192,8 +198,12 @@ def _page_rows(view, codes: pd.Index, query: str) -> slice:
     return slice(first, last)
 
 
-def _narrow(frame: pd.DataFrame) -> pd.DataFrame:
-    """The table's numbers in 32 bits, people as whole numbers: what it shows, in a quarter fewer bytes."""
+def _narrow(frame: pd.DataFrame) -> pa.Table:
+    """The table's numbers in 32 bits, people as whole numbers: what it shows, in a quarter fewer bytes.
+
+    An Arrow table without its index (hidden anyway) and without the pandas schema (4 KB of JSON
+    on every send that the browser does not read).
+    """
     out = frame.copy()
     for c in out.columns:
         if c.endswith("_count") or c == "population":
@@ -202,7 +212,7 @@ def _narrow(frame: pd.DataFrame) -> pd.DataFrame:
             out[c] = out[c].astype("Int32")
         elif pd.api.types.is_float_dtype(out[c]):
             out[c] = out[c].astype("float32")
-    return out
+    return pa.Table.from_pandas(out, preserve_index=False).replace_schema_metadata(None)
 
 
 def _ranking_table(view, table, keep, data) -> None:
@@ -224,7 +234,7 @@ def _ranking_table(view, table, keep, data) -> None:
     cols = ["rank", "rank_p05", "rank_p95", "p_top_k", "name", "name_ar", "parent_name", "population", "score",
             "decile", "pop_decile", *counts, "cluster", "quadrant", "data_coverage", "code"]
     cols = [c for c in cols if c in shown.columns]
-    display = _narrow(shown[cols])
+    display = shown[cols].copy()
     if "cluster" in display:
         display["cluster"] = display["cluster"].map(lambda v: category_label("cluster", v))
     if "quadrant" in display:
@@ -239,7 +249,7 @@ def _ranking_table(view, table, keep, data) -> None:
     # The table's row selection is by position: a search or a filter that changes the rows gives the
     # table a new key, so an old position can never pick a district the user did not click.
     event = st.dataframe(
-        display, hide_index=True, width="stretch", height=420, key=_table_key(view.level, shown.index),
+        _narrow(display), hide_index=True, width="stretch", height=420, key=_table_key(view.level, shown.index),
         on_select="rerun", selection_mode="single-row",
         column_config={
             "rank": number("rank", "%d"), "name": text("name"), "parent_name": text("parent_name"),  # not text

@@ -5,7 +5,8 @@ out without it and ends with :func:`ask`: an invisible frame, the page's last el
 token back once, and that rerun (:func:`asked` is then true) computes the slow part and shows it.
 Asked by the browser rather than by ``st.rerun``, the second pass carries the messages the browser
 already holds, so Streamlit sends what has not changed as a reference; and coming after the last
-element, it never interrupts the first pass.
+element, it never interrupts the first pass. It also hands the live map its uncertain outlines
+(the frames share the page's origin), so that when only they change the map's message does not.
 """
 
 from __future__ import annotations
@@ -32,9 +33,13 @@ def asked(token: str) -> bool:
     return st.session_state.get(ASKED) == token
 
 
-def ask(token: str | None) -> None:
-    """The page's last element: with a ``token``, the browser asks for the second pass once."""
+def ask(token: str | None, *, outlines: dict | None = None) -> None:
+    """The page's last element: with a ``token``, the browser asks for the second pass once.
+
+    ``outlines`` (``{"for": token, "uncertain": positions or None}``) go to the page's live map,
+    which draws them when its style names the same token (``outlines_for``).
+    """
     st.session_state[PENDING] = token
     with st.container(key="pk_second_pass_box"):
         st.html(CSS + (MARK if token else ""))
-        _component(pending=token, key=KEY, default=None, on_change=_record)
+        _component(pending=token, outlines=outlines, key=KEY, default=None, on_change=_record)

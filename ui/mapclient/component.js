@@ -44,6 +44,45 @@
         document.head.insertBefore(l, document.head.firstChild);
     }
 
+    /** The style with its per-district arrays, which arrive as bytes beside it ("array_<name>"). */
+    function withArrays(args) {
+        var style = args.style;
+        if (!style) { return style; }
+        for (var k in args) {
+            if (k.indexOf("array_") === 0) { style[k.slice(6)] = args[k]; }
+        }
+        return style;
+    }
+
+    /* The uncertain outlines come from the page's last element (ui/secondpass), a frame of the same
+     * origin: it hands them over when they arrive, and the map asks for them when it renders. They
+     * are drawn only for the analytics the style names (outlines_for). */
+    function sideOutlines() {
+        var frames = window.parent.frames;
+        for (var i = 0; i < frames.length; i++) {
+            try {
+                if (frames[i] !== window && frames[i].pkOutlines !== undefined) { return frames[i].pkOutlines; }
+            } catch (e) { /* a frame of another origin */ }
+        }
+        return null;
+    }
+
+    function withOutlines(style) {
+        if (!style || !style.outlines_for) { return style; }
+        var o = state.outlines;
+        style.uncertain = (o && o["for"] === style.outlines_for && o.uncertain) || [];
+        return style;
+    }
+
+    window.pkTakeOutlines = function (outlines) {
+        state.outlines = outlines;
+        var s = state.style, PK = window.PK;
+        if (!s || !s.outlines_for || state.loading || !PK || !PK.geometry || PK.style !== s) { return; }
+        var before = JSON.stringify(s.uncertain || []);
+        withOutlines(s);
+        if (JSON.stringify(s.uncertain) !== before) { PK.update(s); }
+    };
+
     var ready = null;
     function boot(args) {
         if (!ready) {
@@ -65,7 +104,8 @@
             state.height = args.height;
             send("streamlit:setFrameHeight", {height: args.height});
         }
-        state.style = args.style;
+        state.style = withArrays(args);
+        state.outlines = sideOutlines() || state.outlines;
         boot(args).then(function () {
             var PK = window.PK;
             if (args.world && args.world !== state.worldUrl) {
@@ -82,14 +122,14 @@
                     if (state.geometryUrl !== args.geometry) { return; }
                     PK.setGeometry(geo);
                     state.loading = null;
-                    if (state.style) { PK.update(state.style); }
+                    if (state.style) { PK.update(withOutlines(state.style)); }
                 });
                 if (!args.points) { state.pointsUrl = null; PK.setPoints(null); }
                 loadPoints(args);
                 return;
             }
             loadPoints(args);
-            if (!state.loading && state.style) { PK.update(state.style); }
+            if (!state.loading && state.style) { PK.update(withOutlines(state.style)); }
         });
     }
 

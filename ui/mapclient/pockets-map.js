@@ -43,8 +43,9 @@
         });
     };
 
-    /** A typed array from base64 little-endian bytes. */
+    /** A typed array from little-endian bytes: base64 text (the standalone file) or raw bytes. */
     PK.b64 = function (text, Type) {
+        if (text instanceof Uint8Array) { return new Type(text.slice().buffer); }  // a copy, aligned
         var bin = atob(text || ""), bytes = new Uint8Array(bin.length);
         for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
         return new Type(bytes.buffer);
