@@ -39,28 +39,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.generated import generated_config  # noqa: E402
-from tests.browser import ARGS, CHROMIUM, block_internet, dashboard  # noqa: E402
+from tests.browser import ARGS, CHROMIUM, block_internet, dashboard, message_kind  # noqa: E402
 
 READY = "() => !!(window.PK && PK.districts && PK.restyled)"
 SLIDER = "Theme: Infrastructure and economic base"
-
-
-def _kind(payload: bytes) -> str:
-    """What a Streamlit websocket frame carries: "component", "table", "other"."""
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    msg = ForwardMsg()
-    try:
-        msg.ParseFromString(payload)
-    except Exception:  # not a ForwardMsg
-        return "other"
-    if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
-        element = msg.delta.new_element.WhichOneof("type")
-        if element in ("component_instance", "iframe", "bidi_component"):
-            return "component"
-        if element in ("dataframe", "table", "arrow_data_frame", "arrow_table", "data_frame", "arrow_dataframe"):
-            return "table"
-    return "other"
 
 
 class Wire:
@@ -75,7 +57,7 @@ class Wire:
     def _socket(self, ws) -> None:
         def received(payload) -> None:
             data = payload if isinstance(payload, bytes) else str(payload).encode()
-            self.frames.append((time.perf_counter(), _kind(data), len(data)))
+            self.frames.append((time.perf_counter(), message_kind(data), len(data)))
 
         ws.on("framereceived", received)
 
@@ -331,7 +313,7 @@ def main() -> None:
         first = r["warm_bytes"]
         print(f"| {name} | {r['cold']:.2f} s | {r['warm']:.2f} s | "
               f"{_mb(first.get('websocket', 0))} + {_mb(first.get('http', 0))} | {_median(ch, 'new_map'):.2f} s | "
-              f"{_median(ch, 'outlines'):.2f} s | {_mb(_median(ch, 'websocket'))} | {_mb(_median(ch, 'component'))} | "
+              f"{_median(ch, 'outlines'):.2f} s | {_mb(_median(ch, 'websocket'))} | {_mb(_median(ch, 'map'))} | "
               f"{_mb(_median(ch, 'table'))} | {_mb(_median(ch, 'geometry'))} |")
         if "sessions" in r:
             s = r["sessions"]

@@ -91,6 +91,30 @@ def map_frame(page, timeout: float = 60.0):
     pytest.fail("no map frame with districts appeared")
 
 
+def message_kind(payload: bytes) -> str:
+    """What a Streamlit websocket frame carries: "map" (the live map), "component" (another
+    component), "table", "reference" (an element the browser already holds), "other"."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msg = ForwardMsg()
+    try:
+        msg.ParseFromString(payload)
+    except Exception:  # not a ForwardMsg
+        return "other"
+    if msg.WhichOneof("type") == "ref_hash":
+        return "reference"
+    if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
+        element = msg.delta.new_element.WhichOneof("type")
+        if element == "component_instance" and msg.delta.new_element.component_instance.component_name.endswith(
+                ".pockets_map"):
+            return "map"
+        if element in ("component_instance", "iframe", "bidi_component"):
+            return "component"
+        if element in ("dataframe", "table", "arrow_data_frame", "arrow_table", "data_frame", "arrow_dataframe"):
+            return "table"
+    return "other"
+
+
 def settle(page, ms: int = 1500) -> None:
     """Wait until Streamlit has finished the current run and the page's second pass, if it has one."""
     page.wait_for_timeout(500)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import block_internet, map_frame, shot
+from .browser import block_internet, map_frame, message_kind, settle, shot
 
 pytestmark = pytest.mark.browser
 
@@ -89,5 +89,34 @@ def test_weight_change_recolours_the_mounted_map(browser, server):
                            "PK.legend.getContainer().innerText, PK.districts.getLayers().length]")
     assert after[0] == 1 and after[1] == before[1] and after[3] == 1503
     assert "Composite need score" in after[2]
+    assert blocked == []
+    page.close()
+
+
+def test_a_new_weight_sends_the_map_once_and_its_uncertain_outlines_after(browser, server):
+    """The first pass sends the new colours; the second only the outlines, the map as a reference."""
+    blocked, frames = [], []
+    page = browser.new_page(viewport={"width": 1500, "height": 1100})
+    block_internet(page, blocked)
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda p: frames.append(
+        p if isinstance(p, bytes) else str(p).encode())))
+    page.goto(f"{server}/?level=communes", wait_until="domcontentloaded")
+    map_frame(page)
+    settle(page)
+    page.get_by_text("Weights").first.click()
+    slider = page.get_by_role("slider", name="Theme: Infrastructure and economic base")
+    slider.focus()
+    settle(page)
+    sent = len(frames)
+    slider.press("ArrowLeft")
+    page.locator(".pk-pending").wait_for(state="attached", timeout=60_000)  # the first pass is out
+    settle(page)
+    kinds = [(message_kind(f), len(f)) for f in frames[sent:]]
+    assert [k for k, _ in kinds].count("map") == 1, kinds  # the second pass does not send the map again
+    assert next(n for k, n in kinds if k == "map") < 30_000  # numbers only: no geometry
+    assert sum(n for _, n in kinds) < 200_000
+    frame = map_frame(page)
+    uncertain = frame.evaluate("() => [PK.style.uncertain.length, PK.legend.getContainer().innerText]")
+    assert uncertain[0] > 0 and "top place uncertain" in uncertain[1], uncertain
     assert blocked == []
     page.close()
