@@ -106,27 +106,29 @@
         }
         state.style = withArrays(args);
         state.outlines = sideOutlines() || state.outlines;
-        boot(args).then(function () {
+        var booted = boot(args);
+        if (args.geometry !== state.geometryUrl) {  // fetched while Leaflet loads, drawn once both are here
+            var url = state.geometryUrl = args.geometry;
+            var fetched = fetch(url).then(function (r) {
+                if (!r.ok) { throw new Error("geometry " + r.status); }
+                return r.json();
+            });
+            state.loading = Promise.all([booted, fetched]).then(function (res) {
+                if (state.geometryUrl !== url) { return; }
+                window.PK.setGeometry(res[1]);
+                state.loading = null;
+                if (state.style) { window.PK.update(withOutlines(state.style)); }
+            });
+            booted.then(function () {
+                if (!args.points) { state.pointsUrl = null; window.PK.setPoints(null); }
+            });
+        }
+        booted.then(function () {
             var PK = window.PK;
             if (args.world && args.world !== state.worldUrl) {
                 state.worldUrl = args.world;
                 fetch(args.world).then(function (r) { return r.json(); }).then(function (topo) { PK.setWorld(topo); })
                     .catch(function () { /* orientation only: the map works without it */ });
-            }
-            if (args.geometry !== state.geometryUrl) {
-                state.geometryUrl = args.geometry;
-                state.loading = fetch(args.geometry).then(function (r) {
-                    if (!r.ok) { throw new Error("geometry " + r.status); }
-                    return r.json();
-                }).then(function (geo) {
-                    if (state.geometryUrl !== args.geometry) { return; }
-                    PK.setGeometry(geo);
-                    state.loading = null;
-                    if (state.style) { PK.update(withOutlines(state.style)); }
-                });
-                if (!args.points) { state.pointsUrl = null; PK.setPoints(null); }
-                loadPoints(args);
-                return;
             }
             loadPoints(args);
             if (!state.loading && state.style) { PK.update(withOutlines(state.style)); }
