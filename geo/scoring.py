@@ -154,14 +154,39 @@ def _signs(columns: Sequence[str], higher_is_worse: Mapping[str, bool]) -> np.nd
     return np.array([1.0 if higher_is_worse[c] else -1.0 for c in columns])
 
 
-def skew_kurtosis(x: pd.Series) -> tuple[float, float]:
+def skew_kurtosis(x: pd.Series | np.ndarray) -> tuple[float, float]:
     """Sample skewness and excess kurtosis of ``x`` (pandas' estimators), ``(0, 0)`` for fewer than 4
-    values or 3 distinct ones."""
-    x = x.dropna()
-    if len(x) < 4 or x.nunique() < 3:
+    values or 3 distinct ones.
+
+    The same arithmetic as ``Series.skew`` and ``Series.kurt`` (pandas' ``nanskew`` and ``nankurt``:
+    the same sums in the same order, moments below 1e-14 taken as 0), in numpy: the Monte Carlo
+    tests every layer of every drawn data set against the outlier rule.
+    """
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) < 4:
         return 0.0, 0.0
-    x = pd.Series(_rescaled_array(x.to_numpy(dtype=float)[:, None])[:, 0])  # scale-free; no overflow near 1e300
-    return float(x.skew()), float(x.kurt())
+    lo, hi = v.min(), v.max()
+    if not ((v != lo) & (v != hi)).any():  # fewer than 3 distinct values
+        return 0.0, 0.0
+    v = _rescaled_array(v[:, None])[:, 0]  # scale-free; no overflow near 1e300
+    n = np.float64(len(v))
+    adjusted = v - v.sum(dtype=np.float64) / n
+    adjusted2 = adjusted ** 2
+    m2 = adjusted2.sum(dtype=np.float64)
+    m3 = (adjusted2 * adjusted).sum(dtype=np.float64)
+    m4 = (adjusted2 ** 2).sum(dtype=np.float64)
+    m2z, m3z = _fp_zero(m2), _fp_zero(m3)
+    skew = 0.0 if m2z == 0 else float((n * (n - 1) ** 0.5 / (n - 2)) * (m3z / m2z ** 1.5))
+    numerator = _fp_zero(n * (n + 1) * (n - 1) * m4)
+    denominator = _fp_zero((n - 2) * (n - 3) * m2 ** 2)
+    kurt = 0.0 if denominator == 0 else float(numerator / denominator - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3)))
+    return skew, kurt
+
+
+def _fp_zero(value: np.float64) -> np.float64:
+    """pandas' floating-point guard of the moments: below 1e-14 in absolute value is 0."""
+    return np.float64(0) if abs(value) < 1e-14 else value
 
 
 def meets_coinr_rule(x: pd.Series) -> bool:
@@ -184,26 +209,32 @@ def treat_outliers(values: pd.DataFrame, *, max_winsorised: int = 5) -> tuple[pd
     (pandas.DataFrame, dict)
         The treated values and, per treated column, what was done.
     """
-    out = values.astype(float).copy()
+    out = values.astype(float)
+    treated: dict[str, np.ndarray] = {}
     actions: dict[str, str] = {}
     for col in out.columns:
-        x = out[col]
+        x = out[col].to_numpy(dtype=float)
         if not meets_coinr_rule(x):
             continue
         w = x.copy()
         for n in range(1, max_winsorised + 1):
             skew, _unused = skew_kurtosis(w)
-            ordered = w.dropna().sort_values(ascending=skew > 0)
-            extreme, nxt = ordered.index[-1], ordered.iloc[-2]
-            w[extreme] = nxt
+            ordered = np.sort(w[~np.isnan(w)])
+            # the most extreme value on the side of the skew takes the next one's value (ties: any of them)
+            extreme = np.nanargmax(w) if skew > 0 else np.nanargmin(w)
+            w[extreme] = ordered[-2] if skew > 0 else ordered[1]
             if not meets_coinr_rule(w):
-                out[col] = w
+                treated[col] = w
                 actions[col] = f"winsorised {n} point(s)"
                 break
         else:
             skew, _unused = skew_kurtosis(x)
-            out[col] = np.log1p(x - x.min()) if skew > 0 else -np.log1p(x.max() - x)
+            treated[col] = np.log1p(x - np.nanmin(x)) if skew > 0 else -np.log1p(np.nanmax(x) - x)
             actions[col] = "log-transformed"
+    if treated:
+        out = out.copy()
+        for col, column in treated.items():
+            out[col] = column
     return out, actions
 
 

@@ -163,3 +163,35 @@ def test_ranks_are_a_permutation_and_scores_in_range(values):
     assert ranks.min() == 1 and ranks.max() <= len(scored)
     assert set(r.table.index) == set(v.index)
     assert set(r.unscored.index) == set(r.table.index[r.table["score"].isna()])
+
+
+def _pandas_skew_kurtosis(x: pd.Series) -> tuple[float, float]:
+    """The reference: pandas' own estimators on the rescaled values (what the rule used before)."""
+    from geo.scoring import _rescaled_array
+
+    x = x.dropna()
+    if len(x) < 4 or x.nunique() < 3:
+        return 0.0, 0.0
+    x = pd.Series(_rescaled_array(x.to_numpy(dtype=float)[:, None])[:, 0])
+    return float(x.skew()), float(x.kurt())
+
+
+def test_skew_and_kurtosis_are_pandas_estimators_to_the_bit(default_config):
+    from geo.dataset import load_level
+    from geo.scoring import skew_kurtosis
+
+    columns = [load_level(default_config, level).values[c] for level in default_config.levels
+               for c in load_level(default_config, level).values.columns]
+    columns += [pd.Series([1.0, 1, 2, 2, 2]), pd.Series([1.0, 2, 3, 3]), pd.Series([5.0] * 10),
+                pd.Series([np.nan] * 5), pd.Series([1e-20, 2e-20, 3e-20, 9e-20]), pd.Series([1e300, -1e300, 0.0, 3.0])]
+    for x in columns:
+        assert skew_kurtosis(x) == _pandas_skew_kurtosis(x.astype(float)), x.name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(float("nan"))), min_size=0, max_size=40))
+def test_skew_and_kurtosis_match_pandas_on_any_column(values):
+    from geo.scoring import skew_kurtosis
+
+    x = pd.Series(values, dtype=float)
+    assert skew_kurtosis(x) == _pandas_skew_kurtosis(x)
