@@ -267,7 +267,8 @@ def normalise(oriented: pd.DataFrame, how: str = "minmax", *, lower: float = 0.0
     x = _rescaled(oriented.astype(float))
     if how == "rank":
         ranked = x.rank(method="average", pct=True) * 100.0
-        flat = x.columns[x.nunique() < 2]
+        lo, hi = _column_range(x.to_numpy())
+        flat = x.columns[~(hi > lo)]  # fewer than two distinct values (or none)
         ranked[flat] = np.nan
         return ranked
     return pd.DataFrame(_normalise_array(x.to_numpy(), how, lower), index=x.index, columns=x.columns)
