@@ -27,7 +27,7 @@ assets: $(VENV)/.runtime
 	$(PY) scripts/fetch_assets.py --quiet
 
 run: setup assets
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m geo serve --port $(PORT)
 
 # Browser tests drive the system's Chromium; install it when we can (root on Debian/Ubuntu).
 browser:

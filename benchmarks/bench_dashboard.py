@@ -15,8 +15,9 @@ Needs Debian's Chromium (/usr/bin/chromium). Every request that would leave this
 - **Weight change**: every repeat moves a theme weight to a value not seen before (one step
   further each time), so no cached result is measured; "new map" is when the mounted map has
   re-coloured, "outlines" when the second pass (uncertain members of the top) has arrived.
-- **First map**: from ``goto`` to a coloured map, on a fresh server (cold: nothing cached) and
-  on a second browser (warm).
+- **First map**: from ``goto`` to a coloured map, on a fresh server (cold: nothing cached), on a
+  fresh server after the start-up warm-up that ``geo serve`` runs (``ui/warmup.py``), and on a
+  second browser (warm).
 - **Sessions**: N browser contexts (N people: no shared cookies or cache) open the same link at
   once on a warm server; each one's time to its coloured map.
 
@@ -30,6 +31,7 @@ import argparse
 import os
 import re
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -216,6 +218,15 @@ def measure(root: Path, env: dict | None, level: str, repeat: int, n_sessions: i
         if n_sessions:
             out["sessions"] = sessions(browser, url, level, n_sessions)
         browser.close()
+    out["warmed"] = float("nan")
+    if (root / "ui" / "warmup.py").is_file():  # a fresh server warmed up at start, as `geo serve` does
+        with dashboard(script=root / "app.py", env=env, cwd=root) as url, sync_playwright() as p:
+            subprocess.run([sys.executable, "-m", "ui.warmup", url, f"level={level}"], cwd=root, check=False,
+                           env={**os.environ, **(env or {})}, capture_output=True, timeout=900)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            out["warmed"], _, page, _ = first_map(browser, url, level)
+            page.close()
+            browser.close()
     return out
 
 
@@ -304,14 +315,14 @@ def main() -> None:
     runs = [("this checkout", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     results = {name: measure(root, env, level, args.repeat, args.sessions) for name, root in runs}
     print(f"level: {level}; {args.repeat} weight changes, each to a new value\n")
-    print("| run | cold first map | warm first map | first map bytes (websocket + http) | new weight -> new map "
+    print("| run | cold first map | first map after the start-up warm-up | warm first map | first map bytes (websocket + http) | new weight -> new map "
           "(median) | -> with outlines | sent per new weight (websocket) | of which map | of which tables | "
           "geometry re-fetched |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
         ch = r["changes"]
         first = r["warm_bytes"]
-        print(f"| {name} | {r['cold']:.2f} s | {r['warm']:.2f} s | "
+        print(f"| {name} | {r['cold']:.2f} s | {r['warmed']:.2f} s | {r['warm']:.2f} s | "
               f"{_mb(first.get('websocket', 0))} + {_mb(first.get('http', 0))} | {_median(ch, 'new_map'):.2f} s | "
               f"{_median(ch, 'outlines'):.2f} s | {_mb(_median(ch, 'websocket'))} | {_mb(_median(ch, 'map'))} | "
               f"{_mb(_median(ch, 'table'))} | {_mb(_median(ch, 'geometry'))} |")

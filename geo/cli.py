@@ -173,6 +173,8 @@ def _build_parser(prog: str = "python -m geo") -> argparse.ArgumentParser:
     serve.add_argument("--config", default="config.toml", type=Path)
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--address", default="localhost", help="interface to listen on (default: localhost)")
+    serve.add_argument("--no-warmup", action="store_true",
+                       help="do not prepare the default view (map and analytics) when the server starts")
     brief = sub.add_parser("brief", help="one-page district briefs (PDF): map, rank, why, indicators, sources")
     brief.add_argument("--config", default="config.toml", type=Path)
     brief.add_argument("--level", help="admin level (default: the config's display.default_level)")
@@ -457,6 +459,10 @@ def _serve(args: argparse.Namespace) -> int:
                "--global.minCachedMessageSize", "100",
                "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "POCKETS_CONFIG": str(config.path)}
+    if not args.no_warmup:  # the default view computed once, before the first person opens the link
+        host = "127.0.0.1" if args.address in ("", "0.0.0.0", "::") else args.address
+        subprocess.Popen([sys.executable, "-m", "ui.warmup", f"http://{host}:{args.port}"], env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     if os.name == "posix":  # become the server, so that stopping this command stops it
         os.execve(sys.executable, command, env)
     return subprocess.run(command, env=env).returncode

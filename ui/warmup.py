@@ -1,0 +1,97 @@
+"""Prepare the default view on a server that has just started, before anyone opens it.
+
+    python -m ui.warmup http://localhost:8501
+
+Opens one session on the dashboard's websocket, as a browser does, and runs the first page with
+the default settings, then its second pass (the Monte Carlo, the permutations), exactly as the
+page's last element asks for it. Everything those runs compute is cached for every session: the
+level's data and geometry file, the scores, the analytics. The first person to open the link then
+gets a warm server. ``geo serve`` starts it beside the server; it gives up quietly (with a line
+on stderr) if the server does not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import urllib.request
+
+COMPONENT = "pockets_second_pass"  # the page's last element (ui/secondpass.py)
+
+
+def _wait_healthy(url: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+async def _run(ws, query: str, widgets=None):
+    """One run of the page; the second pass's (widget id, token) if the page asks for one."""
+    import json
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    msg = BackMsg()
+    msg.rerun_script.query_string = query
+    if widgets:
+        msg.rerun_script.widget_states.widgets.extend(widgets)
+    await ws.send(msg.SerializeToString())
+    ask = None
+    while True:
+        forward = ForwardMsg()
+        forward.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=600))
+        kind = forward.WhichOneof("type")
+        if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
+            element = forward.delta.new_element
+            if element.WhichOneof("type") == "component_instance" and \
+                    element.component_instance.component_name.endswith(COMPONENT):
+                pending = json.loads(element.component_instance.json_args or "{}").get("pending")
+                ask = (element.component_instance.id, pending) if pending else None
+        elif kind == "script_finished":
+            return ask
+
+
+async def warm(url: str, query: str = "") -> float:
+    """Run the page at ``url`` (and its second pass) once; return the seconds it took."""
+    import json
+
+    import websockets
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    start = time.perf_counter()
+    stream = url.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/") + "/_stcore/stream"
+    async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
+        ask = await _run(ws, query)
+        if ask:
+            state = WidgetState(id=ask[0], json_value=json.dumps(ask[1]))
+            await _run(ws, query, [state])
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        print("usage: python -m ui.warmup URL [QUERY]", file=sys.stderr)
+        return 2
+    url, query = args[0], (args[1] if len(args) > 1 else "")
+    if not _wait_healthy(url, timeout=120):
+        print(f"warm-up: the dashboard at {url} did not answer; nothing prepared", file=sys.stderr)
+        return 1
+    try:
+        seconds = asyncio.run(warm(url, query))
+    except Exception as exc:  # the server went away, or speaks another protocol: the dashboard still works
+        print(f"warm-up: could not prepare the default view ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 1
+    print(f"warm-up: the default view is ready ({seconds:.1f} s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
