@@ -19,7 +19,9 @@ Needs Debian's Chromium (/usr/bin/chromium). Every request that would leave this
   fresh server after the start-up warm-up that ``geo serve`` runs (``ui/warmup.py``), and on a
   second browser (warm).
 - **Sessions**: N browser contexts (N people: no shared cookies or cache) open the same link at
-  once on a warm server; each one's time to its coloured map.
+  once on a warm server; each one's time to its coloured map. Before them, N sessions without a
+  browser (the websocket protocol alone) open it at once: the server's share, each one's time to
+  its map message.
 
 ``--baseline DIR`` runs the same measurements against another checkout (for example the
 previous release) in the same run, alternating between the two servers.
@@ -35,6 +37,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,6 +197,38 @@ def sessions(browser, url: str, level: str, n: int) -> dict:
             "browser_cpu": cpu[1]}
 
 
+def socket_sessions(url: str, level: str, n: int) -> dict:
+    """``n`` sessions opening the page at once without a browser (Streamlit's websocket protocol, as
+    ``ui/warmup.py`` speaks it): seconds from the first request to each one's map message, and the
+    server's CPU seconds meanwhile. The server's share of the workshop case, with no browser
+    competing for its cores."""
+    import asyncio
+
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    server = f"--server.port {url.rsplit(':', 1)[1]}"
+
+    async def one(t0: float) -> float:
+        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
+            msg = BackMsg()
+            msg.rerun_script.query_string = f"level={level}"
+            await ws.send(msg.SerializeToString())
+            while True:
+                if message_kind(await asyncio.wait_for(ws.recv(), timeout=600)) == "map":
+                    return time.perf_counter() - t0
+
+    async def everyone() -> list[float]:
+        t0 = time.perf_counter()
+        return list(await asyncio.gather(*(one(t0) for _ in range(n))))
+
+    cpu0 = cpu_seconds(server)
+    with ThreadPoolExecutor(1) as pool:  # its own event loop: Playwright's runs in this thread
+        times = pool.submit(asyncio.run, everyone()).result()
+    return {"times": sorted(times), "server_cpu": cpu_seconds(server) - cpu0}
+
+
 def _mb(n: float) -> str:
     return f"{n / 1e6:.2f} MB" if n >= 1e5 else f"{n / 1e3:.1f} KB"
 
@@ -216,6 +251,7 @@ def measure(root: Path, env: dict | None, level: str, repeat: int, n_sessions: i
         out["changes"] = weight_changes(page, wire, repeat)
         page.close()
         if n_sessions:
+            out["socket_sessions"] = socket_sessions(url, level, n_sessions)
             out["sessions"] = sessions(browser, url, level, n_sessions)
         browser.close()
     out["warmed"] = float("nan")
@@ -326,6 +362,11 @@ def main() -> None:
               f"{_mb(first.get('websocket', 0))} + {_mb(first.get('http', 0))} | {_median(ch, 'new_map'):.2f} s | "
               f"{_median(ch, 'outlines'):.2f} s | {_mb(_median(ch, 'websocket'))} | {_mb(_median(ch, 'map'))} | "
               f"{_mb(_median(ch, 'table'))} | {_mb(_median(ch, 'geometry'))} |")
+        if "socket_sessions" in r:
+            s = r["socket_sessions"]
+            t = s["times"]
+            print(f"\n{name}: {len(t)} sessions at once without browsers: median {statistics.median(t):.1f} s to "
+                  f"the map message, all within {max(t):.1f} s; server CPU {s['server_cpu']:.1f} s")
         if "sessions" in r:
             s = r["sessions"]
             t = s["times"]
