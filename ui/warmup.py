@@ -13,6 +13,7 @@ on stderr) if the server does not answer.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 import urllib.request
@@ -33,8 +34,6 @@ def _wait_healthy(url: str, timeout: float) -> bool:
 
 async def _run(ws, query: str, widgets=None):
     """One run of the page; the second pass's (widget id, token) if the page asks for one."""
-    import json
-
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -60,8 +59,6 @@ async def _run(ws, query: str, widgets=None):
 
 async def warm(url: str, query: str = "") -> float:
     """Run the page at ``url`` (and its second pass) once; return the seconds it took."""
-    import json
-
     import websockets
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
