@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import warnings
@@ -43,7 +42,7 @@ def geometry(districts, table) -> dict:
 
 
 def _array(style: dict, key: str, dtype) -> np.ndarray:
-    return np.frombuffer(base64.b64decode(style[key]), dtype=dtype)
+    return np.frombuffer(style[key], dtype=dtype)
 
 
 # ----------------------------------------------------------------------------- classify

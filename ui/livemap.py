@@ -10,8 +10,6 @@ district's code.
 
 from __future__ import annotations
 
-import base64
-
 from typing import Any
 
 import streamlit as st
@@ -65,7 +63,7 @@ def live_map(geometry: str, style: dict[str, Any], *, key: str, height: int = 56
     cluster_url = maps.static_url("vendor", "supercluster", maps.CLUSTER_FILE.name) \
         if points and maps.CLUSTER_FILE.is_file() else None
     # The per-district arrays go as bytes beside the style: a quarter fewer than their base64 text.
-    arrays = {f"array_{name}": base64.b64decode(style[name]) for name in maps.STYLE_ARRAYS if name in style}
+    arrays = {f"array_{name}": style[name] for name in maps.STYLE_ARRAYS if name in style}
     style = {name: value for name, value in style.items() if name not in maps.STYLE_ARRAYS}
     event = _component(geometry=geometry, style=style, leaflet=maps.default_asset_url(), world=world_url,
                        points=points if cluster_url else None, cluster=cluster_url,

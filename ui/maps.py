@@ -20,7 +20,7 @@ component (:mod:`ui.livemap`) and inlined in the standalone HTML file
 - :func:`map_style` -> the numbers of the current view, aligned with the geometry's
   codes: class index (int8), mapped value (float32), rank (uint16/uint32), score
   (uint16, hundredths), the three main contributing layers (uint8 indices), packed as
-  base64, plus the colours, legend rows (:mod:`geo.classify`, the same classes as every
+  typed arrays' bytes (base64 in the standalone file), plus the colours, legend rows (:mod:`geo.classify`, the same classes as every
   export), the top districts, the uncertain ones and the selection. Tooltips are built in
   the browser from these numbers and the names sent once.
 
@@ -309,13 +309,19 @@ def _regions(outlines: gpd.GeoDataFrame, wrap: bool) -> dict[str, Any]:
             "at": [[round(p.y, 5), round(p.x, 5)] for p in points]}
 
 
+def _base64(value: Any) -> str:
+    if isinstance(value, bytes):  # a style's typed arrays
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _js(value: Any) -> str:
     """``value`` as a JavaScript literal that is safe inside an HTML ``<script>`` element.
 
     ``<``, ``>`` and ``&`` are written as unicode escapes, so no string can close the script or
     open a tag.
     """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_base64)
     return re.sub("[<>&\u2028\u2029]", lambda m: _JS_ESCAPES[m.group()], text)
 
 
@@ -438,8 +444,10 @@ def positions(index: pd.Index, codes: Sequence[Any]) -> list[int]:
 STYLE_ARRAYS = ("cls", "rank", "value", "score", "contrib")  # the style's per-district arrays
 
 
-def _b64(values: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(values).tobytes()).decode("ascii")
+def _le(values: np.ndarray) -> bytes:
+    """A little-endian typed array's bytes (the live map receives them as they are; :func:`_js`
+    writes them as base64 text)."""
+    return np.ascontiguousarray(values).tobytes()
 
 
 def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *, column: str, label: str,
@@ -475,7 +483,8 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
     Returns
     -------
     dict
-        JSON-ready; the per-district arrays are base64 little-endian typed arrays.
+        Plain values, and the per-district arrays (:data:`STYLE_ARRAYS`) as little-endian typed
+        arrays' bytes: the live map receives them as bytes, the standalone file as base64 text.
 
     Raises
     ------
@@ -503,8 +512,8 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
         "categorical": classes.categorical,
         "decimals": classes.decimals,
         "colours": list(classes.colours),
-        "cls": _b64(cls_arr),
-        "rank": _b64(rank_arr.astype("<u2" if rank_bytes == 2 else "<u4")),
+        "cls": _le(cls_arr),
+        "rank": _le(rank_arr.astype("<u2" if rank_bytes == 2 else "<u4")),
         "rank_bytes": rank_bytes,
         "ranked": ranked,
         "legend": {"title": str(label), "direction": classes.direction, "labels": list(classes.labels),
@@ -517,10 +526,10 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
     }
     if not classes.categorical:
         values = pd.to_numeric(table[column], errors="coerce").reindex(index).to_numpy(float)
-        style["value"] = _b64(values.astype("<f4"))
+        style["value"] = _le(values.astype("<f4"))
     if column != "score":
         score = pd.to_numeric(table["score"], errors="coerce").reindex(index).to_numpy(float)
-        style["score"] = _b64(np.where(np.isfinite(score), np.rint(np.nan_to_num(score) * 100), 65535)
+        style["score"] = _le(np.where(np.isfinite(score), np.rint(np.nan_to_num(score) * 100), 65535)
                               .clip(0, 65535).astype("<u2"))
     if contributions is not None and contributions.shape[1]:
         c = contributions.set_axis(contributions.index.astype(str)).reindex(index).fillna(0.0)
@@ -531,7 +540,7 @@ def map_style(codes: Sequence[str], table: pd.DataFrame, classes: MapClasses, *,
         picks = np.full((len(index), 3), 255, dtype=np.uint8)
         picks[:, :k] = np.where(best > 0, order, 255)
         labels = contribution_labels or {}
-        style["contrib"] = _b64(picks.reshape(-1))
+        style["contrib"] = _le(picks.reshape(-1))
         style["contrib_labels"] = [str(labels.get(col, col)) for col in c.columns]
     return style
 
