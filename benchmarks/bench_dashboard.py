@@ -204,20 +204,20 @@ def socket_sessions(url: str, level: str, n: int) -> dict:
     competing for its cores."""
     import asyncio
 
-    import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from ui import warmup
 
-    stream = url.replace("http://", "ws://") + "/_stcore/stream"
     server = f"--server.port {url.rsplit(':', 1)[1]}"
 
     async def one(t0: float) -> float:
-        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
-            msg = BackMsg()
-            msg.rerun_script.query_string = f"level={level}"
-            await ws.send(msg.SerializeToString())
-            while True:
-                if message_kind(await asyncio.wait_for(ws.recv(), timeout=600)) == "map":
-                    return time.perf_counter() - t0
+        seen: list[float] = []
+
+        def frame(data: bytes) -> None:
+            if not seen and message_kind(data) == "map":
+                seen.append(time.perf_counter() - t0)
+
+        async with warmup.connect(url) as ws:
+            await warmup.run_page(ws, f"level={level}", on_frame=frame)
+        return seen[0] if seen else float("nan")
 
     async def everyone() -> list[float]:
         t0 = time.perf_counter()

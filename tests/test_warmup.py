@@ -9,12 +9,9 @@ from ui import warmup
 
 def _asks(url: str):
     """What a fresh session's first run of the default page asks for: the second pass, or nothing."""
-    import websockets
-
     async def once():
-        stream = url.replace("http://", "ws://") + "/_stcore/stream"
-        async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
-            return await warmup._run(ws, "")
+        async with warmup.connect(url) as ws:
+            return await warmup.run_page(ws, "")
 
     return asyncio.run(once())
 

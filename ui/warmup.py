@@ -32,8 +32,17 @@ def _wait_healthy(url: str, timeout: float) -> bool:
     return False
 
 
-async def _run(ws, query: str, widgets=None):
-    """One run of the page; the second pass's (widget id, token) if the page asks for one."""
+def connect(url: str):
+    """A session on the dashboard at ``url``, as a browser opens one (use with ``async with``)."""
+    import websockets
+
+    stream = url.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/") + "/_stcore/stream"
+    return websockets.connect(stream, subprotocols=["streamlit"], max_size=None)
+
+
+async def run_page(ws, query: str, widgets=None, on_frame=None):
+    """One run of the page with ``query`` (and ``widgets``' states); ``on_frame`` gets every raw
+    message. Returns the second pass's (widget id, token) if the page asks for one, else ``None``."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -44,8 +53,11 @@ async def _run(ws, query: str, widgets=None):
     await ws.send(msg.SerializeToString())
     ask = None
     while True:
+        data = await asyncio.wait_for(ws.recv(), timeout=600)
+        if on_frame is not None:
+            on_frame(data)
         forward = ForwardMsg()
-        forward.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=600))
+        forward.ParseFromString(data)
         kind = forward.WhichOneof("type")
         if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
             element = forward.delta.new_element
@@ -59,16 +71,14 @@ async def _run(ws, query: str, widgets=None):
 
 async def warm(url: str, query: str = "") -> float:
     """Run the page at ``url`` (and its second pass) once; return the seconds it took."""
-    import websockets
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     start = time.perf_counter()
-    stream = url.replace("http://", "ws://", 1).replace("https://", "wss://", 1).rstrip("/") + "/_stcore/stream"
-    async with websockets.connect(stream, subprotocols=["streamlit"], max_size=None) as ws:
-        ask = await _run(ws, query)
+    async with connect(url) as ws:
+        ask = await run_page(ws, query)
         if ask:
             state = WidgetState(id=ask[0], json_value=json.dumps(ask[1]))
-            await _run(ws, query, [state])
+            await run_page(ws, query, [state])
     return time.perf_counter() - start
 
 
