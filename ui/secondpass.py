@@ -16,10 +16,10 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-_component = components.declare_component("pockets_second_pass", path=str(Path(__file__).with_name("secondpass")))
+NAME = "pockets_second_pass"
+_component = components.declare_component(NAME, path=str(Path(__file__).with_name("secondpass")))
 KEY = "pk_second_pass"  # the frame's widget key
 ASKED = "_pk_second_pass_asked"  # the token the browser last asked for
-PENDING = "_pk_second_pass_pending"  # the token the page last ended with (None: nothing left to ask)
 CSS = "<style>.st-key-pk_second_pass_box { display: none; }</style>"  # the frame takes no room
 MARK = '<span class="pk-pending"></span>'  # in the page while its second pass is still to come
 
@@ -39,7 +39,6 @@ def ask(token: str | None, *, outlines: dict | None = None) -> None:
     ``outlines`` (``{"for": token, "uncertain": positions or None}``) go to the page's live map,
     which draws them when its style names the same token (``outlines_for``).
     """
-    st.session_state[PENDING] = token
     with st.container(key="pk_second_pass_box"):
         st.html(CSS + (MARK if token else ""))
         _component(pending=token, outlines=outlines, key=KEY, default=None, on_change=_record)
