@@ -654,26 +654,22 @@ class _Totals:
         offsets, zone = runs
         if offsets.size == 0:
             return
+        values = block.values.ravel()
+        if block.valid is not None:  # nodata pixels become runs of no zone: every run is all valid
+            offsets, zone = _valid_runs(offsets, zone, block.valid.ravel())
         zone = zone.astype(np.intp)
         size = self.count.size
-        values, valid = block.values.ravel(), _ravel(block.valid)
-        if valid is None:
-            counts = np.diff(np.append(offsets, values.size))
-        else:
-            counts = np.add.reduceat(valid, offsets, dtype=np.int64)
+        counts = np.diff(np.append(offsets, values.size))
         self.count += np.bincount(zone, weights=counts, minlength=size).astype(np.int64)
         if self.total is not None:
-            filled = values if valid is None else np.where(valid, values, 0)
-            sums = np.add.reduceat(filled, offsets, dtype=np.float64)
-            self.total += np.bincount(zone, weights=sums, minlength=size)
-        if self.low is not None:
-            filled = values if valid is None else np.where(valid, values, np.inf)
-            np.minimum.at(self.low, zone, np.minimum.reduceat(filled, offsets).astype(np.float64))
-        if self.high is not None:
-            filled = values if valid is None else np.where(valid, values, -np.inf)
-            np.maximum.at(self.high, zone, np.maximum.reduceat(filled, offsets).astype(np.float64))
+            self.total += np.bincount(zone, weights=np.add.reduceat(values, offsets, dtype=np.float64), minlength=size)
+        with np.errstate(invalid="ignore"):  # NaN pixels sit in runs of no zone (slot 0, dropped)
+            if self.low is not None:
+                np.minimum.at(self.low, zone, np.minimum.reduceat(values, offsets).astype(np.float64))
+            if self.high is not None:
+                np.maximum.at(self.high, zone, np.maximum.reduceat(values, offsets).astype(np.float64))
         if self.weighted is not None and self.weight is not None and wblock is not None:
-            w, wv = _weighted_terms(values, valid, wblock.values.ravel(), _ravel(wblock.valid))
+            w, wv = _weighted_terms(values, None, wblock.values.ravel(), _ravel(wblock.valid))
             self.weighted += np.bincount(zone, weights=np.add.reduceat(wv, offsets, dtype=np.float64), minlength=size)
             self.weight += np.bincount(zone, weights=np.add.reduceat(w, offsets, dtype=np.float64), minlength=size)
 
@@ -731,6 +727,14 @@ class _Totals:
                 with np.errstate(invalid="ignore", divide="ignore"):
                     columns[stat] = np.where(weight != 0, self.weighted[1:] / weight, np.nan)  # type: ignore[index]
         return pd.DataFrame(columns, index=index.copy())
+
+
+def _valid_runs(offsets: np.ndarray, zone: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Split label runs where pixels turn valid or invalid; invalid runs get zone 0 (no zone)."""
+    change = np.flatnonzero(valid[1:] != valid[:-1]) + 1
+    cuts = np.union1d(offsets, change[change > offsets[0]])
+    owner = np.searchsorted(offsets, cuts, side="right") - 1
+    return cuts, np.where(valid[cuts], zone[owner], 0).astype(zone.dtype)
 
 
 def _ravel(mask: np.ndarray | None) -> np.ndarray | None:
@@ -950,6 +954,7 @@ class _LabelBuilder:
         self.starts: list[np.ndarray] = []
         self.labels: list[np.ndarray] = []
         self.shapes: dict[int, dict[str, Any]] = {}
+        self.rings = _PolygonRings.of(geoms[self.present], self.present, len(geoms))
 
     def add(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         """Rasterize rows ``start:stop`` of the window; return their runs as (flat offsets, labels)."""
@@ -971,7 +976,7 @@ class _LabelBuilder:
     def _shape(self, pos: int) -> dict[str, Any]:
         """Return a zone as a GeoJSON-like mapping, converted once while blocks need it."""
         if pos not in self.shapes:
-            self.shapes[pos] = shapely.geometry.mapping(self.geoms[pos])
+            self.shapes[pos] = self.rings.mapping(pos) if self.rings else shapely.geometry.mapping(self.geoms[pos])
         return self.shapes[pos]
 
     def finish(self, fingerprint: str) -> ZoneLabels:
@@ -993,6 +998,36 @@ class _LabelBuilder:
             fallback_row=fallback_row,
             fallback_col=fallback_col,
         )
+
+
+class _PolygonRings:
+    """Polygon zones' coordinates in one array (shapely's ragged layout), made into GeoJSON-like
+    mappings from slices: the per-coordinate Python loop of ``shapely.geometry.mapping`` was a
+    third of zonal statistics' time at 7,500 zones."""
+
+    def __init__(self, coords: np.ndarray, offsets: tuple[np.ndarray, ...], where: np.ndarray) -> None:
+        self.coords, self.offsets, self.where = coords, offsets, where
+
+    @classmethod
+    def of(cls, geoms: np.ndarray, positions: np.ndarray, n_zones: int) -> _PolygonRings | None:
+        """The rings of ``geoms`` (zones at ``positions``), or None unless all are (multi)polygons."""
+        kinds = shapely.get_type_id(geoms)
+        if geoms.size == 0 or not np.isin(kinds, (3, 6)).all():  # Polygon, MultiPolygon
+            return None
+        _kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+        where = np.full(n_zones, -1, np.int64)
+        where[positions] = np.arange(positions.size)
+        if len(offsets) == 2:  # all Polygons: one polygon per zone
+            offsets = (*offsets, np.arange(positions.size + 1))
+        return cls(coords, offsets, where)
+
+    def mapping(self, pos: int) -> dict[str, Any]:
+        """Zone ``pos`` as a GeoJSON-like MultiPolygon."""
+        rings, polygons, parts = self.offsets
+        i = self.where[pos]
+        return {"type": "MultiPolygon", "coordinates": [
+            [self.coords[rings[r]:rings[r + 1]].tolist() for r in range(polygons[p], polygons[p + 1])]
+            for p in range(parts[i], parts[i + 1])]}
 
 
 def _burn(

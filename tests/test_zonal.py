@@ -258,6 +258,28 @@ def test_label_raster_matches_a_plain_rasterize(zones):
     assert (dense == zone_labels(zones, RASTER).to_array()).all()
 
 
+
+def test_multipolygons_and_mixed_kinds_burn_as_a_plain_rasterize(tmp_path):
+    """Polygon zones are burnt from one coordinate array; a line among them sends every zone
+    through shapely's own mapping: both give rasterio's labels for the same shapes."""
+    from rasterio.features import rasterize
+
+    with rasterio.open(RASTER) as src:  # 10 x 10 pixels of 1 km, EPSG:32631
+        transform, shape = src.transform, src.shape
+    x0, y0 = transform.c, transform.f
+    cell = transform.a
+    two = shapely.MultiPolygon([box(x0, y0 - 3 * cell, x0 + 3 * cell, y0), box(x0 + 6 * cell, y0 - 9 * cell, x0 + 9 * cell, y0 - 6 * cell)])
+    holed = box(x0 + 4 * cell, y0 - 5 * cell, x0 + 9 * cell, y0).difference(box(x0 + 6 * cell, y0 - 3 * cell, x0 + 7 * cell, y0 - 2 * cell))
+    for extra in ([], [shapely.LineString([(x0, y0 - 9.5 * cell), (x0 + 3 * cell, y0 - 9.5 * cell)])]):
+        geoms = [two, holed, *extra]
+        zones = gpd.GeoDataFrame(geometry=geoms, crs=32631)
+        expected = rasterize(zip(geoms, range(1, len(geoms) + 1)), out_shape=shape, transform=transform, dtype="uint16")
+        labels = zone_labels(zones, RASTER)
+        rows, cols = labels.window.toslices()
+        assert (labels.to_array() == expected[rows, cols]).all()
+        assert labels.pixel_counts().tolist()[:2] == [int((expected == 1).sum()), int((expected == 2).sum())] == [18, 24]
+
+
 # ------------------------------------------------ agreement with rasterstats
 
 
