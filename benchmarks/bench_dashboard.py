@@ -21,7 +21,8 @@ Needs Debian's Chromium (/usr/bin/chromium). Every request that would leave this
 - **Sessions**: N browser contexts (N people: no shared cookies or cache) open the same link at
   once on a warm server; each one's time to its coloured map. Before them, N sessions without a
   browser (the websocket protocol alone) open it at once: the server's share, each one's time to
-  its map message.
+  its map message. After them, N browsers open the smallest Streamlit page (``floor_app.py``, a
+  title): the floor that Streamlit and Chromium set on this machine before any of the dashboard.
 
 ``--baseline DIR`` runs the same measurements against another checkout (for example the
 previous release) in the same run, alternating between the two servers.
@@ -47,6 +48,7 @@ from benchmarks.generated import generated_config  # noqa: E402
 from tests.browser import ARGS, CHROMIUM, block_internet, dashboard, message_kind  # noqa: E402
 
 READY = "() => !!(window.PK && PK.districts && PK.restyled)"
+FLOOR_READY = "() => !!document.querySelector('h1')"  # benchmarks/floor_app.py has drawn its title
 SLIDER = "Theme: Infrastructure and economic base"
 
 
@@ -124,7 +126,8 @@ def first_map(browser, url: str, level: str) -> tuple[float, dict, object, objec
 
 def weight_changes(page, wire, repeat: int) -> list[dict]:
     """``repeat`` moves of a theme weight, each to a new value: time to the new map, bytes sent."""
-    page.get_by_text("Weights").first.click()
+    page.get_by_text("Weights").first.click()  # the box's sliders are drawn once it is open
+    page.get_by_role("slider", name=re.compile(r"^Theme: ")).first.wait_for(timeout=60_000)
     slider = page.get_by_role("slider", name=SLIDER)
     if not slider.count():  # another configuration (generated districts): its last theme
         slider = page.get_by_role("slider", name=re.compile(r"^Theme: ")).last
@@ -163,10 +166,10 @@ def cpu_seconds(needle: str) -> float:
     return total
 
 
-def sessions(browser, url: str, level: str, n: int) -> dict:
+def sessions(browser, url: str, level: str, n: int, ready: str = READY) -> dict:
     """``n`` browser contexts (separate cookies and caches, like ``n`` people) opening the same link at
-    once: seconds from the first request to each one's coloured map, and the CPU seconds the server
-    and the browsers spent meanwhile (both on this machine's cores)."""
+    once: seconds from the first request to each one's coloured map (``ready`` true in a frame), and
+    the CPU seconds the server and the browsers spent meanwhile (both on this machine's cores)."""
     server = f"--server.port {url.rsplit(':', 1)[1]}"
     cpu0 = cpu_seconds(server), cpu_seconds("chromium")
     contexts = [browser.new_context(viewport={"width": 1440, "height": 1000}) for _ in range(n)]
@@ -184,7 +187,7 @@ def sessions(browser, url: str, level: str, n: int) -> dict:
                 continue
             for frame in page.frames:
                 try:
-                    if frame.evaluate(READY):
+                    if frame.evaluate(ready):
                         done[i] = time.perf_counter() - t0
                         break
                 except Exception:
@@ -195,6 +198,21 @@ def sessions(browser, url: str, level: str, n: int) -> dict:
         context.close()
     return {"times": sorted(done.values()) + [float("nan")] * (n - len(done)), "server_cpu": cpu[0],
             "browser_cpu": cpu[1]}
+
+
+def floor_sessions(n: int) -> dict:
+    """``n`` browsers opening the smallest Streamlit page (``floor_app.py``) at once, on a warm server."""
+    from playwright.sync_api import sync_playwright
+
+    with dashboard(script=ROOT / "benchmarks" / "floor_app.py", cwd=ROOT) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function(FLOOR_READY, timeout=120_000)
+        page.close()
+        out = sessions(browser, url, "", n, FLOOR_READY)
+        browser.close()
+    return out
 
 
 def socket_sessions(url: str, level: str, n: int) -> dict:
@@ -350,6 +368,7 @@ def main() -> None:
         env, level = {"POCKETS_CONFIG": str(config)}, args.level or "districts"
     runs = [("this checkout", ROOT)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
     results = {name: measure(root, env, level, args.repeat, args.sessions) for name, root in runs}
+    floor = floor_sessions(args.sessions) if args.sessions else None
     print(f"level: {level}; {args.repeat} weight changes, each to a new value\n")
     print("| run | cold first map | first map after the start-up warm-up | warm first map | first map bytes (websocket + http) | new weight -> new map "
           "(median) | -> with outlines | sent per new weight (websocket) | of which map | of which tables | "
@@ -373,6 +392,11 @@ def main() -> None:
             print(f"\n{name}: {len(t)} browsers at once: median {statistics.median(t):.1f} s, all within "
                   f"{max(t):.1f} s; CPU meanwhile: server {s['server_cpu']:.1f} s "
                   f"({s['server_cpu'] / len(t):.2f} s per browser), browsers {s['browser_cpu']:.1f} s")
+    if floor is not None:
+        t = floor["times"]
+        print(f"\nfloor: {len(t)} browsers at once on the smallest Streamlit page (benchmarks/floor_app.py): "
+              f"median {statistics.median(t):.1f} s, all within {max(t):.1f} s; CPU meanwhile: server "
+              f"{floor['server_cpu']:.1f} s, browsers {floor['browser_cpu']:.1f} s")
     if len(results) == 2:
         a, b = (results[n]["changes"] for n in ("this checkout", "baseline"))
         print(f"\nratios to the baseline: bytes per weight {_median(a, 'websocket') / _median(b, 'websocket'):.3f}, "

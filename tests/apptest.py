@@ -33,6 +33,16 @@ def second_pass(at: AppTest) -> AppTest:
     return at
 
 
+def open_weights(at: AppTest) -> AppTest:
+    """Open the sidebar's Weights box, as a click does (its sliders are drawn only while it is open)."""
+    from ui.sidebar import WEIGHTS_OPEN
+
+    at.session_state[WEIGHTS_OPEN] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def ranking(at: AppTest):
     """The page's ranked table (the dataframe with ``rank`` and ``decile`` columns): its current page."""
     return next(df.value for df in at.dataframe if "rank" in df.value.columns and "decile" in df.value.columns)

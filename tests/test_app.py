@@ -7,7 +7,7 @@ from .conftest import ROOT
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from .apptest import page, ranked_count, ranking  # noqa: E402
+from .apptest import open_weights, page, ranked_count, ranking  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_app_navigation_runs(default_config):
 
 
 def test_weight_change_changes_ranking(default_config):
-    at = page("overview")
+    at = open_weights(page("overview"))
     before = ranking(at)["code"].tolist()
     at.slider(key="w_theme_poverty").set_value(5.0)
     at.slider(key="w_theme_infrastructure").set_value(0.0)
@@ -77,6 +77,7 @@ def test_ranking_table_is_sent_a_page_at_a_time(default_config):
 def test_url_restores_the_view(default_config):
     at = page("overview", level="communes", selected="02.251.01.03", normalisation="rank",
               weights="illiteracy:3", top_n="5")
+    open_weights(at)
     assert at.radio(key="w_level").value == "communes"
     assert at.selectbox(key="w_normalisation").value == "rank"
     assert at.slider(key="w_weight_illiteracy").value == 3.0
@@ -90,7 +91,7 @@ def test_bad_url_values_warn_and_fall_back(default_config):
 
 
 def test_zero_weights_show_an_error_not_a_traceback(default_config):
-    at = page("overview")
+    at = open_weights(page("overview"))
     themes = [s for s in at.slider if (s.key or "").startswith("w_theme_")]
     assert len(themes) >= 2
     for slider in themes:
@@ -221,3 +222,20 @@ def test_display_shapes_are_the_same_fresh_and_from_the_cache(default_config):
     fresh, cached = state.display_shapes("regions"), state.display_shapes("regions")
     assert shapely.equals_exact(shapely.point_on_surface(fresh.to_numpy()),
                                 shapely.point_on_surface(cached.to_numpy()), tolerance=0).all()
+
+
+def test_weights_box_draws_its_sliders_only_when_open_and_keeps_their_values(default_config):
+    """Closed, the Weights box sends no slider (they were a sixth of the page's drawing) and the
+    score keeps the view's weights; opened again, the sliders show them."""
+    from ui.sidebar import WEIGHTS_OPEN
+
+    at = page("overview")
+    assert not [s for s in at.slider if (s.key or "").startswith(("w_theme_", "w_weight_"))]
+    open_weights(at).slider(key="w_weight_illiteracy").set_value(3.0).run()
+    ranked = ranking(at)["code"].tolist()
+    at.session_state[WEIGHTS_OPEN] = False
+    at.run()
+    assert not [s for s in at.slider if (s.key or "").startswith("w_weight_")]
+    assert at.session_state["view"].weights["illiteracy"] == 3.0
+    assert ranking(at)["code"].tolist() == ranked
+    assert open_weights(at).slider(key="w_weight_illiteracy").value == 3.0

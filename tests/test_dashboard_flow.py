@@ -9,6 +9,8 @@ from .conftest import OWN, ROOT
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from .apptest import open_weights  # noqa: E402
+
 CSV = "code;literacy\n001;12,5\n002;20\n003;9\n004;30\n005;11\n006;17\n".encode()
 
 
@@ -34,7 +36,7 @@ def test_an_added_layer_is_in_the_score(app):
     assert "literacy" in app.multiselect(key="w_layers").value
     weights = next(df.value for df in app.dataframe if list(df.value.columns) == ["weight", "layer"])
     assert "Literacy" in weights["layer"].tolist()
-    assert app.slider(key="w_weight_literacy").value == 1.0
+    assert open_weights(app).slider(key="w_weight_literacy").value == 1.0
 
 
 def test_removing_an_added_layer_takes_it_out_of_the_score(app):
@@ -56,9 +58,9 @@ def test_the_sidebar_keeps_its_layers_and_weights_across_pages(dashboard_config,
     at.run()
     every = list(at.multiselect(key="w_layers").value)
     assert len(every) > 1
-    at.slider(key="w_weight_illiteracy").set_value(3.0).run()
+    open_weights(at).slider(key="w_weight_illiteracy").set_value(3.0).run()
     for name in ("ui/change.py", "ui/overview.py", "ui/targeting.py", "ui/overview.py"):
         at.switch_page(name).run()
         assert not at.exception, at.exception
         assert list(at.multiselect(key="w_layers").value) == every
-        assert at.slider(key="w_weight_illiteracy").value == 3.0
+        assert open_weights(at).slider(key="w_weight_illiteracy").value == 3.0

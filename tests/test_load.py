@@ -30,6 +30,8 @@ from .conftest import ROOT
 pytest.importorskip("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from ui.sidebar import WEIGHTS_OPEN  # noqa: E402
+
 from .apptest import ranking  # noqa: E402
 
 THEMES = ("poverty", "unemployment", "displacement", "infrastructure")
@@ -88,7 +90,9 @@ def _page_of(ranked: list[tuple[str, int]], rows: int) -> list[tuple[str, int]]:
 
 
 def _session(theme_weights: dict[str, float]) -> tuple[AppTest, list[tuple[str, int]]]:
-    at = _run(AppTest.from_file(str(ROOT / "ui" / "overview.py"), default_timeout=180))
+    at = AppTest.from_file(str(ROOT / "ui" / "overview.py"), default_timeout=180)
+    at.session_state[WEIGHTS_OPEN] = True  # the Weights box open: its sliders drawn
+    _run(at)
     for theme, w in theme_weights.items():
         at.slider(key=f"w_theme_{theme}").set_value(w)
     _run(at)

@@ -76,7 +76,11 @@ def test_fuzz_query_strings(own, params):
 
 
 def _app(query: dict[str, str]) -> AppTest:
+    """The dashboard opened at a link with ``query``, its Weights box open (so its sliders are drawn)."""
+    from ui.sidebar import WEIGHTS_OPEN
+
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state[WEIGHTS_OPEN] = True
     for k, v in query.items():
         at.query_params[k] = v
     return at

@@ -26,6 +26,9 @@ SCHEME_LABELS = {"quantiles": N_("quantiles"), "fisher_jenks": N_("natural break
                  "equal_interval": N_("equal interval")}
 AGGREGATION_LABELS = {"arithmetic": N_("arithmetic"), "geometric": N_("geometric")}
 
+WEIGHTS_OPEN = "w_open_weights"  # the Weights box is open: its sliders are drawn
+
+
 
 def current_view() -> View:
     """The view of this session: from the URL on first load, then from the widgets."""
@@ -117,23 +120,26 @@ def render_sidebar(*, map_controls: bool = True) -> View:
     _init("w_layers", [l for l in view.layers if l in layer_ids] or layer_ids)
     chosen = sb.multiselect(_("Layers in the score"), layer_ids, key="w_layers", format_func=labels.get)
     weights, theme_weights = dict(view.weights), dict(view.theme_weights)
-    with sb.expander(_("Weights"), expanded=False):
-        st.caption(_("Raw weights; they are rescaled to sum to 1 within each theme, and themes to sum to 1."))
-        for theme_id in sorted({l.theme for l in data.layers if l.id in chosen}):
-            theme = cfg.themes.get(theme_id)
-            if theme is not None and not theme.scored:
-                st.caption(_("{theme}: shown, not scored (role context).").format(theme=plain(_(theme.label))))
-                continue
-            key = f"w_theme_{theme_id}"
-            _init(key, float(theme_weights.get(theme_id, 1.0)))
-            theme_weights[theme_id] = st.slider(_("Theme: {label}").format(label=plain(_(cfg.theme_label(theme_id)))), 0.0, 5.0,
-                                                 step=0.5, key=key,
-                                                 help=plain(_(theme.description)) if theme and theme.description else None)
-            for layer in data.layers:
-                if layer.theme == theme_id and layer.id in chosen:
-                    key = f"w_weight_{layer.id}"
-                    _init(key, float(weights.get(layer.id, 1.0)))
-                    weights[layer.id] = st.slider(f"· {plain(labels[layer.id])}", 0.0, 5.0, step=0.5, key=key)
+    # The sliders exist only while the box is open (they were a sixth of the page's drawing in the
+    # browser); closed, the weights stay those of the view.
+    with sb.expander(_("Weights"), expanded=False, key=WEIGHTS_OPEN, on_change="rerun") as box:
+        if box.open:
+            st.caption(_("Raw weights; they are rescaled to sum to 1 within each theme, and themes to sum to 1."))
+            for theme_id in sorted({l.theme for l in data.layers if l.id in chosen}):
+                theme = cfg.themes.get(theme_id)
+                if theme is not None and not theme.scored:
+                    st.caption(_("{theme}: shown, not scored (role context).").format(theme=plain(_(theme.label))))
+                    continue
+                key = f"w_theme_{theme_id}"
+                _init(key, float(theme_weights.get(theme_id, 1.0)))
+                theme_weights[theme_id] = st.slider(_("Theme: {label}").format(label=plain(_(cfg.theme_label(theme_id)))), 0.0, 5.0,
+                                                     step=0.5, key=key,
+                                                     help=plain(_(theme.description)) if theme and theme.description else None)
+                for layer in data.layers:
+                    if layer.theme == theme_id and layer.id in chosen:
+                        key = f"w_weight_{layer.id}"
+                        _init(key, float(weights.get(layer.id, 1.0)))
+                        weights[layer.id] = st.slider(f"· {plain(labels[layer.id])}", 0.0, 5.0, step=0.5, key=key)
     with sb.expander(_("Method"), expanded=False):
         _init("w_normalisation", view.normalisation)
         _init("w_aggregation", view.aggregation)
