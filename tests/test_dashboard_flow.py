@@ -34,8 +34,8 @@ def test_an_added_layer_is_in_the_score(app):
     app.switch_page("ui/overview.py").run()
     assert not app.exception, app.exception
     assert "literacy" in app.multiselect(key="w_layers").value
-    weights = next(df.value for df in app.dataframe if list(df.value.columns) == ["weight", "layer"])
-    assert "Literacy" in weights["layer"].tolist()
+    weights = next(h.proto.body for h in app.get("html") if "pk-weights" in h.proto.body)
+    assert "<td>Literacy</td>" in weights
     assert open_weights(app).slider(key="w_weight_literacy").value == 1.0
 
 

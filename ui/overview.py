@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 
 import pandas as pd
 import pyarrow as pa
@@ -140,17 +141,31 @@ def _map_section(view, data, table, result, keep, extra, notes, token: str) -> N
         st.caption(plain(notes[view.map_layer]))
 
 
+WEIGHT_BARS_CSS = """<style>
+.pk-weights { max-height: 520px; overflow-y: auto; }
+.pk-weights table { width: 100%; border-collapse: collapse; font-size: 0.9rem; }
+.pk-weights th { font-weight: 400; color: rgba(49, 51, 63, 0.6); text-align: start; padding: 4px 6px; }
+.pk-weights td { padding: 4px 6px; border-top: 1px solid rgba(49, 51, 63, 0.1); vertical-align: middle; }
+.pk-weights .pk-bar-cell { width: 28%; }
+.pk-weights .pk-bar { display: block; height: 6px; border-radius: 3px; background: #c4343f; }
+.pk-weights .pk-value { width: 4.5em; font-variant-numeric: tabular-nums; }
+</style>"""
+
+
 def _effective_weights(result, data) -> None:
+    """Each scored indicator's effective weight as a bar (plain HTML: a table of a few rows costs the
+    browser far less than a data grid)."""
     labels = {l.id: layer_label(l) for l in data.layers}
     eff = result.effective_weights[result.effective_weights > 0].sort_values(ascending=False)
     st.markdown(f"**{_(TEXT['weights'])}** {_(TEXT['weights_note'])}")
-    st.dataframe(
-        pd.DataFrame({"weight": eff.to_numpy(), "layer": [labels.get(i, i) for i in eff.index]}),
-        hide_index=True, width="stretch", height=min(560, 36 + 35 * len(eff)),
-        column_config={"weight": st.column_config.ProgressColumn(_("weight"), format="%.3f", min_value=0.0,
-                                                                 max_value=float(eff.max()) if len(eff) else 1.0),
-                       "layer": st.column_config.TextColumn(_("layer"))},
-    )
+    top = float(eff.max()) if len(eff) else 1.0
+    rows = "".join(
+        f'<tr><td class="pk-bar-cell"><span class="pk-bar" style="width: {100 * w / top:.1f}%"></span></td>'
+        f'<td class="pk-value">{html.escape(format_number(w, 3))}</td>'
+        f'<td>{html.escape(str(labels.get(i, i)))}</td></tr>'
+        for i, w in eff.items())
+    st.html(f'{WEIGHT_BARS_CSS}<div class="pk-weights"><table><tr><th colspan="2">{html.escape(_("weight"))}</th>'
+            f'<th>{html.escape(_("layer"))}</th></tr>{rows}</table></div>')
 
 
 def _table_key(level: str, codes: pd.Index) -> str:
