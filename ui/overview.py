@@ -164,8 +164,9 @@ def _effective_weights(result, data) -> None:
         f'<td class="pk-value">{html.escape(format_number(w, 3))}</td>'
         f'<td>{html.escape(str(labels.get(i, i)))}</td></tr>'
         for i, w in eff.items())
-    st.html(f'{WEIGHT_BARS_CSS}<div class="pk-weights"><table><tr><th colspan="2">{html.escape(_("weight"))}</th>'
-            f'<th>{html.escape(_("layer"))}</th></tr>{rows}</table></div>')
+    weight, layer = html.escape(_("weight")), html.escape(_("layer"))
+    st.html(f'{WEIGHT_BARS_CSS}<div class="pk-weights"><table><tr><th colspan="2">{weight}</th>'
+            f'<th>{layer}</th></tr>{rows}</table></div>')
 
 
 def _table_key(level: str, codes: pd.Index) -> str:
