@@ -64,13 +64,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse import csr_array, eye_array, hstack, vstack
 
 from geo.i18n import _, format_spec
 from geo.errors import TargetingError
 
-if TYPE_CHECKING:  # scipy.optimize takes a second to import: only when a plan is made
+if TYPE_CHECKING:  # scipy takes a while to import: only when a plan is made
     from scipy.optimize import Bounds
+    from scipy.sparse import csr_array
 
 __all__ = [
     "COMPOSITE",
@@ -426,6 +426,8 @@ class _Programme:
 
 
 def _amount_matrix(p: _Problem, unit: np.ndarray, column_of: np.ndarray, n_cols: int, with_z: bool) -> csr_array:
+    from scipy.sparse import csr_array, eye_array, hstack
+
     n = len(p.codes)
     a = csr_array((unit, (column_of, np.arange(len(column_of)))), shape=(n, len(column_of)))
     if with_z:
@@ -435,6 +437,7 @@ def _amount_matrix(p: _Problem, unit: np.ndarray, column_of: np.ndarray, n_cols:
 
 def _common_rows(p: _Problem, amount: csr_array) -> list:
     from scipy.optimize import LinearConstraint
+    from scipy.sparse import csr_array
 
     rows = [LinearConstraint(csr_array(amount.sum(axis=0)[None, :]), -np.inf, p.budget)]
     for r, mask in p.regions.items():
@@ -445,6 +448,7 @@ def _common_rows(p: _Problem, amount: csr_array) -> list:
 def _reach_programme(p: _Problem) -> _Programme:
     """Columns: covered share s_i of every district (then z_i with a fixed cost)."""
     from scipy.optimize import Bounds, LinearConstraint
+    from scipy.sparse import eye_array, hstack
 
     n, c, f = len(p.codes), p.cost.per_person, p.cost.fixed
     unit = c * np.where(p.population > 0, p.population, 1.0)
@@ -548,6 +552,7 @@ def _segments(p: _Problem, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 
 def _need_programme(p: _Problem, grid: np.ndarray | None = None) -> tuple[_Programme, np.ndarray, np.ndarray]:
     from scipy.optimize import Bounds, LinearConstraint
+    from scipy.sparse import csr_array, eye_array, hstack
 
     n, f = len(p.codes), p.cost.fixed
     district, width, lo, slope = _segments(p, _grid(p, _guide(p)) if grid is None else grid)
@@ -634,6 +639,7 @@ class _Solver:
 
     def __init__(self, prog: _Programme, p: _Problem) -> None:
         import highspy
+        from scipy.sparse import csr_array, vstack
 
         self.prog, self.problem = prog, p
         self.mip = bool(np.any(prog.integrality))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import altair as alt
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -16,6 +17,9 @@ from ui import state
 from geo.i18n import N_, _, direction, format_int, format_number, format_percent
 from ui import lang
 from ui.text import plain
+
+if TYPE_CHECKING:  # altair takes a while to import: only when a district's charts are drawn
+    import altair as alt
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -70,6 +74,8 @@ TEXT = {
 
 def _contribution_chart(frame: pd.DataFrame) -> alt.Chart:
     """Horizontal bars of the contributions, largest first, coloured by theme, full labels."""
+    import altair as alt
+
     bars = frame.dropna(subset=["contribution"]).copy()
     bars["label"] = bars["layer"].astype(str)
     themes = list(dict.fromkeys(bars["theme"]))
@@ -188,6 +194,8 @@ def rank_histogram(draws: pd.Series) -> pd.DataFrame:
 
 
 def _rank_distribution(draws: pd.Series, rank: int, ranked: int) -> None:
+    import altair as alt
+
     hist = rank_histogram(draws)
     n = int(draws.notna().sum())
     st.caption(_("Rank over {n} Monte Carlo draws of weights, normalisation and aggregation "
