@@ -3,8 +3,6 @@ ranking table."""
 
 from __future__ import annotations
 
-import json
-
 from streamlit.testing.v1 import AppTest
 
 from ui import secondpass
@@ -25,7 +23,7 @@ def second_pass(at: AppTest) -> AppTest:
     """Do what the browser does when a page ends without its analytics: the last element names a
     pending token, and the browser sends it back (the second pass)."""
     frames = [e.proto for e in at.get("component_instance") if e.proto.component_name.endswith(secondpass.NAME)]
-    token = json.loads(frames[0].json_args).get("pending") if frames else None
+    token = secondpass.pending_of(frames[0].json_args) if frames else None
     if token:
         at.session_state[secondpass.ASKED] = token
         at.run()

@@ -96,6 +96,8 @@ def message_kind(payload: bytes) -> str:
     component), "table", "reference" (an element the browser already holds), "other"."""
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+    from ui import livemap
+
     msg = ForwardMsg()
     try:
         msg.ParseFromString(payload)
@@ -106,7 +108,7 @@ def message_kind(payload: bytes) -> str:
     if msg.WhichOneof("type") == "delta" and msg.delta.WhichOneof("type") == "new_element":
         element = msg.delta.new_element.WhichOneof("type")
         if element == "component_instance" and msg.delta.new_element.component_instance.component_name.endswith(
-                ".pockets_map"):
+                "." + livemap.NAME):
             return "map"
         if element in ("component_instance", "iframe", "bidi_component"):
             return "component"

@@ -17,7 +17,8 @@ import streamlit.components.v1 as components
 
 from ui import maps
 
-_component = components.declare_component("pockets_map", path=str(maps.CLIENT_DIR))
+NAME = "pockets_map"
+_component = components.declare_component(NAME, path=str(maps.CLIENT_DIR))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -11,6 +11,7 @@ element, it never interrupts the first pass. It also hands the live map its unce
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -31,6 +32,12 @@ def _record() -> None:
 def asked(token: str) -> bool:
     """Whether the browser asked for the second pass of ``token`` (this run is that pass)."""
     return st.session_state.get(ASKED) == token
+
+
+def pending_of(json_args: str | None) -> str | None:
+    """The token a rendered last element asks the browser to send back (its arguments as Streamlit
+    sends them), or None: what a client that is not a browser reads to do the second pass."""
+    return json.loads(json_args or "{}").get("pending") or None
 
 
 def ask(token: str | None, *, outlines: dict | None = None) -> None:

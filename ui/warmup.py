@@ -18,9 +18,6 @@ import sys
 import time
 import urllib.request
 
-COMPONENT = "pockets_second_pass"  # the page's last element (ui/secondpass.py)
-
-
 def _wait_healthy(url: str, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -46,6 +43,8 @@ async def run_page(ws, query: str, widgets=None, on_frame=None):
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+    from ui import secondpass
+
     msg = BackMsg()
     msg.rerun_script.query_string = query
     if widgets:
@@ -62,8 +61,8 @@ async def run_page(ws, query: str, widgets=None, on_frame=None):
         if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
             element = forward.delta.new_element
             if element.WhichOneof("type") == "component_instance" and \
-                    element.component_instance.component_name.endswith(COMPONENT):
-                pending = json.loads(element.component_instance.json_args or "{}").get("pending")
+                    element.component_instance.component_name.endswith(secondpass.NAME):
+                pending = secondpass.pending_of(element.component_instance.json_args)
                 ask = (element.component_instance.id, pending) if pending else None
         elif kind == "script_finished":
             return ask
