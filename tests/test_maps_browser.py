@@ -176,6 +176,10 @@ def test_streamlit_map_offline_and_click_returns_code(map_app):
         frame = _map_frame(page)
         assert frame.evaluate("PK.districts.getLayers().length") == 6
         assert frame.locator(".pk-legend").is_visible()
+        # The neighbouring countries are drawn once the view is the districts' (each layer is projected
+        # for the view it is added to: added before the view moved, it would be projected twice).
+        frame.wait_for_function("() => PK.world && PK.world.getLayers().length > 100", timeout=20_000)
+        assert frame.evaluate("PK.map.getZoom()") > 4
         _click(page, "001")
         page.get_by_text("clicked: 001").wait_for(timeout=20_000)
         _click(page, "005")

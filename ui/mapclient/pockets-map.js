@@ -165,13 +165,14 @@
 
     PK.setWorld = function (topo) {
         if (!PK.map || !topo) { return; }
+        PK.worldTopo = topo;
+        if (!PK.geometry) { return; }  // drawn with the districts, once the view is theirs
         if (PK.world) { PK.world.remove(); }
         var wrap = !!(PK.geometry && PK.geometry.wrap);  // rings west of 0 move by +360, as the districts did
         PK.world = L.geoJSON(PK.topoFeatures(topo, "countries", wrap), {
             pane: "pkWorld", interactive: false, renderer: L.canvas({pane: "pkWorld"}),
             style: {color: "#9aa3ad", weight: 0.8, fillColor: "#f7f7f4", fillOpacity: 1, opacity: 1}
         }).addTo(PK.map);
-        PK.worldTopo = topo;
         PK.worldWrap = wrap;
     };
 
@@ -187,6 +188,9 @@
         geo.codes.forEach(function (c, i) { PK.index[c] = i; });
         PK.folded = geo.names.map(PK.fold);
         PK.foldedOther = (geo.other_names || []).map(PK.fold);
+        // The view first: a layer is projected when it is added and again when the view changes.
+        var b = geo.view_bounds;
+        map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [6, 6], animate: false});
         var weight = geo.codes.length > 300 ? 0.5 : 0.8;
         PK.base = {line: "#5b5b5b", weight: weight, opacity: geo.opacity || 0.95};
         PK.districts = L.geoJSON(PK.features(geo.codes, geo.geoms), {
@@ -216,9 +220,7 @@
                                   style: {color: "#262626", weight: PK.large ? 1.8 : 1.2, fill: false, opacity: 1}})
             ]).addTo(map);
         }
-        if (PK.worldTopo && geo.wrap !== PK.worldWrap) { PK.setWorld(PK.worldTopo); }
-        var b = geo.view_bounds;
-        map.fitBounds([[b[1], b[0]], [b[3], b[2]]], {padding: [6, 6], animate: false});
+        if (PK.worldTopo && (!PK.world || geo.wrap !== PK.worldWrap)) { PK.setWorld(PK.worldTopo); }
         PK.geometryLoaded = (PK.geometryLoaded || 0) + 1;
         drawOverlays();
     };
