@@ -62,6 +62,24 @@ def test_map_renders_every_district_offline(browser, server, level, n):
     page.close()
 
 
+def test_loading_placeholders_hold_still(browser, server):
+    """Streamlit's placeholders for elements whose code is still loading do not shimmer (each
+    shimmer is redrawn every frame, which costs the browsers of a workshop sharing one machine)."""
+    page, _ = open_page(browser, f"{server}/?level=provinces", [])
+    page.wait_for_function("() => [...document.querySelectorAll('style')].some(s => s.textContent.includes('stSkeleton'))")
+    animation = page.evaluate("""() => {
+        const box = document.createElement('div');
+        box.setAttribute('data-testid', 'stSkeleton');
+        box.innerHTML = '<div style="animation: pk-test 1s infinite"></div>';
+        document.body.appendChild(box);
+        const names = [getComputedStyle(box).animationName, getComputedStyle(box.firstChild).animationName];
+        box.remove();
+        return names;
+    }""")
+    assert animation == ["none", "none"]
+    page.close()
+
+
 def test_cluster_map_layer(browser, server):
     blocked = []
     page, _ = open_page(browser, f"{server}/?map_layer=cluster", blocked)

@@ -15,11 +15,16 @@ from ui.text import plain
 
 PAGES = Path(__file__).resolve().parent
 
+# While an element's code loads, Streamlit shows a shimmering placeholder, redrawn every frame; when
+# many browsers share a machine (a workshop on one laptop), the shimmer is a third of their work.
+STILL_PLACEHOLDERS = "<style>[data-testid='stSkeleton'], [data-testid='stSkeleton'] * {animation: none !important;}</style>"
+
 
 def main() -> None:
     """Configure the page and run the selected page; a refused file is shown as a message."""
     lang.apply()  # this run's language (?lang=fr|ar|en), before any text is written
     st.set_page_config(page_title=_("Pockets of poverty"), layout="wide")
+    st.html(STILL_PLACEHOLDERS)
     pages = [
         st.Page(PAGES / "overview.py", title=_("Map & ranking"), default=True),
         st.Page(PAGES / "targeting.py", title=_("Targeting")),
