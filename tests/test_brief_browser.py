@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from .browser import ARTIFACTS, block_internet
+from .browser import ARTIFACTS, block_internet, settle
 from .pdftext import holds_letters_of, page_text
 
 pytestmark = pytest.mark.browser
@@ -14,8 +14,9 @@ pypdf = pytest.importorskip("pypdf")
 
 
 def _download(page, key: str) -> bytes:
+    page.locator(f'[class*="st-key-{key}"] button').first.wait_for(timeout=120_000)
+    settle(page)  # the second pass replaces the buttons (their files carry the rank intervals)
     button = page.locator(f'[class*="st-key-{key}"] button').first
-    button.wait_for(timeout=120_000)
     button.scroll_into_view_if_needed()
     with page.expect_download(timeout=120_000) as info:
         button.click()
