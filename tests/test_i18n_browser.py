@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import block_internet, map_frame, shot
+from .browser import block_internet, map_frame, settle, shot
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def test_french_dashboard_shows_french_texts(browser, server, tmp_path):
     assert legend.get_by_text("pas de données").count() == 1
     assert legend.get_by_text("Score composite de besoin (0-100)").count() == 1
     shot(page, "dashboard_fr")
-    page.wait_for_timeout(2000)
+    settle(page)  # the second pass sends the download buttons again
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="⬇ Carte HTML").click()
     path = tmp_path / "carte.html"
