@@ -126,6 +126,19 @@ def settle(page, ms: int = 1500) -> None:
     page.wait_for_timeout(ms)
 
 
+def download(page, button, path: Path) -> Path:
+    """Save what the download ``button`` (a locator) gives to ``path``, once the page has settled:
+    the second pass sends the buttons again, their files then with the rank intervals, and a click
+    on the first pass's button may give nothing."""
+    button.wait_for(timeout=120_000)
+    settle(page)
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=120_000) as info:
+        button.click()
+    info.value.save_as(path)
+    return path
+
+
 def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

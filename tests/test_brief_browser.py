@@ -6,21 +6,15 @@ import io
 
 import pytest
 
-from .browser import ARTIFACTS, block_internet, settle
+from .browser import ARTIFACTS, block_internet, download
 from .pdftext import holds_letters_of, page_text
 
 pytestmark = pytest.mark.browser
 pypdf = pytest.importorskip("pypdf")
 
 
-def _download(page, key: str) -> bytes:
-    page.locator(f'[class*="st-key-{key}"] button').first.wait_for(timeout=120_000)
-    settle(page)  # the second pass replaces the buttons (their files carry the rank intervals)
-    button = page.locator(f'[class*="st-key-{key}"] button').first
-    button.scroll_into_view_if_needed()
-    with page.expect_download(timeout=120_000) as info:
-        button.click()
-    return open(info.value.path(), "rb").read()
+def _button(page, key: str):
+    return page.locator(f'[class*="st-key-{key}"] button').first
 
 
 @pytest.mark.parametrize("lang", ["fr", "ar"])
@@ -31,9 +25,8 @@ def test_profile_brief_and_map_picture_in_the_page_language(browser, server, lan
     page = browser.new_page(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     block_internet(page, blocked)
     page.goto(f"{server}/?level=provinces&selected=02.251&lang={lang}", wait_until="domcontentloaded")
-    pdf = _download(page, "dl-brief")
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / f"dashboard_brief_{lang}.pdf").write_bytes(pdf)
+    pdf = download(page, _button(page, "dl-brief"), ARTIFACTS / f"dashboard_brief_{lang}.pdf").read_bytes()
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     text = page_text(reader.pages[0])
     assert len(reader.pages) == 1 and "Figuig" in text and "فجيج" in text
@@ -41,8 +34,7 @@ def test_profile_brief_and_map_picture_in_the_page_language(browser, server, lan
         assert "Rang" in text
     else:  # "Rank" in Arabic: its letters (a reader may give a shaped word's glyphs in another order)
         assert "Rank" not in text and holds_letters_of(text, "الرتبة")
-    png = _download(page, "dl-png")
+    png = download(page, _button(page, "dl-png"), ARTIFACTS / f"dashboard_map_{lang}.png").read_bytes()
     assert Image.open(io.BytesIO(png)).size == (1600, 1200)
-    (ARTIFACTS / f"dashboard_map_{lang}.png").write_bytes(png)
     assert blocked == []
     page.close()

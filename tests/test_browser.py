@@ -9,7 +9,7 @@ import sys
 import geopandas as gpd
 import pytest
 
-from .browser import block_internet, dashboard, map_frame, settle, shot
+from .browser import block_internet, dashboard, download, map_frame, settle, shot
 from .conftest import OWN, ROOT
 
 pytestmark = pytest.mark.browser
@@ -27,19 +27,8 @@ def open_page(browser, url, blocked, **kw):
     return page, dialogs
 
 
-def download(page, button: str, path):
-    """Click a download button once the page has settled (the map's first report reruns it)."""
-    map_frame(page)
-    page.wait_for_timeout(2000)
-    for attempt in range(2):
-        try:
-            with page.expect_download(timeout=30_000) as info:
-                page.get_by_role("button", name=button, exact=True).click()  # "⬇ CSV", not "⬇ CSV with labels"
-            info.value.save_as(path)
-            return path
-        except Exception:
-            if attempt:
-                raise
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)  # "⬇ CSV", not "⬇ CSV with labels"
 
 
 def districts_drawn(frame) -> int:
@@ -157,7 +146,7 @@ def test_weight_change_changes_the_ranking(browser, server):
 def test_csv_download_equals_command_line(browser, server, tmp_path):
     blocked = []
     page, _ = open_page(browser, server, blocked)
-    got = download(page, "⬇ CSV", tmp_path / "dashboard.csv")
+    got = download(page, button(page, "⬇ CSV"), tmp_path / "dashboard.csv")
     cli = tmp_path / "cli.csv"
     done = subprocess.run([sys.executable, "-m", "geo", "rank", "--config", str(ROOT / "config.toml"),
                            "--level", "provinces", "--out", str(cli)], cwd=ROOT, capture_output=True)
@@ -169,7 +158,7 @@ def test_csv_download_equals_command_line(browser, server, tmp_path):
 def test_standalone_html_export_renders_offline(browser, server, tmp_path):
     blocked = []
     page, _ = open_page(browser, server, blocked)
-    html = download(page, "⬇ HTML map", tmp_path / "map.html")
+    html = download(page, button(page, "⬇ HTML map"), tmp_path / "map.html")
     page.close()
     offline = browser.new_page(viewport={"width": 1200, "height": 900})
     outside = []
@@ -206,7 +195,7 @@ def test_names_are_escaped_everywhere(browser, tmp_path):
         assert frame.evaluate(injected) == 0 and page.evaluate(injected) == 0
         page.get_by_text(LABEL_XSS).first.wait_for(timeout=30_000)  # the profile's layer column, as text
         shot(page, "escaped_name")
-        html = download(page, "⬇ HTML map", tmp_path / "map.html")
+        html = download(page, button(page, "⬇ HTML map"), tmp_path / "map.html")
         assert dialogs == []
         page.close()
     offline = browser.new_page()

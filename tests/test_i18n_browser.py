@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import block_internet, map_frame, settle, shot
+from .browser import block_internet, download, map_frame, shot
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +28,8 @@ def test_french_dashboard_shows_french_texts(browser, server, tmp_path):
     assert legend.get_by_text("pas de données").count() == 1
     assert legend.get_by_text("Score composite de besoin (0-100)").count() == 1
     shot(page, "dashboard_fr")
-    settle(page)  # the second pass sends the download buttons again
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name="⬇ Carte HTML").click()
-    path = tmp_path / "carte.html"
-    info.value.save_as(path)
-    html = path.read_text(encoding="utf-8")
+    html = download(page, page.get_by_role("button", name="⬇ Carte HTML"), tmp_path / "carte.html").read_text(
+        encoding="utf-8")
     assert "Poches de pauvreté au Maroc" in html and "pas de données" in html
     assert blocked == []
     page.close()
